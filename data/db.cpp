@@ -1,0 +1,168 @@
+#include "data/db.hpp"
+
+#include <sqlite3.h>
+
+#include <filesystem>
+
+#include "data/migrations.hpp"
+#include "geo/error.hpp"
+
+namespace gridmap::data {
+
+void Db::fail(std::string_view what) const {
+  int code = sqlite3_extended_errcode(db_);
+  std::string msg = std::string(what) + ": " + sqlite3_errmsg(db_) + " (sqlite " + std::to_string(code) + ")";
+  int primary = code & 0xff;
+  if (primary == SQLITE_CONSTRAINT) throw Error(ErrorKind::conflict, msg);
+  if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED || primary == SQLITE_NOTADB ||
+      primary == SQLITE_CORRUPT || primary == SQLITE_IOERR || primary == SQLITE_FULL ||
+      primary == SQLITE_READONLY || primary == SQLITE_CANTOPEN)
+    throw Error(ErrorKind::unavailable, msg);
+  throw Error(ErrorKind::internal, msg);
+}
+
+Db Db::open(const std::string& path, bool create) {
+  if (path.empty()) throw_invalid("--db needs a file name");
+  if (!create && !std::filesystem::exists(path)) throw_invalid("database " + path + " does not exist");
+  sqlite3* raw = nullptr;
+  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
+  int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
+  Db db(raw, path);
+  if (rc != SQLITE_OK) {
+    if (!raw) throw Error(ErrorKind::unavailable, "cannot open " + path + ": out of memory");
+    throw Error(ErrorKind::unavailable, "cannot open database " + path + ": " + sqlite3_errmsg(raw));
+  }
+  sqlite3_extended_result_codes(raw, 1);
+  sqlite3_busy_timeout(raw, 10000);
+  // The C API may load extensions; the SQL function load_extension() stays disabled.
+  sqlite3_db_config(raw, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 1, nullptr);
+  char* err = nullptr;
+  if (sqlite3_load_extension(raw, "mod_spatialite", "sqlite3_modspatialite_init", &err) != SQLITE_OK) {
+    std::string why = err ? err : "unknown error";
+    sqlite3_free(err);
+    throw Error(ErrorKind::unavailable, "cannot load SpatiaLite (mod_spatialite): " + why);
+  }
+  sqlite3_db_config(raw, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, nullptr);
+  try {
+    db.exec("PRAGMA foreign_keys = ON");
+    db.exec("PRAGMA journal_mode = WAL");
+    db.exec("PRAGMA synchronous = FULL");
+    db.exec("PRAGMA secure_delete = ON");
+  } catch (const Error& e) {
+    throw Error(ErrorKind::unavailable, path + " is not a usable gridmap database (" + e.what() + ")");
+  }
+  migrate(db);
+  return db;
+}
+
+Db::~Db() {
+  if (db_) sqlite3_close_v2(db_);
+}
+
+Db::Db(Db&& o) noexcept : db_(o.db_), path_(std::move(o.path_)) { o.db_ = nullptr; }
+
+void Db::exec(std::string_view sql) {
+  std::string s(sql);
+  char* err = nullptr;
+  if (sqlite3_exec(db_, s.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+    sqlite3_free(err);
+    fail("SQL failed");
+  }
+}
+
+int64_t Db::last_insert_rowid() const { return sqlite3_last_insert_rowid(db_); }
+int Db::changes() const { return sqlite3_changes(db_); }
+
+int Db::schema_version() {
+  Statement st(*this, "PRAGMA user_version");
+  st.step();
+  return static_cast<int>(st.int64(0));
+}
+
+Statement::Statement(Db& db, std::string_view sql) : db_(&db) {
+  if (sqlite3_prepare_v2(db.handle(), sql.data(), static_cast<int>(sql.size()), &stmt_, nullptr) != SQLITE_OK)
+    db.fail("cannot prepare statement");
+}
+
+Statement::~Statement() {
+  if (stmt_) sqlite3_finalize(stmt_);
+}
+
+Statement::Statement(Statement&& o) noexcept : db_(o.db_), stmt_(o.stmt_) { o.stmt_ = nullptr; }
+
+Statement& Statement::bind(int i, int64_t v) {
+  if (sqlite3_bind_int64(stmt_, i, v) != SQLITE_OK) db_->fail("bind");
+  return *this;
+}
+Statement& Statement::bind(int i, double v) {
+  if (sqlite3_bind_double(stmt_, i, v) != SQLITE_OK) db_->fail("bind");
+  return *this;
+}
+Statement& Statement::bind(int i, std::string_view t) {
+  if (sqlite3_bind_text(stmt_, i, t.data(), static_cast<int>(t.size()), SQLITE_TRANSIENT) != SQLITE_OK)
+    db_->fail("bind");
+  return *this;
+}
+Statement& Statement::bind_blob(int i, std::string_view b) {
+  if (sqlite3_bind_blob(stmt_, i, b.data(), static_cast<int>(b.size()), SQLITE_TRANSIENT) != SQLITE_OK)
+    db_->fail("bind");
+  return *this;
+}
+Statement& Statement::bind_null(int i) {
+  if (sqlite3_bind_null(stmt_, i) != SQLITE_OK) db_->fail("bind");
+  return *this;
+}
+
+bool Statement::step() {
+  int rc = sqlite3_step(stmt_);
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  sqlite3_reset(stmt_);
+  db_->fail("statement failed");
+}
+
+void Statement::run() {
+  while (step()) {
+  }
+  reset();
+}
+
+void Statement::reset() {
+  sqlite3_reset(stmt_);
+  sqlite3_clear_bindings(stmt_);
+}
+
+bool Statement::is_null(int c) const { return sqlite3_column_type(stmt_, c) == SQLITE_NULL; }
+int64_t Statement::int64(int c) const { return sqlite3_column_int64(stmt_, c); }
+double Statement::real(int c) const { return sqlite3_column_double(stmt_, c); }
+std::string Statement::text(int c) const {
+  const unsigned char* t = sqlite3_column_text(stmt_, c);
+  return t ? std::string(reinterpret_cast<const char*>(t), sqlite3_column_bytes(stmt_, c)) : std::string();
+}
+std::string Statement::blob(int c) const {
+  const void* b = sqlite3_column_blob(stmt_, c);
+  return b ? std::string(static_cast<const char*>(b), sqlite3_column_bytes(stmt_, c)) : std::string();
+}
+std::optional<int64_t> Statement::opt_int64(int c) const {
+  if (is_null(c)) return std::nullopt;
+  return int64(c);
+}
+std::optional<std::string> Statement::opt_text(int c) const {
+  if (is_null(c)) return std::nullopt;
+  return text(c);
+}
+int Statement::columns() const { return sqlite3_column_count(stmt_); }
+std::string Statement::column_name(int c) const { return sqlite3_column_name(stmt_, c); }
+
+Transaction::Transaction(Db& db) : db_(db) { db_.exec("BEGIN IMMEDIATE"); }
+
+Transaction::~Transaction() {
+  if (open_) sqlite3_exec(db_.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
+}
+
+void Transaction::commit() {
+  db_.exec("COMMIT");
+  open_ = false;
+}
+
+}  // namespace gridmap::data

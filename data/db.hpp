@@ -1,0 +1,96 @@
+// RAII over SQLite with SpatiaLite: one Db per connection, Statement per prepared query,
+// Transaction that rolls back unless committed. The only place in gridmap that sees sqlite3*.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace gridmap::data {
+
+class Db;
+
+class Statement {
+ public:
+  Statement(Db& db, std::string_view sql);
+  ~Statement();
+  Statement(Statement&& o) noexcept;
+  Statement& operator=(Statement&&) = delete;
+  Statement(const Statement&) = delete;
+
+  Statement& bind(int i, int64_t v);
+  Statement& bind(int i, int v) { return bind(i, static_cast<int64_t>(v)); }
+  Statement& bind(int i, double v);
+  Statement& bind(int i, std::string_view text);
+  Statement& bind(int i, const char* text) { return bind(i, std::string_view(text)); }
+  Statement& bind(int i, const std::string& text) { return bind(i, std::string_view(text)); }
+  Statement& bind_blob(int i, std::string_view bytes);
+  Statement& bind_null(int i);
+  template <class T>
+  Statement& bind(int i, const std::optional<T>& v) {
+    return v ? bind(i, *v) : bind_null(i);
+  }
+
+  bool step();  // true while a row is available; throws on error
+  void run();   // step to completion, then reset
+  void reset();
+
+  bool is_null(int col) const;
+  int64_t int64(int col) const;
+  double real(int col) const;
+  std::string text(int col) const;
+  std::string blob(int col) const;
+  std::optional<int64_t> opt_int64(int col) const;
+  std::optional<std::string> opt_text(int col) const;
+  int columns() const;
+  std::string column_name(int col) const;
+
+ private:
+  Db* db_;
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+class Db {
+ public:
+  // Opens (creating when `create`) the file, loads SpatiaLite, sets the pragmas and runs
+  // the migrations. Throws invalid_input for a missing file when !create, unavailable when
+  // the file is not a gridmap database or is locked.
+  static Db open(const std::string& path, bool create = true);
+  ~Db();
+  Db(Db&& o) noexcept;
+  Db& operator=(Db&&) = delete;
+  Db(const Db&) = delete;
+
+  void exec(std::string_view sql);
+  int64_t last_insert_rowid() const;
+  int changes() const;
+  int schema_version();
+  sqlite3* handle() const noexcept { return db_; }
+  const std::string& path() const noexcept { return path_; }
+  [[noreturn]] void fail(std::string_view what) const;
+
+ private:
+  Db(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
+  sqlite3* db_ = nullptr;
+  std::string path_;
+};
+
+// BEGIN IMMEDIATE on construction; rolls back on destruction unless commit() succeeded.
+class Transaction {
+ public:
+  explicit Transaction(Db& db);
+  ~Transaction();
+  Transaction(const Transaction&) = delete;
+  Transaction& operator=(const Transaction&) = delete;
+  void commit();
+
+ private:
+  Db& db_;
+  bool open_ = true;
+};
+
+}  // namespace gridmap::data

@@ -1,0 +1,30 @@
+// Deterministic demo cities: a subdistrict (tatabu), a city, or a benchmark-sized province.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string_view>
+
+#include "data/db.hpp"
+
+namespace gridmap::data {
+
+enum class Preset { tatabu, city, province };
+std::optional<Preset> parse_preset(std::string_view name) noexcept;
+
+struct DemoOptions {
+  Preset preset = Preset::city;
+  uint64_t seed = 1;
+  std::function<void(int64_t done, int64_t total)> progress;
+};
+
+struct DemoSummary {
+  int64_t subdistricts = 0, communities = 0, grids = 0, workers = 0, households = 0, residents = 0,
+          petitions = 0, events = 0;
+};
+
+// Fills an empty database; refuses (conflict) one that already holds grids.
+DemoSummary generate_demo(Db& db, const DemoOptions& options);
+
+}  // namespace gridmap::data

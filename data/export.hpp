@@ -1,0 +1,32 @@
+// Export of any layer to GeoJSON, GeoPackage, Shapefile or CSV, in any supported CRS.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "data/db.hpp"
+#include "data/layer.hpp"
+#include "geo/crs.hpp"
+
+namespace gridmap::data {
+
+enum class ExportFormat { geojson, gpkg, shp, csv };
+
+std::optional<ExportFormat> parse_format(std::string_view name) noexcept;
+// The format implied by a file name's extension, when it has a known one.
+std::optional<ExportFormat> format_from_path(std::string_view path) noexcept;
+
+struct ExportOptions {
+  Layer layer = Layer::grids;
+  std::string out;
+  ExportFormat format = ExportFormat::geojson;
+  crs::Crs crs;  // WGS84 unless asked
+};
+
+// Writes every feature of the layer; returns how many. Personal data (resident records,
+// reporter contacts, worker phones) is never exported. Overwrites `out`.
+int64_t export_layer(Db& db, const ExportOptions& options);
+
+}  // namespace gridmap::data

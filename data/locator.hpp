@@ -1,0 +1,33 @@
+// Point-in-grid over the stored grids: the grid index plus each grid's lineage.
+#pragma once
+
+#include <optional>
+#include <vector>
+
+#include "data/areas.hpp"
+#include "data/db.hpp"
+#include "geo/grid_index.hpp"
+
+namespace gridmap::data {
+
+struct Location {
+  const GridLineage* grid = nullptr;  // null when the point is in no grid
+  bool on_edge = false;
+  std::vector<const GridLineage*> neighbours;  // other grids whose boundary holds the point
+};
+
+class Locator {
+ public:
+  static Locator load(Db& db);  // reads every grid
+  const GridLineage* locate(LonLat p) const;
+  Location locate_detail(LonLat p) const;
+  size_t size() const noexcept { return lineage_.size(); }
+
+ private:
+  Locator(std::vector<GridLineage> lineage, GridIndex index)
+      : lineage_(std::move(lineage)), index_(std::move(index)) {}
+  std::vector<GridLineage> lineage_;
+  GridIndex index_;
+};
+
+}  // namespace gridmap::data

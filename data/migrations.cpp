@@ -1,0 +1,215 @@
+#include "data/migrations.hpp"
+
+#include <string>
+#include <vector>
+
+#include "data/db.hpp"
+#include "geo/error.hpp"
+
+namespace gridmap::data {
+namespace {
+
+// Times are INTEGER seconds since the Unix epoch, UTC. Geometry columns are WGS84.
+const char* const kV1 = R"SQL(
+CREATE TABLE subdistricts (
+  code TEXT PRIMARY KEY NOT NULL CHECK (length(code) > 0),
+  name TEXT NOT NULL,
+  updated_at INTEGER NOT NULL DEFAULT (unixepoch())
+);
+SELECT AddGeometryColumn('subdistricts', 'geom', 4326, 'MULTIPOLYGON', 'XY', 1);
+SELECT CreateSpatialIndex('subdistricts', 'geom');
+
+CREATE TABLE communities (
+  code TEXT PRIMARY KEY NOT NULL CHECK (length(code) > 0),
+  name TEXT NOT NULL,
+  subdistrict_code TEXT REFERENCES subdistricts(code) ON UPDATE CASCADE ON DELETE SET NULL,
+  updated_at INTEGER NOT NULL DEFAULT (unixepoch())
+);
+CREATE INDEX communities_subdistrict ON communities(subdistrict_code);
+SELECT AddGeometryColumn('communities', 'geom', 4326, 'MULTIPOLYGON', 'XY', 1);
+SELECT CreateSpatialIndex('communities', 'geom');
+
+CREATE TABLE grids (
+  code TEXT PRIMARY KEY NOT NULL CHECK (length(code) > 0),
+  name TEXT NOT NULL,
+  community_code TEXT REFERENCES communities(code) ON UPDATE CASCADE ON DELETE SET NULL,
+  updated_at INTEGER NOT NULL DEFAULT (unixepoch())
+);
+CREATE INDEX grids_community ON grids(community_code);
+SELECT AddGeometryColumn('grids', 'geom', 4326, 'MULTIPOLYGON', 'XY', 1);
+SELECT CreateSpatialIndex('grids', 'geom');
+
+CREATE TABLE workers (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL,
+  phone TEXT,
+  on_duty INTEGER NOT NULL DEFAULT 0 CHECK (on_duty IN (0, 1)),
+  position_at INTEGER,
+  updated_at INTEGER NOT NULL DEFAULT (unixepoch())
+);
+SELECT AddGeometryColumn('workers', 'geom', 4326, 'POINT', 'XY', 0);
+SELECT CreateSpatialIndex('workers', 'geom');
+
+CREATE TABLE worker_grids (
+  worker_id INTEGER NOT NULL REFERENCES workers(id) ON DELETE CASCADE,
+  grid_code TEXT NOT NULL REFERENCES grids(code) ON UPDATE CASCADE ON DELETE CASCADE,
+  PRIMARY KEY (worker_id, grid_code)
+) WITHOUT ROWID;
+CREATE INDEX worker_grids_grid ON worker_grids(grid_code);
+
+CREATE TABLE households (
+  id INTEGER PRIMARY KEY,
+  address TEXT NOT NULL DEFAULT '',
+  grid_code TEXT REFERENCES grids(code) ON UPDATE CASCADE ON DELETE SET NULL,
+  community_code TEXT REFERENCES communities(code) ON UPDATE CASCADE ON DELETE SET NULL,
+  subdistrict_code TEXT REFERENCES subdistricts(code) ON UPDATE CASCADE ON DELETE SET NULL,
+  updated_at INTEGER NOT NULL DEFAULT (unixepoch())
+);
+CREATE INDEX households_grid ON households(grid_code);
+SELECT AddGeometryColumn('households', 'geom', 4326, 'POINT', 'XY', 1);
+SELECT CreateSpatialIndex('households', 'geom');
+
+-- Personal data lives here only; nothing public joins this table.
+CREATE TABLE residents (
+  id INTEGER PRIMARY KEY,
+  household_id INTEGER NOT NULL REFERENCES households(id) ON DELETE CASCADE,
+  name TEXT NOT NULL,
+  phone TEXT,
+  id_number TEXT,
+  notes TEXT
+);
+CREATE INDEX residents_household ON residents(household_id);
+
+CREATE TABLE categories (
+  code TEXT PRIMARY KEY NOT NULL,
+  name TEXT NOT NULL,
+  deadline_hours INTEGER NOT NULL CHECK (deadline_hours > 0)
+);
+
+CREATE TABLE petitions (
+  id INTEGER PRIMARY KEY,
+  kind TEXT NOT NULL CHECK (kind IN ('appeal', 'incident')),
+  category TEXT NOT NULL,
+  description TEXT NOT NULL DEFAULT '',
+  reporter_contact TEXT,
+  status TEXT NOT NULL CHECK (status IN
+    ('reported', 'dispatched', 'in_progress', 'pending_review', 'closed')),
+  handler_level TEXT NOT NULL DEFAULT 'grid' CHECK (handler_level IN
+    ('grid', 'community', 'subdistrict', 'department')),
+  handler_worker_id INTEGER REFERENCES workers(id) ON DELETE SET NULL,
+  reported_by TEXT,
+  created_at INTEGER NOT NULL,
+  deadline_at INTEGER,
+  closed_at INTEGER,
+  reopened INTEGER NOT NULL DEFAULT 0,
+  grid_code TEXT REFERENCES grids(code) ON UPDATE CASCADE ON DELETE SET NULL,
+  community_code TEXT REFERENCES communities(code) ON UPDATE CASCADE ON DELETE SET NULL,
+  subdistrict_code TEXT REFERENCES subdistricts(code) ON UPDATE CASCADE ON DELETE SET NULL,
+  updated_at INTEGER NOT NULL DEFAULT (unixepoch())
+);
+CREATE INDEX petitions_created ON petitions(created_at);
+CREATE INDEX petitions_grid ON petitions(grid_code, created_at);
+CREATE INDEX petitions_status ON petitions(status);
+SELECT AddGeometryColumn('petitions', 'geom', 4326, 'POINT', 'XY', 1);
+SELECT CreateSpatialIndex('petitions', 'geom');
+
+CREATE TABLE petition_events (
+  id INTEGER PRIMARY KEY,
+  petition_id INTEGER NOT NULL REFERENCES petitions(id) ON DELETE CASCADE,
+  at INTEGER NOT NULL,
+  actor TEXT NOT NULL,
+  action TEXT NOT NULL CHECK (action IN ('report', 'transition', 'escalate', 'reassign')),
+  from_status TEXT,
+  to_status TEXT NOT NULL,
+  handler_level TEXT,
+  note TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX petition_events_petition ON petition_events(petition_id, at);
+
+CREATE TABLE visits (
+  id INTEGER PRIMARY KEY,
+  worker_id INTEGER NOT NULL REFERENCES workers(id) ON DELETE CASCADE,
+  household_id INTEGER NOT NULL REFERENCES households(id) ON DELETE CASCADE,
+  at INTEGER NOT NULL,
+  note TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX visits_household ON visits(household_id, at);
+
+CREATE TABLE work_logs (
+  id INTEGER PRIMARY KEY,
+  worker_id INTEGER NOT NULL REFERENCES workers(id) ON DELETE CASCADE,
+  day TEXT NOT NULL,
+  text TEXT NOT NULL,
+  UNIQUE (worker_id, day)
+);
+
+CREATE TABLE users (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  role TEXT NOT NULL CHECK (role IN ('admin', 'dispatcher', 'worker', 'planner')),
+  password_hash TEXT,
+  worker_id INTEGER REFERENCES workers(id) ON DELETE SET NULL,
+  disabled INTEGER NOT NULL DEFAULT 0,
+  created_at INTEGER NOT NULL DEFAULT (unixepoch())
+);
+CREATE TABLE user_grids (
+  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  grid_code TEXT NOT NULL REFERENCES grids(code) ON UPDATE CASCADE ON DELETE CASCADE,
+  PRIMARY KEY (user_id, grid_code)
+) WITHOUT ROWID;
+
+-- Append-only; each row's hash covers the previous row's hash (see data/audit).
+CREATE TABLE audit_log (
+  id INTEGER PRIMARY KEY,
+  at INTEGER NOT NULL,
+  actor TEXT NOT NULL,
+  action TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  detail TEXT NOT NULL DEFAULT '',
+  prev_hash TEXT NOT NULL,
+  hash TEXT NOT NULL
+);
+CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+  BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+  BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+)SQL";
+
+struct Migration {
+  int version;
+  const char* sql;
+};
+
+const std::vector<Migration>& migrations() {
+  static const std::vector<Migration> all = {{1, kV1}};
+  return all;
+}
+
+bool is_empty_database(Db& db) {
+  Statement st(db, "SELECT count(*) FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'");
+  st.step();
+  return st.int64(0) == 0;
+}
+
+}  // namespace
+
+void migrate(Db& db) {
+  int version = db.schema_version();
+  if (version > kSchemaVersion)
+    throw Error(ErrorKind::unavailable, db.path() + " was written by a newer gridmap (schema " +
+                                            std::to_string(version) + ")");
+  if (version == kSchemaVersion) return;
+  if (version == 0 && !is_empty_database(db))
+    throw Error(ErrorKind::unavailable, db.path() + " is an SQLite file but not a gridmap database");
+  for (const Migration& m : migrations()) {
+    if (m.version <= version) continue;
+    Transaction tx(db);
+    if (version == 0) db.exec("SELECT InitSpatialMetadata(1)");
+    db.exec(m.sql);
+    db.exec("PRAGMA user_version = " + std::to_string(m.version));
+    tx.commit();
+    version = m.version;
+  }
+}
+
+}  // namespace gridmap::data

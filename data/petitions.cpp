@@ -1,0 +1,126 @@
+#include "data/petitions.hpp"
+
+namespace gridmap::data {
+namespace {
+const char* const kSelect =
+    "SELECT id, kind, category, description, reporter_contact, status, handler_level, "
+    "handler_worker_id, reported_by, created_at, deadline_at, closed_at, reopened, X(geom), Y(geom), "
+    "grid_code, community_code, subdistrict_code FROM petitions";
+
+Petition read_petition(Statement& st) {
+  Petition p;
+  p.id = st.int64(0);
+  p.kind = st.text(1);
+  p.category = st.text(2);
+  p.description = st.text(3);
+  p.reporter_contact = st.opt_text(4);
+  p.status = st.text(5);
+  p.handler_level = st.text(6);
+  p.handler_worker_id = st.opt_int64(7);
+  p.reported_by = st.opt_text(8);
+  p.created_at = st.int64(9);
+  p.deadline_at = st.opt_int64(10);
+  p.closed_at = st.opt_int64(11);
+  p.reopened = static_cast<int>(st.int64(12));
+  p.position = {st.real(13), st.real(14)};
+  p.grid_code = st.opt_text(15);
+  p.community_code = st.opt_text(16);
+  p.subdistrict_code = st.opt_text(17);
+  return p;
+}
+}  // namespace
+
+bool is_valid_status(std::string_view s) noexcept {
+  return s == "reported" || s == "dispatched" || s == "in_progress" || s == "pending_review" ||
+         s == "closed";
+}
+bool is_valid_kind(std::string_view s) noexcept { return s == "appeal" || s == "incident"; }
+
+PetitionRepo::PetitionRepo(Db& db)
+    : db_(db),
+      upsert_(db,
+              "INSERT INTO petitions(id, kind, category, description, reporter_contact, status, "
+              "handler_level, handler_worker_id, reported_by, created_at, deadline_at, closed_at, "
+              "reopened, geom, grid_code, community_code, subdistrict_code) VALUES (?1, ?2, ?3, ?4, ?5, "
+              "?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, MakePoint(?14, ?15, 4326), ?16, ?17, ?18) "
+              "ON CONFLICT(id) DO UPDATE SET kind = excluded.kind, category = excluded.category, "
+              "description = excluded.description, reporter_contact = excluded.reporter_contact, "
+              "status = excluded.status, handler_level = excluded.handler_level, "
+              "handler_worker_id = excluded.handler_worker_id, reported_by = excluded.reported_by, "
+              "created_at = excluded.created_at, deadline_at = excluded.deadline_at, "
+              "closed_at = excluded.closed_at, reopened = excluded.reopened, geom = excluded.geom, "
+              "grid_code = excluded.grid_code, community_code = excluded.community_code, "
+              "subdistrict_code = excluded.subdistrict_code, updated_at = unixepoch()"),
+      add_event_(db,
+                 "INSERT INTO petition_events(petition_id, at, actor, action, from_status, to_status, "
+                 "handler_level, note) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"),
+      upsert_category_(db,
+                       "INSERT INTO categories(code, name, deadline_hours) VALUES (?1, ?2, ?3) "
+                       "ON CONFLICT(code) DO UPDATE SET name = excluded.name, "
+                       "deadline_hours = excluded.deadline_hours") {}
+
+int64_t PetitionRepo::upsert(const Petition& p) {
+  Statement& s = upsert_;
+  s.bind(1, p.id).bind(2, p.kind).bind(3, p.category).bind(4, p.description).bind(5, p.reporter_contact);
+  s.bind(6, p.status).bind(7, p.handler_level).bind(8, p.handler_worker_id).bind(9, p.reported_by);
+  s.bind(10, p.created_at).bind(11, p.deadline_at).bind(12, p.closed_at).bind(13, p.reopened);
+  s.bind(14, p.position.lon).bind(15, p.position.lat);
+  s.bind(16, p.grid_code).bind(17, p.community_code).bind(18, p.subdistrict_code).run();
+  return p.id ? *p.id : db_.last_insert_rowid();
+}
+
+void PetitionRepo::add_event(const PetitionEvent& e) {
+  Statement& s = add_event_;
+  s.bind(1, e.petition_id).bind(2, e.at).bind(3, e.actor).bind(4, e.action).bind(5, e.from_status);
+  s.bind(6, e.to_status).bind(7, e.handler_level).bind(8, e.note).run();
+}
+
+void PetitionRepo::upsert_category(const Category& c) {
+  upsert_category_.bind(1, c.code).bind(2, c.name).bind(3, c.deadline_hours).run();
+}
+
+std::optional<Category> PetitionRepo::category(const std::string& code) {
+  Statement st(db_, "SELECT code, name, deadline_hours FROM categories WHERE code = ?1");
+  st.bind(1, code);
+  if (!st.step()) return std::nullopt;
+  return Category{st.text(0), st.text(1), static_cast<int>(st.int64(2))};
+}
+
+std::optional<Petition> PetitionRepo::get(int64_t id) {
+  Statement st(db_, std::string(kSelect) + " WHERE id = ?1");
+  st.bind(1, id);
+  if (!st.step()) return std::nullopt;
+  return read_petition(st);
+}
+
+std::vector<PetitionEvent> PetitionRepo::events(int64_t petition_id) {
+  Statement st(db_,
+               "SELECT petition_id, at, actor, action, from_status, to_status, handler_level, note "
+               "FROM petition_events WHERE petition_id = ?1 ORDER BY at, id");
+  st.bind(1, petition_id);
+  std::vector<PetitionEvent> out;
+  while (st.step())
+    out.push_back({st.int64(0), st.int64(1), st.text(2), st.text(3), st.opt_text(4), st.text(5),
+                   st.opt_text(6), st.text(7)});
+  return out;
+}
+
+void PetitionRepo::for_each(const std::function<void(const Petition&)>& f) {
+  Statement st(db_, std::string(kSelect) + " ORDER BY id");
+  while (st.step()) f(read_petition(st));
+}
+
+int64_t PetitionRepo::count() {
+  Statement st(db_, "SELECT count(*) FROM petitions");
+  st.step();
+  return st.int64(0);
+}
+
+int64_t PetitionRepo::count_by_status(const std::string& status) {
+  Statement st(db_, "SELECT count(*) FROM petitions WHERE status = ?1");
+  st.bind(1, status);
+  st.step();
+  return st.int64(0);
+}
+
+}  // namespace gridmap::data

@@ -1,0 +1,65 @@
+// RAII over the reentrant GEOS C API. One context per thread; geometries own themselves and
+// may be dropped on any thread (GEOS frees with the allocator, not the context).
+#pragma once
+
+#include <geos_c.h>
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <vector>
+
+#include "geo/types.hpp"
+
+namespace gridmap::geos {
+
+GEOSContextHandle_t ctx();  // this thread's context; its messages become exceptions
+
+struct GeomDeleter {
+  void operator()(GEOSGeometry* g) const noexcept;
+};
+using GeomPtr = std::unique_ptr<GEOSGeometry, GeomDeleter>;
+
+struct PreparedDeleter {
+  void operator()(const GEOSPreparedGeometry* g) const noexcept;
+};
+using PreparedPtr = std::unique_ptr<const GEOSPreparedGeometry, PreparedDeleter>;
+
+// Takes ownership of a GEOS result; throws with the last GEOS message when it is null.
+GeomPtr own(GEOSGeometry* g, std::string_view what);
+
+GeomPtr from_wkb(std::string_view wkb);
+GeomPtr from_wkt(std::string_view wkt);
+std::string to_wkb(const GEOSGeometry* g);  // ISO WKB, 2D, little endian
+std::string to_wkt(const GEOSGeometry* g, int precision = 9);
+GeomPtr clone(const GEOSGeometry* g);
+GeomPtr point(LonLat p);
+GeomPtr polygon(const std::vector<std::vector<LonLat>>& rings);  // first ring = shell
+
+// Why a geometry is invalid, or empty when it is valid.
+std::string invalid_reason(const GEOSGeometry* g);
+// A valid version of `g`, keeping only its polygonal parts as a MultiPolygon (lines and
+// points left behind by a collapse are dropped; an empty result means nothing is left).
+GeomPtr make_valid_areal(const GEOSGeometry* g);
+GeomPtr to_multipolygon(const GEOSGeometry* g);  // Polygon -> MultiPolygon; others as is
+bool is_empty(const GEOSGeometry* g);
+int type_id(const GEOSGeometry* g);
+Box envelope(const GEOSGeometry* g);
+int num_coordinates(const GEOSGeometry* g);
+
+// A copy of `g` with f(double& x, double& y) -> bool applied to every coordinate; f returns
+// false to abort (the copy then throws invalid_input).
+using XYCallback = int (*)(double* x, double* y, void* user);
+GeomPtr transform_xy_raw(const GEOSGeometry* g, XYCallback cb, void* user);
+
+template <class F>
+GeomPtr transform_xy(const GEOSGeometry* g, F&& f) {
+  using Fn = std::remove_reference_t<F>;
+  XYCallback cb = [](double* x, double* y, void* user) -> int {
+    return (*static_cast<Fn*>(user))(*x, *y) ? 1 : 0;
+  };
+  return transform_xy_raw(g, cb, &f);
+}
+
+}  // namespace gridmap::geos

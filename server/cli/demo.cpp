@@ -1,0 +1,31 @@
+// gridmap demo --db FILE [--preset tatabu|city|province] [--seed N]
+#include <iostream>
+
+#include "data/demo.hpp"
+#include "geo/error.hpp"
+#include "server/cli/args.hpp"
+#include "server/cli/commands.hpp"
+
+namespace gridmap::cli {
+
+int cmd_demo(const ArgList& argv) {
+  Args args("demo", argv, {"--db", "--preset", "--seed"});
+  if (!args.positional().empty()) throw_invalid("demo: unexpected argument '" + args.positional()[0] + "'");
+  data::DemoOptions o;
+  std::string preset = args.get("--preset").value_or("city");
+  auto p = data::parse_preset(preset);
+  if (!p) throw_invalid("unknown preset '" + preset + "' (use tatabu, city or province)");
+  o.preset = *p;
+  o.seed = static_cast<uint64_t>(args.integer("--seed", 1, 0, 2147483647));
+  data::Db db = data::Db::open(args.db());
+  Progress progress("generating " + preset);
+  o.progress = [&](int64_t done, int64_t total) { progress(done, total); };
+  data::DemoSummary s = data::generate_demo(db, o);
+  std::cout << "demo city '" << preset << "' (seed " << o.seed << ") in " << args.db() << ": "
+            << s.subdistricts << " subdistricts, " << s.communities << " communities, " << s.grids
+            << " grids, " << s.workers << " workers, " << s.households << " households, " << s.petitions
+            << " petitions\n";
+  return 0;
+}
+
+}  // namespace gridmap::cli

@@ -1,0 +1,44 @@
+// gridmap locate --db FILE (LON LAT | --csv IN) [--crs ...]
+#include <iostream>
+
+#include "data/db.hpp"
+#include "data/locator.hpp"
+#include "data/csv.hpp"
+#include "geo/crs.hpp"
+#include "geo/error.hpp"
+#include "server/cli/args.hpp"
+#include "server/cli/commands.hpp"
+#include "server/cli/csv_filter.hpp"
+
+namespace gridmap::cli {
+namespace {
+std::vector<std::string> columns(const data::Location& loc) {
+  if (!loc.grid) return {"", "", "", "false"};
+  return {loc.grid->grid_code, loc.grid->community_code.value_or(""),
+          loc.grid->subdistrict_code.value_or(""), loc.on_edge ? "true" : "false"};
+}
+}  // namespace
+
+int cmd_locate(const ArgList& argv) {
+  Args args("locate", argv, {"--db", "--csv", "--crs"});
+  crs::Transformer to_wgs84(args.crs(), crs::Crs{});
+  data::Db db = data::Db::open(args.db(), false);
+  data::Locator locator = data::Locator::load(db);
+  auto locate = [&](LonLat p) {
+    LonLat w = to_wgs84(p);
+    if (!is_valid_wgs84(w)) throw_invalid("coordinate out of range: " + std::to_string(p.lon) + ", " + std::to_string(p.lat));
+    return columns(locator.locate_detail(w));
+  };
+  if (auto csv = args.get("--csv")) {
+    if (!args.positional().empty()) throw_invalid("locate: give either LON LAT or --csv, not both");
+    filter_csv(*csv, {"grid_code", "community_code", "subdistrict_code", "on_edge"}, locate);
+    return 0;
+  }
+  if (args.positional().size() != 2) throw_invalid("locate: give LON LAT or --csv FILE");
+  std::vector<std::string> row = locate(parse_lonlat(args.positional()[0], args.positional()[1]));
+  data::write_csv_row(std::cout, {"grid_code", "community_code", "subdistrict_code", "on_edge"});
+  data::write_csv_row(std::cout, row);
+  return 0;
+}
+
+}  // namespace gridmap::cli
