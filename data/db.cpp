@@ -79,9 +79,12 @@ int Db::schema_version() {
   return static_cast<int>(st.int64(0));
 }
 
-Statement::Statement(Db& db, std::string_view sql) : db_(&db) {
-  if (sqlite3_prepare_v2(db.handle(), sql.data(), static_cast<int>(sql.size()), &stmt_, nullptr) != SQLITE_OK)
+Statement::Statement(Db& db, std::string_view sql, std::string_view* tail) : db_(&db) {
+  const char* end = nullptr;
+  if (sqlite3_prepare_v2(db.handle(), sql.data(), static_cast<int>(sql.size()), &stmt_, &end) != SQLITE_OK)
     db.fail("cannot prepare statement");
+  if (tail) *tail = sql.substr(static_cast<size_t>(end - sql.data()));
+  if (!stmt_) db.fail("empty statement");
 }
 
 Statement::~Statement() {

@@ -16,7 +16,8 @@ class Db;
 
 class Statement {
  public:
-  Statement(Db& db, std::string_view sql);
+  // `tail`, when given, receives the SQL after the first statement.
+  Statement(Db& db, std::string_view sql, std::string_view* tail = nullptr);
   ~Statement();
   Statement(Statement&& o) noexcept;
   Statement& operator=(Statement&&) = delete;

@@ -1,8 +1,25 @@
 #include "data/demo.hpp"
 
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "data/areas.hpp"
+#include "data/demo_layout.hpp"
+#include "data/households.hpp"
+#include "data/petitions.hpp"
+#include "data/time.hpp"
+#include "data/workers.hpp"
 #include "geo/error.hpp"
+#include "geo/geos.hpp"
 
 namespace gridmap::data {
+
+using demo::Layout;
+using demo::Region;
+using demo::Rng;
 
 std::optional<Preset> parse_preset(std::string_view name) noexcept {
   if (name == "tatabu") return Preset::tatabu;
@@ -11,8 +28,511 @@ std::optional<Preset> parse_preset(std::string_view name) noexcept {
   return std::nullopt;
 }
 
-DemoSummary generate_demo(Db&, const DemoOptions&) {
-  throw Error(ErrorKind::unavailable, "demo is not built yet");
+namespace {
+
+// The demo's "now": 2026-11-01 00:00 China Standard Time. Fixed so a seed gives one city.
+const int64_t kNow = days_from_civil(2026, 10, 31) * 86400 + 16 * 3600;
+constexpr int64_t kHour = 3600, kDay = 86400;
+
+struct PresetSpec {
+  demo::LayoutSpec layout;
+  std::vector<std::string> counties;
+  int64_t households;
+  int64_t petitions;
+  int64_t window_days;
+  bool residents;
+  bool tatabu_counts;  // exactly 1,618 closed, 4 in handling, 1 pending review
+};
+
+std::vector<std::string> province_counties(int n) {
+  std::vector<std::string> out;
+  char buf[32];
+  for (int k = 0; k < n; ++k) {
+    std::snprintf(buf, sizeof buf, "15%02d%02d", k / 8 + 1, k % 8 + 2);
+    out.push_back(buf);
+  }
+  return out;
+}
+
+PresetSpec spec_for(Preset p) {
+  PresetSpec s{};
+  switch (p) {
+    case Preset::tatabu:
+      s.layout.counties = 1, s.layout.subdistricts = 1, s.layout.communities = 9, s.layout.grids = 41;
+      s.counties = {"150102"};
+      s.households = 12000, s.petitions = 1623, s.window_days = 365, s.residents = true, s.tatabu_counts = true;
+      break;
+    case Preset::city:
+      s.layout.counties = 3, s.layout.subdistricts = 10, s.layout.communities = 90, s.layout.grids = 1500;
+      s.layout.special_subdistrict = 0, s.layout.special_communities = 9, s.layout.special_grids = 41;
+      s.counties = {"150102", "150103", "150104"};
+      s.households = 400000, s.petitions = 200000, s.window_days = 730, s.residents = true;
+      break;
+    case Preset::province:
+      s.layout.counties = 70, s.layout.subdistricts = 700, s.layout.communities = 6300, s.layout.grids = 100000;
+      s.layout.cells_per_grid = 3;
+      s.counties = province_counties(70);
+      s.households = 10000000, s.petitions = 10000000, s.window_days = 730, s.residents = false;
+      break;
+  }
+  return s;
+}
+
+// ---- names ----------------------------------------------------------------------------------
+
+const char* const kFirst[] = {"新", "东", "西", "南", "北", "中", "和", "兴", "安", "永", "长", "康",
+                              "福", "华", "建", "民", "丰", "春", "文", "明", "光", "德", "瑞", "泰",
+                              "宏", "昌", "广", "金", "青", "锦"};
+const char* const kSecond[] = {"华", "风", "平", "盛", "宁", "乐", "顺", "源", "苑", "城", "桥", "湖",
+                               "园", "林", "街", "山", "河", "阳", "泉", "台", "庄", "营", "苑", "坊",
+                               "湾", "港", "亭", "门", "塘", "溪"};
+const char* const kThird[] = {"", "里", "苑", "园", "村", "坊", "湾"};
+const char* const kTatabuCommunities[] = {"光明", "光兴里", "幸福", "一棉", "杨河", "团结", "和平里", "新风", "东兴"};
+const char* const kSurnames[] = {"王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴", "徐", "孙",
+                                 "胡", "朱", "高", "林", "何", "郭", "马", "罗", "梁", "宋", "郑", "谢"};
+const char* const kGiven[] = {"伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳",
+                              "杰", "娟", "涛", "明", "超", "秀英", "霞", "平", "刚", "桂英", "建华", "海燕"};
+const char* const kStreets[] = {"建设路", "新华街", "人民路", "解放街", "团结路", "胜利街",
+                                "民主路", "和平街", "光明路", "幸福街", "文化路", "友谊街"};
+
+std::string place_name(size_t i) {
+  constexpr size_t a = std::size(kFirst), b = std::size(kSecond), c = std::size(kThird);
+  // A stride coprime with a*b*c spreads consecutive areas over the whole name space.
+  size_t k = (i * 7919) % (a * b * c);
+  std::string n = std::string(kFirst[k % a]) + kSecond[(k / a) % b] + kThird[(k / a / b) % c];
+  if (i >= a * b * c) n += std::to_string(i / (a * b * c) + 1);
+  return n;
+}
+
+std::string person_name(Rng& rng) {
+  return std::string(kSurnames[rng.below(std::size(kSurnames))]) + kGiven[rng.below(std::size(kGiven))];
+}
+
+std::string phone(Rng& rng) {
+  static const char* const prefixes[] = {"138", "139", "135", "136", "150", "151", "186", "187", "133", "177"};
+  std::string p = prefixes[rng.below(std::size(prefixes))];
+  for (int i = 0; i < 8; ++i) p += static_cast<char>('0' + rng.below(10));
+  return p;
+}
+
+// A syntactically valid resident ID number (GB 11643: region, birth date, sequence, check).
+std::string id_number(Rng& rng, const std::string& county) {
+  int y = 1940 + static_cast<int>(rng.below(65)), m = 1 + static_cast<int>(rng.below(12)),
+      d = 1 + static_cast<int>(rng.below(28));
+  char body[64];
+  std::snprintf(body, sizeof body, "%s%04d%02d%02d%03d", county.c_str(), y, m, d, static_cast<int>(rng.below(1000)));
+  static const int weights[17] = {7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2};
+  int sum = 0;
+  for (int i = 0; i < 17; ++i) sum += (body[i] - '0') * weights[i];
+  return std::string(body, 17) + "10X98765432"[sum % 11];
+}
+
+// ---- categories, seasons, hotspots ------------------------------------------------------------
+
+struct CategoryInfo {
+  const char* code;
+  const char* name;
+  int hours;
+  double weight;
+  double summer, winter;  // seasonal multipliers
+  std::array<const char*, 3> texts;
+};
+
+const CategoryInfo kCategories[] = {
+    {"environment", "环境卫生", 72, 0.20, 1.4, 0.8, {"小区垃圾清运不及时", "楼道堆放杂物", "绿化带积存垃圾"}},
+    {"facilities", "市政设施", 120, 0.16, 1.0, 1.5, {"路灯不亮", "井盖破损", "冬季暖气不热"}},
+    {"neighbour", "邻里纠纷", 168, 0.10, 1.1, 1.0, {"楼上漏水影响楼下", "公共区域占用纠纷", "宠物扰邻"}},
+    {"safety", "安全隐患", 48, 0.09, 1.0, 1.3, {"楼道电动车充电", "消防通道被占", "外墙脱落风险"}},
+    {"traffic", "交通出行", 120, 0.10, 1.0, 1.0, {"路口车辆乱停", "公交站牌损坏", "道路坑洼"}},
+    {"property", "物业管理", 168, 0.12, 1.0, 1.1, {"物业服务不到位", "电梯故障", "停车管理混乱"}},
+    {"welfare", "民生救助", 120, 0.08, 0.9, 1.3, {"独居老人需要帮扶", "低保政策咨询", "就业援助申请"}},
+    {"noise", "噪声扰民", 72, 0.10, 1.6, 0.7, {"夜间施工噪声", "广场舞音响过大", "商铺外放音乐"}},
+    {"other", "其他", 168, 0.05, 1.0, 1.0, {"政策咨询", "意见建议", "其他诉求"}},
+};
+
+enum class HotKind { market, dormitory, school };
+struct Hotspot {
+  HotKind kind;
+  double u, v, sigma;  // lattice units
+};
+
+// Category bias near each kind of hotspot.
+double hotspot_bias(HotKind k, size_t cat) {
+  std::string c = kCategories[cat].code;
+  switch (k) {
+    case HotKind::market: return c == "environment" || c == "noise" || c == "traffic" ? 3.0 : 0.5;
+    case HotKind::dormitory: return c == "facilities" || c == "safety" || c == "welfare" || c == "property" ? 3.0 : 0.5;
+    case HotKind::school: return c == "traffic" || c == "safety" ? 4.0 : 0.4;
+  }
+  return 1;
+}
+
+double season(size_t cat, int64_t t) {
+  double day_of_year = std::fmod(static_cast<double>(t + 8 * kHour) / kDay, 365.2425);
+  double summer = std::cos((day_of_year - 196) / 365.2425 * 2 * 3.14159265358979);  // peak mid-July
+  const CategoryInfo& c = kCategories[cat];
+  double mult = summer > 0 ? 1 + (c.summer - 1) * summer : 1 + (c.winter - 1) * -summer;
+  return mult;
+}
+
+size_t pick_category(Rng& rng, int64_t t, const Hotspot* near) {
+  double w[std::size(kCategories)], sum = 0;
+  for (size_t i = 0; i < std::size(kCategories); ++i) {
+    w[i] = kCategories[i].weight * season(i, t) * (near ? hotspot_bias(near->kind, i) : 1.0);
+    sum += w[i];
+  }
+  double x = rng.uniform() * sum;
+  for (size_t i = 0; i < std::size(kCategories); ++i) {
+    if (x < w[i]) return i;
+    x -= w[i];
+  }
+  return std::size(kCategories) - 1;
+}
+
+// ---- the generator ------------------------------------------------------------------------------
+
+struct Point {
+  double u, v;
+};
+
+class Generator {
+ public:
+  Generator(Db& db, const DemoOptions& o) : db_(db), opt_(o), spec_(spec_for(o.preset)), rng_(o.seed * 7919 + 17) {}
+
+  DemoSummary run() {
+    report(0);
+    layout_ = demo::make_layout(spec_.layout, rng_);
+    codes();
+    report(1);
+    Transaction tx(db_);
+    db_.exec("PRAGMA cache_size = -262144");
+    write_categories();
+    write_areas();
+    report(2);
+    write_workers();
+    write_households();
+    report(3);
+    write_petitions();
+    tx.commit();
+    report(4);
+    return sum_;
+  }
+
+ private:
+  void report(int64_t step) {
+    if (opt_.progress) opt_.progress(step, 4);
+  }
+
+  // Codes and names: subdistrict = county (6) + 3 digits, community + 3, grid + 3.
+  void codes() {
+    auto& L = layout_;
+    std::vector<int> per_county(L.counties.size(), 0), per_sub(L.subdistricts.size(), 0),
+        per_comm(L.communities.size(), 0);
+    char seq[16];
+    for (auto& s : L.subdistricts) {
+      std::snprintf(seq, sizeof seq, "%03d", ++per_county[s.parent]);
+      sub_code_.push_back(spec_.counties[s.parent] + seq);
+      bool tatabu = sub_code_.size() == 1 && (opt_.preset == Preset::tatabu || opt_.preset == Preset::city);
+      sub_name_.push_back(tatabu ? "塔塔布街道" : place_name(sub_name_.size() + 11) + "街道");
+    }
+    for (auto& c : L.communities) {
+      std::snprintf(seq, sizeof seq, "%03d", ++per_sub[c.parent]);
+      comm_code_.push_back(sub_code_[c.parent] + seq);
+      bool tatabu = c.parent == 0 && sub_name_[0] == "塔塔布街道";
+      comm_name_.push_back(tatabu ? std::string(kTatabuCommunities[per_sub[c.parent] - 1])
+                                  : place_name(comm_name_.size() + 400));
+    }
+    for (auto& g : L.grids) {
+      int n = ++per_comm[g.parent];
+      std::snprintf(seq, sizeof seq, "%03d", n);
+      grid_code_.push_back(comm_code_[g.parent] + seq);
+      grid_name_.push_back(comm_name_[g.parent] + "社区第" + std::to_string(n) + "网格");
+    }
+    for (auto& n : comm_name_) n += "社区";
+    grid_sub_.resize(L.grids.size());
+    for (size_t g = 0; g < L.grids.size(); ++g) grid_sub_[g] = L.communities[L.grids[g].parent].parent;
+  }
+
+  static std::string wkb_of(const Region& r) {
+    std::vector<GEOSGeometry*> parts;
+    for (auto& poly : r.polygons) parts.push_back(geos::polygon(poly).release());
+    geos::GeomPtr mp = geos::own(GEOSGeom_createCollection_r(geos::ctx(), GEOS_MULTIPOLYGON, parts.data(),
+                                                             static_cast<unsigned>(parts.size())),
+                                 "multipolygon");
+    return geos::to_wkb(mp.get());
+  }
+
+  void write_categories() {
+    PetitionRepo repo(db_);
+    for (auto& c : kCategories) repo.upsert_category({c.code, c.name, c.hours});
+  }
+
+  void write_areas() {
+    auto& L = layout_;
+    AreaRepo subs(db_, Layer::subdistricts), comms(db_, Layer::communities), grids(db_, Layer::grids);
+    for (size_t i = 0; i < L.subdistricts.size(); ++i) subs.upsert({sub_code_[i], sub_name_[i], std::nullopt, wkb_of(L.subdistricts[i])});
+    for (size_t i = 0; i < L.communities.size(); ++i)
+      comms.upsert({comm_code_[i], comm_name_[i], sub_code_[L.communities[i].parent], wkb_of(L.communities[i])});
+    for (size_t i = 0; i < L.grids.size(); ++i)
+      grids.upsert({grid_code_[i], grid_name_[i], comm_code_[L.grids[i].parent], wkb_of(L.grids[i])});
+    sum_.subdistricts = static_cast<int64_t>(L.subdistricts.size());
+    sum_.communities = static_cast<int64_t>(L.communities.size());
+    sum_.grids = static_cast<int64_t>(L.grids.size());
+  }
+
+  // A random point well inside a random block of grid g.
+  Point point_in_grid(size_t g) {
+    const auto& cells = layout_.grids[g].cells;
+    int c = cells[static_cast<size_t>(rng_.below(static_cast<int64_t>(cells.size())))];
+    return {c % layout_.nx + rng_.uniform(0.08, 0.92), c / layout_.nx + rng_.uniform(0.08, 0.92)};
+  }
+
+  void write_workers() {
+    WorkerRepo repo(db_);
+    for (size_t g = 0; g < layout_.grids.size(); ++g) {
+      Worker w;
+      w.id = static_cast<int64_t>(g + 1);
+      w.name = person_name(rng_);
+      w.phone = phone(rng_);
+      w.on_duty = rng_.chance(0.75);
+      Point p = point_in_grid(g);
+      w.position = layout_.at(p.u, p.v);
+      w.position_at = kNow - rng_.below(8 * kHour);
+      w.grids = {grid_code_[g]};
+      repo.upsert(w);
+    }
+    sum_.workers = static_cast<int64_t>(layout_.grids.size());
+  }
+
+  void write_households() {
+    auto& L = layout_;
+    std::vector<double> weight;
+    for (auto& g : L.grids) weight.push_back(g.cells.size() * rng_.uniform(0.7, 1.3));
+    double total_w = 0;
+    for (double w : weight) total_w += w;
+    households_per_grid_.assign(L.grids.size(), 0);
+    int64_t assigned = 0;
+    for (size_t g = 0; g < L.grids.size(); ++g) {
+      households_per_grid_[g] = static_cast<int64_t>(spec_.households * weight[g] / total_w);
+      assigned += households_per_grid_[g];
+    }
+    for (size_t g = 0; assigned < spec_.households; g = (g + 1) % L.grids.size()) ++households_per_grid_[g], ++assigned;
+    HouseholdRepo repo(db_);
+    int64_t id = 0;
+    for (size_t g = 0; g < L.grids.size(); ++g) {
+      size_t comm = L.grids[g].parent;
+      const std::string& county = spec_.counties[L.subdistricts[grid_sub_[g]].parent];
+      for (int64_t k = 0; k < households_per_grid_[g]; ++k) {
+        Point p = point_in_grid(g);
+        Household h;
+        h.id = ++id;
+        h.address = comm_name_[comm] + kStreets[rng_.below(std::size(kStreets))] + std::to_string(1 + rng_.below(200)) +
+                    "号" + std::to_string(1 + rng_.below(30)) + "栋" + std::to_string(1 + rng_.below(6)) + "单元" +
+                    std::to_string(101 + rng_.below(18) * 100 + rng_.below(4)) + "室";
+        h.position = L.at(p.u, p.v);
+        h.grid_code = grid_code_[g];
+        h.community_code = comm_code_[comm];
+        h.subdistrict_code = sub_code_[grid_sub_[g]];
+        repo.upsert(h);
+        if (spec_.residents) add_residents(repo, id, county);
+      }
+    }
+    sum_.households = id;
+  }
+
+  void add_residents(HouseholdRepo& repo, int64_t household, const std::string& county) {
+    int n = 1 + static_cast<int>(rng_.below(4));
+    for (int i = 0; i < n; ++i) {
+      Resident r;
+      r.household_id = household;
+      r.name = person_name(rng_);
+      r.phone = phone(rng_);
+      r.id_number = id_number(rng_, county);
+      if (rng_.chance(0.05)) r.notes = rng_.chance(0.5) ? "独居老人" : "低保户";
+      repo.add_resident(r);
+      ++sum_.residents;
+    }
+  }
+
+  std::vector<Hotspot> make_hotspots() {
+    auto& L = layout_;
+    size_t n = L.grids.size();
+    std::vector<Hotspot> out;
+    auto add = [&](HotKind k, size_t count, double sigma) {
+      for (size_t i = 0; i < count; ++i) {
+        size_t g = static_cast<size_t>(rng_.below(static_cast<int64_t>(n)));
+        if (k == HotKind::dormitory && sub_name_[0] == "塔塔布街道" && i == 0) {
+          // The old cotton mill's dormitories (一棉) are in tatabu.
+          for (size_t q = 0; q < n; ++q)
+            if (comm_name_[L.grids[q].parent] == "一棉社区") g = q;
+        }
+        Point p = point_in_grid(g);
+        out.push_back({k, p.u, p.v, sigma});
+      }
+    };
+    add(HotKind::market, std::max<size_t>(2, n / 60), 0.45);
+    add(HotKind::dormitory, std::max<size_t>(2, n / 100), 0.6);
+    add(HotKind::school, std::max<size_t>(2, n / 50), 0.35);
+    return out;
+  }
+
+  // A petition's place: near a hotspot or where people live (grids weighted by households).
+  int sample_place(const std::vector<Hotspot>& hot, const std::vector<double>& cum, Point& p, const Hotspot*& near) {
+    for (int attempt = 0; attempt < 50; ++attempt) {
+      near = nullptr;
+      if (!hot.empty() && rng_.chance(0.3)) {
+        near = &hot[static_cast<size_t>(rng_.below(static_cast<int64_t>(hot.size())))];
+        p = {near->u + near->sigma * rng_.normal(), near->v + near->sigma * rng_.normal()};
+        // keep clear of block edges so the generated grid is the geometric one
+        double fu = p.u - std::floor(p.u), fv = p.v - std::floor(p.v);
+        p.u = std::floor(p.u) + std::clamp(fu, 0.05, 0.95);
+        p.v = std::floor(p.v) + std::clamp(fv, 0.05, 0.95);
+        int g = layout_.grid_at(p.u, p.v);
+        if (g >= 0) return g;
+        continue;
+      }
+      double x = rng_.uniform() * cum.back();
+      size_t g = static_cast<size_t>(std::upper_bound(cum.begin(), cum.end(), x) - cum.begin());
+      g = std::min(g, cum.size() - 1);
+      p = point_in_grid(g);
+      return static_cast<int>(g);
+    }
+    size_t g = 0;
+    p = point_in_grid(g);
+    return 0;
+  }
+
+  int64_t sample_time(size_t& cat_out, Rng& rng) {
+    (void)cat_out;
+    int64_t start = kNow - spec_.window_days * kDay;
+    for (;;) {
+      int64_t day = start / kDay + rng.below(spec_.window_days);
+      // Weekends are quieter; hours follow office and evening peaks.
+      int64_t weekday = (day + 4) % 7;  // 1970-01-01 was a Thursday
+      if ((weekday == 0 || weekday == 6) && rng.chance(0.35)) continue;
+      double hour = std::clamp(rng.chance(0.6) ? 10 + 2.5 * rng.normal() : 19 + 2 * rng.normal(), 6.0, 23.5);
+      return day * kDay - 8 * kHour + static_cast<int64_t>(hour * kHour);
+    }
+  }
+
+  void write_petitions() {
+    auto& L = layout_;
+    std::vector<Hotspot> hot = make_hotspots();
+    std::vector<double> cum;
+    double acc = 0;
+    for (int64_t h : households_per_grid_) cum.push_back(acc += static_cast<double>(h));
+    std::vector<int64_t> times(static_cast<size_t>(spec_.petitions));
+    size_t dummy = 0;
+    for (auto& t : times) t = sample_time(dummy, rng_);
+    std::sort(times.begin(), times.end());
+    PetitionRepo repo(db_);
+    int64_t n = static_cast<int64_t>(times.size());
+    for (int64_t i = 0; i < n; ++i) {
+      Point p;
+      const Hotspot* near = nullptr;
+      int g = sample_place(hot, cum, p, near);
+      // Seasonality: thin by the category's season so summer noise and winter heating peak.
+      size_t cat = pick_category(rng_, times[i], near);
+      Petition pet;
+      pet.id = i + 1;
+      pet.kind = rng_.chance(0.7) ? "appeal" : "incident";
+      pet.category = kCategories[cat].code;
+      pet.description = kCategories[cat].texts[static_cast<size_t>(rng_.below(3))];
+      if (pet.kind == "appeal") pet.reporter_contact = phone(rng_);
+      pet.created_at = times[i];
+      pet.deadline_at = times[i] + kCategories[cat].hours * kHour;
+      pet.position = L.at(p.u, p.v);
+      pet.grid_code = grid_code_[g];
+      pet.community_code = comm_code_[L.grids[g].parent];
+      pet.subdistrict_code = sub_code_[grid_sub_[g]];
+      pet.handler_worker_id = g + 1;
+      std::string target;
+      if (spec_.tatabu_counts) target = i == n - 1 ? "pending_review" : i >= n - 5 ? "in_progress" : "closed";
+      std::vector<PetitionEvent> events = lifecycle(pet, kCategories[cat].hours, g + 1, target);
+      apply(pet, events);
+      int64_t id = repo.upsert(pet);
+      for (auto& e : events) {
+        e.petition_id = id;
+        repo.add_event(e);
+      }
+      sum_.events += static_cast<int64_t>(events.size());
+      if (opt_.progress && i % 50000 == 0) opt_.progress(3, 4);
+    }
+    sum_.petitions = n;
+  }
+
+  // The full event history of a petition, cut at "now" (or shaped to reach `target`).
+  std::vector<PetitionEvent> lifecycle(const Petition& p, int hours, int64_t worker, const std::string& target) {
+    std::string w = "worker:" + std::to_string(worker);
+    std::vector<PetitionEvent> ev;
+    int64_t t = p.created_at;
+    auto add = [&](int64_t dt, std::string actor, std::string action, std::optional<std::string> from, std::string to,
+                   std::string note, std::optional<std::string> level = std::nullopt) {
+      t += std::max<int64_t>(60, dt);
+      ev.push_back({0, t, std::move(actor), std::move(action), std::move(from), std::move(to), std::move(level), std::move(note)});
+    };
+    ev.push_back({0, t, p.kind == "appeal" ? "resident" : w, "report", std::nullopt, "reported", "grid", p.description});
+    bool on_site = target.empty() || target == "closed" ? rng_.chance(p.kind == "incident" ? 0.25 : 0.06) : false;
+    if (on_site) {
+      add(static_cast<int64_t>(rng_.uniform(10, 60) * 60), w, "transition", "reported", "closed", "当场处理");
+    } else {
+      add(static_cast<int64_t>(rng_.lognormal(1.0, 0.8) * kHour), "dispatcher", "transition", "reported", "dispatched", "派遣至网格员");
+      if (rng_.chance(0.05)) {
+        add(static_cast<int64_t>(rng_.lognormal(2.0, 0.6) * kHour), "dispatcher", "escalate", "dispatched", "dispatched",
+            "上报社区协调", "community");
+        if (rng_.chance(0.25))
+          add(static_cast<int64_t>(rng_.lognormal(6.0, 0.6) * kHour), "dispatcher", "escalate", "dispatched", "dispatched",
+              "上报街道协调", "subdistrict");
+      }
+      add(static_cast<int64_t>(rng_.lognormal(2.0, 0.8) * kHour), w, "transition", "dispatched", "in_progress", "已接单");
+      if (target != "in_progress") {
+        add(static_cast<int64_t>(rng_.lognormal(hours * 0.3, 0.7) * kHour), w, "transition", "in_progress", "pending_review", "处理完毕，提交审核");
+        if (target != "pending_review") {
+          if (rng_.chance(0.03)) {
+            add(static_cast<int64_t>(rng_.lognormal(4.0, 0.8) * kHour), "dispatcher", "transition", "pending_review", "in_progress", "审核未通过，返工");
+            add(static_cast<int64_t>(rng_.lognormal(hours * 0.15, 0.7) * kHour), w, "transition", "in_progress", "pending_review", "返工完成");
+          }
+          add(static_cast<int64_t>(rng_.lognormal(4.0, 0.8) * kHour), "dispatcher", "transition", "pending_review", "closed", "审核通过，办结");
+        }
+      }
+    }
+    if (target.empty()) {
+      while (ev.size() > 1 && ev.back().at > kNow) ev.pop_back();
+    } else if (ev.back().at > kNow - 600) {
+      // Squeeze the history so the wanted state is reached before now.
+      int64_t span = ev.back().at - p.created_at, room = std::max<int64_t>(600, kNow - 600 - p.created_at);
+      for (auto& e : ev) e.at = p.created_at + (e.at - p.created_at) * room / std::max<int64_t>(1, span);
+    }
+    return ev;
+  }
+
+  static void apply(Petition& p, const std::vector<PetitionEvent>& ev) {
+    p.status = ev.back().to_status;
+    p.handler_level = "grid";
+    for (auto& e : ev) {
+      if (e.handler_level) p.handler_level = *e.handler_level;
+      if (e.from_status == "pending_review" && e.to_status == "in_progress") p.reopened = 1;
+    }
+    if (p.status == "closed") p.closed_at = ev.back().at;
+  }
+
+  Db& db_;
+  DemoOptions opt_;
+  PresetSpec spec_;
+  Rng rng_;
+  Layout layout_;
+  std::vector<std::string> sub_code_, sub_name_, comm_code_, comm_name_, grid_code_, grid_name_;
+  std::vector<int> grid_sub_;
+  std::vector<int64_t> households_per_grid_;
+  DemoSummary sum_;
+};
+
+}  // namespace
+
+DemoSummary generate_demo(Db& db, const DemoOptions& options) {
+  if (AreaRepo(db, Layer::grids).count() > 0)
+    throw Error(ErrorKind::conflict, db.path() + " already holds grids; the demo needs an empty database");
+  return Generator(db, options).run();
 }
 
 }  // namespace gridmap::data

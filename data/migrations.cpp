@@ -1,6 +1,7 @@
 #include "data/migrations.hpp"
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "data/db.hpp"
@@ -185,6 +186,31 @@ const std::vector<Migration>& migrations() {
   return all;
 }
 
+// Runs each statement; SpatiaLite's management functions report failure by returning 0
+// rather than an SQL error, so a SELECT whose first value is 0 is a failure too.
+void run_checked(Db& db, std::string_view sql) {
+  while (true) {
+    size_t start = sql.find_first_not_of(" \t\r\n");
+    if (start == std::string_view::npos) return;
+    sql.remove_prefix(start);
+    if (sql.substr(0, 2) == "--") {
+      size_t eol = sql.find('\n');
+      if (eol == std::string_view::npos) return;
+      sql.remove_prefix(eol + 1);
+      continue;
+    }
+    std::string_view tail;
+    Statement st(db, sql, &tail);
+    bool row = st.step();
+    if (row && st.columns() > 0 && !st.is_null(0) && st.int64(0) == 0 && sql.substr(0, 6) == "SELECT")
+      throw Error(ErrorKind::internal,
+                  "migration step failed: " + std::string(sql.substr(0, sql.size() - tail.size())));
+    while (row && st.step()) {
+    }
+    sql = tail;
+  }
+}
+
 bool is_empty_database(Db& db) {
   Statement st(db, "SELECT count(*) FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'");
   st.step();
@@ -204,8 +230,8 @@ void migrate(Db& db) {
   for (const Migration& m : migrations()) {
     if (m.version <= version) continue;
     Transaction tx(db);
-    if (version == 0) db.exec("SELECT InitSpatialMetadata(1)");
-    db.exec(m.sql);
+    if (version == 0) run_checked(db, "SELECT InitSpatialMetadata(0)");
+    run_checked(db, m.sql);
     db.exec("PRAGMA user_version = " + std::to_string(m.version));
     tx.commit();
     version = m.version;
