@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "data/areas.hpp"
+#include "data/bulk.hpp"
 #include "data/demo_layout.hpp"
 #include "data/households.hpp"
 #include "data/petitions.hpp"
@@ -204,8 +205,8 @@ class Generator {
     layout_ = demo::make_layout(spec_.layout, rng_);
     codes();
     report(1);
+    BulkLoad bulk(db_, {"subdistricts", "communities", "grids", "workers", "households", "petitions"});
     Transaction tx(db_);
-    db_.exec("PRAGMA cache_size = -262144");
     write_categories();
     write_areas();
     report(2);
@@ -213,6 +214,7 @@ class Generator {
     write_households();
     report(3);
     write_petitions();
+    bulk.finish();
     tx.commit();
     report(4);
     return sum_;
