@@ -1,0 +1,121 @@
+// The command line as a user meets it: exit codes and one-line messages.
+#include <catch2/catch.hpp>
+
+#include "data/db.hpp"
+#include "data/households.hpp"
+#include "support/test_support.hpp"
+
+using gridmap::test::run_gridmap;
+using gridmap::test::TempDir;
+using gridmap::test::write_file;
+
+namespace {
+// One line on stderr naming the problem, exit code 2.
+void check_refused(const std::vector<std::string>& args, const std::string& reason) {
+  auto r = run_gridmap(args);
+  INFO("stderr: " << r.err);
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find(reason) != std::string::npos);
+  CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+  CHECK(r.out.empty());
+}
+
+TempDir& tatabu_dir() {
+  static TempDir dir;
+  static bool made = false;
+  if (!made) {
+    auto r = run_gridmap({"demo", "--db", dir.file("t.sqlite"), "--preset", "tatabu"});
+    REQUIRE(r.exit_code == 0);
+    made = true;
+  }
+  return dir;
+}
+}  // namespace
+
+TEST_CASE("an unknown command or no command is refused with usage") {
+  check_refused({"frobnicate"}, "unknown command 'frobnicate'");
+  auto r = run_gridmap({});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("usage") != std::string::npos);
+  CHECK(run_gridmap({"help"}).exit_code == 0);
+}
+
+TEST_CASE("convert turns WGS84 into GCJ-02 and back") {
+  auto r = run_gridmap({"convert", "--from", "wgs84", "--to", "gcj02", "116.404", "39.915"});
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out == "116.410244499,39.916404282\n");
+  auto back = run_gridmap({"convert", "--from", "gcj02", "--to", "wgs84", "116.410244499", "39.916404282"});
+  REQUIRE(back.exit_code == 0);
+  CHECK(back.out == "116.404,39.915\n");  // the inverse is exact to 1e-9 degrees
+}
+
+TEST_CASE("convert --csv appends out_lon and out_lat and keeps the other columns") {
+  TempDir dir;
+  write_file(dir.file("in.csv"), "name,lon,lat\n\"天安门, 北京\",116.404,39.915\nparis,2.3522,48.8566\n");
+  auto r = run_gridmap({"convert", "--from", "wgs84", "--to", "bd09", "--csv", dir.file("in.csv")});
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out.rfind("name,lon,lat,out_lon,out_lat\n\"天安门, 北京\",116.404,39.915,116.41", 0) == 0);
+  CHECK(r.out.find("paris,2.3522,48.8566,2.35") != std::string::npos);
+}
+
+TEST_CASE("convert refuses bad CRSs, non-numeric coordinates and bad CSV rows") {
+  check_refused({"convert", "--from", "mars", "--to", "wgs84", "1", "2"}, "unknown CRS 'mars'");
+  check_refused({"convert", "--from", "EPSG:999999", "--to", "wgs84", "1", "2"}, "EPSG:999999");
+  check_refused({"convert", "--from", "wgs84", "--to", "gcj02", "abc", "39.9"}, "longitude must be a finite number");
+  check_refused({"convert", "--from", "wgs84", "--to", "gcj02", "116", "nan"}, "latitude must be a finite number");
+  check_refused({"convert", "--from", "wgs84", "--to", "gcj02", "116"}, "give LON LAT");
+  check_refused({"convert", "--to", "gcj02", "116", "39"}, "--from is required");
+  check_refused({"convert", "--from", "wgs84", "--to", "gcj02", "--bogus", "1"}, "unknown option --bogus");
+  TempDir dir;
+  write_file(dir.file("bad.csv"), "lon,lat\n116.4,39.9\n116.5,north\n");
+  check_refused({"convert", "--from", "wgs84", "--to", "gcj02", "--csv", dir.file("bad.csv")}, "line 3");
+  write_file(dir.file("nolat.csv"), "lon,y\n116.4,39.9\n");
+  check_refused({"convert", "--from", "wgs84", "--to", "gcj02", "--csv", dir.file("nolat.csv")}, "'lon' and 'lat'");
+  check_refused({"convert", "--from", "wgs84", "--to", "gcj02", "--csv", dir.file("missing.csv")}, "cannot read");
+}
+
+TEST_CASE("demo refuses an unknown preset, a bad seed and a missing --db") {
+  TempDir dir;
+  check_refused({"demo", "--db", dir.file("x.sqlite"), "--preset", "atlantis"}, "unknown preset 'atlantis'");
+  check_refused({"demo", "--db", dir.file("x.sqlite"), "--seed", "many"}, "--seed must be an integer");
+  check_refused({"demo", "--preset", "tatabu"}, "--db is required");
+}
+
+TEST_CASE("demo refuses to overwrite a database that already holds grids") {
+  check_refused({"demo", "--db", tatabu_dir().file("t.sqlite"), "--preset", "tatabu"}, "already holds grids");
+}
+
+TEST_CASE("a file that is not a gridmap database is refused, not damaged") {
+  TempDir dir;
+  write_file(dir.file("notes.txt"), "these are my notes, not a database\n");
+  check_refused({"locate", "--db", dir.file("notes.txt"), "111.7", "40.8"}, "notes.txt");
+  CHECK(gridmap::test::read_file(dir.file("notes.txt")) == "these are my notes, not a database\n");
+}
+
+TEST_CASE("locate answers the grid, community and subdistrict of a household") {
+  std::string db = tatabu_dir().file("t.sqlite");
+  gridmap::data::Household h;
+  {
+    gridmap::data::Db d = gridmap::data::Db::open(db, false);
+    h = *gridmap::data::HouseholdRepo(d).get(1234);
+  }
+  auto r = run_gridmap({"locate", "--db", db, std::to_string(h.position.lon), std::to_string(h.position.lat)});
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out == "grid_code,community_code,subdistrict_code,on_edge\n" + *h.grid_code + "," + *h.community_code + "," +
+                     *h.subdistrict_code + ",false\n");
+  TempDir dir;
+  write_file(dir.file("pts.csv"), "id,lon,lat\n1,0,0\n2," + std::to_string(h.position.lon) + "," +
+                                      std::to_string(h.position.lat) + "\n");
+  auto csv = run_gridmap({"locate", "--db", db, "--csv", dir.file("pts.csv")});
+  REQUIRE(csv.exit_code == 0);
+  CHECK(csv.out.rfind("id,lon,lat,grid_code,community_code,subdistrict_code,on_edge\n1,0,0,,,,false\n2,", 0) == 0);
+  CHECK(csv.out.find("," + *h.grid_code + "," + *h.community_code) != std::string::npos);
+}
+
+TEST_CASE("locate refuses a missing database, bad coordinates and a bad CRS") {
+  std::string db = tatabu_dir().file("t.sqlite");
+  check_refused({"locate", "--db", "/nonexistent/x.sqlite", "111.7", "40.8"}, "does not exist");
+  check_refused({"locate", "--db", db, "111.7", "forty"}, "latitude must be a finite number");
+  check_refused({"locate", "--db", db, "--crs", "EPSG:abc", "111.7", "40.8"}, "unknown CRS");
+  check_refused({"locate", "--db", db, "500", "40.8"}, "out of range");
+}
