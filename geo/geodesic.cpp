@@ -45,3 +45,33 @@ double geodesic_ring_area_m2(const double* lonlat_pairs, int n) noexcept {
 }
 
 }  // namespace gridmap
+
+namespace gridmap {
+
+DistanceFrom::DistanceFrom(LonLat origin) noexcept : o_(origin) {
+  MetresPerDegree m = metres_per_degree(origin.lat);
+  double h = 1e-3;
+  MetresPerDegree up = metres_per_degree(origin.lat + h), down = metres_per_degree(origin.lat - h);
+  mlon_ = m.lon, mlat_ = m.lat;
+  dmlon_ = (up.lon - down.lon) / (2 * h);
+  dmlat_ = (up.lat - down.lat) / (2 * h);
+}
+
+double DistanceFrom::metres(LonLat p) const noexcept {
+  double dlat = p.lat - o_.lat, dlon = p.lon - o_.lon;
+  if (dlon > 180) dlon -= 360;
+  if (dlon < -180) dlon += 360;
+  double half = dlat / 2;  // radii at the mid-latitude
+  double x = dlon * (mlon_ + dmlon_ * half), y = dlat * (mlat_ + dmlat_ * half);
+  double d2 = x * x + y * y;
+  if (d2 < 1e4 * 1e4) return std::sqrt(d2);
+  return geodesic_distance_m(o_, p);
+}
+
+double DistanceFrom::lower_bound(double deg, double max_abs_lat) const noexcept {
+  if (max_abs_lat >= 89.9) return 0;
+  // 110574 m is the shortest degree of latitude (at the equator).
+  return deg * std::min(metres_per_degree(max_abs_lat).lon, 110574.0) * 0.999;
+}
+
+}  // namespace gridmap

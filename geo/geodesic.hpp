@@ -19,3 +19,23 @@ MetresPerDegree metres_per_degree(double lat) noexcept;
 double geodesic_ring_area_m2(const double* lonlat_pairs, int n) noexcept;
 
 }  // namespace gridmap
+
+namespace gridmap {
+
+// Distances from one point, fast: a second-order local expansion of the ellipsoid's radii
+// of curvature around `origin`, accurate to a few millimetres up to 10 km and falling back
+// to the exact geodesic beyond that.
+class DistanceFrom {
+ public:
+  explicit DistanceFrom(LonLat origin) noexcept;
+  double metres(LonLat p) const noexcept;
+  // A lower bound of metres() for any point at least `deg` degrees away in longitude or in
+  // latitude, at latitudes up to max_abs_lat (used to stop searches).
+  double lower_bound(double deg, double max_abs_lat) const noexcept;
+
+ private:
+  LonLat o_;
+  double mlon_, dmlon_, mlat_, dmlat_;  // metres per degree and their derivatives per degree
+};
+
+}  // namespace gridmap

@@ -1,0 +1,165 @@
+#include "geo/worker_index.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <random>
+#include <thread>
+
+#include "geo/error.hpp"
+#include "geo/geodesic.hpp"
+
+using namespace gridmap;
+
+namespace Catch {
+template <>
+struct StringMaker<WorkerDistance> {
+  static std::string convert(const WorkerDistance& w) { return std::to_string(w.id) + "@" + std::to_string(w.distance_m); }
+};
+}  // namespace Catch
+
+namespace {
+
+std::vector<WorkerDistance> brute_force(const std::vector<WorkerState>& all, LonLat p, size_t k, const WorkerFilter& f) {
+  DistanceFrom d(p);
+  std::vector<WorkerDistance> out;
+  for (auto& w : all) {
+    if (!f.include_off_duty && !w.on_duty) continue;
+    if (f.community && w.community != *f.community) continue;
+    if (f.grid && std::find(w.grids.begin(), w.grids.end(), *f.grid) == w.grids.end()) continue;
+    out.push_back({w.id, d.metres(w.position)});
+  }
+  std::sort(out.begin(), out.end(), [](auto& a, auto& b) { return a.distance_m != b.distance_m ? a.distance_m < b.distance_m : a.id < b.id; });
+  if (out.size() > k) out.resize(k);
+  return out;
+}
+
+std::vector<WorkerState> random_workers(std::mt19937_64& rng, size_t n, LonLat centre, double spread) {
+  std::uniform_real_distribution<double> u(-spread, spread);
+  std::vector<WorkerState> out;
+  for (size_t i = 0; i < n; ++i) {
+    WorkerState w;
+    w.id = static_cast<int64_t>(i * 3 + 1);
+    w.position = {centre.lon + u(rng), std::clamp(centre.lat + u(rng), -89.9, 89.9)};
+    if (w.position.lon > 180) w.position.lon -= 360;
+    w.on_duty = rng() % 4 != 0;
+    w.community = static_cast<uint32_t>(rng() % 10);
+    w.grids = {static_cast<uint32_t>(rng() % 100)};
+    if (rng() % 5 == 0) w.grids.push_back(static_cast<uint32_t>(rng() % 100));
+    out.push_back(w);
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("the fast distance agrees with the WGS84 geodesic to millimetres within 10 km") {
+  std::mt19937_64 rng(42);
+  std::uniform_real_distribution<double> lat(-80, 80), d(-0.08, 0.08);
+  double worst = 0;
+  for (int i = 0; i < 20000; ++i) {
+    LonLat a{d(rng) * 1000, lat(rng)};
+    LonLat b{a.lon + d(rng), a.lat + d(rng)};
+    double exact = geodesic_distance_m(a, b);
+    worst = std::max(worst, std::fabs(DistanceFrom(a).metres(b) - exact));
+  }
+  INFO("worst error " << worst << " m");
+  CHECK(worst < 0.005);
+  // Beyond 10 km it is the exact geodesic.
+  CHECK(DistanceFrom({116.4, 39.9}).metres({121.47, 31.23}) == Approx(geodesic_distance_m({116.4, 39.9}, {121.47, 31.23})));
+}
+
+TEST_CASE("nearest workers match brute force, with every filter") {
+  uint64_t seed = std::random_device{}();
+  INFO("seed " << seed);
+  std::mt19937_64 rng(seed);
+  for (double cell : {0.01, 0.002, 0.5}) {
+    for (LonLat centre : {LonLat{111.7, 40.8}, LonLat{126.5, 52.9}, LonLat{179.95, -10}}) {
+      std::vector<WorkerState> all = random_workers(rng, 3000, centre, 0.3);
+      WorkerIndex index(all.size(), cell);
+      for (auto& w : all) index.upsert(w);
+      REQUIRE(index.size() == all.size());
+      std::uniform_real_distribution<double> u(-0.4, 0.4);
+      for (int q = 0; q < 300; ++q) {
+        LonLat p{centre.lon + u(rng), centre.lat + u(rng)};
+        if (p.lon > 180) p.lon -= 360;
+        WorkerFilter f;
+        f.include_off_duty = q % 3 == 0;
+        if (q % 5 == 1) f.community = static_cast<uint32_t>(q % 10);
+        if (q % 7 == 2) f.grid = static_cast<uint32_t>(q % 100);
+        size_t k = 1 + q % 12;
+        // Wrap the workers' positions the same way for the reference.
+        INFO("cell " << cell << " centre " << centre.lon << " query " << p.lon << "," << p.lat << " k " << k);
+        CHECK(index.nearest(p, k, f) == brute_force(all, p, k, f));
+      }
+    }
+  }
+}
+
+TEST_CASE("nearest workers follow moves, duty changes and removals") {
+  WorkerIndex index;
+  index.upsert({1, {111.70, 40.80}, true, 0, {5}});
+  index.upsert({2, {111.71, 40.80}, true, 0, {6}});
+  index.upsert({3, {111.72, 40.80}, false, 1, {7}});
+  LonLat p{111.7001, 40.80};
+  auto n = index.nearest(p, 3);
+  REQUIRE(n.size() == 2);  // off-duty worker 3 left out by default
+  CHECK(n[0].id == 1);
+  CHECK(index.move(2, {111.7002, 40.80}));
+  CHECK(index.nearest(p, 1)[0].id == 2);
+  CHECK(index.set_on_duty(3, true));
+  CHECK(index.nearest(p, 3).size() == 3);
+  WorkerFilter by_grid;
+  by_grid.grid = 7;
+  CHECK(index.nearest(p, 3, by_grid).front().id == 3);
+  CHECK(index.remove(3));
+  CHECK(index.nearest(p, 3, by_grid).empty());
+  CHECK(!index.move(99, p));
+  CHECK_THROWS_AS(index.move(1, {200, 0}), Error);
+  CHECK_THROWS_AS(index.nearest({0, std::nan("")}, 3), Error);
+  CHECK(index.get(1)->grids == std::vector<uint32_t>{5});
+}
+
+TEST_CASE("a worker alone on the other side of the world is still found") {
+  WorkerIndex index(16, 0.01);
+  index.upsert({7, {-70.0, -30.0}, true, 0, {}});
+  auto n = index.nearest({111.7, 40.8}, 5);
+  REQUIRE(n.size() == 1);
+  CHECK(n[0].id == 7);
+  CHECK(n[0].distance_m == Approx(geodesic_distance_m({111.7, 40.8}, {-70.0, -30.0})));
+}
+
+TEST_CASE("position updates and queries run concurrently without losing workers") {
+  std::mt19937_64 rng(5);
+  std::vector<WorkerState> all = random_workers(rng, 5000, {111.7, 40.8}, 0.2);
+  for (auto& w : all) w.on_duty = true;
+  WorkerIndex index(all.size());
+  for (auto& w : all) index.upsert(w);
+  std::atomic<bool> stop{false};
+  std::atomic<long> queries{0};
+  std::thread reader([&] {
+    std::mt19937_64 r(9);
+    std::uniform_real_distribution<double> u(-0.2, 0.2);
+    while (!stop) {
+      auto n = index.nearest({111.7 + u(r), 40.8 + u(r)}, 5);
+      CHECK(n.size() == 5);
+      ++queries;
+    }
+  });
+  std::vector<std::thread> writers;
+  for (int t = 0; t < 2; ++t)
+    writers.emplace_back([&, t] {
+      std::mt19937_64 r(t);
+      std::uniform_real_distribution<double> u(-0.2, 0.2);
+      for (int i = 0; i < 200000; ++i) index.move(all[r() % all.size()].id, {111.7 + u(r), 40.8 + u(r)});
+    });
+  for (auto& w : writers) w.join();
+  stop = true;
+  reader.join();
+  CHECK(index.size() == all.size());
+  CHECK(queries > 0);
+  // Every worker is still exactly once in the index.
+  auto everyone = index.nearest({111.7, 40.8}, all.size() + 10);
+  CHECK(everyone.size() == all.size());
+}
