@@ -75,3 +75,37 @@ double DistanceFrom::lower_bound(double deg, double max_abs_lat) const noexcept 
 }
 
 }  // namespace gridmap
+
+#include <vector>
+
+#include "geo/geos.hpp"
+
+namespace gridmap {
+namespace {
+double ring_area(const GEOSGeometry* ring) {
+  const GEOSCoordSequence* seq = GEOSGeom_getCoordSeq_r(geos::ctx(), ring);
+  unsigned n = 0;
+  if (!seq || !GEOSCoordSeq_getSize_r(geos::ctx(), seq, &n) || n < 4) return 0;
+  std::vector<double> xy(2 * n);
+  for (unsigned i = 0; i < n; ++i) GEOSCoordSeq_getXY_r(geos::ctx(), seq, i, &xy[2 * i], &xy[2 * i + 1]);
+  return geodesic_ring_area_m2(xy.data(), static_cast<int>(n) - 1);  // without the closing point
+}
+}  // namespace
+
+double geodesic_area_m2(const GEOSGeometry* g) {
+  int type = GEOSGeomTypeId_r(geos::ctx(), g);
+  if (type == GEOS_POLYGON) {
+    double a = ring_area(GEOSGetExteriorRing_r(geos::ctx(), g));
+    int holes = GEOSGetNumInteriorRings_r(geos::ctx(), g);
+    for (int h = 0; h < holes; ++h) a -= ring_area(GEOSGetInteriorRingN_r(geos::ctx(), g, h));
+    return std::max(0.0, a);
+  }
+  if (type == GEOS_MULTIPOLYGON || type == GEOS_GEOMETRYCOLLECTION) {
+    double a = 0;
+    int n = GEOSGetNumGeometries_r(geos::ctx(), g);
+    for (int i = 0; i < n; ++i) a += geodesic_area_m2(GEOSGetGeometryN_r(geos::ctx(), g, i));
+    return a;
+  }
+  return 0;
+}
+}  // namespace gridmap

@@ -39,3 +39,9 @@ class DistanceFrom {
 };
 
 }  // namespace gridmap
+
+struct GEOSGeom_t;
+namespace gridmap {
+// Geodesic area in square metres of a (multi)polygon in lon/lat; 0 for other types.
+double geodesic_area_m2(const GEOSGeom_t* g);
+}  // namespace gridmap

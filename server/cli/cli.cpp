@@ -27,6 +27,9 @@ const Command kCommands[] = {
      "        [--layer NAME] [--skip-invalid]"},
     {"export", cmd_export, "export  LAYER OUT --db FILE [--format geojson|gpkg|shp|csv] [--crs ...]"},
     {"locate", cmd_locate, "locate  --db FILE (LON LAT | --csv IN) [--crs ...]"},
+    {"nearest", cmd_nearest,
+     "nearest --db FILE LON LAT [-k N] [--all] [--community CODE] [--grid CODE] [--crs ...]"},
+    {"check", cmd_check, "check   --db FILE [--json] [--sliver-m2 A]"},
     {"convert", cmd_convert, "convert --from CRS --to CRS (LON LAT | --csv IN)"},
 };
 

@@ -1,0 +1,94 @@
+#include "data/position_writer.hpp"
+
+#include <cstdio>
+
+#include "data/db.hpp"
+
+namespace gridmap::data {
+
+PositionWriter::PositionWriter(std::string db_path, std::chrono::milliseconds interval)
+    : path_(std::move(db_path)), interval_(interval), thread_([this] { run(); }) {}
+
+PositionWriter::~PositionWriter() {
+  {
+    std::lock_guard l(lock_);
+    stop_ = true;
+  }
+  wake_.notify_all();
+  thread_.join();
+  try {
+    write_pending();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "gridmap: could not save worker positions on shutdown: %s\n", e.what());
+  }
+}
+
+void PositionWriter::record(int64_t worker_id, LonLat position, int64_t at) {
+  std::lock_guard l(lock_);
+  auto [it, inserted] = pending_.try_emplace(worker_id, Ping{position, at});
+  if (!inserted && at >= it->second.at) it->second = {position, at};
+}
+
+size_t PositionWriter::pending() const {
+  std::lock_guard l(lock_);
+  return pending_.size();
+}
+
+uint64_t PositionWriter::written() const {
+  std::lock_guard l(lock_);
+  return written_;
+}
+
+uint64_t PositionWriter::batches() const {
+  std::lock_guard l(lock_);
+  return batches_;
+}
+
+void PositionWriter::flush() { write_pending(); }
+
+void PositionWriter::write_pending() {
+  std::lock_guard w(write_lock_);  // one writer at a time, in order
+  std::unordered_map<int64_t, Ping> batch;
+  {
+    std::lock_guard l(lock_);
+    batch.swap(pending_);
+  }
+  if (batch.empty()) return;
+  try {
+    Db db = Db::open(path_, false);
+    Transaction tx(db);
+    Statement st(db,
+                 "UPDATE workers SET geom = MakePoint(?1, ?2, 4326), position_at = ?3 "
+                 "WHERE id = ?4 AND (position_at IS NULL OR position_at <= ?3)");
+    for (const auto& [id, ping] : batch) st.bind(1, ping.position.lon).bind(2, ping.position.lat).bind(3, ping.at).bind(4, id).run();
+    tx.commit();
+  } catch (...) {
+    // Put the batch back (newer pings win) so nothing is lost; the next round retries.
+    std::lock_guard l(lock_);
+    for (auto& [id, ping] : batch) {
+      auto [it, inserted] = pending_.try_emplace(id, ping);
+      if (!inserted && ping.at > it->second.at) it->second = ping;
+    }
+    throw;
+  }
+  std::lock_guard l(lock_);
+  written_ += batch.size();
+  ++batches_;
+}
+
+void PositionWriter::run() {
+  std::unique_lock l(lock_);
+  while (!stop_) {
+    wake_.wait_for(l, interval_, [this] { return stop_; });
+    if (stop_) break;
+    l.unlock();
+    try {
+      write_pending();
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "gridmap: saving worker positions failed, will retry: %s\n", e.what());
+    }
+    l.lock();
+  }
+}
+
+}  // namespace gridmap::data

@@ -1,0 +1,51 @@
+// Persists workers' last known positions in batches: pings are coalesced in memory (the
+// latest per worker wins) and written by a background thread in one transaction per
+// interval, so a burst of pings never costs a transaction each. Only the last position and
+// its time are kept — no track history (positions are personal movement data).
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+
+#include "geo/types.hpp"
+
+namespace gridmap::data {
+
+class PositionWriter {
+ public:
+  explicit PositionWriter(std::string db_path, std::chrono::milliseconds interval = std::chrono::milliseconds(500));
+  ~PositionWriter();  // writes what is pending, then stops
+  PositionWriter(const PositionWriter&) = delete;
+  PositionWriter& operator=(const PositionWriter&) = delete;
+
+  void record(int64_t worker_id, LonLat position, int64_t at);
+  void flush();  // writes everything recorded so far before returning
+  size_t pending() const;
+  uint64_t written() const;
+  uint64_t batches() const;
+
+ private:
+  void run();
+  void write_pending();
+
+  struct Ping {
+    LonLat position;
+    int64_t at;
+  };
+  std::string path_;
+  std::chrono::milliseconds interval_;
+  mutable std::mutex lock_;
+  std::condition_variable wake_, done_;
+  std::unordered_map<int64_t, Ping> pending_;
+  std::mutex write_lock_;
+  uint64_t written_ = 0, batches_ = 0;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
+}  // namespace gridmap::data

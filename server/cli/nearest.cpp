@@ -1,0 +1,37 @@
+// gridmap nearest --db FILE LON LAT [-k N] [--all] [--community CODE] [--grid CODE] [--crs ...]
+#include <cstdio>
+#include <iostream>
+
+#include "data/csv.hpp"
+#include "data/db.hpp"
+#include "data/worker_directory.hpp"
+#include "geo/crs.hpp"
+#include "geo/error.hpp"
+#include "server/cli/args.hpp"
+#include "server/cli/commands.hpp"
+
+namespace gridmap::cli {
+
+int cmd_nearest(const ArgList& argv) {
+  Args args("nearest", argv, {"--db", "-k", "--community", "--grid", "--crs"}, {"--all"});
+  if (args.positional().size() != 2) throw_invalid("nearest: give LON LAT");
+  long k = args.integer("-k", 5, 1, 1000);
+  crs::Transformer to_wgs84(args.crs(), crs::Crs{});
+  LonLat p = to_wgs84(parse_lonlat(args.positional()[0], args.positional()[1]));
+  if (!is_valid_wgs84(p)) throw_invalid("coordinate out of range");
+  data::Db db = data::Db::open(args.db(), false);
+  data::WorkerDirectory workers = data::WorkerDirectory::load(db);
+  data::NearbyFilter f;
+  f.include_off_duty = args.flag("--all");
+  f.community_code = args.get("--community");
+  f.grid_code = args.get("--grid");
+  data::write_csv_row(std::cout, {"worker_id", "distance_m", "grid_code", "name"});
+  for (const data::NearbyWorker& w : workers.nearest(p, static_cast<size_t>(k), f)) {
+    char d[32];
+    std::snprintf(d, sizeof d, "%.1f", w.distance_m);
+    data::write_csv_row(std::cout, {std::to_string(w.id), d, w.grid_code, w.name});
+  }
+  return 0;
+}
+
+}  // namespace gridmap::cli

@@ -1,0 +1,130 @@
+// gridmap import / export from the command line: exit codes and one-line reasons.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+
+#include "support/test_support.hpp"
+
+using gridmap::test::run_gridmap;
+using gridmap::test::RunResult;
+using gridmap::test::TempDir;
+
+namespace {
+
+const char* const kGrids = R"({"type":"FeatureCollection","features":[
+{"type":"Feature","properties":{"code":"150102001001001","name":"光明社区第一网格"},
+ "geometry":{"type":"Polygon","coordinates":[[[111.70,40.80],[111.71,40.80],[111.71,40.81],[111.70,40.81],[111.70,40.80]]]}},
+{"type":"Feature","properties":{"code":"150102001001002","name":"光明社区第二网格"},
+ "geometry":{"type":"Polygon","coordinates":[[[111.71,40.80],[111.72,40.80],[111.72,40.81],[111.71,40.81],[111.71,40.80]]]}}
+]})";
+
+const char* const kBadGrids = R"({"type":"FeatureCollection","features":[
+{"type":"Feature","properties":{"code":"G1","name":"好"},
+ "geometry":{"type":"Polygon","coordinates":[[[111.70,40.80],[111.71,40.80],[111.71,40.81],[111.70,40.81],[111.70,40.80]]]}},
+{"type":"Feature","properties":{"code":"G2","name":"坏"},
+ "geometry":{"type":"Polygon","coordinates":[[[111.72,40.80],[111.73,40.81],[111.72,40.80]]]}}
+]})";
+
+struct Setup {
+  TempDir dir;
+  std::string db = dir.file("gridmap.db");
+  std::string grids = dir.file("grids.geojson");
+  Setup() { gridmap::test::write_file(grids, kGrids); }
+};
+
+// A failure: exit code 2 and exactly one line on stderr that gives the reason.
+void check_refused(const RunResult& r, const std::string& reason) {
+  INFO("stderr: " << r.err);
+  CHECK(r.exit_code == 2);
+  CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+  CHECK_THAT(r.err, Catch::Contains(reason));
+}
+
+}  // namespace
+
+TEST_CASE("import of a file that does not exist exits 2 naming the file") {
+  Setup s;
+  check_refused(run_gridmap({"import", "grids", s.dir.file("nope.geojson"), "--db", s.db}),
+                "cannot open " + s.dir.file("nope.geojson"));
+}
+
+TEST_CASE("import of an unknown layer exits 2") {
+  Setup s;
+  check_refused(run_gridmap({"import", "roads", s.grids, "--db", s.db}), "unknown layer 'roads'");
+}
+
+TEST_CASE("import with a bad CRS exits 2") {
+  Setup s;
+  check_refused(run_gridmap({"import", "grids", s.grids, "--db", s.db, "--crs", "mars"}),
+                "unknown CRS 'mars'");
+}
+
+TEST_CASE("import with a field that the file lacks exits 2 naming the field") {
+  Setup s;
+  check_refused(run_gridmap({"import", "grids", s.grids, "--db", s.db, "--code-field", "wgbm"}),
+                "field 'wgbm'");
+}
+
+TEST_CASE("import with a layer name that the file lacks exits 2") {
+  Setup s;
+  check_refused(run_gridmap({"import", "grids", s.grids, "--db", s.db, "--layer", "rivers"}),
+                "no layer 'rivers'");
+}
+
+TEST_CASE("import of unusable features exits 2 and lists them with their codes") {
+  Setup s;
+  std::string bad = s.dir.file("bad.geojson");
+  gridmap::test::write_file(bad, kBadGrids);
+  RunResult r = run_gridmap({"import", "grids", bad, "--db", s.db});
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err,
+             Catch::Contains("rejected feature 2 (G2)") && Catch::Contains("nothing was imported"));
+  RunResult skip = run_gridmap({"import", "grids", bad, "--db", s.db, "--skip-invalid"});
+  CHECK(skip.exit_code == 0);
+  CHECK_THAT(skip.out, Catch::Contains("imported 1 grids"));
+}
+
+TEST_CASE("import and export succeed with exit code 0") {
+  Setup s;
+  RunResult imp = run_gridmap({"import", "grids", s.grids, "--db", s.db});
+  INFO(imp.err);
+  CHECK(imp.exit_code == 0);
+  CHECK_THAT(imp.out, Catch::Contains("imported 2 grids"));
+  for (const char* name : {"out.geojson", "out.gpkg", "out.shp", "out.csv"}) {
+    RunResult exp = run_gridmap({"export", "grids", s.dir.file(name), "--db", s.db});
+    INFO(name << ": " << exp.err);
+    CHECK(exp.exit_code == 0);
+    CHECK_THAT(exp.out, Catch::Contains("exported 2 grids"));
+  }
+  RunResult gcj =
+      run_gridmap({"export", "grids", s.dir.file("gcj.json"), "--db", s.db, "--crs", "gcj02"});
+  CHECK(gcj.exit_code == 0);
+  RunResult back =
+      run_gridmap({"import", "grids", s.dir.file("out.csv"), "--db", s.dir.file("copy.db")});
+  INFO(back.err);
+  CHECK(back.exit_code == 0);
+  CHECK_THAT(back.out, Catch::Contains("imported 2 grids"));
+}
+
+TEST_CASE("export to an unknown format exits 2") {
+  Setup s;
+  REQUIRE(run_gridmap({"import", "grids", s.grids, "--db", s.db}).exit_code == 0);
+  check_refused(
+      run_gridmap({"export", "grids", s.dir.file("out.kml"), "--db", s.db, "--format", "kml"}),
+      "unknown format 'kml'");
+}
+
+TEST_CASE("export into a directory that does not exist exits 2") {
+  Setup s;
+  REQUIRE(run_gridmap({"import", "grids", s.grids, "--db", s.db}).exit_code == 0);
+  check_refused(run_gridmap({"export", "grids", s.dir.file("no/such/dir/g.geojson"), "--db", s.db}),
+                "does not exist");
+}
+
+TEST_CASE("export with a bad CRS exits 2") {
+  Setup s;
+  REQUIRE(run_gridmap({"import", "grids", s.grids, "--db", s.db}).exit_code == 0);
+  check_refused(run_gridmap({"export", "grids", s.dir.file("g.geojson"), "--db", s.db, "--crs",
+                             "EPSG:999999"}),
+                "EPSG:999999");
+}

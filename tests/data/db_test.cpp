@@ -1,0 +1,182 @@
+#include "data/db.hpp"
+
+#include <gdal.h>
+#include <catch2/catch.hpp>
+
+#include "data/areas.hpp"
+#include "data/households.hpp"
+#include "data/locator.hpp"
+#include "data/petitions.hpp"
+#include "data/workers.hpp"
+#include "geo/error.hpp"
+#include "geo/geos.hpp"
+#include "support/test_support.hpp"
+
+using namespace gridmap;
+
+namespace {
+
+std::string square_wkb(double x, double y, double size) {
+  geos::GeomPtr p =
+      geos::polygon({{{x, y}, {x + size, y}, {x + size, y + size}, {x, y + size}, {x, y}}});
+  return geos::to_wkb(geos::to_multipolygon(p.get()).get());
+}
+
+int64_t count(data::Db& db, const std::string& sql) {
+  data::Statement st(db, sql);
+  REQUIRE(st.step());
+  return st.int64(0);
+}
+
+}  // namespace
+
+TEST_CASE("opening a new file creates schema version 1 with spatial indexes") {
+  test::TempDir dir;
+  data::Db db = data::Db::open(dir.file("new.db"));
+  CHECK(db.schema_version() == 1);
+  for (const char* table :
+       {"subdistricts", "communities", "grids", "workers", "households", "petitions"}) {
+    INFO(table);
+    data::Statement st(db,
+                       "SELECT srid, spatial_index_enabled FROM geometry_columns "
+                       "WHERE f_table_name = ?1 AND f_geometry_column = 'geom'");
+    st.bind(1, table);
+    REQUIRE(st.step());
+    CHECK(st.int64(0) == 4326);
+    CHECK(st.int64(1) == 1);
+    CHECK(count(db, std::string("SELECT count(*) FROM sqlite_master WHERE name = 'idx_") + table +
+                        "_geom'") == 1);
+  }
+}
+
+TEST_CASE("reopening a gridmap database keeps its schema and data") {
+  test::TempDir dir;
+  std::string path = dir.file("again.db");
+  int64_t objects = 0;
+  {
+    data::Db db = data::Db::open(path);
+    data::AreaRepo(db, data::Layer::subdistricts)
+        .upsert({"150102001", "一街道", {}, square_wkb(111.7, 40.8, 0.01)});
+    objects = count(db, "SELECT count(*) FROM sqlite_master");
+  }
+  data::Db db = data::Db::open(path, false);
+  CHECK(db.schema_version() == 1);
+  CHECK(count(db, "SELECT count(*) FROM sqlite_master") == objects);
+  CHECK(data::AreaRepo(db, data::Layer::subdistricts).count() == 1);
+}
+
+TEST_CASE("a missing database is refused when it may not be created") {
+  test::TempDir dir;
+  try {
+    data::Db::open(dir.file("missing.db"), false);
+    FAIL("opened a missing database");
+  } catch (const Error& e) {
+    CHECK(e.kind() == ErrorKind::invalid_input);
+    CHECK_THAT(e.what(), Catch::Contains("does not exist"));
+  }
+}
+
+namespace {
+void create_with_gdal(const std::string& driver, const std::string& path) {
+  GDALAllRegister();
+  GDALDatasetH ds =
+      GDALCreate(GDALGetDriverByName(driver.c_str()), path.c_str(), 0, 0, 0, GDT_Unknown, nullptr);
+  REQUIRE(ds != nullptr);
+  REQUIRE(GDALDatasetCreateLayer(ds, "things", nullptr, wkbPoint, nullptr) != nullptr);
+  GDALClose(ds);
+}
+
+ErrorKind open_failure(const std::string& path) {
+  try {
+    data::Db::open(path);
+  } catch (const Error& e) {
+    INFO(e.what());
+    return e.kind();
+  }
+  FAIL("opened " << path << " as a gridmap database");
+  return ErrorKind::internal;
+}
+}  // namespace
+
+TEST_CASE("an SQLite file of another application is refused as unavailable") {
+  test::TempDir dir;
+  std::string sqlite = dir.file("other.sqlite"), gpkg = dir.file("other.gpkg");
+  create_with_gdal("SQLite", sqlite);
+  create_with_gdal("GPKG", gpkg);
+  CHECK(open_failure(sqlite) == ErrorKind::unavailable);
+  CHECK_THROWS_WITH(data::Db::open(sqlite), Catch::Contains("not a gridmap database"));
+  CHECK(open_failure(gpkg) == ErrorKind::unavailable);
+}
+
+TEST_CASE("areas are upserted by code and listed in code order with their lineage") {
+  test::TempDir dir;
+  data::Db db = data::Db::open(dir.file("areas.db"));
+  data::AreaRepo subs(db, data::Layer::subdistricts), comms(db, data::Layer::communities),
+      grids(db, data::Layer::grids);
+  subs.upsert({"150102001", "街道", {}, square_wkb(111.7, 40.8, 0.02)});
+  comms.upsert({"150102001001", "社区", "150102001", square_wkb(111.7, 40.8, 0.02)});
+  grids.upsert({"150102001001002", "二网格", "150102001001", square_wkb(111.71, 40.8, 0.01)});
+  grids.upsert({"150102001001001", "一网格", "150102001001", square_wkb(111.7, 40.8, 0.01)});
+  grids.upsert({"150102001001001", "第一网格", "150102001001", square_wkb(111.7, 40.8, 0.01)});
+  std::vector<data::Area> all = grids.all();
+  REQUIRE(all.size() == 2);
+  CHECK(all[0].code == "150102001001001");
+  CHECK(all[0].name == "第一网格");
+  std::vector<data::GridLineage> lineage = data::grid_lineage(db);
+  REQUIRE(lineage.size() == 2);
+  CHECK(lineage[1].subdistrict_code == "150102001");
+  data::Locator locator = data::Locator::load(db);
+  const data::GridLineage* hit = locator.locate({111.715, 40.805});
+  REQUIRE(hit != nullptr);
+  CHECK(hit->grid_code == "150102001001002");
+}
+
+TEST_CASE("a worker's grid assignment is replaced on upsert") {
+  test::TempDir dir;
+  data::Db db = data::Db::open(dir.file("workers.db"));
+  data::AreaRepo grids(db, data::Layer::grids);
+  grids.upsert({"g1", "一", {}, square_wkb(111.7, 40.8, 0.01)});
+  grids.upsert({"g2", "二", {}, square_wkb(111.71, 40.8, 0.01)});
+  data::WorkerRepo workers(db);
+  data::Worker w{std::nullopt, "王芳",      "13900000000", true, LonLat{111.705, 40.805},
+                 1740787200,   {"g1", "g2"}};
+  int64_t id = workers.upsert(w);
+  w.id = id;
+  w.grids = {"g2"};
+  workers.upsert(w);
+  std::optional<data::Worker> back = workers.get(id);
+  REQUIRE(back);
+  CHECK(back->grids == std::vector<std::string>{"g2"});
+  CHECK(back->on_duty);
+  CHECK(back->position->lon == 111.705);
+  CHECK(workers.count() == 1);
+}
+
+TEST_CASE("households keep their residents in a table of their own") {
+  test::TempDir dir;
+  data::Db db = data::Db::open(dir.file("households.db"));
+  data::HouseholdRepo repo(db);
+  int64_t id = repo.upsert({std::nullopt, "光明路1号", {111.7, 40.8}, {}, {}, {}});
+  repo.add_resident({std::nullopt, id, "张三", "13800000000", {}, {}});
+  CHECK(repo.count() == 1);
+  CHECK(repo.count_residents() == 1);
+  CHECK(repo.get(id)->address == "光明路1号");
+}
+
+TEST_CASE("petitions keep their events and categories their deadlines") {
+  test::TempDir dir;
+  data::Db db = data::Db::open(dir.file("petitions.db"));
+  data::PetitionRepo repo(db);
+  repo.upsert_category({"env", "环境卫生", 48});
+  data::Petition p;
+  p.category = "env";
+  p.created_at = 1740787200;
+  p.position = {111.7, 40.8};
+  int64_t id = repo.upsert(p);
+  repo.add_event({id, 1740787200, "worker:1", "report", {}, "reported", "grid", ""});
+  CHECK(repo.category("env")->deadline_hours == 48);
+  CHECK(repo.events(id).size() == 1);
+  CHECK(repo.count_by_status("reported") == 1);
+  CHECK_FALSE(data::is_valid_status("done"));
+  CHECK(data::is_valid_kind("incident"));
+}
