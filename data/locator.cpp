@@ -26,10 +26,16 @@ const GridLineage* Locator::locate(LonLat p) const {
   return hit ? &lineage_[*hit] : nullptr;
 }
 
-Location Locator::locate_detail(LonLat p) const {
+Location Locator::locate_detail(LonLat p, double max_m) const {
   LocateHit hit = index_.locate_detail(p);
   Location loc;
-  if (hit.grid) loc.grid = &lineage_[*hit.grid];
+  if (hit.grid) {
+    loc.grid = &lineage_[*hit.grid];
+    loc.distance_to_edge_m = hit.on_edge ? 0 : index_.distance_to_boundary_m(p, *hit.grid);
+  } else if (auto n = index_.nearest(p, max_m)) {
+    loc.nearest = &lineage_[n->grid];
+    loc.nearest_distance_m = n->distance_m;
+  }
   loc.on_edge = hit.on_edge;
   for (uint32_t n : hit.neighbours) loc.neighbours.push_back(&lineage_[n]);
   return loc;

@@ -211,6 +211,12 @@ void run_checked(Db& db, std::string_view sql) {
   }
 }
 
+bool has_table(Db& db, const char* name) {
+  Statement st(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1");
+  st.bind(1, name);
+  return st.step();
+}
+
 bool is_empty_database(Db& db) {
   Statement st(db, "SELECT count(*) FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'");
   st.step();
@@ -221,6 +227,8 @@ bool is_empty_database(Db& db) {
 
 void migrate(Db& db) {
   int version = db.schema_version();
+  if (version > kSchemaVersion && !has_table(db, "petitions"))
+    throw Error(ErrorKind::unavailable, db.path() + " is an SQLite file but not a gridmap database");
   if (version > kSchemaVersion)
     throw Error(ErrorKind::unavailable, db.path() + " was written by a newer gridmap (schema " +
                                             std::to_string(version) + ")");

@@ -37,8 +37,8 @@ int cmd_import(const ArgList& argv) {
   o.progress = [&](int64_t done, int64_t total) { progress(done, total); };
   data::ImportReport r = data::import_layer(db, o);
   for (const data::ImportIssue& i : r.issues)
-    std::cerr << (i.rejected ? "rejected" : "repaired") << " feature " << i.feature
-              << (i.code.empty() ? "" : " (" + i.code + ")") << ": " << i.message << "\n";
+    std::cerr << "feature " << i.feature << (i.code.empty() ? "" : " (" + i.code + ")") << ": "
+              << (i.rejected && i.message.rfind("rejected", 0) != 0 ? "rejected: " : "") << i.message << "\n";
   if (!r.committed)
     throw_invalid(std::to_string(r.rejected) + " of " + std::to_string(r.read) +
                   " features cannot be used; nothing was imported (fix them or pass --skip-invalid)");

@@ -1,4 +1,5 @@
 // gridmap locate --db FILE (LON LAT | --csv IN) [--crs ...]
+#include <cstdio>
 #include <iostream>
 
 #include "data/db.hpp"
@@ -27,7 +28,12 @@ int cmd_locate(const ArgList& argv) {
   auto locate = [&](LonLat p) {
     LonLat w = to_wgs84(p);
     if (!is_valid_wgs84(w)) throw_invalid("coordinate out of range: " + std::to_string(p.lon) + ", " + std::to_string(p.lat));
-    return columns(locator.locate_detail(w));
+    data::Location loc;
+    if (auto g = locator.index().locate_detail(w); g.grid) {
+      loc.grid = &locator.grids()[*g.grid];
+      loc.on_edge = g.on_edge;
+    }
+    return columns(loc);
   };
   if (auto csv = args.get("--csv")) {
     if (!args.positional().empty()) throw_invalid("locate: give either LON LAT or --csv, not both");
@@ -35,8 +41,18 @@ int cmd_locate(const ArgList& argv) {
     return 0;
   }
   if (args.positional().size() != 2) throw_invalid("locate: give LON LAT or --csv FILE");
-  std::vector<std::string> row = locate(parse_lonlat(args.positional()[0], args.positional()[1]));
-  data::write_csv_row(std::cout, {"grid_code", "community_code", "subdistrict_code", "on_edge"});
+  LonLat p = to_wgs84(parse_lonlat(args.positional()[0], args.positional()[1]));
+  if (!is_valid_wgs84(p)) throw_invalid("coordinate out of range: " + args.positional()[0] + ", " + args.positional()[1]);
+  data::Location loc = locator.locate_detail(p);
+  std::vector<std::string> row = columns(loc);
+  std::string others;
+  for (const auto* n : loc.neighbours) others += (others.empty() ? "" : ";") + n->grid_code;
+  char d1[32] = "", d2[32] = "";
+  if (loc.grid) std::snprintf(d1, sizeof d1, "%.1f", loc.distance_to_edge_m);
+  if (loc.nearest) std::snprintf(d2, sizeof d2, "%.1f", loc.nearest_distance_m);
+  row.insert(row.end(), {others, d1, loc.nearest ? loc.nearest->grid_code : "", d2});
+  data::write_csv_row(std::cout, {"grid_code", "community_code", "subdistrict_code", "on_edge", "other_grids",
+                                  "distance_to_edge_m", "nearest_grid_code", "nearest_distance_m"});
   data::write_csv_row(std::cout, row);
   return 0;
 }

@@ -25,8 +25,9 @@ int cmd_nearest(const ArgList& argv) {
   f.include_off_duty = args.flag("--all");
   f.community_code = args.get("--community");
   f.grid_code = args.get("--grid");
+  std::vector<data::NearbyWorker> found = workers.nearest(p, static_cast<size_t>(k), f);
   data::write_csv_row(std::cout, {"worker_id", "distance_m", "grid_code", "name"});
-  for (const data::NearbyWorker& w : workers.nearest(p, static_cast<size_t>(k), f)) {
+  for (const data::NearbyWorker& w : found) {
     char d[32];
     std::snprintf(d, sizeof d, "%.1f", w.distance_m);
     data::write_csv_row(std::cout, {std::to_string(w.id), d, w.grid_code, w.name});

@@ -1,6 +1,8 @@
 // The command line as a user meets it: exit codes and one-line messages.
 #include <catch2/catch.hpp>
 
+#include <sstream>
+
 #include "data/db.hpp"
 #include "data/households.hpp"
 #include "support/test_support.hpp"
@@ -101,8 +103,10 @@ TEST_CASE("locate answers the grid, community and subdistrict of a household") {
   }
   auto r = run_gridmap({"locate", "--db", db, std::to_string(h.position.lon), std::to_string(h.position.lat)});
   REQUIRE(r.exit_code == 0);
-  CHECK(r.out == "grid_code,community_code,subdistrict_code,on_edge\n" + *h.grid_code + "," + *h.community_code + "," +
-                     *h.subdistrict_code + ",false\n");
+  CHECK(r.out.rfind("grid_code,community_code,subdistrict_code,on_edge,other_grids,distance_to_edge_m,"
+                    "nearest_grid_code,nearest_distance_m\n" + *h.grid_code + "," + *h.community_code + "," +
+                        *h.subdistrict_code + ",false,,",
+                    0) == 0);
   TempDir dir;
   write_file(dir.file("pts.csv"), "id,lon,lat\n1,0,0\n2," + std::to_string(h.position.lon) + "," +
                                       std::to_string(h.position.lat) + "\n");
@@ -118,4 +122,71 @@ TEST_CASE("locate refuses a missing database, bad coordinates and a bad CRS") {
   check_refused({"locate", "--db", db, "111.7", "forty"}, "latitude must be a finite number");
   check_refused({"locate", "--db", db, "--crs", "EPSG:abc", "111.7", "40.8"}, "unknown CRS");
   check_refused({"locate", "--db", db, "500", "40.8"}, "out of range");
+}
+
+TEST_CASE("a point just outside the city gets no grid but the nearest grid and its distance") {
+  std::string db = tatabu_dir().file("t.sqlite");
+  // West of every grid: take the westernmost household and step 0.05 degrees further west.
+  gridmap::data::Household west;
+  west.position.lon = 1e9;
+  {
+    gridmap::data::Db d = gridmap::data::Db::open(db, false);
+    gridmap::data::HouseholdRepo(d).for_each([&](const gridmap::data::Household& h) {
+      if (h.position.lon < west.position.lon) west = h;
+    });
+  }
+  auto r = run_gridmap({"locate", "--db", db, std::to_string(west.position.lon - 0.02), std::to_string(west.position.lat)});
+  REQUIRE(r.exit_code == 0);
+  auto line = r.out.substr(r.out.find('\n') + 1);
+  CHECK(line.rfind(",,,false,,,", 0) == 0);
+  CHECK(line.find(",150102001") != std::string::npos);  // the nearest grid's code
+  double d = std::stod(line.substr(line.rfind(',') + 1));
+  CHECK(d > 1000);   // at least 0.02 degrees away
+  CHECK(d < 2000);   // and not much more than that
+}
+
+TEST_CASE("nearest prints the k nearest on-duty workers as CSV, nearest first") {
+  std::string db = tatabu_dir().file("t.sqlite");
+  gridmap::data::Household h;
+  {
+    gridmap::data::Db d = gridmap::data::Db::open(db, false);
+    h = *gridmap::data::HouseholdRepo(d).get(100);
+  }
+  auto r = run_gridmap({"nearest", "--db", db, std::to_string(h.position.lon), std::to_string(h.position.lat), "-k", "4"});
+  REQUIRE(r.exit_code == 0);
+  std::istringstream in(r.out);
+  std::string line;
+  std::getline(in, line);
+  CHECK(line == "worker_id,distance_m,grid_code,name");
+  double last = -1;
+  int rows = 0;
+  while (std::getline(in, line)) {
+    double d = std::stod(line.substr(line.find(',') + 1));
+    CHECK(d >= last);
+    last = d;
+    ++rows;
+  }
+  CHECK(rows == 4);
+  check_refused({"nearest", "--db", db, "111.7", "40.8", "-k", "0"}, "-k must be an integer from 1");
+  check_refused({"nearest", "--db", db, "111.7"}, "give LON LAT");
+  check_refused({"nearest", "--db", db, "111.7", "40.8", "--grid", "999"}, "no grid with code 999");
+}
+
+TEST_CASE("check exits 0 on the clean demo, 1 with findings and 2 on error") {
+  TempDir dir;
+  std::string db = dir.file("c.sqlite");
+  REQUIRE(run_gridmap({"demo", "--db", db, "--preset", "tatabu"}).exit_code == 0);
+  auto clean = run_gridmap({"check", "--db", db});
+  CHECK(clean.exit_code == 0);
+  CHECK(clean.out.find("clean") != std::string::npos);
+  {
+    gridmap::data::Db d = gridmap::data::Db::open(db, false);
+    d.exec("DELETE FROM worker_grids WHERE grid_code = (SELECT min(code) FROM grids)");
+  }
+  auto found = run_gridmap({"check", "--db", db, "--json"});
+  CHECK(found.exit_code == 1);
+  CHECK(found.out.find("\"kind\":\"no_worker\"") != std::string::npos);
+  CHECK(found.out.find("\"clean\":false") != std::string::npos);
+  check_refused({"check", "--db", dir.file("missing.sqlite")}, "does not exist");
+  check_refused({"check", "--db", db, "--sliver-m2", "-5"}, "must not be negative");
 }

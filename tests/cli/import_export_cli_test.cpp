@@ -78,7 +78,7 @@ TEST_CASE("import of unusable features exits 2 and lists them with their codes")
   RunResult r = run_gridmap({"import", "grids", bad, "--db", s.db});
   CHECK(r.exit_code == 2);
   CHECK_THAT(r.err,
-             Catch::Contains("rejected feature 2 (G2)") && Catch::Contains("nothing was imported"));
+             Catch::Contains("feature 2 (G2): rejected: ") && Catch::Contains("nothing was imported"));
   RunResult skip = run_gridmap({"import", "grids", bad, "--db", s.db, "--skip-invalid"});
   CHECK(skip.exit_code == 0);
   CHECK_THAT(skip.out, Catch::Contains("imported 1 grids"));
