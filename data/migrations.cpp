@@ -176,13 +176,23 @@ CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
   BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
 )SQL";
 
+// Version 2: a row version on every editable layer, for ETag / If-Match.
+const char* const kV2 = R"SQL(
+ALTER TABLE subdistricts ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE communities ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE grids ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE workers ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE households ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE petitions ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+)SQL";
+
 struct Migration {
   int version;
   const char* sql;
 };
 
 const std::vector<Migration>& migrations() {
-  static const std::vector<Migration> all = {{1, kV1}};
+  static const std::vector<Migration> all = {{1, kV1}, {2, kV2}};
   return all;
 }
 

@@ -5,7 +5,7 @@ namespace {
 const char* const kSelect =
     "SELECT id, kind, category, description, reporter_contact, status, handler_level, "
     "handler_worker_id, reported_by, created_at, deadline_at, closed_at, reopened, X(geom), Y(geom), "
-    "grid_code, community_code, subdistrict_code FROM petitions";
+    "grid_code, community_code, subdistrict_code, version FROM petitions";
 
 Petition read_petition(Statement& st) {
   Petition p;
@@ -26,6 +26,7 @@ Petition read_petition(Statement& st) {
   p.grid_code = st.opt_text(15);
   p.community_code = st.opt_text(16);
   p.subdistrict_code = st.opt_text(17);
+  p.version = st.int64(18);
   return p;
 }
 }  // namespace
@@ -50,7 +51,7 @@ PetitionRepo::PetitionRepo(Db& db)
               "created_at = excluded.created_at, deadline_at = excluded.deadline_at, "
               "closed_at = excluded.closed_at, reopened = excluded.reopened, geom = excluded.geom, "
               "grid_code = excluded.grid_code, community_code = excluded.community_code, "
-              "subdistrict_code = excluded.subdistrict_code, updated_at = unixepoch()"),
+              "subdistrict_code = excluded.subdistrict_code, updated_at = unixepoch(), version = version + 1"),
       add_event_(db,
                  "INSERT INTO petition_events(petition_id, at, actor, action, from_status, to_status, "
                  "handler_level, note) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"),

@@ -28,6 +28,7 @@ struct Petition {
   int reopened = 0;
   LonLat position;
   std::optional<std::string> grid_code, community_code, subdistrict_code;
+  int64_t version = 1;  // bumped by every change; the ETag
 };
 
 struct PetitionEvent {

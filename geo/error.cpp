@@ -7,6 +7,9 @@ std::string_view to_string(ErrorKind kind) noexcept {
     case ErrorKind::invalid_input: return "invalid_input";
     case ErrorKind::not_found: return "not_found";
     case ErrorKind::conflict: return "conflict";
+    case ErrorKind::precondition_failed: return "precondition_failed";
+    case ErrorKind::unauthorized: return "unauthorized";
+    case ErrorKind::too_large: return "too_large";
     case ErrorKind::forbidden: return "forbidden";
     case ErrorKind::unavailable: return "unavailable";
     case ErrorKind::internal: return "internal";

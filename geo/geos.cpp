@@ -197,3 +197,13 @@ GeomPtr transform_xy_raw(const GEOSGeometry* g, XYCallback cb, void* user) {
 }
 
 }  // namespace gridmap::geos
+
+namespace gridmap::geos {
+GeomPtr from_geojson(std::string_view json) {
+  GEOSGeoJSONReader* r = GEOSGeoJSONReader_create_r(ctx());
+  std::string s(json);
+  GEOSGeometry* g = GEOSGeoJSONReader_readGeometry_r(ctx(), r, s.c_str());
+  GEOSGeoJSONReader_destroy_r(ctx(), r);
+  return own(g, "GeoJSON read");
+}
+}  // namespace gridmap::geos

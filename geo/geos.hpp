@@ -63,3 +63,8 @@ GeomPtr transform_xy(const GEOSGeometry* g, F&& f) {
 }
 
 }  // namespace gridmap::geos
+
+namespace gridmap::geos {
+// A geometry from GeoJSON geometry text; throws invalid_input with GEOS's reason.
+GeomPtr from_geojson(std::string_view json);
+}  // namespace gridmap::geos

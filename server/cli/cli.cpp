@@ -30,6 +30,7 @@ const Command kCommands[] = {
     {"nearest", cmd_nearest,
      "nearest --db FILE LON LAT [-k N] [--all] [--community CODE] [--grid CODE] [--crs ...]"},
     {"check", cmd_check, "check   --db FILE [--json] [--sliver-m2 A]"},
+    {"serve", cmd_serve, "serve   --db FILE [--listen 127.0.0.1:8080] [--threads N] [--quiet]"},
     {"convert", cmd_convert, "convert --from CRS --to CRS (LON LAT | --csv IN)"},
 };
 

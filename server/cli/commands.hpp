@@ -16,6 +16,7 @@ int cmd_convert(const ArgList& args);
 int cmd_locate(const ArgList& args);
 int cmd_nearest(const ArgList& args);
 int cmd_check(const ArgList& args);
+int cmd_serve(const ArgList& args);
 
 // Progress on a terminal: "\r<label> done/total"; silent when stderr is not a terminal.
 class Progress {

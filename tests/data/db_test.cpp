@@ -1,4 +1,5 @@
 #include "data/db.hpp"
+#include "data/migrations.hpp"
 
 #include <gdal.h>
 #include <catch2/catch.hpp>
@@ -30,10 +31,10 @@ int64_t count(data::Db& db, const std::string& sql) {
 
 }  // namespace
 
-TEST_CASE("opening a new file creates schema version 1 with spatial indexes") {
+TEST_CASE("opening a new file creates the current schema with spatial indexes") {
   test::TempDir dir;
   data::Db db = data::Db::open(dir.file("new.db"));
-  CHECK(db.schema_version() == 1);
+  CHECK(db.schema_version() == data::kSchemaVersion);
   for (const char* table :
        {"subdistricts", "communities", "grids", "workers", "households", "petitions"}) {
     INFO(table);
@@ -179,4 +180,21 @@ TEST_CASE("petitions keep their events and categories their deadlines") {
   CHECK(repo.count_by_status("reported") == 1);
   CHECK_FALSE(data::is_valid_status("done"));
   CHECK(data::is_valid_kind("incident"));
+}
+
+TEST_CASE("a version 1 database is migrated to the current schema and keeps its data") {
+  test::TempDir dir;
+  std::string path = dir.file("old.db");
+  {
+    data::Db db = data::Db::open(path);
+    db.exec("INSERT INTO categories(code, name, deadline_hours) VALUES ('noise', '噪声扰民', 72)");
+    // Turn it back into a version 1 file: no row versions yet.
+    for (const char* t : {"subdistricts", "communities", "grids", "workers", "households", "petitions"})
+      db.exec(std::string("ALTER TABLE ") + t + " DROP COLUMN version");
+    db.exec("PRAGMA user_version = 1");
+  }
+  data::Db db = data::Db::open(path);
+  CHECK(db.schema_version() == data::kSchemaVersion);
+  CHECK(count(db, "SELECT count(*) FROM pragma_table_info('petitions') WHERE name = 'version'") == 1);
+  CHECK(count(db, "SELECT count(*) FROM categories") == 1);
 }

@@ -1,0 +1,45 @@
+// The gridmap side of `bench/run`: one function per benchmark, each printing its results as
+// `key=value` lines on stdout for the script to pair with the PostGIS figures. Progress and
+// details go to stderr.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+#include "bench/bench_data.hpp"
+
+namespace gridmap::bench {
+
+struct Options {
+  std::string dir;  // the generated data set
+  DataSpec spec;
+  size_t queries = 10000;  // knn
+  size_t k = 5;            // knn
+  size_t moves = 1000000;  // updates and updates_persisted
+  std::string db;          // updates_persisted: the SpatiaLite file to create
+  int runs = 3;            // best of
+};
+
+void run_pip(const Options& o);        // pip, pip_geos, pip_build, pip_memory
+void run_knn(const Options& o);        // knn
+void run_updates(const Options& o);    // updates
+void run_persisted(const Options& o);  // updates_persisted
+
+void report(std::string_view key, double value);
+void note(const char* fmt, ...) __attribute__((format(printf, 1, 2)));  // to stderr
+
+// The shortest wall-clock time of `runs` calls of f, in seconds.
+template <class F>
+double best_seconds(int runs, F&& f) {
+  double best = 1e300;
+  for (int r = 0; r < runs; ++r) {
+    auto t0 = std::chrono::steady_clock::now();
+    f();
+    best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  }
+  return best;
+}
+
+}  // namespace gridmap::bench

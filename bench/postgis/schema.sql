@@ -1,0 +1,12 @@
+-- The anchor side's schema. The CSV files of the data set are COPYed as they are into the
+-- *_raw tables; load_*.sql turn them into PostGIS geometries.
+CREATE EXTENSION postgis;
+
+CREATE TABLE grids_raw (id integer NOT NULL, wkb_hex text NOT NULL);
+CREATE TABLE pts_raw (id integer NOT NULL, lon double precision NOT NULL, lat double precision NOT NULL);
+CREATE TABLE workers_raw (
+  id integer NOT NULL,
+  lon double precision NOT NULL,
+  lat double precision NOT NULL,
+  on_duty boolean NOT NULL
+);

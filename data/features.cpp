@@ -1,0 +1,157 @@
+#include "data/features.hpp"
+
+#include <algorithm>
+
+#include "geo/error.hpp"
+
+namespace gridmap::data {
+namespace {
+
+struct LayerSql {
+  const char* table;
+  const char* key;        // primary key column
+  bool integer_key;
+  const char* properties;  // json_object(...) arguments, over alias t
+  std::vector<std::pair<std::string, std::string>> filters;  // name -> SQL column expression
+};
+
+#define ISO(col) "strftime('%Y-%m-%dT%H:%M:%SZ', " col ", 'unixepoch')"
+
+const LayerSql& sql_of(Layer l) {
+  static const LayerSql subdistricts{"subdistricts", "code", false, "'code', t.code, 'name', t.name, 'version', t.version",
+                                     {{"name", "t.name"}}};
+  static const LayerSql communities{"communities", "code", false,
+                                    "'code', t.code, 'name', t.name, 'subdistrict_code', t.subdistrict_code, "
+                                    "'version', t.version",
+                                    {{"name", "t.name"}, {"subdistrict_code", "t.subdistrict_code"}}};
+  static const LayerSql grids{"grids", "code", false,
+                              "'code', t.code, 'name', t.name, 'community_code', t.community_code, 'version', t.version, "
+                              "'workers', (SELECT json_group_array(worker_id) FROM worker_grids WHERE grid_code = t.code)",
+                              {{"name", "t.name"}, {"community_code", "t.community_code"}}};
+  static const LayerSql workers{"workers", "id", true,
+                                "'id', t.id, 'name', t.name, 'on_duty', json(CASE t.on_duty WHEN 1 THEN 'true' ELSE 'false' END), "
+                                "'position_at', " ISO("t.position_at") ", 'version', t.version, "
+                                "'grids', (SELECT json_group_array(grid_code) FROM worker_grids WHERE worker_id = t.id)",
+                                {{"on_duty", "t.on_duty"},
+                                 {"grid_code", "(SELECT min(grid_code) FROM worker_grids WHERE worker_id = t.id)"}}};
+  static const LayerSql households{"households", "id", true,
+                                   "'id', t.id, 'address', t.address, 'grid_code', t.grid_code, 'community_code', "
+                                   "t.community_code, 'subdistrict_code', t.subdistrict_code, 'version', t.version",
+                                   {{"grid_code", "t.grid_code"}, {"community_code", "t.community_code"},
+                                    {"subdistrict_code", "t.subdistrict_code"}}};
+  static const LayerSql petitions{
+      "petitions", "id", true,
+      "'id', t.id, 'kind', t.kind, 'category', t.category, 'description', t.description, 'status', t.status, "
+      "'handler_level', t.handler_level, 'handler_worker_id', t.handler_worker_id, "
+      "'created_at', " ISO("t.created_at") ", 'deadline_at', " ISO("t.deadline_at") ", 'closed_at', " ISO(
+          "t.closed_at") ", "
+                         "'age_days', round((coalesce(t.closed_at, ?9) - t.created_at) / 86400.0, 2), "
+                         "'overdue', json(CASE WHEN t.status <> 'closed' AND t.deadline_at < ?9 THEN 'true' ELSE 'false' END), "
+                         "'reopened', t.reopened, 'grid_code', t.grid_code, 'community_code', t.community_code, "
+                         "'subdistrict_code', t.subdistrict_code, 'version', t.version",
+      {{"status", "t.status"},
+       {"category", "t.category"},
+       {"kind", "t.kind"},
+       {"grid_code", "t.grid_code"},
+       {"community_code", "t.community_code"},
+       {"subdistrict_code", "t.subdistrict_code"},
+       {"handler_level", "t.handler_level"},
+       {"handler_worker_id", "t.handler_worker_id"}}};
+  switch (l) {
+    case Layer::subdistricts: return subdistricts;
+    case Layer::communities: return communities;
+    case Layer::grids: return grids;
+    case Layer::workers: return workers;
+    case Layer::households: return households;
+    case Layer::petitions: return petitions;
+  }
+  return grids;
+}
+
+std::string feature_sql(const LayerSql& s) {
+  return std::string("json_object('type', 'Feature', 'id', t.") + s.key +
+         ", 'geometry', json(AsGeoJSON(t.geom, 9)), 'properties', json_object(" + s.properties + "))";
+}
+
+}  // namespace
+
+std::vector<std::string> filterable(Layer layer) {
+  std::vector<std::string> out;
+  for (auto& [name, col] : sql_of(layer).filters) out.push_back(name);
+  return out;
+}
+
+FeaturePage list_features(Db& db, const FeatureQuery& q) {
+  const LayerSql& s = sql_of(q.layer);
+  std::string where = " WHERE ?9 = ?9";  // ?9 is `now`, used by computed petition fields
+  std::vector<std::string> values;  // bound from ?10 on
+  for (auto& [name, value] : q.filters) {
+    auto it = std::find_if(s.filters.begin(), s.filters.end(), [&](auto& f) { return f.first == name; });
+    if (it == s.filters.end()) {
+      std::string known;
+      for (auto& f : s.filters) known += (known.empty() ? "" : ", ") + f.first;
+      throw_invalid("cannot filter " + std::string(to_string(q.layer)) + " by '" + name + "' (use " + known + ")");
+    }
+    values.push_back(value);
+    where += " AND " + it->second + " = ?" + std::to_string(9 + values.size());
+  }
+  if (q.bbox)
+    where += std::string(" AND t.ROWID IN (SELECT ROWID FROM SpatialIndex WHERE f_table_name = '") + s.table +
+             "' AND search_frame = BuildMbr(?1, ?2, ?3, ?4, 4326))";
+  if (q.layer == Layer::petitions) where += " AND t.created_at >= ?5 AND t.created_at < ?6";
+  else where += " AND ?5 IS ?5 AND ?6 IS ?6";
+  where += q.cursor ? std::string(" AND t.") + s.key + " > ?7" : std::string(" AND ?7 IS NULL");
+  if (!q.bbox) where += " AND ?1 IS ?1 AND ?2 IS ?2 AND ?3 IS ?3 AND ?4 IS ?4";
+  std::string sql = "SELECT " + feature_sql(s) + ", t." + s.key + " FROM " + s.table + " t" + where + " ORDER BY t." +
+                    s.key + " LIMIT ?8";
+  Statement st(db, sql);
+  if (q.bbox) st.bind(1, q.bbox->min_lon).bind(2, q.bbox->min_lat).bind(3, q.bbox->max_lon).bind(4, q.bbox->max_lat);
+  if (q.layer == Layer::petitions) st.bind(5, q.created_from.value_or(INT64_MIN)).bind(6, q.created_to.value_or(INT64_MAX));
+  if (q.cursor) {
+    if (s.integer_key) {
+      try {
+        st.bind(7, static_cast<int64_t>(std::stoll(*q.cursor)));
+      } catch (...) {
+        throw_invalid("cursor '" + *q.cursor + "' is not valid here");
+      }
+    } else {
+      st.bind(7, *q.cursor);
+    }
+  }
+  st.bind(8, static_cast<int64_t>(q.limit + 1));
+  st.bind(9, q.now);
+  for (size_t i = 0; i < values.size(); ++i) st.bind(static_cast<int>(10 + i), values[i]);
+  FeaturePage page;
+  page.json = "{\"type\":\"FeatureCollection\",\"features\":[";
+  std::string last;
+  while (st.step()) {
+    if (page.count == q.limit) {
+      page.json += "],\"next\":\"" + last + "\"}";
+      return page;
+    }
+    if (page.count) page.json += ',';
+    page.json += st.text(0);
+    last = st.text(1);
+    ++page.count;
+  }
+  page.json += "],\"next\":null}";
+  return page;
+}
+
+std::optional<std::pair<std::string, int64_t>> get_feature(Db& db, Layer layer, const std::string& key, int64_t now) {
+  const LayerSql& s = sql_of(layer);
+  Statement st(db, "SELECT " + feature_sql(s) + ", t.version FROM " + s.table + " t WHERE t." + s.key + " = ?10 AND ?9 = ?9");
+  if (s.integer_key) {
+    char* end = nullptr;
+    long long v = std::strtoll(key.c_str(), &end, 10);
+    if (key.empty() || *end) return std::nullopt;
+    st.bind(10, static_cast<int64_t>(v));
+  } else {
+    st.bind(10, key);
+  }
+  st.bind(9, now);
+  if (!st.step()) return std::nullopt;
+  return std::make_pair(st.text(0), st.int64(1));
+}
+
+}  // namespace gridmap::data

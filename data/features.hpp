@@ -1,0 +1,39 @@
+// Layers as GeoJSON for the API: pages of features with bbox and attribute filters,
+// keyset-paginated by code or id. Personal data is never part of these.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "data/db.hpp"
+#include "data/layer.hpp"
+#include "geo/types.hpp"
+
+namespace gridmap::data {
+
+struct FeatureQuery {
+  Layer layer = Layer::grids;
+  std::optional<Box> bbox;
+  std::vector<std::pair<std::string, std::string>> filters;  // attribute = value
+  std::optional<int64_t> created_from, created_to;           // petitions only
+  size_t limit = 100;
+  std::optional<std::string> cursor;  // the last key of the previous page
+  int64_t now = 0;                    // for computed fields (overdue, age)
+};
+
+struct FeaturePage {
+  std::string json;  // a GeoJSON FeatureCollection with "next" (cursor or null)
+  size_t count = 0;
+};
+
+// The attribute names a layer can be filtered by.
+std::vector<std::string> filterable(Layer layer);
+// Throws invalid_input for an unknown filter attribute.
+FeaturePage list_features(Db& db, const FeatureQuery& q);
+// One feature as GeoJSON, with its version; nullopt when absent.
+std::optional<std::pair<std::string, int64_t>> get_feature(Db& db, Layer layer, const std::string& key, int64_t now);
+
+}  // namespace gridmap::data

@@ -1,0 +1,53 @@
+// Petitions as the dispatcher and the grid worker handle them: report at a point, move
+// through the lifecycle, escalate, reassign. Every change is one transaction with an event
+// row, guarded by the petition's version (If-Match).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "data/db.hpp"
+#include "data/locator.hpp"
+#include "data/petitions.hpp"
+
+namespace gridmap::data {
+
+struct NewPetition {
+  std::string kind = "appeal";
+  std::string category;
+  std::string description;
+  std::optional<std::string> reporter_contact;
+  LonLat position;
+  std::string actor;  // who reports it
+  std::optional<int64_t> created_at;
+};
+
+struct CreatedPetition {
+  Petition petition;
+  std::vector<int64_t> possible_duplicates;  // same category within 250 m in the last 7 days
+};
+
+struct Change {
+  std::string action = "transition";  // transition | escalate | reassign
+  std::string to;                     // target status (transition)
+  std::optional<int64_t> worker_id;   // new handler (reassign)
+  std::string note;
+  std::string actor;
+  std::optional<int64_t> expected_version;  // If-Match
+};
+
+class PetitionService {
+ public:
+  explicit PetitionService(Db& db) : db_(db) {}
+  // Fills grid, community, subdistrict, the grid's worker and the deadline of its category.
+  CreatedPetition create(const NewPetition& n, const Locator& locator, int64_t now);
+  // Throws not_found, conflict (a move the lifecycle does not allow), precondition_failed
+  // (stale version) or invalid_input.
+  Petition change(int64_t id, const Change& c, int64_t now);
+
+ private:
+  Db& db_;
+};
+
+}  // namespace gridmap::data

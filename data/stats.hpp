@@ -1,0 +1,30 @@
+// KPIs of petitions per grid, community, subdistrict or worker over a time window.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "data/db.hpp"
+
+namespace gridmap::data {
+
+enum class StatsLevel { grid, community, subdistrict, worker };
+std::optional<StatsLevel> parse_stats_level(std::string_view s) noexcept;
+
+struct StatsRow {
+  std::string code, name;
+  int64_t total = 0, reported = 0, dispatched = 0, in_progress = 0, pending_review = 0, closed = 0;
+  int64_t closed_on_time = 0, reopened = 0, overdue = 0;
+  double completion_rate = 0;  // closed / total
+  double on_time_rate = 0;     // closed within deadline / closed
+  double rework_rate = 0;      // reopened / closed
+  std::optional<double> mean_hours_to_close, p90_hours_to_close;
+};
+
+// Petitions created in [from, to) (open ends when absent); overdue = open past deadline at `now`.
+std::vector<StatsRow> petition_stats(Db& db, StatsLevel level, std::optional<int64_t> from,
+                                     std::optional<int64_t> to, int64_t now);
+
+}  // namespace gridmap::data

@@ -1,0 +1,187 @@
+#include "server/app.hpp"
+
+#include <charconv>
+#include <cstdio>
+#include <chrono>
+
+#include "data/areas.hpp"
+#include "data/coverage_store.hpp"
+#include "data/time.hpp"
+#include "data/workers.hpp"
+#include "geo/crs.hpp"
+#include "geo/error.hpp"
+
+namespace gridmap::server {
+
+namespace {
+std::shared_ptr<const LocatorState> load_locator(data::Db& db) {
+  auto st = std::make_shared<LocatorState>(LocatorState{data::Locator::load(db), {}, {}, {}, {}});
+  std::unordered_map<std::string, std::string> grid_names;
+  data::Statement g(db, "SELECT code, name FROM grids");
+  while (g.step()) grid_names[g.text(0)] = g.text(1);
+  for (const auto& l : st->locator.grids()) st->grid_names.push_back(grid_names[l.grid_code]);
+  data::Statement c(db, "SELECT code, name FROM communities");
+  while (c.step()) st->community_names[c.text(0)] = c.text(1);
+  data::Statement s(db, "SELECT code, name FROM subdistricts");
+  while (s.step()) st->subdistrict_names[s.text(0)] = s.text(1);
+  data::Statement w(db, "SELECT wg.grid_code, w.id, w.name FROM worker_grids wg JOIN workers w ON w.id = wg.worker_id ORDER BY w.id");
+  while (w.step()) st->workers_by_grid[w.text(0)].emplace_back(w.int64(1), w.text(2));
+  return st;
+}
+
+thread_local struct {
+  const App* owner = nullptr;
+  std::unique_ptr<data::Db> db;
+} t_read;
+}  // namespace
+
+App::App(AppOptions options) : options_(std::move(options)) {
+  writer_ = std::make_unique<data::Db>(data::Db::open(options_.db_path, false));
+  locator_ = load_locator(*writer_);
+  workers_ = std::make_unique<data::WorkerDirectory>(data::WorkerDirectory::load(*writer_));
+  positions_ = std::make_unique<data::PositionWriter>(options_.db_path);
+  register_locate(router_, *this);
+  register_workers(router_, *this);
+  register_petitions(router_, *this);
+  register_layers(router_, *this);
+  register_stats(router_, *this);
+  register_system(router_, *this);
+  metrics_.gauge("gridmap_grid_index_grids", "Grids in the point-in-grid index.",
+                 [this] { return static_cast<double>(locator()->locator.size()); });
+  metrics_.gauge("gridmap_grid_index_bytes", "Memory of the point-in-grid index.",
+                 [this] { return static_cast<double>(locator()->locator.index().memory_bytes()); });
+  metrics_.gauge("gridmap_worker_index_workers", "Workers in the nearest-worker index.",
+                 [this] { return static_cast<double>(workers_->size()); });
+  metrics_.gauge("gridmap_db_write_queue_positions", "Worker positions waiting to be written.",
+                 [this] { return static_cast<double>(positions_->pending()); });
+}
+
+App::~App() = default;
+
+int64_t App::now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+data::Db& App::read_db() {
+  if (t_read.owner != this || !t_read.db) {
+    t_read.db = std::make_unique<data::Db>(data::Db::open(options_.db_path, false));
+    t_read.owner = this;
+  }
+  return *t_read.db;
+}
+
+void App::reload_locator() {
+  auto fresh = write([](data::Db& db) { return load_locator(db); });
+  locator_.store(fresh);
+  invalidate_coverage();
+}
+
+void App::invalidate_coverage() {
+  std::lock_guard l(coverage_lock_);
+  coverage_cache_.clear();
+}
+
+std::string App::coverage_json() {
+  std::lock_guard l(coverage_lock_);
+  if (coverage_cache_.empty()) coverage_cache_ = data::coverage_json(data::check_stored_coverage(read_db()));
+  return coverage_cache_;
+}
+
+Response problem_for(const std::exception& e) {
+  auto* err = dynamic_cast<const Error*>(&e);
+  if (!err || err->kind() == ErrorKind::internal) {
+    // Internal messages name tables and SQL, never request data; they go to the log only.
+    std::fprintf(stderr, "gridmap: internal error: %s\n", e.what());
+    return problem(500, "internal", "Internal error", "the server failed to answer this request");
+  }
+  switch (err->kind()) {
+    case ErrorKind::invalid_input: return problem(400, "invalid_input", "Invalid input", err->what());
+    case ErrorKind::not_found: return problem(404, "not_found", "Not found", err->what());
+    case ErrorKind::conflict: return problem(409, "conflict", "Conflict", err->what());
+    case ErrorKind::precondition_failed: return problem(412, "precondition_failed", "Precondition failed", err->what());
+    case ErrorKind::forbidden: return problem(403, "forbidden", "Forbidden", err->what());
+    case ErrorKind::unauthorized: return problem(401, "unauthorized", "Unauthorized", err->what());
+    case ErrorKind::too_large: return problem(413, "too_large", "Too large", err->what());
+    case ErrorKind::unavailable: return problem(503, "unavailable", "Service unavailable", err->what());
+    case ErrorKind::internal: break;
+  }
+  return problem(500, "internal", "Internal error", "the server failed to answer this request");
+}
+
+Response App::handle(Request& req) {
+  auto start = std::chrono::steady_clock::now();
+  std::string route = "-";
+  Response res;
+  try {
+    res = router_.dispatch(req, route);
+  } catch (const std::exception& e) {
+    res = problem_for(e);
+  }
+  metrics_.observe(route, res.status, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  return res;
+}
+
+Response json_response(std::string body, int status) {
+  Response r;
+  r.status = status;
+  r.body = std::move(body);
+  return r;
+}
+
+namespace {
+double number_param(const Request& req, const char* name) {
+  auto v = req.param(name);
+  if (!v) throw_invalid(std::string("'") + name + "' is required");
+  double out = 0;
+  auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), out);
+  if (ec != std::errc() || p != v->data() + v->size() || v->empty() || !std::isfinite(out))
+    throw_invalid(std::string("'") + name + "' must be a finite number, not '" + *v + "'");
+  return out;
+}
+
+crs::Crs crs_of(const Request& req) {
+  auto c = req.param("crs");
+  return c ? crs::parse(*c) : crs::Crs{};
+}
+}  // namespace
+
+LonLat lonlat_param(const Request& req, const char* lon, const char* lat) {
+  return to_wgs84(req, {number_param(req, lon), number_param(req, lat)});
+}
+
+LonLat to_wgs84(const Request& req, LonLat p) {
+  crs::Crs c = crs_of(req);
+  LonLat w = c.kind == crs::Kind::wgs84 ? p : crs::Transformer(c, crs::Crs{})(p);
+  if (!is_valid_wgs84(w))
+    throw_invalid("coordinate (" + std::to_string(p.lon) + ", " + std::to_string(p.lat) + ") is out of range");
+  return w;
+}
+
+LonLat from_wgs84(const Request& req, LonLat p) {
+  crs::Crs c = crs_of(req);
+  return c.kind == crs::Kind::wgs84 ? p : crs::Transformer(crs::Crs{}, c)(p);
+}
+
+std::optional<int64_t> time_param(const Request& req, const char* name) {
+  auto v = req.param(name);
+  if (!v || v->empty()) return std::nullopt;
+  auto t = data::parse_time(*v);
+  if (!t) throw_invalid(std::string("'") + name + "' must be a date or time like 2026-03-01 or 2026-03-01T08:00:00+08:00");
+  return t;
+}
+
+std::optional<int64_t> if_match_version(const Request& req) {
+  auto h = req.header("if-match");
+  if (!h || *h == "*") return std::nullopt;
+  std::string v = *h;
+  if (v.rfind("W/", 0) == 0) v = v.substr(2);
+  if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
+  if (!v.empty() && v[0] == 'v') v = v.substr(1);
+  int64_t out = 0;
+  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
+  if (ec != std::errc() || p != v.data() + v.size() || v.empty())
+    throw Error(ErrorKind::precondition_failed, "If-Match '" + *h + "' is not a version this server issued");
+  return out;
+}
+
+}  // namespace gridmap::server

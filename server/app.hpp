@@ -1,0 +1,95 @@
+// The application behind the routes: shared state (indexes, connections, metrics) and the
+// one place that maps domain errors to HTTP problems.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "data/db.hpp"
+#include "data/locator.hpp"
+#include "data/position_writer.hpp"
+#include "data/worker_directory.hpp"
+#include "server/http/message.hpp"
+#include "server/metrics.hpp"
+#include "server/router.hpp"
+
+namespace gridmap::server {
+
+struct AppOptions {
+  std::string db_path;
+  size_t max_batch = 100000;  // points per batch locate
+  size_t max_page = 1000;     // features per page
+};
+
+// Point-in-grid with the names and workers an answer carries; immutable, replaced whole
+// when grids change (readers keep the snapshot they started with).
+struct LocatorState {
+  data::Locator locator;
+  std::vector<std::string> grid_names;  // parallel to locator.grids()
+  std::unordered_map<std::string, std::string> community_names, subdistrict_names;
+  std::unordered_map<std::string, std::vector<std::pair<int64_t, std::string>>> workers_by_grid;
+};
+
+class App {
+ public:
+  explicit App(AppOptions options);
+  ~App();
+
+  Response handle(Request& req);  // routing, error mapping, metrics
+
+  data::Db& read_db();  // this thread's connection
+  // Runs f(Db&) on the single writer connection, one writer at a time.
+  template <class F>
+  auto write(F&& f) {
+    std::lock_guard l(write_lock_);
+    return f(*writer_);
+  }
+  std::shared_ptr<const LocatorState> locator() const { return locator_.load(); }
+  void reload_locator();  // after grids or assignments change
+  void invalidate_coverage();
+  std::string coverage_json();  // cached until the layout changes
+  data::WorkerDirectory& workers() { return *workers_; }
+  data::PositionWriter& positions() { return *positions_; }
+  Metrics& metrics() { return metrics_; }
+  const AppOptions& options() const { return options_; }
+  const Router& router() const { return router_; }
+  static int64_t now();
+
+ private:
+  AppOptions options_;
+  std::mutex write_lock_;
+  std::unique_ptr<data::Db> writer_;
+  std::atomic<std::shared_ptr<const LocatorState>> locator_;
+  std::unique_ptr<data::WorkerDirectory> workers_;
+  std::unique_ptr<data::PositionWriter> positions_;
+  std::mutex coverage_lock_;
+  std::string coverage_cache_;
+  Metrics metrics_;
+  Router router_;
+};
+
+// Maps a domain error to its HTTP problem (status, stable type).
+Response problem_for(const std::exception& e);
+
+// Route registration, one function per resource file under handlers/.
+void register_locate(Router& r, App& app);
+void register_workers(Router& r, App& app);
+void register_layers(Router& r, App& app);
+void register_petitions(Router& r, App& app);
+void register_stats(Router& r, App& app);
+void register_system(Router& r, App& app);
+
+// Helpers shared by handlers.
+Response json_response(std::string body, int status = 200);
+LonLat lonlat_param(const Request& req, const char* lon = "lon", const char* lat = "lat");
+// Converts a coordinate given in the request's `crs` parameter to WGS84.
+LonLat to_wgs84(const Request& req, LonLat p);
+LonLat from_wgs84(const Request& req, LonLat p);
+std::optional<int64_t> time_param(const Request& req, const char* name);
+std::optional<int64_t> if_match_version(const Request& req);  // "v12" / "12" in If-Match
+
+}  // namespace gridmap::server

@@ -1,0 +1,49 @@
+// gridmap serve --db FILE [--listen 127.0.0.1:8080] [--threads N]
+#include <cstdio>
+#include <iostream>
+#include <mutex>
+#include <thread>
+
+#include "geo/error.hpp"
+#include "server/app.hpp"
+#include "server/cli/args.hpp"
+#include "server/cli/commands.hpp"
+#include "server/http/server.hpp"
+
+namespace gridmap::cli {
+
+int cmd_serve(const ArgList& argv) {
+  Args args("serve", argv, {"--db", "--listen", "--threads", "--max-body-mb"}, {"--quiet"});
+  if (!args.positional().empty()) throw_invalid("serve: unexpected argument '" + args.positional()[0] + "'");
+  server::ServerOptions so;
+  std::string listen = args.get("--listen").value_or("127.0.0.1:8080");
+  size_t colon = listen.rfind(':');
+  if (colon == std::string::npos) throw_invalid("--listen must be ADDRESS:PORT, not '" + listen + "'");
+  so.address = listen.substr(0, colon);
+  if (so.address.size() > 2 && so.address.front() == '[') so.address = so.address.substr(1, so.address.size() - 2);
+  Args port_args("serve", {"--port", listen.substr(colon + 1)}, {"--port"});
+  so.port = static_cast<uint16_t>(port_args.integer("--port", 8080, 0, 65535));
+  so.threads = static_cast<int>(args.integer("--threads", std::max(1u, std::thread::hardware_concurrency()), 1, 256));
+  so.max_body_bytes = static_cast<size_t>(args.integer("--max-body-mb", 32, 1, 1024)) << 20;
+  server::AppOptions ao;
+  ao.db_path = args.db();
+  server::App app(ao);
+  bool quiet = args.flag("--quiet");
+  std::mutex log_lock;
+  server::HttpServer http(
+      so, [&app](server::Request& r) { return app.handle(r); },
+      [&](const server::AccessRecord& a) {
+        if (quiet) return;
+        std::lock_guard l(log_lock);
+        std::fprintf(stderr, "%s %s %d %zu %.2fms\n", a.method.c_str(), a.path.c_str(), a.status, a.bytes, a.duration_ms);
+      });
+  http.bind();
+  std::cout << "gridmap serving " << ao.db_path << " at http://" << (so.address == "0.0.0.0" ? "127.0.0.1" : so.address) << ":"
+            << http.port() << "/" << std::endl;
+  http.run();
+  app.positions().flush();
+  std::cerr << "gridmap: stopped cleanly\n";
+  return 0;
+}
+
+}  // namespace gridmap::cli

@@ -1,0 +1,235 @@
+// GET /api/v1/{layer}[/{id}] for every layer; POST/PATCH for areas, workers, households.
+#include <charconv>
+#include <cmath>
+#include <set>
+
+#include "data/areas.hpp"
+#include "data/features.hpp"
+#include "data/households.hpp"
+#include "data/workers.hpp"
+#include "geo/error.hpp"
+#include "geo/geos.hpp"
+#include "server/app.hpp"
+#include "server/json.hpp"
+
+namespace gridmap::server {
+namespace {
+
+const data::Layer kLayers[] = {data::Layer::subdistricts, data::Layer::communities, data::Layer::grids,
+                               data::Layer::workers,      data::Layer::households,  data::Layer::petitions};
+
+std::string etag(int64_t version) { return "\"v" + std::to_string(version) + "\""; }
+
+Box bbox_param(const Request& req) {
+  std::string s = *req.param("bbox");
+  double v[4];
+  size_t pos = 0;
+  for (int i = 0; i < 4; ++i) {
+    size_t end = s.find(',', pos);
+    if ((i < 3) != (end != std::string::npos)) throw_invalid("'bbox' must be min_lon,min_lat,max_lon,max_lat");
+    std::string part = s.substr(pos, end == std::string::npos ? std::string::npos : end - pos);
+    auto [p, ec] = std::from_chars(part.data(), part.data() + part.size(), v[i]);
+    if (ec != std::errc() || p != part.data() + part.size() || part.empty() || !std::isfinite(v[i]))
+      throw_invalid("'bbox' must be four numbers: min_lon,min_lat,max_lon,max_lat");
+    pos = end + 1;
+  }
+  LonLat lo = to_wgs84(req, {v[0], v[1]}), hi = to_wgs84(req, {v[2], v[3]});
+  if (lo.lon > hi.lon || lo.lat > hi.lat) throw_invalid("'bbox' minimum is greater than its maximum");
+  return {lo.lon, lo.lat, hi.lon, hi.lat};
+}
+
+Response list(App& app, data::Layer layer, Request& req) {
+  data::FeatureQuery q;
+  q.layer = layer;
+  q.now = App::now();
+  if (req.param("bbox")) q.bbox = bbox_param(req);
+  q.limit = 100;
+  if (auto l = req.param("limit")) {
+    long n = 0;
+    auto [p, ec] = std::from_chars(l->data(), l->data() + l->size(), n);
+    if (ec != std::errc() || p != l->data() + l->size() || n < 1 || static_cast<size_t>(n) > app.options().max_page)
+      throw_invalid("'limit' must be an integer from 1 to " + std::to_string(app.options().max_page));
+    q.limit = static_cast<size_t>(n);
+  }
+  q.cursor = req.param("cursor");
+  if (layer == data::Layer::petitions) {
+    q.created_from = time_param(req, "from");
+    q.created_to = time_param(req, "to");
+  }
+  static const std::set<std::string> reserved{"bbox", "limit", "cursor", "crs", "from", "to"};
+  for (auto& [k, v] : req.query)
+    if (!reserved.count(k)) q.filters.emplace_back(k, v);
+  if (req.param("crs") && *req.param("crs") != "wgs84")
+    throw_invalid("features are served in WGS84; 'crs' applies to the bbox only when it is wgs84");
+  return json_response(data::list_features(app.read_db(), q).json);
+}
+
+Response item(App& app, data::Layer layer, Request& req) {
+  auto f = data::get_feature(app.read_db(), layer, req.path_params.at("id"), App::now());
+  if (!f) throw Error(ErrorKind::not_found, "no " + std::string(data::to_string(layer)) + " '" + req.path_params.at("id") + "'");
+  std::string tag = etag(f->second);
+  if (auto inm = req.header("if-none-match"); inm && *inm == tag) {
+    Response r;
+    r.status = 304;
+    r.headers.emplace_back("ETag", tag);
+    return r;
+  }
+  Response r = json_response(f->first);
+  r.headers.emplace_back("ETag", tag);
+  return r;
+}
+
+int64_t current_version(data::Db& db, data::Layer layer, const std::string& key) {
+  bool by_code = data::is_area(layer);
+  data::Statement st(db, "SELECT version FROM " + std::string(data::to_string(layer)) + (by_code ? " WHERE code = ?1" : " WHERE id = ?1"));
+  if (by_code) st.bind(1, key);
+  else st.bind(1, static_cast<int64_t>(std::stoll(key)));
+  if (!st.step()) throw Error(ErrorKind::not_found, "no " + std::string(data::to_string(layer)) + " '" + key + "'");
+  return st.int64(0);
+}
+
+void check_version(const Request& req, int64_t current) {
+  if (auto want = if_match_version(req); want && *want != current)
+    throw Error(ErrorKind::precondition_failed, "it changed since version " + std::to_string(*want) + " (now " +
+                                                    std::to_string(current) + "); reload it");
+}
+
+void bump(data::Db& db, data::Layer layer, const std::string& key) {
+  bool by_code = data::is_area(layer);
+  data::Statement st(db, "UPDATE " + std::string(data::to_string(layer)) + " SET version = version + 1" +
+                             (by_code ? " WHERE code = ?1" : " WHERE id = ?1"));
+  if (by_code) st.bind(1, key);
+  else st.bind(1, static_cast<int64_t>(std::stoll(key)));
+  st.run();
+}
+
+const char* parent_key(data::Layer l) { return l == data::Layer::communities ? "subdistrict_code" : "community_code"; }
+
+// POST creates (409 when the code exists), PATCH updates (404 when it does not).
+Response write_area(App& app, data::Layer layer, Request& req, bool create) {
+  rapidjson::Document d = parse_json(req.body);
+  if (!d.IsObject() || !d.HasMember("properties") || !d["properties"].IsObject())
+    throw_invalid("expected a GeoJSON Feature with properties");
+  const auto& props = d["properties"];
+  std::string code = create ? need_string(props, "code") : req.path_params.at("id");
+  std::string result = app.write([&](data::Db& db) {
+    data::Transaction tx(db);
+    data::AreaRepo repo(db, layer);
+    auto existing = repo.get(code);
+    if (create && existing) throw Error(ErrorKind::conflict, std::string(data::to_string(layer)) + " '" + code + "' exists; PATCH it");
+    if (!create && !existing) throw Error(ErrorKind::not_found, "no " + std::string(data::to_string(layer)) + " '" + code + "'");
+    if (!create) check_version(req, current_version(db, layer, code));
+    data::Area a = existing.value_or(data::Area{code, "", std::nullopt, ""});
+    if (auto n = opt_string(props, "name")) a.name = *n;
+    if (create && a.name.empty()) throw_invalid("'name' is required");
+    if (layer != data::Layer::subdistricts)
+      if (auto p = opt_string(props, parent_key(layer))) {
+        if (!data::AreaRepo(db, *data::parent_of(layer)).exists(*p)) throw_invalid("no parent '" + *p + "'");
+        a.parent = *p;
+      }
+    if (d.HasMember("geometry") && !d["geometry"].IsNull()) {
+      rapidjson::StringBuffer buf;
+      rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+      d["geometry"].Accept(w);
+      geos::GeomPtr g = geos::from_geojson(buf.GetString());
+      geos::GeomPtr valid = geos::make_valid_areal(g.get());
+      if (geos::is_empty(valid.get())) throw_invalid("the geometry has no area");
+      a.wkb = geos::to_wkb(valid.get());
+    }
+    if (a.wkb.empty()) throw_invalid("'geometry' is required");
+    repo.upsert(a);
+    if (!create) bump(db, layer, code);
+    tx.commit();
+    return code;
+  });
+  app.reload_locator();  // readers switch to the new index when it is complete
+  auto f = data::get_feature(app.read_db(), layer, result, App::now());
+  Response r = json_response(f->first, create ? 201 : 200);
+  r.headers.emplace_back("ETag", etag(f->second));
+  return r;
+}
+
+Response patch_worker(App& app, Request& req) {
+  rapidjson::Document d = parse_json(req.body);
+  const rapidjson::Value& props = d.IsObject() && d.HasMember("properties") ? d["properties"] : d;
+  const std::string& key = req.path_params.at("id");
+  int64_t id = 0;
+  auto [p, ec] = std::from_chars(key.data(), key.data() + key.size(), id);
+  if (ec != std::errc() || p != key.data() + key.size()) throw Error(ErrorKind::not_found, "no worker '" + key + "'");
+  data::Worker w = app.write([&](data::Db& db) {
+    data::Transaction tx(db);
+    data::WorkerRepo repo(db);
+    auto cur = repo.get(id);
+    if (!cur) throw Error(ErrorKind::not_found, "no worker " + key);
+    check_version(req, current_version(db, data::Layer::workers, key));
+    if (auto n = opt_string(props, "name")) cur->name = *n;
+    if (auto o = opt_bool(props, "on_duty")) cur->on_duty = *o;
+    if (props.IsObject() && props.HasMember("grids")) {
+      if (!props["grids"].IsArray()) throw_invalid("'grids' must be an array of grid codes");
+      cur->grids.clear();
+      for (auto& g : props["grids"].GetArray()) {
+        if (!g.IsString()) throw_invalid("'grids' must be an array of grid codes");
+        if (!data::AreaRepo(db, data::Layer::grids).exists(g.GetString())) throw_invalid(std::string("no grid '") + g.GetString() + "'");
+        cur->grids.push_back(g.GetString());
+      }
+    }
+    repo.upsert(*cur);
+    bump(db, data::Layer::workers, key);
+    tx.commit();
+    return *cur;
+  });
+  app.workers().index().set_on_duty(id, w.on_duty);
+  app.reload_locator();
+  auto f = data::get_feature(app.read_db(), data::Layer::workers, key, App::now());
+  Response r = json_response(f->first);
+  r.headers.emplace_back("ETag", etag(f->second));
+  return r;
+}
+
+Response post_household(App& app, Request& req) {
+  rapidjson::Document d = parse_json(req.body);
+  if (!d.IsObject() || !d.HasMember("geometry") || !d["geometry"].IsObject()) throw_invalid("expected a GeoJSON Feature with a Point geometry");
+  const auto& g = d["geometry"];
+  if (!g.HasMember("coordinates") || !g["coordinates"].IsArray() || g["coordinates"].Size() != 2 ||
+      !g["coordinates"][0].IsNumber() || !g["coordinates"][1].IsNumber())
+    throw_invalid("the household's geometry must be a Point [lon, lat]");
+  LonLat p = to_wgs84(req, {g["coordinates"][0].GetDouble(), g["coordinates"][1].GetDouble()});
+  data::Household h;
+  h.position = p;
+  if (d.HasMember("properties") && d["properties"].IsObject()) h.address = opt_string(d["properties"], "address").value_or("");
+  if (const data::GridLineage* gl = app.locator()->locator.locate(p)) {
+    h.grid_code = gl->grid_code;
+    h.community_code = gl->community_code;
+    h.subdistrict_code = gl->subdistrict_code;
+  }
+  int64_t id = app.write([&](data::Db& db) {
+    data::Transaction tx(db);
+    int64_t out = data::HouseholdRepo(db).upsert(h);
+    tx.commit();
+    return out;
+  });
+  auto f = data::get_feature(app.read_db(), data::Layer::households, std::to_string(id), App::now());
+  Response r = json_response(f->first, 201);
+  r.headers.emplace_back("ETag", etag(f->second));
+  r.headers.emplace_back("Location", "/api/v1/households/" + std::to_string(id));
+  return r;
+}
+
+}  // namespace
+
+void register_layers(Router& r, App& app) {
+  for (data::Layer layer : kLayers) {
+    std::string name(data::to_string(layer));
+    std::string base = "/api/v1/" + name;
+    r.add("GET", base, name + ".list", [&app, layer](Request& q) { return list(app, layer, q); });
+    r.add("GET", base + "/{id}", name + ".item", [&app, layer](Request& q) { return item(app, layer, q); });
+    if (data::is_area(layer)) {
+      r.add("POST", base, name + ".create", [&app, layer](Request& q) { return write_area(app, layer, q, true); });
+      r.add("PATCH", base + "/{id}", name + ".update", [&app, layer](Request& q) { return write_area(app, layer, q, false); });
+    }
+  }
+  r.add("PATCH", "/api/v1/workers/{id}", "workers.update", [&app](Request& q) { return patch_worker(app, q); });
+  r.add("POST", "/api/v1/households", "households.create", [&app](Request& q) { return post_household(app, q); });
+}
+
+}  // namespace gridmap::server

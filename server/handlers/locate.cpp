@@ -1,0 +1,129 @@
+// GET /api/v1/locate, POST /api/v1/locate (batch)
+#include <algorithm>
+#include <numeric>
+
+#include "geo/error.hpp"
+#include "geo/geojson.hpp"
+#include "server/app.hpp"
+#include "server/json.hpp"
+
+namespace gridmap::server {
+namespace {
+
+void write_area(JsonWriter& w, const char* key, const std::optional<std::string>& code,
+                const std::unordered_map<std::string, std::string>& names) {
+  w.Key(key);
+  if (!code) return (void)w.Null();
+  w.StartObject();
+  w.Key("code");
+  write_string(w, *code);
+  w.Key("name");
+  auto it = names.find(*code);
+  write_string(w, it == names.end() ? "" : it->second);
+  w.EndObject();
+}
+
+Response locate_one(App& app, Request& req) {
+  LonLat p = lonlat_param(req);
+  auto st = app.locator();
+  data::Location loc = st->locator.locate_detail(p);
+  rapidjson::StringBuffer buf;
+  JsonWriter w(buf);
+  w.StartObject();
+  w.Key("grid");
+  if (loc.grid) {
+    size_t idx = static_cast<size_t>(loc.grid - st->locator.grids().data());
+    w.StartObject();
+    w.Key("code");
+    write_string(w, loc.grid->grid_code);
+    w.Key("name");
+    write_string(w, st->grid_names[idx]);
+    w.EndObject();
+  } else {
+    w.Null();
+  }
+  write_area(w, "community", loc.grid ? loc.grid->community_code : std::nullopt, st->community_names);
+  write_area(w, "subdistrict", loc.grid ? loc.grid->subdistrict_code : std::nullopt, st->subdistrict_names);
+  w.Key("workers");
+  w.StartArray();
+  if (loc.grid)
+    if (auto it = st->workers_by_grid.find(loc.grid->grid_code); it != st->workers_by_grid.end())
+      for (auto& [id, name] : it->second) {
+        w.StartObject();
+        w.Key("id");
+        w.Int64(id);
+        w.Key("name");
+        write_string(w, name);
+        w.EndObject();
+      }
+  w.EndArray();
+  w.Key("on_edge");
+  w.Bool(loc.on_edge);
+  w.Key("other_grids");
+  w.StartArray();
+  for (auto* n : loc.neighbours) write_string(w, n->grid_code);
+  w.EndArray();
+  w.Key("distance_to_edge_m");
+  if (loc.grid) write_number(w, loc.distance_to_edge_m, 2);
+  else w.Null();
+  w.Key("nearest_grid");
+  if (loc.nearest) {
+    w.StartObject();
+    w.Key("code");
+    write_string(w, loc.nearest->grid_code);
+    w.Key("distance_m");
+    write_number(w, loc.nearest_distance_m, 2);
+    w.EndObject();
+  } else {
+    w.Null();
+  }
+  w.EndObject();
+  return json_response(buf.GetString());
+}
+
+Response locate_batch(App& app, Request& req) {
+  rapidjson::Document d = parse_json(req.body);
+  if (!d.IsArray()) throw_invalid("expected a JSON array of [lon, lat] pairs");
+  size_t n = d.Size();
+  if (n > app.options().max_batch)
+    throw Error(ErrorKind::too_large, "at most " + std::to_string(app.options().max_batch) + " points per request, got " + std::to_string(n));
+  std::vector<LonLat> pts(n);
+  for (size_t i = 0; i < n; ++i) {
+    const auto& v = d[static_cast<rapidjson::SizeType>(i)];
+    if (!v.IsArray() || v.Size() != 2 || !v[0].IsNumber() || !v[1].IsNumber())
+      throw_invalid("item " + std::to_string(i) + " is not a [lon, lat] pair of numbers");
+    pts[i] = to_wgs84(req, {v[0].GetDouble(), v[1].GetDouble()});
+  }
+  // Query in locality order (neighbouring points hit the same cells), answer in input order.
+  std::vector<uint32_t> order(n);
+  std::iota(order.begin(), order.end(), 0u);
+  std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
+    return pts[a].lat != pts[b].lat ? pts[a].lat < pts[b].lat : pts[a].lon < pts[b].lon;
+  });
+  auto st = app.locator();
+  const auto& index = st->locator.index();
+  std::vector<uint32_t> grid(n);
+  for (uint32_t i : order) {
+    auto g = index.locate(pts[i]);
+    grid[i] = g ? *g : UINT32_MAX;
+  }
+  std::string out;
+  out.reserve(n * 18 + 2);
+  out += '[';
+  for (size_t i = 0; i < n; ++i) {
+    if (i) out += ',';
+    if (grid[i] == UINT32_MAX) out += "null";
+    else append_json_string(out, st->locator.grids()[grid[i]].grid_code);
+  }
+  out += ']';
+  return json_response(std::move(out));
+}
+
+}  // namespace
+
+void register_locate(Router& r, App& app) {
+  r.add("GET", "/api/v1/locate", "locate", [&app](Request& q) { return locate_one(app, q); });
+  r.add("POST", "/api/v1/locate", "locate.batch", [&app](Request& q) { return locate_batch(app, q); });
+}
+
+}  // namespace gridmap::server

@@ -1,0 +1,195 @@
+// Petitions: create at a point, transitions through the lifecycle, history; visits and work
+// logs of workers.
+#include <charconv>
+
+#include "data/features.hpp"
+#include "data/petition_service.hpp"
+#include "data/time.hpp"
+#include "geo/error.hpp"
+#include "server/app.hpp"
+#include "server/json.hpp"
+
+namespace gridmap::server {
+namespace {
+
+int64_t int_path(const Request& req, const char* name, const char* what) {
+  const std::string& s = req.path_params.at(name);
+  int64_t v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || p != s.data() + s.size()) throw Error(ErrorKind::not_found, std::string("no ") + what + " '" + s + "'");
+  return v;
+}
+
+std::string actor(const Request& req) { return req.header("x-gridmap-user").value_or("api"); }
+
+Response with_feature(App& app, int64_t id, int status) {
+  auto f = data::get_feature(app.read_db(), data::Layer::petitions, std::to_string(id), App::now());
+  Response r = json_response(f->first, status);
+  r.headers.emplace_back("ETag", "\"v" + std::to_string(f->second) + "\"");
+  return r;
+}
+
+Response create(App& app, Request& req) {
+  rapidjson::Document d = parse_json(req.body);
+  if (!d.IsObject()) throw_invalid("expected a JSON object or GeoJSON Feature");
+  const rapidjson::Value& props = d.HasMember("properties") && d["properties"].IsObject() ? d["properties"] : d;
+  data::NewPetition n;
+  LonLat raw;
+  if (d.HasMember("geometry") && d["geometry"].IsObject()) {
+    const auto& c = d["geometry"]["coordinates"];
+    if (!c.IsArray() || c.Size() != 2 || !c[0].IsNumber() || !c[1].IsNumber()) throw_invalid("geometry must be a Point [lon, lat]");
+    raw = {c[0].GetDouble(), c[1].GetDouble()};
+  } else {
+    auto lon = opt_number(d, "lon"), lat = opt_number(d, "lat");
+    if (!lon || !lat) throw_invalid("give the place as 'lon' and 'lat' or a GeoJSON Point geometry");
+    raw = {*lon, *lat};
+  }
+  n.position = to_wgs84(req, raw);
+  n.kind = opt_string(props, "kind").value_or("appeal");
+  n.category = need_string(props, "category");
+  n.description = opt_string(props, "description").value_or("");
+  n.reporter_contact = opt_string(props, "reporter_contact");
+  n.actor = actor(req);
+  auto st = app.locator();
+  data::CreatedPetition c = app.write([&](data::Db& db) { return data::PetitionService(db).create(n, st->locator, App::now()); });
+  Response r = with_feature(app, *c.petition.id, 201);
+  // The feature plus the possible duplicates the dispatcher should look at.
+  std::string dup = ",\"possible_duplicates\":[";
+  for (size_t i = 0; i < c.possible_duplicates.size(); ++i) dup += (i ? "," : "") + std::to_string(c.possible_duplicates[i]);
+  dup += "]}";
+  r.body.pop_back();
+  r.body += dup;
+  r.headers.emplace_back("Location", "/api/v1/petitions/" + std::to_string(*c.petition.id));
+  return r;
+}
+
+Response transition(App& app, Request& req) {
+  int64_t id = int_path(req, "id", "petition");
+  rapidjson::Document d = parse_json(req.body);
+  data::Change c;
+  c.action = opt_string(d, "action").value_or("transition");
+  c.to = opt_string(d, "to").value_or("");
+  if (c.action == "transition" && c.to.empty()) throw_invalid("'to' is required (the target status)");
+  c.worker_id = opt_int(d, "worker_id");
+  c.note = opt_string(d, "note").value_or("");
+  if (c.note.size() > 10000) throw_invalid("note is longer than 10,000 bytes");
+  c.actor = actor(req);
+  c.expected_version = if_match_version(req);
+  app.write([&](data::Db& db) { return data::PetitionService(db).change(id, c, App::now()); });
+  return with_feature(app, id, 200);
+}
+
+Response events(App& app, Request& req) {
+  int64_t id = int_path(req, "id", "petition");
+  data::PetitionRepo repo(app.read_db());
+  if (!repo.get(id)) throw Error(ErrorKind::not_found, "no petition " + std::to_string(id));
+  rapidjson::StringBuffer buf;
+  JsonWriter w(buf);
+  w.StartArray();
+  for (auto& e : repo.events(id)) {
+    w.StartObject();
+    w.Key("at");
+    write_string(w, data::format_time(e.at));
+    w.Key("actor");
+    write_string(w, e.actor);
+    w.Key("action");
+    write_string(w, e.action);
+    w.Key("from");
+    if (e.from_status) write_string(w, *e.from_status);
+    else w.Null();
+    w.Key("to");
+    write_string(w, e.to_status);
+    w.Key("handler_level");
+    if (e.handler_level) write_string(w, *e.handler_level);
+    else w.Null();
+    w.Key("note");
+    write_string(w, e.note);
+    w.EndObject();
+  }
+  w.EndArray();
+  return json_response(buf.GetString());
+}
+
+Response add_visit(App& app, Request& req) {
+  int64_t worker = int_path(req, "id", "worker");
+  rapidjson::Document d = parse_json(req.body);
+  auto household = opt_int(d, "household_id");
+  if (!household) throw_invalid("'household_id' is required");
+  std::string note = opt_string(d, "note").value_or("");
+  int64_t id = app.write([&](data::Db& db) {
+    data::Transaction tx(db);
+    data::Statement w(db, "SELECT 1 FROM workers WHERE id = ?1");
+    w.bind(1, worker);
+    if (!w.step()) throw Error(ErrorKind::not_found, "no worker " + std::to_string(worker));
+    data::Statement h(db, "SELECT 1 FROM households WHERE id = ?1");
+    h.bind(1, *household);
+    if (!h.step()) throw_invalid("no household " + std::to_string(*household));
+    data::Statement ins(db, "INSERT INTO visits(worker_id, household_id, at, note) VALUES (?1, ?2, ?3, ?4)");
+    ins.bind(1, worker).bind(2, *household).bind(3, App::now()).bind(4, note).run();
+    int64_t out = db.last_insert_rowid();
+    tx.commit();
+    return out;
+  });
+  return json_response("{\"id\":" + std::to_string(id) + "}", 201);
+}
+
+Response list_visits(App& app, Request& req) {
+  int64_t worker = int_path(req, "id", "worker");
+  data::Statement st(app.read_db(),
+                     "SELECT json_group_array(json_object('id', id, 'household_id', household_id, 'at', "
+                     "strftime('%Y-%m-%dT%H:%M:%SZ', at, 'unixepoch'), 'note', note)) FROM "
+                     "(SELECT * FROM visits WHERE worker_id = ?1 ORDER BY at DESC LIMIT 500)");
+  st.bind(1, worker);
+  st.step();
+  return json_response(st.text(0));
+}
+
+Response put_worklog(App& app, Request& req) {
+  int64_t worker = int_path(req, "id", "worker");
+  const std::string& day = req.path_params.at("day");
+  if (!data::parse_time(day) || day.size() != 10) throw_invalid("the day must be YYYY-MM-DD");
+  rapidjson::Document d = parse_json(req.body);
+  std::string text = need_string(d, "text");
+  app.write([&](data::Db& db) {
+    data::Transaction tx(db);
+    data::Statement w(db, "SELECT 1 FROM workers WHERE id = ?1");
+    w.bind(1, worker);
+    if (!w.step()) throw Error(ErrorKind::not_found, "no worker " + std::to_string(worker));
+    data::Statement st(db, "INSERT INTO work_logs(worker_id, day, text) VALUES (?1, ?2, ?3) "
+                           "ON CONFLICT(worker_id, day) DO UPDATE SET text = excluded.text");
+    st.bind(1, worker).bind(2, day).bind(3, text).run();
+    tx.commit();
+    return 0;
+  });
+  return json_response("{\"worker_id\":" + std::to_string(worker) + ",\"day\":\"" + day + "\"}");
+}
+
+Response get_worklog(App& app, Request& req) {
+  int64_t worker = int_path(req, "id", "worker");
+  data::Statement st(app.read_db(), "SELECT text FROM work_logs WHERE worker_id = ?1 AND day = ?2");
+  st.bind(1, worker).bind(2, req.path_params.at("day"));
+  if (!st.step()) throw Error(ErrorKind::not_found, "no work log for that day");
+  rapidjson::StringBuffer buf;
+  JsonWriter w(buf);
+  w.StartObject();
+  w.Key("day");
+  write_string(w, req.path_params.at("day"));
+  w.Key("text");
+  write_string(w, st.text(0));
+  w.EndObject();
+  return json_response(buf.GetString());
+}
+
+}  // namespace
+
+void register_petitions(Router& r, App& app) {
+  r.add("POST", "/api/v1/petitions", "petitions.create", [&app](Request& q) { return create(app, q); });
+  r.add("POST", "/api/v1/petitions/{id}/transitions", "petitions.transition", [&app](Request& q) { return transition(app, q); });
+  r.add("GET", "/api/v1/petitions/{id}/events", "petitions.events", [&app](Request& q) { return events(app, q); });
+  r.add("POST", "/api/v1/workers/{id}/visits", "visits.create", [&app](Request& q) { return add_visit(app, q); });
+  r.add("GET", "/api/v1/workers/{id}/visits", "visits.list", [&app](Request& q) { return list_visits(app, q); });
+  r.add("PUT", "/api/v1/workers/{id}/worklog/{day}", "worklog.put", [&app](Request& q) { return put_worklog(app, q); });
+  r.add("GET", "/api/v1/workers/{id}/worklog/{day}", "worklog.get", [&app](Request& q) { return get_worklog(app, q); });
+}
+
+}  // namespace gridmap::server

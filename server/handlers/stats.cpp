@@ -1,0 +1,63 @@
+// GET /api/v1/stats, GET /api/v1/coverage
+#include "data/stats.hpp"
+#include "geo/error.hpp"
+#include "server/app.hpp"
+#include "server/json.hpp"
+
+namespace gridmap::server {
+namespace {
+
+Response stats(App& app, Request& req) {
+  auto level_text = req.param("level").value_or("grid");
+  auto level = data::parse_stats_level(level_text);
+  if (!level) throw_invalid("'level' must be grid, community, subdistrict or worker");
+  auto rows = data::petition_stats(app.read_db(), *level, time_param(req, "from"), time_param(req, "to"), App::now());
+  rapidjson::StringBuffer buf;
+  JsonWriter w(buf);
+  w.StartArray();
+  for (auto& r : rows) {
+    w.StartObject();
+    w.Key("code");
+    write_string(w, r.code);
+    w.Key("name");
+    write_string(w, r.name);
+    auto count = [&](const char* k, int64_t v) {
+      w.Key(k);
+      w.Int64(v);
+    };
+    count("total", r.total);
+    w.Key("by_status");
+    w.StartObject();
+    count("reported", r.reported);
+    count("dispatched", r.dispatched);
+    count("in_progress", r.in_progress);
+    count("pending_review", r.pending_review);
+    count("closed", r.closed);
+    w.EndObject();
+    w.Key("completion_rate");
+    write_number(w, r.completion_rate, 4);
+    w.Key("on_time_rate");
+    write_number(w, r.on_time_rate, 4);
+    w.Key("rework_rate");
+    write_number(w, r.rework_rate, 4);
+    count("overdue", r.overdue);
+    w.Key("mean_hours_to_close");
+    if (r.mean_hours_to_close) write_number(w, *r.mean_hours_to_close, 1);
+    else w.Null();
+    w.Key("p90_hours_to_close");
+    if (r.p90_hours_to_close) write_number(w, *r.p90_hours_to_close, 1);
+    else w.Null();
+    w.EndObject();
+  }
+  w.EndArray();
+  return json_response(buf.GetString());
+}
+
+}  // namespace
+
+void register_stats(Router& r, App& app) {
+  r.add("GET", "/api/v1/stats", "stats", [&app](Request& q) { return stats(app, q); });
+  r.add("GET", "/api/v1/coverage", "coverage", [&app](Request&) { return json_response(app.coverage_json()); });
+}
+
+}  // namespace gridmap::server

@@ -1,0 +1,16 @@
+// GET /healthz, GET /metrics
+#include "server/app.hpp"
+
+namespace gridmap::server {
+
+void register_system(Router& r, App& app) {
+  r.add("GET", "/healthz", "healthz", [](Request&) { return json_response("{\"status\":\"ok\"}"); });
+  r.add("GET", "/metrics", "metrics", [&app](Request&) {
+    Response res;
+    res.content_type = "text/plain; version=0.0.4";
+    res.body = app.metrics().render();
+    return res;
+  });
+}
+
+}  // namespace gridmap::server

@@ -1,0 +1,39 @@
+// Plain request and response structs: everything above server/http/ sees only these.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace gridmap::server {
+
+struct Request {
+  std::string method;  // "GET", "POST", ...
+  std::string path;    // percent-decoded, without the query string
+  std::multimap<std::string, std::string> query;  // decoded query parameters
+  std::map<std::string, std::string> headers;     // lower-case names
+  std::string body;
+  std::string remote;                             // peer address
+  std::map<std::string, std::string> path_params;  // filled by the router
+
+  std::optional<std::string> param(const std::string& name) const;
+  std::optional<std::string> header(const std::string& lower_name) const;
+};
+
+struct Response {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+// application/problem+json with a stable `type` (a URI under /problems/), a title and a
+// detail a user can act on.
+Response problem(int status, const std::string& type, const std::string& title, const std::string& detail);
+
+std::string percent_decode(std::string_view s, bool plus_is_space);
+std::multimap<std::string, std::string> parse_query(std::string_view q);
+
+}  // namespace gridmap::server

@@ -1,0 +1,62 @@
+#include "server/metrics.hpp"
+
+#include <cstdio>
+
+namespace gridmap::server {
+
+void Metrics::observe(const std::string& route, int status, double seconds) {
+  std::lock_guard l(lock_);
+  ++requests_[{route, status}];
+  Histogram& h = latency_[route];
+  for (size_t i = 0; i < kBuckets.size(); ++i)
+    if (seconds <= kBuckets[i]) ++h.buckets[i];
+  ++h.count;
+  h.sum += seconds;
+}
+
+void Metrics::gauge(std::string name, std::string help, std::function<double()> read) {
+  std::lock_guard l(lock_);
+  gauges_.push_back({std::move(name), std::move(help), std::move(read)});
+}
+
+void Metrics::count(const std::string& counter, double by) {
+  std::lock_guard l(lock_);
+  counters_[counter] += by;
+}
+
+std::string Metrics::render() const {
+  std::lock_guard l(lock_);
+  std::string out = "# HELP gridmap_requests_total HTTP requests by route and status.\n# TYPE gridmap_requests_total counter\n";
+  char buf[256];
+  for (auto& [key, n] : requests_) {
+    std::snprintf(buf, sizeof buf, "gridmap_requests_total{route=\"%s\",status=\"%d\"} %llu\n", key.first.c_str(), key.second,
+                  static_cast<unsigned long long>(n));
+    out += buf;
+  }
+  out += "# HELP gridmap_request_seconds Request latency by route.\n# TYPE gridmap_request_seconds histogram\n";
+  for (auto& [route, h] : latency_) {
+    for (size_t i = 0; i < kBuckets.size(); ++i) {
+      std::snprintf(buf, sizeof buf, "gridmap_request_seconds_bucket{route=\"%s\",le=\"%g\"} %llu\n", route.c_str(), kBuckets[i],
+                    static_cast<unsigned long long>(h.buckets[i]));
+      out += buf;
+    }
+    std::snprintf(buf, sizeof buf, "gridmap_request_seconds_bucket{route=\"%s\",le=\"+Inf\"} %llu\n", route.c_str(),
+                  static_cast<unsigned long long>(h.count));
+    out += buf;
+    std::snprintf(buf, sizeof buf, "gridmap_request_seconds_sum{route=\"%s\"} %.6f\ngridmap_request_seconds_count{route=\"%s\"} %llu\n",
+                  route.c_str(), h.sum, route.c_str(), static_cast<unsigned long long>(h.count));
+    out += buf;
+  }
+  for (auto& [name, v] : counters_) {
+    std::snprintf(buf, sizeof buf, "# TYPE %s counter\n%s %.0f\n", name.c_str(), name.c_str(), v);
+    out += buf;
+  }
+  for (auto& g : gauges_) {
+    std::snprintf(buf, sizeof buf, "# HELP %s %s\n# TYPE %s gauge\n%s %.6g\n", g.name.c_str(), g.help.c_str(), g.name.c_str(),
+                  g.name.c_str(), g.read());
+    out += buf;
+  }
+  return out;
+}
+
+}  // namespace gridmap::server

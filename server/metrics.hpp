@@ -1,0 +1,39 @@
+// Prometheus metrics: requests by route and status, latency histograms, gauges.
+#pragma once
+
+#include <array>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace gridmap::server {
+
+class Metrics {
+ public:
+  void observe(const std::string& route, int status, double seconds);
+  // A gauge read when /metrics is scraped.
+  void gauge(std::string name, std::string help, std::function<double()> read);
+  void count(const std::string& counter, double by = 1);  // e.g. tile cache hits
+  std::string render() const;
+
+ private:
+  static constexpr std::array<double, 10> kBuckets{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 2.5};
+  struct Histogram {
+    std::array<uint64_t, kBuckets.size()> buckets{};
+    uint64_t count = 0;
+    double sum = 0;
+  };
+  struct Gauge {
+    std::string name, help;
+    std::function<double()> read;
+  };
+  mutable std::mutex lock_;
+  std::map<std::pair<std::string, int>, uint64_t> requests_;
+  std::map<std::string, Histogram> latency_;
+  std::map<std::string, double> counters_;
+  std::vector<Gauge> gauges_;
+};
+
+}  // namespace gridmap::server

@@ -1,0 +1,34 @@
+// The one routing table: method + path pattern ("/api/v1/petitions/{id}") -> handler.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "server/http/message.hpp"
+
+namespace gridmap::server {
+
+using RouteFn = std::function<Response(Request&)>;
+
+struct Route {
+  std::string method;
+  std::string pattern;
+  std::string name;  // for metrics and logs, e.g. "petitions.item"
+  RouteFn fn;
+};
+
+class Router {
+ public:
+  void add(std::string method, std::string pattern, std::string name, RouteFn fn);
+  // The matching route (path parameters filled in), or 404 / 405 problems; `route_name`
+  // receives the route's name ("-" when none matched).
+  Response dispatch(Request& req, std::string& route_name) const;
+  const std::vector<Route>& routes() const { return routes_; }
+
+ private:
+  static bool match(const std::string& pattern, const std::string& path, std::map<std::string, std::string>& params);
+  std::vector<Route> routes_;
+};
+
+}  // namespace gridmap::server
