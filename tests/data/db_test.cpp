@@ -61,7 +61,7 @@ TEST_CASE("reopening a gridmap database keeps its schema and data") {
     objects = count(db, "SELECT count(*) FROM sqlite_master");
   }
   data::Db db = data::Db::open(path, false);
-  CHECK(db.schema_version() == 1);
+  CHECK(db.schema_version() == data::kSchemaVersion);
   CHECK(count(db, "SELECT count(*) FROM sqlite_master") == objects);
   CHECK(data::AreaRepo(db, data::Layer::subdistricts).count() == 1);
 }
