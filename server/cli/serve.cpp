@@ -13,7 +13,7 @@
 namespace gridmap::cli {
 
 int cmd_serve(const ArgList& argv) {
-  Args args("serve", argv, {"--db", "--listen", "--threads", "--max-body-mb"}, {"--quiet"});
+  Args args("serve", argv, {"--db", "--listen", "--threads", "--max-body-mb", "--request-timeout-ms"}, {"--quiet"});
   if (!args.positional().empty()) throw_invalid("serve: unexpected argument '" + args.positional()[0] + "'");
   server::ServerOptions so;
   std::string listen = args.get("--listen").value_or("127.0.0.1:8080");
@@ -25,6 +25,7 @@ int cmd_serve(const ArgList& argv) {
   so.port = static_cast<uint16_t>(port_args.integer("--port", 8080, 0, 65535));
   so.threads = static_cast<int>(args.integer("--threads", std::max(1u, std::thread::hardware_concurrency()), 1, 256));
   so.max_body_bytes = static_cast<size_t>(args.integer("--max-body-mb", 32, 1, 1024)) << 20;
+  so.request_timeout = std::chrono::milliseconds(args.integer("--request-timeout-ms", 15000, 100, 3600000));
   server::AppOptions ao;
   ao.db_path = args.db();
   server::App app(ao);

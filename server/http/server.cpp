@@ -78,6 +78,9 @@ class Session : public std::enable_shared_from_this<Session> {
     if (ec == http::error::header_limit) return refuse(431, "header_too_large", "Request header fields too large",
                                                        "the request's header exceeds " +
                                                            std::to_string(shared_->options.max_header_bytes) + " bytes");
+    if (ec == http::error::body_limit)  // Content-Length over the limit, seen in the header
+      return refuse(413, "body_too_large", "Payload too large",
+                    "the body exceeds " + std::to_string(shared_->options.max_body_bytes) + " bytes");
     if (ec) return close();
     busy_ = true;
     ++shared_->busy;

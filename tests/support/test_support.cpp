@@ -73,3 +73,142 @@ RunResult run_gridmap(const std::vector<std::string>& args, const std::string& s
 }
 
 }  // namespace gridmap::test
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+
+#include <chrono>
+#include <thread>
+
+namespace gridmap::test {
+namespace {
+
+int connect_loopback(uint16_t port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+bool send_all(int fd, const std::string& data) {
+  size_t sent = 0;
+  while (sent < data.size()) {
+    ssize_t n = send(fd, data.data() + sent, data.size() - sent, MSG_NOSIGNAL);
+    if (n <= 0) return false;
+    sent += static_cast<size_t>(n);
+  }
+  return true;
+}
+
+std::string read_until_close(int fd, int timeout_ms) {
+  std::string out;
+  char buf[65536];
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  for (;;) {
+    int left = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count());
+    if (left <= 0) break;
+    pollfd p{fd, POLLIN, 0};
+    if (poll(&p, 1, left) <= 0) break;
+    ssize_t n = recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) break;
+    out.append(buf, static_cast<size_t>(n));
+  }
+  return out;
+}
+
+HttpResult parse_response(const std::string& raw) {
+  HttpResult r;
+  size_t end = raw.find("\r\n\r\n");
+  if (end == std::string::npos || raw.rfind("HTTP/1.1 ", 0) != 0) return r;
+  r.status = std::stoi(raw.substr(9, 3));
+  size_t pos = raw.find("\r\n") + 2;
+  while (pos < end) {
+    size_t eol = raw.find("\r\n", pos);
+    std::string line = raw.substr(pos, eol - pos);
+    size_t colon = line.find(':');
+    std::string name = line.substr(0, colon);
+    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    std::string value = line.substr(colon + 1);
+    while (!value.empty() && value.front() == ' ') value.erase(0, 1);
+    r.headers[name] = value;
+    pos = eol + 2;
+  }
+  r.body = raw.substr(end + 4);
+  if (auto it = r.headers.find("content-length"); it != r.headers.end() && r.body.size() < std::stoul(it->second))
+    r.status = 0;  // cut short
+  return r;
+}
+
+}  // namespace
+
+std::string raw_exchange(uint16_t port, const std::string& bytes, int timeout_ms) {
+  int fd = connect_loopback(port);
+  if (fd < 0) return {};
+  send_all(fd, bytes);
+  std::string out = read_until_close(fd, timeout_ms);
+  close(fd);
+  return out;
+}
+
+HttpResult http(uint16_t port, const std::string& method, const std::string& target, const std::string& body,
+                const std::map<std::string, std::string>& headers) {
+  std::string req = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n";
+  for (auto& [k, v] : headers) req += k + ": " + v + "\r\n";
+  if (!body.empty() || method == "POST" || method == "PUT" || method == "PATCH")
+    req += "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
+  req += "\r\n" + body;
+  return parse_response(raw_exchange(port, req, 30000));
+}
+
+ServerProcess::ServerProcess(const std::string& db, const std::vector<std::string>& extra) {
+  log_path_ = dir_.file("server.log");
+  std::string out_path = dir_.file("server.out");
+  pid_ = fork();
+  if (pid_ < 0) throw std::runtime_error("fork failed");
+  if (pid_ == 0) {
+    int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    int err = open(log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    dup2(out, 1);
+    dup2(err, 2);
+    std::vector<std::string> args{GRIDMAP_BINARY, "serve", "--db", db, "--listen", "127.0.0.1:0", "--threads", "4"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    execv(GRIDMAP_BINARY, argv.data());
+    _exit(127);
+  }
+  for (int i = 0; i < 300 && port_ == 0; ++i) {
+    std::string out = read_file(out_path);
+    size_t colon = out.rfind(':');
+    if (out.find("serving") != std::string::npos && colon != std::string::npos && out.find('\n') != std::string::npos)
+      port_ = static_cast<uint16_t>(std::stoi(out.substr(colon + 1)));
+    else
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  if (port_ == 0) throw std::runtime_error("the server did not start: " + read_file(log_path_));
+}
+
+int ServerProcess::stop() {
+  if (pid_ <= 0) return -1;
+  kill(pid_, SIGTERM);
+  int status = 0;
+  waitpid(pid_, &status, 0);
+  pid_ = -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+ServerProcess::~ServerProcess() { stop(); }
+
+std::string ServerProcess::log() const { return read_file(log_path_); }
+
+}  // namespace gridmap::test

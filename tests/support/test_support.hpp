@@ -1,7 +1,9 @@
 // Helpers shared by the tests: temporary directories and running the gridmap binary.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -32,5 +34,39 @@ RunResult run_gridmap(const std::vector<std::string>& args, const std::string& s
 
 void write_file(const std::string& path, const std::string& content);
 std::string read_file(const std::string& path);
+
+}  // namespace gridmap::test
+
+namespace gridmap::test {
+
+struct HttpResult {
+  int status = 0;  // 0 when the connection failed or closed before an answer
+  std::map<std::string, std::string> headers;  // lower-case names
+  std::string body;
+};
+
+// One HTTP/1.1 request on a fresh loopback connection (Connection: close).
+HttpResult http(uint16_t port, const std::string& method, const std::string& target, const std::string& body = "",
+                const std::map<std::string, std::string>& headers = {});
+// Sends raw bytes and returns whatever comes back until the server closes (or timeout_ms).
+std::string raw_exchange(uint16_t port, const std::string& bytes, int timeout_ms = 5000);
+
+// `gridmap serve` on a free loopback port, stopped with SIGTERM when destroyed.
+class ServerProcess {
+ public:
+  ServerProcess(const std::string& db, const std::vector<std::string>& extra = {});
+  ~ServerProcess();
+  ServerProcess(const ServerProcess&) = delete;
+  ServerProcess& operator=(const ServerProcess&) = delete;
+  uint16_t port() const { return port_; }
+  int stop();  // SIGTERM, wait; returns the exit code
+  std::string log() const;
+
+ private:
+  int pid_ = -1;
+  uint16_t port_ = 0;
+  std::string log_path_;
+  TempDir dir_;
+};
 
 }  // namespace gridmap::test

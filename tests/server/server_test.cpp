@@ -1,0 +1,361 @@
+// The real server on a loopback port, over HTTP, on the tatabu demo.
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <rapidjson/document.h>
+#include <thread>
+
+#include "data/db.hpp"
+#include "data/households.hpp"
+#include "support/test_support.hpp"
+
+using namespace gridmap;
+using test::http;
+using test::HttpResult;
+
+namespace {
+
+struct Fixture {
+  test::TempDir dir;
+  std::string db = dir.file("tatabu.sqlite");
+  std::unique_ptr<test::ServerProcess> server;
+  explicit Fixture(std::vector<std::string> extra = {}) {
+    auto r = test::run_gridmap({"demo", "--db", db, "--preset", "tatabu"});
+    REQUIRE(r.exit_code == 0);
+    server = std::make_unique<test::ServerProcess>(db, extra);
+  }
+  uint16_t port() const { return server->port(); }
+  data::Household household(int64_t id) {
+    data::Db d = data::Db::open(db, false);
+    return *data::HouseholdRepo(d).get(id);
+  }
+};
+
+rapidjson::Document json(const HttpResult& r) {
+  rapidjson::Document d;
+  d.Parse(r.body.c_str());
+  REQUIRE(!d.HasParseError());
+  return d;
+}
+
+void check_problem(const HttpResult& r, int status, const std::string& type) {
+  INFO(r.body);
+  CHECK(r.status == status);
+  CHECK(r.headers.count("content-type"));
+  CHECK(r.headers.at("content-type") == "application/problem+json");
+  auto d = json(r);
+  CHECK(std::string(d["type"].GetString()) == "/problems/" + type);
+  CHECK(d.HasMember("title"));
+  CHECK(d.HasMember("detail"));
+}
+
+std::string at(const data::Household& h) {
+  return "lon=" + std::to_string(h.position.lon) + "&lat=" + std::to_string(h.position.lat);
+}
+
+int64_t create_petition(uint16_t port, double lon, double lat, std::string* etag = nullptr) {
+  auto r = http(port, "POST", "/api/v1/petitions",
+                "{\"lon\":" + std::to_string(lon) + ",\"lat\":" + std::to_string(lat) +
+                    ",\"kind\":\"appeal\",\"category\":\"noise\",\"description\":\"夜间施工噪声\"}");
+  INFO(r.body);
+  REQUIRE(r.status == 201);
+  if (etag) *etag = r.headers.at("etag");
+  return json(r)["id"].GetInt64();
+}
+
+}  // namespace
+
+TEST_CASE("locate answers grid, community, subdistrict and workers of a point") {
+  Fixture f;
+  data::Household h = f.household(500);
+  auto r = http(f.port(), "GET", "/api/v1/locate?" + at(h));
+  REQUIRE(r.status == 200);
+  auto d = json(r);
+  CHECK(std::string(d["grid"]["code"].GetString()) == *h.grid_code);
+  CHECK(std::string(d["community"]["code"].GetString()) == *h.community_code);
+  CHECK(std::string(d["subdistrict"]["name"].GetString()) == "塔塔布街道");
+  CHECK(d["workers"].Size() == 1);
+  CHECK(d["on_edge"].GetBool() == false);
+  CHECK(d["distance_to_edge_m"].GetDouble() > 0);
+  // Outside the city: no grid, but the nearest one.
+  auto out = json(http(f.port(), "GET", "/api/v1/locate?lon=" + std::to_string(h.position.lon) + "&lat=" + std::to_string(h.position.lat + 0.2)));
+  CHECK(out["grid"].IsNull());
+}
+
+TEST_CASE("locate takes GCJ-02 and BD-09 coordinates") {
+  Fixture f;
+  data::Household h = f.household(42);
+  std::string conv = test::run_gridmap({"convert", "--from", "wgs84", "--to", "bd09", std::to_string(h.position.lon),
+                                        std::to_string(h.position.lat)}).out;
+  std::string lon = conv.substr(0, conv.find(',')), lat = conv.substr(conv.find(',') + 1);
+  lat.pop_back();
+  auto d = json(http(f.port(), "GET", "/api/v1/locate?lon=" + lon + "&lat=" + lat + "&crs=bd09"));
+  CHECK(std::string(d["grid"]["code"].GetString()) == *h.grid_code);
+}
+
+TEST_CASE("locate refuses non-numeric, out-of-range and missing coordinates and bad CRSs") {
+  Fixture f;
+  check_problem(http(f.port(), "GET", "/api/v1/locate?lon=abc&lat=40"), 400, "invalid_input");
+  check_problem(http(f.port(), "GET", "/api/v1/locate?lon=200&lat=40"), 400, "invalid_input");
+  check_problem(http(f.port(), "GET", "/api/v1/locate?lon=111.7"), 400, "invalid_input");
+  check_problem(http(f.port(), "GET", "/api/v1/locate?lon=111.7&lat=40&crs=mars"), 400, "invalid_input");
+  check_problem(http(f.port(), "GET", "/api/v1/locate?lon=nan&lat=40"), 400, "invalid_input");
+}
+
+TEST_CASE("batch locate answers in input order and refuses malformed or oversized batches") {
+  Fixture f;
+  data::Household a = f.household(10), b = f.household(9000);
+  std::string body = "[[" + std::to_string(a.position.lon) + "," + std::to_string(a.position.lat) + "],[0,0],[" +
+                     std::to_string(b.position.lon) + "," + std::to_string(b.position.lat) + "]]";
+  auto r = http(f.port(), "POST", "/api/v1/locate", body);
+  REQUIRE(r.status == 200);
+  CHECK(r.body == "[\"" + *a.grid_code + "\",null,\"" + *b.grid_code + "\"]");
+  check_problem(http(f.port(), "POST", "/api/v1/locate", "[[1,2],"), 400, "invalid_input");
+  check_problem(http(f.port(), "POST", "/api/v1/locate", "[[1,\"x\"]]"), 400, "invalid_input");
+  check_problem(http(f.port(), "POST", "/api/v1/locate", "{\"lon\":1}"), 400, "invalid_input");
+  std::string big = "[";
+  for (int i = 0; i < 100001; ++i) big += (i ? ",[111.7,40.8]" : "[111.7,40.8]");
+  big += "]";
+  check_problem(http(f.port(), "POST", "/api/v1/locate", big), 413, "too_large");
+}
+
+TEST_CASE("a body over the limit is refused before it is read, a huge header with 431") {
+  Fixture f({"--max-body-mb", "1"});
+  // Announce 50 MB and send nothing: the answer must come at once.
+  std::string raw = test::raw_exchange(f.port(),
+                                       "POST /api/v1/locate HTTP/1.1\r\nHost: x\r\nContent-Length: 52428800\r\n\r\n", 3000);
+  CHECK(raw.rfind("HTTP/1.1 413", 0) == 0);
+  CHECK(raw.find("application/problem+json") != std::string::npos);
+  std::string header = "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(20000, 'a') + "\r\n\r\n";
+  std::string r431 = test::raw_exchange(f.port(), header, 3000);
+  CHECK(r431.rfind("HTTP/1.1 431", 0) == 0);
+  CHECK(http(f.port(), "GET", "/healthz").status == 200);  // still serving
+}
+
+TEST_CASE("a slow-drip connection is closed after the request timeout") {
+  Fixture f({"--request-timeout-ms", "500"});
+  auto start = std::chrono::steady_clock::now();
+  std::string raw = test::raw_exchange(f.port(), "GET /healthz HTTP/1.1\r\nHost:", 5000);
+  double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  CHECK(raw.empty());
+  CHECK(s < 3);
+}
+
+TEST_CASE("unknown routes get 404 and wrong methods 405 with Allow") {
+  Fixture f;
+  check_problem(http(f.port(), "GET", "/api/v1/nothing"), 404, "not_found");
+  auto r = http(f.port(), "DELETE", "/api/v1/locate");
+  check_problem(r, 405, "method_not_allowed");
+  CHECK(r.headers["allow"].find("GET") != std::string::npos);
+}
+
+TEST_CASE("nearest workers follow position updates") {
+  Fixture f;
+  data::Household h = f.household(700);
+  auto put = http(f.port(), "PUT", "/api/v1/workers/5/position",
+                  "{\"lon\":" + std::to_string(h.position.lon) + ",\"lat\":" + std::to_string(h.position.lat) + "}");
+  CHECK(put.status == 204);
+  auto d = json(http(f.port(), "GET", "/api/v1/workers/nearest?" + at(h) + "&k=3&on_duty=0"));
+  REQUIRE(d.Size() == 3);
+  CHECK(d[0]["id"].GetInt64() == 5);
+  CHECK(d[0]["distance_m"].GetDouble() < 1);
+  CHECK(d[1]["distance_m"].GetDouble() >= d[0]["distance_m"].GetDouble());
+  check_problem(http(f.port(), "PUT", "/api/v1/workers/99999/position", "{\"lon\":111.7,\"lat\":40.8}"), 404, "not_found");
+  check_problem(http(f.port(), "PUT", "/api/v1/workers/5/position", "{\"lon\":\"east\",\"lat\":40.8}"), 400, "invalid_input");
+  check_problem(http(f.port(), "PUT", "/api/v1/workers/5/position", "{\"lon\":111.7,\"lat\":95}"), 400, "invalid_input");
+  check_problem(http(f.port(), "GET", "/api/v1/workers/nearest?lon=111.7&lat=40.8&k=0"), 400, "invalid_input");
+}
+
+TEST_CASE("worker positions survive a restart") {
+  Fixture f;
+  REQUIRE(http(f.port(), "PUT", "/api/v1/workers/3/position", "{\"lon\":111.6,\"lat\":40.7}").status == 204);
+  CHECK(f.server->stop() == 0);
+  data::Db d = data::Db::open(f.db, false);
+  data::Statement st(d, "SELECT X(geom), Y(geom) FROM workers WHERE id = 3");
+  REQUIRE(st.step());
+  CHECK(st.real(0) == Approx(111.6));
+  CHECK(st.real(1) == Approx(40.7));
+}
+
+TEST_CASE("a petition reported at a point gets its grid, worker and deadline, and duplicates are listed") {
+  Fixture f;
+  data::Household h = f.household(1200);
+  std::string etag;
+  int64_t id = create_petition(f.port(), h.position.lon, h.position.lat, &etag);
+  CHECK(etag == "\"v1\"");
+  auto d = json(http(f.port(), "GET", "/api/v1/petitions/" + std::to_string(id)));
+  CHECK(std::string(d["properties"]["grid_code"].GetString()) == *h.grid_code);
+  CHECK(std::string(d["properties"]["status"].GetString()) == "reported");
+  CHECK(d["properties"]["handler_worker_id"].IsInt64());
+  CHECK(!d["properties"]["deadline_at"].IsNull());
+  auto again = http(f.port(), "POST", "/api/v1/petitions",
+                    "{\"lon\":" + std::to_string(h.position.lon + 0.0005) + ",\"lat\":" + std::to_string(h.position.lat) +
+                        ",\"category\":\"noise\"}");
+  REQUIRE(again.status == 201);
+  auto dup = json(again)["possible_duplicates"].GetArray();
+  CHECK(std::any_of(dup.begin(), dup.end(), [&](auto& v) { return v.GetInt64() == id; }));
+  check_problem(http(f.port(), "POST", "/api/v1/petitions", "{\"lon\":111.7,\"lat\":40.8,\"category\":\"ufo\"}"), 400, "invalid_input");
+  check_problem(http(f.port(), "POST", "/api/v1/petitions", "{\"lon\":111.7,\"lat\":40.8,\"category\":\"noise\",\"kind\":\"rumour\"}"), 400, "invalid_input");
+  check_problem(http(f.port(), "POST", "/api/v1/petitions", "not json"), 400, "invalid_input");
+}
+
+TEST_CASE("transitions follow the lifecycle; illegal moves get 409 and stale versions 412") {
+  Fixture f;
+  int64_t id = create_petition(f.port(), 111.7, 40.8);
+  std::string base = "/api/v1/petitions/" + std::to_string(id) + "/transitions";
+  auto ok = http(f.port(), "POST", base, "{\"to\":\"dispatched\",\"note\":\"派遣\"}", {{"If-Match", "\"v1\""}});
+  REQUIRE(ok.status == 200);
+  CHECK(ok.headers["etag"] == "\"v2\"");
+  check_problem(http(f.port(), "POST", base, "{\"to\":\"closed\"}"), 409, "conflict");
+  check_problem(http(f.port(), "POST", base, "{\"to\":\"in_progress\"}", {{"If-Match", "\"v1\""}}), 412, "precondition_failed");
+  check_problem(http(f.port(), "POST", base, "{\"to\":\"flying\"}"), 400, "invalid_input");
+  check_problem(http(f.port(), "POST", "/api/v1/petitions/999999/transitions", "{\"to\":\"closed\"}"), 404, "not_found");
+  CHECK(http(f.port(), "POST", base, "{\"action\":\"escalate\",\"note\":\"社区协调\"}").status == 200);
+  for (const char* to : {"in_progress", "pending_review", "in_progress", "pending_review", "closed"})
+    REQUIRE(http(f.port(), "POST", base, std::string("{\"to\":\"") + to + "\"}").status == 200);
+  auto p = json(http(f.port(), "GET", "/api/v1/petitions/" + std::to_string(id)));
+  CHECK(std::string(p["properties"]["status"].GetString()) == "closed");
+  CHECK(std::string(p["properties"]["handler_level"].GetString()) == "community");
+  CHECK(p["properties"]["reopened"].GetInt() == 1);
+  auto ev = json(http(f.port(), "GET", "/api/v1/petitions/" + std::to_string(id) + "/events"));
+  CHECK(ev.Size() == 8);  // report, dispatch, escalate, 5 transitions
+}
+
+TEST_CASE("resolving on site goes straight from reported to closed with a note") {
+  Fixture f;
+  int64_t id = create_petition(f.port(), 111.7, 40.8);
+  std::string base = "/api/v1/petitions/" + std::to_string(id) + "/transitions";
+  check_problem(http(f.port(), "POST", base, "{\"to\":\"closed\"}"), 400, "invalid_input");
+  CHECK(http(f.port(), "POST", base, "{\"to\":\"closed\",\"note\":\"当场处理\"}").status == 200);
+}
+
+TEST_CASE("many dispatchers moving the same petition at once: exactly one wins") {
+  Fixture f;
+  int64_t id = create_petition(f.port(), 111.7, 40.8);
+  std::atomic<int> won{0}, lost{0}, other{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 16; ++i)
+    threads.emplace_back([&] {
+      auto r = http(f.port(), "POST", "/api/v1/petitions/" + std::to_string(id) + "/transitions",
+                    "{\"to\":\"dispatched\"}", {{"If-Match", "\"v1\""}});
+      if (r.status == 200) ++won;
+      else if (r.status == 409 || r.status == 412) ++lost;
+      else ++other;
+    });
+  for (auto& t : threads) t.join();
+  CHECK(won == 1);
+  CHECK(lost == 15);
+  CHECK(other == 0);
+  auto ev = json(http(f.port(), "GET", "/api/v1/petitions/" + std::to_string(id) + "/events"));
+  CHECK(ev.Size() == 2);
+}
+
+TEST_CASE("layers page with limit and cursor, filter by attributes and bbox, and serve ETags") {
+  Fixture f;
+  auto p1 = json(http(f.port(), "GET", "/api/v1/grids?limit=30"));
+  REQUIRE(p1["features"].Size() == 30);
+  std::string next = p1["next"].GetString();
+  auto p2 = json(http(f.port(), "GET", "/api/v1/grids?limit=30&cursor=" + next));
+  CHECK(p2["features"].Size() == 11);
+  CHECK(p2["next"].IsNull());
+  auto in_comm = json(http(f.port(), "GET", "/api/v1/grids?community_code=150102001001&limit=100"));
+  CHECK(in_comm["features"].Size() >= 1);
+  for (auto& g : in_comm["features"].GetArray()) CHECK(std::string(g["properties"]["community_code"].GetString()) == "150102001001");
+  data::Household h = f.household(77);
+  std::string box = std::to_string(h.position.lon - 0.0005) + "," + std::to_string(h.position.lat - 0.0005) + "," +
+                    std::to_string(h.position.lon + 0.0005) + "," + std::to_string(h.position.lat + 0.0005);
+  auto near = json(http(f.port(), "GET", "/api/v1/households?bbox=" + box + "&limit=1000"));
+  CHECK(near["features"].Size() >= 1);
+  CHECK(near["features"].Size() < 1000);
+  check_problem(http(f.port(), "GET", "/api/v1/grids?colour=red"), 400, "invalid_input");
+  check_problem(http(f.port(), "GET", "/api/v1/grids?bbox=1,2,3"), 400, "invalid_input");
+  check_problem(http(f.port(), "GET", "/api/v1/grids?limit=100000"), 400, "invalid_input");
+  check_problem(http(f.port(), "GET", "/api/v1/grids/nope"), 404, "not_found");
+  auto item = http(f.port(), "GET", "/api/v1/petitions/1");
+  REQUIRE(item.status == 200);
+  CHECK(http(f.port(), "GET", "/api/v1/petitions/1", "", {{"If-None-Match", item.headers["etag"]}}).status == 304);
+  CHECK(item.body.find("reporter_contact") == std::string::npos);  // personal data stays out
+}
+
+TEST_CASE("editing a grid's boundary updates point-in-grid and the coverage report") {
+  Fixture f;
+  auto clean = json(http(f.port(), "GET", "/api/v1/coverage"));
+  CHECK(clean["clean"].GetBool());
+  data::Household h = f.household(300);
+  // Shrink the household's grid to a tiny square elsewhere: its point now falls in no grid.
+  std::string square = "{\"type\":\"Polygon\",\"coordinates\":[[[111.0,40.0],[111.001,40.0],[111.001,40.001],[111.0,40.001],[111.0,40.0]]]}";
+  auto item = http(f.port(), "GET", "/api/v1/grids/" + *h.grid_code);
+  auto patch = http(f.port(), "PATCH", "/api/v1/grids/" + *h.grid_code, "{\"type\":\"Feature\",\"properties\":{},\"geometry\":" + square + "}",
+                    {{"If-Match", item.headers["etag"]}});
+  INFO(patch.body);
+  REQUIRE(patch.status == 200);
+  auto d = json(http(f.port(), "GET", "/api/v1/locate?" + at(h)));
+  CHECK(d["grid"].IsNull());
+  auto report = json(http(f.port(), "GET", "/api/v1/coverage"));
+  CHECK(!report["clean"].GetBool());
+  check_problem(http(f.port(), "PATCH", "/api/v1/grids/" + *h.grid_code, "{\"type\":\"Feature\",\"properties\":{\"name\":\"x\"}}",
+                     {{"If-Match", item.headers["etag"]}}),
+                412, "precondition_failed");
+}
+
+TEST_CASE("stats on tatabu: 1,623 petitions, completion rate 0.9969") {
+  Fixture f;
+  auto d = json(http(f.port(), "GET", "/api/v1/stats?level=subdistrict"));
+  REQUIRE(d.Size() == 1);
+  CHECK(d[0]["total"].GetInt() == 1623);
+  CHECK(d[0]["by_status"]["closed"].GetInt() == 1618);
+  CHECK(d[0]["completion_rate"].GetDouble() == Approx(0.9969));
+  auto grids = json(http(f.port(), "GET", "/api/v1/stats?level=grid"));
+  CHECK(grids.Size() == 41);
+  auto workers = json(http(f.port(), "GET", "/api/v1/stats?level=worker&from=2026-01-01"));
+  CHECK(workers.Size() > 0);
+  check_problem(http(f.port(), "GET", "/api/v1/stats?level=galaxy"), 400, "invalid_input");
+  check_problem(http(f.port(), "GET", "/api/v1/stats?from=yesterday"), 400, "invalid_input");
+}
+
+TEST_CASE("health and metrics answer, and metrics count requests by route") {
+  Fixture f;
+  CHECK(http(f.port(), "GET", "/healthz").status == 200);
+  http(f.port(), "GET", "/api/v1/locate?lon=111.7&lat=40.8");
+  auto m = http(f.port(), "GET", "/metrics");
+  REQUIRE(m.status == 200);
+  CHECK(m.body.find("gridmap_requests_total{route=\"locate\",status=\"200\"} 1") != std::string::npos);
+  CHECK(m.body.find("gridmap_grid_index_grids 41") != std::string::npos);
+  CHECK(m.body.find("gridmap_request_seconds_bucket") != std::string::npos);
+}
+
+TEST_CASE("SIGTERM under load: in-flight requests finish, the server exits 0") {
+  Fixture f;
+  std::atomic<bool> go{true};
+  std::atomic<int> ok{0}, refused{0}, broken{0};
+  std::vector<std::thread> clients;
+  for (int i = 0; i < 6; ++i)
+    clients.emplace_back([&] {
+      while (go) {
+        auto r = http(f.port(), "GET", "/api/v1/stats?level=grid");
+        if (r.status == 200) ++ok;
+        else if (r.status == 0 && r.body.empty()) ++refused;  // not accepted any more
+        else ++broken;
+      }
+    });
+  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  int code = f.server->stop();
+  go = false;
+  for (auto& c : clients) c.join();
+  CHECK(code == 0);
+  CHECK(ok > 0);
+  CHECK(broken == 0);
+}
+
+TEST_CASE("the access log holds method, path and status but never the query string") {
+  test::TempDir dir;
+  std::string db = dir.file("t.sqlite");
+  REQUIRE(test::run_gridmap({"demo", "--db", db, "--preset", "tatabu"}).exit_code == 0);
+  test::ServerProcess s(db);
+  http(s.port(), "GET", "/api/v1/locate?lon=111.7&lat=40.8&token=secret13800138000");
+  s.stop();
+  std::string log = s.log();
+  CHECK(log.find("GET /api/v1/locate 200") != std::string::npos);
+  CHECK(log.find("secret") == std::string::npos);
+  CHECK(log.find("13800138000") == std::string::npos);
+}
