@@ -1,6 +1,7 @@
 // Bulk loading: a big insert runs faster with the spatial-index triggers off and the
 // indexes built once at the end, and with a rollback journal instead of WAL (pages go to
-// the database file once instead of WAL-then-checkpoint).
+// the database file once instead of WAL-then-checkpoint), and with the tables' secondary
+// indexes dropped and built once, sorted, at the end.
 #pragma once
 
 #include <string>
@@ -23,7 +24,8 @@ class BulkLoad {
 
  private:
   Db& db_;
-  std::vector<std::string> tables_;
+  std::vector<std::string> tables_, spatial_;
+  std::vector<std::string> index_sql_;  // secondary indexes dropped for the load, rebuilt by finish()
   bool finished_ = false;
 };
 

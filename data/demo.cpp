@@ -205,7 +205,7 @@ class Generator {
     layout_ = demo::make_layout(spec_.layout, rng_);
     codes();
     report(1);
-    BulkLoad bulk(db_, {"subdistricts", "communities", "grids", "workers", "households", "petitions"});
+    BulkLoad bulk(db_, {"subdistricts", "communities", "grids", "workers", "households", "petitions", "petition_events", "residents"});
     Transaction tx(db_);
     write_categories();
     write_areas();
