@@ -102,11 +102,28 @@ FeaturePage list_features(Db& db, const FeatureQuery& q) {
   else where += " AND ?5 IS ?5 AND ?6 IS ?6";
   where += q.cursor ? std::string(" AND t.") + s.key + " > ?7" : std::string(" AND ?7 IS NULL");
   if (!q.bbox) where += " AND ?1 IS ?1 AND ?2 IS ?2 AND ?3 IS ?3 AND ?4 IS ?4";
+  if (q.grid_scope || q.handler_worker) {
+    if (q.layer == Layer::petitions)
+      where += " AND (t.grid_code IN (SELECT value FROM json_each(?20)) OR t.reported_by = ?21 OR t.handler_worker_id = ?22)";
+    else if (q.layer == Layer::workers)
+      where += " AND t.id = ?22 AND ?20 IS ?20 AND ?21 IS ?21";
+    else
+      where += " AND t.grid_code IN (SELECT value FROM json_each(?20)) AND ?21 IS ?21 AND ?22 IS ?22";
+  }
   std::string sql = "SELECT " + feature_sql(s) + ", t." + s.key + " FROM " + s.table + " t" + where + " ORDER BY t." +
                     s.key + " LIMIT ?8";
   Statement st(db, sql);
   if (q.bbox) st.bind(1, q.bbox->min_lon).bind(2, q.bbox->min_lat).bind(3, q.bbox->max_lon).bind(4, q.bbox->max_lat);
   if (q.layer == Layer::petitions) st.bind(5, q.created_from.value_or(INT64_MIN)).bind(6, q.created_to.value_or(INT64_MAX));
+  if (q.grid_scope || q.handler_worker) {
+    std::string grids = "[";
+    for (size_t i = 0; q.grid_scope && i < q.grid_scope->size(); ++i) {
+      if (i) grids += ',';
+      grids += '"' + (*q.grid_scope)[i] + '"';
+    }
+    grids += ']';
+    st.bind(20, grids).bind(21, q.reporter.value_or("")).bind(22, q.handler_worker.value_or(-1));
+  }
   if (q.cursor) {
     if (s.integer_key) {
       try {

@@ -22,6 +22,11 @@ struct FeatureQuery {
   size_t limit = 100;
   std::optional<std::string> cursor;  // the last key of the previous page
   int64_t now = 0;                    // for computed fields (overdue, age)
+  // A worker's reach: households in these grids; petitions in these grids, reported by
+  // `reporter` or handled by `handler_worker`; workers: only `handler_worker` itself.
+  std::optional<std::vector<std::string>> grid_scope;
+  std::optional<std::string> reporter;
+  std::optional<int64_t> handler_worker;
 };
 
 struct FeaturePage {

@@ -186,13 +186,27 @@ ALTER TABLE households ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
 ALTER TABLE petitions ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
 )SQL";
 
+// Version 3: API tokens and sessions, stored only as hashes.
+const char* const kV3 = R"SQL(
+CREATE TABLE tokens (
+  id INTEGER PRIMARY KEY,
+  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  hash TEXT NOT NULL UNIQUE,
+  kind TEXT NOT NULL CHECK (kind IN ('api', 'session')),
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  revoked_at INTEGER
+);
+CREATE INDEX tokens_user ON tokens(user_id);
+)SQL";
+
 struct Migration {
   int version;
   const char* sql;
 };
 
 const std::vector<Migration>& migrations() {
-  static const std::vector<Migration> all = {{1, kV1}, {2, kV2}};
+  static const std::vector<Migration> all = {{1, kV1}, {2, kV2}, {3, kV3}};
   return all;
 }
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iterator>
 #include <limits>
 
 #include "geo/error.hpp"
@@ -14,6 +15,13 @@ namespace {
 enum class Pip { out, in, boundary };
 
 constexpr uint32_t kBoundaryBit = 0x80000000u;
+constexpr uint32_t kMovedRefBit = 0x40000000u;  // the boundary cell's reference is not its centre
+constexpr uint32_t kCellIndexMask = 0x3fffffffu;
+constexpr uint32_t kInsideBit = 0x80000000u;  // in Entry::bits: the reference point is inside
+
+struct XY {
+  double x = 0, y = 0;
+};
 
 struct Ring {
   uint32_t first = 0;  // index of the first vertex; the ring is closed (last == first)
@@ -24,42 +32,43 @@ struct Ring {
 // (or none), or a boundary cell holding the ring edges that touch it plus the status of a
 // reference point inside it; a query inside a boundary cell counts the edges crossed on
 // the way from the reference point to the query point.
-struct BoundaryCell {
-  double rx = 0, ry = 0;         // reference point: inside no edge of the cell
-  uint32_t first_entry = 0, n_entries = 0;
-  uint32_t first_extra = 0, n_extra = 0;  // grids holding the whole cell
-};
-
+//
+// Boundary cell b owns entries [cell_entries[b], cell_entries[b + 1]), one per grid that
+// has edges in the cell or holds all of it, in ascending grid order; entry e owns the edge
+// references [entries[e].first_ref, entries[e + 1].first_ref) (a sentinel entry ends the
+// array). Everything is flat arrays of 4-byte indices, so a query touches few cache lines.
 struct Entry {
-  uint32_t poly = 0;
-  uint32_t first_ref = 0, n_refs = 0;
-  uint32_t ref_inside = 0;  // 1 when the reference point is inside `poly`
+  uint32_t bits = 0;  // grid | kInsideBit when the cell's reference point is inside it
+  uint32_t first_ref = 0;
 };
 
-struct Tuple {
-  uint32_t cell, poly, vertex;
-  bool operator<(const Tuple& o) const {
-    if (cell != o.cell) return cell < o.cell;
-    if (poly != o.poly) return poly < o.poly;
-    return vertex < o.vertex;
-  }
+// A boundary cell whose reference point had to move off its centre (an edge ran through it).
+struct MovedRef {
+  uint32_t cell = 0;  // boundary cell index
+  double x = 0, y = 0;
 };
+
+// Results of crossing(): the edge does not cross the path from the reference point R to
+// the query point P, crosses it, holds P, or meets the path in a vertex or along a line
+// (then the caller decides with the exact test).
+enum Crossing : int { kNoCrossing = 0, kCrosses = 1, kOnEdge = 2, kAmbiguous = 3 };
 
 }  // namespace
 
 struct GridIndex::Impl {
-  std::vector<double> vx, vy;
+  std::vector<XY> v;  // ring vertices
   std::vector<Ring> rings;
   std::vector<uint32_t> poly_rings;  // rings of poly p: [poly_rings[p], poly_rings[p + 1])
   std::vector<Box> boxes;
   Box extent{};
   int nx = 1, ny = 1;
   double cw = 1, ch = 1, inv_cw = 1, inv_ch = 1;
-  std::vector<uint32_t> cell_value;  // 0 none, p + 1 interior of p, kBoundaryBit | boundary cell
-  std::vector<BoundaryCell> bcells;
+  // 0 none, p + 1 interior of p, kBoundaryBit [| kMovedRefBit] | boundary cell index
+  std::vector<uint32_t> cell_value;
+  std::vector<uint32_t> cell_entries;
   std::vector<Entry> entries;
-  std::vector<uint32_t> refs;    // first vertex of an edge (edge = refs[k], refs[k] + 1)
-  std::vector<uint32_t> extras;  // grids holding a whole boundary cell
+  std::vector<uint32_t> refs;  // first vertex of an edge (edge = refs[k], refs[k] + 1)
+  std::vector<MovedRef> moved_refs;  // sorted by cell
 
   size_t polys() const { return poly_rings.size() - 1; }
 
@@ -72,7 +81,7 @@ struct GridIndex::Impl {
     for (uint32_t r = poly_rings[p]; r < poly_rings[p + 1]; ++r) {
       const Ring& ring = rings[r];
       for (uint32_t k = ring.first; k + 1 < ring.first + ring.count; ++k) {
-        double ax = vx[k], ay = vy[k], bx = vx[k + 1], by = vy[k + 1];
+        double ax = v[k].x, ay = v[k].y, bx = v[k + 1].x, by = v[k + 1].y;
         if ((ay > y) != (by > y)) {
           int o = orientation(ax, ay, bx, by, x, y);
           if (o == 0) return Pip::boundary;
@@ -88,113 +97,124 @@ struct GridIndex::Impl {
 
   // ---- the query path -------------------------------------------------------------------
 
-  // 0: the edge does not cross R->P; 1: it crosses; 2: degenerate (P on the edge, or the
-  // path runs through a vertex) — the caller falls back to the exact full test.
-  int crossing(double rx, double ry, double px, double py, uint32_t k) const {
-    double ax = vx[k], ay = vy[k], bx = vx[k + 1], by = vy[k + 1];
+  Crossing crossing(double rx, double ry, double px, double py, uint32_t k) const {
+    double ax = v[k].x, ay = v[k].y, bx = v[k + 1].x, by = v[k + 1].y;
     if (std::max(ax, bx) < std::min(rx, px) || std::min(ax, bx) > std::max(rx, px) ||
         std::max(ay, by) < std::min(ry, py) || std::min(ay, by) > std::max(ry, py))
-      return 0;
+      return kNoCrossing;
+    // Points on vertices are common (addresses snapped to corners): no predicate needed.
+    if ((px == ax && py == ay) || (px == bx && py == by)) return kOnEdge;
     int o4 = orientation(ax, ay, bx, by, px, py);
     int o3 = orientation(ax, ay, bx, by, rx, ry);
     if (o4 == 0) {
-      if (o3 == 0) return 2;
       bool within = px >= std::min(ax, bx) && px <= std::max(ax, bx) && py >= std::min(ay, by) &&
                     py <= std::max(ay, by);
-      return within ? 2 : 0;
+      if (within) return kOnEdge;
+      return o3 == 0 ? kAmbiguous : kNoCrossing;
     }
-    if (o3 == 0 || o3 == o4) return 0;
+    // R is on no edge of the cell, so R on the edge's line means the path misses the edge.
+    if (o3 == 0 || o3 == o4) return kNoCrossing;
     int o1 = orientation(rx, ry, px, py, ax, ay);
     int o2 = orientation(rx, ry, px, py, bx, by);
-    if (o1 == 0 || o2 == 0) return 2;
-    return o1 != o2 ? 1 : 0;
+    if (o1 == 0 || o2 == 0) return kAmbiguous;
+    return o1 != o2 ? kCrosses : kNoCrossing;
   }
 
-  int cell_of(double x, double y) const {
-    int i = std::clamp(static_cast<int>((x - extent.min_lon) * inv_cw), 0, nx - 1);
-    int j = std::clamp(static_cast<int>((y - extent.min_lat) * inv_ch), 0, ny - 1);
-    return j * nx + i;
-  }
+  int column(double x) const { return std::clamp(static_cast<int>((x - extent.min_lon) * inv_cw), 0, nx - 1); }
+  int row(double y) const { return std::clamp(static_cast<int>((y - extent.min_lat) * inv_ch), 0, ny - 1); }
+  int cell_of(double x, double y) const { return row(y) * nx + column(x); }
+  // Cell centres: the default reference points, computed the same way when building and querying.
+  double centre_x(int i) const { return extent.min_lon + (i + 0.5) * cw; }
+  double centre_y(int j) const { return extent.min_lat + (j + 0.5) * ch; }
 
   bool in_extent(double x, double y) const {
     return x >= extent.min_lon && x <= extent.max_lon && y >= extent.min_lat && y <= extent.max_lat;
   }
 
+  XY reference(uint32_t value, int i, int j) const {
+    if (!(value & kMovedRefBit)) return {centre_x(i), centre_y(j)};
+    uint32_t b = value & kCellIndexMask;
+    auto it = std::lower_bound(moved_refs.begin(), moved_refs.end(), b,
+                               [](const MovedRef& m, uint32_t cell) { return m.cell < cell; });
+    return {it->x, it->y};
+  }
+
   uint32_t locate(double x, double y) const {
     if (!in_extent(x, y)) return kNone;
-    uint32_t v = cell_value[cell_of(x, y)];
-    if (!(v & kBoundaryBit)) return v ? v - 1 : kNone;
-    const BoundaryCell& bc = bcells[v & ~kBoundaryBit];
-    uint32_t best = kNone;
-    for (uint32_t e = bc.first_entry; e < bc.first_entry + bc.n_entries; ++e) {
+    int i = column(x), j = row(y);
+    uint32_t value = cell_value[static_cast<size_t>(j) * nx + i];
+    if (!(value & kBoundaryBit)) return value ? value - 1 : kNone;
+    XY r = reference(value, i, j);
+    uint32_t b = value & kCellIndexMask;
+    // Entries ascend by grid, so the first grid holding the point is the answer.
+    for (uint32_t e = cell_entries[b]; e < cell_entries[b + 1]; ++e) {
       const Entry& en = entries[e];
-      uint32_t inside = en.ref_inside;
-      for (uint32_t r = en.first_ref; r < en.first_ref + en.n_refs; ++r) {
-        int c = crossing(bc.rx, bc.ry, x, y, refs[r]);
-        if (c == 2) return slow_locate(bc, x, y);
-        inside ^= static_cast<uint32_t>(c);
+      uint32_t poly = en.bits & ~kInsideBit;
+      uint32_t inside = en.bits >> 31;
+      bool ambiguous = false;
+      for (uint32_t k = en.first_ref; k < entries[e + 1].first_ref; ++k) {
+        Crossing c = crossing(r.x, r.y, x, y, refs[k]);
+        if (c == kOnEdge) {
+          inside = 1, ambiguous = false;
+          break;
+        }
+        if (c == kAmbiguous) ambiguous = true;
+        else inside ^= static_cast<uint32_t>(c);
       }
-      if (inside && en.poly < best) best = en.poly;
+      if (ambiguous) inside = pip(poly, x, y) != Pip::out;
+      if (inside) return poly;
     }
-    for (uint32_t e = bc.first_extra; e < bc.first_extra + bc.n_extra; ++e) best = std::min(best, extras[e]);
-    return best;
+    return kNone;
   }
 
-  uint32_t slow_locate(const BoundaryCell& bc, double x, double y) const {
-    LocateHit hit = detail_in(bc, x, y);
-    return hit.grid ? *hit.grid : kNone;
-  }
-
-  LocateHit detail_in(const BoundaryCell& bc, double x, double y) const {
-    std::vector<uint32_t> found;
-    bool edge = false;
-    for (uint32_t e = bc.first_entry; e < bc.first_entry + bc.n_entries; ++e) {
-      Pip r = pip(entries[e].poly, x, y);
-      if (r != Pip::out) found.push_back(entries[e].poly);
-      edge |= r == Pip::boundary;
-    }
-    for (uint32_t e = bc.first_extra; e < bc.first_extra + bc.n_extra; ++e) found.push_back(extras[e]);
-    std::sort(found.begin(), found.end());
+  LocateHit detail_in(uint32_t b, double x, double y) const {
     LocateHit hit;
-    if (found.empty()) return hit;
-    hit.grid = found.front();
-    hit.on_edge = edge;
-    hit.neighbours.assign(found.begin() + 1, found.end());
+    for (uint32_t e = cell_entries[b]; e < cell_entries[b + 1]; ++e) {
+      uint32_t poly = entries[e].bits & ~kInsideBit;
+      Pip r = pip(poly, x, y);
+      if (r == Pip::out) continue;
+      if (!hit.grid) hit.grid = poly;
+      else hit.neighbours.push_back(poly);
+      hit.on_edge |= r == Pip::boundary;
+    }
     return hit;
   }
 
   // ---- building ---------------------------------------------------------------------------
 
-  void add_ring(const GEOSGeometry* ring) {
-    const GEOSCoordSequence* seq = GEOSGeom_getCoordSeq_r(geos::ctx(), ring);
+  void add_ring(const GEOSGeometry* ring, std::vector<double>& buf) {
+    GEOSContextHandle_t c = geos::ctx();
+    const GEOSCoordSequence* seq = GEOSGeom_getCoordSeq_r(c, ring);
     unsigned n = 0;
-    if (!seq || !GEOSCoordSeq_getSize_r(geos::ctx(), seq, &n)) throw_internal("grid index: unreadable ring");
+    if (!seq || !GEOSCoordSeq_getSize_r(c, seq, &n)) throw_internal("grid index: unreadable ring");
     if (n < 4) return;
-    Ring r{static_cast<uint32_t>(vx.size()), 0};
+    buf.resize(2 * static_cast<size_t>(n));
+    if (!GEOSCoordSeq_copyToBuffer_r(c, seq, buf.data(), 0, 0)) throw_internal("grid index: unreadable coordinates");
+    if (v.size() + n >= kBoundaryBit) throw_invalid("grid index: too many vertices");
+    Ring r{static_cast<uint32_t>(v.size()), 0};
     for (unsigned i = 0; i < n; ++i) {
-      double x, y;
-      if (!GEOSCoordSeq_getXY_r(geos::ctx(), seq, i, &x, &y)) throw_internal("grid index: unreadable coordinate");
+      double x = buf[2 * i], y = buf[2 * i + 1];
       if (!std::isfinite(x) || !std::isfinite(y)) throw_invalid("grid index: non-finite coordinate");
-      if (r.count > 0 && x == vx.back() && y == vy.back()) continue;  // repeated vertex
-      vx.push_back(x), vy.push_back(y), ++r.count;
+      if (r.count > 0 && x == v.back().x && y == v.back().y) continue;  // repeated vertex
+      v.push_back({x, y}), ++r.count;
     }
     if (r.count >= 4) rings.push_back(r);
-    else vx.resize(r.first), vy.resize(r.first);
+    else v.resize(r.first);
   }
 
-  void add_polygon(const GEOSGeometry* poly) {
-    add_ring(GEOSGetExteriorRing_r(geos::ctx(), poly));
+  void add_polygon(const GEOSGeometry* poly, std::vector<double>& buf) {
+    add_ring(GEOSGetExteriorRing_r(geos::ctx(), poly), buf);
     int holes = GEOSGetNumInteriorRings_r(geos::ctx(), poly);
-    for (int h = 0; h < holes; ++h) add_ring(GEOSGetInteriorRingN_r(geos::ctx(), poly, h));
+    for (int h = 0; h < holes; ++h) add_ring(GEOSGetInteriorRingN_r(geos::ctx(), poly, h), buf);
   }
 
-  void add_geometry(const GEOSGeometry* g) {
+  void add_geometry(const GEOSGeometry* g, std::vector<double>& buf) {
     int type = geos::type_id(g);
     if (type == GEOS_POLYGON) {
-      add_polygon(g);
+      add_polygon(g, buf);
     } else if (type == GEOS_MULTIPOLYGON || type == GEOS_GEOMETRYCOLLECTION) {
       int n = GEOSGetNumGeometries_r(geos::ctx(), g);
-      for (int i = 0; i < n; ++i) add_geometry(GEOSGetGeometryN_r(geos::ctx(), g, i));
+      for (int i = 0; i < n; ++i) add_geometry(GEOSGetGeometryN_r(geos::ctx(), g, i), buf);
     }
   }
 
@@ -204,8 +224,8 @@ struct GridIndex::Impl {
       Box b{1e300, 1e300, -1e300, -1e300};
       for (uint32_t r = poly_rings[p]; r < poly_rings[p + 1]; ++r)
         for (uint32_t k = rings[r].first; k < rings[r].first + rings[r].count; ++k) {
-          b.min_lon = std::min(b.min_lon, vx[k]), b.max_lon = std::max(b.max_lon, vx[k]);
-          b.min_lat = std::min(b.min_lat, vy[k]), b.max_lat = std::max(b.max_lat, vy[k]);
+          b.min_lon = std::min(b.min_lon, v[k].x), b.max_lon = std::max(b.max_lon, v[k].x);
+          b.min_lat = std::min(b.min_lat, v[k].y), b.max_lat = std::max(b.max_lat, v[k].y);
         }
       boxes.push_back(b);
       if (b.min_lon > b.max_lon) continue;
@@ -220,7 +240,7 @@ struct GridIndex::Impl {
   }
 
   void size_cells(double cells_per_edge) {
-    double edges = static_cast<double>(vx.size());
+    double edges = static_cast<double>(v.size());
     double target = std::clamp(edges * cells_per_edge, 16.0, 1.5e8);
     double w = extent.max_lon - extent.min_lon, h = extent.max_lat - extent.min_lat;
     double side = std::sqrt(w * h / target);
@@ -230,16 +250,17 @@ struct GridIndex::Impl {
     inv_cw = 1 / cw, inv_ch = 1 / ch;
   }
 
-  // Every cell an edge touches, conservatively (a tiny margin around each row's span).
-  void register_edges(std::vector<Tuple>& out) const {
+  // Calls f(cell, poly, vertex) for every cell an edge touches, conservatively (a tiny
+  // margin around each row's span), in ascending (poly, vertex) order.
+  template <class F>
+  void rasterize_edges(F&& f) const {
     double ex = cw * 1e-6, ey = ch * 1e-6;
     for (uint32_t p = 0; p < polys(); ++p)
       for (uint32_t r = poly_rings[p]; r < poly_rings[p + 1]; ++r)
         for (uint32_t k = rings[r].first; k + 1 < rings[r].first + rings[r].count; ++k) {
-          double ax = vx[k], ay = vy[k], bx = vx[k + 1], by = vy[k + 1];
+          double ax = v[k].x, ay = v[k].y, bx = v[k + 1].x, by = v[k + 1].y;
           double ylo = std::min(ay, by) - ey, yhi = std::max(ay, by) + ey;
-          int j0 = std::clamp(static_cast<int>((ylo - extent.min_lat) * inv_ch), 0, ny - 1);
-          int j1 = std::clamp(static_cast<int>((yhi - extent.min_lat) * inv_ch), 0, ny - 1);
+          int j0 = row(ylo), j1 = row(yhi);
           for (int j = j0; j <= j1; ++j) {
             double y0 = extent.min_lat + j * ch - ey, y1 = extent.min_lat + (j + 1) * ch + ey;
             double xlo, xhi;
@@ -250,98 +271,108 @@ struct GridIndex::Impl {
               double xa = ax + (bx - ax) * t0, xb = ax + (bx - ax) * t1;
               xlo = std::min(xa, xb), xhi = std::max(xa, xb);
             }
-            int i0 = std::clamp(static_cast<int>((xlo - ex - extent.min_lon) * inv_cw), 0, nx - 1);
-            int i1 = std::clamp(static_cast<int>((xhi + ex - extent.min_lon) * inv_cw), 0, nx - 1);
-            for (int i = i0; i <= i1; ++i) out.push_back({static_cast<uint32_t>(j * nx + i), p, k});
+            int i0 = column(xlo - ex), i1 = column(xhi + ex);
+            for (int i = i0; i <= i1; ++i) f(static_cast<uint32_t>(j * nx + i), p, k);
           }
         }
-    std::sort(out.begin(), out.end());
   }
 
-  // Grids holding point (x, y) among `candidates`, or nullopt when it lies on an edge.
-  std::optional<std::vector<uint32_t>> holders(const std::vector<uint32_t>& candidates, double x, double y) const {
-    std::vector<uint32_t> in;
+  // The (poly, vertex) pairs of every cell, grouped by cell in (poly, vertex) order: a
+  // counting sort in two passes over the edges. Cell c's pairs are [end[c - 1], end[c]).
+  void bucket_edges(std::vector<uint32_t>& end, std::vector<uint32_t>& poly_of, std::vector<uint32_t>& vertex_of) const {
+    end.assign(static_cast<size_t>(nx) * ny, 0);
+    uint64_t total = 0;
+    rasterize_edges([&](uint32_t c, uint32_t, uint32_t) { ++end[c], ++total; });
+    if (total >= kBoundaryBit) throw_invalid("grid index: too many edge cells; use fewer cells per edge");
+    uint32_t sum = 0;
+    for (uint32_t& e : end) sum += e, e = sum - e;  // now the start of each cell
+    poly_of.resize(total), vertex_of.resize(total);
+    rasterize_edges([&](uint32_t c, uint32_t p, uint32_t k) {
+      uint32_t at = end[c]++;
+      poly_of[at] = p, vertex_of[at] = k;
+    });
+  }
+
+  // Grids holding point (x, y) among `candidates`, into `out`; false when it lies on an edge.
+  bool holders(const std::vector<uint32_t>& candidates, double x, double y, std::vector<uint32_t>& out) const {
+    out.clear();
     for (uint32_t p : candidates) {
       Pip r = pip(p, x, y);
-      if (r == Pip::boundary) return std::nullopt;
-      if (r == Pip::in) in.push_back(p);
+      if (r == Pip::boundary) return false;
+      if (r == Pip::in) out.push_back(p);
     }
-    return in;
+    return true;
   }
 
-  static std::vector<uint32_t> merged(std::vector<uint32_t> a, const std::vector<uint32_t>& b) {
-    a.insert(a.end(), b.begin(), b.end());
-    std::sort(a.begin(), a.end());
-    a.erase(std::unique(a.begin(), a.end()), a.end());
-    return a;
+  static void merge_into(const std::vector<uint32_t>& a, const std::vector<uint32_t>& b, std::vector<uint32_t>& out) {
+    out.clear();
+    std::set_union(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(out));
   }
 
   // Sweeps each row west to east carrying the set of grids that hold the current cell's
   // reference point; it can only change across cells that hold edges.
-  void build_cells(const std::vector<Tuple>& tuples) {
+  void build_cells(const std::vector<uint32_t>& end, const std::vector<uint32_t>& poly_of) {
     cell_value.assign(static_cast<size_t>(nx) * ny, 0);
-    size_t t = 0;
-    std::vector<uint32_t> held, left_polys;
+    cell_entries.push_back(0);
+    std::vector<uint32_t> held, left_polys, here, both, candidates, h;
+    uint32_t t = 0;
     for (int j = 0; j < ny; ++j) {
       held.clear();
       left_polys.clear();
       for (int i = 0; i < nx; ++i) {
         uint32_t c = static_cast<uint32_t>(j * nx + i);
-        size_t t_end = t;
-        std::vector<uint32_t> here;
-        while (t_end < tuples.size() && tuples[t_end].cell == c) {
-          if (here.empty() || here.back() != tuples[t_end].poly) here.push_back(tuples[t_end].poly);
-          ++t_end;
-        }
-        double cx = extent.min_lon + (i + 0.5) * cw, cy = extent.min_lat + (j + 0.5) * ch;
+        uint32_t t_end = end[c];
+        here.clear();
+        for (uint32_t q = t; q < t_end; ++q)
+          if (here.empty() || here.back() != poly_of[q]) here.push_back(poly_of[q]);
+        double cx = centre_x(i), cy = centre_y(j);
         if (here.empty()) {
           if (!left_polys.empty()) {
-            auto h = holders(merged(held, left_polys), cx, cy);
-            if (!h) throw_internal("grid index: an edge escaped its cells");
-            held = *h;
+            merge_into(held, left_polys, candidates);
+            if (!holders(candidates, cx, cy, h)) throw_internal("grid index: an edge escaped its cells");
+            held.swap(h);
           }
           cell_value[c] = held.empty() ? 0 : held.front() + 1;
           left_polys.clear();
           continue;
         }
-        std::vector<uint32_t> candidates = merged(merged(held, left_polys), here);
-        std::optional<std::vector<uint32_t>> h;
+        merge_into(held, left_polys, both);
+        merge_into(both, here, candidates);
         double rx = cx, ry = cy;
-        for (int attempt = 1; !h; ++attempt) {
-          h = holders(candidates, rx, ry);
-          if (h) break;
+        for (int attempt = 1; !holders(candidates, rx, ry, h); ++attempt) {
           if (attempt > 64) throw_internal("grid index: no free reference point in a cell");
           // Walk away from the edge along an irrational-ish direction inside the cell.
           rx = cx + cw * 0.45 * std::fmod(attempt * 0.618033988749895, 1.0) - cw * 0.225;
           ry = cy + ch * 0.45 * std::fmod(attempt * 0.414213562373095, 1.0) - ch * 0.225;
         }
-        BoundaryCell bc;
-        bc.rx = rx, bc.ry = ry;
-        bc.first_entry = static_cast<uint32_t>(entries.size());
-        for (size_t q = t; q < t_end;) {
-          Entry en;
-          en.poly = tuples[q].poly;
-          en.first_ref = static_cast<uint32_t>(refs.size());
-          while (q < t_end && tuples[q].poly == en.poly) refs.push_back(tuples[q++].vertex);
-          en.n_refs = static_cast<uint32_t>(refs.size()) - en.first_ref;
-          en.ref_inside = std::binary_search(h->begin(), h->end(), en.poly) ? 1 : 0;
-          entries.push_back(en);
+        uint32_t b = static_cast<uint32_t>(cell_entries.size() - 1);
+        if (b > kCellIndexMask) throw_invalid("grid index: too many boundary cells; use fewer cells per edge");
+        cell_value[c] = kBoundaryBit | b;
+        if (rx != cx || ry != cy) {
+          cell_value[c] |= kMovedRefBit;
+          moved_refs.push_back({b, rx, ry});
         }
-        bc.n_entries = static_cast<uint32_t>(entries.size()) - bc.first_entry;
-        bc.first_extra = static_cast<uint32_t>(extras.size());
-        for (uint32_t p : *h)
-          if (!std::binary_search(here.begin(), here.end(), p)) extras.push_back(p);
-        bc.n_extra = static_cast<uint32_t>(extras.size()) - bc.first_extra;
-        cell_value[c] = kBoundaryBit | static_cast<uint32_t>(bcells.size());
-        bcells.push_back(bc);
+        // One entry per grid with edges here or holding the whole cell, ascending by grid.
+        size_t hi = 0;
+        for (uint32_t q = t; q < t_end || hi < h.size();) {
+          uint32_t next_edge_poly = q < t_end ? poly_of[q] : kNone;
+          uint32_t next_holder = hi < h.size() ? h[hi] : kNone;
+          uint32_t poly = std::min(next_edge_poly, next_holder);
+          bool inside = poly == next_holder;
+          if (inside) ++hi;
+          entries.push_back({poly | (inside ? kInsideBit : 0), q});
+          while (q < t_end && poly_of[q] == poly) ++q;
+        }
+        cell_entries.push_back(static_cast<uint32_t>(entries.size()));
         // The next cell's reference point is reached from this one: carry what holds it.
         // Points between the two references may cross edges in this cell, so these grids
         // stay candidates for the next cell too.
-        held = *h;
-        left_polys = here;
+        held.swap(h);
+        left_polys.swap(here);
         t = t_end;
       }
     }
+    entries.push_back({0, t});  // sentinel: ends the last entry's references
   }
 
   // ---- distances ----------------------------------------------------------------------------
@@ -351,8 +382,8 @@ struct GridIndex::Impl {
     double best = std::numeric_limits<double>::infinity();
     for (uint32_t r = poly_rings[poly]; r < poly_rings[poly + 1]; ++r)
       for (uint32_t k = rings[r].first; k + 1 < rings[r].first + rings[r].count; ++k) {
-        double ax = (vx[k] - p.lon) * m.lon, ay = (vy[k] - p.lat) * m.lat;
-        double bx = (vx[k + 1] - p.lon) * m.lon, by = (vy[k + 1] - p.lat) * m.lat;
+        double ax = (v[k].x - p.lon) * m.lon, ay = (v[k].y - p.lat) * m.lat;
+        double bx = (v[k + 1].x - p.lon) * m.lon, by = (v[k + 1].y - p.lat) * m.lat;
         double dx = bx - ax, dy = by - ay, len2 = dx * dx + dy * dy;
         double t = len2 > 0 ? std::clamp(-(ax * dx + ay * dy) / len2, 0.0, 1.0) : 0;
         double qx = ax + t * dx, qy = ay + t * dy, d2 = qx * qx + qy * qy;
@@ -367,15 +398,19 @@ GridIndex::GridIndex(const std::vector<const GEOSGeometry*>& grids, double cells
   Impl& m = *impl_;
   if (grids.size() >= kBoundaryBit) throw_invalid("grid index: too many grids");
   m.poly_rings.push_back(0);
+  std::vector<double> buf;
   for (const GEOSGeometry* g : grids) {
-    m.add_geometry(g);
+    m.add_geometry(g, buf);
     m.poly_rings.push_back(static_cast<uint32_t>(m.rings.size()));
   }
   m.compute_boxes();
   m.size_cells(cells_per_edge);
-  std::vector<Tuple> tuples;
-  m.register_edges(tuples);
-  m.build_cells(tuples);
+  std::vector<uint32_t> end, poly_of;
+  m.bucket_edges(end, poly_of, m.refs);
+  m.build_cells(end, poly_of);
+  // The index is immutable from here on: give back what the vectors over-allocated.
+  m.v.shrink_to_fit(), m.rings.shrink_to_fit(), m.poly_rings.shrink_to_fit(), m.boxes.shrink_to_fit(), m.cell_entries.shrink_to_fit();
+  m.entries.shrink_to_fit(), m.moved_refs.shrink_to_fit();
 }
 
 GridIndex::~GridIndex() = default;
@@ -386,9 +421,10 @@ size_t GridIndex::size() const noexcept { return impl_->polys(); }
 
 size_t GridIndex::memory_bytes() const noexcept {
   const Impl& m = *impl_;
-  return m.vx.capacity() * 16 + m.rings.capacity() * sizeof(Ring) + m.poly_rings.capacity() * 4 +
-         m.boxes.capacity() * sizeof(Box) + m.cell_value.capacity() * 4 + m.bcells.capacity() * sizeof(BoundaryCell) +
-         m.entries.capacity() * sizeof(Entry) + m.refs.capacity() * 4 + m.extras.capacity() * 4;
+  return sizeof(Impl) + m.v.capacity() * sizeof(XY) + m.rings.capacity() * sizeof(Ring) +
+         m.poly_rings.capacity() * 4 + m.boxes.capacity() * sizeof(Box) + m.cell_value.capacity() * 4 +
+         m.cell_entries.capacity() * 4 + m.entries.capacity() * sizeof(Entry) + m.refs.capacity() * 4 +
+         m.moved_refs.capacity() * sizeof(MovedRef);
 }
 
 std::optional<uint32_t> GridIndex::locate(LonLat p) const {
@@ -410,7 +446,7 @@ LocateHit GridIndex::locate_detail(LonLat p) const {
     if (v) hit.grid = v - 1;
     return hit;
   }
-  return m.detail_in(m.bcells[v & ~kBoundaryBit], p.lon, p.lat);
+  return m.detail_in(v & kCellIndexMask, p.lon, p.lat);
 }
 
 double GridIndex::distance_to_boundary_m(LonLat p, uint32_t grid) const {
@@ -446,9 +482,9 @@ std::optional<NearestGrid> GridIndex::nearest(LonLat p, double max_m) const {
         if (i < 0 || i >= m.nx || (std::abs(i - ci) != ring && std::abs(j - cj) != ring)) continue;
         uint32_t v = m.cell_value[j * m.nx + i];
         if (!(v & kBoundaryBit)) continue;
-        const BoundaryCell& bc = m.bcells[v & ~kBoundaryBit];
-        for (uint32_t e = bc.first_entry; e < bc.first_entry + bc.n_entries; ++e) {
-          uint32_t poly = m.entries[e].poly;
+        uint32_t b = v & kCellIndexMask;
+        for (uint32_t e = m.cell_entries[b]; e < m.cell_entries[b + 1]; ++e) {
+          uint32_t poly = m.entries[e].bits & ~kInsideBit;
           if (std::find(seen.begin(), seen.end(), poly) != seen.end()) continue;
           seen.push_back(poly);
           LonLat q;

@@ -1,10 +1,13 @@
 #include "server/app.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdio>
 #include <chrono>
 
 #include "data/areas.hpp"
+#include "data/users.hpp"
+#include "server/access.hpp"
 #include "data/coverage_store.hpp"
 #include "data/time.hpp"
 #include "data/workers.hpp"
@@ -46,6 +49,10 @@ App::App(AppOptions options) : options_(std::move(options)) {
   register_layers(router_, *this);
   register_stats(router_, *this);
   register_system(router_, *this);
+  register_session(router_, *this);
+  register_residents(router_, *this);
+  for (const Route& r : router_.routes())
+    if (!rule_for(r.name)) throw_internal("route " + r.name + " has no entry in the access table");
   metrics_.gauge("gridmap_grid_index_grids", "Grids in the point-in-grid index.",
                  [this] { return static_cast<double>(locator()->locator.size()); });
   metrics_.gauge("gridmap_grid_index_bytes", "Memory of the point-in-grid index.",
@@ -108,12 +115,47 @@ Response problem_for(const std::exception& e) {
   return problem(500, "internal", "Internal error", "the server failed to answer this request");
 }
 
+namespace {
+std::optional<std::string> credential(const Request& req) {
+  if (auto a = req.header("authorization"); a && a->rfind("Bearer ", 0) == 0) return a->substr(7);
+  if (auto c = req.header("cookie")) {
+    size_t at = c->find("gridmap_session=");
+    if (at != std::string::npos) {
+      size_t start = at + 16, end = c->find(';', start);
+      return c->substr(start, end == std::string::npos ? std::string::npos : end - start);
+    }
+  }
+  return std::nullopt;
+}
+}  // namespace
+
+Principal App::authenticate(const Request& req) {
+  auto token = credential(req);
+  if (!token) throw Error(ErrorKind::unauthorized, "sign in first: send 'Authorization: Bearer <token>' or a session cookie");
+  auto user = data::UserRepo(read_db()).by_token(*token, now());
+  if (!user) throw Error(ErrorKind::unauthorized, "the token is unknown, expired or revoked; sign in again");
+  return Principal{user->id, user->name, user->role, user->grids, user->worker_id, false};
+}
+
 Response App::handle(Request& req) {
   auto start = std::chrono::steady_clock::now();
   std::string route = "-";
   Response res;
   try {
-    res = router_.dispatch(req, route);
+    const Route* r = router_.find(req, res);
+    if (r) {
+      route = r->name;
+      const AccessRule* rule = rule_for(r->name);
+      if (!rule) throw_internal("route " + r->name + " has no access rule");
+      if (!rule->is_public) {
+        Principal p = authenticate(req);
+        Scope scope = scope_of(*rule, p.role);
+        if (scope == Scope::denied) throw Error(ErrorKind::forbidden, "a " + p.role + " may not use " + r->name);
+        p.own_only = scope == Scope::own;
+        req.principal = std::move(p);
+      }
+      res = r->fn(req);
+    }
   } catch (const std::exception& e) {
     res = problem_for(e);
   }
@@ -168,6 +210,22 @@ std::optional<int64_t> time_param(const Request& req, const char* name) {
   auto t = data::parse_time(*v);
   if (!t) throw_invalid(std::string("'") + name + "' must be a date or time like 2026-03-01 or 2026-03-01T08:00:00+08:00");
   return t;
+}
+
+const Principal& principal(const Request& req) {
+  if (!req.principal) throw Error(ErrorKind::unauthorized, "sign in first");
+  return *req.principal;
+}
+
+bool in_patch(const Request& req, const std::optional<std::string>& grid) {
+  const Principal& p = principal(req);
+  if (!p.own_only) return true;
+  return grid && std::find(p.grids.begin(), p.grids.end(), *grid) != p.grids.end();
+}
+
+void require_self(const Request& req, int64_t worker_id) {
+  const Principal& p = principal(req);
+  if (p.own_only && p.worker_id != worker_id) throw Error(ErrorKind::forbidden, "a worker may only act as themself");
 }
 
 std::optional<int64_t> if_match_version(const Request& req) {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "data/db.hpp"
+#include "data/layer.hpp"
 #include "data/locator.hpp"
 #include "data/position_writer.hpp"
 #include "data/worker_directory.hpp"
@@ -39,7 +40,8 @@ class App {
   explicit App(AppOptions options);
   ~App();
 
-  Response handle(Request& req);  // routing, error mapping, metrics
+  Response handle(Request& req);  // routing, access control, error mapping, metrics
+  Principal authenticate(const Request& req);  // throws unauthorized
 
   data::Db& read_db();  // this thread's connection
   // Runs f(Db&) on the single writer connection, one writer at a time.
@@ -82,6 +84,8 @@ void register_layers(Router& r, App& app);
 void register_petitions(Router& r, App& app);
 void register_stats(Router& r, App& app);
 void register_system(Router& r, App& app);
+void register_session(Router& r, App& app);
+void register_residents(Router& r, App& app);
 
 // Helpers shared by handlers.
 Response json_response(std::string body, int status = 200);
@@ -91,5 +95,12 @@ LonLat to_wgs84(const Request& req, LonLat p);
 LonLat from_wgs84(const Request& req, LonLat p);
 std::optional<int64_t> time_param(const Request& req, const char* name);
 std::optional<int64_t> if_match_version(const Request& req);  // "v12" / "12" in If-Match
+const Principal& principal(const Request& req);
+// Whether a grid is within the caller's reach on this route (always, unless own-patch only).
+bool in_patch(const Request& req, const std::optional<std::string>& grid);
+void require_self(const Request& req, int64_t worker_id);  // own-only callers act as themselves
+// Whether the caller may see the record (own-patch callers only their patch); handlers
+// answer 404 otherwise, so existence does not leak.
+bool record_visible(App& app, data::Layer layer, const Request& req, const std::string& key);
 
 }  // namespace gridmap::server

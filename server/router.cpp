@@ -31,6 +31,17 @@ bool Router::match(const std::string& pattern, const std::string& path, std::map
 }
 
 Response Router::dispatch(Request& req, std::string& route_name) const {
+  Response refusal;
+  const Route* r = find(req, refusal);
+  if (!r) {
+    route_name.assign(1, '-');  // (assigning a literal trips a GCC 12 -Wrestrict false positive)
+    return refusal;
+  }
+  route_name = r->name;
+  return r->fn(req);
+}
+
+const Route* Router::find(Request& req, Response& refusal) const {
   std::string allowed;
   for (const Route& r : routes_) {
     std::map<std::string, std::string> params;
@@ -42,16 +53,15 @@ Response Router::dispatch(Request& req, std::string& route_name) const {
       continue;
     }
     req.path_params = std::move(params);
-    route_name = r.name;
-    return r.fn(req);
+    return &r;
   }
-  route_name.assign(1, '-');  // (assigning a literal trips a GCC 12 -Wrestrict false positive)
   if (!allowed.empty()) {
-    Response res = problem(405, "method_not_allowed", "Method not allowed", req.method + " is not allowed here (use " + allowed + ")");
-    res.headers.emplace_back("Allow", allowed);
-    return res;
+    refusal = problem(405, "method_not_allowed", "Method not allowed", req.method + " is not allowed here (use " + allowed + ")");
+    refusal.headers.emplace_back("Allow", allowed);
+  } else {
+    refusal = problem(404, "not_found", "Not found", "no resource at " + req.path);
   }
-  return problem(404, "not_found", "Not found", "no resource at " + req.path);
+  return nullptr;
 }
 
 }  // namespace gridmap::server

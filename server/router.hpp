@@ -24,6 +24,8 @@ class Router {
   // The matching route (path parameters filled in), or 404 / 405 problems; `route_name`
   // receives the route's name ("-" when none matched).
   Response dispatch(Request& req, std::string& route_name) const;
+  // The matching route with path parameters filled in; nullptr with a 404/405 problem.
+  const Route* find(Request& req, Response& refusal) const;
   const std::vector<Route>& routes() const { return routes_; }
 
  private:

@@ -17,6 +17,8 @@ int cmd_locate(const ArgList& args);
 int cmd_nearest(const ArgList& args);
 int cmd_check(const ArgList& args);
 int cmd_serve(const ArgList& args);
+int cmd_user(const ArgList& args);
+int cmd_audit(const ArgList& args);
 
 // Progress on a terminal: "\r<label> done/total"; silent when stderr is not a terminal.
 class Progress {

@@ -56,6 +56,12 @@ Response list(App& app, data::Layer layer, Request& req) {
     q.created_from = time_param(req, "from");
     q.created_to = time_param(req, "to");
   }
+  if (principal(req).own_only) {
+    const Principal& p = principal(req);
+    q.grid_scope = p.grids;
+    q.reporter = p.name;
+    q.handler_worker = p.worker_id.value_or(-1);
+  }
   static const std::set<std::string> reserved{"bbox", "limit", "cursor", "crs", "from", "to"};
   for (auto& [k, v] : req.query)
     if (!reserved.count(k)) q.filters.emplace_back(k, v);
@@ -64,8 +70,30 @@ Response list(App& app, data::Layer layer, Request& req) {
   return json_response(data::list_features(app.read_db(), q).json);
 }
 
+// Whether an own-patch caller may see this record (outside it, it does not exist for them).
+bool visible(App& app, data::Layer layer, const Request& req, const std::string& key) {
+  if (!principal(req).own_only) return true;
+  const Principal& p = principal(req);
+  data::Db& db = app.read_db();
+  if (layer == data::Layer::workers) return p.worker_id && std::to_string(*p.worker_id) == key;
+  if (layer == data::Layer::households) {
+    data::Statement st(db, "SELECT grid_code FROM households WHERE id = ?1");
+    st.bind(1, static_cast<int64_t>(std::strtoll(key.c_str(), nullptr, 10)));
+    return st.step() && in_patch(req, st.opt_text(0));
+  }
+  if (layer == data::Layer::petitions) {
+    data::Statement st(db, "SELECT grid_code, reported_by, handler_worker_id FROM petitions WHERE id = ?1");
+    st.bind(1, static_cast<int64_t>(std::strtoll(key.c_str(), nullptr, 10)));
+    return st.step() && (in_patch(req, st.opt_text(0)) || st.opt_text(1) == p.name ||
+                         (p.worker_id && st.opt_int64(2) == p.worker_id));
+  }
+  return true;
+}
+
 Response item(App& app, data::Layer layer, Request& req) {
-  auto f = data::get_feature(app.read_db(), layer, req.path_params.at("id"), App::now());
+  auto f = visible(app, layer, req, req.path_params.at("id"))
+               ? data::get_feature(app.read_db(), layer, req.path_params.at("id"), App::now())
+               : std::nullopt;
   if (!f) throw Error(ErrorKind::not_found, "no " + std::string(data::to_string(layer)) + " '" + req.path_params.at("id") + "'");
   std::string tag = etag(f->second);
   if (auto inm = req.header("if-none-match"); inm && *inm == tag) {
@@ -202,6 +230,7 @@ Response post_household(App& app, Request& req) {
     h.community_code = gl->community_code;
     h.subdistrict_code = gl->subdistrict_code;
   }
+  if (!in_patch(req, h.grid_code)) throw Error(ErrorKind::forbidden, "the household is outside your grids");
   int64_t id = app.write([&](data::Db& db) {
     data::Transaction tx(db);
     int64_t out = data::HouseholdRepo(db).upsert(h);
@@ -216,6 +245,10 @@ Response post_household(App& app, Request& req) {
 }
 
 }  // namespace
+
+bool record_visible(App& app, data::Layer layer, const Request& req, const std::string& key) {
+  return visible(app, layer, req, key);
+}
 
 void register_layers(Router& r, App& app) {
   for (data::Layer layer : kLayers) {

@@ -20,7 +20,12 @@ int64_t int_path(const Request& req, const char* name, const char* what) {
   return v;
 }
 
-std::string actor(const Request& req) { return req.header("x-gridmap-user").value_or("api"); }
+std::string actor(const Request& req) { return principal(req).name; }
+
+void require_visible(App& app, const Request& req, int64_t id) {
+  if (!record_visible(app, data::Layer::petitions, req, std::to_string(id)))
+    throw Error(ErrorKind::not_found, "no petition " + std::to_string(id));
+}
 
 Response with_feature(App& app, int64_t id, int status) {
   auto f = data::get_feature(app.read_db(), data::Layer::petitions, std::to_string(id), App::now());
@@ -65,6 +70,7 @@ Response create(App& app, Request& req) {
 
 Response transition(App& app, Request& req) {
   int64_t id = int_path(req, "id", "petition");
+  require_visible(app, req, id);
   rapidjson::Document d = parse_json(req.body);
   data::Change c;
   c.action = opt_string(d, "action").value_or("transition");
@@ -81,6 +87,7 @@ Response transition(App& app, Request& req) {
 
 Response events(App& app, Request& req) {
   int64_t id = int_path(req, "id", "petition");
+  require_visible(app, req, id);
   data::PetitionRepo repo(app.read_db());
   if (!repo.get(id)) throw Error(ErrorKind::not_found, "no petition " + std::to_string(id));
   rapidjson::StringBuffer buf;
@@ -112,6 +119,7 @@ Response events(App& app, Request& req) {
 
 Response add_visit(App& app, Request& req) {
   int64_t worker = int_path(req, "id", "worker");
+  require_self(req, worker);
   rapidjson::Document d = parse_json(req.body);
   auto household = opt_int(d, "household_id");
   if (!household) throw_invalid("'household_id' is required");
@@ -135,6 +143,7 @@ Response add_visit(App& app, Request& req) {
 
 Response list_visits(App& app, Request& req) {
   int64_t worker = int_path(req, "id", "worker");
+  require_self(req, worker);
   data::Statement st(app.read_db(),
                      "SELECT json_group_array(json_object('id', id, 'household_id', household_id, 'at', "
                      "strftime('%Y-%m-%dT%H:%M:%SZ', at, 'unixepoch'), 'note', note)) FROM "
@@ -146,6 +155,7 @@ Response list_visits(App& app, Request& req) {
 
 Response put_worklog(App& app, Request& req) {
   int64_t worker = int_path(req, "id", "worker");
+  require_self(req, worker);
   const std::string& day = req.path_params.at("day");
   if (!data::parse_time(day) || day.size() != 10) throw_invalid("the day must be YYYY-MM-DD");
   rapidjson::Document d = parse_json(req.body);
@@ -166,6 +176,7 @@ Response put_worklog(App& app, Request& req) {
 
 Response get_worklog(App& app, Request& req) {
   int64_t worker = int_path(req, "id", "worker");
+  require_self(req, worker);
   data::Statement st(app.read_db(), "SELECT text FROM work_logs WHERE worker_id = ?1 AND day = ?2");
   st.bind(1, worker).bind(2, req.path_params.at("day"));
   if (!st.step()) throw Error(ErrorKind::not_found, "no work log for that day");

@@ -58,6 +58,7 @@ Response nearest(App& app, Request& req) {
 
 Response put_position(App& app, Request& req) {
   int64_t id = id_param(req);
+  require_self(req, id);
   rapidjson::Document d = parse_json(req.body);
   auto lon = opt_number(d, "lon"), lat = opt_number(d, "lat");
   if (!lon || !lat) throw_invalid("'lon' and 'lat' are required");

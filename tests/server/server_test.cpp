@@ -22,6 +22,7 @@ struct Fixture {
   explicit Fixture(std::vector<std::string> extra = {}) {
     auto r = test::run_gridmap({"demo", "--db", db, "--preset", "tatabu"});
     REQUIRE(r.exit_code == 0);
+    test::set_default_headers({{"Authorization", "Bearer " + test::make_user(db, "admin", "admin")}});
     server = std::make_unique<test::ServerProcess>(db, extra);
   }
   uint16_t port() const { return server->port(); }
@@ -351,6 +352,7 @@ TEST_CASE("the access log holds method, path and status but never the query stri
   test::TempDir dir;
   std::string db = dir.file("t.sqlite");
   REQUIRE(test::run_gridmap({"demo", "--db", db, "--preset", "tatabu"}).exit_code == 0);
+  test::set_default_headers({{"Authorization", "Bearer " + test::make_user(db, "admin", "admin")}});
   test::ServerProcess s(db);
   http(s.port(), "GET", "/api/v1/locate?lon=111.7&lat=40.8&token=secret13800138000");
   s.stop();

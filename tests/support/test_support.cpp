@@ -159,10 +159,33 @@ std::string raw_exchange(uint16_t port, const std::string& bytes, int timeout_ms
   return out;
 }
 
+namespace {
+std::map<std::string, std::string>& defaults() {
+  static std::map<std::string, std::string> d;
+  return d;
+}
+}  // namespace
+
+void set_default_headers(std::map<std::string, std::string> headers) { defaults() = std::move(headers); }
+
+std::string make_user(const std::string& db, const std::string& name, const std::string& role,
+                      const std::vector<std::string>& extra) {
+  std::vector<std::string> args{"user", "add", name, "--role", role, "--db", db};
+  args.insert(args.end(), extra.begin(), extra.end());
+  RunResult r = run_gridmap(args);
+  if (r.exit_code != 0) throw std::runtime_error("user add failed: " + r.err);
+  std::string out = r.out;
+  while (!out.empty() && out.back() == '\n') out.pop_back();
+  return out.substr(out.rfind('\n') + 1);
+}
+
 HttpResult http(uint16_t port, const std::string& method, const std::string& target, const std::string& body,
                 const std::map<std::string, std::string>& headers) {
   std::string req = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n";
-  for (auto& [k, v] : headers) req += k + ": " + v + "\r\n";
+  std::map<std::string, std::string> all = defaults();
+  for (auto& [k, v] : headers) all[k] = v;
+  for (auto& [k, v] : all)
+    if (!v.empty()) req += k + ": " + v + "\r\n";
   if (!body.empty() || method == "POST" || method == "PUT" || method == "PATCH")
     req += "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
   req += "\r\n" + body;

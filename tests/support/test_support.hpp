@@ -45,6 +45,12 @@ struct HttpResult {
   std::string body;
 };
 
+// Headers every http() call sends unless it sets them itself (e.g. an Authorization).
+void set_default_headers(std::map<std::string, std::string> headers);
+// Creates a user with the CLI and returns its API token.
+std::string make_user(const std::string& db, const std::string& name, const std::string& role,
+                      const std::vector<std::string>& extra = {});
+
 // One HTTP/1.1 request on a fresh loopback connection (Connection: close).
 HttpResult http(uint16_t port, const std::string& method, const std::string& target, const std::string& body = "",
                 const std::map<std::string, std::string>& headers = {});

@@ -1,0 +1,52 @@
+// Users, roles, passwords (argon2id) and tokens (256-bit random, stored only as hashes).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "data/db.hpp"
+
+namespace gridmap::data {
+
+struct User {
+  int64_t id = 0;
+  std::string name;
+  std::string role;  // admin | dispatcher | worker | planner
+  std::vector<std::string> grids;
+  std::optional<int64_t> worker_id;
+  bool disabled = false;
+};
+
+bool is_valid_role(std::string_view role) noexcept;
+
+class UserRepo {
+ public:
+  explicit UserRepo(Db& db) : db_(db) {}
+  // Creates a user; throws conflict when the name is taken, invalid_input for a bad role,
+  // unknown grid or worker.
+  User add(const std::string& name, const std::string& role, const std::vector<std::string>& grids,
+           std::optional<int64_t> worker_id, const std::optional<std::string>& password);
+  std::optional<User> find(const std::string& name);
+  std::optional<User> get(int64_t id);
+  std::vector<User> list();
+  void set_disabled(const std::string& name, bool disabled);  // also revokes its tokens
+  void set_password(const std::string& name, const std::string& password);
+  // The user when the password matches and the user is enabled.
+  std::optional<User> check_password(const std::string& name, const std::string& password);
+
+  // A new token (returned once, in clear) valid for `lifetime_s`.
+  std::string issue_token(int64_t user_id, const std::string& kind, int64_t now, int64_t lifetime_s);
+  // The enabled user a valid (unexpired, unrevoked) token belongs to.
+  std::optional<User> by_token(const std::string& token, int64_t now);
+  void revoke_token(const std::string& token, int64_t now);
+
+ private:
+  void load_grids(User& u);
+  Db& db_;
+};
+
+std::string token_hash(const std::string& token);  // hex BLAKE2b-256
+
+}  // namespace gridmap::data

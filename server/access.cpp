@@ -1,0 +1,76 @@
+#include "server/access.hpp"
+
+#include <algorithm>
+
+namespace gridmap::server {
+
+namespace {
+constexpr Scope D = Scope::denied, A = Scope::all, O = Scope::own;
+}
+
+// Workers see their own patch; dispatchers petitions and workers everywhere (households
+// without resident details); planners aggregates and boundaries only.
+const std::vector<AccessRule>& access_rules() {
+  static const std::vector<AccessRule> rules = {
+      // route                     public  admin disp  worker plan
+      {"healthz", true, A, A, A, A},
+      {"session.create", true, A, A, A, A},
+      {"session.delete", false, A, A, A, A},
+      {"session.me", false, A, A, A, A},
+      {"metrics", false, A, D, D, D},
+      {"locate", false, A, A, A, A},
+      {"locate.batch", false, A, A, A, A},
+      {"workers.nearest", false, A, A, D, D},
+      {"workers.position", false, A, D, O, D},
+      {"subdistricts.list", false, A, A, A, A},
+      {"subdistricts.item", false, A, A, A, A},
+      {"subdistricts.create", false, A, D, D, D},
+      {"subdistricts.update", false, A, D, D, D},
+      {"communities.list", false, A, A, A, A},
+      {"communities.item", false, A, A, A, A},
+      {"communities.create", false, A, D, D, D},
+      {"communities.update", false, A, D, D, D},
+      {"grids.list", false, A, A, A, A},
+      {"grids.item", false, A, A, A, A},
+      {"grids.create", false, A, D, D, D},
+      {"grids.update", false, A, D, D, D},
+      {"workers.list", false, A, A, O, D},
+      {"workers.item", false, A, A, O, D},
+      {"workers.update", false, A, A, D, D},
+      {"households.list", false, A, A, O, D},
+      {"households.item", false, A, A, O, D},
+      {"households.create", false, A, D, O, D},
+      {"residents.list", false, A, D, O, D},
+      {"residents.reveal", false, A, D, O, D},
+      {"residents.delete", false, A, D, D, D},
+      {"petitions.list", false, A, A, O, D},
+      {"petitions.item", false, A, A, O, D},
+      {"petitions.create", false, A, A, A, D},
+      {"petitions.transition", false, A, A, O, D},
+      {"petitions.events", false, A, A, O, D},
+      {"petitions.reveal", false, A, A, D, D},
+      {"visits.create", false, A, D, O, D},
+      {"visits.list", false, A, D, O, D},
+      {"worklog.put", false, A, D, O, D},
+      {"worklog.get", false, A, D, O, D},
+      {"stats", false, A, A, D, A},
+      {"coverage", false, A, A, D, A},
+  };
+  return rules;
+}
+
+const AccessRule* rule_for(std::string_view route) noexcept {
+  const auto& rules = access_rules();
+  auto it = std::find_if(rules.begin(), rules.end(), [&](const AccessRule& r) { return r.route == route; });
+  return it == rules.end() ? nullptr : &*it;
+}
+
+Scope scope_of(const AccessRule& r, std::string_view role) noexcept {
+  if (role == "admin") return r.admin;
+  if (role == "dispatcher") return r.dispatcher;
+  if (role == "worker") return r.worker;
+  if (role == "planner") return r.planner;
+  return Scope::denied;
+}
+
+}  // namespace gridmap::server

@@ -1,0 +1,135 @@
+// Residents' personal data: masked lists, explicit reveal, secure delete — every read and
+// reveal written to the audit log. Also the reveal of a petition's reporter contact.
+#include <charconv>
+
+#include "data/audit.hpp"
+#include "data/petitions.hpp"
+#include "data/residents.hpp"
+#include "geo/error.hpp"
+#include "server/app.hpp"
+#include "server/json.hpp"
+
+namespace gridmap::server {
+namespace {
+
+int64_t id_of(const Request& req, const char* what) {
+  const std::string& s = req.path_params.at("id");
+  int64_t v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || p != s.data() + s.size()) throw Error(ErrorKind::not_found, std::string("no ") + what + " '" + s + "'");
+  return v;
+}
+
+void write_resident(JsonWriter& w, const data::Resident& r) {
+  w.StartObject();
+  w.Key("id");
+  w.Int64(*r.id);
+  w.Key("household_id");
+  w.Int64(r.household_id);
+  w.Key("name");
+  write_string(w, r.name);
+  w.Key("phone");
+  if (r.phone) write_string(w, *r.phone);
+  else w.Null();
+  w.Key("id_number");
+  if (r.id_number) write_string(w, *r.id_number);
+  else w.Null();
+  w.Key("notes");
+  if (r.notes) write_string(w, *r.notes);
+  else w.Null();
+  w.EndObject();
+}
+
+// The household must exist and be within the caller's patch (404 otherwise).
+void check_household(App& app, const Request& req, int64_t household) {
+  auto grid = data::household_grid(app.read_db(), household);
+  if (!grid || !in_patch(req, grid)) throw Error(ErrorKind::not_found, "no household " + std::to_string(household));
+}
+
+Response list(App& app, Request& req) {
+  int64_t household = id_of(req, "household");
+  check_household(app, req, household);
+  auto rows = data::residents_of(app.read_db(), household, false);
+  app.write([&](data::Db& db) {
+    data::audit(db, App::now(), principal(req).name, "read_residents", "household:" + std::to_string(household),
+                std::to_string(rows.size()) + " records, masked");
+    return 0;
+  });
+  rapidjson::StringBuffer buf;
+  JsonWriter w(buf);
+  w.StartArray();
+  for (auto& r : rows) write_resident(w, r);
+  w.EndArray();
+  return json_response(buf.GetString());
+}
+
+Response reveal(App& app, Request& req) {
+  int64_t id = id_of(req, "resident");
+  auto r = data::resident(app.read_db(), id, true);
+  if (!r) throw Error(ErrorKind::not_found, "no resident " + std::to_string(id));
+  check_household(app, req, r->household_id);
+  rapidjson::Document d = parse_json(req.body.empty() ? "{}" : req.body);
+  std::string reason = opt_string(d, "reason").value_or("");
+  if (reason.empty()) throw_invalid("say why in 'reason' (it goes to the audit log)");
+  app.write([&](data::Db& db) {
+    data::audit(db, App::now(), principal(req).name, "reveal_resident", "resident:" + std::to_string(id), reason);
+    return 0;
+  });
+  rapidjson::StringBuffer buf;
+  JsonWriter w(buf);
+  write_resident(w, *r);
+  Response res = json_response(buf.GetString());
+  res.headers.emplace_back("Cache-Control", "no-store");
+  return res;
+}
+
+Response remove(App& app, Request& req) {
+  int64_t id = id_of(req, "resident");
+  bool gone = app.write([&](data::Db& db) {
+    bool ok = data::delete_resident(db, id);
+    if (ok) {
+      data::Transaction tx(db);
+      data::audit(db, App::now(), principal(req).name, "delete_resident", "resident:" + std::to_string(id));
+      tx.commit();
+    }
+    return ok;
+  });
+  if (!gone) throw Error(ErrorKind::not_found, "no resident " + std::to_string(id));
+  Response res;
+  res.status = 204;
+  return res;
+}
+
+Response reveal_contact(App& app, Request& req) {
+  int64_t id = id_of(req, "petition");
+  auto p = data::PetitionRepo(app.read_db()).get(id);
+  if (!p) throw Error(ErrorKind::not_found, "no petition " + std::to_string(id));
+  rapidjson::Document d = parse_json(req.body.empty() ? "{}" : req.body);
+  std::string reason = opt_string(d, "reason").value_or("");
+  if (reason.empty()) throw_invalid("say why in 'reason' (it goes to the audit log)");
+  app.write([&](data::Db& db) {
+    data::audit(db, App::now(), principal(req).name, "reveal_reporter_contact", "petition:" + std::to_string(id), reason);
+    return 0;
+  });
+  rapidjson::StringBuffer buf;
+  JsonWriter w(buf);
+  w.StartObject();
+  w.Key("reporter_contact");
+  if (p->reporter_contact) write_string(w, *p->reporter_contact);
+  else w.Null();
+  w.EndObject();
+  Response res = json_response(buf.GetString());
+  res.headers.emplace_back("Cache-Control", "no-store");
+  return res;
+}
+
+}  // namespace
+
+void register_residents(Router& r, App& app) {
+  r.add("GET", "/api/v1/households/{id}/residents", "residents.list", [&app](Request& q) { return list(app, q); });
+  r.add("POST", "/api/v1/residents/{id}/reveal", "residents.reveal", [&app](Request& q) { return reveal(app, q); });
+  r.add("DELETE", "/api/v1/residents/{id}", "residents.delete", [&app](Request& q) { return remove(app, q); });
+  r.add("POST", "/api/v1/petitions/{id}/reveal", "petitions.reveal", [&app](Request& q) { return reveal_contact(app, q); });
+}
+
+}  // namespace gridmap::server
