@@ -171,9 +171,9 @@ std::optional<User> UserRepo::by_token(const std::string& token, int64_t now) {
   return get(st.int64(0));
 }
 
-void UserRepo::revoke_token(const std::string& token, int64_t now) {
-  Statement st(db_, "UPDATE tokens SET revoked_at = ?1 WHERE hash = ?2 AND revoked_at IS NULL");
-  st.bind(1, now).bind(2, token_hash(token)).run();
+void UserRepo::revoke_token(const std::string& token, const std::string& kind, int64_t now) {
+  Statement st(db_, "UPDATE tokens SET revoked_at = ?1 WHERE hash = ?2 AND kind = ?3 AND revoked_at IS NULL");
+  st.bind(1, now).bind(2, token_hash(token)).bind(3, kind).run();
 }
 
 }  // namespace gridmap::data

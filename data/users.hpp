@@ -40,7 +40,9 @@ class UserRepo {
   std::string issue_token(int64_t user_id, const std::string& kind, int64_t now, int64_t lifetime_s);
   // The enabled user a valid (unexpired, unrevoked) token belongs to.
   std::optional<User> by_token(const std::string& token, int64_t now);
-  void revoke_token(const std::string& token, int64_t now);
+  // Revokes a token of the given kind ("session" for sign-out; "api" tokens are revoked by
+  // disabling the user or explicitly).
+  void revoke_token(const std::string& token, const std::string& kind, int64_t now);
 
  private:
   void load_grids(User& u);

@@ -250,6 +250,32 @@ struct GridIndex::Impl {
     inv_cw = 1 / cw, inv_ch = 1 / ch;
   }
 
+  // Stores the grids' vertices in row-major order of the grids' centres: a batch answered
+  // cell by cell then reads the vertices of neighbouring grids from neighbouring memory.
+  void order_vertices_by_cell() {
+    std::vector<uint64_t> order(polys());
+    for (uint32_t p = 0; p < polys(); ++p) {
+      const Box& b = boxes[p];
+      uint64_t cell = b.min_lon > b.max_lon ? UINT32_MAX
+                                            : static_cast<uint64_t>(cell_of((b.min_lon + b.max_lon) / 2,
+                                                                            (b.min_lat + b.max_lat) / 2));
+      order[p] = cell << 32 | p;
+    }
+    std::sort(order.begin(), order.end());
+    std::vector<XY> sorted;
+    sorted.reserve(v.size());
+    for (uint64_t it : order) {
+      auto p = static_cast<uint32_t>(it);
+      for (uint32_t r = poly_rings[p]; r < poly_rings[p + 1]; ++r) {
+        Ring& ring = rings[r];
+        auto first = static_cast<uint32_t>(sorted.size());
+        sorted.insert(sorted.end(), v.begin() + ring.first, v.begin() + ring.first + ring.count);
+        ring.first = first;
+      }
+    }
+    v.swap(sorted);
+  }
+
   // Calls f(cell, poly, vertex) for every cell an edge touches, conservatively (a tiny
   // margin around each row's span), in ascending (poly, vertex) order.
   template <class F>
@@ -405,11 +431,12 @@ GridIndex::GridIndex(const std::vector<const GEOSGeometry*>& grids, double cells
   }
   m.compute_boxes();
   m.size_cells(cells_per_edge);
+  m.order_vertices_by_cell();
   std::vector<uint32_t> end, poly_of;
   m.bucket_edges(end, poly_of, m.refs);
   m.build_cells(end, poly_of);
   // The index is immutable from here on: give back what the vectors over-allocated.
-  m.v.shrink_to_fit(), m.rings.shrink_to_fit(), m.poly_rings.shrink_to_fit(), m.boxes.shrink_to_fit(), m.cell_entries.shrink_to_fit();
+  m.rings.shrink_to_fit(), m.poly_rings.shrink_to_fit(), m.boxes.shrink_to_fit(), m.cell_entries.shrink_to_fit();
   m.entries.shrink_to_fit(), m.moved_refs.shrink_to_fit();
 }
 
@@ -433,8 +460,60 @@ std::optional<uint32_t> GridIndex::locate(LonLat p) const {
   return g;
 }
 
+namespace {
+
+// Below this many points a batch is answered in its own order; above, sorting pays.
+constexpr size_t kSortedBatch = 4096;
+constexpr size_t kMaxSortedBatch = size_t{1} << 31;  // positions fit in 32 bits
+
+// Sorts (key << 32 | position) pairs by key, stably, with an LSD radix sort on 11-bit
+// digits (histograms stay in L1), looking only at the bits that `max_key` needs.
+void radix_sort_by_key(std::vector<uint64_t>& items, uint32_t max_key) {
+  constexpr int kDigit = 11;
+  constexpr uint32_t kMask = (1u << kDigit) - 1;
+  int key_bits = 0;
+  while (key_bits < 32 && (max_key >> key_bits) != 0) ++key_bits;
+  std::vector<uint64_t> other(items.size());
+  for (int shift = 32; shift < 32 + key_bits; shift += kDigit) {
+    uint32_t count[kMask + 2] = {};
+    for (uint64_t it : items) ++count[((it >> shift) & kMask) + 1];
+    for (uint32_t d = 1; d <= kMask + 1; ++d) count[d] += count[d - 1];
+    for (uint64_t it : items) other[count[(it >> shift) & kMask]++] = it;
+    items.swap(other);
+  }
+}
+
+}  // namespace
+
 void GridIndex::locate_many(const LonLat* pts, size_t n, uint32_t* out) const {
-  for (size_t i = 0; i < n; ++i) out[i] = impl_->locate(pts[i].lon, pts[i].lat);
+  const Impl& m = *impl_;
+  if (n < kSortedBatch) {
+    for (size_t i = 0; i < n; ++i) out[i] = m.locate(pts[i].lon, pts[i].lat);
+    return;
+  }
+  if (n > kMaxSortedBatch) {
+    for (size_t first = 0; first < n; first += kMaxSortedBatch)
+      locate_many(pts + first, std::min(kMaxSortedBatch, n - first), out + first);
+    return;
+  }
+  // Answer the batch cell by cell in row-major order, the order in which cell values,
+  // entries and edge references are laid out, so the walk runs forward through memory
+  // instead of missing the cache at every step. Points outside the extent sort last.
+  const uint32_t outside = static_cast<uint32_t>(m.cell_value.size());
+  std::vector<uint64_t> order(n);
+  for (size_t i = 0; i < n; ++i) {
+    double x = pts[i].lon, y = pts[i].lat;
+    uint64_t cell = m.in_extent(x, y) ? static_cast<uint64_t>(m.cell_of(x, y)) : outside;
+    order[i] = cell << 32 | i;
+  }
+  radix_sort_by_key(order, outside);
+  // Gather and scatter in loops of their own: their loads are independent, so the
+  // processor overlaps the misses, which it cannot do behind each query's dependent chain.
+  std::vector<LonLat> sorted(n);
+  for (size_t k = 0; k < n; ++k) sorted[k] = pts[static_cast<uint32_t>(order[k])];
+  std::vector<uint32_t> found(n);
+  for (size_t k = 0; k < n; ++k) found[k] = m.locate(sorted[k].lon, sorted[k].lat);
+  for (size_t k = 0; k < n; ++k) out[static_cast<uint32_t>(order[k])] = found[k];
 }
 
 LocateHit GridIndex::locate_detail(LonLat p) const {

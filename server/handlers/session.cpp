@@ -99,7 +99,7 @@ void register_session(Router& r, App& app) {
       token = c->substr(s, e == std::string::npos ? std::string::npos : e - s);
     }
     app.write([&](data::Db& db) {
-      data::UserRepo(db).revoke_token(token, App::now());
+      data::UserRepo(db).revoke_token(token, "session", App::now());
       return 0;
     });
     Response res;

@@ -1,0 +1,318 @@
+// Access control and residents' privacy, checked over HTTP against the access table.
+#include <catch2/catch.hpp>
+
+#include <fstream>
+#include <rapidjson/document.h>
+#include <thread>
+
+#include "data/audit.hpp"
+#include "data/db.hpp"
+#include "data/households.hpp"
+#include "data/users.hpp"
+#include "server/access.hpp"
+#include "server/app.hpp"
+#include "support/test_support.hpp"
+
+using namespace gridmap;
+using test::http;
+using test::HttpResult;
+
+namespace {
+
+struct Sample {
+  std::string method, target, body;
+};
+
+// One concrete request per route. A route added to the server without a sample here (or
+// without an access rule) fails the first test below.
+const std::map<std::string, Sample>& samples() {
+  static const std::map<std::string, Sample> s = {
+      {"healthz", {"GET", "/healthz", ""}},
+      {"metrics", {"GET", "/metrics", ""}},
+      {"session.create", {"POST", "/api/v1/session", "{\"name\":\"nobody\",\"password\":\"wrong-password\"}"}},
+      {"session.delete", {"DELETE", "/api/v1/session", ""}},
+      {"session.me", {"GET", "/api/v1/session", ""}},
+      {"locate", {"GET", "/api/v1/locate?lon=111.7&lat=40.8", ""}},
+      {"locate.batch", {"POST", "/api/v1/locate", "[[111.7,40.8]]"}},
+      {"workers.nearest", {"GET", "/api/v1/workers/nearest?lon=111.7&lat=40.8", ""}},
+      {"workers.position", {"PUT", "/api/v1/workers/1/position", "{\"lon\":111.7,\"lat\":40.8}"}},
+      {"subdistricts.list", {"GET", "/api/v1/subdistricts", ""}},
+      {"subdistricts.item", {"GET", "/api/v1/subdistricts/150102001", ""}},
+      {"subdistricts.create", {"POST", "/api/v1/subdistricts", "{}"}},
+      {"subdistricts.update", {"PATCH", "/api/v1/subdistricts/150102001", "{}"}},
+      {"communities.list", {"GET", "/api/v1/communities", ""}},
+      {"communities.item", {"GET", "/api/v1/communities/150102001001", ""}},
+      {"communities.create", {"POST", "/api/v1/communities", "{}"}},
+      {"communities.update", {"PATCH", "/api/v1/communities/150102001001", "{}"}},
+      {"grids.list", {"GET", "/api/v1/grids", ""}},
+      {"grids.item", {"GET", "/api/v1/grids/150102001001001", ""}},
+      {"grids.create", {"POST", "/api/v1/grids", "{}"}},
+      {"grids.update", {"PATCH", "/api/v1/grids/150102001001001", "{}"}},
+      {"workers.list", {"GET", "/api/v1/workers", ""}},
+      {"workers.item", {"GET", "/api/v1/workers/1", ""}},
+      {"workers.update", {"PATCH", "/api/v1/workers/1", "{}"}},
+      {"households.list", {"GET", "/api/v1/households", ""}},
+      {"households.item", {"GET", "/api/v1/households/1", ""}},
+      {"households.create", {"POST", "/api/v1/households", "{}"}},
+      {"residents.list", {"GET", "/api/v1/households/1/residents", ""}},
+      {"residents.reveal", {"POST", "/api/v1/residents/1/reveal", "{\"reason\":\"核对\"}"}},
+      {"residents.delete", {"DELETE", "/api/v1/residents/999999", ""}},
+      {"petitions.list", {"GET", "/api/v1/petitions", ""}},
+      {"petitions.item", {"GET", "/api/v1/petitions/1", ""}},
+      {"petitions.create", {"POST", "/api/v1/petitions", "{}"}},
+      {"petitions.transition", {"POST", "/api/v1/petitions/1/transitions", "{}"}},
+      {"petitions.events", {"GET", "/api/v1/petitions/1/events", ""}},
+      {"petitions.reveal", {"POST", "/api/v1/petitions/1/reveal", "{\"reason\":\"回访\"}"}},
+      {"visits.create", {"POST", "/api/v1/workers/1/visits", "{}"}},
+      {"visits.list", {"GET", "/api/v1/workers/1/visits", ""}},
+      {"worklog.put", {"PUT", "/api/v1/workers/1/worklog/2026-11-01", "{}"}},
+      {"worklog.get", {"GET", "/api/v1/workers/1/worklog/2026-11-01", ""}},
+      {"stats", {"GET", "/api/v1/stats", ""}},
+      {"coverage", {"GET", "/api/v1/coverage", ""}},
+  };
+  return s;
+}
+
+struct Fixture {
+  test::TempDir dir;
+  std::string db = dir.file("tatabu.sqlite");
+  std::map<std::string, std::string> tokens;  // role -> token
+  std::string first_grid, other_grid;
+  std::unique_ptr<test::ServerProcess> server;
+  Fixture() {
+    REQUIRE(test::run_gridmap({"demo", "--db", db, "--preset", "tatabu"}).exit_code == 0);
+    first_grid = "150102001001001";
+    other_grid = "150102001009001";
+    tokens["admin"] = test::make_user(db, "admin", "admin");
+    tokens["dispatcher"] = test::make_user(db, "dispatcher", "dispatcher");
+    tokens["planner"] = test::make_user(db, "planner", "planner");
+    // Worker 1 is the demo worker of the first grid.
+    tokens["worker"] = test::make_user(db, "worker1", "worker", {"--grid", first_grid, "--worker", "1"});
+    test::set_default_headers({});
+    server = std::make_unique<test::ServerProcess>(db);
+  }
+  HttpResult as(const std::string& role, const std::string& method, const std::string& target, const std::string& body = "") {
+    return http(server->port(), method, target, body, {{"Authorization", role.empty() ? "" : "Bearer " + tokens[role]}});
+  }
+};
+
+rapidjson::Document json(const HttpResult& r) {
+  rapidjson::Document d;
+  d.Parse(r.body.c_str());
+  REQUIRE(!d.HasParseError());
+  return d;
+}
+
+}  // namespace
+
+TEST_CASE("every route, for every role and for no credentials, answers as the access table says") {
+  Fixture f;
+  std::vector<std::string> routes;
+  {
+    server::AppOptions o;
+    o.db_path = f.db;
+    server::App app(o);
+    for (auto& r : app.router().routes()) routes.push_back(r.name);
+  }
+  for (const std::string& name : routes) {
+    INFO("route " << name);
+    const server::AccessRule* rule = server::rule_for(name);
+    REQUIRE(rule);  // a route without an access rule
+    REQUIRE(samples().count(name) == 1);  // a route without a sample request in this test
+    const Sample& s = samples().at(name);
+    for (std::string role : {"", "admin", "dispatcher", "worker", "planner"}) {
+      INFO("role '" << role << "'");
+      HttpResult r = f.as(role, s.method, s.target, s.body);
+      REQUIRE(r.status != 0);
+      if (rule->is_public) {
+        CHECK(r.body.find("sign in first") == std::string::npos);
+        CHECK(r.status != 403);
+      } else if (role.empty()) {
+        CHECK(r.status == 401);
+      } else if (server::scope_of(*rule, role) == server::Scope::denied) {
+        CHECK(r.status == 403);
+      } else {
+        CHECK(r.status != 401);
+        // Own-scope routes may still refuse a record outside the patch, never the route.
+        if (server::scope_of(*rule, role) == server::Scope::all) CHECK(r.status != 403);
+      }
+    }
+  }
+  CHECK(routes.size() == samples().size());
+}
+
+TEST_CASE("a worker reads no household, resident, visit or petition of another grid through any route") {
+  Fixture f;
+  auto households = json(f.as("worker", "GET", "/api/v1/households?limit=1000"));
+  REQUIRE(households["features"].Size() > 0);
+  for (auto& h : households["features"].GetArray()) CHECK(std::string(h["properties"]["grid_code"].GetString()) == f.first_grid);
+  // A bbox over the whole city still yields only the patch.
+  auto boxed = json(f.as("worker", "GET", "/api/v1/households?bbox=100,30,130,50&limit=1000"));
+  for (auto& h : boxed["features"].GetArray()) CHECK(std::string(h["properties"]["grid_code"].GetString()) == f.first_grid);
+  // Filters cannot widen it either.
+  auto filtered = json(f.as("worker", "GET", "/api/v1/households?grid_code=" + f.other_grid));
+  CHECK(filtered["features"].Size() == 0);
+  // Items and residents of another grid do not exist for this worker.
+  auto admin_other = json(f.as("admin", "GET", "/api/v1/households?grid_code=" + f.other_grid + "&limit=1"));
+  std::string other_household = std::to_string(admin_other["features"][0]["id"].GetInt64());
+  CHECK(f.as("worker", "GET", "/api/v1/households/" + other_household).status == 404);
+  CHECK(f.as("worker", "GET", "/api/v1/households/" + other_household + "/residents").status == 404);
+  // Petitions: only the patch's, or reported by or assigned to the worker.
+  auto petitions = json(f.as("worker", "GET", "/api/v1/petitions?limit=1000"));
+  for (auto& p : petitions["features"].GetArray()) {
+    bool mine = std::string(p["properties"]["grid_code"].GetString()) == f.first_grid ||
+                (p["properties"]["handler_worker_id"].IsInt64() && p["properties"]["handler_worker_id"].GetInt64() == 1);
+    CHECK(mine);
+  }
+  auto admin_petitions = json(f.as("admin", "GET", "/api/v1/petitions?grid_code=" + f.other_grid + "&limit=1"));
+  std::string other_petition = std::to_string(admin_petitions["features"][0]["id"].GetInt64());
+  CHECK(f.as("worker", "GET", "/api/v1/petitions/" + other_petition).status == 404);
+  CHECK(f.as("worker", "GET", "/api/v1/petitions/" + other_petition + "/events").status == 404);
+  CHECK(f.as("worker", "POST", "/api/v1/petitions/" + other_petition + "/transitions", "{\"to\":\"closed\"}").status == 404);
+  // Visits, work logs and positions of other workers are out of reach.
+  CHECK(f.as("worker", "GET", "/api/v1/workers/2/visits").status == 403);
+  CHECK(f.as("worker", "PUT", "/api/v1/workers/2/position", "{\"lon\":111.7,\"lat\":40.8}").status == 403);
+  CHECK(f.as("worker", "PUT", "/api/v1/workers/1/position", "{\"lon\":111.7,\"lat\":40.8}").status == 204);
+  auto workers = json(f.as("worker", "GET", "/api/v1/workers?limit=1000"));
+  CHECK(workers["features"].Size() == 1);
+  // Planners get aggregates, never records.
+  CHECK(f.as("planner", "GET", "/api/v1/households").status == 403);
+  CHECK(f.as("planner", "GET", "/api/v1/petitions/1").status == 403);
+  CHECK(f.as("planner", "GET", "/api/v1/stats?level=grid").status == 200);
+}
+
+TEST_CASE("resident phone and ID numbers are masked; a reveal shows them and is audited") {
+  Fixture f;
+  auto households = json(f.as("worker", "GET", "/api/v1/households?limit=1"));
+  std::string h = std::to_string(households["features"][0]["id"].GetInt64());
+  auto residents = json(f.as("worker", "GET", "/api/v1/households/" + h + "/residents"));
+  REQUIRE(residents.Size() > 0);
+  std::string phone = residents[0]["phone"].GetString(), idn = residents[0]["id_number"].GetString();
+  CHECK(phone.size() == 11);
+  CHECK(phone.substr(3, 4) == "****");
+  CHECK(idn.substr(3, 11) == "***********");
+  CHECK(std::string(residents[0]["name"].GetString()).find("**") != std::string::npos);
+  int64_t rid = residents[0]["id"].GetInt64();
+  CHECK(f.as("worker", "POST", "/api/v1/residents/" + std::to_string(rid) + "/reveal", "{}").status == 400);  // no reason
+  auto full = json(f.as("worker", "POST", "/api/v1/residents/" + std::to_string(rid) + "/reveal", "{\"reason\":\"入户核对\"}"));
+  std::string full_phone = full["phone"].GetString();
+  CHECK(full_phone.find('*') == std::string::npos);
+  CHECK(full_phone.substr(7) == phone.substr(7));
+  CHECK(f.as("dispatcher", "GET", "/api/v1/households/" + h + "/residents").status == 403);
+  f.server->stop();
+  data::Db db = data::Db::open(f.db, false);
+  data::Statement st(db, "SELECT actor, action, subject, detail FROM audit_log ORDER BY id");
+  std::vector<std::string> actions;
+  while (st.step()) {
+    actions.push_back(st.text(1));
+    CHECK(st.text(0) == "worker1");
+    CHECK(st.text(3).find(full_phone) == std::string::npos);  // the audit log holds no personal data
+  }
+  CHECK(actions == std::vector<std::string>{"read_residents", "reveal_resident"});
+  CHECK(!data::verify_audit(db).first_bad);
+}
+
+TEST_CASE("the audit chain verifies, and an edited row is detected") {
+  test::TempDir dir;
+  std::string path = dir.file("a.sqlite");
+  {
+    data::Db db = data::Db::open(path);
+    for (int i = 0; i < 5; ++i) data::audit(db, 1000 + i, "admin", "reveal_resident", "resident:" + std::to_string(i), "核对");
+  }
+  auto ok = test::run_gridmap({"audit", "verify", "--db", path});
+  CHECK(ok.exit_code == 0);
+  CHECK(ok.out.find("5 entries") != std::string::npos);
+  {
+    data::Db db = data::Db::open(path);
+    CHECK_THROWS(db.exec("UPDATE audit_log SET actor = 'nobody' WHERE id = 3"));  // refused by trigger
+    // Someone with the file drops the guard and rewrites history.
+    db.exec("DROP TRIGGER audit_log_no_update");
+    db.exec("UPDATE audit_log SET actor = 'nobody' WHERE id = 3");
+  }
+  auto bad = test::run_gridmap({"audit", "verify", "--db", path});
+  CHECK(bad.exit_code == 1);
+  CHECK(bad.out.find("entry 3") != std::string::npos);
+}
+
+TEST_CASE("tokens expire, sign-out revokes a session, disabling a user revokes its tokens") {
+  Fixture f;
+  std::string short_token;
+  {
+    data::Db db = data::Db::open(f.db, false);
+    data::UserRepo users(db);
+    auto u = users.find("dispatcher");
+    short_token = users.issue_token(u->id, "api", server::App::now(), 1);
+  }
+  auto call = [&](const std::string& token) {
+    return http(f.server->port(), "GET", "/api/v1/stats", "", {{"Authorization", "Bearer " + token}}).status;
+  };
+  CHECK(call(short_token) == 200);
+  std::this_thread::sleep_for(std::chrono::milliseconds(2100));
+  CHECK(call(short_token) == 401);
+  // Session: sign in with a password, use the cookie, sign out.
+  REQUIRE(test::run_gridmap({"user", "add", "zhang", "--role", "dispatcher", "--db", f.db, "--password-stdin"}, "correct horse battery\n")
+              .exit_code == 0);
+  auto login = http(f.server->port(), "POST", "/api/v1/session", "{\"name\":\"zhang\",\"password\":\"correct horse battery\"}");
+  REQUIRE(login.status == 200);
+  std::string set_cookie = login.headers["set-cookie"];
+  CHECK(set_cookie.find("HttpOnly") != std::string::npos);
+  CHECK(set_cookie.find("SameSite=Strict") != std::string::npos);
+  std::string cookie = set_cookie.substr(0, set_cookie.find(';'));
+  CHECK(http(f.server->port(), "GET", "/api/v1/session", "", {{"Cookie", cookie}}).status == 200);
+  CHECK(http(f.server->port(), "DELETE", "/api/v1/session", "", {{"Cookie", cookie}}).status == 204);
+  CHECK(http(f.server->port(), "GET", "/api/v1/session", "", {{"Cookie", cookie}}).status == 401);
+  // Disable: the API token stops working at once.
+  CHECK(call(f.tokens["planner"]) == 200);
+  REQUIRE(test::run_gridmap({"user", "disable", "planner", "--db", f.db}).exit_code == 0);
+  CHECK(call(f.tokens["planner"]) == 401);
+  CHECK(call("gm_not-a-token") == 401);
+}
+
+TEST_CASE("failed sign-ins are rate-limited per user") {
+  Fixture f;
+  REQUIRE(test::run_gridmap({"user", "add", "li", "--role", "planner", "--db", f.db, "--password-stdin"}, "a good long password\n").exit_code == 0);
+  for (int i = 0; i < 5; ++i)
+    CHECK(http(f.server->port(), "POST", "/api/v1/session", "{\"name\":\"li\",\"password\":\"wrong guess\"}").status == 401);
+  auto blocked = http(f.server->port(), "POST", "/api/v1/session", "{\"name\":\"li\",\"password\":\"a good long password\"}");
+  CHECK(blocked.status == 429);
+  CHECK(blocked.headers.count("retry-after") == 1);
+}
+
+TEST_CASE("deleting a resident removes the data from the database file") {
+  Fixture f;
+  std::string idn;
+  int64_t rid = 0;
+  {
+    data::Db db = data::Db::open(f.db, false);
+    data::Statement st(db, "SELECT id, id_number FROM residents ORDER BY id LIMIT 1");
+    REQUIRE(st.step());
+    rid = st.int64(0);
+    idn = st.text(1);
+  }
+  auto contains = [&](const std::string& path) {
+    std::string bytes = test::read_file(path);
+    return bytes.find(idn) != std::string::npos;
+  };
+  REQUIRE(contains(f.db));
+  CHECK(f.as("worker", "DELETE", "/api/v1/residents/" + std::to_string(rid)).status == 403);
+  CHECK(f.as("admin", "DELETE", "/api/v1/residents/" + std::to_string(rid)).status == 204);
+  CHECK(f.as("admin", "DELETE", "/api/v1/residents/" + std::to_string(rid)).status == 404);
+  f.server->stop();
+  CHECK(!contains(f.db));
+  CHECK(!contains(f.db + "-wal"));
+}
+
+TEST_CASE("personal data stays out of logs, errors and aggregates") {
+  Fixture f;
+  std::string phone;
+  {
+    data::Db db = data::Db::open(f.db, false);
+    data::Statement st(db, "SELECT reporter_contact FROM petitions WHERE reporter_contact IS NOT NULL LIMIT 1");
+    REQUIRE(st.step());
+    phone = st.text(0);
+  }
+  for (const char* target : {"/api/v1/stats?level=grid", "/api/v1/petitions?limit=1000", "/api/v1/coverage", "/metrics"})
+    CHECK(f.as("admin", "GET", target).body.find(phone) == std::string::npos);
+  f.server->stop();
+  CHECK(f.server->log().find(phone) == std::string::npos);
+}
