@@ -356,6 +356,13 @@ class Generator {
     }
   }
 
+  bool inland(Point p, double d) const {
+    for (double du : {-d, 0.0, d})
+      for (double dv : {-d, 0.0, d})
+        if (layout_.grid_at(p.u + du, p.v + dv) < 0) return false;
+    return true;
+  }
+
   std::vector<Hotspot> make_hotspots() {
     auto& L = layout_;
     size_t n = L.grids.size();
@@ -369,12 +376,19 @@ class Generator {
             if (comm_name_[L.grids[q].parent] == "一棉社区") g = q;
         }
         Point p = point_in_grid(g);
+        // Keep sites a few blocks inside the city so their spread is not lost outside it.
+        for (int tries = 0; tries < 200 && !inland(p, 2.5); ++tries) {
+          if (k == HotKind::dormitory && i == 0 && sub_name_[0] == "塔塔布街道") p = point_in_grid(g);
+          else p = point_in_grid(static_cast<size_t>(rng_.below(static_cast<int64_t>(n))));
+        }
         out.push_back({k, p.u, p.v, sigma});
       }
     };
-    add(HotKind::market, std::max<size_t>(2, n / 60), 0.45);
-    add(HotKind::dormitory, std::max<size_t>(2, n / 100), 0.6);
-    add(HotKind::school, std::max<size_t>(2, n / 50), 0.35);
+    // Spreads of a few hundred metres: a market or a dormitory block draws petitions from
+    // the grids around it, which is what makes it a statistically significant hotspot.
+    add(HotKind::market, std::max<size_t>(1, n / 60), 1.8);
+    add(HotKind::dormitory, std::max<size_t>(1, n / 100), 2.0);
+    add(HotKind::school, std::max<size_t>(1, n / 50), 1.5);
     return out;
   }
 
@@ -382,7 +396,7 @@ class Generator {
   int sample_place(const std::vector<Hotspot>& hot, const std::vector<double>& cum, Point& p, const Hotspot*& near) {
     for (int attempt = 0; attempt < 50; ++attempt) {
       near = nullptr;
-      if (!hot.empty() && rng_.chance(0.3)) {
+      if (!hot.empty() && rng_.chance(0.45)) {
         near = &hot[static_cast<size_t>(rng_.below(static_cast<int64_t>(hot.size())))];
         p = {near->u + near->sigma * rng_.normal(), near->v + near->sigma * rng_.normal()};
         // keep clear of block edges so the generated grid is the geometric one
@@ -420,6 +434,10 @@ class Generator {
   void write_petitions() {
     auto& L = layout_;
     std::vector<Hotspot> hot = make_hotspots();
+    for (const Hotspot& h : hot) {
+      const char* kind = h.kind == HotKind::market ? "market" : h.kind == HotKind::dormitory ? "dormitory" : "school";
+      sum_.hotspots.push_back({kind, L.at(h.u, h.v)});
+    }
     std::vector<double> cum;
     double acc = 0;
     for (int64_t h : households_per_grid_) cum.push_back(acc += static_cast<double>(h));

@@ -4,7 +4,11 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <string>
 #include <string_view>
+#include <vector>
+
+#include "geo/types.hpp"
 
 #include "data/db.hpp"
 
@@ -19,9 +23,15 @@ struct DemoOptions {
   std::function<void(int64_t done, int64_t total)> progress;
 };
 
+struct DemoHotspot {
+  std::string kind;  // market | dormitory | school
+  LonLat position;
+};
+
 struct DemoSummary {
   int64_t subdistricts = 0, communities = 0, grids = 0, workers = 0, households = 0, residents = 0,
           petitions = 0, events = 0;
+  std::vector<DemoHotspot> hotspots;  // the planted concentrations of petitions
 };
 
 // Fills an empty database; refuses (conflict) one that already holds grids.
