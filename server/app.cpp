@@ -32,9 +32,12 @@ std::shared_ptr<const LocatorState> load_locator(data::Db& db) {
   return st;
 }
 
+// Each server thread reads through its own connection; the statement every request runs
+// (the token check) stays prepared on it. Declared after the connection: destroyed first.
 thread_local struct {
   const App* owner = nullptr;
   std::unique_ptr<data::Db> db;
+  std::unique_ptr<data::Statement> token;
 } t_read;
 }  // namespace
 
@@ -71,6 +74,7 @@ int64_t App::now() {
 
 data::Db& App::read_db() {
   if (t_read.owner != this || !t_read.db) {
+    t_read.token.reset();
     t_read.db = std::make_unique<data::Db>(data::Db::open(options_.db_path, false));
     t_read.owner = this;
   }
@@ -132,9 +136,51 @@ std::optional<std::string> credential(const Request& req) {
 Principal App::authenticate(const Request& req) {
   auto token = credential(req);
   if (!token) throw Error(ErrorKind::unauthorized, "sign in first: send 'Authorization: Bearer <token>' or a session cookie");
-  auto user = data::UserRepo(read_db()).by_token(*token, now());
-  if (!user) throw Error(ErrorKind::unauthorized, "the token is unknown, expired or revoked; sign in again");
-  return Principal{user->id, user->name, user->role, user->grids, user->worker_id, false};
+  std::string hash = data::token_hash(*token);
+  int64_t t = now();
+  {
+    std::shared_lock l(token_lock_);
+    if (auto it = tokens_.find(hash); it != tokens_.end() && t - it->second.checked_at < 1) return it->second.principal;
+  }
+  Principal p = check_token(*token, hash, t);
+  std::unique_lock l(token_lock_);
+  if (tokens_.size() > 10000) tokens_.clear();
+  tokens_[hash] = {p, t};
+  return p;
+}
+
+void App::forget_token(const std::string& token) {
+  std::unique_lock l(token_lock_);
+  tokens_.erase(data::token_hash(token));
+}
+
+Principal App::check_token(const std::string& token_text, const std::string& hash, int64_t t) {
+  const std::string* token = &token_text;
+  data::Db& db = read_db();
+  if (!t_read.token)
+    t_read.token = std::make_unique<data::Statement>(
+        db,
+        "SELECT u.id, u.name, u.role, u.worker_id, (SELECT group_concat(grid_code, ',') FROM "
+        "(SELECT grid_code FROM user_grids WHERE user_id = u.id ORDER BY grid_code)) FROM tokens t "
+        "JOIN users u ON u.id = t.user_id WHERE t.hash = ?1 AND t.revoked_at IS NULL AND t.expires_at > ?2 "
+        "AND u.disabled = 0");
+  data::Statement& st = *t_read.token;
+  st.bind(1, hash).bind(2, t);
+  bool found = token->size() == 67 && st.step();
+  if (!found) {
+    st.reset();
+    throw Error(ErrorKind::unauthorized, "the token is unknown, expired or revoked; sign in again");
+  }
+  Principal p{st.int64(0), st.text(1), st.text(2), {}, st.opt_int64(3), false};
+  std::string grids = st.is_null(4) ? "" : st.text(4);
+  st.reset();
+  for (size_t start = 0; start < grids.size();) {
+    size_t end = grids.find(',', start);
+    if (end == std::string::npos) end = grids.size();
+    p.grids.push_back(grids.substr(start, end - start));
+    start = end + 1;
+  }
+  return p;
 }
 
 Response App::handle(Request& req) {

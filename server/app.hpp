@@ -5,6 +5,7 @@
 #include <atomic>
 #include <memory>
 #include <mutex>
+#include <shared_mutex>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -42,6 +43,7 @@ class App {
 
   Response handle(Request& req);  // routing, access control, error mapping, metrics
   Principal authenticate(const Request& req);  // throws unauthorized
+  void forget_token(const std::string& token);  // after a sign-out
 
   data::Db& read_db();  // this thread's connection
   // Runs f(Db&) on the single writer connection, one writer at a time.
@@ -72,6 +74,15 @@ class App {
   std::string coverage_cache_;
   Metrics metrics_;
   Router router_;
+  // Checked tokens, trusted for a second: a revocation through this server (sign-out) is
+  // immediate, one made elsewhere (gridmap user disable) within a second.
+  Principal check_token(const std::string& token, const std::string& hash, int64_t now);
+  struct CachedToken {
+    Principal principal;
+    int64_t checked_at;
+  };
+  std::shared_mutex token_lock_;
+  std::unordered_map<std::string, CachedToken> tokens_;
 };
 
 // Maps a domain error to its HTTP problem (status, stable type).

@@ -102,6 +102,7 @@ void register_session(Router& r, App& app) {
       data::UserRepo(db).revoke_token(token, "session", App::now());
       return 0;
     });
+    app.forget_token(token);
     Response res;
     res.status = 204;
     res.headers.emplace_back("Set-Cookie", cookie("", 0));

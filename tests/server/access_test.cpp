@@ -247,7 +247,7 @@ TEST_CASE("tokens expire, sign-out revokes a session, disabling a user revokes i
     return http(f.server->port(), "GET", "/api/v1/stats", "", {{"Authorization", "Bearer " + token}}).status;
   };
   CHECK(call(short_token) == 200);
-  std::this_thread::sleep_for(std::chrono::milliseconds(2100));
+  std::this_thread::sleep_for(std::chrono::milliseconds(2100));  // past the expiry and the one-second trust
   CHECK(call(short_token) == 401);
   // Session: sign in with a password, use the cookie, sign out.
   REQUIRE(test::run_gridmap({"user", "add", "zhang", "--role", "dispatcher", "--db", f.db, "--password-stdin"}, "correct horse battery\n")
@@ -264,6 +264,7 @@ TEST_CASE("tokens expire, sign-out revokes a session, disabling a user revokes i
   // Disable: the API token stops working at once.
   CHECK(call(f.tokens["planner"]) == 200);
   REQUIRE(test::run_gridmap({"user", "disable", "planner", "--db", f.db}).exit_code == 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // the server trusts a checked token for a second
   CHECK(call(f.tokens["planner"]) == 401);
   CHECK(call("gm_not-a-token") == 401);
 }
