@@ -2,6 +2,7 @@
 #include <iostream>
 
 #include "data/demo.hpp"
+#include "data/users.hpp"
 #include "geo/error.hpp"
 #include "server/cli/args.hpp"
 #include "server/cli/commands.hpp"
@@ -25,6 +26,21 @@ int cmd_demo(const ArgList& argv) {
             << s.subdistricts << " subdistricts, " << s.communities << " communities, " << s.grids
             << " grids, " << s.workers << " workers, " << s.households << " households, " << s.petitions
             << " petitions\n";
+  // Sign-ins for trying the map, one per role; the worker owns the first grid.
+  data::UserRepo users(db);
+  std::string first_grid;
+  {
+    data::Statement st(db, "SELECT min(code) FROM grids");
+    st.step();
+    first_grid = st.text(0);
+  }
+  const std::string password = "gridmap-demo";
+  users.add("demo-admin", "admin", {}, std::nullopt, password);
+  users.add("demo-dispatcher", "dispatcher", {}, std::nullopt, password);
+  users.add("demo-planner", "planner", {}, std::nullopt, password);
+  users.add("demo-worker", "worker", {first_grid}, 1, password);
+  std::cout << "demo sign-ins (password '" << password << "'): demo-admin, demo-dispatcher, demo-planner, demo-worker (grid "
+            << first_grid << ")\n";
   return 0;
 }
 

@@ -190,3 +190,13 @@ TEST_CASE("check exits 0 on the clean demo, 1 with findings and 2 on error") {
   check_refused({"check", "--db", dir.file("missing.sqlite")}, "does not exist");
   check_refused({"check", "--db", db, "--sliver-m2", "-5"}, "must not be negative");
 }
+
+TEST_CASE("the demo creates one sign-in per role, listed by user list") {
+  auto r = run_gridmap({"user", "list", "--db", tatabu_dir().file("t.sqlite")});
+  REQUIRE(r.exit_code == 0);
+  for (const char* who : {"demo-admin\tadmin", "demo-dispatcher\tdispatcher", "demo-planner\tplanner", "demo-worker\tworker"})
+    CHECK(r.out.find(who) != std::string::npos);
+  check_refused({"user", "add", "demo-admin", "--role", "admin", "--db", tatabu_dir().file("t.sqlite")}, "exists");
+  check_refused({"user", "add", "x", "--role", "emperor", "--db", tatabu_dir().file("t.sqlite")}, "unknown role");
+  check_refused({"user", "add", "y", "--role", "worker", "--db", tatabu_dir().file("t.sqlite")}, "needs at least one --grid");
+}
