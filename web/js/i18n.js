@@ -1,0 +1,46 @@
+// Chinese by default, English on request; the choice is kept in localStorage.
+const TEXT = {
+  zh: {
+    title: '网格化管理地图', signin: '登录', name: '用户名', password: '密码', logout: '退出',
+    bad_login: '用户名或密码错误', too_many: '登录失败次数过多，请稍后再试',
+    petitions: '诉求事件', status: '状态', category: '类别', kind: '类型', all: '全部', overdue: '超期',
+    reported: '已上报', dispatched: '已派遣', in_progress: '处理中', pending_review: '待审核', closed: '已办结',
+    appeal: '群众诉求', incident: '巡查事件', details: '详情', history: '处理记录', nearest: '附近在岗网格员',
+    dispatch: '派遣', accept: '接单', submit: '提交审核', close: '审核通过办结', rework: '返工', escalate: '上报',
+    resolve_on_site: '当场处理', grid: '网格', worker: '网格员', where_am_i: '我在哪里', tap_hint: '点击地图定位',
+    report_here: '在此上报', description: '描述', households: '本网格住户', visit: '走访', worklog: '今日工作日志',
+    save: '保存', kpi: '考核指标', completion: '办结率', on_time: '按时率', total: '总量', hotspots: '热点分析',
+    level: '层级', subdistrict: '街道', community: '社区', from: '起', to: '止', coverage: '覆盖检查', none: '无',
+    saved: '已保存', created: '已上报', note: '备注', meters: '米',
+  },
+  en: {
+    title: 'Grid management map', signin: 'Sign in', name: 'Name', password: 'Password', logout: 'Sign out',
+    bad_login: 'Wrong name or password', too_many: 'Too many failed sign-ins, try again later',
+    petitions: 'Petitions', status: 'Status', category: 'Category', kind: 'Kind', all: 'All', overdue: 'Overdue',
+    reported: 'Reported', dispatched: 'Dispatched', in_progress: 'In progress', pending_review: 'Pending review', closed: 'Closed',
+    appeal: 'Appeal', incident: 'Incident', details: 'Details', history: 'History', nearest: 'Nearest on-duty workers',
+    dispatch: 'Dispatch', accept: 'Accept', submit: 'Submit for review', close: 'Approve and close', rework: 'Rework', escalate: 'Escalate',
+    resolve_on_site: 'Resolved on site', grid: 'Grid', worker: 'Worker', where_am_i: 'Where am I', tap_hint: 'Tap the map to locate',
+    report_here: 'Report here', description: 'Description', households: 'Households of my grid', visit: 'Visit', worklog: "Today's work log",
+    save: 'Save', kpi: 'KPIs', completion: 'Completion', on_time: 'On time', total: 'Total', hotspots: 'Hotspots',
+    level: 'Level', subdistrict: 'Subdistrict', community: 'Community', from: 'From', to: 'To', coverage: 'Coverage QA', none: 'None',
+    saved: 'Saved', created: 'Reported', note: 'Note', meters: 'm',
+  },
+};
+
+let lang = localStorage.getItem('gridmap.lang') || 'zh';
+
+export function t(key) { return (TEXT[lang] && TEXT[lang][key]) || key; }
+export function currentLang() { return lang; }
+
+export function applyTexts(root = document) {
+  document.documentElement.lang = lang === 'zh' ? 'zh-CN' : 'en';
+  root.querySelectorAll('[data-i18n]').forEach((el) => { el.textContent = t(el.dataset.i18n); });
+  const button = document.getElementById('lang');
+  if (button) button.textContent = lang === 'zh' ? 'EN' : '中文';
+}
+
+export function toggleLang() {
+  lang = lang === 'zh' ? 'en' : 'zh';
+  localStorage.setItem('gridmap.lang', lang);
+}

@@ -1,0 +1,50 @@
+// Sign-in, then the view that follows the role.
+import { api } from './api.js';
+import { applyTexts, t, toggleLang } from './i18n.js';
+import { createMap } from './map.js';
+import { dispatcherView } from './dispatcher.js';
+import { workerView } from './worker.js';
+import { plannerView } from './planner.js';
+
+const login = document.getElementById('login');
+const app = document.getElementById('app');
+let view = null;
+
+async function start(me) {
+  login.hidden = true;
+  app.hidden = false;
+  document.getElementById('logout').hidden = false;
+  document.getElementById('who').textContent = `${me.name} · ${me.role}`;
+  const map = await createMap(document.getElementById('map'));
+  const side = document.getElementById('side');
+  const views = { admin: dispatcherView, dispatcher: dispatcherView, worker: workerView, planner: plannerView };
+  view = await views[me.role](map, side, me);
+  window.gridmapReady = true;
+}
+
+login.addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const form = new FormData(login);
+  const error = document.getElementById('login-error');
+  error.textContent = '';
+  try {
+    const { data } = await api('/api/v1/session', { method: 'POST', body: { name: form.get('name'), password: form.get('password') } });
+    await start(data);
+  } catch (e) {
+    error.textContent = e.status === 429 ? t('too_many') : t('bad_login');
+  }
+});
+
+document.getElementById('logout').addEventListener('click', async () => {
+  await api('/api/v1/session', { method: 'DELETE' }).catch(() => {});
+  location.reload();
+});
+
+document.getElementById('lang').addEventListener('click', () => {
+  toggleLang();
+  applyTexts();
+  if (view && view.refresh) view.refresh();
+});
+
+applyTexts();
+api('/api/v1/session').then(({ data }) => start(data)).catch(() => { login.hidden = false; });

@@ -1,0 +1,51 @@
+// The base map: gridmap's own boundaries on a neutral background, from /style.json.
+/* global maplibregl */
+
+export async function createMap(container) {
+  const map = new maplibregl.Map({ container, style: '/style.json', attributionControl: false, hash: false });
+  map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'top-left');
+  await new Promise((resolve) => map.on('load', resolve));
+  try {
+    const res = await fetch('/tiles/grids.json', { credentials: 'same-origin' });
+    if (res.ok) {
+      const tj = await res.json();
+      if (tj.bounds) map.fitBounds([[tj.bounds[0], tj.bounds[1]], [tj.bounds[2], tj.bounds[3]]], { padding: 20, duration: 0 });
+    }
+  } catch (e) { /* keep the style's own centre */ }
+  return map;
+}
+
+// A GeoJSON source and the layers drawn from it, replaced in place on every update.
+export function geojsonLayer(map, id, layers, options = {}) {
+  map.addSource(id, { type: 'geojson', data: { type: 'FeatureCollection', features: [] }, ...options });
+  for (const layer of layers) map.addLayer({ ...layer, source: id });
+  return (data) => map.getSource(id).setData(data);
+}
+
+export function bboxOf(map) {
+  const b = map.getBounds();
+  const clamp = (v, lo, hi) => Math.min(hi, Math.max(lo, v));
+  return [clamp(b.getWest(), -180, 180), clamp(b.getSouth(), -90, 90), clamp(b.getEast(), -180, 180), clamp(b.getNorth(), -90, 90)]
+    .map((v) => v.toFixed(6)).join(',');
+}
+
+export function featureBounds(feature) {
+  const bounds = new maplibregl.LngLatBounds();
+  const walk = (c) => (typeof c[0] === 'number' ? bounds.extend(c) : c.forEach(walk));
+  walk(feature.geometry.coordinates);
+  return bounds;
+}
+
+export function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === 'onclick') node.addEventListener('click', v);
+    else if (k === 'text') node.textContent = v;
+    else node.setAttribute(k, v);
+  }
+  for (const c of children) node.append(c);
+  return node;
+}
+
+export const STATUS_COLOURS = ['match', ['get', 'status'],
+  'reported', '#d9480f', 'dispatched', '#e67700', 'in_progress', '#1971c2', 'pending_review', '#7048e8', 'closed', '#2b8a3e', '#868e96'];
