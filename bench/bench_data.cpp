@@ -40,7 +40,8 @@ class CsvOut {
     if (!f_) throw_internal("bench: cannot create " + path.string());
   }
   void line(const char* fmt, auto... args) {
-    if (std::fprintf(f_.get(), fmt, args...) < 0) throw_internal("bench: cannot write " + path_.string());
+    if (std::fprintf(f_.get(), fmt, args...) < 0)
+      throw_internal("bench: cannot write " + path_.string());
   }
   void text(std::string_view s) {
     if (std::fwrite(s.data(), 1, s.size(), f_.get()) != s.size())
@@ -111,7 +112,8 @@ LonLat uniform_in(const Box& b, Rng& rng) {
 // A vertex of a random grid's outer ring: on the boundary of one to four grids.
 LonLat vertex_of_random_grid(const Layout& L, Rng& rng) {
   const Region& g = L.grids[static_cast<size_t>(rng.below(static_cast<int64_t>(L.grids.size())))];
-  const auto& poly = g.polygons[static_cast<size_t>(rng.below(static_cast<int64_t>(g.polygons.size())))];
+  const auto& poly =
+      g.polygons[static_cast<size_t>(rng.below(static_cast<int64_t>(g.polygons.size())))];
   const auto& shell = poly.front();
   return shell[static_cast<size_t>(rng.below(static_cast<int64_t>(shell.size() - 1)))];
 }
@@ -168,7 +170,8 @@ void write_extent(const Box& b, const fs::path& dir) {
 
 std::string slurp(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw_invalid("bench: cannot read " + path.string() + " (run `gridmap_bench gen` first)");
+  if (!in)
+    throw_invalid("bench: cannot read " + path.string() + " (run `gridmap_bench gen` first)");
   std::string s((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   if (in.bad()) throw_internal("bench: cannot read " + path.string());
   return s;
@@ -187,7 +190,8 @@ void for_each_row(const fs::path& path, F&& f) {
     fields.clear();
     for (size_t a = 0;;) {
       size_t b = line.find(',', a);
-      fields.push_back(line.substr(a, b == std::string_view::npos ? std::string_view::npos : b - a));
+      fields.push_back(
+          line.substr(a, b == std::string_view::npos ? std::string_view::npos : b - a));
       if (b == std::string_view::npos) break;
       a = b + 1;
     }
@@ -246,7 +250,8 @@ void generate(const DataSpec& s, const std::string& dir_name) {
   auto t0 = std::chrono::steady_clock::now();
   Rng rng(s.seed * 7919 + 17);
   Layout L = data::demo::make_layout(layout_spec(s), rng);
-  std::fprintf(stderr, "bench: make_layout (%zu grids) took %.1f s\n", L.grids.size(), seconds_since(t0));
+  std::fprintf(stderr, "bench: make_layout (%zu grids) took %.1f s\n", L.grids.size(),
+               seconds_since(t0));
   Box ext = extent_of(L);
 
   auto t1 = std::chrono::steady_clock::now();
@@ -287,7 +292,8 @@ std::vector<WorkerRow> read_workers(const std::string& dir) {
   std::vector<WorkerRow> out;
   for_each_row(fs::path(dir) / "workers.csv", [&](const std::vector<std::string_view>& f) {
     expect_fields(f, 4, "workers.csv");
-    out.push_back({number<int64_t>(f[0]), {number<double>(f[1]), number<double>(f[2])}, f[3] == "1"});
+    out.push_back(
+        {number<int64_t>(f[0]), {number<double>(f[1]), number<double>(f[2])}, f[3] == "1"});
   });
   return out;
 }

@@ -34,28 +34,40 @@ namespace {
 unsigned long long count_arg(const char* name, const char* value) {
   char* end = nullptr;
   unsigned long long v = std::strtoull(value, &end, 10);
-  if (!*value || *end || value[0] == '-') throw_invalid(std::string(name) + " needs a whole number");
+  if (!*value || *end || value[0] == '-')
+    throw_invalid(std::string(name) + " needs a whole number");
   return v;
 }
 
 Options parse(int argc, char** argv) {
-  if (argc < 3) throw_invalid("usage: gridmap_bench gen|pip|knn|updates|updates_persisted DIR [options]");
+  if (argc < 3)
+    throw_invalid("usage: gridmap_bench gen|pip|knn|updates|updates_persisted DIR [options]");
   Options o;
   o.dir = argv[2];
   for (int i = 3; i < argc; i += 2) {
     std::string flag = argv[i];
     if (i + 1 >= argc) throw_invalid(flag + " needs a value");
     const char* v = argv[i + 1];
-    if (flag == "--grids") o.spec.grids = static_cast<int>(count_arg("--grids", v));
-    else if (flag == "--points") o.spec.points = count_arg("--points", v);
-    else if (flag == "--workers") o.spec.workers = count_arg("--workers", v);
-    else if (flag == "--seed") o.spec.seed = count_arg("--seed", v);
-    else if (flag == "--queries") o.queries = count_arg("--queries", v);
-    else if (flag == "--k") o.k = count_arg("--k", v);
-    else if (flag == "--moves") o.moves = count_arg("--moves", v);
-    else if (flag == "--runs") o.runs = static_cast<int>(count_arg("--runs", v));
-    else if (flag == "--db") o.db = v;
-    else throw_invalid("unknown option " + flag);
+    if (flag == "--grids")
+      o.spec.grids = static_cast<int>(count_arg("--grids", v));
+    else if (flag == "--points")
+      o.spec.points = count_arg("--points", v);
+    else if (flag == "--workers")
+      o.spec.workers = count_arg("--workers", v);
+    else if (flag == "--seed")
+      o.spec.seed = count_arg("--seed", v);
+    else if (flag == "--queries")
+      o.queries = count_arg("--queries", v);
+    else if (flag == "--k")
+      o.k = count_arg("--k", v);
+    else if (flag == "--moves")
+      o.moves = count_arg("--moves", v);
+    else if (flag == "--runs")
+      o.runs = static_cast<int>(count_arg("--runs", v));
+    else if (flag == "--db")
+      o.db = v;
+    else
+      throw_invalid("unknown option " + flag);
   }
   if (o.spec.grids < 1 || o.spec.points < 1 || o.spec.workers < 1 || o.runs < 1)
     throw_invalid("counts must be at least 1");
@@ -69,9 +81,12 @@ int run(int argc, char** argv) {
     std::string dir = o.dir + "/" + cache_key(o.spec);
     generate(o.spec, dir);
     std::printf("%s\n", dir.c_str());
-  } else if (what == "pip") run_pip(o);
-  else if (what == "knn") run_knn(o);
-  else if (what == "updates") run_updates(o);
+  } else if (what == "pip")
+    run_pip(o);
+  else if (what == "knn")
+    run_knn(o);
+  else if (what == "updates")
+    run_updates(o);
   else if (what == "updates_persisted") {
     if (o.db.empty()) throw_invalid("updates_persisted needs --db FILE");
     run_persisted(o);

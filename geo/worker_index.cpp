@@ -1,8 +1,10 @@
 #include "geo/worker_index.hpp"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cmath>
+#include <memory>
 #include <mutex>
 #include <thread>
 
@@ -38,9 +40,15 @@ struct Hot {
   bool on_duty = false;
 };
 
-// A bucket holds the workers of the cells mapped to it, in two parallel arrays.
-struct Bucket {
+// A bucket holds the workers of the cells mapped to it, in two parallel arrays. One cache
+// line each, so taking the lock also brings in the arrays' pointers.
+struct alignas(64) Bucket {
   mutable SpinLock lock;
+  // Where `hot` keeps its elements, readable without the lock: only ever used as a
+  // prefetch address (a prefetch of freed memory is harmless), never dereferenced. The
+  // hints of all buckets sit in one dense array (small enough to stay cached), so a query
+  // can prefetch a bucket's elements without waiting for the bucket itself.
+  std::atomic<const Hot*>* prefetch_hint = nullptr;
   std::vector<Hot> hot;
   std::vector<std::vector<uint32_t>> grids;  // same order as `hot`
 
@@ -53,7 +61,17 @@ struct Bucket {
     if (i + 1 != hot.size()) hot[i] = hot.back(), grids[i] = std::move(grids.back());
     hot.pop_back(), grids.pop_back();
   }
-  void push(const Hot& h, std::vector<uint32_t> g) { hot.push_back(h), grids.push_back(std::move(g)); }
+  // Room first in both arrays, so a failed allocation leaves them as they were and in step.
+  void push(const Hot& h, std::vector<uint32_t>&& g) {
+    if (hot.size() == hot.capacity()) hot.reserve(std::max<size_t>(4, 2 * hot.size()));
+    if (grids.size() == grids.capacity()) grids.reserve(std::max<size_t>(4, 2 * grids.size()));
+    hot.push_back(h), grids.push_back(std::move(g));
+    prefetch_hint->store(hot.data(), std::memory_order_relaxed);
+  }
+  void prefetch() const {
+    __builtin_prefetch(this);
+    __builtin_prefetch(prefetch_hint->load(std::memory_order_relaxed));
+  }
 };
 
 uint64_t mix(int64_t id) {
@@ -143,8 +161,10 @@ WorkerState state_of(const Hot& h, const std::vector<uint32_t>& grids) {
 }  // namespace
 
 struct WorkerIndex::Impl {
-  double cell_deg;
+  double cell_deg, inv_cell_deg;
+  int64_t cells_lon, cells_lat;
   std::vector<Bucket> buckets;
+  std::unique_ptr<std::atomic<const Hot*>[]> prefetch_hints;  // one per bucket
   // Cells map to buckets by tiling the plane with a tile_w x tile_h block of buckets, so
   // neighbouring cells (what a query visits) sit in neighbouring buckets in memory.
   int tile_bits_w = 0;
@@ -152,18 +172,31 @@ struct WorkerIndex::Impl {
   std::vector<DirectoryStripe> directory;
   std::atomic<size_t> count{0};
 
-  Impl(size_t expected, double cell) : cell_deg(cell), directory(64) {
+  Impl(size_t expected, double cell)
+      : cell_deg(cell),
+        inv_cell_deg(1 / cell),
+        cells_lon(static_cast<int64_t>(std::ceil(360.0 / cell))),
+        cells_lat(static_cast<int64_t>(std::ceil(180.0 / cell))),
+        directory(64) {
     int bits = 6;
     while ((size_t{1} << bits) < expected / 2) ++bits;
     buckets = std::vector<Bucket>(size_t{1} << bits);
+    prefetch_hints = std::make_unique<std::atomic<const Hot*>[]>(buckets.size());
+    for (size_t b = 0; b < buckets.size(); ++b) buckets[b].prefetch_hint = &prefetch_hints[b];
     tile_bits_w = (bits + 1) / 2;
     tile_w_mask = (int64_t{1} << tile_bits_w) - 1;
     tile_h_mask = (int64_t{1} << (bits - tile_bits_w)) - 1;
   }
 
   int64_t cell_key(int64_t ix, int64_t iy) const { return (iy << 32) ^ (ix & 0xffffffff); }
-  int64_t ix(double lon) const { return static_cast<int64_t>(std::floor((lon + 180.0) / cell_deg)); }
-  int64_t iy(double lat) const { return static_cast<int64_t>(std::floor((lat + 90.0) / cell_deg)); }
+  // Column and row of a valid position; longitude 180 and latitude 90 fall into the last
+  // column and row (not one past them, where no search would look).
+  int64_t ix(double lon) const {
+    return std::min(cells_lon - 1, static_cast<int64_t>(std::floor((lon + 180.0) * inv_cell_deg)));
+  }
+  int64_t iy(double lat) const {
+    return std::min(cells_lat - 1, static_cast<int64_t>(std::floor((lat + 90.0) * inv_cell_deg)));
+  }
   int64_t cell_of(LonLat p) const { return cell_key(ix(p.lon), iy(p.lat)); }
   Bucket& bucket(int64_t cell) {
     int64_t x = cell & 0xffffffff, y = cell >> 32;
@@ -204,9 +237,8 @@ struct WorkerIndex::Impl {
         from.hot[i] = h;
         return;
       }
-      std::vector<uint32_t> g = std::move(from.grids[i]);
+      to.push(h, std::move(from.grids[i]));  // first: if it fails, nothing has moved
       from.erase(i);
-      to.push(h, std::move(g));
     });
   }
 };
@@ -229,7 +261,7 @@ void WorkerIndex::upsert(const WorkerState& w) {
     d.cell_of.reserve_one();
     {
       std::lock_guard l(to.lock);
-      to.push(hot_of(w, cell), w.grids);
+      to.push(hot_of(w, cell), std::vector<uint32_t>(w.grids));
     }
     d.cell_of.insert(w.id, cell);
     ++m.count;
@@ -238,7 +270,7 @@ void WorkerIndex::upsert(const WorkerState& w) {
   Bucket& from = m.bucket(*known);
   Impl::with_two(from, to, [&] {
     size_t old = from.find(w.id);
-    to.push(hot_of(w, cell), w.grids);  // first, so a failure leaves the index as it was
+    to.push(hot_of(w, cell), std::vector<uint32_t>(w.grids));  // first: a failure changes nothing
     from.erase(old);
   });
   *known = cell;
@@ -247,11 +279,12 @@ void WorkerIndex::upsert(const WorkerState& w) {
 bool WorkerIndex::move(int64_t id, LonLat p) {
   Impl& m = *impl_;
   Impl::check(p);
+  int64_t cell = m.cell_of(p);
+  m.bucket(cell).prefetch();  // its miss overlaps the directory lookup's
   DirectoryStripe& d = m.stripe(id);
   std::lock_guard dl(d.lock);
   int64_t* known = d.cell_of.find(id);
   if (!known) return false;
-  int64_t cell = m.cell_of(p);
   if (cell == *known) {
     Bucket& b = m.bucket(cell);
     std::lock_guard l(b.lock);
@@ -318,11 +351,11 @@ std::vector<WorkerDistance> WorkerIndex::nearest(LonLat p, size_t k, const Worke
   };
   const double cd = m.cell_deg;
   int64_t cx = m.ix(p.lon), cy = m.iy(p.lat);
-  int64_t cells_lon = static_cast<int64_t>(std::ceil(360.0 / cd));
-  int64_t cells_lat = static_cast<int64_t>(std::ceil(180.0 / cd));
+  const int64_t cells_lon = m.cells_lon, cells_lat = m.cells_lat;
   int64_t max_ring = std::max(cells_lon, cells_lat);
   // The offset of p inside its cell gives a tighter bound for the first rings.
-  double fx = (p.lon + 180.0) / cd - cx, fy = (p.lat + 90.0) / cd - cy;
+  double fx = std::clamp((p.lon + 180.0) * m.inv_cell_deg - cx, 0.0, 1.0);
+  double fy = std::clamp((p.lat + 90.0) * m.inv_cell_deg - cy, 0.0, 1.0);
   double inner = std::min({fx, 1 - fx, fy, 1 - fy}) * cd;
   // Degrees between p and the nearest side of cell column i (row j), 0 for p's own.
   auto gap = [cd](int64_t i, int64_t c, double f) {
@@ -330,8 +363,15 @@ std::vector<WorkerDistance> WorkerIndex::nearest(LonLat p, size_t k, const Worke
     if (i < c) return ((c - i - 1) + f) * cd;
     return 0.0;
   };
+  int64_t bound_ring = -1;
+  double per_deg = 0;  // metres per degree of separation, at least, up to ring bound_ring
   auto consider = [&](const Hot& h, const std::vector<uint32_t>& grids) {
     if (!passes(h, grids, filter)) return;
+    if (best.size() == k) {  // a cheap bound first: most candidates are too far
+      double dlon = std::fabs(h.lon - p.lon);
+      double sep = std::max(std::min(dlon, 360 - dlon), std::fabs(h.lat - p.lat));
+      if (sep * per_deg > best.back().distance_m) return;
+    }
     WorkerDistance c{h.id, dist.metres({h.lon, h.lat})};
     if (best.size() == k && !better(c, best.back())) return;
     auto dup = std::find_if(best.begin(), best.end(), [&](const WorkerDistance& x) { return x.id == c.id; });
@@ -339,28 +379,51 @@ std::vector<WorkerDistance> WorkerIndex::nearest(LonLat p, size_t k, const Worke
     best.insert(std::upper_bound(best.begin(), best.end(), c, better), c);
     if (best.size() > k) best.pop_back();
   };
-  auto scan = [&](const Bucket& b, int64_t cell) {
-    std::lock_guard l(b.lock);
-    for (size_t i = 0; i < b.hot.size(); ++i)
-      if (b.hot[i].cell == cell) consider(b.hot[i], b.grids[i]);
+  // The cells of a ring are gathered first and their buckets prefetched together, so their
+  // cache misses overlap instead of queueing up one behind the other.
+  struct Pending {
+    const Bucket* bucket;
+    int64_t cell;
+    double gap_deg;
+  };
+  std::array<Pending, 32> pending;
+  size_t n_pending = 0;
+  auto scan_pending = [&] {
+    for (size_t q = 0; q < n_pending; ++q) pending[q].bucket->prefetch();
+    // Nearest cells first: the k found early make the bound prune the far corners.
+    std::sort(pending.begin(), pending.begin() + static_cast<std::ptrdiff_t>(n_pending),
+              [](const Pending& a, const Pending& b) { return a.gap_deg < b.gap_deg; });
+    for (size_t q = 0; q < n_pending; ++q) {
+      const Pending& c = pending[q];
+      if (best.size() == k && c.gap_deg * per_deg > best.back().distance_m) continue;
+      std::lock_guard l(c.bucket->lock);
+      const Bucket& b = *c.bucket;
+      for (size_t i = 0; i < b.hot.size(); ++i)
+        if (b.hot[i].cell == c.cell) consider(b.hot[i], b.grids[i]);
+    }
+    n_pending = 0;
   };
   size_t visited = 0;
   for (int64_t ring = 0; ring <= max_ring; ++ring) {
     if (visited > 4 * m.buckets.size()) {
       // Few matching workers spread far apart: one pass over everything is cheaper.
       best.clear();
+      per_deg = 0;  // candidates come from anywhere now: no bound
       for (const Bucket& b : m.buckets) {
         std::lock_guard l(b.lock);
         for (size_t i = 0; i < b.hot.size(); ++i) consider(b.hot[i], b.grids[i]);
       }
       return best;
     }
-    double max_lat = std::min(90.0, std::fabs(p.lat) + (ring + 1) * cd);
-    // lower_bound is linear in the distance in degrees: metres per degree of separation.
-    double per_deg = dist.lower_bound(1.0, max_lat);
+    if (ring > bound_ring) {
+      // lower_bound is linear in the separation in degrees, and a bound for a wider band of
+      // latitudes holds for a narrower one: one evaluation serves the first rings.
+      bound_ring = std::max<int64_t>(ring, 3);
+      per_deg = dist.lower_bound(1.0, std::min(90.0, std::fabs(p.lat) + (bound_ring + 1) * cd));
+    }
     if (best.size() == k) {
       double away = ring == 0 ? 0 : (ring - 1) * cd + inner;
-      if (cd * ring > 180 || dist.lower_bound(away, max_lat) > best.back().distance_m) break;
+      if (cd * ring > 180 || away * per_deg > best.back().distance_m) break;
     }
     for (int64_t j = cy - ring; j <= cy + ring; ++j) {
       if (j < 0 || j >= cells_lat) continue;
@@ -369,14 +432,17 @@ std::vector<WorkerDistance> WorkerIndex::nearest(LonLat p, size_t k, const Worke
       double gap_lat = gap(j, cy, fy);
       for (int64_t i = cx - ring; i <= cx + ring; i += std::max<int64_t>(step, 1)) {
         // Skip a cell that cannot hold anything nearer than the k-th found so far.
-        if (best.size() == k && std::max(gap(i, cx, fx), gap_lat) * per_deg > best.back().distance_m) continue;
+        double gap_deg = std::max(gap(i, cx, fx), gap_lat);
+        if (best.size() == k && gap_deg * per_deg > best.back().distance_m) continue;
         int64_t wrapped = ((i % cells_lon) + cells_lon) % cells_lon;
         int64_t cell = m.cell_key(wrapped, j);
         ++visited;
-        scan(m.bucket(cell), cell);
+        pending[n_pending++] = {&m.bucket(cell), cell, gap_deg};
+        if (n_pending == pending.size()) scan_pending();
         if (ring == 0) break;
       }
     }
+    scan_pending();
   }
   return best;
 }

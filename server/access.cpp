@@ -55,6 +55,20 @@ const std::vector<AccessRule>& access_rules() {
       {"worklog.get", false, A, D, O, D},
       {"stats", false, A, A, D, A},
       {"coverage", false, A, A, D, A},
+      // Vector tiles: households and petitions as their lists, workers for dispatch only.
+      {"tiles.subdistricts", false, A, A, A, A},
+      {"tiles.communities", false, A, A, A, A},
+      {"tiles.grids", false, A, A, A, A},
+      {"tiles.households", false, A, A, O, D},
+      {"tiles.petitions", false, A, A, O, D},
+      {"tiles.workers", false, A, A, D, D},
+      {"tilejson.subdistricts", false, A, A, A, A},
+      {"tilejson.communities", false, A, A, A, A},
+      {"tilejson.grids", false, A, A, A, A},
+      {"tilejson.households", false, A, A, O, D},
+      {"tilejson.petitions", false, A, A, O, D},
+      {"tilejson.workers", false, A, A, D, D},
+      {"style", false, A, A, A, A},
   };
   return rules;
 }

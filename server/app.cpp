@@ -46,6 +46,7 @@ App::App(AppOptions options) : options_(std::move(options)) {
   locator_ = load_locator(*writer_);
   workers_ = std::make_unique<data::WorkerDirectory>(data::WorkerDirectory::load(*writer_));
   positions_ = std::make_unique<data::PositionWriter>(options_.db_path);
+  tiles_ = std::make_unique<tiles::TileService>();
   register_locate(router_, *this);
   register_workers(router_, *this);
   register_petitions(router_, *this);
@@ -54,6 +55,7 @@ App::App(AppOptions options) : options_(std::move(options)) {
   register_system(router_, *this);
   register_session(router_, *this);
   register_residents(router_, *this);
+  register_tiles(router_, *this);
   for (const Route& r : router_.routes())
     if (!rule_for(r.name)) throw_internal("route " + r.name + " has no entry in the access table");
   metrics_.gauge("gridmap_grid_index_grids", "Grids in the point-in-grid index.",
@@ -64,6 +66,12 @@ App::App(AppOptions options) : options_(std::move(options)) {
                  [this] { return static_cast<double>(workers_->size()); });
   metrics_.gauge("gridmap_db_write_queue_positions", "Worker positions waiting to be written.",
                  [this] { return static_cast<double>(positions_->pending()); });
+  metrics_.gauge("gridmap_tile_cache_hits", "Tiles answered from the cache.",
+                 [this] { return static_cast<double>(tiles_->cache().counters().hits); });
+  metrics_.gauge("gridmap_tile_cache_misses", "Tiles built because the cache had none.",
+                 [this] { return static_cast<double>(tiles_->cache().counters().misses); });
+  metrics_.gauge("gridmap_tile_cache_bytes", "Compressed bytes of the cached tiles.",
+                 [this] { return static_cast<double>(tiles_->cache().counters().bytes); });
 }
 
 App::~App() = default;

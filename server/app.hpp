@@ -18,6 +18,7 @@
 #include "server/http/message.hpp"
 #include "server/metrics.hpp"
 #include "server/router.hpp"
+#include "tiles/service.hpp"
 
 namespace gridmap::server {
 
@@ -58,6 +59,7 @@ class App {
   std::string coverage_json();  // cached until the layout changes
   data::WorkerDirectory& workers() { return *workers_; }
   data::PositionWriter& positions() { return *positions_; }
+  tiles::TileService& tiles() { return *tiles_; }  // tiles and their cache; told of changes
   Metrics& metrics() { return metrics_; }
   const AppOptions& options() const { return options_; }
   const Router& router() const { return router_; }
@@ -70,6 +72,7 @@ class App {
   std::atomic<std::shared_ptr<const LocatorState>> locator_;
   std::unique_ptr<data::WorkerDirectory> workers_;
   std::unique_ptr<data::PositionWriter> positions_;
+  std::unique_ptr<tiles::TileService> tiles_;
   std::mutex coverage_lock_;
   std::string coverage_cache_;
   Metrics metrics_;
@@ -97,6 +100,7 @@ void register_stats(Router& r, App& app);
 void register_system(Router& r, App& app);
 void register_session(Router& r, App& app);
 void register_residents(Router& r, App& app);
+void register_tiles(Router& r, App& app);
 
 // Helpers shared by handlers.
 Response json_response(std::string body, int status = 200);

@@ -36,6 +36,8 @@ const Command kCommands[] = {
      "        [--password-stdin] --db FILE   (prints an API token as its last line)\n"
      "        list | disable NAME | enable NAME | passwd NAME | token NAME  --db FILE"},
     {"audit", cmd_audit, "audit   verify --db FILE"},
+    {"tiles", cmd_tiles,
+     "tiles   export --layer LAYER --minzoom A --maxzoom B --out FILE.mbtiles --db FILE"},
     {"convert", cmd_convert, "convert --from CRS --to CRS (LON LAT | --csv IN)"},
 };
 

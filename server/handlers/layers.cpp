@@ -140,6 +140,7 @@ Response write_area(App& app, data::Layer layer, Request& req, bool create) {
     throw_invalid("expected a GeoJSON Feature with properties");
   const auto& props = d["properties"];
   std::string code = create ? need_string(props, "code") : req.path_params.at("id");
+  std::optional<Box> before = tiles::record_box(app.read_db(), layer, code);
   std::string result = app.write([&](data::Db& db) {
     data::Transaction tx(db);
     data::AreaRepo repo(db, layer);
@@ -171,6 +172,7 @@ Response write_area(App& app, data::Layer layer, Request& req, bool create) {
     return code;
   });
   app.reload_locator();  // readers switch to the new index when it is complete
+  app.tiles().area_changed(layer, before, tiles::record_box(app.read_db(), layer, result));
   auto f = data::get_feature(app.read_db(), layer, result, App::now());
   Response r = json_response(f->first, create ? 201 : 200);
   r.headers.emplace_back("ETag", etag(f->second));
@@ -208,6 +210,7 @@ Response patch_worker(App& app, Request& req) {
   });
   app.workers().index().set_on_duty(id, w.on_duty);
   app.reload_locator();
+  app.tiles().workers_changed(app.read_db());
   auto f = data::get_feature(app.read_db(), data::Layer::workers, key, App::now());
   Response r = json_response(f->first);
   r.headers.emplace_back("ETag", etag(f->second));
@@ -237,6 +240,7 @@ Response post_household(App& app, Request& req) {
     tx.commit();
     return out;
   });
+  app.tiles().household_changed(app.read_db(), id);
   auto f = data::get_feature(app.read_db(), data::Layer::households, std::to_string(id), App::now());
   Response r = json_response(f->first, 201);
   r.headers.emplace_back("ETag", etag(f->second));

@@ -57,6 +57,7 @@ Response create(App& app, Request& req) {
   n.actor = actor(req);
   auto st = app.locator();
   data::CreatedPetition c = app.write([&](data::Db& db) { return data::PetitionService(db).create(n, st->locator, App::now()); });
+  app.tiles().petition_changed(app.read_db(), *c.petition.id);
   Response r = with_feature(app, *c.petition.id, 201);
   // The feature plus the possible duplicates the dispatcher should look at.
   std::string dup = ",\"possible_duplicates\":[";
@@ -82,6 +83,7 @@ Response transition(App& app, Request& req) {
   c.actor = actor(req);
   c.expected_version = if_match_version(req);
   app.write([&](data::Db& db) { return data::PetitionService(db).change(id, c, App::now()); });
+  app.tiles().petition_changed(app.read_db(), id);
   return with_feature(app, id, 200);
 }
 

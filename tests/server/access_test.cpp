@@ -69,6 +69,19 @@ const std::map<std::string, Sample>& samples() {
       {"worklog.get", {"GET", "/api/v1/workers/1/worklog/2026-11-01", ""}},
       {"stats", {"GET", "/api/v1/stats", ""}},
       {"coverage", {"GET", "/api/v1/coverage", ""}},
+      {"tiles.subdistricts", {"GET", "/tiles/subdistricts/14/13275/6153.mvt", ""}},
+      {"tiles.communities", {"GET", "/tiles/communities/14/13275/6153.mvt", ""}},
+      {"tiles.grids", {"GET", "/tiles/grids/14/13275/6153.mvt", ""}},
+      {"tiles.households", {"GET", "/tiles/households/14/13275/6153.mvt", ""}},
+      {"tiles.petitions", {"GET", "/tiles/petitions/14/13275/6153.mvt?status=closed", ""}},
+      {"tiles.workers", {"GET", "/tiles/workers/14/13275/6153.mvt", ""}},
+      {"tilejson.subdistricts", {"GET", "/tiles/subdistricts.json", ""}},
+      {"tilejson.communities", {"GET", "/tiles/communities.json", ""}},
+      {"tilejson.grids", {"GET", "/tiles/grids.json", ""}},
+      {"tilejson.households", {"GET", "/tiles/households.json", ""}},
+      {"tilejson.petitions", {"GET", "/tiles/petitions.json", ""}},
+      {"tilejson.workers", {"GET", "/tiles/workers.json", ""}},
+      {"style", {"GET", "/style.json", ""}},
   };
   return s;
 }

@@ -1,0 +1,44 @@
+// gridmap tiles export --layer L --minzoom A --maxzoom B --out FILE.mbtiles --db FILE
+#include <chrono>
+#include <iostream>
+
+#include "data/db.hpp"
+#include "geo/error.hpp"
+#include "server/cli/args.hpp"
+#include "server/cli/commands.hpp"
+#include "tiles/layers.hpp"
+#include "tiles/mbtiles.hpp"
+
+namespace gridmap::cli {
+
+int cmd_tiles(const ArgList& argv) {
+  Args args("tiles", argv, {"--db", "--layer", "--minzoom", "--maxzoom", "--out"});
+  if (args.positional().size() != 1 || args.positional()[0] != "export")
+    throw_invalid("tiles: the only subcommand is 'export'");
+  tiles::MbtilesOptions o;
+  std::string layer = args.require("--layer");
+  auto l = data::parse_layer(layer);
+  if (!l)
+    throw_invalid("unknown layer '" + layer +
+                  "' (use subdistricts, communities, grids, workers, households or petitions)");
+  o.layer = *l;
+  o.minzoom =
+      static_cast<int>(args.integer("--minzoom", 0, tiles::kMinTileZoom, tiles::kMaxTileZoom));
+  o.maxzoom =
+      static_cast<int>(args.integer("--maxzoom", 14, tiles::kMinTileZoom, tiles::kMaxTileZoom));
+  if (o.minzoom > o.maxzoom) throw_invalid("--minzoom must not be above --maxzoom");
+  o.out = args.require("--out");
+  o.now = std::chrono::duration_cast<std::chrono::seconds>(
+              std::chrono::system_clock::now().time_since_epoch())
+              .count();
+  Progress progress("tiles");
+  o.progress = [&progress](int64_t done, int64_t total) { progress(done, total); };
+  data::Db db = data::Db::open(args.db(), false);
+  tiles::MbtilesResult r = tiles::export_mbtiles(db, o);
+  std::cout << "exported " << r.tiles << " " << layer << " tiles (zoom " << o.minzoom << "-"
+            << o.maxzoom << ", " << r.bytes << " bytes, " << r.empty << " empty left out) to "
+            << o.out << "\n";
+  return 0;
+}
+
+}  // namespace gridmap::cli

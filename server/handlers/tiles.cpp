@@ -1,0 +1,186 @@
+// GET /tiles/{layer}/{z}/{x}/{y}.mvt, /tiles/{layer}.json (TileJSON), /style.json.
+// Parses the request into a tiles::TileRequest and answers from the tile service: gzip as
+// stored when the client takes it, ETag / If-None-Match, Cache-Control.
+#include <charconv>
+#include <set>
+
+#include "geo/error.hpp"
+#include "server/access.hpp"
+#include "server/app.hpp"
+#include "tiles/gzip.hpp"
+#include "tiles/layers.hpp"
+#include "tiles/service.hpp"
+#include "tiles/tilejson.hpp"
+
+namespace gridmap::server {
+namespace {
+
+uint32_t path_number(const Request& req, const char* name) {
+  const std::string& s = req.path_params.at(name);
+  uint32_t v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || p != s.data() + s.size() || s.empty())
+    throw_invalid(std::string("tile ") + name + " must be a whole number, not '" + s + "'");
+  return v;
+}
+
+std::vector<std::string> list_param(const Request& req, const char* name) {
+  std::vector<std::string> out;
+  auto range = req.query.equal_range(name);
+  for (auto it = range.first; it != range.second; ++it) {
+    std::string_view v = it->second;
+    while (!v.empty()) {
+      size_t comma = v.find(',');
+      std::string_view part = v.substr(0, comma);
+      if (!part.empty()) out.emplace_back(part);
+      if (comma == std::string_view::npos) break;
+      v.remove_prefix(comma + 1);
+    }
+  }
+  return out;
+}
+
+tiles::PetitionFilter filter_of(App& app, data::Layer layer, const Request& req) {
+  static const std::set<std::string> petition_params{"status", "category", "kind", "from", "to"};
+  for (const auto& [k, v] : req.query)
+    if (layer != data::Layer::petitions || !petition_params.count(k))
+      throw_invalid("unknown parameter '" + k + "'" +
+                    (layer == data::Layer::petitions
+                         ? " (petitions tiles take status, category, kind, from, to)"
+                         : " (only petitions tiles take filters)"));
+  tiles::PetitionFilter f;
+  if (layer != data::Layer::petitions) return f;
+  f.status = list_param(req, "status");
+  f.category = list_param(req, "category");
+  f.kind = list_param(req, "kind");
+  f.from = time_param(req, "from");
+  f.to = time_param(req, "to");
+  tiles::validate(app.read_db(), f);
+  return f;
+}
+
+tiles::TileScope scope_of(const Request& req) {
+  tiles::TileScope s;
+  const Principal& p = principal(req);
+  if (!p.own_only) return s;
+  s.own_only = true;
+  s.grids = p.grids;
+  s.reporter = p.name;
+  s.worker_id = p.worker_id;
+  return s;
+}
+
+bool accepts_gzip(const Request& req) {
+  auto h = req.header("accept-encoding");
+  if (!h) return false;
+  std::string_view v = *h;
+  while (!v.empty()) {
+    size_t comma = v.find(',');
+    std::string_view item = v.substr(0, comma);
+    size_t semi = item.find(';');
+    std::string_view coding = item.substr(0, semi),
+                     params = semi == std::string_view::npos ? "" : item.substr(semi);
+    while (!coding.empty() && coding.front() == ' ') coding.remove_prefix(1);
+    while (!coding.empty() && coding.back() == ' ') coding.remove_suffix(1);
+    bool refused = params.find("q=0") != std::string_view::npos &&
+                   params.find("q=0.") == std::string_view::npos;
+    if ((coding == "gzip" || coding == "*") && !refused) return true;
+    if (comma == std::string_view::npos) break;
+    v.remove_prefix(comma + 1);
+  }
+  return false;
+}
+
+bool etag_matches(const Request& req, const std::string& etag) {
+  auto h = req.header("if-none-match");
+  if (!h) return false;
+  std::string_view v = *h;
+  while (!v.empty()) {
+    size_t comma = v.find(',');
+    std::string_view tag = v.substr(0, comma);
+    while (!tag.empty() && tag.front() == ' ') tag.remove_prefix(1);
+    while (!tag.empty() && tag.back() == ' ') tag.remove_suffix(1);
+    if (tag.substr(0, 2) == "W/") tag.remove_prefix(2);
+    if (tag == "*" || tag == etag) return true;
+    if (comma == std::string_view::npos) break;
+    v.remove_prefix(comma + 1);
+  }
+  return false;
+}
+
+Response tile(App& app, data::Layer layer, Request& req) {
+  tiles::TileRequest t;
+  t.layer = layer;
+  uint32_t z = path_number(req, "z");
+  t.tile = {static_cast<int>(std::min<uint32_t>(z, 1000)), path_number(req, "x"),
+            path_number(req, "y")};
+  if (z > tiles::kMaxTileZoom || !tiles::is_valid(t.tile))
+    throw_invalid("no tile " + req.path_params.at("z") + "/" + req.path_params.at("x") + "/" +
+                  req.path_params.at("y") + ": zoom runs from 0 to " +
+                  std::to_string(tiles::kMaxTileZoom) + ", x and y from 0 to 2^zoom - 1");
+  t.filter = filter_of(app, layer, req);
+  t.scope = scope_of(req);
+  t.now = App::now();
+  auto cached = app.tiles().tile(app.read_db(), t);
+  Response r;
+  r.content_type = "application/vnd.mapbox-vector-tile";
+  r.headers.emplace_back("ETag", cached->etag);
+  // Tiles depend on who asks and change with the data: always revalidate (a 304 is cheap).
+  r.headers.emplace_back("Cache-Control", "private, no-cache");
+  r.headers.emplace_back("Vary", "Accept-Encoding");
+  if (etag_matches(req, cached->etag)) {
+    r.status = 304;
+    return r;
+  }
+  if (accepts_gzip(req)) {
+    r.body = cached->gzip;
+    r.headers.emplace_back("Content-Encoding", "gzip");
+  } else {
+    r.body = tiles::gunzip(cached->gzip, cached->raw_size);
+  }
+  return r;
+}
+
+std::string base_url(const Request& req) {
+  auto host = req.header("host");
+  if (!host || host->empty() || host->find_first_of("/\\ \"<>") != std::string::npos) return "";
+  std::string scheme =
+      req.header("x-forwarded-proto").value_or("http") == "https" ? "https" : "http";
+  return scheme + "://" + *host;
+}
+
+Response tilejson(App& app, data::Layer layer, Request& req) {
+  tiles::PetitionFilter f = filter_of(app, layer, req);
+  Response r = json_response(
+      tiles::tilejson(layer, tiles::data_bounds(app.read_db()), base_url(req), f.canonical()));
+  r.headers.emplace_back("Cache-Control", "private, max-age=60");
+  return r;
+}
+
+// The style shows the layers the caller's role may read.
+Response style(App& app, Request& req) {
+  std::vector<data::Layer> visible;
+  for (data::Layer l : tiles::tile_layers())
+    if (const AccessRule* rule = rule_for("tiles." + std::string(data::to_string(l))))
+      if (scope_of(*rule, principal(req).role) != Scope::denied) visible.push_back(l);
+  Response r =
+      json_response(tiles::style_json(visible, tiles::data_bounds(app.read_db()), base_url(req)));
+  r.headers.emplace_back("Cache-Control", "private, max-age=60");
+  return r;
+}
+
+}  // namespace
+
+void register_tiles(Router& r, App& app) {
+  // One route per layer, so that the access table says who may read which layer.
+  for (data::Layer layer : tiles::tile_layers()) {
+    std::string name(data::to_string(layer));
+    r.add("GET", "/tiles/" + name + "/{z}/{x}/{y}.mvt", "tiles." + name,
+          [&app, layer](Request& q) { return tile(app, layer, q); });
+    r.add("GET", "/tiles/" + name + ".json", "tilejson." + name,
+          [&app, layer](Request& q) { return tilejson(app, layer, q); });
+  }
+  r.add("GET", "/style.json", "style", [&app](Request& q) { return style(app, q); });
+}
+
+}  // namespace gridmap::server

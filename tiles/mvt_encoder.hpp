@@ -1,0 +1,74 @@
+// Mapbox Vector Tile 2.1 encoding with protozero: one LayerBuilder per layer collects
+// features (with their ids, deduplicated key and value tables and geometry command
+// streams); encode_tile() writes the layers as one tile.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <variant>
+#include <vector>
+
+#include "tiles/tile_geometry.hpp"
+
+namespace gridmap::tiles {
+
+constexpr uint32_t kExtent = 4096;
+
+// A property value; integers are written as uint_value when non-negative, else sint_value.
+using Value = std::variant<std::string_view, double, int64_t, bool>;
+
+struct Property {
+  std::string_view key;
+  Value value;
+};
+
+class LayerBuilder {
+ public:
+  explicit LayerBuilder(std::string name, uint32_t extent = kExtent);
+
+  // One POINT feature (a multipoint when there are several); false when there is no point.
+  bool add_points(std::optional<uint64_t> id, std::span<const IPoint> points,
+                  std::span<const Property> properties);
+  // One POLYGON feature (a multipolygon when there are several). Rings are oriented as the
+  // specification requires, repeated points and zero-length segments are dropped, rings
+  // left with no area are skipped (a polygon whose exterior has none entirely); false when
+  // nothing is left.
+  bool add_polygons(std::optional<uint64_t> id, std::span<const IPolygon> polygons,
+                    std::span<const Property> properties);
+
+  const std::string& name() const noexcept { return name_; }
+  uint32_t extent() const noexcept { return extent_; }
+  size_t feature_count() const noexcept { return features_.size(); }
+  size_t vertex_count() const noexcept { return vertices_; }
+  bool empty() const noexcept { return features_.empty(); }
+
+ private:
+  friend std::string encode_tile(std::span<const LayerBuilder* const> layers);
+  struct Span {
+    size_t offset, size;
+  };
+  uint32_t key_index(std::string_view key);
+  uint32_t value_index(const Value& v);
+  void add_feature(std::optional<uint64_t> id, int type, std::span<const Property> properties);
+  void write(std::string& out) const;
+
+  std::string name_;
+  uint32_t extent_;
+  std::vector<std::string> keys_;
+  std::unordered_map<std::string, uint32_t> key_ids_;
+  std::vector<std::string> values_;  // encoded Value messages
+  std::unordered_map<std::string, uint32_t> value_ids_;
+  std::string feature_bytes_;  // encoded Feature messages, back to back
+  std::vector<Span> features_;
+  std::vector<uint32_t> tags_, geometry_;  // scratch
+  size_t vertices_ = 0;
+};
+
+// The tile: every non-empty layer in order. An empty string is a valid empty tile.
+std::string encode_tile(std::span<const LayerBuilder* const> layers);
+
+}  // namespace gridmap::tiles

@@ -1,0 +1,104 @@
+#include "tiles/service.hpp"
+
+#include "geo/error.hpp"
+
+namespace gridmap::tiles {
+
+std::optional<Box> record_box(data::Db& db, data::Layer layer, const std::string& key) {
+  std::string table(data::to_string(layer));
+  data::Statement st(db, "SELECT MbrMinX(geom), MbrMinY(geom), MbrMaxX(geom), MbrMaxY(geom) FROM " +
+                             table +
+                             (data::is_area(layer) ? " WHERE code = ?1" : " WHERE id = ?1"));
+  if (data::is_area(layer)) {
+    st.bind(1, key);
+  } else {
+    char* end = nullptr;
+    long long id = std::strtoll(key.c_str(), &end, 10);
+    if (key.empty() || *end) return std::nullopt;
+    st.bind(1, static_cast<int64_t>(id));
+  }
+  if (!st.step() || st.is_null(0)) return std::nullopt;
+  return Box{st.real(0), st.real(1), st.real(2), st.real(3)};
+}
+
+TileService::TileService(TileServiceOptions options)
+    : options_(options), cache_(options.cache_bytes) {}
+
+TileSnapshots TileService::snapshots(data::Db& db, data::Layer layer) {
+  auto ensure = [&](auto& snap, auto load) {
+    if (snap.loaded.load()) return snap.value.load();
+    std::lock_guard l(update_lock_);
+    if (!snap.loaded.load()) {
+      snap.value.store(load());
+      snap.loaded.store(true);
+    }
+    return snap.value.load();
+  };
+  TileSnapshots s;
+  if (layer == data::Layer::petitions)
+    s.petitions = ensure(
+        petitions_, [&] { return PointStore::load(db, layer, options_.max_points_in_memory); });
+  if (layer == data::Layer::households)
+    s.households = ensure(
+        households_, [&] { return PointStore::load(db, layer, options_.max_points_in_memory); });
+  if (layer == data::Layer::grids)
+    s.grids = ensure(grids_, [&] { return GridAttributes::load(db); });
+  return s;
+}
+
+std::shared_ptr<const CachedTile> TileService::tile(data::Db& db, const TileRequest& request) {
+  TileKey key{request.layer, request.tile, request.filter.canonical() + "|" + request.scope.key()};
+  return cache_.get(key, [&] { return build_tile(db, request, snapshots(db, request.layer)); });
+}
+
+void TileService::petition_changed(data::Db& db, int64_t id) {
+  {
+    std::lock_guard l(update_lock_);
+    if (auto store = petitions_.value.load()) petitions_.value.store(store->with_record(db, id));
+  }
+  // A petition does not move, so the tiles around its place are all that change.
+  if (auto box = record_box(db, data::Layer::petitions, std::to_string(id)))
+    cache_.invalidate_point(data::Layer::petitions, {box->min_lon, box->min_lat});
+  else
+    cache_.invalidate_layer(data::Layer::petitions);
+}
+
+void TileService::household_changed(data::Db& db, int64_t id) {
+  std::optional<std::string> grid;
+  {
+    data::Statement st(db, "SELECT grid_code FROM households WHERE id = ?1");
+    st.bind(1, id);
+    if (st.step()) grid = st.opt_text(0);
+  }
+  {
+    std::lock_guard l(update_lock_);
+    if (auto store = households_.value.load()) households_.value.store(store->with_record(db, id));
+    if (auto attrs = grids_.value.load(); attrs && grid)
+      grids_.value.store(attrs->with_households_of(db, *grid));
+  }
+  if (auto box = record_box(db, data::Layer::households, std::to_string(id)))
+    cache_.invalidate_point(data::Layer::households, {box->min_lon, box->min_lat});
+  else
+    cache_.invalidate_layer(data::Layer::households);
+  // The grid's household count is an attribute of the grids tiles over it.
+  if (grid)
+    if (auto box = record_box(db, data::Layer::grids, *grid))
+      cache_.invalidate_bbox(data::Layer::grids, *box);
+}
+
+void TileService::area_changed(data::Layer layer, std::optional<Box> before,
+                               std::optional<Box> after) {
+  if (before) cache_.invalidate_bbox(layer, *before);
+  if (after) cache_.invalidate_bbox(layer, *after);
+}
+
+void TileService::workers_changed(data::Db& db) {
+  {
+    std::lock_guard l(update_lock_);
+    if (grids_.loaded.load()) grids_.value.store(GridAttributes::load(db));
+  }
+  cache_.invalidate_layer(data::Layer::grids);
+  cache_.invalidate_layer(data::Layer::workers);
+}
+
+}  // namespace gridmap::tiles

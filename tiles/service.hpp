@@ -1,0 +1,63 @@
+// The tile service behind the HTTP routes and the cache's keeper: builds tiles from the
+// database and the in-memory snapshots, caches them, and is told of every committed
+// change so that exactly the tiles showing it go stale.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <optional>
+
+#include "data/db.hpp"
+#include "data/layer.hpp"
+#include "geo/types.hpp"
+#include "tiles/cache.hpp"
+#include "tiles/layers.hpp"
+#include "tiles/point_store.hpp"
+
+namespace gridmap::tiles {
+
+struct TileServiceOptions {
+  size_t cache_bytes = size_t{256} << 20;
+  // Point layers up to this size are kept in memory; larger ones are read with SQL.
+  size_t max_points_in_memory = 2'000'000;
+};
+
+class TileService {
+ public:
+  explicit TileService(TileServiceOptions options = {});
+
+  // The tile, from the cache or built now. Throws as build_tile() does.
+  std::shared_ptr<const CachedTile> tile(data::Db& db, const TileRequest& request);
+
+  // Changes, reported after they are committed.
+  void petition_changed(data::Db& db, int64_t id);   // reported, moved on, escalated, ...
+  void household_changed(data::Db& db, int64_t id);  // added or edited (counts of its grid too)
+  // An area's boundary changed; `before` and `after` are its boxes (absent when it did not
+  // exist before, or no longer does).
+  void area_changed(data::Layer layer, std::optional<Box> before, std::optional<Box> after);
+  // Workers' names, duty or grids changed: the grids' worker names and the workers layer.
+  void workers_changed(data::Db& db);
+
+  TileCache& cache() noexcept { return cache_; }
+
+ private:
+  template <class T>
+  struct Snapshot {
+    std::atomic<std::shared_ptr<const T>> value;
+    std::atomic<bool> loaded{false};
+  };
+  TileSnapshots snapshots(data::Db& db, data::Layer layer);
+
+  TileServiceOptions options_;
+  TileCache cache_;
+  std::mutex update_lock_;  // one loader or updater of the snapshots at a time
+  Snapshot<PointStore> petitions_, households_;
+  Snapshot<GridAttributes> grids_;
+};
+
+// The lon/lat box of a stored area, or of a point record (petition, household); nullopt
+// when there is no such record.
+std::optional<Box> record_box(data::Db& db, data::Layer layer, const std::string& key);
+
+}  // namespace gridmap::tiles

@@ -1,0 +1,206 @@
+#include "tiles/tilejson.hpp"
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "tiles/layers.hpp"
+
+namespace gridmap::tiles {
+namespace {
+
+using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
+
+void str(Writer& w, std::string_view s) {
+  w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+}
+void key(Writer& w, std::string_view s) {
+  w.Key(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+}
+void raw(Writer& w, std::string_view json) {
+  w.RawValue(json.data(), json.size(), rapidjson::kObjectType);
+}
+double round6(double v) {
+  return std::round(v * 1e6) / 1e6;
+}
+
+std::string tile_url(data::Layer layer, const std::string& base, const std::string& query) {
+  std::string url = base + "/tiles/" + std::string(data::to_string(layer)) + "/{z}/{x}/{y}.mvt";
+  if (!query.empty()) url += "?" + query;
+  return url;
+}
+
+void write_bounds(Writer& w, Box b) {
+  key(w, "bounds");
+  w.StartArray();
+  for (double v : {b.min_lon, b.min_lat, b.max_lon, b.max_lat}) w.Double(round6(v));
+  w.EndArray();
+}
+
+// A zoom at which the whole box fits in about two 512-pixel tiles.
+int fitting_zoom(Box b) {
+  double span = std::max(b.max_lon - b.min_lon, 1e-6);
+  return std::clamp(static_cast<int>(std::floor(std::log2(360.0 / span))) + 1, 0, 16);
+}
+
+void vector_layers(Writer& w, data::Layer layer, bool types) {
+  key(w, "vector_layers");
+  w.StartArray();
+  for (const VectorLayerInfo& v : layer_info(layer).vector_layers) {
+    w.StartObject();
+    key(w, "id");
+    str(w, v.id);
+    key(w, "description");
+    str(w, v.description);
+    key(w, "minzoom");
+    w.Int(v.minzoom);
+    key(w, "maxzoom");
+    w.Int(v.maxzoom);
+    key(w, "fields");
+    w.StartObject();
+    for (const FieldInfo& f : v.fields) {
+      key(w, f.name);
+      str(w, types ? f.type : f.description);
+    }
+    w.EndObject();
+    w.EndObject();
+  }
+  w.EndArray();
+}
+
+// Drawing of each layer: fills and lines for areas, circles for points.
+std::vector<std::string_view> style_layers(data::Layer l) {
+  switch (l) {
+    case data::Layer::subdistricts:
+      return {
+          R"({"id":"subdistricts-line","type":"line","source":"subdistricts","source-layer":"subdistricts",)"
+          R"("paint":{"line-color":"#5a3d8a","line-width":["interpolate",["linear"],["zoom"],8,1.5,14,3]}})"};
+    case data::Layer::communities:
+      return {
+          R"({"id":"communities-line","type":"line","source":"communities","source-layer":"communities",)"
+          R"("minzoom":10,"paint":{"line-color":"#2f6f9f","line-width":1.5,"line-dasharray":[3,2]}})"};
+    case data::Layer::grids:
+      return {
+          R"({"id":"grids-fill","type":"fill","source":"grids","source-layer":"grids","minzoom":12,)"
+          R"("paint":{"fill-color":"#8fbf8f","fill-opacity":0.12}})",
+          R"({"id":"grids-line","type":"line","source":"grids","source-layer":"grids","minzoom":12,)"
+          R"("paint":{"line-color":"#4f8f4f","line-width":0.8}})"};
+    case data::Layer::households:
+      return {
+          R"({"id":"households","type":"circle","source":"households","source-layer":"households",)"
+          R"("paint":{"circle-radius":2,"circle-color":"#777777"}})"};
+    case data::Layer::petitions:
+      return {
+          R"({"id":"petitions-clusters","type":"circle","source":"petitions","source-layer":"petitions_clusters",)"
+          R"("paint":{"circle-radius":["interpolate",["linear"],["sqrt",["get","count"]],1,4,100,30],)"
+          R"("circle-color":["case",[">",["get","overdue"],0],"#d7301f","#fc8d59"],"circle-opacity":0.7,)"
+          R"("circle-stroke-width":1,"circle-stroke-color":"#ffffff"}})",
+          R"({"id":"petitions","type":"circle","source":"petitions","source-layer":"petitions",)"
+          R"("paint":{"circle-radius":5,"circle-stroke-width":1,"circle-stroke-color":"#ffffff",)"
+          R"("circle-color":["match",["get","status"],"reported","#d7301f","dispatched","#fc8d59",)"
+          R"("in_progress","#fdcc8a","pending_review","#6a51a3","#999999"]}})"};
+    case data::Layer::workers:
+      return {
+          R"({"id":"workers","type":"circle","source":"workers","source-layer":"workers",)"
+          R"("paint":{"circle-radius":6,"circle-stroke-width":2,"circle-stroke-color":"#ffffff",)"
+          R"("circle-color":["case",["get","on_duty"],"#1a9850","#bdbdbd"]}})"};
+  }
+  return {};
+}
+
+}  // namespace
+
+std::string tilejson(data::Layer layer, Box b, const std::string& base_url,
+                     const std::string& query) {
+  const TileLayerInfo& info = layer_info(layer);
+  rapidjson::StringBuffer buf;
+  Writer w(buf);
+  w.StartObject();
+  key(w, "tilejson");
+  str(w, "3.0.0");
+  key(w, "name");
+  str(w, "gridmap " + std::string(data::to_string(layer)));
+  key(w, "description");
+  str(w, info.description);
+  key(w, "scheme");
+  str(w, "xyz");
+  key(w, "tiles");
+  w.StartArray();
+  str(w, tile_url(layer, base_url, query));
+  w.EndArray();
+  key(w, "minzoom");
+  w.Int(info.minzoom);
+  key(w, "maxzoom");
+  w.Int(info.maxzoom);
+  write_bounds(w, b);
+  key(w, "center");
+  w.StartArray();
+  w.Double(round6((b.min_lon + b.max_lon) / 2));
+  w.Double(round6((b.min_lat + b.max_lat) / 2));
+  w.Int(fitting_zoom(b));
+  w.EndArray();
+  vector_layers(w, layer, false);
+  w.EndObject();
+  return buf.GetString();
+}
+
+std::string mbtiles_json(data::Layer layer) {
+  rapidjson::StringBuffer buf;
+  Writer w(buf);
+  w.StartObject();
+  vector_layers(w, layer, true);
+  w.EndObject();
+  return buf.GetString();
+}
+
+std::string style_json(std::span<const data::Layer> layers, Box b, const std::string& base_url) {
+  rapidjson::StringBuffer buf;
+  Writer w(buf);
+  w.StartObject();
+  key(w, "version");
+  w.Int(8);
+  key(w, "name");
+  str(w, "gridmap");
+  key(w, "center");
+  w.StartArray();
+  w.Double(round6((b.min_lon + b.max_lon) / 2));
+  w.Double(round6((b.min_lat + b.max_lat) / 2));
+  w.EndArray();
+  key(w, "zoom");
+  w.Int(fitting_zoom(b));
+  key(w, "sources");
+  w.StartObject();
+  for (data::Layer l : layers) {
+    const TileLayerInfo& info = layer_info(l);
+    key(w, data::to_string(l));
+    w.StartObject();
+    key(w, "type");
+    str(w, "vector");
+    key(w, "tiles");
+    w.StartArray();
+    str(w, tile_url(l, base_url, ""));
+    w.EndArray();
+    key(w, "minzoom");
+    w.Int(info.minzoom);
+    key(w, "maxzoom");
+    w.Int(info.maxzoom);
+    write_bounds(w, b);
+    w.EndObject();
+  }
+  w.EndObject();
+  key(w, "layers");
+  w.StartArray();
+  raw(w, R"({"id":"background","type":"background","paint":{"background-color":"#f4f2ec"}})");
+  for (data::Layer order : tile_layers())
+    if (std::find(layers.begin(), layers.end(), order) != layers.end()) {
+      for (std::string_view layer : style_layers(order)) raw(w, layer);
+    }
+  w.EndArray();
+  w.EndObject();
+  return buf.GetString();
+}
+
+}  // namespace gridmap::tiles

@@ -1,0 +1,23 @@
+// Descriptions of the tile sets for clients: TileJSON 3.0.0 per layer, the `json` metadata
+// of MBTiles, and a MapLibre style that draws the layers a caller may see, with no URL
+// outside this server (no glyphs or sprites: nothing in it draws text or icons).
+#pragma once
+
+#include <span>
+#include <string>
+
+#include "data/layer.hpp"
+#include "geo/types.hpp"
+
+namespace gridmap::tiles {
+
+// `base_url` is "http://host:port" (or "" for URLs relative to the server's root);
+// `query` ("status=reported", no '?') is appended to the tile URLs.
+std::string tilejson(data::Layer layer, Box bounds, const std::string& base_url,
+                     const std::string& query = "");
+// The MBTiles `json` metadata value: {"vector_layers": [...]} with field types.
+std::string mbtiles_json(data::Layer layer);
+std::string style_json(std::span<const data::Layer> layers, Box bounds,
+                       const std::string& base_url);
+
+}  // namespace gridmap::tiles
