@@ -16,7 +16,7 @@ const std::vector<AccessRule>& access_rules() {
       {"healthz", true, A, A, A, A},
       {"session.create", true, A, A, A, A},
       {"session.delete", false, A, A, A, A},
-      {"session.me", false, A, A, A, A},
+      {"session.me", true, A, A, A, A},  // answers {"signed_in": false} to strangers
       {"metrics", false, A, D, D, D},
       {"locate", false, A, A, A, A},
       {"locate.batch", false, A, A, A, A},
@@ -55,6 +55,7 @@ const std::vector<AccessRule>& access_rules() {
       {"worklog.get", false, A, D, O, D},
       {"stats", false, A, A, D, A},
       {"coverage", false, A, A, D, A},
+      {"hotspots", false, A, A, D, A},
       // Vector tiles: households and petitions as their lists, workers for dispatch only.
       {"tiles.subdistricts", false, A, A, A, A},
       {"tiles.communities", false, A, A, A, A},

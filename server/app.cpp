@@ -56,6 +56,7 @@ App::App(AppOptions options) : options_(std::move(options)) {
   register_session(router_, *this);
   register_residents(router_, *this);
   register_tiles(router_, *this);
+  web_ = std::make_unique<StaticFiles>(options_.web_dir.empty() ? std::string(GRIDMAP_WEB_DIR) : options_.web_dir);
   for (const Route& r : router_.routes())
     if (!rule_for(r.name)) throw_internal("route " + r.name + " has no entry in the access table");
   metrics_.gauge("gridmap_grid_index_grids", "Grids in the point-in-grid index.",
@@ -196,6 +197,11 @@ Response App::handle(Request& req) {
   std::string route = "-";
   Response res;
   try {
+    // The sign-in page and the web map's files answer without credentials.
+    if (auto file = web_->serve(req)) {
+      metrics_.observe("web", file->status, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+      return *file;
+    }
     const Route* r = router_.find(req, res);
     if (r) {
       route = r->name;

@@ -18,12 +18,14 @@
 #include "server/http/message.hpp"
 #include "server/metrics.hpp"
 #include "server/router.hpp"
+#include "server/static_files.hpp"
 #include "tiles/service.hpp"
 
 namespace gridmap::server {
 
 struct AppOptions {
   std::string db_path;
+  std::string web_dir;  // the web map's files; empty: the build's copy
   size_t max_batch = 100000;  // points per batch locate
   size_t max_page = 1000;     // features per page
 };
@@ -77,6 +79,7 @@ class App {
   std::string coverage_cache_;
   Metrics metrics_;
   Router router_;
+  std::unique_ptr<StaticFiles> web_;
   // Checked tokens, trusted for a second: a revocation through this server (sign-out) is
   // immediate, one made elsewhere (gridmap user disable) within a second.
   Principal check_token(const std::string& token, const std::string& hash, int64_t now);

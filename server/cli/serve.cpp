@@ -13,7 +13,7 @@
 namespace gridmap::cli {
 
 int cmd_serve(const ArgList& argv) {
-  Args args("serve", argv, {"--db", "--listen", "--threads", "--max-body-mb", "--request-timeout-ms"}, {"--quiet"});
+  Args args("serve", argv, {"--db", "--listen", "--threads", "--max-body-mb", "--request-timeout-ms", "--web"}, {"--quiet"});
   if (!args.positional().empty()) throw_invalid("serve: unexpected argument '" + args.positional()[0] + "'");
   server::ServerOptions so;
   std::string listen = args.get("--listen").value_or("127.0.0.1:8080");
@@ -28,6 +28,7 @@ int cmd_serve(const ArgList& argv) {
   so.request_timeout = std::chrono::milliseconds(args.integer("--request-timeout-ms", 15000, 100, 3600000));
   server::AppOptions ao;
   ao.db_path = args.db();
+  ao.web_dir = args.get("--web").value_or("");
   server::App app(ao);
   bool quiet = args.flag("--quiet");
   std::mutex log_lock;

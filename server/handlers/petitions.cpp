@@ -181,14 +181,14 @@ Response get_worklog(App& app, Request& req) {
   require_self(req, worker);
   data::Statement st(app.read_db(), "SELECT text FROM work_logs WHERE worker_id = ?1 AND day = ?2");
   st.bind(1, worker).bind(2, req.path_params.at("day"));
-  if (!st.step()) throw Error(ErrorKind::not_found, "no work log for that day");
+  bool found = st.step();  // a day without a log yet is an empty log
   rapidjson::StringBuffer buf;
   JsonWriter w(buf);
   w.StartObject();
   w.Key("day");
   write_string(w, req.path_params.at("day"));
   w.Key("text");
-  write_string(w, st.text(0));
+  write_string(w, found ? st.text(0) : std::string());
   w.EndObject();
   return json_response(buf.GetString());
 }

@@ -50,6 +50,8 @@ Response me_json(const Principal& p) {
   rapidjson::StringBuffer buf;
   JsonWriter w(buf);
   w.StartObject();
+  w.Key("signed_in");
+  w.Bool(true);
   w.Key("name");
   write_string(w, p.name);
   w.Key("role");
@@ -108,7 +110,13 @@ void register_session(Router& r, App& app) {
     res.headers.emplace_back("Set-Cookie", cookie("", 0));
     return res;
   });
-  r.add("GET", "/api/v1/session", "session.me", [](Request& req) { return me_json(principal(req)); });
+  r.add("GET", "/api/v1/session", "session.me", [&app](Request& req) {
+    try {
+      return me_json(app.authenticate(req));
+    } catch (const Error&) {
+      return json_response("{\"signed_in\":false}");
+    }
+  });
 }
 
 }  // namespace gridmap::server

@@ -1,4 +1,5 @@
 // GET /api/v1/stats, GET /api/v1/coverage
+#include "data/hotspot_store.hpp"
 #include "data/stats.hpp"
 #include "geo/error.hpp"
 #include "server/app.hpp"
@@ -53,11 +54,27 @@ Response stats(App& app, Request& req) {
   return json_response(buf.GetString());
 }
 
+Response hotspots(App& app, Request& req) {
+  data::HotspotQuery q;
+  q.to = time_param(req, "to").value_or(App::now());
+  q.from = time_param(req, "from").value_or(q.to - 90 * 86400);
+  if (q.from >= q.to) throw_invalid("'from' must be before 'to'");
+  q.category = req.param("category");
+  q.kind = req.param("kind");
+  auto value = req.param("value").value_or("count");
+  if (value != "count" && value != "per_household") throw_invalid("'value' must be count or per_household");
+  q.per_household = value == "per_household";
+  data::Db& db = app.read_db();
+  data::HotspotLayout layout = data::load_hotspot_layout(db);
+  return json_response(data::hotspots_geojson(layout, data::grid_hotspots(db, layout, q)));
+}
+
 }  // namespace
 
 void register_stats(Router& r, App& app) {
   r.add("GET", "/api/v1/stats", "stats", [&app](Request& q) { return stats(app, q); });
   r.add("GET", "/api/v1/coverage", "coverage", [&app](Request&) { return json_response(app.coverage_json()); });
+  r.add("GET", "/api/v1/hotspots", "hotspots", [&app](Request& q) { return hotspots(app, q); });
 }
 
 }  // namespace gridmap::server

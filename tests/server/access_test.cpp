@@ -69,6 +69,7 @@ const std::map<std::string, Sample>& samples() {
       {"worklog.get", {"GET", "/api/v1/workers/1/worklog/2026-11-01", ""}},
       {"stats", {"GET", "/api/v1/stats", ""}},
       {"coverage", {"GET", "/api/v1/coverage", ""}},
+      {"hotspots", {"GET", "/api/v1/hotspots?from=2025-11-01&to=2026-11-01", ""}},
       {"tiles.subdistricts", {"GET", "/tiles/subdistricts/14/13275/6153.mvt", ""}},
       {"tiles.communities", {"GET", "/tiles/communities/14/13275/6153.mvt", ""}},
       {"tiles.grids", {"GET", "/tiles/grids/14/13275/6153.mvt", ""}},
@@ -273,7 +274,8 @@ TEST_CASE("tokens expire, sign-out revokes a session, disabling a user revokes i
   std::string cookie = set_cookie.substr(0, set_cookie.find(';'));
   CHECK(http(f.server->port(), "GET", "/api/v1/session", "", {{"Cookie", cookie}}).status == 200);
   CHECK(http(f.server->port(), "DELETE", "/api/v1/session", "", {{"Cookie", cookie}}).status == 204);
-  CHECK(http(f.server->port(), "GET", "/api/v1/session", "", {{"Cookie", cookie}}).status == 401);
+  CHECK(http(f.server->port(), "GET", "/api/v1/session", "", {{"Cookie", cookie}}).body == "{\"signed_in\":false}");
+  CHECK(http(f.server->port(), "GET", "/api/v1/stats", "", {{"Cookie", cookie}}).status == 401);
   // Disable: the API token stops working at once.
   CHECK(call(f.tokens["planner"]) == 200);
   REQUIRE(test::run_gridmap({"user", "disable", "planner", "--db", f.db}).exit_code == 0);

@@ -361,3 +361,21 @@ TEST_CASE("the access log holds method, path and status but never the query stri
   CHECK(log.find("secret") == std::string::npos);
   CHECK(log.find("13800138000") == std::string::npos);
 }
+
+TEST_CASE("hotspots answer per grid with Gi*, p-value, class and trend; bad windows are refused") {
+  Fixture f;
+  auto r = http(f.port(), "GET", "/api/v1/hotspots?from=2025-11-01&to=2026-11-01&value=per_household");
+  REQUIRE(r.status == 200);
+  auto d = json(r);
+  REQUIRE(d["features"].Size() == 41);
+  int hot = 0;
+  for (auto& g : d["features"].GetArray()) {
+    CHECK(g["properties"].HasMember("gi_z"));
+    CHECK(g["properties"].HasMember("p_value"));
+    CHECK(g["properties"].HasMember("trend"));
+    hot += std::string(g["properties"]["class"].GetString()).rfind("hot", 0) == 0;
+  }
+  CHECK(hot >= 1);
+  check_problem(http(f.port(), "GET", "/api/v1/hotspots?from=2026-11-01&to=2025-11-01"), 400, "invalid_input");
+  check_problem(http(f.port(), "GET", "/api/v1/hotspots?value=loud"), 400, "invalid_input");
+}

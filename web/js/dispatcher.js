@@ -15,10 +15,10 @@ const ACTIONS = {
 export async function dispatcherView(map, side) {
   const filters = { status: '', category: '', kind: '', overdue: false, from: '', to: '' };
   let selected = null;
-  const setPetitions = geojsonLayer(map, 'petitions', [
-    { id: 'petition-clusters', type: 'circle', filter: ['has', 'point_count'],
+  const setPetitions = geojsonLayer(map, 'gm-petitions', [
+    { id: 'gm-petition-clusters', type: 'circle', filter: ['has', 'point_count'],
       paint: { 'circle-color': '#1f3a5f', 'circle-opacity': 0.55, 'circle-radius': ['step', ['get', 'point_count'], 10, 20, 16, 100, 24] } },
-    { id: 'petition-points', type: 'circle', filter: ['!', ['has', 'point_count']],
+    { id: 'gm-petition-points', type: 'circle', filter: ['!', ['has', 'point_count']],
       paint: { 'circle-color': STATUS_COLOURS, 'circle-radius': 6, 'circle-stroke-color': '#fff', 'circle-stroke-width': 1.5 } },
   ], { cluster: true, clusterMaxZoom: 14, clusterRadius: 40 });
 
@@ -85,8 +85,8 @@ export async function dispatcherView(map, side) {
     list.querySelectorAll('tr').forEach((tr) => tr.classList.toggle('selected', tr.dataset.id === String(id)));
   }
 
-  map.on('click', 'petition-points', (e) => show(e.features[0].properties.id, false));
-  map.on('click', 'petition-clusters', (e) => map.easeTo({ center: e.lngLat, zoom: map.getZoom() + 2 }));
+  map.on('click', 'gm-petition-points', (e) => show(e.features[0].properties.id, false));
+  map.on('click', 'gm-petition-clusters', (e) => map.easeTo({ center: e.lngLat, zoom: map.getZoom() + 2 }));
   map.on('moveend', refresh);
   await refresh();
   setInterval(() => refresh().catch(() => {}), 5000);  // new petitions and changes within seconds

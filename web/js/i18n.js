@@ -12,6 +12,8 @@ const TEXT = {
     save: '保存', kpi: '考核指标', completion: '办结率', on_time: '按时率', total: '总量', hotspots: '热点分析',
     level: '层级', subdistrict: '街道', community: '社区', from: '起', to: '止', coverage: '覆盖检查', none: '无',
     saved: '已保存', created: '已上报', note: '备注', meters: '米',
+    environment: '环境卫生', facilities: '市政设施', neighbour: '邻里纠纷', safety: '安全隐患', traffic: '交通出行',
+    property: '物业管理', welfare: '民生救助', noise: '噪声扰民', other: '其他',
   },
   en: {
     title: 'Grid management map', signin: 'Sign in', name: 'Name', password: 'Password', logout: 'Sign out',
@@ -25,6 +27,8 @@ const TEXT = {
     save: 'Save', kpi: 'KPIs', completion: 'Completion', on_time: 'On time', total: 'Total', hotspots: 'Hotspots',
     level: 'Level', subdistrict: 'Subdistrict', community: 'Community', from: 'From', to: 'To', coverage: 'Coverage QA', none: 'None',
     saved: 'Saved', created: 'Reported', note: 'Note', meters: 'm',
+    environment: 'Environment', facilities: 'Facilities', neighbour: 'Neighbours', safety: 'Safety', traffic: 'Traffic',
+    property: 'Property', welfare: 'Welfare', noise: 'Noise', other: 'Other',
   },
 };
 

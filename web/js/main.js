@@ -31,6 +31,7 @@ login.addEventListener('submit', async (event) => {
     const { data } = await api('/api/v1/session', { method: 'POST', body: { name: form.get('name'), password: form.get('password') } });
     await start(data);
   } catch (e) {
+    if (e.status === undefined) throw e;  // a bug, not a refusal: let it show
     error.textContent = e.status === 429 ? t('too_many') : t('bad_login');
   }
 });
@@ -47,4 +48,4 @@ document.getElementById('lang').addEventListener('click', () => {
 });
 
 applyTexts();
-api('/api/v1/session').then(({ data }) => start(data)).catch(() => { login.hidden = false; });
+api('/api/v1/session').then(({ data }) => (data.signed_in ? start(data) : (login.hidden = false)));

@@ -9,11 +9,11 @@ const HOT = ['match', ['get', 'class'], 'hot_99', '#c92a2a', 'hot_95', '#f03e3e'
   'cold_90', '#74c0fc', 'cold_95', '#339af0', 'cold_99', '#1864ab', 'rgba(0,0,0,0)'];
 
 export async function plannerView(map, side) {
-  const setHighlight = geojsonLayer(map, 'highlight', [
+  const setHighlight = geojsonLayer(map, 'gm-highlight', [
     { id: 'highlight', type: 'line', paint: { 'line-color': '#f59f00', 'line-width': 4 } }]);
-  const setHot = geojsonLayer(map, 'hotspots', [
+  const setHot = geojsonLayer(map, 'gm-hotspots', [
     { id: 'hotspots', type: 'fill', paint: { 'fill-color': HOT, 'fill-opacity': 0.5 } }]);
-  const setFindings = geojsonLayer(map, 'findings', [
+  const setFindings = geojsonLayer(map, 'gm-findings', [
     { id: 'findings', type: 'fill', paint: { 'fill-color': '#e03131', 'fill-opacity': 0.6 } }]);
   let level = 'grid';
   const table = el('tbody');

@@ -5,11 +5,11 @@ import { t } from './i18n.js';
 import { el, featureBounds, geojsonLayer, STATUS_COLOURS } from './map.js';
 
 export async function workerView(map, side, me) {
-  const setPatch = geojsonLayer(map, 'patch', [
+  const setPatch = geojsonLayer(map, 'gm-patch', [
     { id: 'patch-line', type: 'line', paint: { 'line-color': '#e8590c', 'line-width': 3 } }]);
-  const setHomes = geojsonLayer(map, 'homes', [
+  const setHomes = geojsonLayer(map, 'gm-homes', [
     { id: 'homes', type: 'circle', paint: { 'circle-color': '#495057', 'circle-radius': 3 } }]);
-  const setMine = geojsonLayer(map, 'mine', [
+  const setMine = geojsonLayer(map, 'gm-mine', [
     { id: 'mine', type: 'circle', paint: { 'circle-color': STATUS_COLOURS, 'circle-radius': 6, 'circle-stroke-color': '#fff', 'circle-stroke-width': 1 } }]);
   const grids = await Promise.all(me.grids.map((code) => api(`/api/v1/grids/${code}`).then((r) => r.data)));
   setPatch({ type: 'FeatureCollection', features: grids });

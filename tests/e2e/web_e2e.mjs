@@ -1,0 +1,80 @@
+// End-to-end: the real server on the tatabu demo, Debian's Chromium driven by playwright-core.
+// Each role signs in and completes its main flow; any console error or any request to
+// another origin fails the test. Screenshots land in the build directory.
+// Usage: node web_e2e.mjs GRIDMAP_BINARY OUT_DIR ROLE
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+
+const [binary, outDir, role] = process.argv.slice(2);
+const dir = mkdtempSync(join(tmpdir(), 'gridmap-e2e-'));
+const db = join(dir, 'tatabu.sqlite');
+execFileSync(binary, ['demo', '--db', db, '--preset', 'tatabu'], { stdio: 'ignore' });
+const server = spawn(binary, ['serve', '--db', db, '--listen', '127.0.0.1:0', '--quiet'], { stdio: ['ignore', 'pipe', 'inherit'] });
+const url = await new Promise((resolve, reject) => {
+  server.stdout.on('data', (d) => { const m = /(http:\/\/[^\s]+)/.exec(String(d)); if (m) resolve(m[1]); });
+  server.on('exit', () => reject(new Error('server exited')));
+});
+const origin = new URL(url).origin;
+const failures = [];
+const browser = await chromium.launch({
+  executablePath: '/usr/bin/chromium',
+  args: ['--headless', '--no-sandbox', '--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--disable-gpu',
+    '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
+});
+try {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  page.on('console', (m) => { if (process.env.E2E_VERBOSE) console.error('console', m.type(), m.text()); if (m.type() === 'error') failures.push(`console: ${m.text()}`); });
+  page.on('pageerror', (e) => failures.push(`page error: ${e.message}`));
+  page.on('request', (r) => { if (!r.url().startsWith(origin) && !r.url().startsWith('data:') && !r.url().startsWith('blob:')) failures.push(`foreign request: ${r.url()}`); });
+  await page.goto(url);
+  await page.fill('input[name=name]', `demo-${role}`);
+  await page.fill('input[name=password]', 'gridmap-demo');
+  await page.click('#login button[type=submit]');
+  await page.waitForFunction(() => window.gridmapReady === true, null, { timeout: 30000 });
+
+  if (role === 'dispatcher') {
+    // A reported petition: dispatch it, then close it through the lifecycle, and see the
+    // status change in the list and on the map's data.
+    await page.selectOption('select[name=status]', 'in_progress');
+    await page.waitForSelector('#side tr.row');
+    await page.click('#side tr.row');
+    await page.waitForSelector('#detail [data-status=in_progress]');
+    await page.click('#detail button[data-action=pending_review]');
+    await page.waitForSelector('#detail [data-status=pending_review]');
+    await page.click('#detail button[data-action=closed]');
+    await page.waitForSelector('#detail [data-status=closed]');
+    const onMap = await page.evaluate(() => document.querySelectorAll('#side tr.row').length);
+    if (onMap > 3) failures.push(`the closed petition is still listed as in progress (${onMap} rows)`);
+  } else if (role === 'worker') {
+    // Locate a point of the patch by tapping the map, then report a petition there.
+    const box = await page.locator('#map').boundingBox();
+    await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+    await page.waitForFunction(() => /\d{15}/.test(document.getElementById('where').textContent));
+    await page.fill('textarea[name=description]', '楼道堆放杂物');
+    await page.click('#report');
+    await page.waitForFunction(() => /#\d+/.test(document.getElementById('reported').textContent));
+  } else if (role === 'planner') {
+    await page.selectOption('select[name=category]', 'noise');
+    await page.selectOption('select[name=level]', 'community');
+    await page.waitForSelector('#side tr.row');
+    await page.click('#side tr.row');
+    await page.waitForSelector('#side tr.selected');
+  }
+  await page.waitForTimeout(500);
+  await page.screenshot({ path: join(outDir, `e2e-${role}.png`) });
+} catch (e) {
+  failures.push(`flow failed: ${e.message}`);
+  await browser.contexts()[0]?.pages()[0]?.screenshot({ path: join(outDir, `e2e-${role}-failed.png`) }).catch(() => {});
+} finally {
+  await browser.close();
+  server.kill('SIGTERM');
+  rmSync(dir, { recursive: true, force: true });
+}
+if (failures.length) {
+  console.error(failures.join('\n'));
+  process.exit(1);
+}
+console.log(`e2e ${role}: ok`);
