@@ -1,6 +1,8 @@
 #include "data/position_writer.hpp"
 
+#include <algorithm>
 #include <cstdio>
+#include <vector>
 
 #include "data/db.hpp"
 
@@ -55,14 +57,21 @@ void PositionWriter::write_pending() {
   }
   if (batch.empty()) return;
   try {
-    Db db = Db::open(path_, false);
-    Transaction tx(db);
-    Statement st(db,
+    if (!db_) {
+      db_ = std::make_unique<Db>(Db::open(path_, false));
+      db_->exec("PRAGMA cache_size = -131072");  // the workers table and its index stay in memory
+    }
+    // In id order the updates walk the table's pages once instead of jumping around.
+    std::vector<std::pair<int64_t, Ping>> rows(batch.begin(), batch.end());
+    std::sort(rows.begin(), rows.end(), [](auto& a, auto& b) { return a.first < b.first; });
+    Transaction tx(*db_);
+    Statement st(*db_,
                  "UPDATE workers SET geom = MakePoint(?1, ?2, 4326), position_at = ?3 "
                  "WHERE id = ?4 AND (position_at IS NULL OR position_at <= ?3)");
-    for (const auto& [id, ping] : batch) st.bind(1, ping.position.lon).bind(2, ping.position.lat).bind(3, ping.at).bind(4, id).run();
+    for (const auto& [id, ping] : rows) st.bind(1, ping.position.lon).bind(2, ping.position.lat).bind(3, ping.at).bind(4, id).run();
     tx.commit();
   } catch (...) {
+    db_.reset();
     // Put the batch back (newer pings win) so nothing is lost; the next round retries.
     std::lock_guard l(lock_);
     for (auto& [id, ping] : batch) {

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -15,6 +16,8 @@
 #include "geo/types.hpp"
 
 namespace gridmap::data {
+
+class Db;
 
 class PositionWriter {
  public:
@@ -43,6 +46,7 @@ class PositionWriter {
   std::condition_variable wake_, done_;
   std::unordered_map<int64_t, Ping> pending_;
   std::mutex write_lock_;
+  std::unique_ptr<Db> db_;  // the writer's own connection, opened on first use
   uint64_t written_ = 0, batches_ = 0;
   bool stop_ = false;
   std::thread thread_;
