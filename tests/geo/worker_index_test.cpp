@@ -163,3 +163,18 @@ TEST_CASE("position updates and queries run concurrently without losing workers"
   auto everyone = index.nearest({111.7, 40.8}, all.size() + 10);
   CHECK(everyone.size() == all.size());
 }
+
+TEST_CASE("workers exactly on the antimeridian or at the pole are found") {
+  WorkerIndex index(16, 0.01);
+  index.upsert({1, {180.0, 10.0}, true, 0, {}});
+  index.upsert({2, {0.0, 90.0}, true, 0, {}});
+  auto east = index.nearest({179.999, 10.0}, 1);
+  REQUIRE(east.size() == 1);
+  CHECK(east[0].id == 1);
+  auto west = index.nearest({-179.999, 10.0}, 1);
+  REQUIRE(west.size() == 1);
+  CHECK(west[0].id == 1);
+  auto north = index.nearest({10.0, 89.999}, 1);
+  REQUIRE(north.size() == 1);
+  CHECK(north[0].id == 2);
+}

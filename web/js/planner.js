@@ -17,15 +17,16 @@ export async function plannerView(map, side) {
     { id: 'findings', type: 'fill', paint: { 'fill-color': '#e03131', 'fill-opacity': 0.6 } }]);
   let level = 'grid';
   const table = el('tbody');
+  const areaHeader = el('th', { text: t(level) });
   const levelSelect = el('select', { name: 'level' }, ...['grid', 'community', 'subdistrict'].map((l) => el('option', { value: l, text: t(l) })));
-  levelSelect.addEventListener('change', () => { level = levelSelect.value; loadKpi(); });
+  levelSelect.addEventListener('change', () => { level = levelSelect.value; areaHeader.textContent = t(level); loadKpi(); });
   const category = el('select', { name: 'category' }, el('option', { value: '', text: t('all') }),
     ...['environment', 'facilities', 'neighbour', 'safety', 'traffic', 'property', 'welfare', 'noise', 'other'].map((c) => el('option', { value: c, text: t(c) })));
   category.addEventListener('change', () => loadHot());
   const coverage = el('p');
   side.replaceChildren(
     el('h3', { text: t('kpi') }), levelSelect,
-    el('table', {}, el('thead', {}, el('tr', {}, el('th', { text: t(level) }), el('th', { text: t('total') }),
+    el('table', {}, el('thead', {}, el('tr', {}, areaHeader, el('th', { text: t('total') }),
       el('th', { text: t('completion') }), el('th', { text: t('on_time') }), el('th', { text: t('overdue') }))), table),
     el('h3', { text: t('hotspots') }), category,
     el('p', {}, el('span', { style: 'color:#c92a2a', text: '■ 99% ' }), el('span', { style: 'color:#f03e3e', text: '■ 95% ' }),
