@@ -126,9 +126,12 @@ class Session : public std::enable_shared_from_this<Session> {
       r.headers[name] = std::string(f.value());
     }
     r.body = std::move(msg.body());
-    beast::error_code ec;
-    auto ep = stream_.socket().remote_endpoint(ec);
-    if (!ec) r.remote = ep.address().to_string();
+    if (remote_.empty()) {  // once per connection, not a system call per request
+      beast::error_code ec;
+      auto ep = stream_.socket().remote_endpoint(ec);
+      remote_ = ec ? "-" : ep.address().to_string();
+    }
+    r.remote = remote_;
     return r;
   }
 
@@ -203,7 +206,7 @@ class Session : public std::enable_shared_from_this<Session> {
   http::response<http::string_body> res_;
   std::shared_ptr<Shared> shared_;
   std::chrono::steady_clock::time_point started_;
-  std::string method_, path_;
+  std::string method_, path_, remote_;
   bool keep_alive_ = true, busy_ = false, first_ = true;
 };
 
