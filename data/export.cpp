@@ -319,22 +319,10 @@ std::unique_ptr<Sink> open_sink(const ExportOptions& o) {
 }
 
 GeomPtr to_output_crs(const crs::Transformer& t, const GEOSGeometry* g) {
-  std::string failure;
-  auto convert = [&](double& x, double& y) -> bool {
-    try {
-      LonLat p = t(LonLat{x, y});
-      x = p.lon;
-      y = p.lat;
-      return true;
-    } catch (const std::exception& e) {
-      failure = e.what();
-      return false;
-    }
-  };
   try {
-    return geos::transform_xy(g, convert);
-  } catch (const Error&) {
-    throw_invalid("cannot convert to " + t.to().name() + ": " + failure);
+    return geos::map_points(g, [&t](LonLat p) { return t(p); });
+  } catch (const std::exception& e) {
+    throw_invalid("cannot convert to " + t.to().name() + ": " + e.what());
   }
 }
 

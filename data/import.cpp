@@ -199,24 +199,15 @@ class Input {
   }
 
   GeomPtr to_wgs84(const GEOSGeometry* g) const {
-    std::string failure;
-    auto convert = [&](double& x, double& y) -> bool {
-      try {
-        LonLat w = to_wgs84(LonLat{x, y});
-        x = w.lon;
-        y = w.lat;
-        return true;
-      } catch (const std::exception& e) {
-        failure = e.what();
-        return false;
-      }
-    };
     try {
-      return geos::transform_xy(g, convert);
-    } catch (const Error&) {
-      reject(failure.empty() ? "cannot convert the coordinates to WGS84" : failure);
+      return geos::map_points(g, [this](LonLat p) { return to_wgs84(p); });
+    } catch (const Rejected&) {
+      throw;
+    } catch (const std::exception& e) {
+      reject(e.what());
     }
   }
+
 
   GeomPtr source_area(const OGRFeature& f, Names& notes) const {
     if (const OGRGeometry* g = f.GetGeometryRef(); g && !g->IsEmpty()) return ogr_area(*g, notes);

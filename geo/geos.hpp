@@ -4,6 +4,7 @@
 
 #include <geos_c.h>
 
+#include <exception>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -60,6 +61,30 @@ GeomPtr transform_xy(const GEOSGeometry* g, F&& f) {
     return (*static_cast<Fn*>(user))(*x, *y) ? 1 : 0;
   };
   return transform_xy_raw(g, cb, &f);
+}
+
+// A copy of `g` with f(LonLat) -> LonLat applied to every coordinate. The first exception
+// f throws is rethrown as it was (a GEOS callback cannot carry it across the C API).
+template <class F>
+GeomPtr map_points(const GEOSGeometry* g, F&& f) {
+  std::exception_ptr failure;
+  auto convert = [&](double& x, double& y) -> bool {
+    try {
+      LonLat p = f(LonLat{x, y});
+      x = p.lon;
+      y = p.lat;
+      return true;
+    } catch (...) {
+      failure = std::current_exception();
+      return false;
+    }
+  };
+  try {
+    return transform_xy(g, convert);
+  } catch (...) {
+    if (failure) std::rethrow_exception(failure);
+    throw;
+  }
 }
 
 }  // namespace gridmap::geos
