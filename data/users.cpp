@@ -47,6 +47,10 @@ bool is_valid_role(std::string_view r) noexcept {
   return r == "admin" || r == "dispatcher" || r == "worker" || r == "planner";
 }
 
+bool is_token_shaped(const std::string& token) noexcept {
+  return token.size() == 67 && token.rfind("gm_", 0) == 0;
+}
+
 std::string token_hash(const std::string& token) {
   init_sodium();
   unsigned char h[32];
@@ -162,7 +166,7 @@ std::string UserRepo::issue_token(int64_t user_id, const std::string& kind, int6
 }
 
 std::optional<User> UserRepo::by_token(const std::string& token, int64_t now) {
-  if (token.size() != 67 || token.rfind("gm_", 0) != 0) return std::nullopt;
+  if (!is_token_shaped(token)) return std::nullopt;
   Statement st(db_,
                "SELECT u.id FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.hash = ?1 AND t.revoked_at IS NULL "
                "AND t.expires_at > ?2 AND u.disabled = 0");

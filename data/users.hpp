@@ -50,5 +50,6 @@ class UserRepo {
 };
 
 std::string token_hash(const std::string& token);  // hex BLAKE2b-256
+bool is_token_shaped(const std::string& token) noexcept;  // "gm_" + 64 hex digits
 
 }  // namespace gridmap::data

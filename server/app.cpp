@@ -128,7 +128,6 @@ Response problem_for(const std::exception& e) {
   return problem(500, "internal", "Internal error", "the server failed to answer this request");
 }
 
-namespace {
 std::optional<std::string> credential(const Request& req) {
   if (auto a = req.header("authorization"); a && a->rfind("Bearer ", 0) == 0) return a->substr(7);
   if (auto c = req.header("cookie")) {
@@ -140,7 +139,6 @@ std::optional<std::string> credential(const Request& req) {
   }
   return std::nullopt;
 }
-}  // namespace
 
 Principal App::authenticate(const Request& req) {
   auto token = credential(req);
@@ -163,8 +161,7 @@ void App::forget_token(const std::string& token) {
   tokens_.erase(data::token_hash(token));
 }
 
-Principal App::check_token(const std::string& token_text, const std::string& hash, int64_t t) {
-  const std::string* token = &token_text;
+Principal App::check_token(const std::string& token, const std::string& hash, int64_t t) {
   data::Db& db = read_db();
   if (!t_read.token)
     t_read.token = std::make_unique<data::Statement>(
@@ -175,7 +172,7 @@ Principal App::check_token(const std::string& token_text, const std::string& has
         "AND u.disabled = 0");
   data::Statement& st = *t_read.token;
   st.bind(1, hash).bind(2, t);
-  bool found = token->size() == 67 && st.step();
+  bool found = data::is_token_shaped(token) && st.step();
   if (!found) {
     st.reset();
     throw Error(ErrorKind::unauthorized, "the token is unknown, expired or revoked; sign in again");

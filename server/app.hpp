@@ -114,6 +114,8 @@ LonLat from_wgs84(const Request& req, LonLat p);
 std::optional<int64_t> time_param(const Request& req, const char* name);
 std::optional<int64_t> if_match_version(const Request& req);  // "v12" / "12" in If-Match
 const Principal& principal(const Request& req);
+// The token a request carries: "Authorization: Bearer ..." or the session cookie.
+std::optional<std::string> credential(const Request& req);
 // Whether a grid is within the caller's reach on this route (always, unless own-patch only).
 bool in_patch(const Request& req, const std::optional<std::string>& grid);
 void require_self(const Request& req, int64_t worker_id);  // own-only callers act as themselves

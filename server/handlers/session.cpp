@@ -94,12 +94,7 @@ void register_session(Router& r, App& app) {
     return res;
   });
   r.add("DELETE", "/api/v1/session", "session.delete", [&app](Request& req) {
-    std::string token;
-    if (auto a = req.header("authorization"); a && a->rfind("Bearer ", 0) == 0) token = a->substr(7);
-    else if (auto c = req.header("cookie"); c && c->find("gridmap_session=") != std::string::npos) {
-      size_t s = c->find("gridmap_session=") + 16, e = c->find(';', s);
-      token = c->substr(s, e == std::string::npos ? std::string::npos : e - s);
-    }
+    std::string token = credential(req).value_or("");
     app.write([&](data::Db& db) {
       data::UserRepo(db).revoke_token(token, "session", App::now());
       return 0;
