@@ -2,16 +2,22 @@
 #pragma once
 
 #include <array>
+#include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
 
 namespace gridmap::server {
 
+// Request counts and latencies are kept per thread (one shard each, merged when rendered),
+// so serving threads do not contend for one lock on every request.
 class Metrics {
  public:
+  Metrics();
+  ~Metrics();
   void observe(const std::string& route, int status, double seconds);
   // A gauge read when /metrics is scraped.
   void gauge(std::string name, std::string help, std::function<double()> read);
@@ -19,7 +25,8 @@ class Metrics {
   std::string render() const;
 
  private:
-  static constexpr std::array<double, 10> kBuckets{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 2.5};
+  static constexpr std::array<double, 10> kBuckets{0.0005, 0.001, 0.0025, 0.005, 0.01,
+                                                   0.025,  0.05,  0.1,    0.5,   2.5};
   struct Histogram {
     std::array<uint64_t, kBuckets.size()> buckets{};
     uint64_t count = 0;
@@ -29,9 +36,16 @@ class Metrics {
     std::string name, help;
     std::function<double()> read;
   };
+  struct Shard {
+    std::mutex lock;  // taken by its own thread, and by render()
+    std::map<std::pair<std::string, int>, uint64_t> requests;
+    std::map<std::string, Histogram> latency;
+  };
+  Shard& shard();
+
+  const uint64_t id_;  // tells this instance's shards apart in each thread's cache
   mutable std::mutex lock_;
-  std::map<std::pair<std::string, int>, uint64_t> requests_;
-  std::map<std::string, Histogram> latency_;
+  std::vector<std::unique_ptr<Shard>> shards_;
   std::map<std::string, double> counters_;
   std::vector<Gauge> gauges_;
 };

@@ -5,11 +5,8 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <mutex>
-#include <set>
 #include <thread>
 #include <vector>
 
@@ -25,6 +22,18 @@ using tcp = net::ip::tcp;
 namespace {
 
 class Session;
+using Executor = net::io_context::executor_type;
+using Socket = net::basic_stream_socket<tcp, Executor>;
+using Clock = std::chrono::steady_clock;
+
+// One event loop per thread: a connection lives on one loop from accept to close, so its
+// handlers never run concurrently, need no strand, and no thread wakes another per request.
+// Timeouts are deadlines checked by a sweeper on each loop (no timer per operation).
+struct Loop {
+  net::io_context ioc{1};
+  net::steady_timer sweeper{ioc};
+  std::vector<std::weak_ptr<Session>> sessions;  // touched on this loop's thread only
+};
 
 struct Shared {
   ServerOptions options;
@@ -33,35 +42,29 @@ struct Shared {
   std::atomic<int> connections{0};
   std::atomic<int> busy{0};  // sessions between reading a request and writing its answer
   std::atomic<bool> stopping{false};
-  std::mutex sessions_lock;
-  std::set<std::weak_ptr<Session>, std::owner_less<std::weak_ptr<Session>>> sessions;
 };
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, std::shared_ptr<Shared> shared)
-      : stream_(std::move(socket)), shared_(std::move(shared)) {
+  Session(Socket socket, std::shared_ptr<Shared> shared)
+      : socket_(std::move(socket)), shared_(std::move(shared)) {
     ++shared_->connections;
   }
   ~Session() { --shared_->connections; }
 
-  void start() {
-    {
-      std::lock_guard l(shared_->sessions_lock);
-      shared_->sessions.insert(weak_from_this());
-    }
-    net::dispatch(stream_.get_executor(), beast::bind_front_handler(&Session::read_header, shared_from_this()));
+  // On the session's loop.
+  void start(Loop& loop) {
+    loop.sessions.push_back(weak_from_this());
+    beast::error_code ec;
+    socket_.set_option(tcp::no_delay(true), ec);
+    read_header();
   }
 
-  // Called on shutdown: an idle connection is closed, a busy one closes after its answer.
-  void close_if_idle() {
-    net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
-      if (!self->busy_) {
-        beast::error_code ec;
-        self->stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
-        self->stream_.close();
-      }
-    });
+  // On the session's loop: closes the connection when its deadline has passed (a slow
+  // drip, a stalled reader, an idle keep-alive) or, while stopping, when it is idle.
+  void sweep(Clock::time_point now) {
+    if (!socket_.is_open()) return;
+    if (now >= deadline_ || (shared_->stopping && !busy_)) close();
   }
 
  private:
@@ -69,48 +72,57 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_.emplace();
     parser_->header_limit(static_cast<uint32_t>(shared_->options.max_header_bytes));
     parser_->body_limit(shared_->options.max_body_bytes);
-    stream_.expires_after(first_ ? shared_->options.request_timeout : shared_->options.idle_timeout);
+    deadline_ =
+        Clock::now() + (first_ ? shared_->options.request_timeout : shared_->options.idle_timeout);
     first_ = false;
-    http::async_read_header(stream_, buffer_, *parser_, beast::bind_front_handler(&Session::on_header, shared_from_this()));
+    http::async_read_header(socket_, buffer_, *parser_,
+                            beast::bind_front_handler(&Session::on_header, shared_from_this()));
   }
 
   void on_header(beast::error_code ec, size_t) {
-    if (ec == http::error::header_limit) return refuse(431, "header_too_large", "Request header fields too large",
-                                                       "the request's header exceeds " +
-                                                           std::to_string(shared_->options.max_header_bytes) + " bytes");
+    if (ec == http::error::header_limit)
+      return refuse(431, "header_too_large", "Request header fields too large",
+                    "the request's header exceeds " +
+                        std::to_string(shared_->options.max_header_bytes) + " bytes");
     if (ec == http::error::body_limit)  // Content-Length over the limit, seen in the header
-      return refuse(413, "body_too_large", "Payload too large",
-                    "the body exceeds " + std::to_string(shared_->options.max_body_bytes) + " bytes");
+      return refuse(
+          413, "body_too_large", "Payload too large",
+          "the body exceeds " + std::to_string(shared_->options.max_body_bytes) + " bytes");
     if (ec) return close();
     busy_ = true;
     ++shared_->busy;
-    started_ = std::chrono::steady_clock::now();
-    stream_.expires_after(shared_->options.request_timeout);
+    started_ = Clock::now();
+    deadline_ = started_ + shared_->options.request_timeout;
     auto& req = parser_->get();
     auto length = parser_->content_length();
     if (length && *length > shared_->options.max_body_bytes)
-      return refuse(413, "body_too_large", "Payload too large",
-                    "the body exceeds " + std::to_string(shared_->options.max_body_bytes) + " bytes");
+      return refuse(
+          413, "body_too_large", "Payload too large",
+          "the body exceeds " + std::to_string(shared_->options.max_body_bytes) + " bytes");
     if (parser_->is_done()) return handle();
     if (beast::iequals(req[http::field::expect], "100-continue")) {
       auto cont = std::make_shared<http::response<http::empty_body>>(http::status::continue_, 11);
-      http::async_write(stream_, *cont, [self = shared_from_this(), cont](beast::error_code e, size_t) {
-        if (e) return self->close();
-        self->read_body();
-      });
+      http::async_write(socket_, *cont,
+                        [self = shared_from_this(), cont](beast::error_code e, size_t) {
+                          if (e) return self->close();
+                          self->read_body();
+                        });
       return;
     }
     read_body();
   }
 
   void read_body() {
-    http::async_read(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, size_t) {
-      if (ec == http::error::body_limit)
-        return self->refuse(413, "body_too_large", "Payload too large",
-                            "the body exceeds " + std::to_string(self->shared_->options.max_body_bytes) + " bytes");
-      if (ec) return self->close();
-      self->handle();
-    });
+    http::async_read(
+        socket_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, size_t) {
+          if (ec == http::error::body_limit)
+            return self->refuse(413, "body_too_large", "Payload too large",
+                                "the body exceeds " +
+                                    std::to_string(self->shared_->options.max_body_bytes) +
+                                    " bytes");
+          if (ec) return self->close();
+          self->handle();
+        });
   }
 
   Request to_request(http::request<http::string_body>& msg) {
@@ -128,7 +140,7 @@ class Session : public std::enable_shared_from_this<Session> {
     r.body = std::move(msg.body());
     if (remote_.empty()) {  // once per connection, not a system call per request
       beast::error_code ec;
-      auto ep = stream_.socket().remote_endpoint(ec);
+      auto ep = socket_.remote_endpoint(ec);
       remote_ = ec ? "-" : ep.address().to_string();
     }
     r.remote = remote_;
@@ -148,14 +160,16 @@ class Session : public std::enable_shared_from_this<Session> {
     send(req.method, req.path, std::move(res));
   }
 
-  void refuse(int status, const std::string& type, const std::string& title, const std::string& detail) {
+  void refuse(int status, const std::string& type, const std::string& title,
+              const std::string& detail) {
     keep_alive_ = false;
     if (!busy_) {
       busy_ = true;
       ++shared_->busy;
-      started_ = std::chrono::steady_clock::now();
+      started_ = Clock::now();
     }
-    std::string method = parser_ && parser_->is_header_done() ? std::string(parser_->get().method_string()) : "-";
+    std::string method =
+        parser_ && parser_->is_header_done() ? std::string(parser_->get().method_string()) : "-";
     std::string path = "-";
     if (parser_ && parser_->is_header_done()) {
       std::string_view t(parser_->get().target().data(), parser_->get().target().size());
@@ -178,12 +192,15 @@ class Session : public std::enable_shared_from_this<Session> {
     if (method == "HEAD") res_.body().clear();
     method_ = method;
     path_ = path;
-    http::async_write(stream_, res_, beast::bind_front_handler(&Session::on_write, shared_from_this()));
+    deadline_ = Clock::now() + shared_->options.request_timeout;  // a reader that stalls is cut off
+    http::async_write(socket_, res_,
+                      beast::bind_front_handler(&Session::on_write, shared_from_this()));
   }
 
   void on_write(beast::error_code ec, size_t bytes) {
-    double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started_).count();
-    if (shared_->log) shared_->log({method_, path_, static_cast<int>(res_.result_int()), bytes, ms});
+    double ms = std::chrono::duration<double, std::milli>(Clock::now() - started_).count();
+    if (shared_->log)
+      shared_->log({method_, path_, static_cast<int>(res_.result_int()), bytes, ms});
     busy_ = false;
     --shared_->busy;
     if (ec || !res_.keep_alive() || shared_->stopping) return close();
@@ -196,16 +213,16 @@ class Session : public std::enable_shared_from_this<Session> {
       --shared_->busy;
     }
     beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-    stream_.close();
+    socket_.shutdown(tcp::socket::shutdown_send, ec);
+    socket_.close(ec);
   }
 
-  beast::tcp_stream stream_;
+  Socket socket_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   http::response<http::string_body> res_;
   std::shared_ptr<Shared> shared_;
-  std::chrono::steady_clock::time_point started_;
+  Clock::time_point started_, deadline_ = Clock::time_point::max();
   std::string method_, path_, remote_;
   bool keep_alive_ = true, busy_ = false, first_ = true;
 };
@@ -214,64 +231,91 @@ class Session : public std::enable_shared_from_this<Session> {
 
 struct HttpServer::Impl {
   std::shared_ptr<Shared> shared = std::make_shared<Shared>();
-  net::io_context ioc;
-  // Acceptor, signals and the shutdown timer share one strand: no two of them run at once.
-  net::strand<net::io_context::executor_type> strand = net::make_strand(ioc);
-  tcp::acceptor acceptor{strand};
-  net::signal_set signals{strand, SIGINT, SIGTERM};
-  net::steady_timer grace{strand};
+  std::vector<std::unique_ptr<Loop>> loops;  // loops[0] also accepts, and owns signals
+  net::io_context& main() { return loops.front()->ioc; }
+  std::unique_ptr<tcp::acceptor> acceptor;
+  std::unique_ptr<net::signal_set> signals;
+  std::unique_ptr<net::steady_timer> grace;
+  size_t next_loop = 0;
   uint16_t port = 0;
 
+  Impl() { loops.push_back(std::make_unique<Loop>()); }
+
   void accept() {
-    acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
-      if (ec) {
-        if (acceptor.is_open() && !shared->stopping) accept();
-        return;
+    Loop& target = *loops[next_loop];
+    next_loop = (next_loop + 1) % loops.size();
+    acceptor->async_accept(
+        target.ioc.get_executor(), [this, &target](beast::error_code ec, Socket socket) {
+          if (ec) {
+            if (acceptor->is_open() && !shared->stopping) accept();
+            return;
+          }
+          if (shared->connections >= shared->options.max_connections) {
+            // Over the cap: answer nothing, close at once; the client may retry later.
+            beast::error_code ignore;
+            socket.close(ignore);
+          } else {
+            auto session = std::make_shared<Session>(std::move(socket), shared);
+            net::dispatch(target.ioc, [session, &target] { session->start(target); });
+          }
+          accept();
+        });
+  }
+
+  // Every 100 ms on each loop: expired deadlines close, forgotten sessions are dropped.
+  void sweep(Loop& loop) {
+    loop.sweeper.expires_after(std::chrono::milliseconds(100));
+    loop.sweeper.async_wait([this, &loop](beast::error_code ec) {
+      if (ec) return;
+      auto now = Clock::now();
+      auto& v = loop.sessions;
+      size_t kept = 0;
+      for (size_t i = 0; i < v.size(); ++i) {
+        if (auto s = v[i].lock()) {
+          s->sweep(now);
+          if (kept != i) v[kept] = std::move(v[i]);  // never a self-move: that empties it
+          ++kept;
+        }
       }
-      if (shared->connections >= shared->options.max_connections) {
-        // Over the cap: answer nothing, close at once; the client may retry later.
-        beast::error_code ignore;
-        socket.close(ignore);
-      } else {
-        std::make_shared<Session>(std::move(socket), shared)->start();
-      }
-      accept();
+      v.resize(kept);
+      sweep(loop);
     });
   }
 
   void begin_shutdown() {
     if (shared->stopping.exchange(true)) return;
     beast::error_code ec;
-    acceptor.close(ec);
-    signals.cancel(ec);
-    {
-      std::lock_guard l(shared->sessions_lock);
-      for (auto& w : shared->sessions)
-        if (auto s = w.lock()) s->close_if_idle();
-    }
-    auto deadline = std::chrono::steady_clock::now() + shared->options.shutdown_grace;
+    acceptor->close(ec);
+    signals->cancel(ec);
+    // Idle connections close at each loop's next sweep; busy ones after their answer.
+    auto deadline = Clock::now() + shared->options.shutdown_grace;
     wait_for_idle(deadline);
   }
 
-  void wait_for_idle(std::chrono::steady_clock::time_point deadline) {
-    if (shared->busy == 0 || std::chrono::steady_clock::now() >= deadline) {
-      // Close what is left (idle keep-alive connections and anything past the grace time).
-      std::lock_guard l(shared->sessions_lock);
-      for (auto& w : shared->sessions)
-        if (auto s = w.lock()) s->close_if_idle();
-      grace.expires_after(std::chrono::milliseconds(50));
-      grace.async_wait([this](beast::error_code) { ioc.stop(); });
+  void wait_for_idle(Clock::time_point deadline) {
+    if (shared->busy == 0 || Clock::now() >= deadline) {
+      // Give the sweepers a round to close what is left, then stop every loop.
+      grace->expires_after(std::chrono::milliseconds(150));
+      grace->async_wait([this](beast::error_code) {
+        for (auto& l : loops) l->ioc.stop();
+      });
       return;
     }
-    grace.expires_after(std::chrono::milliseconds(20));
-    grace.async_wait([this, deadline](beast::error_code) { wait_for_idle(deadline); });
+    grace->expires_after(std::chrono::milliseconds(20));
+    grace->async_wait([this, deadline](beast::error_code) { wait_for_idle(deadline); });
   }
 };
 
-HttpServer::HttpServer(ServerOptions options, Handler handler, AccessLog log) : impl_(std::make_unique<Impl>()) {
+HttpServer::HttpServer(ServerOptions options, Handler handler, AccessLog log)
+    : impl_(std::make_unique<Impl>()) {
   impl_->shared->options = std::move(options);
   impl_->shared->handler = std::move(handler);
   impl_->shared->log = std::move(log);
+  int n = std::max(1, impl_->shared->options.threads);
+  for (int i = 1; i < n; ++i) impl_->loops.push_back(std::make_unique<Loop>());
+  impl_->acceptor = std::make_unique<tcp::acceptor>(impl_->main());
+  impl_->signals = std::make_unique<net::signal_set>(impl_->main(), SIGINT, SIGTERM);
+  impl_->grace = std::make_unique<net::steady_timer>(impl_->main());
 }
 
 HttpServer::~HttpServer() = default;
@@ -282,34 +326,39 @@ void HttpServer::bind() {
   auto address = net::ip::make_address(m.shared->options.address, ec);
   if (ec) throw_invalid("--listen: '" + m.shared->options.address + "' is not an IP address");
   tcp::endpoint ep(address, m.shared->options.port);
-  m.acceptor.open(ep.protocol(), ec);
-  if (!ec) m.acceptor.set_option(net::socket_base::reuse_address(true), ec);
-  if (!ec) m.acceptor.bind(ep, ec);
-  if (!ec) m.acceptor.listen(net::socket_base::max_listen_connections, ec);
+  m.acceptor->open(ep.protocol(), ec);
+  if (!ec) m.acceptor->set_option(net::socket_base::reuse_address(true), ec);
+  if (!ec) m.acceptor->bind(ep, ec);
+  if (!ec) m.acceptor->listen(net::socket_base::max_listen_connections, ec);
   if (ec)
     throw Error(ErrorKind::unavailable, "cannot listen on " + m.shared->options.address + ":" +
-                                            std::to_string(m.shared->options.port) + ": " + ec.message());
-  m.port = m.acceptor.local_endpoint().port();
+                                            std::to_string(m.shared->options.port) + ": " +
+                                            ec.message());
+  m.port = m.acceptor->local_endpoint().port();
 }
 
-uint16_t HttpServer::port() const { return impl_->port; }
-int HttpServer::connections() const { return impl_->shared->connections; }
+uint16_t HttpServer::port() const {
+  return impl_->port;
+}
+int HttpServer::connections() const {
+  return impl_->shared->connections;
+}
 
 void HttpServer::run() {
   Impl& m = *impl_;
-  m.signals.async_wait([&m](beast::error_code ec, int) {
+  m.signals->async_wait([&m](beast::error_code ec, int) {
     if (!ec) m.begin_shutdown();
   });
   m.accept();
-  int n = std::max(1, m.shared->options.threads);
+  for (auto& l : m.loops) m.sweep(*l);
   std::vector<std::thread> pool;
-  for (int i = 1; i < n; ++i) pool.emplace_back([&m] { m.ioc.run(); });
-  m.ioc.run();
+  for (size_t i = 1; i < m.loops.size(); ++i) pool.emplace_back([&m, i] { m.loops[i]->ioc.run(); });
+  m.main().run();
   for (auto& t : pool) t.join();
 }
 
 void HttpServer::stop() {
-  net::post(impl_->strand, [this] { impl_->begin_shutdown(); });
+  net::post(impl_->main(), [this] { impl_->begin_shutdown(); });
 }
 
 }  // namespace gridmap::server
