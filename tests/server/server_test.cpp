@@ -1,13 +1,15 @@
 // The real server on a loopback port, over HTTP, on the tatabu demo.
 #include <catch2/catch.hpp>
 
-#include <atomic>
 #include <rapidjson/document.h>
+#include <atomic>
+#include <filesystem>
 #include <thread>
 
 #include "data/db.hpp"
 #include "data/households.hpp"
 #include "support/test_support.hpp"
+#include "tiles/gzip.hpp"
 
 using namespace gridmap;
 using test::http;
@@ -22,7 +24,8 @@ struct Fixture {
   explicit Fixture(std::vector<std::string> extra = {}) {
     auto r = test::run_gridmap({"demo", "--db", db, "--preset", "tatabu"});
     REQUIRE(r.exit_code == 0);
-    test::set_default_headers({{"Authorization", "Bearer " + test::make_user(db, "admin", "admin")}});
+    test::set_default_headers(
+        {{"Authorization", "Bearer " + test::make_user(db, "admin", "admin")}});
     server = std::make_unique<test::ServerProcess>(db, extra);
   }
   uint16_t port() const { return server->port(); }
@@ -55,9 +58,10 @@ std::string at(const data::Household& h) {
 }
 
 int64_t create_petition(uint16_t port, double lon, double lat, std::string* etag = nullptr) {
-  auto r = http(port, "POST", "/api/v1/petitions",
-                "{\"lon\":" + std::to_string(lon) + ",\"lat\":" + std::to_string(lat) +
-                    ",\"kind\":\"appeal\",\"category\":\"noise\",\"description\":\"夜间施工噪声\"}");
+  auto r =
+      http(port, "POST", "/api/v1/petitions",
+           "{\"lon\":" + std::to_string(lon) + ",\"lat\":" + std::to_string(lat) +
+               ",\"kind\":\"appeal\",\"category\":\"noise\",\"description\":\"夜间施工噪声\"}");
   INFO(r.body);
   REQUIRE(r.status == 201);
   if (etag) *etag = r.headers.at("etag");
@@ -79,15 +83,19 @@ TEST_CASE("locate answers grid, community, subdistrict and workers of a point") 
   CHECK(d["on_edge"].GetBool() == false);
   CHECK(d["distance_to_edge_m"].GetDouble() > 0);
   // Outside the city: no grid, but the nearest one.
-  auto out = json(http(f.port(), "GET", "/api/v1/locate?lon=" + std::to_string(h.position.lon) + "&lat=" + std::to_string(h.position.lat + 0.2)));
+  auto out = json(http(f.port(), "GET",
+                       "/api/v1/locate?lon=" + std::to_string(h.position.lon) +
+                           "&lat=" + std::to_string(h.position.lat + 0.2)));
   CHECK(out["grid"].IsNull());
 }
 
 TEST_CASE("locate takes GCJ-02 and BD-09 coordinates") {
   Fixture f;
   data::Household h = f.household(42);
-  std::string conv = test::run_gridmap({"convert", "--from", "wgs84", "--to", "bd09", std::to_string(h.position.lon),
-                                        std::to_string(h.position.lat)}).out;
+  std::string conv =
+      test::run_gridmap({"convert", "--from", "wgs84", "--to", "bd09",
+                         std::to_string(h.position.lon), std::to_string(h.position.lat)})
+          .out;
   std::string lon = conv.substr(0, conv.find(',')), lat = conv.substr(conv.find(',') + 1);
   lat.pop_back();
   auto d = json(http(f.port(), "GET", "/api/v1/locate?lon=" + lon + "&lat=" + lat + "&crs=bd09"));
@@ -99,15 +107,17 @@ TEST_CASE("locate refuses non-numeric, out-of-range and missing coordinates and 
   check_problem(http(f.port(), "GET", "/api/v1/locate?lon=abc&lat=40"), 400, "invalid_input");
   check_problem(http(f.port(), "GET", "/api/v1/locate?lon=200&lat=40"), 400, "invalid_input");
   check_problem(http(f.port(), "GET", "/api/v1/locate?lon=111.7"), 400, "invalid_input");
-  check_problem(http(f.port(), "GET", "/api/v1/locate?lon=111.7&lat=40&crs=mars"), 400, "invalid_input");
+  check_problem(http(f.port(), "GET", "/api/v1/locate?lon=111.7&lat=40&crs=mars"), 400,
+                "invalid_input");
   check_problem(http(f.port(), "GET", "/api/v1/locate?lon=nan&lat=40"), 400, "invalid_input");
 }
 
 TEST_CASE("batch locate answers in input order and refuses malformed or oversized batches") {
   Fixture f;
   data::Household a = f.household(10), b = f.household(9000);
-  std::string body = "[[" + std::to_string(a.position.lon) + "," + std::to_string(a.position.lat) + "],[0,0],[" +
-                     std::to_string(b.position.lon) + "," + std::to_string(b.position.lat) + "]]";
+  std::string body = "[[" + std::to_string(a.position.lon) + "," + std::to_string(a.position.lat) +
+                     "],[0,0],[" + std::to_string(b.position.lon) + "," +
+                     std::to_string(b.position.lat) + "]]";
   auto r = http(f.port(), "POST", "/api/v1/locate", body);
   REQUIRE(r.status == 200);
   CHECK(r.body == "[\"" + *a.grid_code + "\",null,\"" + *b.grid_code + "\"]");
@@ -123,11 +133,13 @@ TEST_CASE("batch locate answers in input order and refuses malformed or oversize
 TEST_CASE("a body over the limit is refused before it is read, a huge header with 431") {
   Fixture f({"--max-body-mb", "1"});
   // Announce 50 MB and send nothing: the answer must come at once.
-  std::string raw = test::raw_exchange(f.port(),
-                                       "POST /api/v1/locate HTTP/1.1\r\nHost: x\r\nContent-Length: 52428800\r\n\r\n", 3000);
+  std::string raw = test::raw_exchange(
+      f.port(), "POST /api/v1/locate HTTP/1.1\r\nHost: x\r\nContent-Length: 52428800\r\n\r\n",
+      3000);
   CHECK(raw.rfind("HTTP/1.1 413", 0) == 0);
   CHECK(raw.find("application/problem+json") != std::string::npos);
-  std::string header = "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(20000, 'a') + "\r\n\r\n";
+  std::string header =
+      "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(20000, 'a') + "\r\n\r\n";
   std::string r431 = test::raw_exchange(f.port(), header, 3000);
   CHECK(r431.rfind("HTTP/1.1 431", 0) == 0);
   CHECK(http(f.port(), "GET", "/healthz").status == 200);  // still serving
@@ -154,22 +166,31 @@ TEST_CASE("nearest workers follow position updates") {
   Fixture f;
   data::Household h = f.household(700);
   auto put = http(f.port(), "PUT", "/api/v1/workers/5/position",
-                  "{\"lon\":" + std::to_string(h.position.lon) + ",\"lat\":" + std::to_string(h.position.lat) + "}");
+                  "{\"lon\":" + std::to_string(h.position.lon) +
+                      ",\"lat\":" + std::to_string(h.position.lat) + "}");
   CHECK(put.status == 204);
   auto d = json(http(f.port(), "GET", "/api/v1/workers/nearest?" + at(h) + "&k=3&on_duty=0"));
   REQUIRE(d.Size() == 3);
   CHECK(d[0]["id"].GetInt64() == 5);
   CHECK(d[0]["distance_m"].GetDouble() < 1);
   CHECK(d[1]["distance_m"].GetDouble() >= d[0]["distance_m"].GetDouble());
-  check_problem(http(f.port(), "PUT", "/api/v1/workers/99999/position", "{\"lon\":111.7,\"lat\":40.8}"), 404, "not_found");
-  check_problem(http(f.port(), "PUT", "/api/v1/workers/5/position", "{\"lon\":\"east\",\"lat\":40.8}"), 400, "invalid_input");
-  check_problem(http(f.port(), "PUT", "/api/v1/workers/5/position", "{\"lon\":111.7,\"lat\":95}"), 400, "invalid_input");
-  check_problem(http(f.port(), "GET", "/api/v1/workers/nearest?lon=111.7&lat=40.8&k=0"), 400, "invalid_input");
+  check_problem(
+      http(f.port(), "PUT", "/api/v1/workers/99999/position", "{\"lon\":111.7,\"lat\":40.8}"), 404,
+      "not_found");
+  check_problem(
+      http(f.port(), "PUT", "/api/v1/workers/5/position", "{\"lon\":\"east\",\"lat\":40.8}"), 400,
+      "invalid_input");
+  check_problem(http(f.port(), "PUT", "/api/v1/workers/5/position", "{\"lon\":111.7,\"lat\":95}"),
+                400, "invalid_input");
+  check_problem(http(f.port(), "GET", "/api/v1/workers/nearest?lon=111.7&lat=40.8&k=0"), 400,
+                "invalid_input");
 }
 
 TEST_CASE("worker positions survive a restart") {
   Fixture f;
-  REQUIRE(http(f.port(), "PUT", "/api/v1/workers/3/position", "{\"lon\":111.6,\"lat\":40.7}").status == 204);
+  REQUIRE(
+      http(f.port(), "PUT", "/api/v1/workers/3/position", "{\"lon\":111.6,\"lat\":40.7}").status ==
+      204);
   CHECK(f.server->stop() == 0);
   data::Db d = data::Db::open(f.db, false);
   data::Statement st(d, "SELECT X(geom), Y(geom) FROM workers WHERE id = 3");
@@ -178,7 +199,9 @@ TEST_CASE("worker positions survive a restart") {
   CHECK(st.real(1) == Approx(40.7));
 }
 
-TEST_CASE("a petition reported at a point gets its grid, worker and deadline, and duplicates are listed") {
+TEST_CASE(
+    "a petition reported at a point gets its grid, worker and deadline, and duplicates are "
+    "listed") {
   Fixture f;
   data::Household h = f.household(1200);
   std::string etag;
@@ -190,13 +213,17 @@ TEST_CASE("a petition reported at a point gets its grid, worker and deadline, an
   CHECK(d["properties"]["handler_worker_id"].IsInt64());
   CHECK(!d["properties"]["deadline_at"].IsNull());
   auto again = http(f.port(), "POST", "/api/v1/petitions",
-                    "{\"lon\":" + std::to_string(h.position.lon + 0.0005) + ",\"lat\":" + std::to_string(h.position.lat) +
-                        ",\"category\":\"noise\"}");
+                    "{\"lon\":" + std::to_string(h.position.lon + 0.0005) +
+                        ",\"lat\":" + std::to_string(h.position.lat) + ",\"category\":\"noise\"}");
   REQUIRE(again.status == 201);
   auto dup = json(again)["possible_duplicates"].GetArray();
   CHECK(std::any_of(dup.begin(), dup.end(), [&](auto& v) { return v.GetInt64() == id; }));
-  check_problem(http(f.port(), "POST", "/api/v1/petitions", "{\"lon\":111.7,\"lat\":40.8,\"category\":\"ufo\"}"), 400, "invalid_input");
-  check_problem(http(f.port(), "POST", "/api/v1/petitions", "{\"lon\":111.7,\"lat\":40.8,\"category\":\"noise\",\"kind\":\"rumour\"}"), 400, "invalid_input");
+  check_problem(http(f.port(), "POST", "/api/v1/petitions",
+                     "{\"lon\":111.7,\"lat\":40.8,\"category\":\"ufo\"}"),
+                400, "invalid_input");
+  check_problem(http(f.port(), "POST", "/api/v1/petitions",
+                     "{\"lon\":111.7,\"lat\":40.8,\"category\":\"noise\",\"kind\":\"rumour\"}"),
+                400, "invalid_input");
   check_problem(http(f.port(), "POST", "/api/v1/petitions", "not json"), 400, "invalid_input");
 }
 
@@ -204,15 +231,21 @@ TEST_CASE("transitions follow the lifecycle; illegal moves get 409 and stale ver
   Fixture f;
   int64_t id = create_petition(f.port(), 111.7, 40.8);
   std::string base = "/api/v1/petitions/" + std::to_string(id) + "/transitions";
-  auto ok = http(f.port(), "POST", base, "{\"to\":\"dispatched\",\"note\":\"派遣\"}", {{"If-Match", "\"v1\""}});
+  auto ok = http(f.port(), "POST", base, "{\"to\":\"dispatched\",\"note\":\"派遣\"}",
+                 {{"If-Match", "\"v1\""}});
   REQUIRE(ok.status == 200);
   CHECK(ok.headers["etag"] == "\"v2\"");
   check_problem(http(f.port(), "POST", base, "{\"to\":\"closed\"}"), 409, "conflict");
-  check_problem(http(f.port(), "POST", base, "{\"to\":\"in_progress\"}", {{"If-Match", "\"v1\""}}), 412, "precondition_failed");
+  check_problem(http(f.port(), "POST", base, "{\"to\":\"in_progress\"}", {{"If-Match", "\"v1\""}}),
+                412, "precondition_failed");
   check_problem(http(f.port(), "POST", base, "{\"to\":\"flying\"}"), 400, "invalid_input");
-  check_problem(http(f.port(), "POST", "/api/v1/petitions/999999/transitions", "{\"to\":\"closed\"}"), 404, "not_found");
-  CHECK(http(f.port(), "POST", base, "{\"action\":\"escalate\",\"note\":\"社区协调\"}").status == 200);
-  for (const char* to : {"in_progress", "pending_review", "in_progress", "pending_review", "closed"})
+  check_problem(
+      http(f.port(), "POST", "/api/v1/petitions/999999/transitions", "{\"to\":\"closed\"}"), 404,
+      "not_found");
+  CHECK(http(f.port(), "POST", base, "{\"action\":\"escalate\",\"note\":\"社区协调\"}").status ==
+        200);
+  for (const char* to :
+       {"in_progress", "pending_review", "in_progress", "pending_review", "closed"})
     REQUIRE(http(f.port(), "POST", base, std::string("{\"to\":\"") + to + "\"}").status == 200);
   auto p = json(http(f.port(), "GET", "/api/v1/petitions/" + std::to_string(id)));
   CHECK(std::string(p["properties"]["status"].GetString()) == "closed");
@@ -239,9 +272,12 @@ TEST_CASE("many dispatchers moving the same petition at once: exactly one wins")
     threads.emplace_back([&] {
       auto r = http(f.port(), "POST", "/api/v1/petitions/" + std::to_string(id) + "/transitions",
                     "{\"to\":\"dispatched\"}", {{"If-Match", "\"v1\""}});
-      if (r.status == 200) ++won;
-      else if (r.status == 409 || r.status == 412) ++lost;
-      else ++other;
+      if (r.status == 200)
+        ++won;
+      else if (r.status == 409 || r.status == 412)
+        ++lost;
+      else
+        ++other;
     });
   for (auto& t : threads) t.join();
   CHECK(won == 1);
@@ -261,10 +297,12 @@ TEST_CASE("layers page with limit and cursor, filter by attributes and bbox, and
   CHECK(p2["next"].IsNull());
   auto in_comm = json(http(f.port(), "GET", "/api/v1/grids?community_code=150102001001&limit=100"));
   CHECK(in_comm["features"].Size() >= 1);
-  for (auto& g : in_comm["features"].GetArray()) CHECK(std::string(g["properties"]["community_code"].GetString()) == "150102001001");
+  for (auto& g : in_comm["features"].GetArray())
+    CHECK(std::string(g["properties"]["community_code"].GetString()) == "150102001001");
   data::Household h = f.household(77);
-  std::string box = std::to_string(h.position.lon - 0.0005) + "," + std::to_string(h.position.lat - 0.0005) + "," +
-                    std::to_string(h.position.lon + 0.0005) + "," + std::to_string(h.position.lat + 0.0005);
+  std::string box =
+      std::to_string(h.position.lon - 0.0005) + "," + std::to_string(h.position.lat - 0.0005) +
+      "," + std::to_string(h.position.lon + 0.0005) + "," + std::to_string(h.position.lat + 0.0005);
   auto near = json(http(f.port(), "GET", "/api/v1/households?bbox=" + box + "&limit=1000"));
   CHECK(near["features"].Size() >= 1);
   CHECK(near["features"].Size() < 1000);
@@ -274,7 +312,8 @@ TEST_CASE("layers page with limit and cursor, filter by attributes and bbox, and
   check_problem(http(f.port(), "GET", "/api/v1/grids/nope"), 404, "not_found");
   auto item = http(f.port(), "GET", "/api/v1/petitions/1");
   REQUIRE(item.status == 200);
-  CHECK(http(f.port(), "GET", "/api/v1/petitions/1", "", {{"If-None-Match", item.headers["etag"]}}).status == 304);
+  CHECK(http(f.port(), "GET", "/api/v1/petitions/1", "", {{"If-None-Match", item.headers["etag"]}})
+            .status == 304);
   CHECK(item.body.find("reporter_contact") == std::string::npos);  // personal data stays out
 }
 
@@ -284,9 +323,12 @@ TEST_CASE("editing a grid's boundary updates point-in-grid and the coverage repo
   CHECK(clean["clean"].GetBool());
   data::Household h = f.household(300);
   // Shrink the household's grid to a tiny square elsewhere: its point now falls in no grid.
-  std::string square = "{\"type\":\"Polygon\",\"coordinates\":[[[111.0,40.0],[111.001,40.0],[111.001,40.001],[111.0,40.001],[111.0,40.0]]]}";
+  std::string square =
+      "{\"type\":\"Polygon\",\"coordinates\":[[[111.0,40.0],[111.001,40.0],[111.001,40.001],[111.0,"
+      "40.001],[111.0,40.0]]]}";
   auto item = http(f.port(), "GET", "/api/v1/grids/" + *h.grid_code);
-  auto patch = http(f.port(), "PATCH", "/api/v1/grids/" + *h.grid_code, "{\"type\":\"Feature\",\"properties\":{},\"geometry\":" + square + "}",
+  auto patch = http(f.port(), "PATCH", "/api/v1/grids/" + *h.grid_code,
+                    "{\"type\":\"Feature\",\"properties\":{},\"geometry\":" + square + "}",
                     {{"If-Match", item.headers["etag"]}});
   INFO(patch.body);
   REQUIRE(patch.status == 200);
@@ -294,7 +336,8 @@ TEST_CASE("editing a grid's boundary updates point-in-grid and the coverage repo
   CHECK(d["grid"].IsNull());
   auto report = json(http(f.port(), "GET", "/api/v1/coverage"));
   CHECK(!report["clean"].GetBool());
-  check_problem(http(f.port(), "PATCH", "/api/v1/grids/" + *h.grid_code, "{\"type\":\"Feature\",\"properties\":{\"name\":\"x\"}}",
+  check_problem(http(f.port(), "PATCH", "/api/v1/grids/" + *h.grid_code,
+                     "{\"type\":\"Feature\",\"properties\":{\"name\":\"x\"}}",
                      {{"If-Match", item.headers["etag"]}}),
                 412, "precondition_failed");
 }
@@ -320,7 +363,8 @@ TEST_CASE("health and metrics answer, and metrics count requests by route") {
   http(f.port(), "GET", "/api/v1/locate?lon=111.7&lat=40.8");
   auto m = http(f.port(), "GET", "/metrics");
   REQUIRE(m.status == 200);
-  CHECK(m.body.find("gridmap_requests_total{route=\"locate\",status=\"200\"} 1") != std::string::npos);
+  CHECK(m.body.find("gridmap_requests_total{route=\"locate\",status=\"200\"} 1") !=
+        std::string::npos);
   CHECK(m.body.find("gridmap_grid_index_grids 41") != std::string::npos);
   CHECK(m.body.find("gridmap_request_seconds_bucket") != std::string::npos);
 }
@@ -334,9 +378,12 @@ TEST_CASE("SIGTERM under load: in-flight requests finish, the server exits 0") {
     clients.emplace_back([&] {
       while (go) {
         auto r = http(f.port(), "GET", "/api/v1/stats?level=grid");
-        if (r.status == 200) ++ok;
-        else if (r.status == 0 && r.body.empty()) ++refused;  // not accepted any more
-        else ++broken;
+        if (r.status == 200)
+          ++ok;
+        else if (r.status == 0 && r.body.empty())
+          ++refused;  // not accepted any more
+        else
+          ++broken;
       }
     });
   std::this_thread::sleep_for(std::chrono::milliseconds(700));
@@ -364,7 +411,8 @@ TEST_CASE("the access log holds method, path and status but never the query stri
 
 TEST_CASE("hotspots answer per grid with Gi*, p-value, class and trend; bad windows are refused") {
   Fixture f;
-  auto r = http(f.port(), "GET", "/api/v1/hotspots?from=2025-11-01&to=2026-11-01&value=per_household");
+  auto r =
+      http(f.port(), "GET", "/api/v1/hotspots?from=2025-11-01&to=2026-11-01&value=per_household");
   REQUIRE(r.status == 200);
   auto d = json(r);
   REQUIRE(d["features"].Size() == 41);
@@ -376,6 +424,51 @@ TEST_CASE("hotspots answer per grid with Gi*, p-value, class and trend; bad wind
     hot += std::string(g["properties"]["class"].GetString()).rfind("hot", 0) == 0;
   }
   CHECK(hot >= 1);
-  check_problem(http(f.port(), "GET", "/api/v1/hotspots?from=2026-11-01&to=2025-11-01"), 400, "invalid_input");
+  check_problem(http(f.port(), "GET", "/api/v1/hotspots?from=2026-11-01&to=2025-11-01"), 400,
+                "invalid_input");
   check_problem(http(f.port(), "GET", "/api/v1/hotspots?value=loud"), 400, "invalid_input");
+}
+
+TEST_CASE("the web map's files come from memory, gzip-compressed and revalidated with ETags") {
+  test::TempDir web;
+  std::filesystem::create_directories(web.file("js"));
+  std::string script;
+  for (int i = 0; i < 400; ++i) script += "console.log('网格 " + std::to_string(i) + "');\n";
+  test::write_file(web.file("index.html"), "<!doctype html><title>gridmap</title>");
+  test::write_file(web.file("js/app.js"), script);
+  test::write_file(web.file("secret.txt"), "not served");
+  Fixture f({"--web", web.path().string()});
+
+  auto plain = http(f.port(), "GET", "/web/js/app.js");
+  REQUIRE(plain.status == 200);
+  CHECK(plain.body == script);
+  CHECK(plain.headers.count("content-encoding") == 0);
+  CHECK(plain.headers["content-type"] == "text/javascript; charset=utf-8");
+  std::string etag = plain.headers["etag"];
+  REQUIRE(etag.size() > 2);
+
+  auto zipped = http(f.port(), "GET", "/web/js/app.js", "", {{"Accept-Encoding", "gzip, deflate"}});
+  REQUIRE(zipped.status == 200);
+  CHECK(zipped.headers["content-encoding"] == "gzip");
+  CHECK(zipped.body.size() < script.size() / 4);
+  CHECK(tiles::gunzip(zipped.body, script.size()) == script);
+  CHECK(zipped.headers["etag"] == etag);
+
+  auto again = http(f.port(), "GET", "/web/js/app.js", "", {{"If-None-Match", etag}});
+  CHECK(again.status == 304);
+  CHECK(again.body.empty());
+
+  // A changed file is read again: new bytes, new ETag, and the old ETag no longer matches.
+  std::this_thread::sleep_for(
+      std::chrono::milliseconds(1100));  // mtime has 1-s steps on some file systems
+  test::write_file(web.file("js/app.js"), script + "console.log('changed');\n");
+  auto changed = http(f.port(), "GET", "/web/js/app.js", "", {{"If-None-Match", etag}});
+  CHECK(changed.status == 200);
+  CHECK(changed.body.find("changed") != std::string::npos);
+  CHECK(changed.headers["etag"] != etag);
+
+  CHECK(http(f.port(), "GET", "/").body.find("gridmap") != std::string::npos);
+  check_problem(http(f.port(), "GET", "/web/../secret.txt"), 404, "not_found");
+  check_problem(http(f.port(), "GET", "/web/secret.txt"), 404, "not_found");  // not a web file type
+  check_problem(http(f.port(), "GET", "/web/js/none.js"), 404, "not_found");
 }
