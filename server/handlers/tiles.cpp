@@ -70,6 +70,64 @@ tiles::TileScope scope_of(const Request& req) {
   return s;
 }
 
+Response tile(App& app, data::Layer layer, Request& req) {
+  tiles::TileRequest t;
+  t.layer = layer;
+  uint32_t z = path_number(req, "z");
+  t.tile = {static_cast<int>(std::min<uint32_t>(z, 1000)), path_number(req, "x"),
+            path_number(req, "y")};
+  if (z > tiles::kMaxTileZoom || !tiles::is_valid(t.tile))
+    throw_invalid("no tile " + req.path_params.at("z") + "/" + req.path_params.at("x") + "/" +
+                  req.path_params.at("y") + ": zoom runs from 0 to " +
+                  std::to_string(tiles::kMaxTileZoom) + ", x and y from 0 to 2^zoom - 1");
+  t.filter = filter_of(app, layer, req);
+  t.scope = scope_of(req);
+  t.now = App::now();
+  auto cached = app.tiles().tile(app.read_db(), t);
+  Response r;
+  r.content_type = "application/vnd.mapbox-vector-tile";
+  r.headers.emplace_back("ETag", cached->etag);
+  // Tiles depend on who asks and change with the data: always revalidate (a 304 is cheap).
+  r.headers.emplace_back("Cache-Control", "private, no-cache");
+  r.headers.emplace_back("Vary", "Accept-Encoding");
+  if (etag_matches(req, cached->etag)) {
+    r.status = 304;
+    return r;
+  }
+  if (accepts_gzip(req)) {
+    r.body = cached->gzip;
+    r.headers.emplace_back("Content-Encoding", "gzip");
+  } else {
+    r.body = tiles::gunzip(cached->gzip, cached->raw_size);
+  }
+  return r;
+}
+
+Response tilejson(App& app, data::Layer layer, Request& req) {
+  tiles::PetitionFilter f = filter_of(app, layer, req);
+  Response r = json_response(
+      tiles::tilejson(layer, tiles::data_bounds(app.read_db()), base_url(req), f.canonical()));
+  r.headers.emplace_back("Cache-Control", "private, max-age=60");
+  return r;
+}
+
+// The style shows the layers the caller's role may read.
+Response style(App& app, Request& req) {
+  std::vector<data::Layer> visible;
+  for (data::Layer l : tiles::tile_layers())
+    if (const AccessRule* rule = rule_for("tiles." + std::string(data::to_string(l))))
+      if (scope_of(*rule, principal(req).role) != Scope::denied) visible.push_back(l);
+  tiles::StyleExtras extras;
+  if (app.font()) extras.label_font = app.font()->family();
+  if (app.basemap()) extras.basemap = &app.basemap()->info();
+  Response r = json_response(
+      tiles::style_json(visible, tiles::data_bounds(app.read_db()), base_url(req), extras));
+  r.headers.emplace_back("Cache-Control", "private, max-age=60");
+  return r;
+}
+
+}  // namespace
+
 bool accepts_gzip(const Request& req) {
   auto h = req.header("accept-encoding");
   if (!h) return false;
@@ -108,39 +166,6 @@ bool etag_matches(const Request& req, const std::string& etag) {
   return false;
 }
 
-Response tile(App& app, data::Layer layer, Request& req) {
-  tiles::TileRequest t;
-  t.layer = layer;
-  uint32_t z = path_number(req, "z");
-  t.tile = {static_cast<int>(std::min<uint32_t>(z, 1000)), path_number(req, "x"),
-            path_number(req, "y")};
-  if (z > tiles::kMaxTileZoom || !tiles::is_valid(t.tile))
-    throw_invalid("no tile " + req.path_params.at("z") + "/" + req.path_params.at("x") + "/" +
-                  req.path_params.at("y") + ": zoom runs from 0 to " +
-                  std::to_string(tiles::kMaxTileZoom) + ", x and y from 0 to 2^zoom - 1");
-  t.filter = filter_of(app, layer, req);
-  t.scope = scope_of(req);
-  t.now = App::now();
-  auto cached = app.tiles().tile(app.read_db(), t);
-  Response r;
-  r.content_type = "application/vnd.mapbox-vector-tile";
-  r.headers.emplace_back("ETag", cached->etag);
-  // Tiles depend on who asks and change with the data: always revalidate (a 304 is cheap).
-  r.headers.emplace_back("Cache-Control", "private, no-cache");
-  r.headers.emplace_back("Vary", "Accept-Encoding");
-  if (etag_matches(req, cached->etag)) {
-    r.status = 304;
-    return r;
-  }
-  if (accepts_gzip(req)) {
-    r.body = cached->gzip;
-    r.headers.emplace_back("Content-Encoding", "gzip");
-  } else {
-    r.body = tiles::gunzip(cached->gzip, cached->raw_size);
-  }
-  return r;
-}
-
 std::string base_url(const Request& req) {
   auto host = req.header("host");
   if (!host || host->empty() || host->find_first_of("/\\ \"<>") != std::string::npos) return "";
@@ -148,28 +173,6 @@ std::string base_url(const Request& req) {
       req.header("x-forwarded-proto").value_or("http") == "https" ? "https" : "http";
   return scheme + "://" + *host;
 }
-
-Response tilejson(App& app, data::Layer layer, Request& req) {
-  tiles::PetitionFilter f = filter_of(app, layer, req);
-  Response r = json_response(
-      tiles::tilejson(layer, tiles::data_bounds(app.read_db()), base_url(req), f.canonical()));
-  r.headers.emplace_back("Cache-Control", "private, max-age=60");
-  return r;
-}
-
-// The style shows the layers the caller's role may read.
-Response style(App& app, Request& req) {
-  std::vector<data::Layer> visible;
-  for (data::Layer l : tiles::tile_layers())
-    if (const AccessRule* rule = rule_for("tiles." + std::string(data::to_string(l))))
-      if (scope_of(*rule, principal(req).role) != Scope::denied) visible.push_back(l);
-  Response r =
-      json_response(tiles::style_json(visible, tiles::data_bounds(app.read_db()), base_url(req)));
-  r.headers.emplace_back("Cache-Control", "private, max-age=60");
-  return r;
-}
-
-}  // namespace
 
 void register_tiles(Router& r, App& app) {
   // One route per layer, so that the access table says who may read which layer.
