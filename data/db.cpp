@@ -55,6 +55,27 @@ Db Db::open(const std::string& path, bool create) {
   return db;
 }
 
+Db Db::open_readonly(const std::string& path) {
+  if (path.empty()) throw_invalid("no file name given");
+  if (!std::filesystem::is_regular_file(path)) throw_invalid(path + " does not exist");
+  sqlite3* raw = nullptr;
+  int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr);
+  Db db(raw, path);
+  if (rc != SQLITE_OK) {
+    if (!raw) throw Error(ErrorKind::unavailable, "cannot open " + path + ": out of memory");
+    throw Error(ErrorKind::unavailable, "cannot open " + path + ": " + sqlite3_errmsg(raw));
+  }
+  sqlite3_extended_result_codes(raw, 1);
+  sqlite3_busy_timeout(raw, 10000);
+  // SQLite reads the header lazily: ask for the schema now, so a file of another kind fails here.
+  try {
+    db.exec("SELECT count(*) FROM sqlite_master");
+  } catch (const Error& e) {
+    throw Error(ErrorKind::unavailable, path + " is not an SQLite database (" + e.what() + ")");
+  }
+  return db;
+}
+
 Db::~Db() {
   if (db_) sqlite3_close_v2(db_);
 }

@@ -61,6 +61,10 @@ class Db {
   // the migrations. Throws invalid_input for a missing file when !create, unavailable when
   // the file is not a gridmap database or is locked.
   static Db open(const std::string& path, bool create = true);
+  // Opens an existing SQLite file of another kind (an MBTiles base map) read-only: no
+  // SpatiaLite, no migrations. Throws invalid_input for a missing file, unavailable when
+  // it is not an SQLite database.
+  static Db open_readonly(const std::string& path);
   ~Db();
   Db(Db&& o) noexcept;
   Db& operator=(Db&&) = delete;

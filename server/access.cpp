@@ -70,6 +70,11 @@ const std::vector<AccessRule>& access_rules() {
       {"tilejson.petitions", false, A, A, O, D},
       {"tilejson.workers", false, A, A, D, D},
       {"style", false, A, A, A, A},
+      // Glyphs hold nothing but the shapes of a system font: public, so that any page
+      // (the sign-in page too) may draw text. The base map follows the style.
+      {"fonts", true, A, A, A, A},
+      {"basemap.tile", false, A, A, A, A},
+      {"basemap.tilejson", false, A, A, A, A},
   };
   return rules;
 }

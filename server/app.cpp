@@ -47,6 +47,9 @@ App::App(AppOptions options) : options_(std::move(options)) {
   workers_ = std::make_unique<data::WorkerDirectory>(data::WorkerDirectory::load(*writer_));
   positions_ = std::make_unique<data::PositionWriter>(options_.db_path);
   tiles_ = std::make_unique<tiles::TileService>();
+  if (!options_.font_path.empty()) font_ = std::make_unique<tiles::GlyphFont>(options_.font_path);
+  if (!options_.basemap_path.empty())
+    basemap_ = std::make_unique<tiles::Basemap>(options_.basemap_path);
   register_locate(router_, *this);
   register_workers(router_, *this);
   register_petitions(router_, *this);
@@ -56,6 +59,8 @@ App::App(AppOptions options) : options_(std::move(options)) {
   register_session(router_, *this);
   register_residents(router_, *this);
   register_tiles(router_, *this);
+  register_fonts(router_, *this);
+  register_basemap(router_, *this);
   web_ = std::make_unique<StaticFiles>(options_.web_dir.empty() ? std::string(GRIDMAP_WEB_DIR) : options_.web_dir);
   for (const Route& r : router_.routes())
     if (!rule_for(r.name)) throw_internal("route " + r.name + " has no entry in the access table");

@@ -15,10 +15,13 @@
 #include "data/locator.hpp"
 #include "data/position_writer.hpp"
 #include "data/worker_directory.hpp"
+#include "server/conditional.hpp"  // accepts_gzip, etag_matches for the handlers
 #include "server/http/message.hpp"
 #include "server/metrics.hpp"
 #include "server/router.hpp"
 #include "server/static_files.hpp"
+#include "tiles/basemap.hpp"
+#include "tiles/glyphs.hpp"
 #include "tiles/service.hpp"
 
 namespace gridmap::server {
@@ -26,6 +29,8 @@ namespace gridmap::server {
 struct AppOptions {
   std::string db_path;
   std::string web_dir;  // the web map's files; empty: the build's copy
+  std::string font_path;     // the font of map labels; empty: a map without names
+  std::string basemap_path;  // an MBTiles base map; empty: a plain background
   size_t max_batch = 100000;  // points per batch locate
   size_t max_page = 1000;     // features per page
 };
@@ -62,6 +67,8 @@ class App {
   data::WorkerDirectory& workers() { return *workers_; }
   data::PositionWriter& positions() { return *positions_; }
   tiles::TileService& tiles() { return *tiles_; }  // tiles and their cache; told of changes
+  tiles::GlyphFont* font() { return font_.get(); }          // null: no labels
+  const tiles::Basemap* basemap() const { return basemap_.get(); }  // null: none
   Metrics& metrics() { return metrics_; }
   const AppOptions& options() const { return options_; }
   const Router& router() const { return router_; }
@@ -75,6 +82,8 @@ class App {
   std::unique_ptr<data::WorkerDirectory> workers_;
   std::unique_ptr<data::PositionWriter> positions_;
   std::unique_ptr<tiles::TileService> tiles_;
+  std::unique_ptr<tiles::GlyphFont> font_;
+  std::unique_ptr<tiles::Basemap> basemap_;
   std::mutex coverage_lock_;
   std::string coverage_cache_;
   Metrics metrics_;
@@ -104,6 +113,8 @@ void register_system(Router& r, App& app);
 void register_session(Router& r, App& app);
 void register_residents(Router& r, App& app);
 void register_tiles(Router& r, App& app);
+void register_fonts(Router& r, App& app);
+void register_basemap(Router& r, App& app);
 
 // Helpers shared by handlers.
 Response json_response(std::string body, int status = 200);
@@ -114,6 +125,8 @@ LonLat from_wgs84(const Request& req, LonLat p);
 std::optional<int64_t> time_param(const Request& req, const char* name);
 std::optional<int64_t> if_match_version(const Request& req);  // "v12" / "12" in If-Match
 const Principal& principal(const Request& req);
+// "http://host:port" of the request, for absolute URLs in styles ("" without a Host).
+std::string base_url(const Request& req);
 // The token a request carries: "Authorization: Bearer ..." or the session cookie.
 std::optional<std::string> credential(const Request& req);
 // Whether a grid is within the caller's reach on this route (always, unless own-patch only).

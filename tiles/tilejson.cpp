@@ -7,6 +7,7 @@
 #include <cmath>
 #include <vector>
 
+#include "tiles/basemap.hpp"
 #include "tiles/layers.hpp"
 
 namespace gridmap::tiles {
@@ -111,6 +112,114 @@ std::vector<std::string_view> style_layers(data::Layer l) {
   return {};
 }
 
+// Names of areas from their label points: subdistricts at low zoom, communities in the
+// middle, grids (their code when unnamed) close up.
+struct LabelStyle {
+  data::Layer layer;
+  int minzoom, maxzoom;
+  double size;
+  const char* colour;
+};
+constexpr LabelStyle kLabels[] = {
+    {data::Layer::subdistricts, 0, 13, 16, "#3f2a66"},
+    {data::Layer::communities, 12, 16, 13, "#1f4f73"},
+    {data::Layer::grids, 15, 24, 11, "#2f5f2f"},
+};
+
+void label_layer(Writer& w, const LabelStyle& l, const std::string& font) {
+  std::string name(data::to_string(l.layer));
+  w.StartObject();
+  key(w, "id");
+  str(w, name + "-label");
+  key(w, "type");
+  str(w, "symbol");
+  key(w, "source");
+  str(w, name);
+  key(w, "source-layer");
+  str(w, name + "_label");
+  key(w, "minzoom");
+  w.Int(l.minzoom);
+  key(w, "maxzoom");
+  w.Int(l.maxzoom);
+  key(w, "layout");
+  w.StartObject();
+  key(w, "text-field");
+  raw(w, R"(["coalesce",["get","name"],["get","code"]])");
+  key(w, "text-font");
+  w.StartArray();
+  str(w, font);
+  w.EndArray();
+  key(w, "text-size");
+  w.Double(l.size);
+  key(w, "text-max-width");
+  w.Int(8);
+  w.EndObject();
+  key(w, "paint");
+  w.StartObject();
+  key(w, "text-color");
+  str(w, l.colour);
+  key(w, "text-halo-color");
+  str(w, "#ffffff");
+  key(w, "text-halo-width");
+  w.Double(1.5);
+  w.EndObject();
+  w.EndObject();
+}
+
+void basemap_source(Writer& w, const BasemapInfo& b, const std::string& base_url) {
+  key(w, "basemap");
+  w.StartObject();
+  key(w, "type");
+  str(w, b.raster() ? "raster" : "vector");
+  key(w, "tiles");
+  w.StartArray();
+  str(w, base_url + "/basemap/{z}/{x}/{y}." + b.format);
+  w.EndArray();
+  if (b.raster()) {
+    key(w, "tileSize");
+    w.Int(b.tile_size);
+  }
+  key(w, "minzoom");
+  w.Int(b.minzoom);
+  key(w, "maxzoom");
+  w.Int(b.maxzoom);
+  if (b.bounds) write_bounds(w, *b.bounds);
+  if (!b.attribution.empty()) {
+    key(w, "attribution");
+    str(w, b.attribution);
+  }
+  w.EndObject();
+}
+
+// A raster base map as it is; a vector one in muted generic layers (areas and lines of
+// every layer its metadata lists; points are left out), since its schema is unknown.
+void basemap_layers(Writer& w, const BasemapInfo& b) {
+  if (b.raster()) {
+    raw(w, R"({"id":"basemap","type":"raster","source":"basemap"})");
+    return;
+  }
+  for (const std::string& id : b.vector_layers) {
+    for (bool fill : {true, false}) {
+      w.StartObject();
+      key(w, "id");
+      str(w, "basemap-" + id + (fill ? "-fill" : "-line"));
+      key(w, "type");
+      str(w, fill ? "fill" : "line");
+      key(w, "source");
+      str(w, "basemap");
+      key(w, "source-layer");
+      str(w, id);
+      key(w, "filter");
+      raw(w, fill ? R"(["match",["geometry-type"],["Polygon","MultiPolygon"],true,false])"
+                  : R"(["match",["geometry-type"],["Point","MultiPoint"],false,true])");
+      key(w, "paint");
+      raw(w, fill ? R"({"fill-color":"#e4e0d6","fill-opacity":0.6})"
+                  : R"({"line-color":"#c8c2b4","line-width":0.8})");
+      w.EndObject();
+    }
+  }
+}
+
 }  // namespace
 
 std::string tilejson(data::Layer layer, Box b, const std::string& base_url,
@@ -156,7 +265,11 @@ std::string mbtiles_json(data::Layer layer) {
   return buf.GetString();
 }
 
-std::string style_json(std::span<const data::Layer> layers, Box b, const std::string& base_url) {
+std::string style_json(std::span<const data::Layer> layers, Box b, const std::string& base_url,
+                       const StyleExtras& extras) {
+  auto visible = [&](data::Layer l) {
+    return std::find(layers.begin(), layers.end(), l) != layers.end();
+  };
   rapidjson::StringBuffer buf;
   Writer w(buf);
   w.StartObject();
@@ -171,8 +284,14 @@ std::string style_json(std::span<const data::Layer> layers, Box b, const std::st
   w.EndArray();
   key(w, "zoom");
   w.Int(fitting_zoom(b));
+  if (!extras.label_font.empty()) {
+    // MapLibre refuses relative glyph URLs: the origin comes from the request.
+    key(w, "glyphs");
+    str(w, base_url + "/fonts/{fontstack}/{range}.pbf");
+  }
   key(w, "sources");
   w.StartObject();
+  if (extras.basemap) basemap_source(w, *extras.basemap, base_url);
   for (data::Layer l : layers) {
     const TileLayerInfo& info = layer_info(l);
     key(w, data::to_string(l));
@@ -194,10 +313,14 @@ std::string style_json(std::span<const data::Layer> layers, Box b, const std::st
   key(w, "layers");
   w.StartArray();
   raw(w, R"({"id":"background","type":"background","paint":{"background-color":"#f4f2ec"}})");
+  if (extras.basemap) basemap_layers(w, *extras.basemap);
   for (data::Layer order : tile_layers())
-    if (std::find(layers.begin(), layers.end(), order) != layers.end()) {
+    if (visible(order)) {
       for (std::string_view layer : style_layers(order)) raw(w, layer);
     }
+  if (!extras.label_font.empty())
+    for (const LabelStyle& l : kLabels)
+      if (visible(l.layer)) label_layer(w, l, extras.label_font);
   w.EndArray();
   w.EndObject();
   return buf.GetString();

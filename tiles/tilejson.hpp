@@ -1,6 +1,6 @@
 // Descriptions of the tile sets for clients: TileJSON 3.0.0 per layer, the `json` metadata
 // of MBTiles, and a MapLibre style that draws the layers a caller may see, with no URL
-// outside this server (no glyphs or sprites: nothing in it draws text or icons).
+// outside this server (glyphs from /fonts, no sprites: nothing in it draws icons).
 #pragma once
 
 #include <span>
@@ -11,13 +11,23 @@
 
 namespace gridmap::tiles {
 
+struct BasemapInfo;
+
 // `base_url` is "http://host:port" (or "" for URLs relative to the server's root);
 // `query` ("status=reported", no '?') is appended to the tile URLs.
 std::string tilejson(data::Layer layer, Box bounds, const std::string& base_url,
                      const std::string& query = "");
 // The MBTiles `json` metadata value: {"vector_layers": [...]} with field types.
 std::string mbtiles_json(data::Layer layer);
-std::string style_json(std::span<const data::Layer> layers, Box bounds,
-                       const std::string& base_url);
+
+struct StyleExtras {
+  // The font family of area names, served at /fonts/{fontstack}/{range}.pbf; empty: no names.
+  std::string label_font;
+  // A base map served at /basemap/..., drawn under everything; null: a plain background.
+  const BasemapInfo* basemap = nullptr;
+};
+
+std::string style_json(std::span<const data::Layer> layers, Box bounds, const std::string& base_url,
+                       const StyleExtras& extras = {});
 
 }  // namespace gridmap::tiles

@@ -30,7 +30,7 @@ const Command kCommands[] = {
     {"nearest", cmd_nearest,
      "nearest --db FILE LON LAT [-k N] [--all] [--community CODE] [--grid CODE] [--crs ...]"},
     {"check", cmd_check, "check   --db FILE [--json] [--sliver-m2 A]"},
-    {"serve", cmd_serve, "serve   --db FILE [--listen 127.0.0.1:8080] [--threads N] [--quiet]"},
+    {"serve", cmd_serve, "serve   --db FILE [--listen 127.0.0.1:8080] [--threads N] [--font FILE] [--basemap FILE.mbtiles] [--quiet]"},
     {"user", cmd_user,
      "user    add NAME --role admin|dispatcher|worker|planner [--grid CODE]... [--worker ID]\n"
      "        [--password-stdin] --db FILE   (prints an API token as its last line)\n"

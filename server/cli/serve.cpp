@@ -1,5 +1,7 @@
-// gridmap serve --db FILE [--listen 127.0.0.1:8080] [--threads N]
+// gridmap serve --db FILE [--listen 127.0.0.1:8080] [--threads N] [--font FILE]
+//               [--basemap FILE.mbtiles]
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <mutex>
 #include <thread>
@@ -9,11 +11,12 @@
 #include "server/cli/args.hpp"
 #include "server/cli/commands.hpp"
 #include "server/http/server.hpp"
+#include "tiles/glyphs.hpp"
 
 namespace gridmap::cli {
 
 int cmd_serve(const ArgList& argv) {
-  Args args("serve", argv, {"--db", "--listen", "--threads", "--max-body-mb", "--request-timeout-ms", "--web"}, {"--quiet"});
+  Args args("serve", argv, {"--db", "--listen", "--threads", "--max-body-mb", "--request-timeout-ms", "--web", "--font", "--basemap"}, {"--quiet"});
   if (!args.positional().empty()) throw_invalid("serve: unexpected argument '" + args.positional()[0] + "'");
   server::ServerOptions so;
   std::string listen = args.get("--listen").value_or("127.0.0.1:8080");
@@ -29,6 +32,19 @@ int cmd_serve(const ArgList& argv) {
   server::AppOptions ao;
   ao.db_path = args.db();
   ao.web_dir = args.get("--web").value_or("");
+  // Map labels need a font: the one named, or the default when installed (a map without
+  // names otherwise). A named font that cannot be read stops the server.
+  if (auto font = args.get("--font")) {
+    if (font->empty()) throw_invalid("--font needs a file name");
+    ao.font_path = *font;
+  } else if (std::filesystem::exists(tiles::kDefaultFontPath)) {
+    ao.font_path = tiles::kDefaultFontPath;
+  } else {
+    std::cerr << "gridmap: no label font at " << tiles::kDefaultFontPath
+              << " (install fonts-wqy-microhei or pass --font FILE): the map shows no names\n";
+  }
+  ao.basemap_path = args.get("--basemap").value_or("");
+  if (args.get("--basemap") && ao.basemap_path.empty()) throw_invalid("--basemap needs a file name");
   server::App app(ao);
   bool quiet = args.flag("--quiet");
   std::mutex log_lock;

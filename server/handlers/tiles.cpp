@@ -104,14 +104,6 @@ Response tile(App& app, data::Layer layer, Request& req) {
   return r;
 }
 
-std::string base_url(const Request& req) {
-  auto host = req.header("host");
-  if (!host || host->empty() || host->find_first_of("/\\ \"<>") != std::string::npos) return "";
-  std::string scheme =
-      req.header("x-forwarded-proto").value_or("http") == "https" ? "https" : "http";
-  return scheme + "://" + *host;
-}
-
 Response tilejson(App& app, data::Layer layer, Request& req) {
   tiles::PetitionFilter f = filter_of(app, layer, req);
   Response r = json_response(
@@ -126,13 +118,24 @@ Response style(App& app, Request& req) {
   for (data::Layer l : tiles::tile_layers())
     if (const AccessRule* rule = rule_for("tiles." + std::string(data::to_string(l))))
       if (scope_of(*rule, principal(req).role) != Scope::denied) visible.push_back(l);
-  Response r =
-      json_response(tiles::style_json(visible, tiles::data_bounds(app.read_db()), base_url(req)));
+  tiles::StyleExtras extras;
+  if (app.font()) extras.label_font = app.font()->family();
+  if (app.basemap()) extras.basemap = &app.basemap()->info();
+  Response r = json_response(
+      tiles::style_json(visible, tiles::data_bounds(app.read_db()), base_url(req), extras));
   r.headers.emplace_back("Cache-Control", "private, max-age=60");
   return r;
 }
 
 }  // namespace
+
+std::string base_url(const Request& req) {
+  auto host = req.header("host");
+  if (!host || host->empty() || host->find_first_of("/\\ \"<>") != std::string::npos) return "";
+  std::string scheme =
+      req.header("x-forwarded-proto").value_or("http") == "https" ? "https" : "http";
+  return scheme + "://" + *host;
+}
 
 void register_tiles(Router& r, App& app) {
   // One route per layer, so that the access table says who may read which layer.

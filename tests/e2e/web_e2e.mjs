@@ -19,6 +19,7 @@ const url = await new Promise((resolve, reject) => {
 });
 const origin = new URL(url).origin;
 const failures = [];
+const glyphRanges = [];
 const browser = await chromium.launch({
   executablePath: '/usr/bin/chromium',
   args: ['--headless', '--no-sandbox', '--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--disable-gpu',
@@ -28,6 +29,11 @@ try {
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   page.on('console', (m) => { if (process.env.E2E_VERBOSE) console.error('console', m.type(), m.text()); if (m.type() === 'error') failures.push(`console: ${m.text()}`); });
   page.on('pageerror', (e) => failures.push(`page error: ${e.message}`));
+  // Area names come as glyph ranges from this server; Chinese ones start at U+4E00 or above.
+  page.on('response', (r) => {
+    const m = /\/fonts\/[^/]+\/(\d+)-\d+\.pbf$/.exec(r.url());
+    if (m && r.status() === 200) glyphRanges.push(Number(m[1]));
+  });
   page.on('request', (r) => { if (!r.url().startsWith(origin) && !r.url().startsWith('data:') && !r.url().startsWith('blob:')) failures.push(`foreign request: ${r.url()}`); });
   await page.goto(url);
   await page.fill('input[name=name]', `demo-${role}`);
@@ -64,6 +70,7 @@ try {
     await page.waitForSelector('#side tr.selected');
   }
   await page.waitForTimeout(500);
+  if (!glyphRanges.some((start) => start >= 0x4e00)) failures.push(`no Chinese glyphs were fetched (ranges: ${glyphRanges})`);
   await page.screenshot({ path: join(outDir, `e2e-${role}.png`) });
 } catch (e) {
   failures.push(`flow failed: ${e.message}`);

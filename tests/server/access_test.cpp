@@ -83,6 +83,9 @@ const std::map<std::string, Sample>& samples() {
       {"tilejson.petitions", {"GET", "/tiles/petitions.json", ""}},
       {"tilejson.workers", {"GET", "/tiles/workers.json", ""}},
       {"style", {"GET", "/style.json", ""}},
+      {"fonts", {"GET", "/fonts/WenQuanYi%20Micro%20Hei/20224-20479.pbf", ""}},
+      {"basemap.tile", {"GET", "/basemap/14/13275/6153.png", ""}},
+      {"basemap.tilejson", {"GET", "/basemap.json", ""}},
   };
   return s;
 }

@@ -253,7 +253,10 @@ TEST_CASE("TileJSON and the style describe the layers, with no URL outside the s
     REQUIRE(r.status == 200);
     auto style = json(r);
     CHECK(style["version"].GetInt() == 8);
-    CHECK_FALSE(style.HasMember("glyphs"));
+    // Glyphs for area names from this server; no icons, so no sprite.
+    REQUIRE(style.HasMember("glyphs"));
+    CHECK(std::string(style["glyphs"].GetString()) ==
+          "http://127.0.0.1/fonts/{fontstack}/{range}.pbf");
     CHECK_FALSE(style.HasMember("sprite"));
     std::set<std::string> sources;
     for (auto& m : style["sources"].GetObject()) {
@@ -264,8 +267,8 @@ TEST_CASE("TileJSON and the style describe the layers, with no URL outside the s
     for (auto& layer : style["layers"].GetArray()) {
       if (!layer.HasMember("source")) continue;
       CHECK(sources.count(layer["source"].GetString()) == 1);
-      CHECK(std::string(layer["type"].GetString()) !=
-            "symbol");  // no text or icons: no glyphs needed
+      if (std::string(layer["type"].GetString()) == "symbol")  // names only, no icons
+        CHECK_FALSE(layer["layout"].HasMember("icon-image"));
     }
     // Every URL in the style is this server's.
     for (size_t at = r.body.find("http"); at != std::string::npos; at = r.body.find("http", at + 1))

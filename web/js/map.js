@@ -1,8 +1,13 @@
-// The base map: gridmap's own boundaries on a neutral background, from /style.json.
+// The base map: gridmap's own boundaries and area names on a neutral background (or the
+// server's local MBTiles base map), from /style.json.
 /* global maplibregl */
 
+// Area names use the server's glyphs (/fonts/...) for every script: Chinese is not drawn
+// with a local browser font, so labels look and measure the same on every machine.
 export async function createMap(container) {
-  const map = new maplibregl.Map({ container, style: '/style.json', attributionControl: false, hash: false });
+  const map = new maplibregl.Map({
+    container, style: '/style.json', attributionControl: false, hash: false, localIdeographFontFamily: false,
+  });
   map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'top-left');
   await new Promise((resolve) => map.on('load', resolve));
   try {

@@ -1,0 +1,46 @@
+// GET /fonts/{fontstack}/{start}-{end}.pbf: label glyphs for the web map's style (MapLibre
+// glyphs protocol), rendered by tiles::GlyphFont and kept in memory; gzip when the client
+// takes it, ETag / If-None-Match, long Cache-Control (glyphs change only with the font).
+#include "geo/error.hpp"
+#include "server/app.hpp"
+#include "tiles/glyphs.hpp"
+#include "tiles/gzip.hpp"
+
+namespace gridmap::server {
+namespace {
+
+Response glyphs(App& app, Request& req) {
+  uint32_t start = tiles::parse_glyph_range(req.path_params.at("range"));
+  tiles::GlyphFont* font = app.font();
+  if (!font) throw Error(ErrorKind::not_found, "this server draws no labels (serve --font FILE)");
+  const std::string& stack = req.path_params.at("fontstack");
+  if (!font->serves(stack))
+    throw Error(ErrorKind::not_found,
+                "no font stack '" + stack + "' here; this server has '" + font->family() + "'");
+  auto range = font->range(start);
+  Response r;
+  r.content_type = "application/x-protobuf";
+  r.headers.emplace_back("ETag", range->etag);
+  r.headers.emplace_back("Cache-Control", "public, max-age=86400");
+  r.headers.emplace_back("Vary", "Accept-Encoding");
+  if (etag_matches(req, range->etag)) {
+    r.status = 304;
+    return r;
+  }
+  if (accepts_gzip(req)) {
+    r.body = range->gzip;
+    r.headers.emplace_back("Content-Encoding", "gzip");
+  } else {
+    r.body = tiles::gunzip(range->gzip, range->raw_size);
+  }
+  return r;
+}
+
+}  // namespace
+
+void register_fonts(Router& r, App& app) {
+  r.add("GET", "/fonts/{fontstack}/{range}.pbf", "fonts",
+        [&app](Request& q) { return glyphs(app, q); });
+}
+
+}  // namespace gridmap::server
