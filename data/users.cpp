@@ -54,7 +54,8 @@ bool is_token_shaped(const std::string& token) noexcept {
 std::string token_hash(const std::string& token) {
   init_sodium();
   unsigned char h[32];
-  crypto_generichash(h, sizeof h, reinterpret_cast<const unsigned char*>(token.data()), token.size(), nullptr, 0);
+  crypto_generichash(h, sizeof h, reinterpret_cast<const unsigned char*>(token.data()),
+                     token.size(), nullptr, 0);
   return hex(h, sizeof h);
 }
 
@@ -65,10 +66,12 @@ void UserRepo::load_grids(User& u) {
   while (st.step()) u.grids.push_back(st.text(0));
 }
 
-User UserRepo::add(const std::string& name, const std::string& role, const std::vector<std::string>& grids,
-                   std::optional<int64_t> worker_id, const std::optional<std::string>& password) {
+User UserRepo::add(const std::string& name, const std::string& role,
+                   const std::vector<std::string>& grids, std::optional<int64_t> worker_id,
+                   const std::optional<std::string>& password) {
   if (name.empty() || name.size() > 64) throw_invalid("a user name needs 1 to 64 characters");
-  if (!is_valid_role(role)) throw_invalid("unknown role '" + role + "' (use admin, dispatcher, worker or planner)");
+  if (!is_valid_role(role))
+    throw_invalid("unknown role '" + role + "' (use admin, dispatcher, worker or planner)");
   if (role == "worker" && grids.empty()) throw_invalid("a worker user needs at least one --grid");
   std::optional<std::string> hash;
   if (password) hash = hash_password(*password);
@@ -82,7 +85,8 @@ User UserRepo::add(const std::string& name, const std::string& role, const std::
     w.bind(1, *worker_id);
     if (!w.step()) throw_invalid("no worker " + std::to_string(*worker_id));
   }
-  Statement ins(db_, "INSERT INTO users(name, role, password_hash, worker_id) VALUES (?1, ?2, ?3, ?4)");
+  Statement ins(db_,
+                "INSERT INTO users(name, role, password_hash, worker_id) VALUES (?1, ?2, ?3, ?4)");
   ins.bind(1, name).bind(2, role).bind(3, hash).bind(4, worker_id).run();
   int64_t id = db_.last_insert_rowid();
   Statement g(db_, "INSERT INTO user_grids(user_id, grid_code) VALUES (?1, ?2)");
@@ -124,7 +128,9 @@ void UserRepo::set_disabled(const std::string& name, bool disabled) {
   Statement st(db_, "UPDATE users SET disabled = ?1 WHERE id = ?2");
   st.bind(1, disabled ? 1 : 0).bind(2, u->id).run();
   if (disabled) {
-    Statement rv(db_, "UPDATE tokens SET revoked_at = unixepoch() WHERE user_id = ?1 AND revoked_at IS NULL");
+    Statement rv(
+        db_,
+        "UPDATE tokens SET revoked_at = unixepoch() WHERE user_id = ?1 AND revoked_at IS NULL");
     rv.bind(1, u->id).run();
   }
   tx.commit();
@@ -146,37 +152,72 @@ std::optional<User> UserRepo::check_password(const std::string& name, const std:
   if (!st.step() || st.is_null(1) || st.int64(2) != 0) {
     // Spend the same effort as a real check so timing does not tell which names exist.
     static const std::string dummy = hash_password("not-a-real-password");
-    if (crypto_pwhash_str_verify(dummy.c_str(), password.data(), password.size()) == 0) return std::nullopt;
+    if (crypto_pwhash_str_verify(dummy.c_str(), password.data(), password.size()) == 0)
+      return std::nullopt;
     return std::nullopt;
   }
   std::string hash = st.text(1);
   int64_t id = st.int64(0);
-  if (crypto_pwhash_str_verify(hash.c_str(), password.data(), password.size()) != 0) return std::nullopt;
+  if (crypto_pwhash_str_verify(hash.c_str(), password.data(), password.size()) != 0)
+    return std::nullopt;
   return get(id);
 }
 
-std::string UserRepo::issue_token(int64_t user_id, const std::string& kind, int64_t now, int64_t lifetime_s) {
+std::string UserRepo::issue_token(int64_t user_id, const std::string& kind, int64_t now,
+                                  int64_t lifetime_s) {
   init_sodium();
   unsigned char raw[32];
   randombytes_buf(raw, sizeof raw);
   std::string token = "gm_" + hex(raw, sizeof raw);
-  Statement st(db_, "INSERT INTO tokens(user_id, hash, kind, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)");
-  st.bind(1, user_id).bind(2, token_hash(token)).bind(3, kind).bind(4, now).bind(5, now + lifetime_s).run();
+  Statement st(db_,
+               "INSERT INTO tokens(user_id, hash, kind, created_at, expires_at) VALUES (?1, ?2, "
+               "?3, ?4, ?5)");
+  st.bind(1, user_id)
+      .bind(2, token_hash(token))
+      .bind(3, kind)
+      .bind(4, now)
+      .bind(5, now + lifetime_s)
+      .run();
   return token;
 }
 
 std::optional<User> UserRepo::by_token(const std::string& token, int64_t now) {
+  return TokenCheck(db_).user(token, token_hash(token), now);
+}
+
+TokenCheck::TokenCheck(Db& db)
+    : st_(db,
+          "SELECT u.id, u.name, u.role, u.worker_id, (SELECT group_concat(grid_code, ',') FROM "
+          "(SELECT grid_code FROM user_grids WHERE user_id = u.id ORDER BY grid_code)) FROM tokens "
+          "t "
+          "JOIN users u ON u.id = t.user_id WHERE t.hash = ?1 AND t.revoked_at IS NULL AND "
+          "t.expires_at > ?2 "
+          "AND u.disabled = 0") {}
+
+std::optional<User> TokenCheck::user(const std::string& token, const std::string& hash,
+                                     int64_t now) {
   if (!is_token_shaped(token)) return std::nullopt;
-  Statement st(db_,
-               "SELECT u.id FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.hash = ?1 AND t.revoked_at IS NULL "
-               "AND t.expires_at > ?2 AND u.disabled = 0");
-  st.bind(1, token_hash(token)).bind(2, now);
-  if (!st.step()) return std::nullopt;
-  return get(st.int64(0));
+  st_.bind(1, hash).bind(2, now);
+  if (!st_.step()) {
+    st_.reset();
+    return std::nullopt;
+  }
+  User u{st_.int64(0), st_.text(1), st_.text(2), {}, st_.opt_int64(3), false};
+  std::string grids = st_.is_null(4) ? "" : st_.text(4);
+  st_.reset();
+  for (size_t start = 0; start < grids.size();) {
+    size_t end = grids.find(',', start);
+    if (end == std::string::npos) end = grids.size();
+    u.grids.push_back(grids.substr(start, end - start));
+    start = end + 1;
+  }
+  return u;
 }
 
 void UserRepo::revoke_token(const std::string& token, const std::string& kind, int64_t now) {
-  Statement st(db_, "UPDATE tokens SET revoked_at = ?1 WHERE hash = ?2 AND kind = ?3 AND revoked_at IS NULL");
+  Statement st(
+      db_,
+      "UPDATE tokens SET revoked_at = ?1 WHERE hash = ?2 AND kind = ?3 AND revoked_at IS NULL");
   st.bind(1, now).bind(2, token_hash(token)).bind(3, kind).run();
 }
 

@@ -37,7 +37,8 @@ class UserRepo {
   std::optional<User> check_password(const std::string& name, const std::string& password);
 
   // A new token (returned once, in clear) valid for `lifetime_s`.
-  std::string issue_token(int64_t user_id, const std::string& kind, int64_t now, int64_t lifetime_s);
+  std::string issue_token(int64_t user_id, const std::string& kind, int64_t now,
+                          int64_t lifetime_s);
   // The enabled user a valid (unexpired, unrevoked) token belongs to.
   std::optional<User> by_token(const std::string& token, int64_t now);
   // Revokes a token of the given kind ("session" for sign-out; "api" tokens are revoked by
@@ -49,7 +50,20 @@ class UserRepo {
   Db& db_;
 };
 
-std::string token_hash(const std::string& token);  // hex BLAKE2b-256
+// The one query that turns a token into its user, kept prepared for servers that check a
+// token on every request (one per connection: a Statement belongs to its Db).
+class TokenCheck {
+ public:
+  explicit TokenCheck(Db& db);
+  // The enabled user a valid (unexpired, unrevoked) token belongs to, with its grids;
+  // `hash` is token_hash(token).
+  std::optional<User> user(const std::string& token, const std::string& hash, int64_t now);
+
+ private:
+  Statement st_;
+};
+
+std::string token_hash(const std::string& token);         // hex BLAKE2b-256
 bool is_token_shaped(const std::string& token) noexcept;  // "gm_" + 64 hex digits
 
 }  // namespace gridmap::data

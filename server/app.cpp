@@ -37,7 +37,7 @@ std::shared_ptr<const LocatorState> load_locator(data::Db& db) {
 thread_local struct {
   const App* owner = nullptr;
   std::unique_ptr<data::Db> db;
-  std::unique_ptr<data::Statement> token;
+  std::unique_ptr<data::TokenCheck> token;
 } t_read;
 }  // namespace
 
@@ -168,30 +168,10 @@ void App::forget_token(const std::string& token) {
 
 Principal App::check_token(const std::string& token, const std::string& hash, int64_t t) {
   data::Db& db = read_db();
-  if (!t_read.token)
-    t_read.token = std::make_unique<data::Statement>(
-        db,
-        "SELECT u.id, u.name, u.role, u.worker_id, (SELECT group_concat(grid_code, ',') FROM "
-        "(SELECT grid_code FROM user_grids WHERE user_id = u.id ORDER BY grid_code)) FROM tokens t "
-        "JOIN users u ON u.id = t.user_id WHERE t.hash = ?1 AND t.revoked_at IS NULL AND t.expires_at > ?2 "
-        "AND u.disabled = 0");
-  data::Statement& st = *t_read.token;
-  st.bind(1, hash).bind(2, t);
-  bool found = data::is_token_shaped(token) && st.step();
-  if (!found) {
-    st.reset();
-    throw Error(ErrorKind::unauthorized, "the token is unknown, expired or revoked; sign in again");
-  }
-  Principal p{st.int64(0), st.text(1), st.text(2), {}, st.opt_int64(3), false};
-  std::string grids = st.is_null(4) ? "" : st.text(4);
-  st.reset();
-  for (size_t start = 0; start < grids.size();) {
-    size_t end = grids.find(',', start);
-    if (end == std::string::npos) end = grids.size();
-    p.grids.push_back(grids.substr(start, end - start));
-    start = end + 1;
-  }
-  return p;
+  if (!t_read.token) t_read.token = std::make_unique<data::TokenCheck>(db);
+  auto u = t_read.token->user(token, hash, t);
+  if (!u) throw Error(ErrorKind::unauthorized, "the token is unknown, expired or revoked; sign in again");
+  return Principal{u->id, std::move(u->name), std::move(u->role), std::move(u->grids), u->worker_id, false};
 }
 
 Response App::handle(Request& req) {
