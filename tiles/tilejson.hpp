@@ -15,6 +15,8 @@ namespace gridmap::tiles {
 // `query` ("status=reported", no '?') is appended to the tile URLs.
 std::string tilejson(data::Layer layer, Box bounds, const std::string& base_url,
                      const std::string& query = "");
+// The TileJSON of the hotspots layer; `query` as for tilejson().
+std::string hotspots_tilejson(Box bounds, const std::string& base_url, const std::string& query);
 // The MBTiles `json` metadata value: {"vector_layers": [...]} with field types.
 std::string mbtiles_json(data::Layer layer);
 std::string style_json(std::span<const data::Layer> layers, Box bounds,
