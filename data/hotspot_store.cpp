@@ -37,10 +37,12 @@ std::vector<int64_t> household_counts(Db& db, const HotspotLayout& l) {
 }
 
 std::string HotspotQuery::key() const {
-  std::string k =
-      std::to_string(from) + "|" + std::to_string(to) + "|" + (per_household ? "h" : "c");
-  k += "|" + (category ? "=" + *category : std::string("*"));
-  k += "|" + (kind ? "=" + *kind : std::string("*"));
+  std::string k = std::to_string(from);
+  k.append("|").append(std::to_string(to)).append(per_household ? "|h" : "|c");
+  for (const auto* v : {&category, &kind}) {
+    k.append(*v ? "|=" : "|*");
+    if (*v) k.append(**v);
+  }
   return k;
 }
 
