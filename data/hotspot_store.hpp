@@ -74,9 +74,9 @@ class HotspotCache {
   };
   Base base(Db& db);
 
-  static constexpr size_t kMaxResults = 16;
-  std::mutex build_lock_;  // one builder of the layout at a time
-  std::mutex lock_;        // the members below
+  static constexpr size_t kMaxResults = 8;  // about 8 MB each for 100,000 grids
+  std::mutex build_lock_;                   // one builder of the layout at a time
+  std::mutex lock_;                         // the members below
   std::shared_ptr<const HotspotLayout> layout_;
   std::shared_ptr<const std::vector<int64_t>> households_;
   std::vector<std::pair<std::string, std::shared_ptr<const HotspotResult>>>
