@@ -26,6 +26,7 @@ void run_pip(const Options& o);        // pip, pip_geos, pip_build, pip_memory
 void run_knn(const Options& o);        // knn
 void run_updates(const Options& o);    // updates
 void run_persisted(const Options& o);  // updates_persisted
+void run_hotspots(const Options& o);   // gistar, gistar_neighbours (--db: counts CSV to write)
 
 void report(std::string_view key, double value);
 void note(const char* fmt, ...) __attribute__((format(printf, 1, 2)));  // to stderr

@@ -4,6 +4,7 @@
 //   (prints CACHE/KEY, the data set's directory)
 //   gridmap_bench pip|knn|updates DIR [--runs N] [--queries N] [--k N] [--moves N]
 //   gridmap_bench updates_persisted DIR --db FILE [--runs N] [--moves N]
+//   gridmap_bench hotspots DIR [--runs N] [--seed N] [--db COUNTS_CSV]
 #include <cstdarg>
 #include <cstdio>
 #include <cstring>
@@ -41,7 +42,8 @@ unsigned long long count_arg(const char* name, const char* value) {
 
 Options parse(int argc, char** argv) {
   if (argc < 3)
-    throw_invalid("usage: gridmap_bench gen|pip|knn|updates|updates_persisted DIR [options]");
+    throw_invalid(
+        "usage: gridmap_bench gen|pip|knn|updates|updates_persisted|hotspots DIR [options]");
   Options o;
   o.dir = argv[2];
   for (int i = 3; i < argc; i += 2) {
@@ -87,6 +89,8 @@ int run(int argc, char** argv) {
     run_knn(o);
   else if (what == "updates")
     run_updates(o);
+  else if (what == "hotspots")
+    run_hotspots(o);
   else if (what == "updates_persisted") {
     if (o.db.empty()) throw_invalid("updates_persisted needs --db FILE");
     run_persisted(o);

@@ -69,6 +69,9 @@ const std::vector<AccessRule>& access_rules() {
       {"tilejson.households", false, A, A, O, D},
       {"tilejson.petitions", false, A, A, O, D},
       {"tilejson.workers", false, A, A, D, D},
+      // Hotspots are aggregates, as the hotspots route.
+      {"tiles.hotspots", false, A, A, D, A},
+      {"tilejson.hotspots", false, A, A, D, A},
       {"style", false, A, A, A, A},
       // Glyphs hold nothing but the shapes of a system font: public, so that any page
       // (the sign-in page too) may draw text. The base map follows the style.

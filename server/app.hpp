@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "data/db.hpp"
+#include "data/hotspot_store.hpp"
 #include "data/layer.hpp"
 #include "data/locator.hpp"
 #include "data/position_writer.hpp"
@@ -123,6 +124,8 @@ LonLat lonlat_param(const Request& req, const char* lon = "lon", const char* lat
 LonLat to_wgs84(const Request& req, LonLat p);
 LonLat from_wgs84(const Request& req, LonLat p);
 std::optional<int64_t> time_param(const Request& req, const char* name);
+// from, to, category, kind, value of the hotspots route and tiles; throws invalid_input.
+data::HotspotQuery hotspot_query(App& app, const Request& req);
 std::optional<int64_t> if_match_version(const Request& req);  // "v12" / "12" in If-Match
 const Principal& principal(const Request& req);
 // "http://host:port" of the request, for absolute URLs in styles ("" without a Host).

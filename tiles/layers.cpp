@@ -4,7 +4,9 @@
 #include <array>
 #include <charconv>
 #include <cmath>
+#include <functional>
 
+#include "data/hotspot_store.hpp"
 #include "data/petitions.hpp"
 #include "data/time.hpp"
 #include "geo/error.hpp"
@@ -90,8 +92,24 @@ double area_of(const DFeature& f) {
   return a;
 }
 
+// How an area layer dresses its features: the layer's name, whether label points go in a
+// `<name>_label` layer, and the properties of each area.
+struct AreaStyle {
+  std::string name;
+  bool labels = true;
+  std::function<void(const AreaRecord&, std::vector<Property>&)> properties;
+};
+
+void plain_area_properties(const AreaRecord& r, std::vector<Property>& props) {
+  props = {{"code", r.code}, {"name", r.name}};
+  if (r.households >= 0) {
+    if (!r.workers.empty()) props.push_back({"worker", std::string_view(r.workers)});
+    props.push_back({"households", r.households});
+  }
+}
+
 BuiltTile build_areas(data::Db& db, const TileRequest& req, const TileSnapshots& snap,
-                      const Budget& budget) {
+                      const Budget& budget, const AreaStyle& style) {
   TileProjection proj(req.tile, kExtent);
   std::vector<Area> areas;
   read_areas(db, req.layer, proj.buffered_bounds(kBuffer), snap.grids.get(), [&](AreaRecord& r) {
@@ -105,11 +123,11 @@ BuiltTile build_areas(data::Db& db, const TileRequest& req, const TileSnapshots&
   budget.check();
   BuiltTile out;
   out.stats.rows = areas.size();
-  std::string name(data::to_string(req.layer));
+  const std::string& name = style.name;
   // Labels for areas of at least 4 x 4 pixels whose label point falls in the tile itself.
   constexpr double kLabelArea = 1024;
   for (Area& a : areas)
-    if (a.area >= kLabelArea) a.label = interior_point(a.shape);
+    if (style.labels && a.area >= kLabelArea) a.label = interior_point(a.shape);
   std::vector<size_t> order(areas.size());  // which areas go in; the smallest leave first
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
   std::stable_sort(order.begin(), order.end(),
@@ -133,12 +151,8 @@ BuiltTile build_areas(data::Db& db, const TileRequest& req, const TileSnapshots&
     LayerBuilder polygons(name), labels(name + "_label");
     for (size_t k = 0; k < index.size(); ++k) {
       const Area& a = areas[index[k]];
-      std::vector<Property> props{{"code", a.record.code}, {"name", a.record.name}};
-      if (a.record.households >= 0) {
-        if (!a.record.workers.empty())
-          props.push_back({"worker", std::string_view(a.record.workers)});
-        props.push_back({"households", a.record.households});
-      }
+      std::vector<Property> props;
+      style.properties(a.record, props);
       auto id = id_of(a.record.code);
       polygons.add_polygons(id, generalised[k], props);
       if (a.label && !generalised[k].empty())
@@ -147,7 +161,7 @@ BuiltTile build_areas(data::Db& db, const TileRequest& req, const TileSnapshots&
           labels.add_points(id, std::span<const IPoint>(&*p, 1), label_props);
         }
     }
-    out.mvt = encode(polygons, &labels, out.stats);
+    out.mvt = encode(polygons, style.labels ? &labels : nullptr, out.stats);
     out.stats.tolerance = tolerance;
     if (out.mvt.size() <= req.max_bytes) return out;
     // Too big: coarser simplification first, then fewer (the smallest) areas.
@@ -375,8 +389,9 @@ BuiltTile build_tile(data::Db& db, const TileRequest& req, const TileSnapshots& 
   if (req.layer != data::Layer::petitions && !req.filter.empty())
     throw_invalid("only petitions tiles take filters");
   Budget budget(req.budget);
-  return data::is_area(req.layer) ? build_areas(db, req, snap, budget)
-                                  : build_points(db, req, snap, budget);
+  if (!data::is_area(req.layer)) return build_points(db, req, snap, budget);
+  return build_areas(db, req, snap, budget,
+                     {std::string(data::to_string(req.layer)), true, plain_area_properties});
 }
 
 const std::vector<data::Layer>& tile_layers() {
@@ -469,6 +484,23 @@ const TileLayerInfo& layer_info(data::Layer layer) {
   throw_internal("no tile layer info");
 }
 
+const VectorLayerInfo& hotspot_layer_info() {
+  static const VectorLayerInfo info{
+      "hotspots",
+      "grids with the Getis-Ord Gi* statistic of their petitions (neighbours: grids sharing a "
+      "border) after a Benjamini-Hochberg FDR correction",
+      0,
+      18,
+      {{"code", "String", "grid code"},
+       {"name", "String", "grid name"},
+       {"gi_z", "Number", "Gi* z-score"},
+       {"p_value", "Number", "two-sided p-value of gi_z"},
+       {"class", "String", "hot_99, hot_95, hot_90, cold_*, or not_significant"},
+       {"trend", "String", "new, persistent, no_longer_hot or none against the previous window"},
+       {"count", "Number", "petitions in the window"}}};
+  return info;
+}
+
 Box data_bounds(data::Db& db) {
   Box b{180, 85, -180, -85};
   for (const char* table : {"subdistricts", "communities", "grids"}) {
@@ -482,6 +514,26 @@ Box data_bounds(data::Db& db) {
   }
   if (b.min_lon > b.max_lon) return {-180, -85.0511287798066, 180, 85.0511287798066};
   return b;
+}
+
+BuiltTile build_hotspot_tile(data::Db& db, const TileRequest& req, const TileSnapshots& snap,
+                             const data::HotspotResult& result) {
+  if (!is_valid(req.tile) || req.tile.z > kMaxTileZoom) throw_invalid("no such tile");
+  if (req.layer != data::Layer::grids) throw_internal("hotspot tiles are made of grids");
+  Budget budget(req.budget);
+  const data::HotspotLayout& layout = *result.layout;
+  auto properties = [&](const AreaRecord& r, std::vector<Property>& props) {
+    props = {{"code", r.code}, {"name", r.name}};
+    auto it = layout.index.find(r.code);
+    if (it == layout.index.end()) return;  // a grid newer than the result: no statistics
+    const data::GridHotspot& h = result.spots[it->second];
+    props.push_back({"gi_z", h.current.z});
+    props.push_back({"p_value", h.current.p});
+    props.push_back({"class", to_string(h.current.cls)});
+    props.push_back({"trend", to_string(h.trend)});
+    props.push_back({"count", h.count});
+  };
+  return build_areas(db, req, snap, budget, {"hotspots", false, properties});
 }
 
 }  // namespace gridmap::tiles

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "data/db.hpp"
+#include "data/hotspot_store.hpp"
 #include "data/layer.hpp"
 #include "tiles/generalise.hpp"
 #include "tiles/tile_math.hpp"
@@ -80,6 +81,12 @@ struct TileSnapshots {
 // unavailable when the work budget runs out.
 BuiltTile build_tile(data::Db& db, const TileRequest& request, const TileSnapshots& snapshots = {});
 
+// The hotspots layer: the grids generalised as in the grids layer (no label layer), each with
+// code, name, gi_z, p_value, class, trend and count from `result`. req.layer must be grids;
+// its filter is not used (the result holds the query).
+BuiltTile build_hotspot_tile(data::Db& db, const TileRequest& request,
+                             const TileSnapshots& snapshots, const data::HotspotResult& result);
+
 // Checks a filter against the database (categories, statuses, kinds); throws invalid_input.
 void validate(data::Db& db, const PetitionFilter& filter);
 
@@ -103,7 +110,9 @@ struct TileLayerInfo {
 };
 
 const TileLayerInfo& layer_info(data::Layer layer);
-const std::vector<data::Layer>& tile_layers();  // all six, in drawing order
+const std::vector<data::Layer>& tile_layers();
+const VectorLayerInfo&
+hotspot_layer_info();  // the hotspots layer (not a data layer)  // all six, in drawing order
 
 // The lon/lat extent of the stored areas (the whole world when there are none).
 Box data_bounds(data::Db& db);

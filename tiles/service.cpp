@@ -51,7 +51,21 @@ std::shared_ptr<const CachedTile> TileService::tile(data::Db& db, const TileRequ
   return cache_.get(key, [&] { return build_tile(db, request, snapshots(db, request.layer)); });
 }
 
+std::shared_ptr<const CachedTile> TileService::hotspot_tile(data::Db& db,
+                                                            const TileRequest& request,
+                                                            const data::HotspotQuery& query) {
+  if (request.layer != data::Layer::grids || !request.filter.empty())
+    throw_internal("hotspot tiles are grids without a petition filter");
+  TileKey key{data::Layer::grids, request.tile, query.key()};
+  return hotspot_tiles_.get(key, [&] {
+    auto result = hotspots_.get(db, query);
+    return build_hotspot_tile(db, request, snapshots(db, data::Layer::grids), *result);
+  });
+}
+
 void TileService::petition_changed(data::Db& db, int64_t id) {
+  hotspots_.petitions_changed();
+  hotspot_tiles_.invalidate_layer(data::Layer::grids);
   {
     std::lock_guard l(update_lock_);
     if (auto store = petitions_.value.load()) petitions_.value.store(store->with_record(db, id));
@@ -64,6 +78,8 @@ void TileService::petition_changed(data::Db& db, int64_t id) {
 }
 
 void TileService::household_changed(data::Db& db, int64_t id) {
+  hotspots_.households_changed();  // per-household values
+  hotspot_tiles_.invalidate_layer(data::Layer::grids);
   std::optional<std::string> grid;
   {
     data::Statement st(db, "SELECT grid_code FROM households WHERE id = ?1");
@@ -88,6 +104,10 @@ void TileService::household_changed(data::Db& db, int64_t id) {
 
 void TileService::area_changed(data::Layer layer, std::optional<Box> before,
                                std::optional<Box> after) {
+  if (layer == data::Layer::grids) {
+    hotspots_.grids_changed();
+    hotspot_tiles_.invalidate_layer(data::Layer::grids);
+  }
   if (before) cache_.invalidate_bbox(layer, *before);
   if (after) cache_.invalidate_bbox(layer, *after);
 }

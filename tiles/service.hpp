@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "data/db.hpp"
+#include "data/hotspot_store.hpp"
 #include "data/layer.hpp"
 #include "geo/types.hpp"
 #include "tiles/cache.hpp"
@@ -29,6 +30,14 @@ class TileService {
 
   // The tile, from the cache or built now. Throws as build_tile() does.
   std::shared_ptr<const CachedTile> tile(data::Db& db, const TileRequest& request);
+
+  // The hotspots layer for a query (request.layer grids, no filter), from its own cache:
+  // every petition, household or grid change makes all of it stale, since any one changes
+  // every grid's z.
+  std::shared_ptr<const CachedTile> hotspot_tile(data::Db& db, const TileRequest& request,
+                                                 const data::HotspotQuery& query);
+  // Hotspot statistics, kept until a change is reported (the API answers from it too).
+  data::HotspotCache& hotspots() noexcept { return hotspots_; }
 
   // Changes, reported after they are committed.
   void petition_changed(data::Db& db, int64_t id);   // reported, moved on, escalated, ...
@@ -54,6 +63,8 @@ class TileService {
   std::mutex update_lock_;  // one loader or updater of the snapshots at a time
   Snapshot<PointStore> petitions_, households_;
   Snapshot<GridAttributes> grids_;
+  data::HotspotCache hotspots_;
+  TileCache hotspot_tiles_{size_t{32} << 20};  // under Layer::grids, keyed by the query
 };
 
 // The lon/lat box of a stored area, or of a point record (petition, household); nullopt

@@ -47,28 +47,58 @@ int fitting_zoom(Box b) {
   return std::clamp(static_cast<int>(std::floor(std::log2(360.0 / span))) + 1, 0, 16);
 }
 
+void vector_layer(Writer& w, const VectorLayerInfo& v, bool types) {
+  w.StartObject();
+  key(w, "id");
+  str(w, v.id);
+  key(w, "description");
+  str(w, v.description);
+  key(w, "minzoom");
+  w.Int(v.minzoom);
+  key(w, "maxzoom");
+  w.Int(v.maxzoom);
+  key(w, "fields");
+  w.StartObject();
+  for (const FieldInfo& f : v.fields) {
+    key(w, f.name);
+    str(w, types ? f.type : f.description);
+  }
+  w.EndObject();
+  w.EndObject();
+}
+
 void vector_layers(Writer& w, data::Layer layer, bool types) {
   key(w, "vector_layers");
   w.StartArray();
-  for (const VectorLayerInfo& v : layer_info(layer).vector_layers) {
-    w.StartObject();
-    key(w, "id");
-    str(w, v.id);
-    key(w, "description");
-    str(w, v.description);
-    key(w, "minzoom");
-    w.Int(v.minzoom);
-    key(w, "maxzoom");
-    w.Int(v.maxzoom);
-    key(w, "fields");
-    w.StartObject();
-    for (const FieldInfo& f : v.fields) {
-      key(w, f.name);
-      str(w, types ? f.type : f.description);
-    }
-    w.EndObject();
-    w.EndObject();
-  }
+  for (const VectorLayerInfo& v : layer_info(layer).vector_layers) vector_layer(w, v, types);
+  w.EndArray();
+}
+
+// Everything of a TileJSON document up to its vector_layers.
+void tilejson_head(Writer& w, std::string_view name, std::string_view description,
+                   const std::string& url, int minzoom, int maxzoom, Box b) {
+  key(w, "tilejson");
+  str(w, "3.0.0");
+  key(w, "name");
+  str(w, name);
+  key(w, "description");
+  str(w, description);
+  key(w, "scheme");
+  str(w, "xyz");
+  key(w, "tiles");
+  w.StartArray();
+  str(w, url);
+  w.EndArray();
+  key(w, "minzoom");
+  w.Int(minzoom);
+  key(w, "maxzoom");
+  w.Int(maxzoom);
+  write_bounds(w, b);
+  key(w, "center");
+  w.StartArray();
+  w.Double(round6((b.min_lon + b.max_lon) / 2));
+  w.Double(round6((b.min_lat + b.max_lat) / 2));
+  w.Int(fitting_zoom(b));
   w.EndArray();
 }
 
@@ -228,30 +258,28 @@ std::string tilejson(data::Layer layer, Box b, const std::string& base_url,
   rapidjson::StringBuffer buf;
   Writer w(buf);
   w.StartObject();
-  key(w, "tilejson");
-  str(w, "3.0.0");
-  key(w, "name");
-  str(w, "gridmap " + std::string(data::to_string(layer)));
-  key(w, "description");
-  str(w, info.description);
-  key(w, "scheme");
-  str(w, "xyz");
-  key(w, "tiles");
-  w.StartArray();
-  str(w, tile_url(layer, base_url, query));
-  w.EndArray();
-  key(w, "minzoom");
-  w.Int(info.minzoom);
-  key(w, "maxzoom");
-  w.Int(info.maxzoom);
-  write_bounds(w, b);
-  key(w, "center");
-  w.StartArray();
-  w.Double(round6((b.min_lon + b.max_lon) / 2));
-  w.Double(round6((b.min_lat + b.max_lat) / 2));
-  w.Int(fitting_zoom(b));
-  w.EndArray();
+  tilejson_head(w, "gridmap " + std::string(data::to_string(layer)), info.description,
+                tile_url(layer, base_url, query), info.minzoom, info.maxzoom, b);
   vector_layers(w, layer, false);
+  w.EndObject();
+  return buf.GetString();
+}
+
+std::string hotspots_tilejson(Box b, const std::string& base_url, const std::string& query) {
+  const VectorLayerInfo& info = hotspot_layer_info();
+  rapidjson::StringBuffer buf;
+  Writer w(buf);
+  w.StartObject();
+  std::string url = base_url + "/tiles/hotspots/{z}/{x}/{y}.mvt";
+  if (!query.empty()) url += "?" + query;
+  tilejson_head(w, "gridmap hotspots",
+                "Hotspots (热点分析): Getis-Ord Gi* of petitions per grid; parameters from, to, "
+                "category, kind, value",
+                url, info.minzoom, info.maxzoom, b);
+  key(w, "vector_layers");
+  w.StartArray();
+  vector_layer(w, info, false);
+  w.EndArray();
   w.EndObject();
   return buf.GetString();
 }

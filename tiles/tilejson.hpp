@@ -17,6 +17,8 @@ struct BasemapInfo;
 // `query` ("status=reported", no '?') is appended to the tile URLs.
 std::string tilejson(data::Layer layer, Box bounds, const std::string& base_url,
                      const std::string& query = "");
+// The TileJSON of the hotspots layer; `query` as for tilejson().
+std::string hotspots_tilejson(Box bounds, const std::string& base_url, const std::string& query);
 // The MBTiles `json` metadata value: {"vector_layers": [...]} with field types.
 std::string mbtiles_json(data::Layer layer);
 

@@ -1,9 +1,10 @@
-// GET /api/v1/stats, GET /api/v1/coverage
+// GET /api/v1/stats, GET /api/v1/coverage, GET /api/v1/hotspots
 #include "data/hotspot_store.hpp"
 #include "data/stats.hpp"
 #include "geo/error.hpp"
 #include "server/app.hpp"
 #include "server/json.hpp"
+#include "tiles/layers.hpp"
 
 namespace gridmap::server {
 namespace {
@@ -55,21 +56,31 @@ Response stats(App& app, Request& req) {
 }
 
 Response hotspots(App& app, Request& req) {
+  data::HotspotQuery q = hotspot_query(app, req);
+  auto result = app.tiles().hotspots().get(app.read_db(), q);
+  return json_response(data::hotspots_geojson(*result->layout, result->spots));
+}
+
+}  // namespace
+
+data::HotspotQuery hotspot_query(App& app, const Request& req) {
   data::HotspotQuery q;
-  q.to = time_param(req, "to").value_or(App::now());
+  // Without `to`, the window ends with the current hour: the same window for an hour, so
+  // that its tiles stay cached (no petition is reported ahead of now).
+  q.to = time_param(req, "to").value_or((App::now() / 3600 + 1) * 3600);
   q.from = time_param(req, "from").value_or(q.to - 90 * 86400);
   if (q.from >= q.to) throw_invalid("'from' must be before 'to'");
   q.category = req.param("category");
   q.kind = req.param("kind");
+  tiles::PetitionFilter f;
+  if (q.category) f.category.push_back(*q.category);
+  if (q.kind) f.kind.push_back(*q.kind);
+  tiles::validate(app.read_db(), f);  // unknown categories and kinds are refused
   auto value = req.param("value").value_or("count");
   if (value != "count" && value != "per_household") throw_invalid("'value' must be count or per_household");
   q.per_household = value == "per_household";
-  data::Db& db = app.read_db();
-  data::HotspotLayout layout = data::load_hotspot_layout(db);
-  return json_response(data::hotspots_geojson(layout, data::grid_hotspots(db, layout, q)));
+  return q;
 }
-
-}  // namespace
 
 void register_stats(Router& r, App& app) {
   r.add("GET", "/api/v1/stats", "stats", [&app](Request& q) { return stats(app, q); });

@@ -1,6 +1,8 @@
-// GET /tiles/{layer}/{z}/{x}/{y}.mvt, /tiles/{layer}.json (TileJSON), /style.json.
+// GET /tiles/{layer}/{z}/{x}/{y}.mvt, /tiles/{layer}.json (TileJSON), /style.json, and the
+// hotspots layer /tiles/hotspots/{z}/{x}/{y}.mvt, /tiles/hotspots.json.
 // Parses the request into a tiles::TileRequest and answers from the tile service: gzip as
 // stored when the client takes it, ETag / If-None-Match, Cache-Control.
+#include <cctype>
 #include <charconv>
 #include <set>
 
@@ -71,43 +73,99 @@ tiles::TileScope scope_of(const Request& req) {
   return s;
 }
 
-Response tile(App& app, data::Layer layer, Request& req) {
-  tiles::TileRequest t;
-  t.layer = layer;
+tiles::TileId tile_id(const Request& req) {
   uint32_t z = path_number(req, "z");
-  t.tile = {static_cast<int>(std::min<uint32_t>(z, 1000)), path_number(req, "x"),
-            path_number(req, "y")};
-  if (z > tiles::kMaxTileZoom || !tiles::is_valid(t.tile))
+  tiles::TileId t{static_cast<int>(std::min<uint32_t>(z, 1000)), path_number(req, "x"),
+                  path_number(req, "y")};
+  if (z > tiles::kMaxTileZoom || !tiles::is_valid(t))
     throw_invalid("no tile " + req.path_params.at("z") + "/" + req.path_params.at("x") + "/" +
                   req.path_params.at("y") + ": zoom runs from 0 to " +
                   std::to_string(tiles::kMaxTileZoom) + ", x and y from 0 to 2^zoom - 1");
-  t.filter = filter_of(app, layer, req);
-  t.scope = scope_of(req);
-  t.now = App::now();
-  auto cached = app.tiles().tile(app.read_db(), t);
+  return t;
+}
+
+Response tile_response(const Request& req, const tiles::CachedTile& cached) {
   Response r;
   r.content_type = "application/vnd.mapbox-vector-tile";
-  r.headers.emplace_back("ETag", cached->etag);
+  r.headers.emplace_back("ETag", cached.etag);
   // Tiles depend on who asks and change with the data: always revalidate (a 304 is cheap).
   r.headers.emplace_back("Cache-Control", "private, no-cache");
   r.headers.emplace_back("Vary", "Accept-Encoding");
-  if (etag_matches(req, cached->etag)) {
+  if (etag_matches(req, cached.etag)) {
     r.status = 304;
     return r;
   }
   if (accepts_gzip(req)) {
-    r.body = cached->gzip;
+    r.body = cached.gzip;
     r.headers.emplace_back("Content-Encoding", "gzip");
   } else {
-    r.body = tiles::gunzip(cached->gzip, cached->raw_size);
+    r.body = tiles::gunzip(cached.gzip, cached.raw_size);
   }
   return r;
+}
+
+Response tile(App& app, data::Layer layer, Request& req) {
+  tiles::TileRequest t;
+  t.layer = layer;
+  t.tile = tile_id(req);
+  t.filter = filter_of(app, layer, req);
+  t.scope = scope_of(req);
+  t.now = App::now();
+  return tile_response(req, *app.tiles().tile(app.read_db(), t));
+}
+
+void check_hotspot_params(const Request& req) {
+  static const std::set<std::string> known{"from", "to", "category", "kind", "value"};
+  for (const auto& [k, v] : req.query)
+    if (!known.count(k))
+      throw_invalid("unknown parameter '" + k +
+                    "' (hotspots take from, to, category, kind, value)");
+}
+
+// The grids with their Gi* class, for the same parameters as GET /api/v1/hotspots.
+Response hotspot_tile(App& app, Request& req) {
+  check_hotspot_params(req);
+  tiles::TileRequest t;
+  t.layer = data::Layer::grids;
+  t.tile = tile_id(req);
+  t.now = App::now();
+  data::HotspotQuery q = hotspot_query(app, req);
+  return tile_response(req, *app.tiles().hotspot_tile(app.read_db(), t, q));
 }
 
 Response tilejson(App& app, data::Layer layer, Request& req) {
   tiles::PetitionFilter f = filter_of(app, layer, req);
   Response r = json_response(
       tiles::tilejson(layer, tiles::data_bounds(app.read_db()), base_url(req), f.canonical()));
+  r.headers.emplace_back("Cache-Control", "private, max-age=60");
+  return r;
+}
+
+std::string url_encode(std::string_view v) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : v) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || c == ':') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
+}
+
+// The query is kept as given (`to` absent stays absent: the window follows the clock).
+Response hotspots_tilejson(App& app, Request& req) {
+  check_hotspot_params(req);
+  hotspot_query(app, req);  // refuses what the tiles would refuse
+  std::string query;
+  for (const char* k : {"from", "to", "category", "kind", "value"})
+    if (auto v = req.param(k))
+      query += (query.empty() ? "" : "&") + std::string(k) + "=" + url_encode(*v);
+  Response r = json_response(
+      tiles::hotspots_tilejson(tiles::data_bounds(app.read_db()), base_url(req), query));
   r.headers.emplace_back("Cache-Control", "private, max-age=60");
   return r;
 }
@@ -146,6 +204,10 @@ void register_tiles(Router& r, App& app) {
     r.add("GET", "/tiles/" + name + ".json", "tilejson." + name,
           [&app, layer](Request& q) { return tilejson(app, layer, q); });
   }
+  r.add("GET", "/tiles/hotspots/{z}/{x}/{y}.mvt", "tiles.hotspots",
+        [&app](Request& q) { return hotspot_tile(app, q); });
+  r.add("GET", "/tiles/hotspots.json", "tilejson.hotspots",
+        [&app](Request& q) { return hotspots_tilejson(app, q); });
   r.add("GET", "/style.json", "style", [&app](Request& q) { return style(app, q); });
 }
 

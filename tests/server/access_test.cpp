@@ -82,6 +82,8 @@ const std::map<std::string, Sample>& samples() {
       {"tilejson.households", {"GET", "/tiles/households.json", ""}},
       {"tilejson.petitions", {"GET", "/tiles/petitions.json", ""}},
       {"tilejson.workers", {"GET", "/tiles/workers.json", ""}},
+      {"tiles.hotspots", {"GET", "/tiles/hotspots/14/13275/6153.mvt?from=2025-11-01&to=2026-11-01", ""}},
+      {"tilejson.hotspots", {"GET", "/tiles/hotspots.json?value=per_household", ""}},
       {"style", {"GET", "/style.json", ""}},
       {"fonts", {"GET", "/fonts/WenQuanYi%20Micro%20Hei/20224-20479.pbf", ""}},
       {"basemap.tile", {"GET", "/basemap/14/13275/6153.png", ""}},

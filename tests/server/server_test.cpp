@@ -409,7 +409,7 @@ TEST_CASE("the access log holds method, path and status but never the query stri
   CHECK(log.find("13800138000") == std::string::npos);
 }
 
-TEST_CASE("hotspots answer per grid with Gi*, p-value, class and trend; bad windows are refused") {
+TEST_CASE("hotspots answer per grid with Gi*, p-value, class and trend, and bad windows are refused") {
   Fixture f;
   auto r =
       http(f.port(), "GET", "/api/v1/hotspots?from=2025-11-01&to=2026-11-01&value=per_household");
