@@ -4,6 +4,9 @@
 //   (prints CACHE/KEY, the data set's directory)
 //   gridmap_bench pip|knn|updates DIR [--runs N] [--queries N] [--k N] [--moves N]
 //   gridmap_bench updates_persisted DIR --db FILE [--runs N] [--moves N]
+//   gridmap_bench mvt DIR --db CITY.sqlite --out TILEDIR [--runs N]  (DIR unused: -)
+//   gridmap_bench mvt_grids - --db CITY.sqlite --out GRIDS.csv
+//   gridmap_bench mvt_count TILE.mvt
 #include <cstdarg>
 #include <cstdio>
 #include <cstring>
@@ -41,7 +44,9 @@ unsigned long long count_arg(const char* name, const char* value) {
 
 Options parse(int argc, char** argv) {
   if (argc < 3)
-    throw_invalid("usage: gridmap_bench gen|pip|knn|updates|updates_persisted DIR [options]");
+    throw_invalid(
+        "usage: gridmap_bench gen|pip|knn|updates|updates_persisted|mvt|mvt_grids|mvt_count DIR "
+        "[options]");
   Options o;
   o.dir = argv[2];
   for (int i = 3; i < argc; i += 2) {
@@ -66,6 +71,8 @@ Options parse(int argc, char** argv) {
       o.runs = static_cast<int>(count_arg("--runs", v));
     else if (flag == "--db")
       o.db = v;
+    else if (flag == "--out")
+      o.out = v;
     else
       throw_invalid("unknown option " + flag);
   }
@@ -90,7 +97,13 @@ int run(int argc, char** argv) {
   else if (what == "updates_persisted") {
     if (o.db.empty()) throw_invalid("updates_persisted needs --db FILE");
     run_persisted(o);
-  } else {
+  } else if (what == "mvt")
+    run_mvt(o);
+  else if (what == "mvt_grids")
+    run_mvt_grids(o);
+  else if (what == "mvt_count")
+    run_mvt_count(o);
+  else {
     throw_invalid("unknown benchmark " + what);
   }
   return 0;
