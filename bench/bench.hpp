@@ -20,7 +20,8 @@ struct Options {
   size_t moves = 1000000;  // updates and updates_persisted
   std::string db;          // updates_persisted: the SpatiaLite file to create; mvt: to read
   std::string out;         // mvt: where its tiles go; mvt_grids: the CSV file
-  int runs = 3;            // best of
+  std::string zooms = "10,12,14,16";  // mvt
+  int runs = 3;                       // best of
 };
 
 void run_pip(const Options& o);        // pip, pip_geos, pip_build, pip_memory

@@ -4,9 +4,9 @@
 //   (prints CACHE/KEY, the data set's directory)
 //   gridmap_bench pip|knn|updates DIR [--runs N] [--queries N] [--k N] [--moves N]
 //   gridmap_bench updates_persisted DIR --db FILE [--runs N] [--moves N]
-//   gridmap_bench mvt DIR --db CITY.sqlite --out TILEDIR [--runs N]  (DIR unused: -)
-//   gridmap_bench mvt_grids - --db CITY.sqlite --out GRIDS.csv
-//   gridmap_bench mvt_count TILE.mvt
+//   gridmap_bench mvt DIR --db CITY.sqlite --out TILEDIR [--runs N] [--zooms 10,12,14,16]  (DIR
+//   unused: -) gridmap_bench mvt_grids - --db CITY.sqlite --out GRIDS.csv gridmap_bench mvt_count
+//   TILE.mvt
 #include <cstdarg>
 #include <cstdio>
 #include <cstring>
@@ -73,6 +73,8 @@ Options parse(int argc, char** argv) {
       o.db = v;
     else if (flag == "--out")
       o.out = v;
+    else if (flag == "--zooms")
+      o.zooms = v;
     else
       throw_invalid("unknown option " + flag);
   }

@@ -3,6 +3,7 @@
 // features and vertices the same way for our tiles and PostGIS's.
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <iterator>
 #include <map>
@@ -125,7 +126,15 @@ void run_mvt(const Options& o) {
   // The snapshots (workers' names, household counts) are loaded once per server; a cold
   // tile in a running server finds them loaded.
   service.tile(db, request(tiles::tile_at({bounds.min_lon, bounds.min_lat}, 16)));
-  for (int z : {10, 12, 14, 16}) {
+  std::vector<int> zooms;
+  for (size_t at = 0; at < o.zooms.size();) {
+    size_t comma = std::min(o.zooms.find(',', at), o.zooms.size());
+    int z = std::atoi(o.zooms.substr(at, comma - at).c_str());
+    if (z < 0 || z > tiles::kMaxTileZoom) throw_invalid("--zooms: zoom out of range");
+    zooms.push_back(z);
+    at = comma + 1;
+  }
+  for (int z : zooms) {
     std::vector<TileId> ts = tiles_at(bounds, z);
     std::string list;
     double total_s = 0;
