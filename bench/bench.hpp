@@ -18,8 +18,10 @@ struct Options {
   size_t queries = 10000;  // knn
   size_t k = 5;            // knn
   size_t moves = 1000000;  // updates and updates_persisted
-  std::string db;          // updates_persisted: the SpatiaLite file to create
-  int runs = 3;            // best of
+  std::string db;          // updates_persisted: the SpatiaLite file to create; mvt: to read
+  std::string out;         // mvt: where its tiles go; mvt_grids: the CSV file
+  std::string zooms = "10,12,14,16";  // mvt
+  int runs = 3;                       // best of
 };
 
 void run_pip(const Options& o);        // pip, pip_geos, pip_build, pip_memory
@@ -27,6 +29,9 @@ void run_knn(const Options& o);        // knn
 void run_updates(const Options& o);    // updates
 void run_persisted(const Options& o);  // updates_persisted
 void run_hotspots(const Options& o);   // gistar, gistar_neighbours (--db: counts CSV to write)
+void run_mvt(const Options& o);        // mvt_z10 ... mvt_z16: cold grids tiles
+void run_mvt_grids(const Options& o);  // the grids with their tile attributes, as CSV
+void run_mvt_count(const Options& o);  // features and vertices of the tile file o.dir
 
 void report(std::string_view key, double value);
 void note(const char* fmt, ...) __attribute__((format(printf, 1, 2)));  // to stderr

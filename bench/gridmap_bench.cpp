@@ -5,6 +5,9 @@
 //   gridmap_bench pip|knn|updates DIR [--runs N] [--queries N] [--k N] [--moves N]
 //   gridmap_bench updates_persisted DIR --db FILE [--runs N] [--moves N]
 //   gridmap_bench hotspots DIR [--runs N] [--seed N] [--db COUNTS_CSV]
+//   gridmap_bench mvt DIR --db CITY.sqlite --out TILEDIR [--runs N] [--zooms 10,12,14,16]  (DIR
+//   unused: -) gridmap_bench mvt_grids - --db CITY.sqlite --out GRIDS.csv gridmap_bench mvt_count
+//   TILE.mvt
 #include <cstdarg>
 #include <cstdio>
 #include <cstring>
@@ -43,7 +46,8 @@ unsigned long long count_arg(const char* name, const char* value) {
 Options parse(int argc, char** argv) {
   if (argc < 3)
     throw_invalid(
-        "usage: gridmap_bench gen|pip|knn|updates|updates_persisted|hotspots DIR [options]");
+        "usage: gridmap_bench gen|pip|knn|updates|updates_persisted|hotspots|mvt|mvt_grids|mvt_count "
+        "DIR [options]");
   Options o;
   o.dir = argv[2];
   for (int i = 3; i < argc; i += 2) {
@@ -68,6 +72,10 @@ Options parse(int argc, char** argv) {
       o.runs = static_cast<int>(count_arg("--runs", v));
     else if (flag == "--db")
       o.db = v;
+    else if (flag == "--out")
+      o.out = v;
+    else if (flag == "--zooms")
+      o.zooms = v;
     else
       throw_invalid("unknown option " + flag);
   }
@@ -94,7 +102,13 @@ int run(int argc, char** argv) {
   else if (what == "updates_persisted") {
     if (o.db.empty()) throw_invalid("updates_persisted needs --db FILE");
     run_persisted(o);
-  } else {
+  } else if (what == "mvt")
+    run_mvt(o);
+  else if (what == "mvt_grids")
+    run_mvt_grids(o);
+  else if (what == "mvt_count")
+    run_mvt_count(o);
+  else {
     throw_invalid("unknown benchmark " + what);
   }
   return 0;

@@ -77,10 +77,14 @@ Db Db::open_readonly(const std::string& path) {
 }
 
 Db::~Db() {
+  for (auto& [sql, stmt] : reusable_) sqlite3_finalize(stmt);
   if (db_) sqlite3_close_v2(db_);
 }
 
-Db::Db(Db&& o) noexcept : db_(o.db_), path_(std::move(o.path_)) { o.db_ = nullptr; }
+Db::Db(Db&& o) noexcept : db_(o.db_), path_(std::move(o.path_)), reusable_(std::move(o.reusable_)) {
+  o.db_ = nullptr;
+  o.reusable_.clear();
+}
 
 void Db::exec(std::string_view sql) {
   std::string s(sql);
@@ -108,11 +112,34 @@ Statement::Statement(Db& db, std::string_view sql, std::string_view* tail) : db_
   if (!stmt_) db.fail("empty statement");
 }
 
-Statement::~Statement() {
-  if (stmt_) sqlite3_finalize(stmt_);
+Statement::Statement(Db& db, std::string_view sql, Reuse) : db_(&db), reuse_sql_(sql) {
+  auto it = db.reusable_.find(reuse_sql_);
+  if (it != db.reusable_.end()) {
+    stmt_ = it->second;
+    db.reusable_.erase(it);
+    return;
+  }
+  if (sqlite3_prepare_v3(db.handle(), sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT,
+                         &stmt_, nullptr) != SQLITE_OK)
+    db.fail("cannot prepare statement");
+  if (!stmt_) db.fail("empty statement");
 }
 
-Statement::Statement(Statement&& o) noexcept : db_(o.db_), stmt_(o.stmt_) { o.stmt_ = nullptr; }
+Statement::~Statement() {
+  if (!stmt_) return;
+  if (!reuse_sql_.empty()) {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+    // One idle copy per SQL text is kept; another (the same query nested) is finalised.
+    if (db_->reusable_.try_emplace(std::move(reuse_sql_), stmt_).second) return;
+  }
+  sqlite3_finalize(stmt_);
+}
+
+Statement::Statement(Statement&& o) noexcept
+    : db_(o.db_), stmt_(o.stmt_), reuse_sql_(std::move(o.reuse_sql_)) {
+  o.stmt_ = nullptr;
+}
 
 Statement& Statement::bind(int i, int64_t v) {
   if (sqlite3_bind_int64(stmt_, i, v) != SQLITE_OK) db_->fail("bind");

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 struct sqlite3;
 struct sqlite3_stmt;
@@ -18,6 +19,11 @@ class Statement {
  public:
   // `tail`, when given, receives the SQL after the first statement.
   Statement(Db& db, std::string_view sql, std::string_view* tail = nullptr);
+  // A statement run again and again on this connection (a tile's query): taken from the
+  // connection's cache, prepared only the first time, and reset and given back when done.
+  struct Reuse {};
+  static constexpr Reuse reuse{};
+  Statement(Db& db, std::string_view sql, Reuse);
   ~Statement();
   Statement(Statement&& o) noexcept;
   Statement& operator=(Statement&&) = delete;
@@ -53,6 +59,7 @@ class Statement {
  private:
   Db* db_;
   sqlite3_stmt* stmt_ = nullptr;
+  std::string reuse_sql_;  // the cache key, for a reused statement
 };
 
 class Db {
@@ -79,9 +86,11 @@ class Db {
   [[noreturn]] void fail(std::string_view what) const;
 
  private:
+  friend class Statement;
   Db(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
   sqlite3* db_ = nullptr;
   std::string path_;
+  std::unordered_map<std::string, sqlite3_stmt*> reusable_;  // idle reused statements
 };
 
 // BEGIN IMMEDIATE on construction; rolls back on destruction unless commit() succeeded.

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 
 #include "tiles/gzip.hpp"
 #include "tiles/mvt_encoder.hpp"
@@ -29,8 +30,17 @@ Span span_of(TileId t) {
 }  // namespace
 
 std::string tile_etag(std::string_view raw) {
-  uint64_t h = 1469598103934665603ull;  // FNV-1a, 64 bits
-  for (unsigned char c : raw) h = (h ^ c) * 1099511628211ull;
+  // FNV-1a, 64 bits, over 8-byte words (then the last bytes one by one): tiles run to
+  // hundreds of kilobytes and a byte at a time was a visible part of a cold tile.
+  uint64_t h = 1469598103934665603ull;
+  size_t i = 0;
+  for (; i + 8 <= raw.size(); i += 8) {
+    uint64_t w;
+    std::memcpy(&w, raw.data() + i, 8);
+    h = (h ^ w) * 1099511628211ull;
+    h ^= h >> 29;
+  }
+  for (; i < raw.size(); ++i) h = (h ^ static_cast<unsigned char>(raw[i])) * 1099511628211ull;
   char buf[24];
   std::snprintf(buf, sizeof buf, "\"%016llx\"", static_cast<unsigned long long>(h));
   return buf;

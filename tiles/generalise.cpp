@@ -17,11 +17,13 @@ struct DBox {
 
 DBox box_of(const DFeature& f) {
   DBox b;
-  for (const DPolygon& p : f)
-    for (const TileXY& q : p.rings.empty() ? std::vector<TileXY>{} : p.rings[0]) {
+  for (const DPolygon& p : f) {
+    if (p.rings.empty()) continue;
+    for (const TileXY& q : p.rings[0]) {
       b.min_x = std::min(b.min_x, q.x), b.max_x = std::max(b.max_x, q.x);
       b.min_y = std::min(b.min_y, q.y), b.max_y = std::max(b.max_y, q.y);
     }
+  }
   return b;
 }
 
@@ -340,25 +342,36 @@ double twice_area(const std::vector<TileXY>& r) {
 std::vector<std::vector<IPolygon>> generalise_areas(std::span<const DFeature> features,
                                                     const GeneraliseOptions& o,
                                                     GeneraliseStats* stats) {
+  std::vector<const DFeature*> pointers;
+  pointers.reserve(features.size());
+  for (const DFeature& f : features) pointers.push_back(&f);
+  return generalise_areas(std::span<const DFeature* const>(pointers), o, stats);
+}
+
+std::vector<std::vector<IPolygon>> generalise_areas(std::span<const DFeature* const> features,
+                                                    const GeneraliseOptions& o,
+                                                    GeneraliseStats* stats) {
   GeneraliseStats local;
   GeneraliseStats& s = stats ? *stats : local;
   double lo = -o.buffer, hi = o.extent + o.buffer;
   // 1. Clip (only what crosses the buffer's edge goes through GEOS) and snap.
-  std::vector<DFeature> clipped(features.size());
   std::vector<std::vector<IPolygon>> snapped(features.size());
   size_t vertices = 0;
+  DFeature clipped;
   for (size_t f = 0; f < features.size(); ++f) {
-    DBox b = box_of(features[f]);
-    for (const DPolygon& p : features[f])
+    const DFeature& feature = *features[f];
+    DBox b = box_of(feature);
+    for (const DPolygon& p : feature)
       for (const auto& r : p.rings) s.vertices_in += r.size();
     if (b.max_x < lo || b.min_x > hi || b.max_y < lo || b.min_y > hi) continue;
-    if (b.min_x >= lo && b.max_x <= hi && b.min_y >= lo && b.max_y <= hi) {
-      clipped[f] = features[f];
-    } else {
-      clipped[f] = clip(features[f], lo, hi);
+    const DFeature* inside = &feature;
+    if (!(b.min_x >= lo && b.max_x <= hi && b.min_y >= lo && b.max_y <= hi)) {
+      clipped = clip(feature, lo, hi);
+      inside = &clipped;
       ++s.clipped;
     }
-    for (const DPolygon& p : clipped[f]) {
+    snapped[f].reserve(inside->size());
+    for (const DPolygon& p : *inside) {
       IPolygon q;
       for (const auto& r : p.rings) {
         q.rings.push_back(quantise(r));

@@ -46,6 +46,10 @@ struct GeneraliseStats {
 std::vector<std::vector<IPolygon>> generalise_areas(std::span<const DFeature> features,
                                                     const GeneraliseOptions& options,
                                                     GeneraliseStats* stats = nullptr);
+// The same, for features held elsewhere (no copies).
+std::vector<std::vector<IPolygon>> generalise_areas(std::span<const DFeature* const> features,
+                                                    const GeneraliseOptions& options,
+                                                    GeneraliseStats* stats = nullptr);
 
 // A point inside the feature's largest part (for labels), in the same coordinates; stable
 // across tiles and zooms because it depends on the shape only. nullopt when it has no area.

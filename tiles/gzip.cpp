@@ -17,7 +17,12 @@ struct DecompressorFree {
 }  // namespace
 
 std::string gzip(std::string_view raw, int level) {
-  std::unique_ptr<libdeflate_compressor, CompressorFree> c(libdeflate_alloc_compressor(level));
+  // A compressor is large (hundreds of kilobytes, a fresh mmap each time): one per thread
+  // and level, kept.
+  thread_local std::unique_ptr<libdeflate_compressor, CompressorFree> compressors[13];
+  if (level < 0 || level > 12) throw_internal("gzip level must be 0 to 12");
+  auto& c = compressors[level];
+  if (!c) c.reset(libdeflate_alloc_compressor(level));
   if (!c) throw_internal("cannot allocate a gzip compressor");
   std::string out(libdeflate_gzip_compress_bound(c.get(), raw.size()), '\0');
   size_t n = libdeflate_gzip_compress(c.get(), raw.data(), raw.size(), out.data(), out.size());

@@ -135,18 +135,19 @@ BuiltTile build_areas(data::Db& db, const TileRequest& req, const TileSnapshots&
   size_t keep = areas.size();
   double tolerance = req.tolerance;
   for (int attempt = 0;; ++attempt) {
-    std::vector<DFeature> shapes;
+    std::vector<const DFeature*> shapes;
     std::vector<char> kept(areas.size(), 0);
     for (size_t k = 0; k < keep; ++k) kept[order[k]] = 1;
     std::vector<size_t> index;
     for (size_t i = 0; i < areas.size(); ++i)
-      if (kept[i]) index.push_back(i), shapes.push_back(areas[i].shape);
+      if (kept[i]) index.push_back(i), shapes.push_back(&areas[i].shape);
     GeneraliseOptions go;
     go.buffer = kBuffer;
     go.tolerance = tolerance;
     go.extent = kExtent;
     out.stats.areas = {};
-    auto generalised = generalise_areas(shapes, go, &out.stats.areas);
+    auto generalised =
+        generalise_areas(std::span<const DFeature* const>(shapes), go, &out.stats.areas);
     budget.check();
     LayerBuilder polygons(name), labels(name + "_label");
     for (size_t k = 0; k < index.size(); ++k) {

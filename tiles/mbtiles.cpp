@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <unordered_set>
 
 #include "geo/error.hpp"
 #include "tiles/gzip.hpp"
@@ -106,14 +107,29 @@ MbtilesResult export_mbtiles(data::Db& db, const MbtilesOptions& o) {
   if (o.layer == data::Layer::grids) snapshots.grids = GridAttributes::load(db);
   MbtilesResult r;
   int64_t done = 0;
+  // An area tile's buffered box holds its children's, so the children of an area tile that
+  // read no rows are empty too and are not built. (Points are not skipped: clusters have no
+  // buffer, single points do.)
+  auto key = [](uint32_t x, uint32_t y) { return (uint64_t{x} << 32) | y; };
+  std::unordered_set<uint64_t> no_rows, parents_without_rows;
+  bool areas = data::is_area(o.layer);
   for (int z = o.minzoom; z <= o.maxzoom; ++z) {
+    parents_without_rows.swap(no_rows);
+    no_rows.clear();
     for (TileId t : tiles_covering(bounds, z)) {
+      if (areas && z > o.minzoom && parents_without_rows.count(key(t.x / 2, t.y / 2))) {
+        ++r.empty;
+        no_rows.insert(key(t.x, t.y));
+        if (o.progress) o.progress(++done, total);
+        continue;
+      }
       TileRequest req;
       req.layer = o.layer;
       req.tile = t;
       req.now = o.now;
       req.budget = std::chrono::minutes(10);  // offline: no request waits for it
       BuiltTile built = build_tile(db, req, snapshots);
+      if (built.stats.rows == 0) no_rows.insert(key(t.x, t.y));
       if (built.mvt.empty()) {
         ++r.empty;
       } else {

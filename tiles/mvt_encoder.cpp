@@ -35,17 +35,18 @@ LayerBuilder::LayerBuilder(std::string name, uint32_t extent)
     : name_(std::move(name)), extent_(extent) {}
 
 uint32_t LayerBuilder::key_index(std::string_view key) {
-  auto it = key_ids_.find(std::string(key));
+  auto it = key_ids_.find(key);
   if (it != key_ids_.end()) return it->second;
   uint32_t id = static_cast<uint32_t>(keys_.size());
-  keys_.emplace_back(key);
-  key_ids_.emplace(keys_.back(), id);
+  it = key_ids_.emplace(std::string(key), id).first;
+  keys_.push_back(&it->first);
   return id;
 }
 
 uint32_t LayerBuilder::value_index(const Value& v) {
   // The encoded Value message is its own canonical key: equal values, equal bytes.
-  std::string bytes;
+  std::string& bytes = value_scratch_;
+  bytes.clear();
   protozero::pbf_writer w(bytes);
   if (auto* s = std::get_if<std::string_view>(&v)) {
     w.add_string(1, s->data(), s->size());
@@ -59,11 +60,11 @@ uint32_t LayerBuilder::value_index(const Value& v) {
   } else {
     w.add_bool(7, std::get<bool>(v));
   }
-  auto it = value_ids_.find(bytes);
+  auto it = value_ids_.find(std::string_view(bytes));
   if (it != value_ids_.end()) return it->second;
   uint32_t id = static_cast<uint32_t>(values_.size());
-  value_ids_.emplace(bytes, id);
-  values_.push_back(std::move(bytes));
+  it = value_ids_.emplace(bytes, id).first;
+  values_.push_back(&it->first);
   return id;
 }
 
@@ -142,8 +143,8 @@ void LayerBuilder::write(std::string& out) const {
   layer.add_uint32(15, 2);               // version
   layer.add_string(1, name_);
   for (const Span& f : features_) layer.add_message(2, feature_bytes_.data() + f.offset, f.size);
-  for (const std::string& k : keys_) layer.add_string(3, k);
-  for (const std::string& v : values_) layer.add_message(4, v);
+  for (const std::string* k : keys_) layer.add_string(3, *k);
+  for (const std::string* v : values_) layer.add_message(4, *v);
   layer.add_uint32(5, extent_);
 }
 

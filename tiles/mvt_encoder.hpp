@@ -29,6 +29,10 @@ struct Property {
 class LayerBuilder {
  public:
   explicit LayerBuilder(std::string name, uint32_t extent = kExtent);
+  LayerBuilder(const LayerBuilder&) = delete;  // keys_ and values_ point into its own maps
+  LayerBuilder& operator=(const LayerBuilder&) = delete;
+  LayerBuilder(LayerBuilder&&) = default;
+  LayerBuilder& operator=(LayerBuilder&&) = default;
 
   // One POINT feature (a multipoint when there are several); false when there is no point.
   bool add_points(std::optional<uint64_t> id, std::span<const IPoint> points,
@@ -56,12 +60,21 @@ class LayerBuilder {
   void add_feature(std::optional<uint64_t> id, int type, std::span<const Property> properties);
   void write(std::string& out) const;
 
+  // Looked up by string_view, so that finding a known key or value allocates nothing.
+  struct Hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const noexcept {
+      return std::hash<std::string_view>{}(s);
+    }
+  };
+  using Index = std::unordered_map<std::string, uint32_t, Hash, std::equal_to<>>;
+
   std::string name_;
   uint32_t extent_;
-  std::vector<std::string> keys_;
-  std::unordered_map<std::string, uint32_t> key_ids_;
-  std::vector<std::string> values_;  // encoded Value messages
-  std::unordered_map<std::string, uint32_t> value_ids_;
+  Index key_ids_, value_ids_;  // values as their encoded Value messages
+  // In id order; the map's nodes (and so these keys) stay where they are.
+  std::vector<const std::string*> keys_, values_;
+  std::string value_scratch_;
   std::string feature_bytes_;  // encoded Feature messages, back to back
   std::vector<Span> features_;
   std::vector<uint32_t> tags_, geometry_;  // scratch

@@ -45,7 +45,7 @@ void read_areas(data::Db& db, data::Layer layer, Box box, const GridAttributes* 
         "wg.worker_id WHERE wg.grid_code = t.code ORDER BY w.id)), "
         "(SELECT count(*) FROM households h WHERE h.grid_code = t.code)";
   sql += " FROM " + table + " t WHERE " + in_box(table) + " AND t.geom IS NOT NULL ORDER BY t.code";
-  data::Statement st(db, sql);
+  data::Statement st(db, sql, data::Statement::reuse);
   bind_box(st, box);
   std::optional<data::Statement> wkb;  // for geometries stored in a form read_blob() does not know
   AreaRecord r;
@@ -101,7 +101,7 @@ void read_points(data::Db& db, data::Layer layer, Box box, const PetitionFilter&
   } else {
     throw_internal("read_points: not a point layer");
   }
-  data::Statement st(db, sql + " FROM " + table + " t" + where);
+  data::Statement st(db, sql + " FROM " + table + " t" + where, data::Statement::reuse);
   bind_box(st, box);
   if (layer == data::Layer::petitions) {
     if (!filter.status.empty()) st.bind(10, json_list(filter.status));

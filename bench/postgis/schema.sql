@@ -10,3 +10,6 @@ CREATE TABLE workers_raw (
   lat double precision NOT NULL,
   on_duty boolean NOT NULL
 );
+-- mvt: the city preset's grids with the attributes of their tiles (gridmap_bench mvt_grids).
+CREATE TABLE grids_mvt_raw (code text NOT NULL, name text NOT NULL, worker text NOT NULL,
+                            households bigint NOT NULL, wkt text NOT NULL);

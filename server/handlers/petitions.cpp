@@ -61,7 +61,10 @@ Response create(App& app, Request& req) {
   Response r = with_feature(app, *c.petition.id, 201);
   // The feature plus the possible duplicates the dispatcher should look at.
   std::string dup = ",\"possible_duplicates\":[";
-  for (size_t i = 0; i < c.possible_duplicates.size(); ++i) dup += (i ? "," : "") + std::to_string(c.possible_duplicates[i]);
+  for (size_t i = 0; i < c.possible_duplicates.size(); ++i) {
+    if (i) dup += ',';
+    dup += std::to_string(c.possible_duplicates[i]);
+  }
   dup += "]}";
   r.body.pop_back();
   r.body += dup;

@@ -66,6 +66,48 @@ TEST_CASE("reopening a gridmap database keeps its schema and data") {
   CHECK(data::AreaRepo(db, data::Layer::subdistricts).count() == 1);
 }
 
+TEST_CASE("a reused statement comes back reset, unbound and working, nested or moved") {
+  test::TempDir dir;
+  data::Db db = data::Db::open(dir.file("reuse.db"));
+  db.exec("CREATE TABLE t (k INTEGER, v TEXT); INSERT INTO t VALUES (1, 'a'), (2, 'b'), (3, 'c')");
+  const char* sql = "SELECT v FROM t WHERE k >= ?1 ORDER BY k";
+  auto first = [&](int64_t k) {
+    data::Statement st(db, sql, data::Statement::reuse);
+    st.bind(1, k);
+    return st.step() ? st.text(0) : std::string("none");
+  };
+  CHECK(first(2) == "b");
+  CHECK(first(1) == "a");  // the same statement again, with a new binding
+  {
+    // Left mid-way through its rows: the next user starts from the first row, unbound.
+    data::Statement st(db, sql, data::Statement::reuse);
+    st.bind(1, int64_t{1});
+    REQUIRE(st.step());
+    CHECK(st.text(0) == "a");
+  }
+  {
+    data::Statement st(db, sql, data::Statement::reuse);
+    CHECK_FALSE(st.step());  // ?1 is NULL again: no row has k >= NULL
+  }
+  {
+    // Two at once (the same query nested) are two statements with their own cursors.
+    data::Statement outer(db, sql, data::Statement::reuse);
+    outer.bind(1, int64_t{1});
+    REQUIRE(outer.step());
+    CHECK(first(3) == "c");
+    REQUIRE(outer.step());
+    CHECK(outer.text(0) == "b");
+    data::Statement moved(std::move(outer));
+    REQUIRE(moved.step());
+    CHECK(moved.text(0) == "c");
+  }
+  CHECK(first(2) == "b");
+  // The table changes under a kept statement: it is prepared again by SQLite.
+  db.exec("ALTER TABLE t ADD COLUMN w INTEGER");
+  CHECK(first(3) == "c");
+  CHECK_THROWS(data::Statement(db, "SELECT nothing FROM nowhere", data::Statement::reuse));
+}
+
 TEST_CASE("a missing database is refused when it may not be created") {
   test::TempDir dir;
   try {
@@ -189,13 +231,15 @@ TEST_CASE("a version 1 database is migrated to the current schema and keeps its 
     data::Db db = data::Db::open(path);
     db.exec("INSERT INTO categories(code, name, deadline_hours) VALUES ('noise', '噪声扰民', 72)");
     // Turn it back into a version 1 file: no row versions yet.
-    for (const char* t : {"subdistricts", "communities", "grids", "workers", "households", "petitions"})
+    for (const char* t :
+         {"subdistricts", "communities", "grids", "workers", "households", "petitions"})
       db.exec(std::string("ALTER TABLE ") + t + " DROP COLUMN version");
     db.exec("DROP TABLE tokens");
     db.exec("PRAGMA user_version = 1");
   }
   data::Db db = data::Db::open(path);
   CHECK(db.schema_version() == data::kSchemaVersion);
-  CHECK(count(db, "SELECT count(*) FROM pragma_table_info('petitions') WHERE name = 'version'") == 1);
+  CHECK(count(db, "SELECT count(*) FROM pragma_table_info('petitions') WHERE name = 'version'") ==
+        1);
   CHECK(count(db, "SELECT count(*) FROM categories") == 1);
 }
