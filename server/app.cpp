@@ -56,6 +56,7 @@ App::App(AppOptions options) : options_(std::move(options)) {
   register_session(router_, *this);
   register_residents(router_, *this);
   register_tiles(router_, *this);
+  register_heat(router_, *this);
   web_ = std::make_unique<StaticFiles>(options_.web_dir.empty() ? std::string(GRIDMAP_WEB_DIR) : options_.web_dir);
   for (const Route& r : router_.routes())
     if (!rule_for(r.name)) throw_internal("route " + r.name + " has no entry in the access table");

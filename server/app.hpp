@@ -104,6 +104,7 @@ void register_system(Router& r, App& app);
 void register_session(Router& r, App& app);
 void register_residents(Router& r, App& app);
 void register_tiles(Router& r, App& app);
+void register_heat(Router& r, App& app);
 
 // Helpers shared by handlers.
 Response json_response(std::string body, int status = 200);
@@ -114,6 +115,12 @@ LonLat from_wgs84(const Request& req, LonLat p);
 std::optional<int64_t> time_param(const Request& req, const char* name);
 std::optional<int64_t> if_match_version(const Request& req);  // "v12" / "12" in If-Match
 const Principal& principal(const Request& req);
+// Tiles: the petition filters of the query (status, category, kind, from, to; anything else
+// is refused), validated; the {z}/{x}/{y} of the path; a cached tile as the answer, with
+// ETag / If-None-Match, Cache-Control and gzip when the client takes it.
+tiles::PetitionFilter petition_filter(App& app, const Request& req);
+tiles::TileId tile_param(const Request& req);
+Response tile_response(const Request& req, const tiles::CachedTile& tile, std::string content_type);
 // The token a request carries: "Authorization: Bearer ..." or the session cookie.
 std::optional<std::string> credential(const Request& req);
 // Whether a grid is within the caller's reach on this route (always, unless own-patch only).

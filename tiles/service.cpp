@@ -52,6 +52,7 @@ std::shared_ptr<const CachedTile> TileService::tile(data::Db& db, const TileRequ
 }
 
 void TileService::petition_changed(data::Db& db, int64_t id) {
+  heat_.petition_changed(db, id);
   {
     std::lock_guard l(update_lock_);
     if (auto store = petitions_.value.load()) petitions_.value.store(store->with_record(db, id));
@@ -64,6 +65,7 @@ void TileService::petition_changed(data::Db& db, int64_t id) {
 }
 
 void TileService::household_changed(data::Db& db, int64_t id) {
+  heat_.household_changed(db, id);
   std::optional<std::string> grid;
   {
     data::Statement st(db, "SELECT grid_code FROM households WHERE id = ?1");

@@ -83,6 +83,8 @@ const std::map<std::string, Sample>& samples() {
       {"tilejson.petitions", {"GET", "/tiles/petitions.json", ""}},
       {"tilejson.workers", {"GET", "/tiles/workers.json", ""}},
       {"style", {"GET", "/style.json", ""}},
+      {"heatmap", {"GET", "/heatmap/12/3319/1538.png", ""}},
+      {"tiles.density", {"GET", "/tiles/density/12/3319/1538.mvt", ""}},
   };
   return s;
 }
