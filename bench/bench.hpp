@@ -15,17 +15,20 @@ namespace gridmap::bench {
 struct Options {
   std::string dir;  // the generated data set
   DataSpec spec;
-  size_t queries = 10000;  // knn
-  size_t k = 5;            // knn
-  size_t moves = 1000000;  // updates and updates_persisted
-  std::string db;          // updates_persisted: the SpatiaLite file to create
-  int runs = 3;            // best of
+  size_t queries = 10000;       // knn
+  size_t k = 5;                 // knn
+  size_t moves = 1000000;       // updates and updates_persisted
+  std::string db;               // updates_persisted: the SpatiaLite file to create
+  size_t petitions = 10000000;  // heat: petitions to generate
+  std::string petitions_csv;    // heat: the generated petitions (gen_petitions prints it)
+  int runs = 3;                 // best of
 };
 
 void run_pip(const Options& o);        // pip, pip_geos, pip_build, pip_memory
 void run_knn(const Options& o);        // knn
 void run_updates(const Options& o);    // updates
 void run_persisted(const Options& o);  // updates_persisted
+void run_heat(const Options& o);       // heat_z8, heat_z11, heat_z14, heat_build, heat_memory
 
 void report(std::string_view key, double value);
 void note(const char* fmt, ...) __attribute__((format(printf, 1, 2)));  // to stderr

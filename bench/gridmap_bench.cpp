@@ -4,6 +4,8 @@
 //   (prints CACHE/KEY, the data set's directory)
 //   gridmap_bench pip|knn|updates DIR [--runs N] [--queries N] [--k N] [--moves N]
 //   gridmap_bench updates_persisted DIR --db FILE [--runs N] [--moves N]
+//   gridmap_bench gen_petitions DIR [--petitions N] [--seed N]   (prints the CSV's path)
+//   gridmap_bench heat DIR --csv FILE [--runs N]
 #include <cstdarg>
 #include <cstdio>
 #include <cstring>
@@ -41,7 +43,9 @@ unsigned long long count_arg(const char* name, const char* value) {
 
 Options parse(int argc, char** argv) {
   if (argc < 3)
-    throw_invalid("usage: gridmap_bench gen|pip|knn|updates|updates_persisted DIR [options]");
+    throw_invalid(
+        "usage: gridmap_bench gen|gen_petitions|pip|knn|updates|updates_persisted|heat DIR "
+        "[options]");
   Options o;
   o.dir = argv[2];
   for (int i = 3; i < argc; i += 2) {
@@ -66,6 +70,10 @@ Options parse(int argc, char** argv) {
       o.runs = static_cast<int>(count_arg("--runs", v));
     else if (flag == "--db")
       o.db = v;
+    else if (flag == "--petitions")
+      o.petitions = count_arg("--petitions", v);
+    else if (flag == "--csv")
+      o.petitions_csv = v;
     else
       throw_invalid("unknown option " + flag);
   }
@@ -81,6 +89,11 @@ int run(int argc, char** argv) {
     std::string dir = o.dir + "/" + cache_key(o.spec);
     generate(o.spec, dir);
     std::printf("%s\n", dir.c_str());
+  } else if (what == "gen_petitions") {
+    std::printf("%s\n", generate_petitions(o.dir, o.petitions, o.spec.seed).c_str());
+  } else if (what == "heat") {
+    if (o.petitions_csv.empty()) throw_invalid("heat needs --csv FILE (from gen_petitions)");
+    run_heat(o);
   } else if (what == "pip")
     run_pip(o);
   else if (what == "knn")

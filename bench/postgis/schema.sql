@@ -10,3 +10,13 @@ CREATE TABLE workers_raw (
   lat double precision NOT NULL,
   on_duty boolean NOT NULL
 );
+-- The heat benchmark's petitions (bench/run heat).
+CREATE TABLE pets_raw (
+  id integer NOT NULL,
+  lon double precision NOT NULL,
+  lat double precision NOT NULL,
+  category smallint NOT NULL,
+  kind smallint NOT NULL,
+  status smallint NOT NULL,
+  created_at bigint NOT NULL
+);
