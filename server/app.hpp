@@ -7,6 +7,7 @@
 #include <mutex>
 #include <shared_mutex>
 #include <string>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
@@ -89,6 +90,8 @@ class App {
   };
   std::shared_mutex token_lock_;
   std::unordered_map<std::string, CachedToken> tokens_;
+  std::atomic<bool> stopping_{false};
+  std::thread heat_warm_;  // reads the heat index at start-up
 };
 
 // Maps a domain error to its HTTP problem (status, stable type).

@@ -116,7 +116,8 @@ void HeatStore::settle() {
   if (t.joinable()) t.join();
 }
 
-std::shared_ptr<HeatSnapshot> HeatStore::load(data::Db& db, Source source) {
+std::shared_ptr<HeatSnapshot> HeatStore::load(data::Db& db, Source source,
+                                              const std::atomic<bool>* stop) {
   auto s = std::make_shared<HeatSnapshot>();
   if (source == Source::petitions) {
     data::Statement cats(db, "SELECT code FROM categories ORDER BY code");
@@ -124,19 +125,51 @@ std::shared_ptr<HeatSnapshot> HeatStore::load(data::Db& db, Source source) {
   }
   std::vector<HeatPointInput> points;
   data::Statement st(db, sql(source));
-  while (st.step())
+  while (st.step()) {
     if (auto p = point_of(st, source, s->categories)) points.push_back(*p);
+    if (stop && points.size() % 65536 == 0 && stop->load()) return nullptr;
+  }
   s->base = HeatIndex::build(std::move(points));
   return s;
 }
 
 std::shared_ptr<const HeatSnapshot> HeatStore::snapshot(data::Db& db) {
   if (auto s = current_.load()) return s;
+  return load_now(db, nullptr);
+}
+
+void HeatStore::warm(data::Db& db, const std::atomic<bool>& stop) {
+  if (!current_.load()) load_now(db, &stop);
+}
+
+std::shared_ptr<const HeatSnapshot> HeatStore::load_now(data::Db& db,
+                                                        const std::atomic<bool>* stop) {
   std::lock_guard l(lock_);
   if (auto s = current_.load()) return s;
-  std::shared_ptr<const HeatSnapshot> s = load(db, source_);
+  {
+    std::lock_guard p(pending_lock_);
+    loading_ = true;
+  }
+  std::shared_ptr<const HeatSnapshot> s;
+  try {
+    s = load(db, source_, stop);
+  } catch (...) {
+    std::lock_guard p(pending_lock_);
+    loading_ = false;
+    pending_.clear();
+    throw;
+  }
+  std::vector<int64_t> ids;
+  {
+    std::lock_guard p(pending_lock_);
+    loading_ = false;
+    ids.swap(pending_);
+  }
+  if (!s) return nullptr;  // stopped
   current_.store(s);
-  return s;
+  // Changes committed while loading; one the load saw already nets out to nothing.
+  for (int64_t id : ids) apply(db, id);
+  return current_.load();
 }
 
 std::optional<HeatPointInput> HeatStore::read(data::Db& db, int64_t id, HeatSnapshot& s) const {
@@ -147,9 +180,20 @@ std::optional<HeatPointInput> HeatStore::read(data::Db& db, int64_t id, HeatSnap
 }
 
 void HeatStore::changed(data::Db& db, int64_t id) {
+  {
+    std::lock_guard p(pending_lock_);
+    if (loading_) {
+      pending_.push_back(id);
+      return;
+    }
+  }
   std::lock_guard l(lock_);
+  if (!current_.load()) return;  // not loaded yet: the first snapshot reads the change
+  apply(db, id);
+}
+
+void HeatStore::apply(data::Db& db, int64_t id) {
   auto now = current_.load();
-  if (!now) return;  // not loaded yet: the first snapshot reads the change
   auto next = std::make_shared<HeatSnapshot>(*now);
   uint32_t key = checked_id(id);
   std::optional<HeatPointInput> before;

@@ -51,17 +51,26 @@ class HeatStore {
 
   // The current snapshot; the first call reads the layer from the database.
   std::shared_ptr<const HeatSnapshot> snapshot(data::Db& db);
+  // Reads the layer now unless it is read already (a server warming up); gives up, leaving
+  // it unread, when `stop` turns true.
+  void warm(data::Db& db, const std::atomic<bool>& stop);
   // Record `id` was added, changed or deleted (after the commit). The next snapshot shows it.
+  // While the layer is being read the change is noted and applied after, so the writer
+  // never waits for a load.
   void changed(data::Db& db, int64_t id);
   // Waits for a background rebuild, if one runs (for tests and shutdown).
   void settle();
 
-  static std::shared_ptr<HeatSnapshot> load(data::Db& db, Source source);
+  // nullptr when `stop` turned true on the way.
+  static std::shared_ptr<HeatSnapshot> load(data::Db& db, Source source,
+                                            const std::atomic<bool>* stop = nullptr);
   // A snapshot whose base holds every point of `s` and no deltas.
   static std::shared_ptr<const HeatIndex> fold(const HeatSnapshot& s);
 
  private:
   std::optional<HeatPointInput> read(data::Db& db, int64_t id, HeatSnapshot& s) const;
+  std::shared_ptr<const HeatSnapshot> load_now(data::Db& db, const std::atomic<bool>* stop);
+  void apply(data::Db& db, int64_t id);  // lock_ held, loaded
   void rebuild(std::shared_ptr<const HeatSnapshot> from);
 
   Source source_;
@@ -69,6 +78,9 @@ class HeatStore {
   std::atomic<std::shared_ptr<const HeatSnapshot>> current_;
   std::thread rebuild_;
   std::atomic<bool> rebuilding_{false};
+  std::mutex pending_lock_;  // guards the two below
+  bool loading_ = false;
+  std::vector<int64_t> pending_;  // changes made while loading
 };
 
 }  // namespace gridmap::tiles
