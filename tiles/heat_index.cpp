@@ -54,7 +54,7 @@ void scan_box(const std::vector<uint64_t>& keys, int key_level, const CellBox& b
     }
 }
 
-constexpr size_t kFilteredPyramids = 8;
+constexpr size_t kFilteredLevels = 48;
 
 }  // namespace
 
@@ -73,6 +73,16 @@ uint64_t heat_key(WorldXY w) noexcept {
     return static_cast<uint32_t>(std::clamp(std::floor(v * n), 0.0, n - 1));
   };
   return morton(cell(w.x), cell(w.y));
+}
+
+void HeatFilter::prepare() noexcept {
+  combos_.reset();
+  for (uint32_t c = 0; c < 256; ++c)
+    if (categories[c])
+      for (uint32_t k = 0; k < 2; ++k)
+        if (kinds >> k & 1)
+          for (uint32_t s = 0; s < 8; ++s)
+            if (statuses >> s & 1) combos_.set(c << 4 | k << 3 | s);
 }
 
 uint32_t HeatAttrs::pack() const noexcept {
@@ -109,7 +119,7 @@ std::shared_ptr<const HeatIndex> HeatIndex::build(std::vector<HeatPointInput> po
     h->by_id_[i] = uint64_t{points[i].id} << 32 | i;
   }
   std::sort(h->by_id_.begin(), h->by_id_.end());
-  h->all_ = h->make_pyramid(HeatFilter{});
+  h->all_ = h->make_pyramid();
   for (int l = 0; l <= kHeatPyramidLevel; ++l) {
     std::vector<uint32_t> c = (*h->all_)[l].counts;
     if (c.empty()) {
@@ -123,32 +133,29 @@ std::shared_ptr<const HeatIndex> HeatIndex::build(std::vector<HeatPointInput> po
   return h;
 }
 
-std::shared_ptr<const HeatIndex::Pyramid> HeatIndex::make_pyramid(const HeatFilter& filter) const {
-  auto p = std::make_shared<Pyramid>();
-  Level& top = (*p)[kHeatPyramidLevel];
-  constexpr int shift = 2 * (kHeatKeyLevel - kHeatPyramidLevel);
-  for (size_t i = 0; i < keys_.size(); ++i) {
-    if (!filter.all && !filter.matches(attrs_[i])) continue;
-    uint64_t cell = keys_[i] >> shift;
-    if (!top.keys.empty() && top.keys.back() == cell) {
-      ++top.counts.back();
-    } else {
-      top.keys.push_back(cell);
-      top.counts.push_back(1);
-    }
+namespace {
+
+// Run-length counts of sorted cells.
+template <class Level>
+void add_cell(Level& l, uint64_t cell, uint32_t n) {
+  if (!l.keys.empty() && l.keys.back() == cell) {
+    l.counts.back() += n;
+  } else {
+    l.keys.push_back(cell);
+    l.counts.push_back(n);
   }
+}
+
+}  // namespace
+
+std::shared_ptr<const HeatIndex::Pyramid> HeatIndex::make_pyramid() const {
+  auto p = std::make_shared<Pyramid>();
+  constexpr int shift = 2 * (kHeatKeyLevel - kHeatPyramidLevel);
+  for (uint64_t key : keys_) add_cell((*p)[kHeatPyramidLevel], key >> shift, 1);
   for (int l = kHeatPyramidLevel - 1; l >= 0; --l) {
     const Level& fine = (*p)[l + 1];
-    Level& coarse = (*p)[l];
-    for (size_t i = 0; i < fine.keys.size(); ++i) {
-      uint64_t cell = fine.keys[i] >> 2;
-      if (!coarse.keys.empty() && coarse.keys.back() == cell) {
-        coarse.counts.back() += fine.counts[i];
-      } else {
-        coarse.keys.push_back(cell);
-        coarse.counts.push_back(fine.counts[i]);
-      }
-    }
+    for (size_t i = 0; i < fine.keys.size(); ++i)
+      add_cell((*p)[l], fine.keys[i] >> 2, fine.counts[i]);
   }
   for (Level& l : *p) {
     l.keys.shrink_to_fit();
@@ -157,28 +164,48 @@ std::shared_ptr<const HeatIndex::Pyramid> HeatIndex::make_pyramid(const HeatFilt
   return p;
 }
 
-std::shared_ptr<const HeatIndex::Pyramid> HeatIndex::pyramid(const HeatFilter& filter) const {
-  if (filter.all) return all_;
-  // One builder at a time: a second request for the same filter waits and finds it.
+std::shared_ptr<const HeatIndex::Filtered> HeatIndex::filtered(const HeatFilter& filter,
+                                                               int level) const {
+  std::string key = std::to_string(level) + ":" + filter.key;
+  // One builder at a time: a second request for the same level waits and finds it.
   std::lock_guard l(lock_);
   for (auto it = filtered_.begin(); it != filtered_.end(); ++it)
-    if (it->first == filter.key) {
+    if (it->first == key) {
       filtered_.splice(filtered_.begin(), filtered_, it);
       return it->second;
     }
-  auto p = make_pyramid(filter);
-  filtered_.emplace_front(filter.key, p);
-  if (filtered_.size() > kFilteredPyramids) filtered_.pop_back();
-  return p;
+  auto f = std::make_shared<Filtered>();
+  // Which is fewer, the points the filter passes or those it refuses? A sample tells.
+  size_t step = std::max<size_t>(1, attrs_.size() / 4096), passed = 0, seen = 0;
+  for (size_t i = 0; i < attrs_.size(); i += step, ++seen) passed += filter.matches(attrs_[i]);
+  f->complement = passed * 2 > seen;
+  int shift = 2 * (kHeatKeyLevel - level);
+  for (size_t i = 0; i < keys_.size(); ++i)
+    if (filter.matches(attrs_[i]) != f->complement) add_cell(f->level, keys_[i] >> shift, 1);
+  f->level.keys.shrink_to_fit();
+  f->level.counts.shrink_to_fit();
+  filtered_.emplace_front(key, f);
+  if (filtered_.size() > kFilteredLevels) filtered_.pop_back();
+  return f;
 }
 
 void HeatIndex::add_counts(const CellBox& box, const HeatFilter& filter,
                            std::span<uint32_t> out) const {
-  if (box.level <= kHeatPyramidLevel) {
-    auto p = pyramid(filter);
-    const Level& l = (*p)[box.level];
+  auto add = [&](const Level& l) {
     scan_box(l.keys, box.level, box,
              [&](size_t i, int x, int y) { out[size_t(y) * box.w + x] += l.counts[i]; });
+  };
+  if (box.level <= kHeatPyramidLevel && filter.all) {
+    add((*all_)[box.level]);
+  } else if (box.level <= kHeatPyramidLevel) {
+    auto f = filtered(filter, box.level);
+    if (!f->complement) {
+      add(f->level);
+    } else {  // all but the refused
+      add((*all_)[box.level]);
+      scan_box(f->level.keys, box.level, box,
+               [&](size_t i, int x, int y) { out[size_t(y) * box.w + x] -= f->level.counts[i]; });
+    }
   } else if (filter.all) {
     scan_box(keys_, kHeatKeyLevel, box,
              [&](size_t, int x, int y) { ++out[size_t(y) * box.w + x]; });
@@ -204,14 +231,11 @@ double HeatIndex::busy_cell(int level) const noexcept {
 size_t HeatIndex::memory_bytes() const {
   size_t b =
       keys_.capacity() * 8 + attrs_.capacity() * 4 + ids_.capacity() * 4 + by_id_.capacity() * 8;
-  auto pyramid_bytes = [](const Pyramid& p) {
-    size_t s = 0;
-    for (const Level& l : p) s += l.keys.capacity() * 8 + l.counts.capacity() * 4;
-    return s;
-  };
-  if (all_) b += pyramid_bytes(*all_);
+  auto level_bytes = [](const Level& l) { return l.keys.capacity() * 8 + l.counts.capacity() * 4; };
+  if (all_)
+    for (const Level& l : *all_) b += level_bytes(l);
   std::lock_guard l(lock_);
-  for (const auto& [k, p] : filtered_) b += pyramid_bytes(*p);
+  for (const auto& [k, f] : filtered_) b += level_bytes(f->level);
   return b;
 }
 

@@ -5,9 +5,11 @@
 // position at level kHeatKeyLevel, sorted, with packed filter attributes. A bin of a tile is a
 // cell at some level; the cells of an aligned block are one contiguous key range. Coarse
 // levels (up to kHeatPyramidLevel) read a count pyramid: per level, the sorted non-empty cells
-// and their counts, built once per filter from one pass over the points (the unfiltered one
-// with the index, filtered ones on first use, a few kept). Finer levels scan the points of
-// the tile's ranges, which are few there. Immutable; see heat_store.hpp for changes.
+// and their counts. The unfiltered pyramid is built with the index; a filter's level is
+// built on first use from one pass over the points (a few kept), and for a filter that
+// passes most points it is the complement's counts, subtracted from the unfiltered ones, so
+// that it stays small. Finer levels scan the points of the tile's ranges, which are few
+// there. Immutable; see heat_store.hpp for changes.
 #pragma once
 
 #include <array>
@@ -45,19 +47,27 @@ struct HeatAttrs {
 // The creation day of a time (seconds since the epoch), as HeatAttrs::day counts it.
 uint16_t heat_day(int64_t t) noexcept;
 
-// Which attribute values count. Days are whole: [day_from, day_to).
+// Which attribute values count. Days are whole: [day_from, day_to). Set the fields, then
+// prepare() before matching.
 struct HeatFilter {
   std::bitset<256> categories;
   uint8_t kinds = 0xff, statuses = 0xff;
   uint32_t day_from = 0, day_to = 0x10000;
   bool all = true;  // nothing filtered (a fast path)
   std::string key;  // identifies the filter among cached pyramids; "" when `all`
-  HeatFilter() { categories.set(); }
-  bool matches(uint32_t packed) const noexcept {
-    HeatAttrs a = HeatAttrs::unpack(packed);
-    return categories[a.category] && (kinds >> a.kind & 1) && (statuses >> a.status & 1) &&
-           a.day >= day_from && a.day < day_to;
+  HeatFilter() {
+    categories.set();
+    prepare();
   }
+  // Tabulates category x kind x status, so that a match is one lookup and a day range.
+  void prepare() noexcept;
+  bool matches(uint32_t packed) const noexcept {
+    uint32_t day = packed >> 16;
+    return combos_[(packed >> 4 & 0xff0) | (packed & 0xf)] && day >= day_from && day < day_to;
+  }
+
+ private:
+  std::bitset<4096> combos_;  // category << 4 | kind << 3 | status
 };
 
 // A rectangle of cells at a level: [x0, x0 + w) x [y0, y0 + h); cells beyond the world are
@@ -103,17 +113,21 @@ class HeatIndex {
     std::vector<uint32_t> counts;
   };
   using Pyramid = std::array<Level, kHeatPyramidLevel + 1>;
-  std::shared_ptr<const Pyramid> pyramid(const HeatFilter& filter) const;
-  std::shared_ptr<const Pyramid> make_pyramid(const HeatFilter& filter) const;
+  std::shared_ptr<const Pyramid> make_pyramid() const;  // unfiltered
+  struct Filtered {
+    bool complement;  // counts of the points the filter refuses
+    Level level;
+  };
+  std::shared_ptr<const Filtered> filtered(const HeatFilter& filter, int level) const;
 
   std::vector<uint64_t> keys_;  // sorted
   std::vector<uint32_t> attrs_, ids_;
   std::vector<uint64_t> by_id_;  // (id << 32 | position), sorted
   std::array<double, kHeatPyramidLevel + 1> busy_{};
   std::shared_ptr<const Pyramid> all_;
-  // Filtered pyramids, most recent first; built on first use.
+  // Filtered levels (filter key and level), most recent first; built on first use.
   mutable std::mutex lock_;
-  mutable std::list<std::pair<std::string, std::shared_ptr<const Pyramid>>> filtered_;
+  mutable std::list<std::pair<std::string, std::shared_ptr<const Filtered>>> filtered_;
 };
 
 }  // namespace gridmap::tiles

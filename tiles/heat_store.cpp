@@ -81,6 +81,7 @@ HeatFilter HeatSnapshot::compile(const PetitionFilter& f) const {
   h.statuses = mask(kStatuses, f.status);
   if (f.from) h.day_from = heat_day(*f.from);
   if (f.to) h.day_to = uint32_t{heat_day(*f.to - 1)} + 1;
+  h.prepare();
   char buf[64];
   std::snprintf(buf, sizeof buf, "|k%02x|s%02x|d%u-%u", h.kinds, h.statuses, h.day_from, h.day_to);
   h.key = h.categories.to_string() + buf;

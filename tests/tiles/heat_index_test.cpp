@@ -53,6 +53,7 @@ HeatFilter random_filter(std::mt19937_64& rng) {
     f.day_to = f.day_from + uint32_t(rng() % 60);
   }
   f.key = std::to_string(rng());
+  f.prepare();
   return f;
 }
 
