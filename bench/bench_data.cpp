@@ -310,4 +310,94 @@ Box read_extent(const std::string& dir) {
   return b;
 }
 
+namespace {
+std::string hot_path(const std::string& csv) {
+  return csv.substr(0, csv.size() - 4) + "-hot.csv";
+}
+}  // namespace
+
+std::string generate_petitions(const std::string& dir, size_t n, uint64_t seed) {
+  fs::path csv = fs::path(dir) / ("petitions-" + std::to_string(n) + ".csv");
+  std::string hot = hot_path(csv.string());
+  if (fs::exists(csv) && fs::exists(hot)) {
+    std::fprintf(stderr, "bench: using cached petitions in %s\n", csv.c_str());
+    return csv.string();
+  }
+  auto t0 = std::chrono::steady_clock::now();
+  Box ext = read_extent(dir);
+  Rng rng(seed * 1000003 + 37);
+  constexpr int kTowns = 300;
+  struct Town {
+    LonLat centre;
+    double sigma_m, cumulative;
+  };
+  std::vector<Town> towns;
+  double total = 0;
+  for (int i = 0; i < kTowns; ++i) {
+    total += 1.0 / (i + 1);
+    towns.push_back({uniform_in(ext, rng), rng.lognormal(2000, 0.5), total});
+  }
+  constexpr int64_t kEnd = 1767196800;  // 2026-01-01T00:00:00+08:00
+  fs::path tmp = csv;
+  tmp += ".partial";
+  CsvOut out(tmp);
+  out.line("id,lon,lat,category,kind,status,created_at\n");
+  for (size_t i = 0; i < n; ++i) {
+    LonLat p;
+    if (rng.chance(0.05)) {
+      p = uniform_in(ext, rng);
+    } else {
+      double pick = rng.uniform(0, total);
+      const Town& t =
+          *std::lower_bound(towns.begin(), towns.end(), pick,
+                            [](const Town& town, double v) { return town.cumulative < v; });
+      double m_per_deg = 111320.0;
+      p.lat = t.centre.lat + rng.normal() * t.sigma_m / m_per_deg;
+      p.lon = t.centre.lon + rng.normal() * t.sigma_m /
+                                 (m_per_deg * std::cos(t.centre.lat * 3.14159265358979 / 180));
+    }
+    int category = static_cast<int>(rng.below(8)), kind = rng.chance(0.3) ? 1 : 0;
+    double u = rng.uniform();
+    int status = u < 0.85 ? 4 : u < 0.9 ? 0 : u < 0.94 ? 1 : u < 0.98 ? 2 : 3;
+    int64_t created = kEnd - 1 - rng.below(730 * 86400);
+    out.line("%zu,%.7f,%.7f,%d,%d,%d,%lld\n", i + 1, p.lon, p.lat, category, kind, status,
+             static_cast<long long>(created));
+  }
+  out.close();
+  CsvOut h(hot + ".partial");
+  h.line("lon,lat\n%.7f,%.7f\n", towns[0].centre.lon, towns[0].centre.lat);
+  h.close();
+  fs::rename(hot + ".partial", hot);
+  fs::rename(tmp, csv);
+  std::fprintf(stderr, "bench: %zu petitions written in %.1f s\n", n, seconds_since(t0));
+  return csv.string();
+}
+
+std::vector<PetitionRow> read_petitions(const std::string& csv) {
+  std::vector<PetitionRow> out;
+  for_each_row(csv, [&](const std::vector<std::string_view>& f) {
+    expect_fields(f, 7, "petitions csv");
+    PetitionRow r;
+    r.position = {number<double>(f[1]), number<double>(f[2])};
+    r.category = static_cast<uint8_t>(number<int>(f[3]));
+    r.kind = static_cast<uint8_t>(number<int>(f[4]));
+    r.status = static_cast<uint8_t>(number<int>(f[5]));
+    r.created_at = number<int64_t>(f[6]);
+    out.push_back(r);
+  });
+  return out;
+}
+
+LonLat read_hot_spot(const std::string& csv) {
+  LonLat p;
+  int rows = 0;
+  for_each_row(hot_path(csv), [&](const std::vector<std::string_view>& f) {
+    expect_fields(f, 2, "petitions hot spot csv");
+    p = {number<double>(f[0]), number<double>(f[1])};
+    ++rows;
+  });
+  if (rows != 1) throw_invalid("bench: malformed hot spot file");
+  return p;
+}
+
 }  // namespace gridmap::bench

@@ -40,4 +40,23 @@ std::vector<LonLat> read_points(const std::string& dir);
 std::vector<WorkerRow> read_workers(const std::string& dir);
 Box read_extent(const std::string& dir);
 
+// Petitions for the heat benchmark: `n` points over the data set's extent (extent.csv),
+// clustered like a province's towns: 300 towns at uniform places, the i-th drawing a share
+// proportional to 1 / (i + 1) (Zipf) and spreading its petitions as a normal distribution
+// of a lognormal radius (median 2 km); 5 % are uniform over the extent. Each has a category
+// (0..7), kind (0 appeal, 1 incident; 30 % incidents), status (0..4, mostly closed) and a
+// creation time within the two years before 2026-01-01. Writes
+// DIR/petitions-N.csv (id,lon,lat,category,kind,status,created_at; coordinates with 7
+// decimals, so both sides parse the same text) and DIR/petitions-N-hot.csv (lon,lat of the
+// busiest town) unless they exist; returns the CSV's path.
+std::string generate_petitions(const std::string& dir, size_t n, uint64_t seed);
+
+struct PetitionRow {
+  LonLat position;
+  uint8_t category = 0, kind = 0, status = 0;
+  int64_t created_at = 0;
+};
+std::vector<PetitionRow> read_petitions(const std::string& csv);
+LonLat read_hot_spot(const std::string& csv);  // the busiest town of a petitions CSV
+
 }  // namespace gridmap::bench

@@ -8,6 +8,8 @@
 //   gridmap_bench mvt DIR --db CITY.sqlite --out TILEDIR [--runs N] [--zooms 10,12,14,16]  (DIR
 //   unused: -) gridmap_bench mvt_grids - --db CITY.sqlite --out GRIDS.csv gridmap_bench mvt_count
 //   TILE.mvt
+//   gridmap_bench gen_petitions DIR [--petitions N] [--seed N]   (prints the CSV's path)
+//   gridmap_bench heat DIR --csv FILE [--runs N]
 #include <cstdarg>
 #include <cstdio>
 #include <cstring>
@@ -46,8 +48,8 @@ unsigned long long count_arg(const char* name, const char* value) {
 Options parse(int argc, char** argv) {
   if (argc < 3)
     throw_invalid(
-        "usage: gridmap_bench gen|pip|knn|updates|updates_persisted|hotspots|mvt|mvt_grids|mvt_count "
-        "DIR [options]");
+        "usage: gridmap_bench gen|gen_petitions|pip|knn|updates|updates_persisted|hotspots|heat|mvt|"
+        "mvt_grids|mvt_count DIR [options]");
   Options o;
   o.dir = argv[2];
   for (int i = 3; i < argc; i += 2) {
@@ -76,6 +78,10 @@ Options parse(int argc, char** argv) {
       o.out = v;
     else if (flag == "--zooms")
       o.zooms = v;
+    else if (flag == "--petitions")
+      o.petitions = count_arg("--petitions", v);
+    else if (flag == "--csv")
+      o.petitions_csv = v;
     else
       throw_invalid("unknown option " + flag);
   }
@@ -91,6 +97,11 @@ int run(int argc, char** argv) {
     std::string dir = o.dir + "/" + cache_key(o.spec);
     generate(o.spec, dir);
     std::printf("%s\n", dir.c_str());
+  } else if (what == "gen_petitions") {
+    std::printf("%s\n", generate_petitions(o.dir, o.petitions, o.spec.seed).c_str());
+  } else if (what == "heat") {
+    if (o.petitions_csv.empty()) throw_invalid("heat needs --csv FILE (from gen_petitions)");
+    run_heat(o);
   } else if (what == "pip")
     run_pip(o);
   else if (what == "knn")

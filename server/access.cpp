@@ -78,6 +78,13 @@ const std::vector<AccessRule>& access_rules() {
       {"fonts", true, A, A, A, A},
       {"basemap.tile", false, A, A, A, A},
       {"basemap.tilejson", false, A, A, A, A},
+      // Petition heat and density: aggregates for planners, k-anonymous for them (bins of
+      // fewer than 5 petitions left out, see tiles/heat_render.hpp); admins and dispatchers
+      // see every count. Workers are refused: their patch's petitions are theirs to see one
+      // by one, and a heat map of their patch alone would add nothing while one of the
+      // whole city would show them other grids' petitions.
+      {"heatmap", false, A, A, D, A},
+      {"tiles.density", false, A, A, D, A},
   };
   return rules;
 }

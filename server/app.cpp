@@ -61,6 +61,7 @@ App::App(AppOptions options) : options_(std::move(options)) {
   register_tiles(router_, *this);
   register_fonts(router_, *this);
   register_basemap(router_, *this);
+  register_heat(router_, *this);
   web_ = std::make_unique<StaticFiles>(options_.web_dir.empty() ? std::string(GRIDMAP_WEB_DIR) : options_.web_dir);
   for (const Route& r : router_.routes())
     if (!rule_for(r.name)) throw_internal("route " + r.name + " has no entry in the access table");
@@ -78,9 +79,22 @@ App::App(AppOptions options) : options_(std::move(options)) {
                  [this] { return static_cast<double>(tiles_->cache().counters().misses); });
   metrics_.gauge("gridmap_tile_cache_bytes", "Compressed bytes of the cached tiles.",
                  [this] { return static_cast<double>(tiles_->cache().counters().bytes); });
+  // The petitions' heat index is read now, not on the first heat map request (the
+  // province's 10 million petitions take a while). A failure here is left to that request,
+  // which reads it again and reports what went wrong.
+  heat_warm_ = std::thread([this] {
+    try {
+      data::Db db = data::Db::open(options_.db_path, false);
+      tiles_->heat().petitions().warm(db, stopping_);
+    } catch (const std::exception&) {
+    }
+  });
 }
 
-App::~App() = default;
+App::~App() {
+  stopping_.store(true);
+  if (heat_warm_.joinable()) heat_warm_.join();
+}
 
 int64_t App::now() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();

@@ -7,6 +7,7 @@
 #include <mutex>
 #include <shared_mutex>
 #include <string>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
@@ -99,6 +100,8 @@ class App {
   };
   std::shared_mutex token_lock_;
   std::unordered_map<std::string, CachedToken> tokens_;
+  std::atomic<bool> stopping_{false};
+  std::thread heat_warm_;  // reads the heat index at start-up
 };
 
 // Maps a domain error to its HTTP problem (status, stable type).
@@ -116,6 +119,7 @@ void register_residents(Router& r, App& app);
 void register_tiles(Router& r, App& app);
 void register_fonts(Router& r, App& app);
 void register_basemap(Router& r, App& app);
+void register_heat(Router& r, App& app);
 
 // Helpers shared by handlers.
 Response json_response(std::string body, int status = 200);
@@ -130,6 +134,12 @@ std::optional<int64_t> if_match_version(const Request& req);  // "v12" / "12" in
 const Principal& principal(const Request& req);
 // "http://host:port" of the request, for absolute URLs in styles ("" without a Host).
 std::string base_url(const Request& req);
+// Tiles: the petition filters of the query (status, category, kind, from, to; anything else
+// is refused), validated; the {z}/{x}/{y} of the path; a cached tile as the answer, with
+// ETag / If-None-Match, Cache-Control and gzip when the client takes it.
+tiles::PetitionFilter petition_filter(App& app, const Request& req);
+tiles::TileId tile_param(const Request& req);
+Response tile_response(const Request& req, const tiles::CachedTile& tile, std::string content_type);
 // The token a request carries: "Authorization: Bearer ..." or the session cookie.
 std::optional<std::string> credential(const Request& req);
 // Whether a grid is within the caller's reach on this route (always, unless own-patch only).

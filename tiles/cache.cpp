@@ -22,8 +22,7 @@ std::chrono::seconds max_age(data::Layer l) {
 struct Span {
   double x0, y0, x1, y1;
 };
-Span span_of(TileId t) {
-  double b = (kBuffer + 1) / kExtent;
+Span span_of(TileId t, double b = (kBuffer + 1) / kExtent) {
   return {t.x - b, t.y - b, t.x + 1 + b, t.y + 1 + b};
 }
 
@@ -112,11 +111,11 @@ void TileCache::invalidate_if(data::Layer layer, Pred stale) {
   }
 }
 
-void TileCache::invalidate_point(data::Layer layer, LonLat p) {
+void TileCache::invalidate_point(data::Layer layer, LonLat p, double margin) {
   WorldXY w = to_world(p);
-  invalidate_if(layer, [w](TileId t) {
+  invalidate_if(layer, [w, margin](TileId t) {
     double n = std::ldexp(1.0, t.z);
-    Span s = span_of(t);
+    Span s = span_of(t, margin);
     return w.x * n >= s.x0 && w.x * n <= s.x1 && w.y * n >= s.y0 && w.y * n <= s.y1;
   });
 }

@@ -18,6 +18,7 @@
 #include "data/layer.hpp"
 #include "geo/types.hpp"
 #include "tiles/layers.hpp"
+#include "tiles/mvt_encoder.hpp"
 #include "tiles/tile_math.hpp"
 
 namespace gridmap::tiles {
@@ -46,7 +47,9 @@ class TileCache {
   std::shared_ptr<const CachedTile> get(const TileKey& key,
                                         const std::function<BuiltTile()>& build);
 
-  void invalidate_point(data::Layer layer, LonLat p);
+  // `margin`: how far (in tiles at their zoom) a point shows beyond a tile; by default the
+  // vector tiles' buffer.
+  void invalidate_point(data::Layer layer, LonLat p, double margin = (kBuffer + 1) / kExtent);
   void invalidate_bbox(data::Layer layer, Box b);
   void invalidate_layer(data::Layer layer);
 

@@ -66,6 +66,7 @@ std::shared_ptr<const CachedTile> TileService::hotspot_tile(data::Db& db,
 void TileService::petition_changed(data::Db& db, int64_t id) {
   hotspots_.petitions_changed();
   hotspot_tiles_.invalidate_layer(data::Layer::grids);
+  heat_.petition_changed(db, id);
   {
     std::lock_guard l(update_lock_);
     if (auto store = petitions_.value.load()) petitions_.value.store(store->with_record(db, id));
@@ -80,6 +81,7 @@ void TileService::petition_changed(data::Db& db, int64_t id) {
 void TileService::household_changed(data::Db& db, int64_t id) {
   hotspots_.households_changed();  // per-household values
   hotspot_tiles_.invalidate_layer(data::Layer::grids);
+  heat_.household_changed(db, id);
   std::optional<std::string> grid;
   {
     data::Statement st(db, "SELECT grid_code FROM households WHERE id = ?1");

@@ -13,6 +13,7 @@
 #include "data/layer.hpp"
 #include "geo/types.hpp"
 #include "tiles/cache.hpp"
+#include "tiles/heat_service.hpp"
 #include "tiles/layers.hpp"
 #include "tiles/point_store.hpp"
 
@@ -49,6 +50,7 @@ class TileService {
   void workers_changed(data::Db& db);
 
   TileCache& cache() noexcept { return cache_; }
+  HeatTiles& heat() noexcept { return heat_; }  // heat map and density tiles
 
  private:
   template <class T>
@@ -60,6 +62,7 @@ class TileService {
 
   TileServiceOptions options_;
   TileCache cache_;
+  HeatTiles heat_;
   std::mutex update_lock_;  // one loader or updater of the snapshots at a time
   Snapshot<PointStore> petitions_, households_;
   Snapshot<GridAttributes> grids_;

@@ -13,3 +13,14 @@ CREATE TABLE workers_raw (
 -- mvt: the city preset's grids with the attributes of their tiles (gridmap_bench mvt_grids).
 CREATE TABLE grids_mvt_raw (code text NOT NULL, name text NOT NULL, worker text NOT NULL,
                             households bigint NOT NULL, wkt text NOT NULL);
+
+-- The heat benchmark's petitions (bench/run heat).
+CREATE TABLE pets_raw (
+  id integer NOT NULL,
+  lon double precision NOT NULL,
+  lat double precision NOT NULL,
+  category smallint NOT NULL,
+  kind smallint NOT NULL,
+  status smallint NOT NULL,
+  created_at bigint NOT NULL
+);

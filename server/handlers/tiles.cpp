@@ -44,22 +44,10 @@ std::vector<std::string> list_param(const Request& req, const char* name) {
 }
 
 tiles::PetitionFilter filter_of(App& app, data::Layer layer, const Request& req) {
-  static const std::set<std::string> petition_params{"status", "category", "kind", "from", "to"};
+  if (layer == data::Layer::petitions) return petition_filter(app, req);
   for (const auto& [k, v] : req.query)
-    if (layer != data::Layer::petitions || !petition_params.count(k))
-      throw_invalid("unknown parameter '" + k + "'" +
-                    (layer == data::Layer::petitions
-                         ? " (petitions tiles take status, category, kind, from, to)"
-                         : " (only petitions tiles take filters)"));
-  tiles::PetitionFilter f;
-  if (layer != data::Layer::petitions) return f;
-  f.status = list_param(req, "status");
-  f.category = list_param(req, "category");
-  f.kind = list_param(req, "kind");
-  f.from = time_param(req, "from");
-  f.to = time_param(req, "to");
-  tiles::validate(app.read_db(), f);
-  return f;
+    throw_invalid("unknown parameter '" + k + "' (only petitions tiles take filters)");
+  return {};
 }
 
 tiles::TileScope scope_of(const Request& req) {
@@ -73,45 +61,15 @@ tiles::TileScope scope_of(const Request& req) {
   return s;
 }
 
-tiles::TileId tile_id(const Request& req) {
-  uint32_t z = path_number(req, "z");
-  tiles::TileId t{static_cast<int>(std::min<uint32_t>(z, 1000)), path_number(req, "x"),
-                  path_number(req, "y")};
-  if (z > tiles::kMaxTileZoom || !tiles::is_valid(t))
-    throw_invalid("no tile " + req.path_params.at("z") + "/" + req.path_params.at("x") + "/" +
-                  req.path_params.at("y") + ": zoom runs from 0 to " +
-                  std::to_string(tiles::kMaxTileZoom) + ", x and y from 0 to 2^zoom - 1");
-  return t;
-}
-
-Response tile_response(const Request& req, const tiles::CachedTile& cached) {
-  Response r;
-  r.content_type = "application/vnd.mapbox-vector-tile";
-  r.headers.emplace_back("ETag", cached.etag);
-  // Tiles depend on who asks and change with the data: always revalidate (a 304 is cheap).
-  r.headers.emplace_back("Cache-Control", "private, no-cache");
-  r.headers.emplace_back("Vary", "Accept-Encoding");
-  if (etag_matches(req, cached.etag)) {
-    r.status = 304;
-    return r;
-  }
-  if (accepts_gzip(req)) {
-    r.body = cached.gzip;
-    r.headers.emplace_back("Content-Encoding", "gzip");
-  } else {
-    r.body = tiles::gunzip(cached.gzip, cached.raw_size);
-  }
-  return r;
-}
-
 Response tile(App& app, data::Layer layer, Request& req) {
   tiles::TileRequest t;
   t.layer = layer;
-  t.tile = tile_id(req);
+  t.tile = tile_param(req);
   t.filter = filter_of(app, layer, req);
   t.scope = scope_of(req);
   t.now = App::now();
-  return tile_response(req, *app.tiles().tile(app.read_db(), t));
+  return tile_response(req, *app.tiles().tile(app.read_db(), t),
+                       "application/vnd.mapbox-vector-tile");
 }
 
 void check_hotspot_params(const Request& req) {
@@ -127,10 +85,11 @@ Response hotspot_tile(App& app, Request& req) {
   check_hotspot_params(req);
   tiles::TileRequest t;
   t.layer = data::Layer::grids;
-  t.tile = tile_id(req);
+  t.tile = tile_param(req);
   t.now = App::now();
   data::HotspotQuery q = hotspot_query(app, req);
-  return tile_response(req, *app.tiles().hotspot_tile(app.read_db(), t, q));
+  return tile_response(req, *app.tiles().hotspot_tile(app.read_db(), t, q),
+                       "application/vnd.mapbox-vector-tile");
 }
 
 Response tilejson(App& app, data::Layer layer, Request& req) {
@@ -186,6 +145,56 @@ Response style(App& app, Request& req) {
 }
 
 }  // namespace
+
+// ---- shared with the heat map routes (see app.hpp) ----
+
+tiles::PetitionFilter petition_filter(App& app, const Request& req) {
+  static const std::set<std::string> params{"status", "category", "kind", "from", "to"};
+  for (const auto& [k, v] : req.query)
+    if (!params.count(k))
+      throw_invalid("unknown parameter '" + k +
+                    "' (petitions tiles and heat maps take status, category, kind, from, to)");
+  tiles::PetitionFilter f;
+  f.status = list_param(req, "status");
+  f.category = list_param(req, "category");
+  f.kind = list_param(req, "kind");
+  f.from = time_param(req, "from");
+  f.to = time_param(req, "to");
+  tiles::validate(app.read_db(), f);
+  return f;
+}
+
+tiles::TileId tile_param(const Request& req) {
+  uint32_t z = path_number(req, "z");
+  tiles::TileId t{static_cast<int>(std::min<uint32_t>(z, 1000)), path_number(req, "x"),
+                  path_number(req, "y")};
+  if (z > tiles::kMaxTileZoom || !tiles::is_valid(t))
+    throw_invalid("no tile " + req.path_params.at("z") + "/" + req.path_params.at("x") + "/" +
+                  req.path_params.at("y") + ": zoom runs from 0 to " +
+                  std::to_string(tiles::kMaxTileZoom) + ", x and y from 0 to 2^zoom - 1");
+  return t;
+}
+
+Response tile_response(const Request& req, const tiles::CachedTile& tile,
+                       std::string content_type) {
+  Response r;
+  r.content_type = std::move(content_type);
+  r.headers.emplace_back("ETag", tile.etag);
+  // Tiles depend on who asks and change with the data: always revalidate (a 304 is cheap).
+  r.headers.emplace_back("Cache-Control", "private, no-cache");
+  r.headers.emplace_back("Vary", "Accept-Encoding");
+  if (etag_matches(req, tile.etag)) {
+    r.status = 304;
+    return r;
+  }
+  if (accepts_gzip(req)) {
+    r.body = tile.gzip;
+    r.headers.emplace_back("Content-Encoding", "gzip");
+  } else {
+    r.body = tiles::gunzip(tile.gzip, tile.raw_size);
+  }
+  return r;
+}
 
 std::string base_url(const Request& req) {
   auto host = req.header("host");

@@ -88,6 +88,8 @@ const std::map<std::string, Sample>& samples() {
       {"fonts", {"GET", "/fonts/WenQuanYi%20Micro%20Hei/20224-20479.pbf", ""}},
       {"basemap.tile", {"GET", "/basemap/14/13275/6153.png", ""}},
       {"basemap.tilejson", {"GET", "/basemap.json", ""}},
+      {"heatmap", {"GET", "/heatmap/12/3319/1538.png", ""}},
+      {"tiles.density", {"GET", "/tiles/density/12/3319/1538.mvt", ""}},
   };
   return s;
 }
