@@ -20,6 +20,7 @@ const url = await new Promise((resolve, reject) => {
 const origin = new URL(url).origin;
 const failures = [];
 const glyphRanges = [];
+const heatTiles = [];  // [url, content-type, bytes] of the heat map tiles answered 200
 const browser = await chromium.launch({
   executablePath: '/usr/bin/chromium',
   args: ['--headless', '--no-sandbox', '--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--disable-gpu',
@@ -33,6 +34,7 @@ try {
   page.on('response', (r) => {
     const m = /\/fonts\/[^/]+\/(\d+)-\d+\.pbf$/.exec(r.url());
     if (m && r.status() === 200) glyphRanges.push(Number(m[1]));
+    if (r.url().includes('/heatmap/') && r.status() === 200) heatTiles.push([r.url(), r.headers()['content-type']]);
   });
   page.on('request', (r) => { if (!r.url().startsWith(origin) && !r.url().startsWith('data:') && !r.url().startsWith('blob:')) failures.push(`foreign request: ${r.url()}`); });
   await page.goto(url);
@@ -63,7 +65,20 @@ try {
     await page.click('#report');
     await page.waitForFunction(() => /#\d+/.test(document.getElementById('reported').textContent));
   } else if (role === 'planner') {
+    // The heat map is drawn for the default window; a category and a year's window give
+    // tiles with exactly that filter.
+    await page.waitForFunction(() => document.getElementById('heat-window').textContent.length > 0);
+    await page.waitForTimeout(1500);
+    if (!heatTiles.length) failures.push('no heat map tiles were drawn');
     await page.selectOption('select[name=category]', 'noise');
+    await page.selectOption('select[name=window_span]', '12');
+    const window = await page.evaluate(() => document.getElementById('heat-window').textContent);
+    const [from] = window.split(' ');
+    const deadline = Date.now() + 10000;
+    const filtered = () => heatTiles.filter(([u]) => u.includes('category=noise') && u.includes(`from=${from}`));
+    while (!filtered().length && Date.now() < deadline) await page.waitForTimeout(200);
+    if (!filtered().length) failures.push(`no heat tiles for category=noise from ${from} (got ${heatTiles.map(([u]) => u).slice(-3)})`);
+    else if (!filtered().every(([, type]) => type === 'image/png')) failures.push('heat tiles are not PNG');
     await page.selectOption('select[name=level]', 'community');
     await page.waitForSelector('#side tr.row');
     await page.click('#side tr.row');
