@@ -466,7 +466,7 @@ bool WorkerIndex::move(int64_t id, LonLat p) {
   Impl::check(p);
   size_t to_index = m.slot_index(p);
   Slot& to = m.slots[to_index];
-  to.prefetch(2);  // its misses overlap the directory lookup's
+  to.prefetch(4);  // its misses overlap the directory lookup's
   DirectoryStripe& d = m.stripe(id);
   std::lock_guard dl(d.lock);
   int64_t* known = d.slot_of.find(id);
@@ -567,22 +567,27 @@ class Search {
           cpu_relax();
         continue;
       }
-      found_.clear();
+      n_found_ = 0;
+      spill_.clear();
       collect(s, in_cell, mid_lon, mid_lat);
       std::atomic_thread_fence(std::memory_order_acquire);
       if (s.seq.load(std::memory_order_relaxed) == before) break;
     }
-    for (const WorkerDistance& c : found_) merge(c);
+    for (size_t i = 0; i < n_found_; ++i) merge(found_[i]);
+    for (const WorkerDistance& c : spill_) merge(c);
   }
 
  private:
   void collect(const Slot& s, bool in_cell, double mid_lon, double mid_lat) {
-    const Entry* more = s.more.load(std::memory_order_acquire);
-    // A torn read may pair a count with another block: never read past what is there.
-    uint32_t n =
-        std::min(s.count.load(std::memory_order_relaxed), Slot::kInline + Slot::capacity(more));
-    const double half =
-        cell_deg_;  // generous: a worker of the cell is within half a cell of its centre
+    uint32_t n = s.count.load(std::memory_order_relaxed);
+    const Entry* more = nullptr;
+    if (n > Slot::kInline) {
+      more = s.more.load(std::memory_order_acquire);
+      // A torn read may pair a count with another block: never read past what is there.
+      n = std::min(n, Slot::kInline + Slot::capacity(more));
+    }
+    // Generous: a worker of the cell is within half a cell of its centre.
+    const double half = cell_deg_;
     const bool is_full = full();
     const double limit = is_full ? kth() : 0;
     for (uint32_t i = 0; i < n; ++i) {
@@ -600,7 +605,10 @@ class Search {
       if (f_.grid && !grid_sets_.contains(meta >> kGridSetShift, *f_.grid)) continue;
       WorkerDistance c{static_cast<int64_t>(load(e.id)), dist_.metres({lon, lat})};
       if (is_full && !better(c, best_.back())) continue;
-      found_.push_back(c);
+      if (n_found_ < found_.size())
+        found_[n_found_++] = c;
+      else
+        spill_.push_back(c);
     }
   }
 
@@ -620,10 +628,11 @@ class Search {
   const WorkerFilter& f_;
   std::vector<WorkerDistance>& best_;
   double per_deg_ = 0;
-  // Candidates of the slot being read; kept per thread so a query does not allocate.
-  static thread_local std::vector<WorkerDistance> found_;
+  // Candidates of the slot being read: on the stack, and on the heap only for a crowded slot.
+  std::array<WorkerDistance, 16> found_;
+  size_t n_found_ = 0;
+  std::vector<WorkerDistance> spill_;
 };
-thread_local std::vector<WorkerDistance> Search::found_;
 
 }  // namespace
 
@@ -633,12 +642,21 @@ std::vector<WorkerDistance> WorkerIndex::nearest(LonLat p, size_t k,
   Impl::check(p);
   std::vector<WorkerDistance> best;  // sorted, at most k
   if (k == 0 || m.count.load() == 0) return best;
+  int64_t cx = m.ix(p.lon), cy = m.iy(p.lat);
+  const int64_t cells_lon = m.cells_lon, cells_lat = m.cells_lat;
+  // The slots of p's cell and its neighbours first: their misses overlap the set-up below
+  // (a sine, a cosine, an allocation), and most searches end within them.
+  for (int64_t j = std::max<int64_t>(cy - 1, 0); j <= std::min(cy + 1, cells_lat - 1); ++j)
+    for (int64_t i = cx - 1; i <= cx + 1; ++i)
+      m.slots[m.slot_index(i < 0            ? i + cells_lon
+                           : i >= cells_lon ? i - cells_lon
+                                            : i,
+                           j)]
+          .prefetch(3);
   best.reserve(std::min<size_t>(k + 1, 64));
   DistanceFrom dist(p);
   Search search(m.cell_deg, m.grid_sets, dist, p, k, filter, best);
   const double cd = m.cell_deg;
-  int64_t cx = m.ix(p.lon), cy = m.iy(p.lat);
-  const int64_t cells_lon = m.cells_lon, cells_lat = m.cells_lat;
   int64_t max_ring = std::max(cells_lon, cells_lat);
   // The offset of p inside its cell gives a tighter bound for the first rings.
   double fx = std::clamp((p.lon + 180.0) * m.inv_cell_deg - cx, 0.0, 1.0);
@@ -663,8 +681,9 @@ std::vector<WorkerDistance> WorkerIndex::nearest(LonLat p, size_t k,
   size_t n_pending = 0;
   auto scan_pending = [&] {
     // Nearest cells first: the k found early make the bound prune the far corners.
-    std::sort(pending.begin(), pending.begin() + static_cast<std::ptrdiff_t>(n_pending),
-              [](const Pending& a, const Pending& b) { return a.gap_deg < b.gap_deg; });
+    for (size_t q = 1; q < n_pending; ++q)  // insertion sort: a few cells, mostly in order
+      for (size_t r = q; r > 0 && pending[r].gap_deg < pending[r - 1].gap_deg; --r)
+        std::swap(pending[r], pending[r - 1]);
     for (size_t q = 0; q < n_pending; ++q) {
       const Pending& c = pending[q];
       if (search.full() && c.gap_deg * per_deg > search.kth()) break;
@@ -702,7 +721,11 @@ std::vector<WorkerDistance> WorkerIndex::nearest(LonLat p, size_t k,
         // Skip a cell that cannot hold anything nearer than the k-th found so far.
         double gap_deg = std::max(gap(i, cx, fx), gap_lat);
         if (search.full() && gap_deg * per_deg > search.kth()) continue;
-        int64_t wrapped = ((i % cells_lon) + cells_lon) % cells_lon;
+        int64_t wrapped = i < 0            ? i + cells_lon
+                          : i >= cells_lon ? i - cells_lon
+                                           : i;  // no division: cheap
+        if (wrapped < 0 || wrapped >= cells_lon)
+          wrapped = ((i % cells_lon) + cells_lon) % cells_lon;
         const Slot& s = m.slots[m.slot_index(wrapped, j)];
         s.prefetch(3);
         ++visited;
@@ -712,7 +735,8 @@ std::vector<WorkerDistance> WorkerIndex::nearest(LonLat p, size_t k,
         if (ring == 0) break;
       }
     }
-    scan_pending();
+    if (ring > 0)
+      scan_pending();  // p's own cell goes with the first ring: one wait for memory, not two
   }
   return best;
 }
