@@ -29,7 +29,7 @@ MetresPerDegree metres_per_degree(double lat) noexcept {
   double phi = lat * std::numbers::pi / 180;
   double s = std::sin(phi);
   double w = std::sqrt(1 - e2 * s * s);
-  double n = a / w;                      // prime vertical
+  double n = a / w;                       // prime vertical
   double m = a * (1 - e2) / (w * w * w);  // meridian
   constexpr double rad = std::numbers::pi / 180;
   return {n * std::cos(phi) * rad, m * rad};
@@ -38,7 +38,8 @@ MetresPerDegree metres_per_degree(double lat) noexcept {
 double geodesic_ring_area_m2(const double* lonlat_pairs, int n) noexcept {
   geod_polygon poly;
   geod_polygon_init(&poly, 0);
-  for (int i = 0; i < n; ++i) geod_polygon_addpoint(&wgs84(), &poly, lonlat_pairs[2 * i + 1], lonlat_pairs[2 * i]);
+  for (int i = 0; i < n; ++i)
+    geod_polygon_addpoint(&wgs84(), &poly, lonlat_pairs[2 * i + 1], lonlat_pairs[2 * i]);
   double area = 0;
   geod_polygon_compute(&wgs84(), &poly, 0, 1, &area, nullptr);
   return std::fabs(area);
@@ -49,23 +50,17 @@ double geodesic_ring_area_m2(const double* lonlat_pairs, int n) noexcept {
 namespace gridmap {
 
 DistanceFrom::DistanceFrom(LonLat origin) noexcept : o_(origin) {
-  MetresPerDegree m = metres_per_degree(origin.lat);
-  double h = 1e-3;
-  MetresPerDegree up = metres_per_degree(origin.lat + h), down = metres_per_degree(origin.lat - h);
-  mlon_ = m.lon, mlat_ = m.lat;
-  dmlon_ = (up.lon - down.lon) / (2 * h);
-  dmlat_ = (up.lat - down.lat) / (2 * h);
-}
-
-double DistanceFrom::metres(LonLat p) const noexcept {
-  double dlat = p.lat - o_.lat, dlon = p.lon - o_.lon;
-  if (dlon > 180) dlon -= 360;
-  if (dlon < -180) dlon += 360;
-  double half = dlat / 2;  // radii at the mid-latitude
-  double x = dlon * (mlon_ + dmlon_ * half), y = dlat * (mlat_ + dmlat_ * half);
-  double d2 = x * x + y * y;
-  if (d2 < 1e4 * 1e4) return std::sqrt(d2);
-  return geodesic_distance_m(o_, p);
+  // The radii of metres_per_degree and their derivatives, from one sine and cosine.
+  constexpr double a = 6378137.0, e2 = 0.00669437999014, rad = std::numbers::pi / 180;
+  double phi = origin.lat * rad;
+  double sn = std::sin(phi), cs = std::cos(phi);
+  double w2 = 1 - e2 * sn * sn, w = std::sqrt(w2), w3 = w2 * w;
+  double n = a / w, m = a * (1 - e2) / w3;  // prime vertical and meridian radii
+  mlon_ = n * cs * rad, mlat_ = m * rad;
+  // d(N cos phi)/dphi = N' cos phi - N sin phi with N' = a e2 sin cos / w^3; M' = 3 M e2 sin cos /
+  // w^2.
+  dmlon_ = (a * e2 * sn * cs * cs / w3 - n * sn) * rad * rad;
+  dmlat_ = 3 * m * e2 * sn * cs / w2 * rad * rad;
 }
 
 double DistanceFrom::lower_bound(double deg, double max_abs_lat) const noexcept {
@@ -87,7 +82,8 @@ double ring_area(const GEOSGeometry* ring) {
   unsigned n = 0;
   if (!seq || !GEOSCoordSeq_getSize_r(geos::ctx(), seq, &n) || n < 4) return 0;
   std::vector<double> xy(2 * n);
-  for (unsigned i = 0; i < n; ++i) GEOSCoordSeq_getXY_r(geos::ctx(), seq, i, &xy[2 * i], &xy[2 * i + 1]);
+  for (unsigned i = 0; i < n; ++i)
+    GEOSCoordSeq_getXY_r(geos::ctx(), seq, i, &xy[2 * i], &xy[2 * i + 1]);
   return geodesic_ring_area_m2(xy.data(), static_cast<int>(n) - 1);  // without the closing point
 }
 }  // namespace

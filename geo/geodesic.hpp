@@ -1,6 +1,8 @@
 // Geodesic distances on the WGS84 ellipsoid (Karney's algorithm, from PROJ).
 #pragma once
 
+#include <cmath>
+
 #include "geo/types.hpp"
 
 namespace gridmap {
@@ -28,7 +30,16 @@ namespace gridmap {
 class DistanceFrom {
  public:
   explicit DistanceFrom(LonLat origin) noexcept;
-  double metres(LonLat p) const noexcept;
+  double metres(LonLat p) const noexcept {  // inline: called for every candidate of a search
+    double dlat = p.lat - o_.lat, dlon = p.lon - o_.lon;
+    if (dlon > 180) dlon -= 360;
+    if (dlon < -180) dlon += 360;
+    double half = dlat / 2;  // radii at the mid-latitude
+    double x = dlon * (mlon_ + dmlon_ * half), y = dlat * (mlat_ + dmlat_ * half);
+    double d2 = x * x + y * y;
+    if (d2 < 1e4 * 1e4) return std::sqrt(d2);
+    return geodesic_distance_m(o_, p);
+  }
   // A lower bound of metres() for any point at least `deg` degrees away in longitude or in
   // latitude, at latitudes up to max_abs_lat (used to stop searches).
   double lower_bound(double deg, double max_abs_lat) const noexcept;

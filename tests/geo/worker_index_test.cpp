@@ -15,13 +15,16 @@ using namespace gridmap;
 namespace Catch {
 template <>
 struct StringMaker<WorkerDistance> {
-  static std::string convert(const WorkerDistance& w) { return std::to_string(w.id) + "@" + std::to_string(w.distance_m); }
+  static std::string convert(const WorkerDistance& w) {
+    return std::to_string(w.id) + "@" + std::to_string(w.distance_m);
+  }
 };
 }  // namespace Catch
 
 namespace {
 
-std::vector<WorkerDistance> brute_force(const std::vector<WorkerState>& all, LonLat p, size_t k, const WorkerFilter& f) {
+std::vector<WorkerDistance> brute_force(const std::vector<WorkerState>& all, LonLat p, size_t k,
+                                        const WorkerFilter& f) {
   DistanceFrom d(p);
   std::vector<WorkerDistance> out;
   for (auto& w : all) {
@@ -30,12 +33,15 @@ std::vector<WorkerDistance> brute_force(const std::vector<WorkerState>& all, Lon
     if (f.grid && std::find(w.grids.begin(), w.grids.end(), *f.grid) == w.grids.end()) continue;
     out.push_back({w.id, d.metres(w.position)});
   }
-  std::sort(out.begin(), out.end(), [](auto& a, auto& b) { return a.distance_m != b.distance_m ? a.distance_m < b.distance_m : a.id < b.id; });
+  std::sort(out.begin(), out.end(), [](auto& a, auto& b) {
+    return a.distance_m != b.distance_m ? a.distance_m < b.distance_m : a.id < b.id;
+  });
   if (out.size() > k) out.resize(k);
   return out;
 }
 
-std::vector<WorkerState> random_workers(std::mt19937_64& rng, size_t n, LonLat centre, double spread) {
+std::vector<WorkerState> random_workers(std::mt19937_64& rng, size_t n, LonLat centre,
+                                        double spread) {
   std::uniform_real_distribution<double> u(-spread, spread);
   std::vector<WorkerState> out;
   for (size_t i = 0; i < n; ++i) {
@@ -67,7 +73,8 @@ TEST_CASE("the fast distance agrees with the WGS84 geodesic to millimetres withi
   INFO("worst error " << worst << " m");
   CHECK(worst < 0.005);
   // Beyond 10 km it is the exact geodesic.
-  CHECK(DistanceFrom({116.4, 39.9}).metres({121.47, 31.23}) == Approx(geodesic_distance_m({116.4, 39.9}, {121.47, 31.23})));
+  CHECK(DistanceFrom({116.4, 39.9}).metres({121.47, 31.23}) ==
+        Approx(geodesic_distance_m({116.4, 39.9}, {121.47, 31.23})));
 }
 
 TEST_CASE("nearest workers match brute force, with every filter") {
@@ -90,7 +97,8 @@ TEST_CASE("nearest workers match brute force, with every filter") {
         if (q % 7 == 2) f.grid = static_cast<uint32_t>(q % 100);
         size_t k = 1 + q % 12;
         // Wrap the workers' positions the same way for the reference.
-        INFO("cell " << cell << " centre " << centre.lon << " query " << p.lon << "," << p.lat << " k " << k);
+        INFO("cell " << cell << " centre " << centre.lon << " query " << p.lon << "," << p.lat
+                     << " k " << k);
         CHECK(index.nearest(p, k, f) == brute_force(all, p, k, f));
       }
     }
@@ -152,7 +160,8 @@ TEST_CASE("position updates and queries run concurrently without losing workers"
     writers.emplace_back([&, t] {
       std::mt19937_64 r(t);
       std::uniform_real_distribution<double> u(-0.2, 0.2);
-      for (int i = 0; i < 200000; ++i) index.move(all[r() % all.size()].id, {111.7 + u(r), 40.8 + u(r)});
+      for (int i = 0; i < 200000; ++i)
+        index.move(all[r() % all.size()].id, {111.7 + u(r), 40.8 + u(r)});
     });
   for (auto& w : writers) w.join();
   stop = true;
@@ -177,4 +186,145 @@ TEST_CASE("workers exactly on the antimeridian or at the pole are found") {
   auto north = index.nearest({10.0, 89.999}, 1);
   REQUIRE(north.size() == 1);
   CHECK(north[0].id == 2);
+}
+
+TEST_CASE(
+    "crowded cells and cells a tile apart sharing storage still match brute force, through moves "
+    "and removals") {
+  uint64_t seed = std::random_device{}();
+  INFO("seed " << seed);
+  std::mt19937_64 rng(seed);
+  // 16 expected workers: the fewest slots, so cells 8 apart share one; half the workers on
+  // a few exact spots, so some cells hold dozens.
+  std::vector<WorkerState> all = random_workers(rng, 1500, {116.4, 39.9}, 0.5);
+  std::vector<LonLat> spots = {{116.4, 39.9}, {116.405, 39.9}, {116.48, 39.9}, {116.4, 39.98}};
+  for (size_t i = 0; i < all.size(); i += 2) all[i].position = spots[rng() % spots.size()];
+  WorkerIndex index(16, 0.01);
+  for (auto& w : all) index.upsert(w);
+  std::uniform_real_distribution<double> u(-0.6, 0.6);
+  auto check_queries = [&] {
+    for (int q = 0; q < 200; ++q) {
+      LonLat p = q % 4 == 0 ? spots[static_cast<size_t>(q / 4) % spots.size()]
+                            : LonLat{116.4 + u(rng), 39.9 + u(rng)};
+      WorkerFilter f;
+      f.include_off_duty = q % 2 == 0;
+      if (q % 5 == 1) f.community = static_cast<uint32_t>(q % 10);
+      if (q % 7 == 2) f.grid = static_cast<uint32_t>(q % 100);
+      size_t k = q % 10 == 0 ? 100 : 1 + q % 12;
+      INFO("query " << p.lon << "," << p.lat << " k " << k);
+      CHECK(index.nearest(p, k, f) == brute_force(all, p, k, f));
+    }
+  };
+  check_queries();
+  for (int i = 0; i < 3000; ++i) {
+    WorkerState& w = all[rng() % all.size()];
+    w.position = i % 3 == 0 ? spots[rng() % spots.size()] : LonLat{116.4 + u(rng), 39.9 + u(rng)};
+    REQUIRE(index.move(w.id, w.position));
+  }
+  for (int i = 0; i < 300; ++i) {
+    size_t at = rng() % all.size();
+    REQUIRE(index.remove(all[at].id));
+    all.erase(all.begin() + static_cast<std::ptrdiff_t>(at));
+  }
+  REQUIRE(index.size() == all.size());
+  check_queries();
+  for (auto& w : all) REQUIRE(index.get(w.id)->position == w.position);
+}
+
+TEST_CASE("workers at the same distance come out by id") {
+  WorkerIndex index(16, 0.01);
+  // Four at one spot, two mirrored about the query's meridian: equal distances.
+  for (int64_t id : {9, 3, 7, 5}) index.upsert({id, {10.0, 45.0}, true, 0, {}});
+  index.upsert({12, {10.02, 45.01}, true, 0, {}});
+  index.upsert({11, {9.98, 45.01}, true, 0, {}});
+  auto n = index.nearest({10.0, 45.0}, 6);
+  REQUIRE(n.size() == 6);
+  CHECK(n[0] == WorkerDistance{3, 0});
+  CHECK(n[1] == WorkerDistance{5, 0});
+  CHECK(n[2] == WorkerDistance{7, 0});
+  CHECK(n[3] == WorkerDistance{9, 0});
+  CHECK(n[4].id == 11);
+  CHECK(n[5].id == 12);
+  CHECK(n[4].distance_m == n[5].distance_m);
+  CHECK(index.nearest({10.0, 45.0}, 2) == std::vector<WorkerDistance>{{3, 0}, {5, 0}});
+}
+
+TEST_CASE("workers near the antimeridian and the poles are found from either side") {
+  uint64_t seed = std::random_device{}();
+  INFO("seed " << seed);
+  std::mt19937_64 rng(seed);
+  std::vector<WorkerState> all;
+  std::uniform_real_distribution<double> u(-1, 1);
+  for (int i = 0; i < 400; ++i) {
+    WorkerState w;
+    w.id = i + 1;
+    w.on_duty = true;
+    if (i % 2 == 0) {
+      double lon = 180 + 0.3 * u(rng);
+      w.position = {lon > 180 ? lon - 360 : lon, 20 * u(rng) * 0.01};
+    } else {
+      w.position = {180 * u(rng),
+                    std::clamp((i % 4 == 1 ? 89.9 : -89.9) + 0.1 * u(rng), -90.0, 90.0)};
+    }
+    all.push_back(w);
+  }
+  WorkerIndex index(all.size(), 0.05);
+  for (auto& w : all) index.upsert(w);
+  for (int q = 0; q < 200; ++q) {
+    LonLat p = q % 2 == 0 ? LonLat{q % 4 == 0 ? 179.99 : -179.99, 0.1 * u(rng)}
+                          : LonLat{180 * u(rng),
+                                   q % 4 == 1 ? 89.95 + 0.05 * u(rng) : -89.95 + 0.05 * u(rng)};
+    p.lat = std::clamp(p.lat, -90.0, 90.0);
+    size_t k = 1 + q % 8;
+    INFO("query " << p.lon << "," << p.lat << " k " << k);
+    CHECK(index.nearest(p, k) == brute_force(all, p, k, {}));
+  }
+}
+
+TEST_CASE("a worker's grids are replaced on upsert and filter queries at once") {
+  WorkerIndex index(16, 0.01);
+  index.upsert({1, {111.7, 40.8}, true, 0, {4, 5}});
+  index.upsert({2, {111.701, 40.8}, true, 0, {4, 5}});  // the same set, shared
+  WorkerFilter in5;
+  in5.grid = 5;
+  CHECK(index.nearest({111.7, 40.8}, 5, in5).size() == 2);
+  index.upsert({1, {111.7, 40.8}, true, 0, {6}});
+  CHECK(index.get(1)->grids == std::vector<uint32_t>{6});
+  CHECK(index.get(2)->grids == std::vector<uint32_t>{4, 5});
+  auto n = index.nearest({111.7, 40.8}, 5, in5);
+  REQUIRE(n.size() == 1);
+  CHECK(n[0].id == 2);
+  index.upsert({1, {111.7, 40.8}, true, 0, {}});
+  CHECK(index.get(1)->grids.empty());
+  WorkerFilter in6;
+  in6.grid = 6;
+  CHECK(index.nearest({111.7, 40.8}, 5, in6).empty());
+}
+
+TEST_CASE("queries never see a position half written while workers move") {
+  // Each worker jumps between two places in different cells; a query that read the
+  // longitude of one and the latitude of the other would report a distance of neither.
+  const LonLat a{111.70, 40.80}, b{111.75, 40.83};
+  DistanceFrom from(a);
+  const double da = 0, db = from.metres(b);
+  WorkerIndex index(64, 0.01);
+  for (int64_t id = 1; id <= 40; ++id) index.upsert({id, id % 2 ? a : b, true, 0, {}});
+  std::atomic<bool> stop{false};
+  std::atomic<long> bad{0}, queries{0};
+  std::thread reader([&] {
+    while (!stop) {
+      for (const WorkerDistance& w : index.nearest(a, 100))
+        if (w.distance_m != da && w.distance_m != db) ++bad;
+      ++queries;
+    }
+  });
+  std::thread writer([&] {
+    for (int i = 0; i < 300000; ++i) index.move(1 + i % 40, (i / 40) % 2 ? a : b);
+  });
+  writer.join();
+  stop = true;
+  reader.join();
+  CHECK(bad == 0);
+  CHECK(queries > 0);
+  CHECK(index.size() == 40);
 }
