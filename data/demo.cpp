@@ -386,9 +386,11 @@ class Generator {
     };
     // Spreads of a few hundred metres: a market or a dormitory block draws petitions from
     // the grids around it, which is what makes it a statistically significant hotspot.
-    add(HotKind::market, std::max<size_t>(1, n / 60), 1.8);
-    add(HotKind::dormitory, std::max<size_t>(1, n / 100), 2.0);
-    add(HotKind::school, std::max<size_t>(1, n / 50), 1.5);
+    // Few enough sites that each stands out of the household-driven background (tatabu's
+    // 41 grids get one of each).
+    add(HotKind::market, std::max<size_t>(1, n / 150), 1.8);
+    add(HotKind::dormitory, std::max<size_t>(1, n / 250), 2.0);
+    add(HotKind::school, std::max<size_t>(1, n / 125), 1.5);
     return out;
   }
 

@@ -121,8 +121,11 @@ Response hotspots_tilejson(App& app, Request& req) {
   hotspot_query(app, req);  // refuses what the tiles would refuse
   std::string query;
   for (const char* k : {"from", "to", "category", "kind", "value"})
-    if (auto v = req.param(k))
-      query += (query.empty() ? "" : "&") + std::string(k) + "=" + url_encode(*v);
+    if (auto v = req.param(k)) {
+      if (!query.empty()) query.push_back('&');
+      query.append(k).append("=").append(
+          url_encode(*v));  // no "literal" + string: GCC 12 -Wrestrict
+    }
   Response r = json_response(
       tiles::hotspots_tilejson(tiles::data_bounds(app.read_db()), base_url(req), query));
   r.headers.emplace_back("Cache-Control", "private, max-age=60");

@@ -27,7 +27,10 @@ const browser = await chromium.launch({
     '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
 });
 try {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  // The grid worker is in the street: a phone's screen, touch and a high-density display.
+  const page = await browser.newPage(role === 'worker'
+    ? { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true }
+    : { viewport: { width: 1280, height: 800 } });
   page.on('console', (m) => { if (process.env.E2E_VERBOSE) console.error('console', m.type(), m.text()); if (m.type() === 'error') failures.push(`console: ${m.text()}`); });
   page.on('pageerror', (e) => failures.push(`page error: ${e.message}`));
   // Area names come as glyph ranges from this server; Chinese ones start at U+4E00 or above.
@@ -59,7 +62,7 @@ try {
   } else if (role === 'worker') {
     // Locate a point of the patch by tapping the map, then report a petition there.
     const box = await page.locator('#map').boundingBox();
-    await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+    await page.touchscreen.tap(box.x + box.width / 2, box.y + box.height / 2);
     await page.waitForFunction(() => /\d{15}/.test(document.getElementById('where').textContent));
     await page.fill('textarea[name=description]', '楼道堆放杂物');
     await page.click('#report');
