@@ -11,6 +11,8 @@ BIN=${1:-build}/gridmap
 DURATION=${HTTP_BENCH_SECONDS:-8}
 CONNECTIONS=${HTTP_BENCH_CONNECTIONS:-64}
 WORK=$(mktemp -d /tmp/gridmap-http-bench.XXXXXX)
+chmod 755 "$WORK"  # nginx's workers run as nobody and must read the files
+chmod 755 "$WORK"  # nginx's workers run as nobody and must read the files
 PIDS=()
 cleanup() {
   for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
@@ -63,7 +65,7 @@ run() {  # url [header]
   p50=$(awk '$1=="50%" {print $2}' <<<"$out")
   p99=$(awk '$1=="99%" {print $2}' <<<"$out")
   errors=$(grep -E "Non-2xx|Socket errors" <<<"$out" || true)
-  [ -n "$errors" ] && echo "bench/http.sh: $1: $errors" >&2
+  [ -n "$errors" ] && echo "bench/http.sh: $1 answered errors: $errors" >&2
   echo "$rps $p50 $p99 ${errors:+ERRORS}"
 }
 
@@ -77,6 +79,11 @@ read -r NG_RPS NG_P50 NG_P99 NG_ERR < <(run "http://127.0.0.1:$NPORT/healthz")
 read -r FX_RPS FX_P50 FX_P99 FX_ERR < <(run "http://127.0.0.1:$PORT/healthz")
 read -r NL_RPS NL_P50 NL_P99 NL_ERR < <(run "http://127.0.0.1:$NPORT/locate.json")
 read -r LO_RPS LO_P50 LO_P99 LO_ERR < <(run "http://127.0.0.1:$PORT$LOCATE_URL" "Authorization: Bearer $TOKEN")
+# A rate of error answers is no figure.
+if [ -n "$NG_ERR$FX_ERR$NL_ERR$LO_ERR" ]; then
+  echo "bench/http.sh: a server answered errors (see above); no figures" >&2
+  exit 2
+fi
 
 ratio() { python3 -c "print(f'{$1/$2:.2f}')"; }
 echo "# gridmap --threads 2 vs nginx 1 worker; wrk 1 thread, $CONNECTIONS keep-alive connections, ${DURATION}s each; 2 cores shared by client and server"
