@@ -328,7 +328,77 @@ std::vector<IPolygon> tidy(std::vector<IPolygon> polys, double min_area) {
   return out;
 }
 
+// Sutherland-Hodgman: the ring clipped to one side of an axis-parallel line.
+// axis 0: x, 1: y; keep points with coordinate >= c (upper = false) or <= c (upper = true).
+void clip_ring_edge(const std::vector<TileXY>& in, int axis, double c, bool upper,
+                    std::vector<TileXY>& out) {
+  out.clear();
+  size_t n = in.size();
+  if (n == 0) return;
+  auto coord = [axis](const TileXY& p) { return axis ? p.y : p.x; };
+  auto inside = [&](const TileXY& p) { return upper ? coord(p) <= c : coord(p) >= c; };
+  auto crossing = [&](TileXY a, TileXY b) {
+    // The same point whichever way the segment is walked.
+    if (b.x < a.x || (b.x == a.x && b.y < a.y)) std::swap(a, b);
+    double t = (c - coord(a)) / (coord(b) - coord(a));
+    return axis ? TileXY{a.x + t * (b.x - a.x), c} : TileXY{c, a.y + t * (b.y - a.y)};
+  };
+  TileXY prev = in[n - 1];
+  bool prev_in = inside(prev);
+  for (size_t i = 0; i < n; ++i) {
+    const TileXY& cur = in[i];
+    bool cur_in = inside(cur);
+    if (cur_in != prev_in) out.push_back(crossing(prev, cur));
+    if (cur_in) out.push_back(cur);
+    prev = cur, prev_in = cur_in;
+  }
+}
+
 }  // namespace
+
+std::vector<IPolygon> clip_to_box(std::span<const IPolygon> polygons, int32_t lo, int32_t hi,
+                                  double min_area, GeneraliseStats* stats) {
+  if (stats) ++stats->clipped;
+  std::vector<IPolygon> out;
+  std::vector<TileXY> a, b;
+  for (const IPolygon& p : polygons) {
+    IPolygon q;
+    for (const IRing& r : p.rings) {
+      a.clear();
+      for (const IPoint& v : r) a.push_back({double(v.x), double(v.y)});
+      clip_ring_edge(a, 0, lo, false, b);
+      clip_ring_edge(b, 0, hi, true, a);
+      clip_ring_edge(a, 1, lo, false, b);
+      clip_ring_edge(b, 1, hi, true, a);
+      q.rings.push_back(quantise(a));
+      if (q.rings.size() == 1 && q.rings[0].size() < 3) break;  // the exterior is gone
+    }
+    if (!q.rings.empty() && q.rings[0].size() >= 3) out.push_back(std::move(q));
+  }
+  out = tidy(std::move(out), min_area);
+  if (out.empty() || is_strictly_valid(out)) return out;
+  // A bridge along the edge (or a crossing made by rounding): GEOS clips, then snap-rounds.
+  if (stats) ++stats->repaired;
+  DFeature f;
+  for (const IPolygon& p : polygons) {
+    DPolygon d;
+    for (const IRing& r : p.rings) {
+      std::vector<TileXY> ring;
+      for (const IPoint& v : r) ring.push_back({double(v.x), double(v.y)});
+      if (ring.size() >= 3) d.rings.push_back(std::move(ring));
+    }
+    if (!d.rings.empty()) f.push_back(std::move(d));
+  }
+  std::vector<IPolygon> snapped;
+  for (const DPolygon& p : clip(f, lo, hi)) {
+    IPolygon q;
+    for (const auto& r : p.rings) q.rings.push_back(quantise(r));
+    snapped.push_back(std::move(q));
+  }
+  out = tidy(std::move(snapped), min_area);
+  if (!out.empty() && !is_strictly_valid(out)) out = tidy(snap_round(out), min_area);
+  return out;
+}
 
 double twice_area(const std::vector<TileXY>& r) {
   double sum = 0;

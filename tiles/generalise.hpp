@@ -51,6 +51,16 @@ std::vector<std::vector<IPolygon>> generalise_areas(std::span<const DFeature* co
                                                     const GeneraliseOptions& options,
                                                     GeneraliseStats* stats = nullptr);
 
+// Polygons already generalised (snapped, simplified, valid) clipped to the square [lo, hi]²
+// in their own integer coordinates: each ring against the four edges in turn (Sutherland-
+// Hodgman), new points where an edge is crossed computed from the segment's ends in a
+// fixed order and rounded, so that two areas sharing the segment get the same point; then
+// spikes, rings and parts below min_area are dropped. A result that is not strictly valid
+// (a concave part leaving a bridge along the edge) is clipped by GEOS instead and
+// snap-rounded. Counts clipped and repaired in stats.
+std::vector<IPolygon> clip_to_box(std::span<const IPolygon> polygons, int32_t lo, int32_t hi,
+                                  double min_area, GeneraliseStats* stats = nullptr);
+
 // A point inside the feature's largest part (for labels), in the same coordinates; stable
 // across tiles and zooms because it depends on the shape only. nullopt when it has no area.
 std::optional<TileXY> interior_point(const DFeature& feature);

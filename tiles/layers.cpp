@@ -10,6 +10,7 @@
 #include "data/petitions.hpp"
 #include "data/time.hpp"
 #include "geo/error.hpp"
+#include "tiles/area_store.hpp"
 #include "tiles/mvt_encoder.hpp"
 #include "tiles/point_store.hpp"
 #include "tiles/sources.hpp"
@@ -108,19 +109,10 @@ void plain_area_properties(const AreaRecord& r, std::vector<Property>& props) {
   }
 }
 
-BuiltTile build_areas(data::Db& db, const TileRequest& req, const TileSnapshots& snap,
-                      const Budget& budget, const AreaStyle& style) {
-  TileProjection proj(req.tile, kExtent);
-  std::vector<Area> areas;
-  read_areas(db, req.layer, proj.buffered_bounds(kBuffer), snap.grids.get(), [&](AreaRecord& r) {
-    Area a;
-    a.shape = project(r.polygons, proj);
-    a.area = area_of(a.shape);
-    r.polygons.clear();
-    a.record = std::move(r);
-    areas.push_back(std::move(a));
-  });
-  budget.check();
+// Generalises the areas of a tile (clipped to its buffer) and encodes them, coarsening
+// until the tile fits.
+BuiltTile generalise_and_encode(std::vector<Area>& areas, const TileRequest& req,
+                                const Budget& budget, const AreaStyle& style) {
   BuiltTile out;
   out.stats.rows = areas.size();
   const std::string& name = style.name;
@@ -171,6 +163,127 @@ BuiltTile build_areas(data::Db& db, const TileRequest& req, const TileSnapshots&
     else
       keep = keep * 3 / 4;
   }
+}
+
+void set_record(const AreaStore::Area& a, data::Layer layer, const GridAttributes* grids,
+                AreaRecord& r) {
+  r.code.assign(a.code);
+  r.name.assign(a.name);
+  if (layer != data::Layer::grids) return;
+  const GridAttributes::Entry* e = grids ? grids->find(a.code) : nullptr;
+  r.workers.assign(e ? std::string_view(e->workers) : std::string_view());
+  r.households = e ? e->households : 0;
+}
+
+// The areas from the snapshot: up to AreaStore::kMaxBandZoom with the default tolerance, the
+// zoom's band translated to the tile and clipped; otherwise (and for a tile over the cap)
+// generalised for this tile alone, exactly as from SQL.
+BuiltTile build_stored_areas(const AreaStore& store, const TileRequest& req,
+                             const TileSnapshots& snap, const Budget& budget,
+                             const AreaStyle& style) {
+  TileProjection proj(req.tile, kExtent);
+  double n = std::ldexp(1.0, req.tile.z), m = kBuffer / kExtent;
+  std::vector<uint32_t> ids;
+  store.query({(req.tile.x - m) / n, (req.tile.y - m) / n, (req.tile.x + 1 + m) / n,
+               (req.tile.y + 1 + m) / n},
+              ids);
+  if (req.tile.z <= AreaStore::kMaxBandZoom && req.tolerance == AreaStore::kBandTolerance) {
+    const AreaStore::Band& band = store.band(req.tile.z);
+    budget.check();
+    BuiltTile out;
+    out.stats.rows = ids.size();
+    out.stats.tolerance = req.tolerance;
+    const std::string& name = style.name;
+    LayerBuilder polygons(name), labels(name + "_label");
+    const int32_t ox = static_cast<int32_t>(req.tile.x * kExtent),
+                  oy = static_cast<int32_t>(req.tile.y * kExtent);
+    const int32_t lo = -static_cast<int32_t>(kBuffer), hi = static_cast<int32_t>(kExtent + kBuffer);
+    const double scale2 =
+        std::ldexp(double(kExtent), req.tile.z) * std::ldexp(double(kExtent), req.tile.z);
+    constexpr double kLabelArea = 1024;  // as generalise_and_encode()
+    std::vector<IPolygon> local, clipped;
+    AreaRecord record;
+    std::vector<Property> props;
+    GeneraliseStats& gs = out.stats.areas;
+    for (uint32_t i : ids) {
+      const std::vector<IPolygon>& shape = band.shapes[i];
+      local.resize(shape.size());
+      int32_t x0 = INT32_MAX, y0 = INT32_MAX, x1 = INT32_MIN, y1 = INT32_MIN;
+      for (size_t p = 0; p < shape.size(); ++p) {
+        local[p].rings.resize(shape[p].rings.size());
+        for (size_t r = 0; r < shape[p].rings.size(); ++r) {
+          const IRing& from = shape[p].rings[r];
+          IRing& to = local[p].rings[r];
+          to.resize(from.size());
+          for (size_t v = 0; v < from.size(); ++v) {
+            to[v] = {from[v].x - ox, from[v].y - oy};
+            if (r == 0) {
+              x0 = std::min(x0, to[v].x), x1 = std::max(x1, to[v].x);
+              y0 = std::min(y0, to[v].y), y1 = std::max(y1, to[v].y);
+            }
+          }
+          gs.vertices_in += from.size();
+        }
+      }
+      if (shape.empty() || x1 < lo || x0 > hi || y1 < lo || y0 > hi) {
+        ++gs.dropped;
+        continue;
+      }
+      const std::vector<IPolygon>* polys = &local;
+      if (x0 < lo || x1 > hi || y0 < lo || y1 > hi) {
+        clipped = clip_to_box(local, lo, hi, GeneraliseOptions{}.min_area, &gs);
+        if (clipped.empty()) {
+          ++gs.dropped;
+          continue;
+        }
+        polys = &clipped;
+      }
+      for (const IPolygon& p : *polys)
+        for (const IRing& r : p.rings) gs.vertices_out += r.size();
+      const AreaStore::Area& a = store.area(i);
+      set_record(a, store.layer(), snap.grids.get(), record);
+      props.clear();
+      style.properties(record, props);
+      auto id = id_of(a.code);
+      polygons.add_polygons(id, *polys, props);
+      if (style.labels && a.label && a.area * scale2 >= kLabelArea)
+        if (auto p = snap_point(proj(*a.label), 0, kExtent)) {
+          Property label_props[] = {{"code", a.code}, {"name", a.name}};
+          labels.add_points(id, std::span<const IPoint>(&*p, 1), label_props);
+        }
+    }
+    out.mvt = encode(polygons, style.labels ? &labels : nullptr, out.stats);
+    if (out.mvt.size() <= req.max_bytes) return out;
+  }
+  std::vector<Area> areas;
+  areas.reserve(ids.size());
+  for (uint32_t i : ids) {
+    Area a;
+    set_record(store.area(i), store.layer(), snap.grids.get(), a.record);
+    a.shape = store.shape(i, proj);
+    a.area = area_of(a.shape);
+    areas.push_back(std::move(a));
+  }
+  budget.check();
+  return generalise_and_encode(areas, req, budget, style);
+}
+
+BuiltTile build_areas(data::Db& db, const TileRequest& req, const TileSnapshots& snap,
+                      const Budget& budget, const AreaStyle& style) {
+  if (snap.areas && snap.areas->layer() == req.layer)
+    return build_stored_areas(*snap.areas, req, snap, budget, style);
+  TileProjection proj(req.tile, kExtent);
+  std::vector<Area> areas;
+  read_areas(db, req.layer, proj.buffered_bounds(kBuffer), snap.grids.get(), [&](AreaRecord& r) {
+    Area a;
+    a.shape = project(r.polygons, proj);
+    a.area = area_of(a.shape);
+    r.polygons.clear();
+    a.record = std::move(r);
+    areas.push_back(std::move(a));
+  });
+  budget.check();
+  return generalise_and_encode(areas, req, budget, style);
 }
 
 // ---- points ----

@@ -69,12 +69,14 @@ struct BuiltTile {
 
 class PointStore;
 class GridAttributes;
+class AreaStore;
 
 // In-memory snapshots that spare a tile the slow SQL (see point_store.hpp); each may be
 // null, and SQL serves what is missing.
 struct TileSnapshots {
   std::shared_ptr<const PointStore> petitions, households;
   std::shared_ptr<const GridAttributes> grids;
+  std::shared_ptr<const AreaStore> areas;  // used for tiles of its own layer
 };
 
 // Builds one tile. Throws invalid_input for a bad filter (unknown category, ...),

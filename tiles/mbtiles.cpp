@@ -7,6 +7,7 @@
 #include <unordered_set>
 
 #include "geo/error.hpp"
+#include "tiles/area_store.hpp"
 #include "tiles/gzip.hpp"
 #include "tiles/layers.hpp"
 #include "tiles/point_store.hpp"
@@ -105,6 +106,7 @@ MbtilesResult export_mbtiles(data::Db& db, const MbtilesOptions& o) {
     (o.layer == data::Layer::petitions ? snapshots.petitions : snapshots.households) = store;
   }
   if (o.layer == data::Layer::grids) snapshots.grids = GridAttributes::load(db);
+  if (data::is_area(o.layer)) snapshots.areas = AreaStore::load(db, o.layer, size_t{50'000'000});
   MbtilesResult r;
   int64_t done = 0;
   // An area tile's buffered box holds its children's, so the children of an area tile that

@@ -35,11 +35,19 @@ LayerBuilder::LayerBuilder(std::string name, uint32_t extent)
     : name_(std::move(name)), extent_(extent) {}
 
 uint32_t LayerBuilder::key_index(std::string_view key) {
-  auto it = key_ids_.find(key);
-  if (it != key_ids_.end()) return it->second;
-  uint32_t id = static_cast<uint32_t>(keys_.size());
-  it = key_ids_.emplace(std::string(key), id).first;
-  keys_.push_back(&it->first);
+  // Features mostly repeat the same few keys: compared with the last ones before hashing.
+  for (const KeySeen& k : recent_keys_)
+    if (k.key && *k.key == key) return k.id;
+  uint32_t id;
+  if (auto it = key_ids_.find(key); it != key_ids_.end()) {
+    id = it->second;
+  } else {
+    id = static_cast<uint32_t>(keys_.size());
+    it = key_ids_.emplace(std::string(key), id).first;
+    keys_.push_back(&it->first);
+  }
+  recent_keys_[recent_next_] = {keys_[id], id};
+  recent_next_ = (recent_next_ + 1) % recent_keys_.size();
   return id;
 }
 

@@ -3,6 +3,7 @@
 // streams); encode_tile() writes the layers as one tile.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -74,6 +75,13 @@ class LayerBuilder {
   Index key_ids_, value_ids_;  // values as their encoded Value messages
   // In id order; the map's nodes (and so these keys) stay where they are.
   std::vector<const std::string*> keys_, values_;
+  // The last keys looked up (pointing into key_ids_), tried before hashing.
+  struct KeySeen {
+    const std::string* key = nullptr;
+    uint32_t id = 0;
+  };
+  std::array<KeySeen, 8> recent_keys_{};
+  size_t recent_next_ = 0;
   std::string value_scratch_;
   std::string feature_bytes_;  // encoded Feature messages, back to back
   std::vector<Span> features_;

@@ -43,6 +43,10 @@ TileSnapshots TileService::snapshots(data::Db& db, data::Layer layer) {
         households_, [&] { return PointStore::load(db, layer, options_.max_points_in_memory); });
   if (layer == data::Layer::grids)
     s.grids = ensure(grids_, [&] { return GridAttributes::load(db); });
+  if (data::is_area(layer))
+    s.areas = ensure(areas_[static_cast<size_t>(layer)], [&] {
+      return AreaStore::load(db, layer, options_.max_area_vertices_in_memory);
+    });
   return s;
 }
 
@@ -109,6 +113,14 @@ void TileService::area_changed(data::Layer layer, std::optional<Box> before,
   if (layer == data::Layer::grids) {
     hotspots_.grids_changed();
     hotspot_tiles_.invalidate_layer(data::Layer::grids);
+  }
+  if (data::is_area(layer)) {
+    // The next tile loads a new snapshot; tiles being built keep the old one, and the cache
+    // does not keep what they make (the invalidation below bumps the layer's epoch).
+    std::lock_guard l(update_lock_);
+    Snapshot<AreaStore>& snap = areas_[static_cast<size_t>(layer)];
+    snap.loaded.store(false);
+    snap.value.store(nullptr);
   }
   if (before) cache_.invalidate_bbox(layer, *before);
   if (after) cache_.invalidate_bbox(layer, *after);

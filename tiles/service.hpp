@@ -3,6 +3,7 @@
 // change so that exactly the tiles showing it go stale.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <memory>
 #include <mutex>
@@ -12,6 +13,7 @@
 #include "data/hotspot_store.hpp"
 #include "data/layer.hpp"
 #include "geo/types.hpp"
+#include "tiles/area_store.hpp"
 #include "tiles/cache.hpp"
 #include "tiles/heat_service.hpp"
 #include "tiles/layers.hpp"
@@ -23,6 +25,9 @@ struct TileServiceOptions {
   size_t cache_bytes = size_t{256} << 20;
   // Point layers up to this size are kept in memory; larger ones are read with SQL.
   size_t max_points_in_memory = 2'000'000;
+  // Area layers up to this many vertices are kept in memory (with their generalised bands);
+  // larger ones are read with SQL.
+  size_t max_area_vertices_in_memory = 8'000'000;
 };
 
 class TileService {
@@ -66,6 +71,7 @@ class TileService {
   std::mutex update_lock_;  // one loader or updater of the snapshots at a time
   Snapshot<PointStore> petitions_, households_;
   Snapshot<GridAttributes> grids_;
+  std::array<Snapshot<AreaStore>, 3> areas_;  // subdistricts, communities, grids
   data::HotspotCache hotspots_;
   TileCache hotspot_tiles_{size_t{32} << 20};  // under Layer::grids, keyed by the query
 };

@@ -30,30 +30,43 @@ tile_sql() {  # z x y: the tile as PostGIS users write it
   printf "SELECT ST_AsMVT(q, 'grids', 4096, 'geom', 'id') FROM (SELECT code::bigint AS id, code, name, worker, households, ST_AsMVTGeom(geom, ST_TileEnvelope(%d, %d, %d), 4096, 64, true) AS geom FROM grids_mvt WHERE geom && ST_TileEnvelope(%d, %d, %d, margin => 64.0 / 4096)) q" \
     "$1" "$2" "$3" "$1" "$2" "$3"
 }
-for z in 10 12 14 16; do
-  log "mvt: PostGIS z$z tiles ${ours[mvt_z${z}_tiles]} (3 runs each)"
-  pg_total=0 pg_features=0 pg_vertices=0 n=0
+tile_sql_4326() {  # z x y: the tile as pg_tileserv or Martin make it from an EPSG:4326 table
+  printf "SELECT ST_AsMVT(q, 'grids', 4096, 'geom', 'id') FROM (SELECT code::bigint AS id, code, name, worker, households, ST_AsMVTGeom(ST_Transform(geom, 3857), ST_TileEnvelope(%d, %d, %d), 4096, 64, true) AS geom FROM grids_mvt_4326 WHERE geom && ST_Transform(ST_TileEnvelope(%d, %d, %d, margin => 64.0 / 4096), 4326)) q" \
+    "$1" "$2" "$3" "$1" "$2" "$3"
+}
+pg_tiles() {  # z sql-function suffix: PostGIS's mean ms per tile over the zoom's tiles; the figure
+  local z=$1 make_sql=$2 suffix=$3 t tz tx ty sql s counts f v pg_total=0 pg_features=0 pg_vertices=0 n=0
+  local out=$mvt/pg$suffix
+  mkdir -p "$out"
+  log "mvt: PostGIS${suffix:+ ($suffix)} z$z tiles ${ours[mvt_z${z}_tiles]} (3 runs each)"
   for t in ${ours[mvt_z${z}_tiles]}; do
     IFS=/ read -r tz tx ty <<<"$t"
-    sql=$(tile_sql "$tz" "$tx" "$ty")
+    sql=$("$make_sql" "$tz" "$tx" "$ty")
     s=$(printf '\\timing on\nSELECT length((%s));\nSELECT length((%s));\nSELECT length((%s));\n' \
       "$sql" "$sql" "$sql" | psql_ | best_time)
     psql_ -c "SELECT encode(($sql), 'hex')" |
       python3 -c 'import sys; sys.stdout.buffer.write(bytes.fromhex(sys.stdin.read().strip()))' \
-        >"$mvt/pg/$tz-$tx-$ty.mvt"
-    counts=$("$bench" mvt_count "$mvt/pg/$tz-$tx-$ty.mvt")
+        >"$out/$tz-$tx-$ty.mvt"
+    counts=$("$bench" mvt_count "$out/$tz-$tx-$ty.mvt")
     f=$(awk -F= '$1 == "features" { print $2 }' <<<"$counts")
     v=$(awk -F= '$1 == "vertices" { print $2 }' <<<"$counts")
-    log "mvt: PostGIS $t $(awk -v s="$s" 'BEGIN { printf "%.3f", s * 1000 }') ms, $(stat -c %s "$mvt/pg/$tz-$tx-$ty.mvt") bytes, $f features, $v vertices"
+    log "mvt: PostGIS${suffix:+ ($suffix)} $t $(awk -v s="$s" 'BEGIN { printf "%.3f", s * 1000 }') ms, $(stat -c %s "$out/$tz-$tx-$ty.mvt") bytes, $f features, $v vertices"
     pg_total=$(awk -v a="$pg_total" -v b="$s" 'BEGIN { printf "%.9f", a + b }')
     pg_features=$((pg_features + f)) pg_vertices=$((pg_vertices + v)) n=$((n + 1))
   done
   pg_ms=$(awk -v s="$pg_total" -v n="$n" 'BEGIN { printf "%.6f", s / n * 1000 }')
-  printf '# mvt_z%d: %d tiles (%s); features/vertices in all of them: gridmap grids %d/%d + grids_label %d points, PostGIS grids %d/%d\n' \
-    "$z" "$n" "${ours[mvt_z${z}_tiles]}" "${ours[mvt_z${z}_grids_features]:-0}" \
+  printf '# mvt_z%d%s: %d tiles (%s); features/vertices in all of them: gridmap grids %d/%d + grids_label %d points, PostGIS grids %d/%d\n' \
+    "$z" "$suffix" "$n" "${ours[mvt_z${z}_tiles]}" "${ours[mvt_z${z}_grids_features]:-0}" \
     "${ours[mvt_z${z}_grids_vertices]:-0}" "${ours[mvt_z${z}_grids_label_features]:-0}" \
     "$pg_features" "$pg_vertices"
-  figure "mvt_z$z" "${ours[mvt_z${z}_ms]}" "$pg_ms" ms "$(ratio "$pg_ms" "${ours[mvt_z${z}_ms]}")" %.3f
+  figure "mvt_z$z$suffix" "${ours[mvt_z${z}_ms]}" "$pg_ms" ms "$(ratio "$pg_ms" "${ours[mvt_z${z}_ms]}")" %.3f
+}
+for z in 10 12 14 16; do
+  pg_tiles "$z" tile_sql ""
+done
+# The same tiles from the EPSG:4326 table, as tile servers commonly deploy PostGIS.
+for z in 10 12 14 16; do
+  pg_tiles "$z" tile_sql_4326 _4326
 done
 
 # ---- a cached tile over HTTP: gridmap serve vs nginx serving the same bytes -----------------------
