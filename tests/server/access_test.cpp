@@ -262,13 +262,14 @@ TEST_CASE("tokens expire, sign-out revokes a session, disabling a user revokes i
     data::Db db = data::Db::open(f.db, false);
     data::UserRepo users(db);
     auto u = users.find("dispatcher");
-    short_token = users.issue_token(u->id, "api", server::App::now(), 1);
+    // Three seconds: long enough that the first call never races the expiry on a busy machine.
+    short_token = users.issue_token(u->id, "api", server::App::now(), 3);
   }
   auto call = [&](const std::string& token) {
     return http(f.server->port(), "GET", "/api/v1/stats", "", {{"Authorization", "Bearer " + token}}).status;
   };
   CHECK(call(short_token) == 200);
-  std::this_thread::sleep_for(std::chrono::milliseconds(2100));  // past the expiry and the one-second trust
+  std::this_thread::sleep_for(std::chrono::milliseconds(4200));  // past the expiry and the one-second trust
   CHECK(call(short_token) == 401);
   // Session: sign in with a password, use the cookie, sign out.
   REQUIRE(test::run_gridmap({"user", "add", "zhang", "--role", "dispatcher", "--db", f.db, "--password-stdin"}, "correct horse battery\n")
