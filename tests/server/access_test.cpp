@@ -16,6 +16,7 @@
 using namespace gridmap;
 using test::http;
 using test::HttpResult;
+using test::json;
 
 namespace {
 
@@ -116,13 +117,6 @@ struct Fixture {
     return http(server->port(), method, target, body, {{"Authorization", role.empty() ? "" : "Bearer " + tokens[role]}});
   }
 };
-
-rapidjson::Document json(const HttpResult& r) {
-  rapidjson::Document d;
-  d.Parse(r.body.c_str());
-  REQUIRE(!d.HasParseError());
-  return d;
-}
 
 }  // namespace
 

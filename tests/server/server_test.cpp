@@ -14,6 +14,8 @@
 using namespace gridmap;
 using test::http;
 using test::HttpResult;
+using test::json;
+using test::check_problem;
 
 namespace {
 
@@ -34,24 +36,6 @@ struct Fixture {
     return *data::HouseholdRepo(d).get(id);
   }
 };
-
-rapidjson::Document json(const HttpResult& r) {
-  rapidjson::Document d;
-  d.Parse(r.body.c_str());
-  REQUIRE(!d.HasParseError());
-  return d;
-}
-
-void check_problem(const HttpResult& r, int status, const std::string& type) {
-  INFO(r.body);
-  CHECK(r.status == status);
-  CHECK(r.headers.count("content-type"));
-  CHECK(r.headers.at("content-type") == "application/problem+json");
-  auto d = json(r);
-  CHECK(std::string(d["type"].GetString()) == "/problems/" + type);
-  CHECK(d.HasMember("title"));
-  CHECK(d.HasMember("detail"));
-}
 
 std::string at(const data::Household& h) {
   return "lon=" + std::to_string(h.position.lon) + "&lat=" + std::to_string(h.position.lat);

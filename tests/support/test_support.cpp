@@ -1,5 +1,7 @@
 #include "support/test_support.hpp"
 
+#include <catch2/catch.hpp>
+
 #include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -43,7 +45,8 @@ std::string read_file(const std::string& path) {
 
 RunResult run_gridmap(const std::vector<std::string>& args, const std::string& stdin_text) {
   TempDir dir;
-  std::string in_path = dir.file("stdin"), out_path = dir.file("stdout"), err_path = dir.file("stderr");
+  std::string in_path = dir.file("stdin"), out_path = dir.file("stdout"),
+              err_path = dir.file("stderr");
   write_file(in_path, stdin_text);
   pid_t pid = fork();
   if (pid < 0) throw std::runtime_error("fork failed");
@@ -114,7 +117,9 @@ std::string read_until_close(int fd, int timeout_ms) {
   char buf[65536];
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   for (;;) {
-    int left = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count());
+    int left = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                    deadline - std::chrono::steady_clock::now())
+                                    .count());
     if (left <= 0) break;
     pollfd p{fd, POLLIN, 0};
     if (poll(&p, 1, left) <= 0) break;
@@ -143,7 +148,8 @@ HttpResult parse_response(const std::string& raw) {
     pos = eol + 2;
   }
   r.body = raw.substr(end + 4);
-  if (auto it = r.headers.find("content-length"); it != r.headers.end() && r.body.size() < std::stoul(it->second))
+  if (auto it = r.headers.find("content-length");
+      it != r.headers.end() && r.body.size() < std::stoul(it->second))
     r.status = 0;  // cut short
   return r;
 }
@@ -166,7 +172,9 @@ std::map<std::string, std::string>& defaults() {
 }
 }  // namespace
 
-void set_default_headers(std::map<std::string, std::string> headers) { defaults() = std::move(headers); }
+void set_default_headers(std::map<std::string, std::string> headers) {
+  defaults() = std::move(headers);
+}
 
 std::string make_user(const std::string& db, const std::string& name, const std::string& role,
                       const std::vector<std::string>& extra) {
@@ -179,15 +187,16 @@ std::string make_user(const std::string& db, const std::string& name, const std:
   return out.substr(out.rfind('\n') + 1);
 }
 
-HttpResult http(uint16_t port, const std::string& method, const std::string& target, const std::string& body,
-                const std::map<std::string, std::string>& headers) {
+HttpResult http(uint16_t port, const std::string& method, const std::string& target,
+                const std::string& body, const std::map<std::string, std::string>& headers) {
   std::string req = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n";
   std::map<std::string, std::string> all = defaults();
   for (auto& [k, v] : headers) all[k] = v;
   for (auto& [k, v] : all)
     if (!v.empty()) req += k + ": " + v + "\r\n";
   if (!body.empty() || method == "POST" || method == "PUT" || method == "PATCH")
-    req += "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
+    req +=
+        "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
   req += "\r\n" + body;
   return parse_response(raw_exchange(port, req, 30000));
 }
@@ -202,7 +211,8 @@ ServerProcess::ServerProcess(const std::string& db, const std::vector<std::strin
     int err = open(log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
     dup2(out, 1);
     dup2(err, 2);
-    std::vector<std::string> args{GRIDMAP_BINARY, "serve", "--db", db, "--listen", "127.0.0.1:0", "--threads", "4"};
+    std::vector<std::string> args{GRIDMAP_BINARY, "serve",       "--db",      db,
+                                  "--listen",     "127.0.0.1:0", "--threads", "4"};
     args.insert(args.end(), extra.begin(), extra.end());
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
@@ -213,7 +223,8 @@ ServerProcess::ServerProcess(const std::string& db, const std::vector<std::strin
   for (int i = 0; i < 300 && port_ == 0; ++i) {
     std::string out = read_file(out_path);
     size_t colon = out.rfind(':');
-    if (out.find("serving") != std::string::npos && colon != std::string::npos && out.find('\n') != std::string::npos)
+    if (out.find("serving") != std::string::npos && colon != std::string::npos &&
+        out.find('\n') != std::string::npos)
       port_ = static_cast<uint16_t>(std::stoi(out.substr(colon + 1)));
     else
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -230,8 +241,56 @@ int ServerProcess::stop() {
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-ServerProcess::~ServerProcess() { stop(); }
+ServerProcess::~ServerProcess() {
+  stop();
+}
 
-std::string ServerProcess::log() const { return read_file(log_path_); }
+std::string ServerProcess::log() const {
+  return read_file(log_path_);
+}
+
+rapidjson::Document json(const HttpResult& r) {
+  rapidjson::Document d;
+  d.Parse(r.body.c_str());
+  INFO(r.body);
+  REQUIRE(!d.HasParseError());
+  return d;
+}
+
+void check_problem(const HttpResult& r, int status, const std::string& type) {
+  INFO(r.body);
+  CHECK(r.status == status);
+  auto ct = r.headers.find("content-type");
+  REQUIRE(ct != r.headers.end());
+  CHECK(ct->second == "application/problem+json");
+  if (type.empty()) return;
+  auto d = json(r);
+  REQUIRE(d.IsObject());
+  REQUIRE(d.HasMember("type"));
+  CHECK(std::string(d["type"].GetString()) == "/problems/" + type);
+  CHECK(d.HasMember("title"));
+  CHECK(d.HasMember("detail"));
+}
+
+RoleServer::RoleServer() {
+  REQUIRE(run_gridmap({"demo", "--db", db, "--preset", "tatabu"}).exit_code == 0);
+  for (const char* role : {"admin", "dispatcher", "planner"})
+    tokens[role] = make_user(db, role, role);
+  tokens["worker"] = make_user(db, "worker1", "worker", {"--grid", kFirstGrid, "--worker", "1"});
+  set_default_headers({});
+  server = std::make_unique<ServerProcess>(db);
+}
+
+HttpResult RoleServer::get(const std::string& target, const std::string& role,
+                           std::map<std::string, std::string> headers) {
+  headers["Authorization"] = "Bearer " + tokens.at(role);
+  return http(server->port(), "GET", target, "", headers);
+}
+
+HttpResult RoleServer::send(const std::string& method, const std::string& target,
+                            const std::string& body) {
+  return http(server->port(), method, target, body,
+              {{"Authorization", "Bearer " + tokens.at("admin")}});
+}
 
 }  // namespace gridmap::test

@@ -4,8 +4,11 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
+
+#include <rapidjson/document.h>
 
 namespace gridmap::test {
 
@@ -52,7 +55,8 @@ std::string make_user(const std::string& db, const std::string& name, const std:
                       const std::vector<std::string>& extra = {});
 
 // One HTTP/1.1 request on a fresh loopback connection (Connection: close).
-HttpResult http(uint16_t port, const std::string& method, const std::string& target, const std::string& body = "",
+HttpResult http(uint16_t port, const std::string& method, const std::string& target,
+                const std::string& body = "",
                 const std::map<std::string, std::string>& headers = {});
 // Sends raw bytes and returns whatever comes back until the server closes (or timeout_ms).
 std::string raw_exchange(uint16_t port, const std::string& bytes, int timeout_ms = 5000);
@@ -73,6 +77,27 @@ class ServerProcess {
   uint16_t port_ = 0;
   std::string log_path_;
   TempDir dir_;
+};
+
+// The answer's body as JSON; the test stops when it does not parse.
+rapidjson::Document json(const HttpResult& r);
+// An application/problem+json answer with this status; with a `type`, also that stable
+// type (/problems/<type>), a title and a detail.
+void check_problem(const HttpResult& r, int status, const std::string& type = "");
+
+// The tatabu demo served on a loopback port with one API token per role: "admin",
+// "dispatcher", "planner", and "worker" (worker 1, patch kFirstGrid).
+struct RoleServer {
+  static constexpr const char* kFirstGrid = "150102001001001";
+  TempDir dir;
+  std::string db = dir.file("tatabu.sqlite");
+  std::map<std::string, std::string> tokens;
+  std::unique_ptr<ServerProcess> server;
+  RoleServer();
+  HttpResult get(const std::string& target, const std::string& role = "admin",
+                 std::map<std::string, std::string> headers = {});
+  HttpResult send(const std::string& method, const std::string& target,
+                  const std::string& body);  // as admin
 };
 
 }  // namespace gridmap::test

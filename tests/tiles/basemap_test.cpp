@@ -18,6 +18,7 @@
 using namespace gridmap;
 using test::http;
 using test::HttpResult;
+using test::json;
 
 namespace {
 
@@ -36,13 +37,6 @@ struct Fixture {
     return http(s.port(), "GET", target, "", headers);
   }
 };
-
-rapidjson::Document json(const HttpResult& r) {
-  rapidjson::Document d;
-  d.Parse(r.body.c_str());
-  REQUIRE(!d.HasParseError());
-  return d;
-}
 
 // A one-colour 256 x 256 PNG, written by GDAL into memory.
 std::string png_tile(uint8_t red, uint8_t green, uint8_t blue) {

@@ -15,6 +15,7 @@
 using namespace gridmap;
 using test::http;
 using test::HttpResult;
+using test::check_problem;
 
 namespace {
 
@@ -30,14 +31,6 @@ struct Fixture {
     test::set_default_headers({});
   }
 };
-
-void check_problem(const HttpResult& r, int status) {
-  INFO(r.body);
-  CHECK(r.status == status);
-  CHECK(r.headers.count("content-type"));
-  if (r.headers.count("content-type"))
-    CHECK(r.headers.at("content-type") == "application/problem+json");
-}
 
 }  // namespace
 

@@ -16,34 +16,13 @@
 #include "tiles/tile_math.hpp"
 
 using namespace gridmap;
+using test::check_problem;
 using test::http;
 using test::HttpResult;
 
 namespace {
 
-struct Fixture {
-  test::TempDir dir;
-  std::string db = dir.file("tatabu.sqlite");
-  std::map<std::string, std::string> tokens;
-  std::unique_ptr<test::ServerProcess> server;
-  Fixture() {
-    REQUIRE(test::run_gridmap({"demo", "--db", db, "--preset", "tatabu"}).exit_code == 0);
-    for (const char* role : {"admin", "dispatcher", "planner"})
-      tokens[role] = test::make_user(db, role, role);
-    tokens["worker"] =
-        test::make_user(db, "worker1", "worker", {"--grid", "150102001001001", "--worker", "1"});
-    test::set_default_headers({});
-    server = std::make_unique<test::ServerProcess>(db);
-  }
-  HttpResult get(const std::string& target, const std::string& role = "admin",
-                 std::map<std::string, std::string> headers = {}) {
-    headers["Authorization"] = "Bearer " + tokens[role];
-    return http(server->port(), "GET", target, "", headers);
-  }
-  HttpResult send(const std::string& method, const std::string& target, const std::string& body) {
-    return http(server->port(), method, target, body,
-                {{"Authorization", "Bearer " + tokens["admin"]}});
-  }
+struct Fixture : test::RoleServer {
   LonLat household(int64_t id) {
     data::Db d = data::Db::open(db, false);
     return data::HouseholdRepo(d).get(id)->position;
@@ -68,12 +47,6 @@ std::string heat(tiles::TileId t, const std::string& rest = ".png") {
 }
 std::string density(tiles::TileId t, const std::string& query = "") {
   return "/tiles/density/" + xyz(t) + ".mvt" + query;
-}
-
-void check_problem(HttpResult r, int status) {
-  INFO(r.body);
-  CHECK(r.status == status);
-  CHECK(r.headers["content-type"] == "application/problem+json");
 }
 
 // The density count of the bin holding p (0 when there is no square there).

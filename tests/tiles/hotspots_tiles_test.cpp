@@ -15,34 +15,15 @@
 using namespace gridmap;
 using test::http;
 using test::HttpResult;
+using test::json;
 
 namespace {
 
-struct Fixture {
-  test::TempDir dir;
-  std::string db = dir.file("tatabu.sqlite");
-  std::map<std::string, std::string> tokens;
-  std::unique_ptr<test::ServerProcess> server;
-  Fixture() {
-    REQUIRE(test::run_gridmap({"demo", "--db", db, "--preset", "tatabu"}).exit_code == 0);
-    for (const char* role : {"admin", "dispatcher", "planner"})
-      tokens[role] = test::make_user(db, role, role);
-    tokens["worker"] =
-        test::make_user(db, "worker1", "worker", {"--grid", "150102001001001", "--worker", "1"});
-    test::set_default_headers({});
-    server = std::make_unique<test::ServerProcess>(db);
-  }
+struct Fixture : test::RoleServer {
   HttpResult get(const std::string& target, const std::string& role = "planner") {
-    return http(server->port(), "GET", target, "", {{"Authorization", "Bearer " + tokens[role]}});
+    return RoleServer::get(target, role);
   }
 };
-
-rapidjson::Document json(const HttpResult& r) {
-  rapidjson::Document d;
-  d.Parse(r.body.c_str());
-  REQUIRE(!d.HasParseError());
-  return d;
-}
 
 struct ApiGrid {
   std::string cls, trend;

@@ -18,35 +18,15 @@
 #include "tiles/tile_math.hpp"
 
 using namespace gridmap;
+using test::check_problem;
 using test::http;
 using test::HttpResult;
+using test::json;
 
 namespace {
 
-struct Fixture {
-  test::TempDir dir;
-  std::string db = dir.file("tatabu.sqlite");
-  std::map<std::string, std::string> tokens;
-  std::string first_grid = "150102001001001";
-  std::unique_ptr<test::ServerProcess> server;
-  Fixture() {
-    REQUIRE(test::run_gridmap({"demo", "--db", db, "--preset", "tatabu"}).exit_code == 0);
-    for (const char* role : {"admin", "dispatcher", "planner"})
-      tokens[role] = test::make_user(db, role, role);
-    tokens["worker"] =
-        test::make_user(db, "worker1", "worker", {"--grid", first_grid, "--worker", "1"});
-    test::set_default_headers({});
-    server = std::make_unique<test::ServerProcess>(db);
-  }
-  HttpResult get(const std::string& target, const std::string& role = "admin",
-                 std::map<std::string, std::string> headers = {}) {
-    headers["Authorization"] = "Bearer " + tokens[role];
-    return http(server->port(), "GET", target, "", headers);
-  }
-  HttpResult send(const std::string& method, const std::string& target, const std::string& body) {
-    return http(server->port(), method, target, body,
-                {{"Authorization", "Bearer " + tokens["admin"]}});
-  }
+struct Fixture : test::RoleServer {
+  std::string first_grid = kFirstGrid;
   data::Household household(int64_t id) {
     data::Db d = data::Db::open(db, false);
     return *data::HouseholdRepo(d).get(id);
@@ -56,21 +36,6 @@ struct Fixture {
 std::string path(const std::string& layer, tiles::TileId t) {
   return "/tiles/" + layer + "/" + std::to_string(t.z) + "/" + std::to_string(t.x) + "/" +
          std::to_string(t.y) + ".mvt";
-}
-
-rapidjson::Document json(const HttpResult& r) {
-  rapidjson::Document d;
-  d.Parse(r.body.c_str());
-  REQUIRE(!d.HasParseError());
-  return d;
-}
-
-void check_problem(const HttpResult& r, int status) {
-  INFO(r.body);
-  CHECK(r.status == status);
-  CHECK(r.headers.count("content-type"));
-  if (r.headers.count("content-type"))
-    CHECK(r.headers.at("content-type") == "application/problem+json");
 }
 
 }  // namespace
