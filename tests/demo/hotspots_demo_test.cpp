@@ -15,6 +15,27 @@
 using namespace gridmap;
 using namespace gridmap::data;
 
+// Replaces every petition by `n` noise petitions, each at a random household, created at a
+// random time in the year from `from`: petitions that follow the households exactly.
+static void replace_with_uniform_petitions(Db& db, int n, int64_t from, uint64_t seed) {
+  db.exec("DELETE FROM petitions");
+  std::vector<Household> homes;
+  HouseholdRepo(db).for_each([&](const Household& h) { homes.push_back(h); });
+  std::mt19937_64 rng(seed);
+  PetitionRepo repo(db);
+  Transaction tx(db);
+  for (int i = 0; i < n; ++i) {
+    const Household& h = homes[rng() % homes.size()];
+    Petition p;
+    p.category = "noise";
+    p.created_at = from + static_cast<int64_t>(rng() % (365 * 86400));
+    p.position = h.position;
+    p.grid_code = h.grid_code;
+    repo.upsert(p);
+  }
+  tx.commit();
+}
+
 TEST_CASE("the demo city's planted hotspots come out hot, uniform petitions give almost none") {
   test::TempDir dir;
   Db db = Db::open(dir.file("c.sqlite"));
@@ -48,22 +69,7 @@ TEST_CASE("the demo city's planted hotspots come out hot, uniform petitions give
   CHECK(json.find("\"gi_z\"") != std::string::npos);
 
   // Replace the year's petitions by uniformly placed ones: one per random household.
-  db.exec("DELETE FROM petitions");
-  std::vector<Household> homes;
-  HouseholdRepo(db).for_each([&](const Household& h) { homes.push_back(h); });
-  std::mt19937_64 rng(99);
-  PetitionRepo repo(db);
-  Transaction tx(db);
-  for (int i = 0; i < 1623; ++i) {
-    const Household& h = homes[rng() % homes.size()];
-    Petition p;
-    p.category = "noise";
-    p.created_at = q.from + static_cast<int64_t>(rng() % (365 * 86400));
-    p.position = h.position;
-    p.grid_code = h.grid_code;
-    repo.upsert(p);
-  }
-  tx.commit();
+  replace_with_uniform_petitions(db, 1623, q.from, 99);
   // Petitions now follow households exactly, so per household the rate is flat.
   int uniform_hot = 0;
   for (auto& s : grid_hotspots(db, layout, household_counts(db, layout), q))
@@ -213,24 +219,7 @@ TEST_CASE(
   CHECK(hot_around == sites);
   CHECK(hot_sites * 10 >= sites * 9);
 
-  db.exec("DELETE FROM petitions");
-  std::vector<Household> homes;
-  HouseholdRepo(db).for_each([&](const Household& h) { homes.push_back(h); });
-  std::mt19937_64 rng(5);
-  {
-    PetitionRepo repo(db);
-    Transaction tx(db);
-    for (int i = 0; i < 100000; ++i) {
-      const Household& h = homes[rng() % homes.size()];
-      Petition p;
-      p.category = "noise";
-      p.created_at = q.from + static_cast<int64_t>(rng() % (365 * 86400));
-      p.position = h.position;
-      p.grid_code = h.grid_code;
-      repo.upsert(p);
-    }
-    tx.commit();
-  }
+  replace_with_uniform_petitions(db, 100000, q.from, 5);
   // Petitions follow households, so per household the rate is flat.
   q.from = q.to - 365 * 86400;
   q.per_household = true;
