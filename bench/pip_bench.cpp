@@ -7,9 +7,9 @@
 #include <vector>
 
 #include "bench/bench.hpp"
-#include "bench/locality.hpp"
 #include "geo/error.hpp"
 #include "geo/grid_index.hpp"
+#include "geo/locality.hpp"
 
 namespace gridmap::bench {
 namespace {

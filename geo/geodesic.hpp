@@ -31,15 +31,21 @@ class DistanceFrom {
  public:
   explicit DistanceFrom(LonLat origin) noexcept;
   double metres(LonLat p) const noexcept {  // inline: called for every candidate of a search
+    double d2 = local_sq(p);
+    return near(d2) ? std::sqrt(d2) : far(p);
+  }
+  // metres() in two steps, for callers that need the distance of a far point only sometimes:
+  // the square of the local expansion, and whether it holds (within 10 km).
+  double local_sq(LonLat p) const noexcept {
     double dlat = p.lat - o_.lat, dlon = p.lon - o_.lon;
     if (dlon > 180) dlon -= 360;
     if (dlon < -180) dlon += 360;
     double half = dlat / 2;  // radii at the mid-latitude
     double x = dlon * (mlon_ + dmlon_ * half), y = dlat * (mlat_ + dmlat_ * half);
-    double d2 = x * x + y * y;
-    if (d2 < 1e4 * 1e4) return std::sqrt(d2);
-    return geodesic_distance_m(o_, p);
+    return x * x + y * y;
   }
+  static bool near(double local_sq) noexcept { return local_sq < 1e4 * 1e4; }
+  double far(LonLat p) const noexcept { return geodesic_distance_m(o_, p); }
   // A lower bound of metres() for any point at least `deg` degrees away in longitude or in
   // latitude, at latitudes up to max_abs_lat (used to stop searches).
   double lower_bound(double deg, double max_abs_lat) const noexcept;

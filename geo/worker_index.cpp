@@ -18,6 +18,7 @@
 
 #include "geo/error.hpp"
 #include "geo/geodesic.hpp"
+#include "geo/locality.hpp"
 
 namespace gridmap {
 namespace {
@@ -54,56 +55,80 @@ void store(uint64_t& w, uint64_t v) noexcept {
   std::atomic_ref<uint64_t>(w).store(v, std::memory_order_relaxed);
 }
 
-// One worker as a query sees it: 32 bytes, two to a cache line.
-struct Entry {
-  uint64_t lon = 0, lat = 0;  // the doubles' bits
-  uint64_t id = 0;
-  uint64_t meta = 0;  // community (low 32 bits), on duty (bit 32), grid set (bits 33..63)
-};
-constexpr uint64_t kOnDuty = uint64_t{1} << 32;
-constexpr int kGridSetShift = 33;
+// Positions are kept in fixed point, 2^-23 degree (about 1 cm): a worker's position and
+// on-duty flag fit one word, and decoding is exact (a binary fraction of at most 32
+// significant bits), so positions that mirror each other stay mirrored.
+constexpr double kUnitsPerDeg = 8388608.0, kDegPerUnit = 1.0 / kUnitsPerDeg;  // 2^23
+constexpr uint64_t kOnDuty = uint64_t{1} << 63;
 
-struct Worker {  // an Entry decoded
-  double lon, lat;
+uint64_t encode(LonLat p, bool on_duty) noexcept {  // p valid
+  // Rounded to nearest (the values are not negative).
+  auto x = static_cast<uint64_t>((p.lon + 180.0) * kUnitsPerDeg + 0.5);  // <= 360 * 2^23 < 2^32
+  auto y = static_cast<uint64_t>((p.lat + 90.0) * kUnitsPerDeg + 0.5);   // <= 180 * 2^23 < 2^31
+  return x | (y << 32) | (on_duty ? kOnDuty : 0);
+}
+double lon_of(uint64_t xy) noexcept {
+  return static_cast<double>(static_cast<uint32_t>(xy)) * kDegPerUnit - 180.0;
+}
+double lat_of(uint64_t xy) noexcept {
+  return static_cast<double>(static_cast<uint32_t>(xy >> 32) & 0x7fffffffu) * kDegPerUnit - 90.0;
+}
+LonLat decode(uint64_t xy) noexcept {
+  return {lon_of(xy), lat_of(xy)};
+}
+
+// One worker: 24 bytes.
+struct Entry {
+  uint64_t xy = 0;  // encode()
+  uint64_t id = 0;
+  uint64_t meta = 0;  // what filters need besides: community (low 32 bits), grid set (high 32)
+};
+constexpr int kGridSetShift = 32;
+
+struct Worker {  // an entry, read
+  uint64_t xy;
   int64_t id;
   uint64_t meta;
 };
 
-Worker read(const Entry& e) noexcept {
-  return {std::bit_cast<double>(load(e.lon)), std::bit_cast<double>(load(e.lat)),
-          static_cast<int64_t>(load(e.id)), load(e.meta)};
-}
-void write(Entry& e, const Worker& w) noexcept {
-  store(e.lon, std::bit_cast<uint64_t>(w.lon));
-  store(e.lat, std::bit_cast<uint64_t>(w.lat));
-  store(e.id, static_cast<uint64_t>(w.id));
-  store(e.meta, w.meta);
-}
+// Workers beyond a slot's inline ones. Never changed after it is published, except its
+// entries (under the slot's lock).
+struct Overflow {
+  explicit Overflow(uint32_t n) : capacity(n), entries(std::make_unique<Entry[]>(n)) {}
+  uint32_t capacity;
+  std::unique_ptr<Entry[]> entries;
+};
 
 // A slot holds the workers of the cells that map onto it (cells a tile apart share a slot):
-// the first kInline entries in the slot itself, right after its header, the rest in an
-// overflow block. Writers take the slot by making `seq` odd and release it by making it
+// the first kInline in the slot itself, right after the header, the rest in an overflow
+// block. Writers take the slot by making `seq` odd and release it by making it
 // even again; queries read without writing, note `seq` before and after and read again when
 // it changed. An overflow block is never freed while the index lives (a query may still be
 // reading one its slot has just replaced), and blocks only grow, so the blocks left behind
 // take at most as much memory as the live ones.
 struct alignas(64) Slot {
-  static constexpr uint32_t kInline = 7;
+  static constexpr uint32_t kInline = 10;
   std::atomic<uint32_t> seq{0};
   std::atomic<uint32_t> count{0};
-  // The overflow block: more[0].lon holds its capacity, entries start at more[1].
-  std::atomic<Entry*> more{nullptr};
-  uint64_t unused = 0;
-  Entry inline_entries[kInline];
+  std::atomic<Overflow*> more{nullptr};
+  Entry entries[kInline];
 
-  static uint32_t capacity(const Entry* more) noexcept {
-    return more ? static_cast<uint32_t>(load(more[0].lon)) : 0;
+  static uint32_t capacity(const Overflow* more) noexcept { return more ? more->capacity : 0; }
+  Entry& entry(uint32_t i, Overflow* more) noexcept {
+    return i < kInline ? entries[i] : more->entries[i - kInline];
   }
-  Entry& at(uint32_t i, Entry* more) noexcept {
-    return i < kInline ? inline_entries[i] : more[1 + i - kInline];
+  const Entry& entry(uint32_t i, const Overflow* more) const noexcept {
+    return i < kInline ? entries[i] : more->entries[i - kInline];
   }
-  const Entry& at(uint32_t i, const Entry* more) const noexcept {
-    return i < kInline ? inline_entries[i] : more[1 + i - kInline];
+  Worker read(uint32_t i, const Overflow* more) const noexcept {
+    const Entry& e = entry(i, more);
+    return {load(e.xy), static_cast<int64_t>(load(e.id)), load(e.meta)};
+  }
+  void write(uint32_t i, Overflow* more, const Worker& w) noexcept {
+    Entry& e = entry(i, more);
+    store(e.xy, w.xy);
+    store(e.id, static_cast<uint64_t>(w.id));
+    store(e.meta, w.meta);
   }
 
   void lock() noexcept {
@@ -122,28 +147,34 @@ struct alignas(64) Slot {
   }
 
   // Under the lock.
-  uint32_t find(int64_t id) const noexcept {
+  Overflow* overflow() noexcept { return more.load(std::memory_order_relaxed); }
+  uint32_t find(int64_t id) noexcept {
     uint32_t n = count.load(std::memory_order_relaxed);
-    const Entry* m = more.load(std::memory_order_relaxed);
+    Overflow* m = overflow();
     for (uint32_t i = 0; i < n; ++i)
-      if (load(at(i, m).id) == static_cast<uint64_t>(id)) return i;
+      if (load(entry(i, m).id) == static_cast<uint64_t>(id)) return i;
     return UINT32_MAX;
   }
   void erase(uint32_t i) noexcept {
     uint32_t last = count.load(std::memory_order_relaxed) - 1;
-    Entry* m = more.load(std::memory_order_relaxed);
-    if (i != last) write(at(i, m), read(at(last, m)));
+    Overflow* m = overflow();
+    if (i != last) write(i, m, read(last, m));
     count.store(last, std::memory_order_relaxed);
   }
   // Room must have been made (Impl::make_room).
   void push(const Worker& w) noexcept {
     uint32_t n = count.load(std::memory_order_relaxed);
-    write(at(n, more.load(std::memory_order_relaxed)), w);
+    write(n, overflow(), w);
     count.store(n + 1, std::memory_order_relaxed);
   }
+  // The header and the entries of the first `lines` cache lines.
   void prefetch(int lines) const noexcept {
     for (int l = 0; l < lines; ++l)
       __builtin_prefetch(reinterpret_cast<const char*>(this) + 64 * l);
+  }
+  void prefetch_for_write(int lines) noexcept {
+    for (int l = 0; l < lines; ++l)
+      __builtin_prefetch(reinterpret_cast<const char*>(this) + 64 * l, 1);
   }
 };
 static_assert(sizeof(Slot) == 256);
@@ -270,6 +301,12 @@ class GridSets {
   std::array<std::atomic<const Chunk*>, kChunks> chunks_{};
 };
 
+void check_position(LonLat p) {
+  if (!is_valid_wgs84(p)) throw_invalid("worker position is not a valid WGS84 longitude/latitude");
+}
+
+constexpr int kStripeBits = 6;  // the directory's 64 stripes
+
 uint64_t mix(int64_t id) {
   auto z = static_cast<uint64_t>(id);
   z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
@@ -318,7 +355,9 @@ class IdMap {
     int64_t id = 0;
     int64_t where = kNone;
   };
-  size_t slot_of(int64_t id) const { return mix(id) & mask_; }
+  // The bits right below the stripe's (the top kStripeBits): ids sorted by mix() come in
+  // table order.
+  size_t slot_of(int64_t id) const { return (mix(id) << kStripeBits >> 32) & mask_; }
   void grow() {
     std::vector<Slot> old(std::max<size_t>(16, slots_.size() * 2));
     old.swap(slots_);
@@ -339,8 +378,8 @@ struct alignas(64) DirectoryStripe {
   IdMap slot_of;
 };
 
-uint64_t meta_of(const WorkerState& w, uint32_t grid_set) {
-  return w.community | (w.on_duty ? kOnDuty : 0) | (uint64_t{grid_set} << kGridSetShift);
+uint64_t meta_for(const WorkerState& w, uint32_t grid_set) {
+  return w.community | (uint64_t{grid_set} << kGridSetShift);
 }
 
 bool better(const WorkerDistance& a, const WorkerDistance& b) {
@@ -361,7 +400,7 @@ struct WorkerIndex::Impl {
   std::vector<DirectoryStripe> directory;
   GridSets grid_sets;
   std::mutex blocks_lock;
-  std::vector<std::unique_ptr<Entry[]>> blocks;  // every overflow block, live or replaced
+  std::vector<std::unique_ptr<Overflow>> blocks;  // every overflow block, live or replaced
   std::atomic<size_t> count{0};
 
   static int slot_bits(size_t expected) {
@@ -376,7 +415,7 @@ struct WorkerIndex::Impl {
         cells_lon(static_cast<int64_t>(std::ceil(360.0 / cell))),
         cells_lat(static_cast<int64_t>(std::ceil(180.0 / cell))),
         slots(size_t{1} << slot_bits(expected)),
-        directory(64) {
+        directory(size_t{1} << kStripeBits) {
     int bits = slot_bits(expected);
     tile_bits_w = (bits + 1) / 2;
     tile_w_mask = (int64_t{1} << tile_bits_w) - 1;
@@ -384,37 +423,69 @@ struct WorkerIndex::Impl {
   }
 
   // Column and row of a valid position; longitude 180 and latitude 90 fall into the last
-  // column and row (not one past them, where no search would look).
+  // column and row (not one past them, where no search would look). The products are not
+  // negative, so truncation is floor (without a call to floor()).
   int64_t ix(double lon) const {
-    return std::min(cells_lon - 1, static_cast<int64_t>(std::floor((lon + 180.0) * inv_cell_deg)));
+    return std::min(cells_lon - 1, static_cast<int64_t>((lon + 180.0) * inv_cell_deg));
   }
   int64_t iy(double lat) const {
-    return std::min(cells_lat - 1, static_cast<int64_t>(std::floor((lat + 90.0) * inv_cell_deg)));
+    return std::min(cells_lat - 1, static_cast<int64_t>((lat + 90.0) * inv_cell_deg));
   }
   size_t slot_index(int64_t x, int64_t y) const {
     return static_cast<size_t>(((y & tile_h_mask) << tile_bits_w) | (x & tile_w_mask));
   }
   size_t slot_index(LonLat p) const { return slot_index(ix(p.lon), iy(p.lat)); }
-  DirectoryStripe& stripe(int64_t id) { return directory[mix(id) >> 58]; }
+  // The slot of a worker at p (valid), by the position as kept.
+  size_t slot_of_position(LonLat p) const { return slot_index(decode(encode(p, false))); }
+  DirectoryStripe& stripe(int64_t id) { return directory[mix(id) >> (64 - kStripeBits)]; }
 
-  static void check(LonLat p) {
-    if (!is_valid_wgs84(p))
-      throw_invalid("worker position is not a valid WGS84 longitude/latitude");
+  static void check(LonLat p) { check_position(p); }
+
+  // Prefetches the slots of p's cell and its neighbours, where most searches end.
+  void prefetch_around(LonLat p) const noexcept;
+  // The search of nearest(), p valid, into `best` (emptied first).
+  void nearest_into(LonLat p, size_t k, const WorkerFilter& filter,
+                    std::vector<WorkerDistance>& best) const;
+
+  // Moves a known worker to the slot `to_index` (that of p), its stripe `d` locked.
+  bool move_locked(DirectoryStripe& d, int64_t id, LonLat p, size_t to_index) {
+    Slot& to = slots[to_index];
+    int64_t* known = d.slot_of.find(id);
+    if (!known) return false;
+    Slot& from = slots[static_cast<size_t>(*known)];
+    from.prefetch(3);
+    TwoSlotGuard l(from, to);
+    Overflow* more = from.overflow();
+    uint32_t i = from.find(id);
+    Entry& e = from.entry(i, more);
+    uint64_t xy = encode(p, (load(e.xy) & kOnDuty) != 0);
+    if (&from == &to) {
+      store(e.xy, xy);
+      return true;
+    }
+    Worker w = from.read(i, more);
+    w.xy = xy;
+    make_room(to);  // first: a failure changes nothing
+    to.push(w);
+    from.erase(i);
+    *known = static_cast<int64_t>(to_index);
+    return true;
   }
 
   // Makes room for one more entry in a locked slot; throws (changing nothing) when memory
   // runs out.
   void make_room(Slot& s) {
     uint32_t n = s.count.load(std::memory_order_relaxed);
-    Entry* m = s.more.load(std::memory_order_relaxed);
+    Overflow* m = s.overflow();
     uint32_t cap = Slot::capacity(m);
     if (n < Slot::kInline + cap) return;
-    uint32_t grown = std::max<uint32_t>(8, 2 * cap);
     std::lock_guard l(blocks_lock);
     blocks.reserve(blocks.size() + 1);
-    auto block = std::make_unique<Entry[]>(size_t{grown} + 1);
-    block[0].lon = grown;
-    for (uint32_t i = 0; i < cap; ++i) write(block[1 + i], read(m[1 + i]));
+    auto block = std::make_unique<Overflow>(std::max<uint32_t>(8, 2 * cap));
+    for (uint32_t i = 0; i < cap; ++i) {
+      const Entry& e = m->entries[i];
+      block->entries[i] = {load(e.xy), load(e.id), load(e.meta)};
+    }
     s.more.store(block.get(), std::memory_order_release);
     blocks.push_back(std::move(block));
   }
@@ -427,14 +498,19 @@ WorkerIndex::WorkerIndex(size_t expected, double cell_deg) {
 }
 WorkerIndex::~WorkerIndex() = default;
 
+LonLat WorkerIndex::stored(LonLat p) {
+  check_position(p);
+  return decode(encode(p, false));
+}
+
 void WorkerIndex::upsert(const WorkerState& w) {
   Impl& m = *impl_;
   Impl::check(w.position);
   uint32_t grid_set = m.grid_sets.intern(w.grids);
-  Worker entry{w.position.lon, w.position.lat, w.id, meta_of(w, grid_set)};
+  Worker entry{encode(w.position, w.on_duty), w.id, meta_for(w, grid_set)};
   DirectoryStripe& d = m.stripe(w.id);
   std::lock_guard dl(d.lock);
-  size_t to_index = m.slot_index(w.position);
+  size_t to_index = m.slot_of_position(w.position);
   Slot& to = m.slots[to_index];
   int64_t* known = d.slot_of.find(w.id);
   if (!known) {
@@ -452,7 +528,7 @@ void WorkerIndex::upsert(const WorkerState& w) {
   TwoSlotGuard l(from, to);
   uint32_t i = from.find(w.id);
   if (&from == &to) {
-    write(from.at(i, from.more.load(std::memory_order_relaxed)), entry);
+    from.write(i, from.overflow(), entry);
     return;
   }
   m.make_room(to);  // first: a failure changes nothing
@@ -464,31 +540,63 @@ void WorkerIndex::upsert(const WorkerState& w) {
 bool WorkerIndex::move(int64_t id, LonLat p) {
   Impl& m = *impl_;
   Impl::check(p);
-  size_t to_index = m.slot_index(p);
-  Slot& to = m.slots[to_index];
-  to.prefetch(4);  // its misses overlap the directory lookup's
+  size_t to_index = m.slot_of_position(p);
+  m.slots[to_index].prefetch(2);  // its misses overlap the directory lookup's
   DirectoryStripe& d = m.stripe(id);
   std::lock_guard dl(d.lock);
-  int64_t* known = d.slot_of.find(id);
-  if (!known) return false;
-  Slot& from = m.slots[static_cast<size_t>(*known)];
-  from.prefetch(4);
-  TwoSlotGuard l(from, to);
-  Entry* more = from.more.load(std::memory_order_relaxed);
-  uint32_t i = from.find(id);
-  Entry& e = from.at(i, more);
-  if (&from == &to) {
-    store(e.lon, std::bit_cast<uint64_t>(p.lon));
-    store(e.lat, std::bit_cast<uint64_t>(p.lat));
-    return true;
+  return m.move_locked(d, id, p, to_index);
+}
+
+size_t WorkerIndex::move_all(std::span<const WorkerMove> moves, std::vector<int64_t>* unknown) {
+  Impl& m = *impl_;
+  for (const WorkerMove& mv : moves) Impl::check(mv.to);
+  const size_t n = moves.size();
+  if (n > UINT32_MAX) throw_invalid("worker index: too many moves in one batch");
+  // In directory order (a stable counting sort on the top bits of the id's hash: a worker's
+  // moves keep their order), so the directory is read front to back and one lock of a
+  // stripe serves a run of moves.
+  constexpr int kKeyBits = kStripeBits + 5;
+  auto key = [](int64_t id) { return static_cast<size_t>(mix(id) >> (64 - kKeyBits)); };
+  std::vector<WorkerMove> sorted(n);
+  {
+    std::vector<uint32_t> start((size_t{1} << kKeyBits) + 1);
+    for (const WorkerMove& mv : moves) ++start[key(mv.id) + 1];
+    for (size_t b = 1; b < start.size(); ++b) start[b] += start[b - 1];
+    for (const WorkerMove& mv : moves) sorted[start[key(mv.id)]++] = mv;
   }
-  Worker w = read(e);
-  w.lon = p.lon, w.lat = p.lat;
-  m.make_room(to);  // first: a failure changes nothing
-  to.push(w);
-  from.erase(i);
-  *known = static_cast<int64_t>(to_index);
-  return true;
+  // A run of at most kRun moves of one stripe under one lock, as a software pipeline: kAhead
+  // moves ahead, the target slot is fetched and the worker's current slot looked up and
+  // fetched, so that the misses of the coming moves overlap and each move finds its slots
+  // in cache.
+  constexpr size_t kRun = 256, kAhead = 8;
+  std::array<size_t, kRun> to{};
+  size_t missing = 0;
+  for (size_t begin = 0; begin < n;) {
+    DirectoryStripe& d = m.stripe(sorted[begin].id);
+    size_t end = begin + 1;
+    while (end < n && end - begin < kRun && &m.stripe(sorted[end].id) == &d) ++end;
+    std::lock_guard dl(d.lock);
+    auto fetch = [&](size_t i) {
+      const WorkerMove& f = sorted[i];
+      size_t t = m.slot_of_position(f.to);
+      to[i - begin] = t;
+      m.slots[t].prefetch_for_write(1);
+      if (const int64_t* where = d.slot_of.find(f.id))
+        m.slots[static_cast<size_t>(*where)].prefetch_for_write(2);
+    };
+    for (size_t i = begin; i < std::min(end, begin + kAhead); ++i) fetch(i);
+    for (size_t i = begin; i < end; ++i) {
+      if (i + kAhead < end) fetch(i + kAhead);
+      const WorkerMove& mv = sorted[i];
+      if (!m.move_locked(d, mv.id, mv.to, to[i - begin])) {
+        ++missing;
+        if (unknown) unknown->push_back(mv.id);
+      }
+    }
+    begin = end;
+  }
+  if (unknown) std::sort(unknown->end() - static_cast<ptrdiff_t>(missing), unknown->end());
+  return missing;
 }
 
 bool WorkerIndex::set_on_duty(int64_t id, bool on_duty) {
@@ -499,9 +607,9 @@ bool WorkerIndex::set_on_duty(int64_t id, bool on_duty) {
   if (!known) return false;
   Slot& s = m.slots[static_cast<size_t>(*known)];
   SlotGuard l(s);
-  Entry& e = s.at(s.find(id), s.more.load(std::memory_order_relaxed));
-  uint64_t meta = load(e.meta);
-  store(e.meta, on_duty ? meta | kOnDuty : meta & ~kOnDuty);
+  Entry& e = s.entry(s.find(id), s.overflow());
+  uint64_t xy = load(e.xy);
+  store(e.xy, on_duty ? xy | kOnDuty : xy & ~kOnDuty);
   return true;
 }
 
@@ -529,8 +637,8 @@ std::optional<WorkerState> WorkerIndex::get(int64_t id) const {
   if (!known) return std::nullopt;
   Slot& s = m.slots[static_cast<size_t>(*known)];
   SlotGuard l(s);
-  Worker w = read(s.at(s.find(id), s.more.load(std::memory_order_relaxed)));
-  WorkerState out{w.id, {w.lon, w.lat}, (w.meta & kOnDuty) != 0, static_cast<uint32_t>(w.meta), {}};
+  Worker w = s.read(s.find(id), s.overflow());
+  WorkerState out{w.id, decode(w.xy), (w.xy & kOnDuty) != 0, static_cast<uint32_t>(w.meta), {}};
   if (const std::vector<uint32_t>* g = m.grid_sets.get(w.meta >> kGridSetShift)) out.grids = *g;
   return out;
 }
@@ -546,12 +654,10 @@ namespace {
 // into `best` (sorted, at most k).
 class Search {
  public:
-  Search(double cell_deg, const GridSets& grid_sets, const DistanceFrom& dist, LonLat p, size_t k,
+  Search(double cell_deg, const GridSets& grid_sets, const DistanceFrom& dist, size_t k,
          const WorkerFilter& f, std::vector<WorkerDistance>& best)
-      : cell_deg_(cell_deg), grid_sets_(grid_sets), dist_(dist), p_(p), k_(k), f_(f), best_(best) {}
+      : cell_deg_(cell_deg), grid_sets_(grid_sets), dist_(dist), k_(k), f_(f), best_(best) {}
 
-  // Lower bound of the metres per degree of separation for what is scanned from now on.
-  void set_per_deg(double per_deg) noexcept { per_deg_ = per_deg; }
   bool full() const noexcept { return best_.size() == k_; }
   double kth() const noexcept { return best_.back().distance_m; }
 
@@ -580,61 +686,90 @@ class Search {
  private:
   void collect(const Slot& s, bool in_cell, double mid_lon, double mid_lat) {
     uint32_t n = s.count.load(std::memory_order_relaxed);
-    const Entry* more = nullptr;
+    const Overflow* more = nullptr;
     if (n > Slot::kInline) {
       more = s.more.load(std::memory_order_acquire);
       // A torn read may pair a count with another block: never read past what is there.
       n = std::min(n, Slot::kInline + Slot::capacity(more));
     }
+    // Without branches on the data: each test's outcome is as good as random, so every entry
+    // gets its distance and the tests only decide whether the candidate counts.
     // Generous: a worker of the cell is within half a cell of its centre.
-    const double half = cell_deg_;
-    const bool is_full = full();
-    const double limit = is_full ? kth() : 0;
-    for (uint32_t i = 0; i < n; ++i) {
-      const Entry& e = s.at(i, more);
-      uint64_t meta = load(e.meta);
-      if (!f_.include_off_duty && !(meta & kOnDuty)) continue;
-      if (f_.community && static_cast<uint32_t>(meta) != *f_.community) continue;
-      double lon = std::bit_cast<double>(load(e.lon)), lat = std::bit_cast<double>(load(e.lat));
-      if (in_cell && (std::fabs(lon - mid_lon) > half || std::fabs(lat - mid_lat) > half)) continue;
-      if (is_full) {  // a cheap bound first: most candidates are too far
-        double dlon = std::fabs(lon - p_.lon);
-        double sep = std::max(std::min(dlon, 360 - dlon), std::fabs(lat - p_.lat));
-        if (sep * per_deg_ > limit) continue;
+    const double half = in_cell ? cell_deg_ : HUGE_VAL;
+    const uint64_t duty = f_.include_off_duty ? 0 : kOnDuty;
+    const bool by_meta = f_.community || f_.grid;
+    const double limit = full() ? kth() : HUGE_VAL;
+    WorkerDistance* const out = found_.data();
+    size_t got = 0;
+    auto run = [&](const Entry* entries, uint32_t count) {
+      for (uint32_t i = 0; i < count; ++i) {
+        const Entry& e = entries[i];
+        uint64_t xy = load(e.xy);
+        double lon = lon_of(xy), lat = lat_of(xy);
+        double d2 = dist_.local_sq({lon, lat});
+        WorkerDistance c{static_cast<int64_t>(load(e.id)), std::sqrt(d2)};
+        bool keep = (xy & duty) == duty;
+        keep &= (std::fabs(lon - mid_lon) <= half) & (std::fabs(lat - mid_lat) <= half);
+        // Beyond 10 km the exact geodesic, only for a worker that may count (a slot shared
+        // with cells far away holds many that do not).
+        if (!DistanceFrom::near(d2)) [[unlikely]]
+          c.distance_m = keep ? dist_.far({lon, lat}) : HUGE_VAL;
+        keep &= c.distance_m <= limit;
+        if (by_meta && keep) keep = passes(load(e.meta));
+        if (got < kFound) [[likely]] {
+          out[got] = c;
+          got += keep;
+        } else if (keep) {
+          spill_.push_back(c);
+        }
       }
-      if (f_.grid && !grid_sets_.contains(meta >> kGridSetShift, *f_.grid)) continue;
-      WorkerDistance c{static_cast<int64_t>(load(e.id)), dist_.metres({lon, lat})};
-      if (is_full && !better(c, best_.back())) continue;
-      if (n_found_ < found_.size())
-        found_[n_found_++] = c;
-      else
-        spill_.push_back(c);
-    }
+    };
+    run(s.entries, std::min(n, Slot::kInline));
+    if (n > Slot::kInline) run(more->entries.get(), n - Slot::kInline);
+    n_found_ = got;
+  }
+
+  bool passes(uint64_t meta) const noexcept {
+    if (f_.community && static_cast<uint32_t>(meta) != *f_.community) return false;
+    return !f_.grid || grid_sets_.contains(meta >> kGridSetShift, *f_.grid);
   }
 
   void merge(const WorkerDistance& c) {
-    if (full() && !better(c, best_.back())) return;
+    size_t n = best_.size();
+    if (n == k_ && !better(c, best_[n - 1])) return;
     for (const WorkerDistance& x : best_)
       if (x.id == c.id) return;  // seen twice while it moved between slots
-    best_.insert(std::upper_bound(best_.begin(), best_.end(), c, better), c);
-    if (best_.size() > k_) best_.pop_back();
+    // One step of an insertion sort: k is small, and most candidates land near the end.
+    size_t j = n;
+    if (n == k_)
+      --j;
+    else
+      best_.push_back(c);
+    for (; j > 0 && better(c, best_[j - 1]); --j) best_[j] = best_[j - 1];
+    best_[j] = c;
   }
 
   double cell_deg_;
   const GridSets& grid_sets_;
   const DistanceFrom& dist_;
-  LonLat p_;
   size_t k_;
   const WorkerFilter& f_;
   std::vector<WorkerDistance>& best_;
-  double per_deg_ = 0;
   // Candidates of the slot being read: on the stack, and on the heap only for a crowded slot.
-  std::array<WorkerDistance, 16> found_;
+  static constexpr size_t kFound = 16;
+  std::array<WorkerDistance, kFound> found_;
   size_t n_found_ = 0;
   std::vector<WorkerDistance> spill_;
 };
 
 }  // namespace
+
+void WorkerIndex::Impl::prefetch_around(LonLat p) const noexcept {
+  int64_t cx = ix(p.lon), cy = iy(p.lat);
+  for (int64_t j = std::max<int64_t>(cy - 1, 0); j <= std::min(cy + 1, cells_lat - 1); ++j)
+    for (int64_t i = cx - 1; i <= cx + 1; ++i)
+      slots[slot_index(i < 0 ? i + cells_lon : i >= cells_lon ? i - cells_lon : i, j)].prefetch(2);
+}
 
 std::vector<WorkerDistance> WorkerIndex::nearest(LonLat p, size_t k,
                                                  const WorkerFilter& filter) const {
@@ -642,20 +777,55 @@ std::vector<WorkerDistance> WorkerIndex::nearest(LonLat p, size_t k,
   Impl::check(p);
   std::vector<WorkerDistance> best;  // sorted, at most k
   if (k == 0 || m.count.load() == 0) return best;
+  // The slots' misses overlap the set-up below (a sine, a cosine, an allocation).
+  m.prefetch_around(p);
+  best.reserve(std::min<size_t>(k + 1, 64));
+  m.nearest_into(p, k, filter, best);
+  return best;
+}
+
+NearestAnswers WorkerIndex::nearest_all(std::span<const LonLat> points, size_t k,
+                                        const WorkerFilter& filter) const {
+  const Impl& m = *impl_;
+  for (LonLat p : points) Impl::check(p);
+  const size_t n = points.size();
+  NearestAnswers out;
+  out.first.assign(n + 1, 0);
+  if (k == 0 || n == 0 || m.count.load() == 0) return out;
+  // Queries near each other read the same slots: answered in locality order, most find
+  // their slots in cache, left by the one before. The answers are then laid out in the
+  // order asked.
+  std::vector<uint32_t> order = z_order(points.data(), n);
+  std::vector<WorkerDistance> found;
+  found.reserve(n * std::min<size_t>(k, 64));
+  std::vector<size_t> at(n);
+  std::vector<WorkerDistance> best;
+  best.reserve(std::min<size_t>(k + 1, 64));
+  constexpr size_t kAhead = 2;  // the next queries' neighbourhoods fetched meanwhile
+  for (size_t i = 0; i < n; ++i) {
+    if (i + kAhead < n) m.prefetch_around(points[order[i + kAhead]]);
+    uint32_t q = order[i];
+    m.nearest_into(points[q], k, filter, best);
+    at[q] = found.size();
+    found.insert(found.end(), best.begin(), best.end());
+    out.first[q + 1] = best.size();
+  }
+  for (size_t q = 0; q < n; ++q) out.first[q + 1] += out.first[q];
+  out.items.resize(found.size());
+  for (size_t q = 0; q < n; ++q)
+    std::copy_n(found.begin() + static_cast<ptrdiff_t>(at[q]), out.first[q + 1] - out.first[q],
+                out.items.begin() + static_cast<ptrdiff_t>(out.first[q]));
+  return out;
+}
+
+void WorkerIndex::Impl::nearest_into(LonLat p, size_t k, const WorkerFilter& filter,
+                                     std::vector<WorkerDistance>& best) const {
+  const Impl& m = *this;
+  best.clear();
   int64_t cx = m.ix(p.lon), cy = m.iy(p.lat);
   const int64_t cells_lon = m.cells_lon, cells_lat = m.cells_lat;
-  // The slots of p's cell and its neighbours first: their misses overlap the set-up below
-  // (a sine, a cosine, an allocation), and most searches end within them.
-  for (int64_t j = std::max<int64_t>(cy - 1, 0); j <= std::min(cy + 1, cells_lat - 1); ++j)
-    for (int64_t i = cx - 1; i <= cx + 1; ++i)
-      m.slots[m.slot_index(i < 0            ? i + cells_lon
-                           : i >= cells_lon ? i - cells_lon
-                                            : i,
-                           j)]
-          .prefetch(3);
-  best.reserve(std::min<size_t>(k + 1, 64));
   DistanceFrom dist(p);
-  Search search(m.cell_deg, m.grid_sets, dist, p, k, filter, best);
+  Search search(m.cell_deg, m.grid_sets, dist, k, filter, best);
   const double cd = m.cell_deg;
   int64_t max_ring = std::max(cells_lon, cells_lat);
   // The offset of p inside its cell gives a tighter bound for the first rings.
@@ -696,16 +866,14 @@ std::vector<WorkerDistance> WorkerIndex::nearest(LonLat p, size_t k,
     if (visited > 4 * m.slots.size()) {
       // Few matching workers spread far apart: one pass over everything is cheaper.
       best.clear();
-      search.set_per_deg(0);  // candidates come from anywhere now: no bound
       for (size_t s = 0; s < m.slots.size(); ++s) search.scan(m.slots[s], false, 0, 0);
-      return best;
+      return;
     }
     if (ring > bound_ring) {
       // lower_bound is linear in the separation in degrees, and a bound for a wider band of
       // latitudes holds for a narrower one: one evaluation serves the first rings.
       bound_ring = std::max<int64_t>(ring, 3);
       per_deg = dist.lower_bound(1.0, std::min(90.0, std::fabs(p.lat) + (bound_ring + 1) * cd));
-      search.set_per_deg(per_deg);
     }
     if (search.full()) {
       double away = ring == 0 ? 0 : (ring - 1) * cd + inner;
@@ -727,7 +895,7 @@ std::vector<WorkerDistance> WorkerIndex::nearest(LonLat p, size_t k,
         if (wrapped < 0 || wrapped >= cells_lon)
           wrapped = ((i % cells_lon) + cells_lon) % cells_lon;
         const Slot& s = m.slots[m.slot_index(wrapped, j)];
-        s.prefetch(3);
+        s.prefetch(2);
         ++visited;
         pending[n_pending++] = {&s, gap_deg, (static_cast<double>(wrapped) + 0.5) * cd - 180.0,
                                 mid_lat};
@@ -738,7 +906,6 @@ std::vector<WorkerDistance> WorkerIndex::nearest(LonLat p, size_t k,
     if (ring > 0)
       scan_pending();  // p's own cell goes with the first ring: one wait for memory, not two
   }
-  return best;
 }
 
 }  // namespace gridmap

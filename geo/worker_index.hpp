@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <vector>
 
 #include "geo/types.hpp"
@@ -34,6 +35,22 @@ struct WorkerDistance {
   friend bool operator==(const WorkerDistance&, const WorkerDistance&) = default;
 };
 
+struct WorkerMove {
+  int64_t id = 0;
+  LonLat to;
+};
+
+// The answers of a batch of nearest-worker queries, flat: query i's answers are
+// items[first[i] .. first[i + 1]), nearest first.
+struct NearestAnswers {
+  std::vector<WorkerDistance> items;
+  std::vector<size_t> first;  // one more than there are queries
+  size_t queries() const noexcept { return first.empty() ? 0 : first.size() - 1; }
+  std::span<const WorkerDistance> of(size_t i) const noexcept {
+    return {items.data() + first[i], first[i + 1] - first[i]};
+  }
+};
+
 class WorkerIndex {
  public:
   // `cell_deg` is the side of a bucket cell in degrees (about 1 km by default).
@@ -42,17 +59,32 @@ class WorkerIndex {
   WorkerIndex(const WorkerIndex&) = delete;
   WorkerIndex& operator=(const WorkerIndex&) = delete;
 
+  // Positions are kept to 2^-23 degree (about 1 cm): the position the index keeps, and
+  // answers distances from, for p. Throws invalid_input for a position that is not valid.
+  static LonLat stored(LonLat p);
+
   // Inserts or replaces a worker (all attributes).
   void upsert(const WorkerState& w);
   // Moves a known worker; returns false when the id is unknown. Throws invalid_input for a
   // position that is not valid WGS84.
   bool move(int64_t id, LonLat p);
+  // Applies a batch of moves: each worker's moves in the order given (a worker moved twice
+  // ends at its second position), the batch as a whole in the order that suits memory, so a
+  // batch of pings runs several times faster than one move() per ping. Returns how many
+  // moves named an unknown id (those are skipped; their ids appended to `unknown`, in
+  // ascending order, when given). Throws invalid_input, moving nothing, when any position
+  // is not valid WGS84.
+  size_t move_all(std::span<const WorkerMove> moves, std::vector<int64_t>* unknown = nullptr);
   bool set_on_duty(int64_t id, bool on_duty);
   bool remove(int64_t id);
   std::optional<WorkerState> get(int64_t id) const;
 
   // The k nearest workers passing the filter, nearest first (ties by id).
   std::vector<WorkerDistance> nearest(LonLat p, size_t k, const WorkerFilter& filter = {}) const;
+  // nearest() for each point, the memory accesses of the next queries overlapping those of
+  // the current one. Throws invalid_input, answering nothing, when any point is not valid.
+  NearestAnswers nearest_all(std::span<const LonLat> points, size_t k,
+                             const WorkerFilter& filter = {}) const;
   size_t size() const;
 
  private:

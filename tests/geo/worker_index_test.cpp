@@ -23,6 +23,7 @@ struct StringMaker<WorkerDistance> {
 
 namespace {
 
+// Distances from the positions as the index keeps them (to 2^-23 degree).
 std::vector<WorkerDistance> brute_force(const std::vector<WorkerState>& all, LonLat p, size_t k,
                                         const WorkerFilter& f) {
   DistanceFrom d(p);
@@ -31,7 +32,7 @@ std::vector<WorkerDistance> brute_force(const std::vector<WorkerState>& all, Lon
     if (!f.include_off_duty && !w.on_duty) continue;
     if (f.community && w.community != *f.community) continue;
     if (f.grid && std::find(w.grids.begin(), w.grids.end(), *f.grid) == w.grids.end()) continue;
-    out.push_back({w.id, d.metres(w.position)});
+    out.push_back({w.id, d.metres(WorkerIndex::stored(w.position))});
   }
   std::sort(out.begin(), out.end(), [](auto& a, auto& b) {
     return a.distance_m != b.distance_m ? a.distance_m < b.distance_m : a.id < b.id;
@@ -114,7 +115,7 @@ TEST_CASE("nearest workers follow moves, duty changes and removals") {
   auto n = index.nearest(p, 3);
   REQUIRE(n.size() == 2);  // off-duty worker 3 left out by default
   CHECK(n[0].id == 1);
-  CHECK(index.move(2, {111.7002, 40.80}));
+  CHECK(index.move(2, {111.70015, 40.80}));  // 5 m closer than worker 1
   CHECK(index.nearest(p, 1)[0].id == 2);
   CHECK(index.set_on_duty(3, true));
   CHECK(index.nearest(p, 3).size() == 3);
@@ -228,7 +229,7 @@ TEST_CASE(
   }
   REQUIRE(index.size() == all.size());
   check_queries();
-  for (auto& w : all) REQUIRE(index.get(w.id)->position == w.position);
+  for (auto& w : all) REQUIRE(index.get(w.id)->position == WorkerIndex::stored(w.position));
 }
 
 TEST_CASE("workers at the same distance come out by id") {
@@ -304,7 +305,7 @@ TEST_CASE("a worker's grids are replaced on upsert and filter queries at once") 
 TEST_CASE("queries never see a position half written while workers move") {
   // Each worker jumps between two places in different cells; a query that read the
   // longitude of one and the latitude of the other would report a distance of neither.
-  const LonLat a{111.70, 40.80}, b{111.75, 40.83};
+  const LonLat a = WorkerIndex::stored({111.70, 40.80}), b = WorkerIndex::stored({111.75, 40.83});
   DistanceFrom from(a);
   const double da = 0, db = from.metres(b);
   WorkerIndex index(64, 0.01);
@@ -327,4 +328,135 @@ TEST_CASE("queries never see a position half written while workers move") {
   CHECK(bad == 0);
   CHECK(queries > 0);
   CHECK(index.size() == 40);
+}
+
+TEST_CASE("positions are kept to 2^-23 degree") {
+  LonLat p = WorkerIndex::stored({116.3974123456789, 39.9087654321});
+  CHECK(std::abs(p.lon - 116.3974123456789) <= 0.5 / 8388608.0);
+  CHECK(std::abs(p.lat - 39.9087654321) <= 0.5 / 8388608.0);
+  CHECK(WorkerIndex::stored(p) == p);  // a kept position is kept as it is
+  CHECK(WorkerIndex::stored({-180, -90}) == LonLat{-180, -90});
+  CHECK(WorkerIndex::stored({180, 90}) == LonLat{180, 90});
+  CHECK_THROWS_AS(WorkerIndex::stored({180.5, 0}), Error);
+  CHECK_THROWS_AS(WorkerIndex::stored({0, std::nan("")}), Error);
+  WorkerIndex index;
+  index.upsert({1, {116.3974123456789, 39.9087654321}, true, 0, {}});
+  CHECK(index.get(1)->position == p);
+}
+
+TEST_CASE("a batch of moves ends where the same moves one by one end") {
+  std::mt19937_64 rng(11);
+  LonLat centre{120.15, 30.28};
+  auto all = random_workers(rng, 3000, centre, 0.3);
+  WorkerIndex batch(64), single(64);
+  for (auto& w : all) {
+    batch.upsert(w);
+    single.upsert(w);
+  }
+  std::uniform_real_distribution<double> u(-0.3, 0.3);
+  std::vector<WorkerMove> moves;
+  for (int i = 0; i < 20000; ++i) {
+    // Some workers move several times in the batch; some ids are unknown.
+    int64_t id =
+        rng() % 50 == 0 ? -static_cast<int64_t>(rng() % 7) - 1 : all[rng() % all.size()].id;
+    moves.push_back({id, {centre.lon + u(rng), centre.lat + u(rng)}});
+  }
+  size_t unknown_single = 0;
+  std::vector<int64_t> unknown_ids_single;
+  for (auto& m : moves)
+    if (!single.move(m.id, m.to)) {
+      ++unknown_single;
+      unknown_ids_single.push_back(m.id);
+    }
+  std::sort(unknown_ids_single.begin(), unknown_ids_single.end());
+  std::vector<int64_t> unknown_ids;
+  CHECK(batch.move_all(moves, &unknown_ids) == unknown_single);
+  CHECK(unknown_ids == unknown_ids_single);
+  CHECK(unknown_single > 0);
+  for (auto& w : all) {
+    INFO("worker " << w.id);
+    CHECK(batch.get(w.id)->position == single.get(w.id)->position);
+  }
+  for (int q = 0; q < 300; ++q) {
+    LonLat p{centre.lon + u(rng), centre.lat + u(rng)};
+    CHECK(batch.nearest(p, 7) == single.nearest(p, 7));
+  }
+  CHECK(batch.size() == all.size());
+}
+
+TEST_CASE("a batch of moves with one bad position moves nobody") {
+  WorkerIndex index;
+  index.upsert({1, {111.70, 40.80}, true, 0, {}});
+  index.upsert({2, {111.71, 40.80}, true, 0, {}});
+  std::vector<WorkerMove> moves{{1, {111.75, 40.85}}, {2, {111.72, 91.0}}};
+  CHECK_THROWS_AS(index.move_all(moves), Error);
+  moves[1].to = {std::nan(""), 40.8};
+  CHECK_THROWS_AS(index.move_all(moves), Error);
+  CHECK(index.get(1)->position == WorkerIndex::stored({111.70, 40.80}));
+  CHECK(index.get(2)->position == WorkerIndex::stored({111.71, 40.80}));
+  CHECK(index.move_all({}) == 0);
+  CHECK(index.move_all(std::span(moves).first(1)) == 0);
+  CHECK(index.nearest({111.75, 40.85}, 1)[0].id == 1);
+}
+
+TEST_CASE("a crowded cell keeps every worker as they come and go") {
+  // Hundreds of workers in one bucket cell, then most of them move out and back in.
+  WorkerIndex index(16);
+  std::vector<WorkerState> all;
+  for (int i = 0; i < 600; ++i)
+    all.push_back({i + 1, {121.4700 + 0.00001 * i, 31.2300}, i % 3 != 0, 0, {}});
+  for (auto& w : all) index.upsert(w);
+  LonLat p{121.4730, 31.2300};
+  CHECK(index.nearest(p, 50) == brute_force(all, p, 50, {}));
+  std::vector<WorkerMove> out, back;
+  for (auto& w : all) {
+    if (w.id % 10 == 0) continue;
+    out.push_back({w.id, {w.position.lon + 1.0, w.position.lat}});
+    back.push_back({w.id, w.position});
+  }
+  CHECK(index.move_all(out) == 0);
+  std::vector<WorkerState> moved = all;
+  for (auto& w : moved)
+    if (w.id % 10 != 0) w.position.lon += 1.0;
+  CHECK(index.nearest(p, 100) == brute_force(moved, p, 100, {}));
+  CHECK(index.nearest(p, 30).back().distance_m < 1000);  // the 40 who stayed come first
+  CHECK(index.move_all(back) == 0);
+  WorkerFilter everyone;
+  everyone.include_off_duty = true;
+  CHECK(index.nearest(p, 600, everyone) == brute_force(all, p, 600, everyone));
+  CHECK(index.size() == all.size());
+}
+
+TEST_CASE("a batch of nearest queries answers each as nearest() does") {
+  std::mt19937_64 rng(12);
+  LonLat centre{113.26, 23.13};
+  auto all = random_workers(rng, 5000, centre, 0.2);
+  WorkerIndex index(64);
+  for (auto& w : all) index.upsert(w);
+  std::uniform_real_distribution<double> u(-0.25, 0.25);
+  std::vector<LonLat> points;
+  for (int i = 0; i < 2000; ++i) points.push_back({centre.lon + u(rng), centre.lat + u(rng)});
+  points.push_back(points[5]);  // the same point twice
+  for (size_t k : {0u, 1u, 5u, 40u}) {
+    for (int variant = 0; variant < 3; ++variant) {
+      WorkerFilter f;
+      if (variant == 1) f.include_off_duty = true;
+      if (variant == 2) f.community = 4;
+      auto answers = index.nearest_all(points, k, f);
+      REQUIRE(answers.queries() == points.size());
+      for (size_t i = 0; i < points.size(); ++i) {
+        INFO("k " << k << " variant " << variant << " query " << i);
+        auto got = answers.of(i);
+        CHECK(std::vector<WorkerDistance>(got.begin(), got.end()) ==
+              index.nearest(points[i], k, f));
+      }
+    }
+  }
+  CHECK(index.nearest_all({}, 5).queries() == 0);
+  WorkerIndex empty;
+  auto none = empty.nearest_all(points, 5);
+  CHECK(none.queries() == points.size());
+  CHECK(none.items.empty());
+  points.push_back({0, 95});
+  CHECK_THROWS_AS(index.nearest_all(points, 5), Error);
 }

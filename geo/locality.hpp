@@ -8,10 +8,10 @@
 
 #include "geo/types.hpp"
 
-namespace gridmap::bench {
+namespace gridmap {
 
 // The positions of pts in Z-order (stable), by an LSD radix sort: O(n), no comparisons.
 // `bits` per axis (at most 16) sets the resolution over the points' bounding box.
 std::vector<uint32_t> z_order(const LonLat* pts, size_t n, int bits = 12);
 
-}  // namespace gridmap::bench
+}  // namespace gridmap

@@ -1,4 +1,4 @@
-#include "bench/locality.hpp"
+#include "geo/locality.hpp"
 
 #include <algorithm>
 #include <array>
@@ -6,7 +6,7 @@
 
 #include "geo/error.hpp"
 
-namespace gridmap::bench {
+namespace gridmap {
 namespace {
 
 // Spreads the low 16 bits of v to the even bit positions.
@@ -60,4 +60,4 @@ std::vector<uint32_t> z_order(const LonLat* pts, size_t n, int bits) {
   return order;
 }
 
-}  // namespace gridmap::bench
+}  // namespace gridmap
