@@ -30,7 +30,7 @@ struct Property {
 class LayerBuilder {
  public:
   explicit LayerBuilder(std::string name, uint32_t extent = kExtent);
-  LayerBuilder(const LayerBuilder&) = delete;  // keys_ and values_ point into its own maps
+  LayerBuilder(const LayerBuilder&) = delete;  // keys_ point into its own map
   LayerBuilder& operator=(const LayerBuilder&) = delete;
   LayerBuilder(LayerBuilder&&) = default;
   LayerBuilder& operator=(LayerBuilder&&) = default;
@@ -61,7 +61,7 @@ class LayerBuilder {
   void add_feature(std::optional<uint64_t> id, int type, std::span<const Property> properties);
   void write(std::string& out) const;
 
-  // Looked up by string_view, so that finding a known key or value allocates nothing.
+  // Looked up by string_view, so that finding a known key allocates nothing.
   struct Hash {
     using is_transparent = void;
     size_t operator()(std::string_view s) const noexcept {
@@ -72,9 +72,8 @@ class LayerBuilder {
 
   std::string name_;
   uint32_t extent_;
-  Index key_ids_, value_ids_;  // values as their encoded Value messages
-  // In id order; the map's nodes (and so these keys) stay where they are.
-  std::vector<const std::string*> keys_, values_;
+  Index key_ids_;
+  std::vector<const std::string*> keys_;  // in id order; the map's nodes stay where they are
   // The last keys looked up (pointing into key_ids_), tried before hashing.
   struct KeySeen {
     const std::string* key = nullptr;
@@ -82,10 +81,19 @@ class LayerBuilder {
   };
   std::array<KeySeen, 8> recent_keys_{};
   size_t recent_next_ = 0;
-  std::string value_scratch_;
-  std::string feature_bytes_;  // encoded Feature messages, back to back
+  // Values, mostly distinct (codes, names): their encoded Value messages back to back (value
+  // v is [value_ends_[v - 1], value_ends_[v])), found again through an open-addressing table
+  // of (hash, id + 1) slots, 0 marking a free one. No allocation per value.
+  std::string value_bytes_;
+  std::vector<uint32_t> value_ends_;
+  struct ValueSlot {
+    uint32_t hash = 0, id = 0;
+  };
+  std::vector<ValueSlot> value_slots_;  // a power of two in size, at most half full
+  std::string feature_bytes_;           // encoded Feature messages, back to back
   std::vector<Span> features_;
   std::vector<uint32_t> tags_, geometry_;  // scratch
+  IRing ring_;                             // scratch
   size_t vertices_ = 0;
 };
 
