@@ -162,6 +162,18 @@ const AreaStore::Band& AreaStore::band(int z) const {
     o.extent = kExtent * scale;
     auto band = std::make_unique<Band>();
     band->shapes = generalise_areas(features, o);
+    band->encoded.resize(band->shapes.size());
+    for (size_t i = 0; i < band->shapes.size(); ++i) {
+      Band::Encoded& e = band->encoded[i];
+      e.polygons = encode_polygons(band->shapes[i], band->encoded_bytes);
+      for (const IPolygon& p : band->shapes[i]) {
+        for (const IPoint& v : p.rings.empty() ? IRing() : p.rings[0]) {
+          e.x0 = std::min(e.x0, v.x), e.x1 = std::max(e.x1, v.x);
+          e.y0 = std::min(e.y0, v.y), e.y1 = std::max(e.y1, v.y);
+        }
+        for (const IRing& r : p.rings) e.vertices += static_cast<uint32_t>(r.size());
+      }
+    }
     bands_[z] = std::move(band);
   });
   return *bands_[z];

@@ -41,8 +41,18 @@ class AreaStore {
   };
   // One zoom's generalisation: per area, its polygons in integer pixel coordinates of the
   // whole world at that zoom (tile x, y at (x · 4096, y · 4096)); empty when dropped.
+  // For the tiles that need no clipping, each area is also kept encoded (see
+  // encode_polygons(); its rest in `encoded_bytes`), with the box of its exterior rings and
+  // its vertex count.
   struct Band {
     std::vector<std::vector<IPolygon>> shapes;
+    struct Encoded {
+      EncodedPolygons polygons;
+      int32_t x0 = INT32_MAX, y0 = INT32_MAX, x1 = INT32_MIN, y1 = INT32_MIN;
+      uint32_t vertices = 0;  // of `shapes`, as they are
+    };
+    std::vector<Encoded> encoded;
+    std::string encoded_bytes;
   };
 
   // The layer's areas; nullptr when they hold more than `max_vertices` vertices (tiles then

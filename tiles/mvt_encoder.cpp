@@ -17,6 +17,9 @@ uint32_t command(uint32_t id, uint32_t count) {
 uint32_t zigzag(int32_t v) {
   return (static_cast<uint32_t>(v) << 1) ^ static_cast<uint32_t>(v >> 31);
 }
+int32_t unzigzag(uint32_t v) {
+  return static_cast<int32_t>(v >> 1) ^ -static_cast<int32_t>(v & 1);
+}
 
 // The ring without repeated consecutive points or a closing point, into `r`; empty when
 // fewer than three points remain. Returns twice its signed area (0 when empty).
@@ -124,8 +127,9 @@ uint32_t LayerBuilder::value_index(const Value& v) {
   }
 }
 
+template <class WriteGeometry>
 void LayerBuilder::add_feature(std::optional<uint64_t> id, int type,
-                               std::span<const Property> properties) {
+                               std::span<const Property> properties, WriteGeometry&& geometry) {
   tags_.clear();
   for (const Property& p : properties) {
     tags_.push_back(key_index(p.key));
@@ -137,7 +141,7 @@ void LayerBuilder::add_feature(std::optional<uint64_t> id, int type,
     if (id) f.add_uint64(1, *id);
     if (!tags_.empty()) f.add_packed_uint32(2, tags_.begin(), tags_.end());
     f.add_enum(3, type);
-    f.add_packed_uint32(4, geometry_.begin(), geometry_.end());
+    geometry(f);
   }
   features_.push_back({offset, feature_bytes_.size() - offset});
 }
@@ -154,18 +158,23 @@ bool LayerBuilder::add_points(std::optional<uint64_t> id, std::span<const IPoint
     cursor = p;
   }
   vertices_ += points.size();
-  add_feature(id, kPoint, properties);
+  add_feature(id, kPoint, properties, [this](protozero::pbf_writer& f) {
+    f.add_packed_uint32(4, geometry_.begin(), geometry_.end());
+  });
   return true;
 }
 
-bool LayerBuilder::add_polygons(std::optional<uint64_t> id, std::span<const IPolygon> polygons,
-                                std::span<const Property> properties) {
-  geometry_.clear();
+namespace {
+
+// The command stream of polygons (see add_polygons()) into `geometry`; the vertices written.
+size_t polygon_commands(std::span<const IPolygon> polygons, std::vector<uint32_t>& geometry,
+                        IRing& ring) {
+  geometry.clear();
   IPoint cursor;
   size_t vertices = 0;
   for (const IPolygon& polygon : polygons) {
     for (size_t i = 0; i < polygon.rings.size(); ++i) {
-      IRing& r = ring_;
+      IRing& r = ring;
       int64_t area = clean_ring(polygon.rings[i], r);
       if (r.empty()) {
         if (i == 0) break;  // no exterior: no polygon, its holes go with it
@@ -174,23 +183,64 @@ bool LayerBuilder::add_polygons(std::optional<uint64_t> id, std::span<const IPol
       // Exterior rings have positive area (clockwise with y down), holes negative.
       bool exterior = i == 0;
       if ((area > 0) != exterior) std::reverse(r.begin() + 1, r.end());
-      geometry_.push_back(command(kMoveTo, 1));
-      geometry_.push_back(zigzag(r[0].x - cursor.x));
-      geometry_.push_back(zigzag(r[0].y - cursor.y));
+      geometry.push_back(command(kMoveTo, 1));
+      geometry.push_back(zigzag(r[0].x - cursor.x));
+      geometry.push_back(zigzag(r[0].y - cursor.y));
       cursor = r[0];
-      geometry_.push_back(command(kLineTo, static_cast<uint32_t>(r.size() - 1)));
+      geometry.push_back(command(kLineTo, static_cast<uint32_t>(r.size() - 1)));
       for (size_t k = 1; k < r.size(); ++k) {
-        geometry_.push_back(zigzag(r[k].x - cursor.x));
-        geometry_.push_back(zigzag(r[k].y - cursor.y));
+        geometry.push_back(zigzag(r[k].x - cursor.x));
+        geometry.push_back(zigzag(r[k].y - cursor.y));
         cursor = r[k];
       }
-      geometry_.push_back(command(kClosePath, 1));
+      geometry.push_back(command(kClosePath, 1));
       vertices += r.size();
     }
   }
+  return vertices;
+}
+
+}  // namespace
+
+EncodedPolygons encode_polygons(std::span<const IPolygon> polygons, std::string& rest) {
+  std::vector<uint32_t> geometry;
+  IRing ring;
+  EncodedPolygons e;
+  e.vertices = static_cast<uint32_t>(polygon_commands(polygons, geometry, ring));
+  if (!e.vertices) return e;
+  e.first = {unzigzag(geometry[1]), unzigzag(geometry[2])};
+  size_t begin = rest.size();
+  for (size_t i = 3; i < geometry.size(); ++i) protozero::add_varint_to_buffer(&rest, geometry[i]);
+  e.rest = {static_cast<uint32_t>(begin), static_cast<uint32_t>(rest.size() - begin)};
+  return e;
+}
+
+bool LayerBuilder::add_polygons(std::optional<uint64_t> id, std::span<const IPolygon> polygons,
+                                std::span<const Property> properties) {
+  size_t vertices = polygon_commands(polygons, geometry_, ring_);
   if (geometry_.empty()) return false;
   vertices_ += vertices;
-  add_feature(id, kPolygon, properties);
+  add_feature(id, kPolygon, properties, [this](protozero::pbf_writer& f) {
+    f.add_packed_uint32(4, geometry_.begin(), geometry_.end());
+  });
+  return true;
+}
+
+bool LayerBuilder::add_polygons(std::optional<uint64_t> id, const EncodedPolygons& polygons,
+                                std::string_view rest, IPoint origin,
+                                std::span<const Property> properties) {
+  if (!polygons.vertices) return false;
+  // The first MoveTo, the only command that depends on the origin, then the stored rest.
+  char head[16];
+  char* end = head;
+  for (uint32_t v : {command(kMoveTo, 1), zigzag(polygons.first.x - origin.x),
+                     zigzag(polygons.first.y - origin.y)})
+    end += protozero::write_varint(end, v);
+  vertices_ += polygons.vertices;
+  add_feature(id, kPolygon, properties, [&](protozero::pbf_writer& f) {
+    f.add_bytes_vectored(4, protozero::data_view(head, size_t(end - head)),
+                         rest.substr(polygons.rest.offset, polygons.rest.size));
+  });
   return true;
 }
 

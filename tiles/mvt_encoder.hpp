@@ -27,6 +27,20 @@ struct Property {
   Value value;
 };
 
+// Polygons encoded once for many tiles: the command stream add_polygons() writes, less its
+// first MoveTo, whose point is kept apart, since only it depends on where the tile lies (the
+// stream is relative from there on). The rest is `rest.size` bytes of packed varints at
+// `rest.offset` of a buffer kept by the caller.
+struct EncodedPolygons {
+  IPoint first;
+  struct {
+    uint32_t offset = 0, size = 0;
+  } rest;
+  uint32_t vertices = 0;  // 0: nothing to draw
+};
+// Appends the stream after the first MoveTo to `rest`.
+EncodedPolygons encode_polygons(std::span<const IPolygon> polygons, std::string& rest);
+
 class LayerBuilder {
  public:
   explicit LayerBuilder(std::string name, uint32_t extent = kExtent);
@@ -44,6 +58,11 @@ class LayerBuilder {
   // nothing is left.
   bool add_polygons(std::optional<uint64_t> id, std::span<const IPolygon> polygons,
                     std::span<const Property> properties);
+  // The same feature from polygons encoded by encode_polygons() into `rest`, moved by -origin
+  // (their coordinates' origin in the tile's): the bytes add_polygons() would write for the
+  // moved polygons.
+  bool add_polygons(std::optional<uint64_t> id, const EncodedPolygons& polygons,
+                    std::string_view rest, IPoint origin, std::span<const Property> properties);
 
   const std::string& name() const noexcept { return name_; }
   uint32_t extent() const noexcept { return extent_; }
@@ -58,7 +77,9 @@ class LayerBuilder {
   };
   uint32_t key_index(std::string_view key);
   uint32_t value_index(const Value& v);
-  void add_feature(std::optional<uint64_t> id, int type, std::span<const Property> properties);
+  template <class WriteGeometry>
+  void add_feature(std::optional<uint64_t> id, int type, std::span<const Property> properties,
+                   WriteGeometry&& geometry);
   void write(std::string& out) const;
 
   // Looked up by string_view, so that finding a known key allocates nothing.

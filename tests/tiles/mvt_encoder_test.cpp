@@ -274,6 +274,36 @@ TEST_CASE("thousands of distinct values each get one entry, and every feature it
   }
 }
 
+TEST_CASE("polygons encoded once and placed in a tile give the bytes of the moved polygons") {
+  // World coordinates: a square with a hole (both wound the wrong way), a repeated point, a
+  // second part, a part with no area; then a feature with nothing left at all.
+  IPolygon holed{{ring({{1000, 1000}, {1000, 1100}, {1100, 1100}, {1100, 1100}, {1100, 1000}}),
+                  ring({{1020, 1020}, {1080, 1020}, {1080, 1080}, {1020, 1080}})}};
+  IPolygon second{{ring({{1200, 1000}, {1300, 1000}, {1250, 1090}})}};
+  IPolygon flat{{ring({{1400, 1000}, {1500, 1000}, {1450, 1000}})}};
+  std::vector<IPolygon> features[] = {{holed, second, flat}, {flat}, {second}};
+  std::string rest;
+  std::vector<EncodedPolygons> encoded;
+  for (const auto& f : features) encoded.push_back(encode_polygons(f, rest));
+  CHECK(encoded[1].vertices == 0);
+  CHECK(encoded[0].vertices == 4 + 4 + 3);
+  for (IPoint origin : {IPoint{0, 0}, IPoint{1024, 960}, IPoint{-50, 3000}}) {
+    LayerBuilder direct("l"), placed("l");
+    for (size_t k = 0; k < std::size(features); ++k) {
+      std::vector<IPolygon> moved = features[k];
+      for (IPolygon& p : moved)
+        for (IRing& r : p.rings)
+          for (IPoint& v : r) v = {v.x - origin.x, v.y - origin.y};
+      Property props[] = {{"k", int64_t(k)}};
+      bool a = direct.add_polygons(k, moved, props);
+      bool b = placed.add_polygons(k, encoded[k], rest, origin, props);
+      CHECK(a == b);
+    }
+    CHECK(direct.vertex_count() == placed.vertex_count());
+    CHECK(hex(encode({&direct})) == hex(encode({&placed})));
+  }
+}
+
 TEST_CASE("an empty tile is zero bytes and layers without features are left out") {
   LayerBuilder empty("nothing");
   CHECK(encode({&empty}).empty());
