@@ -1,4 +1,4 @@
-// gridmap tiles export --layer L --minzoom A --maxzoom B --out FILE.mbtiles --db FILE
+// gridmap tiles export --layer L --minzoom A --maxzoom B --out FILE.mbtiles [--threads N] --db FILE
 #include <chrono>
 #include <iostream>
 
@@ -12,7 +12,7 @@
 namespace gridmap::cli {
 
 int cmd_tiles(const ArgList& argv) {
-  Args args("tiles", argv, {"--db", "--layer", "--minzoom", "--maxzoom", "--out"});
+  Args args("tiles", argv, {"--db", "--layer", "--minzoom", "--maxzoom", "--out", "--threads"});
   if (args.positional().size() != 1 || args.positional()[0] != "export")
     throw_invalid("tiles: the only subcommand is 'export'");
   tiles::MbtilesOptions o;
@@ -28,6 +28,7 @@ int cmd_tiles(const ArgList& argv) {
       static_cast<int>(args.integer("--maxzoom", 14, tiles::kMinTileZoom, tiles::kMaxTileZoom));
   if (o.minzoom > o.maxzoom) throw_invalid("--minzoom must not be above --maxzoom");
   o.out = args.require("--out");
+  o.threads = static_cast<int>(args.integer("--threads", 0, 0, 256));  // 0: one per core
   o.now = std::chrono::duration_cast<std::chrono::seconds>(
               std::chrono::system_clock::now().time_since_epoch())
               .count();
