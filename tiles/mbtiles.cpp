@@ -6,6 +6,7 @@
 #include <exception>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <mutex>
 #include <span>
 #include <thread>
@@ -14,6 +15,7 @@
 
 #include "geo/error.hpp"
 #include "tiles/area_store.hpp"
+#include "tiles/batch_heap.hpp"
 #include "tiles/gzip.hpp"
 #include "tiles/layers.hpp"
 #include "tiles/point_store.hpp"
@@ -128,30 +130,60 @@ MbtilesResult write_mbtiles(data::Db& db, const MbtilesOptions& o) {
     (o.layer == data::Layer::petitions ? snapshots.petitions : snapshots.households) = store;
   }
   bool areas = data::is_area(o.layer);
-  if (areas) snapshots.areas = AreaStore::load(db, o.layer, size_t{50'000'000});
+  unsigned cores = o.threads > 0 ? static_cast<unsigned>(o.threads)
+                                 : std::max(1u, std::thread::hardware_concurrency());
+  // The bands of the zooms (areas only), made on first use; several threads make different
+  // zooms at once.
+  std::atomic<int> next_band = std::min(o.maxzoom, AreaStore::kMaxBandZoom);
+  auto make_bands = [&](const AreaStore* store) {
+    try {
+      for (int z; store && (z = next_band.fetch_sub(1)) >= o.minzoom;) store->band(z);
+    } catch (...) {
+      // A band that failed is made again, and the error told, when a tile needs it.
+    }
+  };
+  // With a core to spare, the grids' attributes (workers' names, household counts) load on
+  // a connection of their own while this one reads the shapes; then that thread makes bands.
+  std::promise<const AreaStore*> shapes;  // set once the shapes are read (null: none)
+  std::exception_ptr attributes_failed;
+  std::jthread attributes;
+  if (o.layer == data::Layer::grids && cores > 1)
+    attributes = std::jthread([&, read = shapes.get_future()]() mutable {
+      prepare_thread_heap();
+      try {
+        data::Db own = data::Db::open(db.path(), false);
+        snapshots.grids = GridAttributes::load(own);
+      } catch (...) {
+        attributes_failed = std::current_exception();
+      }
+      make_bands(read.get());
+    });
+  try {
+    if (areas) snapshots.areas = AreaStore::load(db, o.layer, size_t{50'000'000});
+  } catch (...) {
+    shapes.set_value(nullptr);
+    throw;
+  }
+  shapes.set_value(snapshots.areas.get());
   // Tiles built from snapshots read nothing from the database, so the machine's cores can
   // build them while this thread writes; anything read with SQL is built here, in turn.
   bool from_memory =
       areas ? snapshots.areas != nullptr : (snapshots.petitions || snapshots.households);
-  unsigned helpers = from_memory ? std::max(1u, std::thread::hardware_concurrency()) - 1 : 0;
-  if (o.threads > 0) helpers = from_memory ? static_cast<unsigned>(o.threads - 1) : 0;
+  unsigned helpers = from_memory ? cores - 1 : 0;
   {
-    // The zooms' generalised bands, made on the helpers while the grids' attributes load.
     std::vector<std::jthread> bands;
-    if (snapshots.areas && helpers > 0) {
-      int top = std::min(o.maxzoom, AreaStore::kMaxBandZoom);
-      for (unsigned h = 0; h < helpers; ++h)
-        bands.emplace_back([&, h] {
-          try {
-            for (int z = top - static_cast<int>(h); z >= o.minzoom; z -= static_cast<int>(helpers))
-              snapshots.areas->band(z);
-          } catch (...) {
-            // A band that failed is made again, and the error told, when a tile needs it.
-          }
+    if (snapshots.areas)
+      for (unsigned h = attributes.joinable() ? 1 : 0; h < helpers; ++h)
+        bands.emplace_back([&] {
+          prepare_thread_heap();
+          make_bands(snapshots.areas.get());
         });
-    }
-    if (o.layer == data::Layer::grids) snapshots.grids = GridAttributes::load(db);
+    if (o.layer == data::Layer::grids && !attributes.joinable())
+      snapshots.grids = GridAttributes::load(db);
+    make_bands(snapshots.areas.get());
   }
+  if (attributes.joinable()) attributes.join();
+  if (attributes_failed) std::rethrow_exception(attributes_failed);
 
   struct Built {
     std::string blob;  // gzip-compressed; empty for an empty tile
@@ -224,7 +256,11 @@ MbtilesResult write_mbtiles(data::Db& db, const MbtilesOptions& o) {
     };
     {
       std::vector<std::jthread> pool;
-      for (unsigned h = 0; h < helpers; ++h) pool.emplace_back(work);
+      for (unsigned h = 0; h < helpers; ++h)
+        pool.emplace_back([&] {
+          prepare_thread_heap();
+          work();
+        });
       if (prev_z >= 0) write(prev_z, prev_ids, prev_built);
       work();
     }

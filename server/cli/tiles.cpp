@@ -6,6 +6,7 @@
 #include "geo/error.hpp"
 #include "server/cli/args.hpp"
 #include "server/cli/commands.hpp"
+#include "tiles/batch_heap.hpp"
 #include "tiles/layers.hpp"
 #include "tiles/mbtiles.hpp"
 
@@ -32,6 +33,7 @@ int cmd_tiles(const ArgList& argv) {
   o.now = std::chrono::duration_cast<std::chrono::seconds>(
               std::chrono::system_clock::now().time_since_epoch())
               .count();
+  tiles::use_batch_heap();  // a batch job: see batch_heap.hpp
   Progress progress("tiles");
   o.progress = [&progress](int64_t done, int64_t total) { progress(done, total); };
   data::Db db = data::Db::open(args.db(), false);
