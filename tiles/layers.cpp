@@ -195,6 +195,8 @@ BuiltTile build_stored_areas(const AreaStore& store, const TileRequest& req,
     out.stats.tolerance = req.tolerance;
     const std::string& name = style.name;
     LayerBuilder polygons(name), labels(name + "_label");
+    polygons.reserve(ids.size(), 4);
+    if (style.labels) labels.reserve(ids.size(), 2);
     const int32_t ox = static_cast<int32_t>(req.tile.x * kExtent),
                   oy = static_cast<int32_t>(req.tile.y * kExtent);
     const int32_t lo = -static_cast<int32_t>(kBuffer), hi = static_cast<int32_t>(kExtent + kBuffer);

@@ -77,6 +77,18 @@ uint32_t LayerBuilder::key_index(std::string_view key) {
   return id;
 }
 
+void LayerBuilder::reserve(size_t features, size_t values) {
+  features_.reserve(features);
+  size_t n = features * values;
+  value_ends_.reserve(n);
+  value_bytes_.reserve(n * 16);
+  feature_bytes_.reserve(features * 32);
+  // As value_index() would grow it: a power of two, at least twice the values.
+  size_t slots = 64;
+  while (2 * (n + 1) > slots) slots *= 2;
+  if (value_slots_.empty() && value_ends_.empty()) value_slots_.assign(slots, ValueSlot{});
+}
+
 uint32_t LayerBuilder::value_index(const Value& v) {
   // The encoded Value message is its own canonical key: equal values, equal bytes. It is
   // written at the end of value_bytes_ and taken back when it is already there.

@@ -49,6 +49,10 @@ class LayerBuilder {
   LayerBuilder(LayerBuilder&&) = default;
   LayerBuilder& operator=(LayerBuilder&&) = default;
 
+  // Room for about `features` features of `values` values each, so that the value table
+  // and the buffers are not grown (and rehashed) while they are added. Only a hint.
+  void reserve(size_t features, size_t values);
+
   // One POINT feature (a multipoint when there are several); false when there is no point.
   bool add_points(std::optional<uint64_t> id, std::span<const IPoint> points,
                   std::span<const Property> properties);
