@@ -179,4 +179,18 @@ const AreaStore::Band& AreaStore::band(int z) const {
   return *bands_[z];
 }
 
+std::shared_ptr<const AreaStore::AttributeIndex> AreaStore::attributes_by_area(
+    const std::shared_ptr<const GridAttributes>& grids) const {
+  if (!grids) return nullptr;
+  std::lock_guard lock(attributes_lock_);
+  bool same = !attributes_for_.owner_before(grids) && !grids.owner_before(attributes_for_);
+  if (!attributes_index_ || !same) {
+    auto index = std::make_shared<AttributeIndex>(areas_.size());
+    for (size_t i = 0; i < areas_.size(); ++i) (*index)[i] = grids->find(areas_[i].code);
+    attributes_for_ = grids;
+    attributes_index_ = std::move(index);
+  }
+  return attributes_index_;
+}
+
 }  // namespace gridmap::tiles

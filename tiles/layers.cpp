@@ -165,14 +165,17 @@ BuiltTile generalise_and_encode(std::vector<Area>& areas, const TileRequest& req
   }
 }
 
-void set_record(const AreaStore::Area& a, data::Layer layer, const GridAttributes* grids,
+void set_record(const AreaStore::Area& a, data::Layer layer, const GridAttributes::Entry* e,
                 AreaRecord& r) {
   r.code.assign(a.code);
   r.name.assign(a.name);
   if (layer != data::Layer::grids) return;
-  const GridAttributes::Entry* e = grids ? grids->find(a.code) : nullptr;
   r.workers.assign(e ? std::string_view(e->workers) : std::string_view());
   r.households = e ? e->households : 0;
+}
+void set_record(const AreaStore::Area& a, data::Layer layer, const GridAttributes* grids,
+                AreaRecord& r) {
+  set_record(a, layer, grids ? grids->find(a.code) : nullptr, r);
 }
 
 // The areas from the snapshot: up to AreaStore::kMaxBandZoom with the default tolerance, the
@@ -207,6 +210,8 @@ BuiltTile build_stored_areas(const AreaStore& store, const TileRequest& req,
     AreaRecord record;
     std::vector<Property> props;
     GeneraliseStats& gs = out.stats.areas;
+    std::shared_ptr<const AreaStore::AttributeIndex> attributes;
+    if (store.layer() == data::Layer::grids) attributes = store.attributes_by_area(snap.grids);
     for (uint32_t i : ids) {
       const AreaStore::Band::Encoded& e = band.encoded[i];
       gs.vertices_in += e.vertices;
@@ -240,7 +245,7 @@ BuiltTile build_stored_areas(const AreaStore& store, const TileRequest& req,
         gs.vertices_out += e.vertices;
       }
       const AreaStore::Area& a = store.area(i);
-      set_record(a, store.layer(), snap.grids.get(), record);
+      set_record(a, store.layer(), attributes ? (*attributes)[i] : nullptr, record);
       props.clear();
       style.properties(record, props);
       auto id = id_of(a.code);
