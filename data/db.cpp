@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 
 #include <filesystem>
+#include <memory>
 
 #include "data/migrations.hpp"
 #include "geo/error.hpp"
@@ -11,7 +12,8 @@ namespace gridmap::data {
 
 void Db::fail(std::string_view what) const {
   int code = sqlite3_extended_errcode(db_);
-  std::string msg = std::string(what) + ": " + sqlite3_errmsg(db_) + " (sqlite " + std::to_string(code) + ")";
+  std::string msg =
+      std::string(what) + ": " + sqlite3_errmsg(db_) + " (sqlite " + std::to_string(code) + ")";
   int primary = code & 0xff;
   if (primary == SQLITE_CONSTRAINT) throw Error(ErrorKind::conflict, msg);
   if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED || primary == SQLITE_NOTADB ||
@@ -23,36 +25,61 @@ void Db::fail(std::string_view what) const {
 
 Db Db::open(const std::string& path, bool create) {
   if (path.empty()) throw_invalid("--db needs a file name");
-  if (!create && !std::filesystem::exists(path)) throw_invalid("database " + path + " does not exist");
+  if (!create && !std::filesystem::exists(path))
+    throw_invalid("database " + path + " does not exist");
   sqlite3* raw = nullptr;
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
   int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
   Db db(raw, path);
   if (rc != SQLITE_OK) {
     if (!raw) throw Error(ErrorKind::unavailable, "cannot open " + path + ": out of memory");
-    throw Error(ErrorKind::unavailable, "cannot open database " + path + ": " + sqlite3_errmsg(raw));
+    throw Error(ErrorKind::unavailable,
+                "cannot open database " + path + ": " + sqlite3_errmsg(raw));
   }
   sqlite3_extended_result_codes(raw, 1);
   sqlite3_busy_timeout(raw, 10000);
-  // The C API may load extensions; the SQL function load_extension() stays disabled.
-  sqlite3_db_config(raw, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 1, nullptr);
-  char* err = nullptr;
-  if (sqlite3_load_extension(raw, "mod_spatialite", "sqlite3_modspatialite_init", &err) != SQLITE_OK) {
-    std::string why = err ? err : "unknown error";
-    sqlite3_free(err);
-    throw Error(ErrorKind::unavailable, "cannot load SpatiaLite (mod_spatialite): " + why);
-  }
-  sqlite3_db_config(raw, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, nullptr);
+  // SpatiaLite is loaded by the first statement that needs it (see prepare()).
   try {
     db.exec("PRAGMA foreign_keys = ON");
     db.exec("PRAGMA journal_mode = WAL");
     db.exec("PRAGMA synchronous = FULL");
     db.exec("PRAGMA secure_delete = ON");
   } catch (const Error& e) {
-    throw Error(ErrorKind::unavailable, path + " is not a usable gridmap database (" + e.what() + ")");
+    throw Error(ErrorKind::unavailable,
+                path + " is not a usable gridmap database (" + e.what() + ")");
   }
   migrate(db);
   return db;
+}
+
+void Db::load_spatialite() {
+  // The C API may load extensions; the SQL function load_extension() stays disabled.
+  sqlite3_db_config(db_, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 1, nullptr);
+  char* err = nullptr;
+  int rc = sqlite3_load_extension(db_, "mod_spatialite", "sqlite3_modspatialite_init", &err);
+  sqlite3_db_config(db_, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, nullptr);
+  if (rc != SQLITE_OK) {
+    std::string why = err ? err : "unknown error";
+    sqlite3_free(err);
+    throw Error(ErrorKind::unavailable, "cannot load SpatiaLite (mod_spatialite): " + why);
+  }
+  spatialite_ = Spatialite::loaded;
+}
+
+sqlite3_stmt* Db::prepare(std::string_view sql, unsigned flags, const char** end) {
+  sqlite3_stmt* stmt = nullptr;
+  auto attempt = [&] {
+    return sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), flags, &stmt, end);
+  };
+  int rc = attempt();
+  // A statement that SQLite cannot compile may use a SpatiaLite function, directly or in a
+  // trigger ("no such function"): load it and compile again. Nothing has run yet.
+  if (rc != SQLITE_OK && spatialite_ == Spatialite::on_demand) {
+    load_spatialite();
+    rc = attempt();
+  }
+  if (rc != SQLITE_OK) fail("cannot prepare statement");
+  return stmt;
 }
 
 Db Db::open_readonly(const std::string& path) {
@@ -60,7 +87,7 @@ Db Db::open_readonly(const std::string& path) {
   if (!std::filesystem::is_regular_file(path)) throw_invalid(path + " does not exist");
   sqlite3* raw = nullptr;
   int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr);
-  Db db(raw, path);
+  Db db(raw, path, Spatialite::never);
   if (rc != SQLITE_OK) {
     if (!raw) throw Error(ErrorKind::unavailable, "cannot open " + path + ": out of memory");
     throw Error(ErrorKind::unavailable, "cannot open " + path + ": " + sqlite3_errmsg(raw));
@@ -81,22 +108,38 @@ Db::~Db() {
   if (db_) sqlite3_close_v2(db_);
 }
 
-Db::Db(Db&& o) noexcept : db_(o.db_), path_(std::move(o.path_)), reusable_(std::move(o.reusable_)) {
+Db::Db(Db&& o) noexcept
+    : db_(o.db_),
+      path_(std::move(o.path_)),
+      spatialite_(o.spatialite_),
+      reusable_(std::move(o.reusable_)) {
   o.db_ = nullptr;
   o.reusable_.clear();
 }
 
 void Db::exec(std::string_view sql) {
-  std::string s(sql);
-  char* err = nullptr;
-  if (sqlite3_exec(db_, s.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
-    sqlite3_free(err);
-    fail("SQL failed");
+  // What sqlite3_exec does, one statement after the other, each through prepare().
+  while (!sql.empty()) {
+    const char* end = nullptr;
+    sqlite3_stmt* stmt = prepare(sql, 0, &end);
+    size_t used = static_cast<size_t>(end - sql.data());
+    sql.remove_prefix(used);
+    if (!stmt && used == 0) break;
+    if (!stmt) continue;  // white space or a comment
+    std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> owned(stmt, sqlite3_finalize);
+    int rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    }
+    if (rc != SQLITE_DONE) fail("SQL failed");
   }
 }
 
-int64_t Db::last_insert_rowid() const { return sqlite3_last_insert_rowid(db_); }
-int Db::changes() const { return sqlite3_changes(db_); }
+int64_t Db::last_insert_rowid() const {
+  return sqlite3_last_insert_rowid(db_);
+}
+int Db::changes() const {
+  return sqlite3_changes(db_);
+}
 
 int Db::schema_version() {
   Statement st(*this, "PRAGMA user_version");
@@ -106,8 +149,7 @@ int Db::schema_version() {
 
 Statement::Statement(Db& db, std::string_view sql, std::string_view* tail) : db_(&db) {
   const char* end = nullptr;
-  if (sqlite3_prepare_v2(db.handle(), sql.data(), static_cast<int>(sql.size()), &stmt_, &end) != SQLITE_OK)
-    db.fail("cannot prepare statement");
+  stmt_ = db.prepare(sql, 0, &end);
   if (tail) *tail = sql.substr(static_cast<size_t>(end - sql.data()));
   if (!stmt_) db.fail("empty statement");
 }
@@ -119,9 +161,7 @@ Statement::Statement(Db& db, std::string_view sql, Reuse) : db_(&db), reuse_sql_
     db.reusable_.erase(it);
     return;
   }
-  if (sqlite3_prepare_v3(db.handle(), sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT,
-                         &stmt_, nullptr) != SQLITE_OK)
-    db.fail("cannot prepare statement");
+  stmt_ = db.prepare(sql, SQLITE_PREPARE_PERSISTENT, nullptr);
   if (!stmt_) db.fail("empty statement");
 }
 
@@ -150,12 +190,14 @@ Statement& Statement::bind(int i, double v) {
   return *this;
 }
 Statement& Statement::bind(int i, std::string_view t) {
-  if (sqlite3_bind_text(stmt_, i, t.data(), static_cast<int>(t.size()), SQLITE_TRANSIENT) != SQLITE_OK)
+  if (sqlite3_bind_text(stmt_, i, t.data(), static_cast<int>(t.size()), SQLITE_TRANSIENT) !=
+      SQLITE_OK)
     db_->fail("bind");
   return *this;
 }
 Statement& Statement::bind_blob(int i, std::string_view b) {
-  if (sqlite3_bind_blob(stmt_, i, b.data(), static_cast<int>(b.size()), SQLITE_TRANSIENT) != SQLITE_OK)
+  if (sqlite3_bind_blob(stmt_, i, b.data(), static_cast<int>(b.size()), SQLITE_TRANSIENT) !=
+      SQLITE_OK)
     db_->fail("bind");
   return *this;
 }
@@ -183,16 +225,24 @@ void Statement::reset() {
   sqlite3_clear_bindings(stmt_);
 }
 
-bool Statement::is_null(int c) const { return sqlite3_column_type(stmt_, c) == SQLITE_NULL; }
-int64_t Statement::int64(int c) const { return sqlite3_column_int64(stmt_, c); }
-double Statement::real(int c) const { return sqlite3_column_double(stmt_, c); }
+bool Statement::is_null(int c) const {
+  return sqlite3_column_type(stmt_, c) == SQLITE_NULL;
+}
+int64_t Statement::int64(int c) const {
+  return sqlite3_column_int64(stmt_, c);
+}
+double Statement::real(int c) const {
+  return sqlite3_column_double(stmt_, c);
+}
 std::string Statement::text(int c) const {
   const unsigned char* t = sqlite3_column_text(stmt_, c);
-  return t ? std::string(reinterpret_cast<const char*>(t), sqlite3_column_bytes(stmt_, c)) : std::string();
+  return t ? std::string(reinterpret_cast<const char*>(t), sqlite3_column_bytes(stmt_, c))
+           : std::string();
 }
 std::string Statement::blob(int c) const {
   const void* b = sqlite3_column_blob(stmt_, c);
-  return b ? std::string(static_cast<const char*>(b), sqlite3_column_bytes(stmt_, c)) : std::string();
+  return b ? std::string(static_cast<const char*>(b), sqlite3_column_bytes(stmt_, c))
+           : std::string();
 }
 std::optional<int64_t> Statement::opt_int64(int c) const {
   if (is_null(c)) return std::nullopt;
@@ -202,10 +252,16 @@ std::optional<std::string> Statement::opt_text(int c) const {
   if (is_null(c)) return std::nullopt;
   return text(c);
 }
-int Statement::columns() const { return sqlite3_column_count(stmt_); }
-std::string Statement::column_name(int c) const { return sqlite3_column_name(stmt_, c); }
+int Statement::columns() const {
+  return sqlite3_column_count(stmt_);
+}
+std::string Statement::column_name(int c) const {
+  return sqlite3_column_name(stmt_, c);
+}
 
-Transaction::Transaction(Db& db) : db_(db) { db_.exec("BEGIN IMMEDIATE"); }
+Transaction::Transaction(Db& db) : db_(db) {
+  db_.exec("BEGIN IMMEDIATE");
+}
 
 Transaction::~Transaction() {
   if (open_) sqlite3_exec(db_.handle(), "ROLLBACK", nullptr, nullptr, nullptr);

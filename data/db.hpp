@@ -1,5 +1,6 @@
-// RAII over SQLite with SpatiaLite: one Db per connection, Statement per prepared query,
-// Transaction that rolls back unless committed. The only place in gridmap that sees sqlite3*.
+// RAII over SQLite with SpatiaLite (loaded when first needed): one Db per connection, Statement per
+// prepared query, Transaction that rolls back unless committed. The only place in gridmap that sees
+// sqlite3*.
 #pragma once
 
 #include <cstdint>
@@ -64,9 +65,11 @@ class Statement {
 
 class Db {
  public:
-  // Opens (creating when `create`) the file, loads SpatiaLite, sets the pragmas and runs
-  // the migrations. Throws invalid_input for a missing file when !create, unavailable when
-  // the file is not a gridmap database or is locked.
+  // Opens (creating when `create`) the file, sets the pragmas and runs the migrations.
+  // SpatiaLite is loaded by the first statement that needs it (one SQLite cannot compile
+  // without it), so that what does not use it (a tile export) does not pay for loading it. Throws
+  // invalid_input for a missing file when !create, unavailable when the file is not a gridmap
+  // database or is locked.
   static Db open(const std::string& path, bool create = true);
   // Opens an existing SQLite file of another kind (an MBTiles base map) read-only: no
   // SpatiaLite, no migrations. Throws invalid_input for a missing file, unavailable when
@@ -87,9 +90,16 @@ class Db {
 
  private:
   friend class Statement;
-  Db(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
+  enum class Spatialite { on_demand, loaded, never };
+  Db(sqlite3* db, std::string path, Spatialite spatialite = Spatialite::on_demand)
+      : db_(db), path_(std::move(path)), spatialite_(spatialite) {}
+  // sqlite3_prepare_v3 of the first statement of `sql`, with SpatiaLite loaded first when it
+  // does not compile without it; throws on failure; null for white space or a comment.
+  sqlite3_stmt* prepare(std::string_view sql, unsigned flags, const char** end);
+  void load_spatialite();
   sqlite3* db_ = nullptr;
   std::string path_;
+  Spatialite spatialite_;
   std::unordered_map<std::string, sqlite3_stmt*> reusable_;  // idle reused statements
 };
 

@@ -11,6 +11,7 @@
 
 #include "data/areas.hpp"
 #include "data/csv.hpp"
+#include "data/gdal_module.hpp"
 #include "data/gdal_util.hpp"
 #include "data/households.hpp"
 #include "data/petitions.hpp"
@@ -341,29 +342,7 @@ int64_t write_all(Db& db, const ExportOptions& o) {
 
 }  // namespace
 
-std::optional<ExportFormat> parse_format(std::string_view name) noexcept {
-  if (name == "geojson") return ExportFormat::geojson;
-  if (name == "gpkg") return ExportFormat::gpkg;
-  if (name == "shp") return ExportFormat::shp;
-  if (name == "csv") return ExportFormat::csv;
-  return std::nullopt;
-}
-
-std::optional<ExportFormat> format_from_path(std::string_view path) noexcept {
-  std::string ext;
-  try {
-    ext = lower(fs::path(path).extension().string());
-  } catch (...) {
-    return std::nullopt;
-  }
-  if (ext == ".geojson" || ext == ".json") return ExportFormat::geojson;
-  if (ext == ".gpkg") return ExportFormat::gpkg;
-  if (ext == ".shp") return ExportFormat::shp;
-  if (ext == ".csv") return ExportFormat::csv;
-  return std::nullopt;
-}
-
-int64_t export_layer(Db& db, const ExportOptions& o) {
+int64_t gdal::export_layer(Db& db, const ExportOptions& o) {
   crs::Transformer check(crs::Crs{},
                          o.crs);  // an unknown EPSG code fails before any file is touched
   prepare_output(o, db);

@@ -1,6 +1,7 @@
 // The GDAL/OGR edge of gridmap: opening and creating files with an allow-list of drivers,
 // turning GDAL's messages into gridmap::Error, moving geometries between OGR and GEOS and
-// reading field values the way a user typed them. Only import.cpp and export.cpp include it.
+// reading field values the way a user typed them. Only import.cpp and export.cpp include it
+// (built into the GDAL module, see gdal_module.hpp).
 #pragma once
 
 #include <cpl_error.h>

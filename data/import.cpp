@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "data/areas.hpp"
+#include "data/gdal_module.hpp"
 #include "data/gdal_util.hpp"
 #include "data/households.hpp"
 #include "data/locator.hpp"
@@ -654,7 +655,7 @@ OGRFeatureUniquePtr next_feature(OGRLayer& layer, const std::string& file) {
 
 }  // namespace
 
-ImportReport import_layer(Db& db, const ImportOptions& o) {
+ImportReport gdal::import_layer(Db& db, const ImportOptions& o) {
   gdal::ErrorCapture quiet;  // GDAL's warnings about single values are not worth a stderr line
   gdal::Source src(o.file, o.encoding);
   Input in(o, src);

@@ -1,7 +1,5 @@
 #include "geo/crs.hpp"
 
-#include <proj.h>
-
 #include <algorithm>
 #include <cctype>
 #include <charconv>
@@ -9,6 +7,7 @@
 #include <numbers>
 
 #include "geo/error.hpp"
+#include "geo/proj_lib.hpp"
 
 namespace gridmap::crs {
 namespace {
@@ -46,10 +45,14 @@ std::string lower(std::string_view s) {
 
 std::string Crs::name() const {
   switch (kind) {
-    case Kind::wgs84: return "wgs84";
-    case Kind::gcj02: return "gcj02";
-    case Kind::bd09: return "bd09";
-    case Kind::epsg: return "EPSG:" + std::to_string(epsg);
+    case Kind::wgs84:
+      return "wgs84";
+    case Kind::gcj02:
+      return "gcj02";
+    case Kind::bd09:
+      return "bd09";
+    case Kind::epsg:
+      return "EPSG:" + std::to_string(epsg);
   }
   return "wgs84";
 }
@@ -129,28 +132,29 @@ LonLat bd09_to_gcj02(LonLat p) noexcept {
 
 // PROJ objects for EPSG legs: source -> WGS84 and WGS84 -> target, lon/lat order.
 struct Transformer::Proj {
-  PJ_CONTEXT* ctx = proj_context_create();
+  const proj_lib::Api& api = proj_lib::api();
+  PJ_CONTEXT* ctx = api.context_create();
   PJ* to_wgs84 = nullptr;
   PJ* from_wgs84 = nullptr;
 
-  Proj() { proj_log_level(ctx, PJ_LOG_NONE); }
+  Proj() { api.log_level(ctx, PJ_LOG_NONE); }
   ~Proj() {
-    if (to_wgs84) proj_destroy(to_wgs84);
-    if (from_wgs84) proj_destroy(from_wgs84);
-    proj_context_destroy(ctx);
+    if (to_wgs84) api.destroy(to_wgs84);
+    if (from_wgs84) api.destroy(from_wgs84);
+    api.context_destroy(ctx);
   }
   Proj(const Proj&) = delete;
   Proj& operator=(const Proj&) = delete;
 
   PJ* make(int src, int dst) {
     std::string a = "EPSG:" + std::to_string(src), b = "EPSG:" + std::to_string(dst);
-    PJ* raw = proj_create_crs_to_crs(ctx, a.c_str(), b.c_str(), nullptr);
+    PJ* raw = api.create_crs_to_crs(ctx, a.c_str(), b.c_str(), nullptr);
     if (!raw) {
       int unknown = src == 4326 ? dst : src;
       throw_invalid("unknown CRS 'EPSG:" + std::to_string(unknown) + "' (PROJ does not know it)");
     }
-    PJ* norm = proj_normalize_for_visualization(ctx, raw);
-    proj_destroy(raw);
+    PJ* norm = api.normalize_for_visualization(ctx, raw);
+    api.destroy(raw);
     if (!norm) throw_invalid("cannot normalise the axis order of EPSG:" + std::to_string(src));
     return norm;
   }
@@ -168,12 +172,15 @@ Transformer::~Transformer() = default;
 Transformer::Transformer(Transformer&&) noexcept = default;
 Transformer& Transformer::operator=(Transformer&&) noexcept = default;
 
-bool Transformer::is_identity() const noexcept { return from_ == to_; }
+bool Transformer::is_identity() const noexcept {
+  return from_ == to_;
+}
 
 namespace {
 LonLat run(PJ* pj, LonLat p, PJ_DIRECTION dir) {
-  PJ_COORD c = proj_coord(p.lon, p.lat, 0, 0);
-  PJ_COORD r = proj_trans(pj, dir, c);
+  const proj_lib::Api& api = proj_lib::api();
+  PJ_COORD c = api.coord(p.lon, p.lat, 0, 0);
+  PJ_COORD r = api.trans(pj, dir, c);
   if (!std::isfinite(r.xy.x) || !std::isfinite(r.xy.y) || r.xy.x == HUGE_VAL)
     throw_invalid("coordinate (" + std::to_string(p.lon) + ", " + std::to_string(p.lat) +
                   ") is outside the domain of the CRS");
@@ -186,16 +193,27 @@ LonLat Transformer::operator()(LonLat p) const {
   if (is_identity()) return p;
   LonLat w = p;
   switch (from_.kind) {
-    case Kind::wgs84: break;
-    case Kind::gcj02: w = gcj02_to_wgs84(p); break;
-    case Kind::bd09: w = gcj02_to_wgs84(bd09_to_gcj02(p)); break;
-    case Kind::epsg: w = run(proj_->to_wgs84, p, PJ_FWD); break;
+    case Kind::wgs84:
+      break;
+    case Kind::gcj02:
+      w = gcj02_to_wgs84(p);
+      break;
+    case Kind::bd09:
+      w = gcj02_to_wgs84(bd09_to_gcj02(p));
+      break;
+    case Kind::epsg:
+      w = run(proj_->to_wgs84, p, PJ_FWD);
+      break;
   }
   switch (to_.kind) {
-    case Kind::wgs84: return w;
-    case Kind::gcj02: return wgs84_to_gcj02(w);
-    case Kind::bd09: return gcj02_to_bd09(wgs84_to_gcj02(w));
-    case Kind::epsg: return run(proj_->from_wgs84, w, PJ_FWD);
+    case Kind::wgs84:
+      return w;
+    case Kind::gcj02:
+      return wgs84_to_gcj02(w);
+    case Kind::bd09:
+      return gcj02_to_bd09(wgs84_to_gcj02(w));
+    case Kind::epsg:
+      return run(proj_->from_wgs84, w, PJ_FWD);
   }
   return w;
 }

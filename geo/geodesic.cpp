@@ -1,16 +1,16 @@
 #include "geo/geodesic.hpp"
 
-#include <geodesic.h>
-
 #include <cmath>
 #include <numbers>
+
+#include "geo/proj_lib.hpp"
 
 namespace gridmap {
 namespace {
 const geod_geodesic& wgs84() {
   static const geod_geodesic g = [] {
     geod_geodesic x;
-    geod_init(&x, 6378137.0, 1 / 298.257223563);
+    proj_lib::api_or_abort().geod_init(&x, 6378137.0, 1 / 298.257223563);
     return x;
   }();
   return g;
@@ -19,7 +19,8 @@ const geod_geodesic& wgs84() {
 
 double geodesic_distance_m(LonLat a, LonLat b) noexcept {
   double s12 = 0;
-  geod_inverse(&wgs84(), a.lat, a.lon, b.lat, b.lon, &s12, nullptr, nullptr);
+  proj_lib::api_or_abort().geod_inverse(&wgs84(), a.lat, a.lon, b.lat, b.lon, &s12, nullptr,
+                                        nullptr);
   return s12;
 }
 
@@ -36,12 +37,13 @@ MetresPerDegree metres_per_degree(double lat) noexcept {
 }
 
 double geodesic_ring_area_m2(const double* lonlat_pairs, int n) noexcept {
+  const proj_lib::Api& proj = proj_lib::api_or_abort();
   geod_polygon poly;
-  geod_polygon_init(&poly, 0);
+  proj.geod_polygon_init(&poly, 0);
   for (int i = 0; i < n; ++i)
-    geod_polygon_addpoint(&wgs84(), &poly, lonlat_pairs[2 * i + 1], lonlat_pairs[2 * i]);
+    proj.geod_polygon_addpoint(&wgs84(), &poly, lonlat_pairs[2 * i + 1], lonlat_pairs[2 * i]);
   double area = 0;
-  geod_polygon_compute(&wgs84(), &poly, 0, 1, &area, nullptr);
+  proj.geod_polygon_compute(&wgs84(), &poly, 0, 1, &area, nullptr);
   return std::fabs(area);
 }
 

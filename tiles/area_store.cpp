@@ -162,9 +162,35 @@ const AreaStore::Band& AreaStore::band(int z) const {
     o.extent = kExtent * scale;
     auto band = std::make_unique<Band>();
     band->shapes = generalise_areas(features, o);
+    band->encoded.resize(band->shapes.size());
+    for (size_t i = 0; i < band->shapes.size(); ++i) {
+      Band::Encoded& e = band->encoded[i];
+      e.polygons = encode_polygons(band->shapes[i], band->encoded_bytes);
+      for (const IPolygon& p : band->shapes[i]) {
+        for (const IPoint& v : p.rings.empty() ? IRing() : p.rings[0]) {
+          e.x0 = std::min(e.x0, v.x), e.x1 = std::max(e.x1, v.x);
+          e.y0 = std::min(e.y0, v.y), e.y1 = std::max(e.y1, v.y);
+        }
+        for (const IRing& r : p.rings) e.vertices += static_cast<uint32_t>(r.size());
+      }
+    }
     bands_[z] = std::move(band);
   });
   return *bands_[z];
+}
+
+std::shared_ptr<const AreaStore::AttributeIndex> AreaStore::attributes_by_area(
+    const std::shared_ptr<const GridAttributes>& grids) const {
+  if (!grids) return nullptr;
+  std::lock_guard lock(attributes_lock_);
+  bool same = !attributes_for_.owner_before(grids) && !grids.owner_before(attributes_for_);
+  if (!attributes_index_ || !same) {
+    auto index = std::make_shared<AttributeIndex>(areas_.size());
+    for (size_t i = 0; i < areas_.size(); ++i) (*index)[i] = grids->find(areas_[i].code);
+    attributes_for_ = grids;
+    attributes_index_ = std::move(index);
+  }
+  return attributes_index_;
 }
 
 }  // namespace gridmap::tiles

@@ -41,8 +41,18 @@ class AreaStore {
   };
   // One zoom's generalisation: per area, its polygons in integer pixel coordinates of the
   // whole world at that zoom (tile x, y at (x · 4096, y · 4096)); empty when dropped.
+  // For the tiles that need no clipping, each area is also kept encoded (see
+  // encode_polygons(); its rest in `encoded_bytes`), with the box of its exterior rings and
+  // its vertex count.
   struct Band {
     std::vector<std::vector<IPolygon>> shapes;
+    struct Encoded {
+      EncodedPolygons polygons;
+      int32_t x0 = INT32_MAX, y0 = INT32_MAX, x1 = INT32_MIN, y1 = INT32_MIN;
+      uint32_t vertices = 0;  // of `shapes`, as they are
+    };
+    std::vector<Encoded> encoded;
+    std::string encoded_bytes;
   };
 
   // The layer's areas; nullptr when they hold more than `max_vertices` vertices (tiles then
@@ -59,6 +69,12 @@ class AreaStore {
   DFeature shape(uint32_t i, const TileProjection& proj) const;
   // The zoom's band, made on first use; z <= kMaxBandZoom.
   const Band& band(int z) const;
+  // Each area's entry in `grids` (null when it has none), by area index: found once per
+  // attributes snapshot instead of by code in every tile. Null when `grids` is null. The
+  // entries belong to `grids`: use them while holding it.
+  using AttributeIndex = std::vector<const GridAttributes::Entry*>;
+  std::shared_ptr<const AttributeIndex> attributes_by_area(
+      const std::shared_ptr<const GridAttributes>& grids) const;
 
  private:
   data::Layer layer_ = data::Layer::grids;
@@ -73,6 +89,11 @@ class AreaStore {
   std::vector<uint32_t> cell_start_, cell_items_;
   mutable std::array<std::once_flag, kMaxBandZoom + 1> band_once_;
   mutable std::array<std::unique_ptr<Band>, kMaxBandZoom + 1> bands_;
+  // The last attributes_by_area(): for which snapshot (a weak_ptr keeps its control block,
+  // so a new snapshot is never taken for it), and the index.
+  mutable std::mutex attributes_lock_;
+  mutable std::weak_ptr<const GridAttributes> attributes_for_;
+  mutable std::shared_ptr<const AttributeIndex> attributes_index_;
 };
 
 }  // namespace gridmap::tiles

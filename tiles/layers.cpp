@@ -165,14 +165,17 @@ BuiltTile generalise_and_encode(std::vector<Area>& areas, const TileRequest& req
   }
 }
 
-void set_record(const AreaStore::Area& a, data::Layer layer, const GridAttributes* grids,
+void set_record(const AreaStore::Area& a, data::Layer layer, const GridAttributes::Entry* e,
                 AreaRecord& r) {
   r.code.assign(a.code);
   r.name.assign(a.name);
   if (layer != data::Layer::grids) return;
-  const GridAttributes::Entry* e = grids ? grids->find(a.code) : nullptr;
   r.workers.assign(e ? std::string_view(e->workers) : std::string_view());
   r.households = e ? e->households : 0;
+}
+void set_record(const AreaStore::Area& a, data::Layer layer, const GridAttributes* grids,
+                AreaRecord& r) {
+  set_record(a, layer, grids ? grids->find(a.code) : nullptr, r);
 }
 
 // The areas from the snapshot: up to AreaStore::kMaxBandZoom with the default tolerance, the
@@ -195,6 +198,8 @@ BuiltTile build_stored_areas(const AreaStore& store, const TileRequest& req,
     out.stats.tolerance = req.tolerance;
     const std::string& name = style.name;
     LayerBuilder polygons(name), labels(name + "_label");
+    polygons.reserve(ids.size(), 4);
+    if (style.labels) labels.reserve(ids.size(), 2);
     const int32_t ox = static_cast<int32_t>(req.tile.x * kExtent),
                   oy = static_cast<int32_t>(req.tile.y * kExtent);
     const int32_t lo = -static_cast<int32_t>(kBuffer), hi = static_cast<int32_t>(kExtent + kBuffer);
@@ -205,47 +210,49 @@ BuiltTile build_stored_areas(const AreaStore& store, const TileRequest& req,
     AreaRecord record;
     std::vector<Property> props;
     GeneraliseStats& gs = out.stats.areas;
+    std::shared_ptr<const AreaStore::AttributeIndex> attributes;
+    if (store.layer() == data::Layer::grids) attributes = store.attributes_by_area(snap.grids);
     for (uint32_t i : ids) {
-      const std::vector<IPolygon>& shape = band.shapes[i];
-      local.resize(shape.size());
-      int32_t x0 = INT32_MAX, y0 = INT32_MAX, x1 = INT32_MIN, y1 = INT32_MIN;
-      for (size_t p = 0; p < shape.size(); ++p) {
-        local[p].rings.resize(shape[p].rings.size());
-        for (size_t r = 0; r < shape[p].rings.size(); ++r) {
-          const IRing& from = shape[p].rings[r];
-          IRing& to = local[p].rings[r];
-          to.resize(from.size());
-          for (size_t v = 0; v < from.size(); ++v) {
-            to[v] = {from[v].x - ox, from[v].y - oy};
-            if (r == 0) {
-              x0 = std::min(x0, to[v].x), x1 = std::max(x1, to[v].x);
-              y0 = std::min(y0, to[v].y), y1 = std::max(y1, to[v].y);
-            }
-          }
-          gs.vertices_in += from.size();
-        }
-      }
-      if (shape.empty() || x1 < lo || x0 > hi || y1 < lo || y0 > hi) {
+      const AreaStore::Band::Encoded& e = band.encoded[i];
+      gs.vertices_in += e.vertices;
+      // Outside the buffer (or nothing left at this zoom): dropped.
+      if (e.x0 > e.x1 || e.x1 - ox < lo || e.x0 - ox > hi || e.y1 - oy < lo || e.y0 - oy > hi) {
         ++gs.dropped;
         continue;
       }
-      const std::vector<IPolygon>* polys = &local;
-      if (x0 < lo || x1 > hi || y0 < lo || y1 > hi) {
+      // Across the buffer's edge: moved into the tile and clipped. Inside: its encoded form.
+      bool clip = e.x0 - ox < lo || e.x1 - ox > hi || e.y0 - oy < lo || e.y1 - oy > hi;
+      if (clip) {
+        const std::vector<IPolygon>& shape = band.shapes[i];
+        local.resize(shape.size());
+        for (size_t p = 0; p < shape.size(); ++p) {
+          local[p].rings.resize(shape[p].rings.size());
+          for (size_t r = 0; r < shape[p].rings.size(); ++r) {
+            const IRing& from = shape[p].rings[r];
+            IRing& to = local[p].rings[r];
+            to.resize(from.size());
+            for (size_t v = 0; v < from.size(); ++v) to[v] = {from[v].x - ox, from[v].y - oy};
+          }
+        }
         clipped = clip_to_box(local, lo, hi, GeneraliseOptions{}.min_area, &gs);
         if (clipped.empty()) {
           ++gs.dropped;
           continue;
         }
-        polys = &clipped;
+        for (const IPolygon& p : clipped)
+          for (const IRing& r : p.rings) gs.vertices_out += r.size();
+      } else {
+        gs.vertices_out += e.vertices;
       }
-      for (const IPolygon& p : *polys)
-        for (const IRing& r : p.rings) gs.vertices_out += r.size();
       const AreaStore::Area& a = store.area(i);
-      set_record(a, store.layer(), snap.grids.get(), record);
+      set_record(a, store.layer(), attributes ? (*attributes)[i] : nullptr, record);
       props.clear();
       style.properties(record, props);
       auto id = id_of(a.code);
-      polygons.add_polygons(id, *polys, props);
+      if (clip)
+        polygons.add_polygons(id, clipped, props);
+      else
+        polygons.add_polygons(id, e.polygons, band.encoded_bytes, {ox, oy}, props);
       if (style.labels && a.label && a.area * scale2 >= kLabelArea)
         if (auto p = snap_point(proj(*a.label), 0, kExtent)) {
           Property label_props[] = {{"code", a.code}, {"name", a.name}};

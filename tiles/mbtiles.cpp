@@ -1,13 +1,21 @@
 #include "tiles/mbtiles.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
+#include <exception>
 #include <filesystem>
 #include <fstream>
+#include <future>
+#include <mutex>
+#include <span>
+#include <thread>
 #include <unordered_set>
+#include <vector>
 
 #include "geo/error.hpp"
 #include "tiles/area_store.hpp"
+#include "tiles/batch_heap.hpp"
 #include "tiles/gzip.hpp"
 #include "tiles/layers.hpp"
 #include "tiles/point_store.hpp"
@@ -23,6 +31,8 @@ class Attached {
   Attached(data::Db& db, const std::string& path) : db_(db) {
     data::Statement st(db, "ATTACH DATABASE ?1 AS mbtiles");
     st.bind(1, path).run();
+    // A new file written once: no journal and no syncing (a failed export deletes it).
+    db.exec("PRAGMA mbtiles.journal_mode = OFF; PRAGMA mbtiles.synchronous = OFF");
   }
   ~Attached() {
     try {
@@ -52,6 +62,8 @@ std::string number(double v) {
   return buf;
 }
 
+MbtilesResult write_mbtiles(data::Db& db, const MbtilesOptions& o);
+
 }  // namespace
 
 MbtilesResult export_mbtiles(data::Db& db, const MbtilesOptions& o) {
@@ -65,6 +77,18 @@ MbtilesResult export_mbtiles(data::Db& db, const MbtilesOptions& o) {
   // SQLITE_OPEN_CREATE can open it but not create it.
   if (!std::ofstream(o.out, std::ios::binary))
     throw Error(ErrorKind::unavailable, "cannot create " + o.out);
+  try {
+    return write_mbtiles(db, o);
+  } catch (...) {
+    // Half a file is of no use to anyone.
+    std::filesystem::remove(o.out, ec);
+    throw;
+  }
+}
+
+namespace {
+
+MbtilesResult write_mbtiles(data::Db& db, const MbtilesOptions& o) {
   Box bounds = data_bounds(db);
   int64_t total = 0;
   for (int z = o.minzoom; z <= o.maxzoom; ++z)
@@ -105,47 +129,153 @@ MbtilesResult export_mbtiles(data::Db& db, const MbtilesOptions& o) {
     auto store = PointStore::load(db, o.layer, size_t{20'000'000});
     (o.layer == data::Layer::petitions ? snapshots.petitions : snapshots.households) = store;
   }
-  if (o.layer == data::Layer::grids) snapshots.grids = GridAttributes::load(db);
-  if (data::is_area(o.layer)) snapshots.areas = AreaStore::load(db, o.layer, size_t{50'000'000});
+  bool areas = data::is_area(o.layer);
+  unsigned cores = o.threads > 0 ? static_cast<unsigned>(o.threads)
+                                 : std::max(1u, std::thread::hardware_concurrency());
+  // The bands of the zooms (areas only), made on first use; several threads make different
+  // zooms at once.
+  std::atomic<int> next_band = std::min(o.maxzoom, AreaStore::kMaxBandZoom);
+  auto make_bands = [&](const AreaStore* store) {
+    try {
+      for (int z; store && (z = next_band.fetch_sub(1)) >= o.minzoom;) store->band(z);
+    } catch (...) {
+      // A band that failed is made again, and the error told, when a tile needs it.
+    }
+  };
+  // With a core to spare, the grids' attributes (workers' names, household counts) load on
+  // a connection of their own while this one reads the shapes; then that thread makes bands.
+  std::promise<const AreaStore*> shapes;  // set once the shapes are read (null: none)
+  std::exception_ptr attributes_failed;
+  std::jthread attributes;
+  if (o.layer == data::Layer::grids && cores > 1)
+    attributes = std::jthread([&, read = shapes.get_future()]() mutable {
+      prepare_thread_heap();
+      try {
+        data::Db own = data::Db::open(db.path(), false);
+        snapshots.grids = GridAttributes::load(own);
+      } catch (...) {
+        attributes_failed = std::current_exception();
+      }
+      make_bands(read.get());
+    });
+  try {
+    if (areas) snapshots.areas = AreaStore::load(db, o.layer, size_t{50'000'000});
+  } catch (...) {
+    shapes.set_value(nullptr);
+    throw;
+  }
+  shapes.set_value(snapshots.areas.get());
+  // Tiles built from snapshots read nothing from the database, so the machine's cores can
+  // build them while this thread writes; anything read with SQL is built here, in turn.
+  bool from_memory =
+      areas ? snapshots.areas != nullptr : (snapshots.petitions || snapshots.households);
+  unsigned helpers = from_memory ? cores - 1 : 0;
+  {
+    std::vector<std::jthread> bands;
+    if (snapshots.areas)
+      for (unsigned h = attributes.joinable() ? 1 : 0; h < helpers; ++h)
+        bands.emplace_back([&] {
+          prepare_thread_heap();
+          make_bands(snapshots.areas.get());
+        });
+    if (o.layer == data::Layer::grids && !attributes.joinable())
+      snapshots.grids = GridAttributes::load(db);
+    make_bands(snapshots.areas.get());
+  }
+  if (attributes.joinable()) attributes.join();
+  if (attributes_failed) std::rethrow_exception(attributes_failed);
+
+  struct Built {
+    std::string blob;  // gzip-compressed; empty for an empty tile
+    bool rows = false;
+  };
+  auto build = [&](TileId t) {
+    TileRequest req;
+    req.layer = o.layer;
+    req.tile = t;
+    req.now = o.now;
+    req.budget = std::chrono::minutes(10);  // offline: no request waits for it
+    BuiltTile tile = build_tile(db, req, snapshots);
+    Built b;
+    b.rows = tile.stats.rows > 0;
+    if (!tile.mvt.empty()) b.blob = gzip(tile.mvt, 6);
+    return b;
+  };
   MbtilesResult r;
   int64_t done = 0;
-  // An area tile's buffered box holds its children's, so the children of an area tile that
-  // read no rows are empty too and are not built. (Points are not skipped: clusters have no
-  // buffer, single points do.)
-  auto key = [](uint32_t x, uint32_t y) { return (uint64_t{x} << 32) | y; };
-  std::unordered_set<uint64_t> no_rows, parents_without_rows;
-  bool areas = data::is_area(o.layer);
-  for (int z = o.minzoom; z <= o.maxzoom; ++z) {
-    parents_without_rows.swap(no_rows);
-    no_rows.clear();
-    for (TileId t : tiles_covering(bounds, z)) {
-      if (areas && z > o.minzoom && parents_without_rows.count(key(t.x / 2, t.y / 2))) {
-        ++r.empty;
-        no_rows.insert(key(t.x, t.y));
-        if (o.progress) o.progress(++done, total);
-        continue;
-      }
-      TileRequest req;
-      req.layer = o.layer;
-      req.tile = t;
-      req.now = o.now;
-      req.budget = std::chrono::minutes(10);  // offline: no request waits for it
-      BuiltTile built = build_tile(db, req, snapshots);
-      if (built.stats.rows == 0) no_rows.insert(key(t.x, t.y));
-      if (built.mvt.empty()) {
+  auto write = [&](int z, std::span<const TileId> ids, std::span<const Built> built) {
+    for (size_t i = 0; i < ids.size(); ++i) {
+      if (built[i].blob.empty()) {
         ++r.empty;
       } else {
-        std::string blob = gzip(built.mvt, 6);
-        int64_t row = (int64_t{1} << z) - 1 - t.y;  // TMS counts rows from the south
-        put.bind(1, z).bind(2, static_cast<int64_t>(t.x)).bind(3, row).bind_blob(4, blob).run();
+        int64_t row = (int64_t{1} << z) - 1 - ids[i].y;  // TMS counts rows from the south
+        put.bind(1, z)
+            .bind(2, static_cast<int64_t>(ids[i].x))
+            .bind(3, row)
+            .bind_blob(4, built[i].blob)
+            .run();
         ++r.tiles;
-        r.bytes += static_cast<int64_t>(blob.size());
+        r.bytes += static_cast<int64_t>(built[i].blob.size());
       }
       if (o.progress) o.progress(++done, total);
     }
+  };
+  // Zoom by zoom: the helpers (and this thread, once it has written the zoom before) build
+  // the zoom's tiles in any order; they are written in order. An area tile's buffered box
+  // holds its children's, so the children of an area tile that read no rows are empty too
+  // and are not built. (Points are not skipped: clusters have no buffer, single points do.)
+  auto key = [](uint32_t x, uint32_t y) { return (uint64_t{x} << 32) | y; };
+  std::unordered_set<uint64_t> no_rows;
+  std::vector<TileId> ids, prev_ids;
+  std::vector<Built> built, prev_built;
+  int prev_z = -1;
+  for (int z = o.minzoom; z <= o.maxzoom; ++z) {
+    ids.clear();
+    std::unordered_set<uint64_t> skipped;
+    for (TileId t : tiles_covering(bounds, z)) {
+      if (areas && z > o.minzoom && no_rows.count(key(t.x / 2, t.y / 2))) {
+        skipped.insert(key(t.x, t.y));
+        ++r.empty;
+        if (o.progress) o.progress(++done, total);
+        continue;
+      }
+      ids.push_back(t);
+    }
+    built.assign(ids.size(), Built{});
+    std::atomic<size_t> next{0};
+    std::exception_ptr failed;
+    std::mutex failed_lock;
+    auto work = [&] {
+      try {
+        for (size_t i; (i = next.fetch_add(1)) < ids.size();) built[i] = build(ids[i]);
+      } catch (...) {
+        std::lock_guard l(failed_lock);
+        if (!failed) failed = std::current_exception();
+        next = ids.size();
+      }
+    };
+    {
+      std::vector<std::jthread> pool;
+      for (unsigned h = 0; h < helpers; ++h)
+        pool.emplace_back([&] {
+          prepare_thread_heap();
+          work();
+        });
+      if (prev_z >= 0) write(prev_z, prev_ids, prev_built);
+      work();
+    }
+    if (failed) std::rethrow_exception(failed);
+    no_rows = std::move(skipped);
+    for (size_t i = 0; i < ids.size(); ++i)
+      if (!built[i].rows) no_rows.insert(key(ids[i].x, ids[i].y));
+    prev_ids.swap(ids);
+    prev_built.swap(built);
+    prev_z = z;
   }
+  if (prev_z >= 0) write(prev_z, prev_ids, prev_built);
   file.commit();
   return r;
 }
 
+}  // namespace
 }  // namespace gridmap::tiles

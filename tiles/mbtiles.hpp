@@ -16,6 +16,9 @@ struct MbtilesOptions {
   int minzoom = 0, maxzoom = 14;
   std::string out;  // replaced when it exists
   int64_t now = 0;  // for petition ages
+  // Threads building tiles (this one included); 0: one per core. Tiles read with SQL are
+  // built on this thread alone.
+  int threads = 0;
   std::function<void(int64_t done, int64_t total)> progress;
 };
 

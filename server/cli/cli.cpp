@@ -25,29 +25,36 @@ const Command kCommands[] = {
      "import  LAYER FILE --db FILE [--crs EPSG:N|wgs84|cgcs2000|gcj02|bd09] [--code-field F]\n"
      "        [--name-field F] [--parent-field F] [--lon-field F --lat-field F] [--encoding GBK]\n"
      "        [--layer NAME] [--skip-invalid]"},
-    {"export", cmd_export, "export  LAYER OUT --db FILE [--format geojson|gpkg|shp|csv] [--crs ...]"},
+    {"export", cmd_export,
+     "export  LAYER OUT --db FILE [--format geojson|gpkg|shp|csv] [--crs ...]"},
     {"locate", cmd_locate, "locate  --db FILE (LON LAT | --csv IN) [--crs ...]"},
     {"nearest", cmd_nearest,
      "nearest --db FILE LON LAT [-k N] [--all] [--community CODE] [--grid CODE] [--crs ...]"},
     {"check", cmd_check, "check   --db FILE [--json] [--sliver-m2 A]"},
-    {"serve", cmd_serve, "serve   --db FILE [--listen 127.0.0.1:8080] [--threads N] [--font FILE] [--basemap FILE.mbtiles] [--quiet]"},
+    {"serve", cmd_serve,
+     "serve   --db FILE [--listen 127.0.0.1:8080] [--threads N] [--font FILE] [--basemap "
+     "FILE.mbtiles] [--quiet]"},
     {"user", cmd_user,
      "user    add NAME --role admin|dispatcher|worker|planner [--grid CODE]... [--worker ID]\n"
      "        [--password-stdin] --db FILE   (prints an API token as its last line)\n"
      "        list | disable NAME | enable NAME | passwd NAME | token NAME  --db FILE"},
     {"audit", cmd_audit, "audit   verify --db FILE"},
     {"tiles", cmd_tiles,
-     "tiles   export --layer LAYER --minzoom A --maxzoom B --out FILE.mbtiles --db FILE"},
+     "tiles   export --layer LAYER --minzoom A --maxzoom B --out FILE.mbtiles [--threads N]\n"
+     "        --db FILE"},
     {"convert", cmd_convert, "convert --from CRS --to CRS (LON LAT | --csv IN)"},
 };
 
 void usage(std::ostream& out) {
-  out << "gridmap — spatial core of an urban grid-management platform\n\nusage: gridmap COMMAND ...\n";
+  out << "gridmap — spatial core of an urban grid-management platform\n\nusage: gridmap COMMAND "
+         "...\n";
   for (const Command& c : kCommands) out << "  gridmap " << c.usage << "\n";
   out << "\nLAYER is one of subdistricts, communities, grids, workers, households, petitions.\n";
 }
 
-int exit_code(ErrorKind) { return 2; }
+int exit_code(ErrorKind) {
+  return 2;
+}
 
 }  // namespace
 
@@ -78,7 +85,8 @@ int run(int argc, char** argv) {
   return 2;
 }
 
-Progress::Progress(std::string label) : label_(std::move(label)), tty_(isatty(STDERR_FILENO) == 1) {}
+Progress::Progress(std::string label)
+    : label_(std::move(label)), tty_(isatty(STDERR_FILENO) == 1) {}
 
 Progress::~Progress() {
   if (printed_) std::fputc('\n', stderr);

@@ -1,4 +1,4 @@
-// gridmap tiles export --layer L --minzoom A --maxzoom B --out FILE.mbtiles --db FILE
+// gridmap tiles export --layer L --minzoom A --maxzoom B --out FILE.mbtiles [--threads N] --db FILE
 #include <chrono>
 #include <iostream>
 
@@ -6,13 +6,14 @@
 #include "geo/error.hpp"
 #include "server/cli/args.hpp"
 #include "server/cli/commands.hpp"
+#include "tiles/batch_heap.hpp"
 #include "tiles/layers.hpp"
 #include "tiles/mbtiles.hpp"
 
 namespace gridmap::cli {
 
 int cmd_tiles(const ArgList& argv) {
-  Args args("tiles", argv, {"--db", "--layer", "--minzoom", "--maxzoom", "--out"});
+  Args args("tiles", argv, {"--db", "--layer", "--minzoom", "--maxzoom", "--out", "--threads"});
   if (args.positional().size() != 1 || args.positional()[0] != "export")
     throw_invalid("tiles: the only subcommand is 'export'");
   tiles::MbtilesOptions o;
@@ -28,9 +29,11 @@ int cmd_tiles(const ArgList& argv) {
       static_cast<int>(args.integer("--maxzoom", 14, tiles::kMinTileZoom, tiles::kMaxTileZoom));
   if (o.minzoom > o.maxzoom) throw_invalid("--minzoom must not be above --maxzoom");
   o.out = args.require("--out");
+  o.threads = static_cast<int>(args.integer("--threads", 0, 0, 256));  // 0: one per core
   o.now = std::chrono::duration_cast<std::chrono::seconds>(
               std::chrono::system_clock::now().time_since_epoch())
               .count();
+  tiles::use_batch_heap();  // a batch job: see batch_heap.hpp
   Progress progress("tiles");
   o.progress = [&progress](int64_t done, int64_t total) { progress(done, total); };
   data::Db db = data::Db::open(args.db(), false);

@@ -2,10 +2,12 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <filesystem>
 
 #include "support/test_support.hpp"
 
 using gridmap::test::run_gridmap;
+using gridmap::test::run_program;
 using gridmap::test::RunResult;
 using gridmap::test::TempDir;
 
@@ -77,8 +79,8 @@ TEST_CASE("import of unusable features exits 2 and lists them with their codes")
   gridmap::test::write_file(bad, kBadGrids);
   RunResult r = run_gridmap({"import", "grids", bad, "--db", s.db});
   CHECK(r.exit_code == 2);
-  CHECK_THAT(r.err,
-             Catch::Contains("feature 2 (G2): rejected: ") && Catch::Contains("nothing was imported"));
+  CHECK_THAT(r.err, Catch::Contains("feature 2 (G2): rejected: ") &&
+                        Catch::Contains("nothing was imported"));
   RunResult skip = run_gridmap({"import", "grids", bad, "--db", s.db, "--skip-invalid"});
   CHECK(skip.exit_code == 0);
   CHECK_THAT(skip.out, Catch::Contains("imported 1 grids"));
@@ -104,6 +106,30 @@ TEST_CASE("import and export succeed with exit code 0") {
   INFO(back.err);
   CHECK(back.exit_code == 0);
   CHECK_THAT(back.out, Catch::Contains("imported 2 grids"));
+}
+
+TEST_CASE("without its GDAL module gridmap runs, and import and export exit 2 naming the module") {
+  Setup s;
+  REQUIRE(run_gridmap({"import", "grids", s.grids, "--db", s.db}).exit_code == 0);
+  // The program alone in a directory of its own: libgridmap_gdal.so is not next to it.
+  std::string alone = s.dir.file("gridmap");
+  std::filesystem::copy_file(GRIDMAP_BINARY, alone);
+  const std::string module = s.dir.file("libgridmap_gdal.so");
+  check_refused(run_program(alone, {"import", "grids", s.grids, "--db", s.db}), module);
+  check_refused(run_program(alone, {"export", "grids", s.dir.file("g.geojson"), "--db", s.db}),
+                module);
+  CHECK_FALSE(std::filesystem::exists(s.dir.file("g.geojson")));
+  RunResult tiles =
+      run_program(alone, {"tiles", "export", "--layer", "grids", "--minzoom", "0", "--maxzoom", "3",
+                          "--out", s.dir.file("g.mbtiles"), "--db", s.db});
+  INFO(tiles.err);
+  CHECK(tiles.exit_code == 0);
+  RunResult locate = run_program(alone, {"locate", "--db", s.db, "111.705", "40.805"});
+  CHECK(locate.exit_code == 0);
+  CHECK_THAT(locate.out, Catch::Contains("150102001001001"));
+  // A file that is not the module is refused the same way.
+  gridmap::test::write_file(module, "not a shared object");
+  check_refused(run_program(alone, {"import", "grids", s.grids, "--db", s.db}), module);
 }
 
 TEST_CASE("export to an unknown format exits 2") {

@@ -353,6 +353,15 @@ TEST_CASE("health and metrics answer, and metrics count requests by route") {
   CHECK(m.body.find("gridmap_request_seconds_bucket") != std::string::npos);
 }
 
+TEST_CASE("the server runs without GDAL, which only import and export load") {
+  Fixture f;
+  REQUIRE(http(f.port(), "GET", "/healthz").status == 200);
+  std::string maps = test::read_file("/proc/" + std::to_string(f.server->pid()) + "/maps");
+  REQUIRE(maps.find("libsqlite3") != std::string::npos);  // the file lists libraries
+  CHECK(maps.find("libgdal") == std::string::npos);
+  CHECK(maps.find("libgridmap_gdal") == std::string::npos);
+}
+
 TEST_CASE("SIGTERM under load: in-flight requests finish, the server exits 0") {
   Fixture f;
   std::atomic<bool> go{true};

@@ -44,6 +44,11 @@ std::string read_file(const std::string& path) {
 }
 
 RunResult run_gridmap(const std::vector<std::string>& args, const std::string& stdin_text) {
+  return run_program(GRIDMAP_BINARY, args, stdin_text);
+}
+
+RunResult run_program(const std::string& binary, const std::vector<std::string>& args,
+                      const std::string& stdin_text) {
   TempDir dir;
   std::string in_path = dir.file("stdin"), out_path = dir.file("stdout"),
               err_path = dir.file("stderr");
@@ -58,7 +63,7 @@ RunResult run_gridmap(const std::vector<std::string>& args, const std::string& s
     dup2(out, 1);
     dup2(err, 2);
     std::vector<char*> argv;
-    std::string bin = GRIDMAP_BINARY;
+    std::string bin = binary;
     argv.push_back(bin.data());
     std::vector<std::string> copy = args;
     for (auto& a : copy) argv.push_back(a.data());

@@ -34,6 +34,9 @@ struct RunResult {
 
 // Runs build/gridmap with the arguments (no shell involved) and captures its output.
 RunResult run_gridmap(const std::vector<std::string>& args, const std::string& stdin_text = "");
+// The same with another executable (e.g. a copy of gridmap elsewhere).
+RunResult run_program(const std::string& binary, const std::vector<std::string>& args,
+                      const std::string& stdin_text = "");
 
 void write_file(const std::string& path, const std::string& content);
 std::string read_file(const std::string& path);
@@ -69,6 +72,7 @@ class ServerProcess {
   ServerProcess(const ServerProcess&) = delete;
   ServerProcess& operator=(const ServerProcess&) = delete;
   uint16_t port() const { return port_; }
+  int pid() const { return pid_; }
   int stop();  // SIGTERM, wait; returns the exit code
   std::string log() const;
 

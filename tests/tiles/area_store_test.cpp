@@ -160,6 +160,39 @@ TEST_CASE("snapshot tiles at zooms 0 to 16 hold the same areas, attributes and l
   CHECK(differ * 100 <= features);
 }
 
+TEST_CASE("each area's grid attributes are found once per attributes snapshot") {
+  data::Db& db = demo().db;
+  auto store = AreaStore::load(db, data::Layer::grids, 10'000'000);
+  REQUIRE(store);
+  CHECK_FALSE(store->attributes_by_area(nullptr));
+  auto grids = GridAttributes::load(db);
+  auto index = store->attributes_by_area(grids);
+  REQUIRE(index);
+  REQUIRE(index->size() == store->size());
+  size_t found = 0;
+  for (uint32_t i = 0; i < store->size(); ++i) {
+    CHECK((*index)[i] == grids->find(store->area(i).code));
+    found += (*index)[i] != nullptr;
+  }
+  CHECK(found > 0);
+  CHECK(store->attributes_by_area(grids) == index);  // the same snapshot: kept
+  // Another snapshot (as after a household changes) gets its own entries, even when the
+  // first one is gone.
+  std::string code = store->area(0).code;
+  auto recounted = grids->with_households_of(db, code);
+  auto other = store->attributes_by_area(recounted);
+  REQUIRE(other);
+  CHECK(other != index);
+  CHECK((*other)[0] == recounted->find(code));
+  CHECK((*other)[0] != (*index)[0]);
+  grids.reset();
+  index.reset();
+  auto again = GridAttributes::load(db);
+  auto fresh = store->attributes_by_area(again);
+  CHECK(fresh != other);
+  CHECK((*fresh)[0] == again->find(code));
+}
+
 TEST_CASE("an area layer over the vertex cap gets no snapshot") {
   CHECK_FALSE(AreaStore::load(demo().db, data::Layer::grids, 10));
   CHECK(AreaStore::load(demo().db, data::Layer::grids, 10'000'000));

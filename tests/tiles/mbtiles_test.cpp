@@ -4,10 +4,16 @@
 #include <gdal.h>
 #include <ogr_api.h>
 
+#include <algorithm>
+#include <filesystem>
+#include <tuple>
+#include <vector>
+
 #include "data/db.hpp"
 #include "support/test_support.hpp"
 #include "tiles/gzip.hpp"
 #include "tiles/layers.hpp"
+#include "tiles/mbtiles.hpp"
 #include "tiles/tile_math.hpp"
 
 using namespace gridmap;
@@ -75,4 +81,83 @@ TEST_CASE("tiles export writes an MBTiles file that GDAL reads, with its metadat
                            "3", "--out", out, "--db", db})
             .exit_code == 2);
   CHECK(test::run_gridmap({"tiles", "build", "--db", db}).exit_code == 2);
+}
+
+namespace {
+
+// Every tile of an MBTiles file, in key order, with its bytes.
+std::vector<std::tuple<int64_t, int64_t, int64_t, std::string>> tiles_of(data::Db& scratch,
+                                                                         const std::string& file) {
+  data::Statement attach(scratch, "ATTACH DATABASE ?1 AS m");
+  attach.bind(1, file).run();
+  std::vector<std::tuple<int64_t, int64_t, int64_t, std::string>> out;
+  {
+    data::Statement st(scratch,
+                       "SELECT zoom_level, tile_column, tile_row, tile_data FROM m.tiles ORDER BY "
+                       "zoom_level, tile_column, tile_row");
+    while (st.step()) out.emplace_back(st.int64(0), st.int64(1), st.int64(2), st.blob(3));
+  }
+  scratch.exec("DETACH DATABASE m");
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("tiles export on several threads writes exactly the tiles of one thread") {
+  test::TempDir dir;
+  std::string path = dir.file("tatabu.sqlite");
+  REQUIRE(test::run_gridmap({"demo", "--db", path, "--preset", "tatabu"}).exit_code == 0);
+  data::Db db = data::Db::open(path, false);
+  data::Db scratch = data::Db::open(dir.file("scratch.sqlite"));
+  for (data::Layer layer :
+       {data::Layer::grids, data::Layer::communities, data::Layer::households}) {
+    INFO("layer " << data::to_string(layer));
+    tiles::MbtilesOptions o;
+    o.layer = layer;
+    o.minzoom = 8;
+    o.maxzoom = 15;
+    o.now = 1'700'000'000;
+    o.threads = 1;
+    o.out = dir.file("one.mbtiles");
+    tiles::MbtilesResult one = tiles::export_mbtiles(db, o);
+    o.threads = 3;
+    o.out = dir.file("three.mbtiles");
+    int64_t last = 0, calls = 0;
+    o.progress = [&](int64_t done, int64_t total) {
+      CHECK(done == last + 1);
+      CHECK(done <= total);
+      last = done, ++calls;
+    };
+    tiles::MbtilesResult three = tiles::export_mbtiles(db, o);
+    CHECK(one.tiles > 10);
+    CHECK(three.tiles == one.tiles);
+    CHECK(three.empty == one.empty);
+    CHECK(three.bytes == one.bytes);
+    CHECK(calls == one.tiles + one.empty);
+    auto a = tiles_of(scratch, dir.file("one.mbtiles")),
+         b = tiles_of(scratch, dir.file("three.mbtiles"));
+    CHECK(a.size() == static_cast<size_t>(one.tiles));
+    CHECK(a == b);
+  }
+}
+
+TEST_CASE("tiles export to a place it cannot write fails in one line and leaves no file") {
+  test::TempDir dir;
+  std::string db = dir.file("tatabu.sqlite");
+  REQUIRE(test::run_gridmap({"demo", "--db", db, "--preset", "tatabu"}).exit_code == 0);
+  std::string out = dir.file("no-such-dir") + "/grids.mbtiles";
+  auto r = test::run_gridmap({"tiles", "export", "--layer", "grids", "--minzoom", "10", "--maxzoom",
+                              "12", "--out", out, "--db", db});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("cannot create " + out) != std::string::npos);
+  CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+  CHECK_FALSE(std::filesystem::exists(out));
+  // A directory where the file should be: not replaced, one line.
+  std::string taken = dir.file("taken.mbtiles");
+  std::filesystem::create_directories(taken + "/inside");
+  auto t = test::run_gridmap({"tiles", "export", "--layer", "grids", "--minzoom", "10", "--maxzoom",
+                              "12", "--out", taken, "--db", db});
+  CHECK(t.exit_code == 2);
+  CHECK(std::count(t.err.begin(), t.err.end(), '\n') == 1);
+  CHECK(std::filesystem::is_directory(taken + "/inside"));
 }

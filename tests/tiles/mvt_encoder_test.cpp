@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include <protozero/pbf_reader.hpp>
+#include <set>
 
 #include "tiles/decode.hpp"
 #include "tiles/mvt_encoder.hpp"
@@ -202,6 +203,105 @@ TEST_CASE("keys and values are stored once per layer however many features use t
   CHECK(features == 100);
   CHECK(keys == 2);
   CHECK(values == 2 + 3);
+}
+
+TEST_CASE("thousands of distinct values each get one entry, and every feature its own") {
+  // Enough values to grow the value table several times; names repeat every 700 features,
+  // numbers come in five, one value of each type besides.
+  LayerBuilder l("l");
+  const int n = 5000;
+  for (int i = 0; i < n; ++i) {
+    IPoint p{i % 4096, i / 4096};
+    std::string code = "1501020" + std::to_string(1000000 + i);
+    std::string name = "网格 " + std::to_string(i % 700);
+    Property props[] = {{"code", std::string_view(code)},
+                        {"name", std::string_view(name)},
+                        {"n", int64_t{i % 5 - 2}},
+                        {"x", 0.5},
+                        {"b", i % 2 == 0}};
+    l.add_points(static_cast<uint64_t>(i), std::span<const IPoint>(&p, 1), props);
+  }
+  std::string tile = encode({&l});
+  protozero::pbf_reader t(tile);
+  REQUIRE(t.next(3));
+  protozero::pbf_reader layer = t.get_message();
+  std::vector<std::string> keys, values;
+  std::vector<std::vector<uint32_t>> tags;
+  while (layer.next()) {
+    if (layer.tag() == 2) {
+      protozero::pbf_reader f = layer.get_message();
+      tags.emplace_back();
+      while (f.next()) {
+        if (f.tag() == 2) {
+          auto packed = f.get_packed_uint32();
+          tags.back().assign(packed.begin(), packed.end());
+        } else {
+          f.skip();
+        }
+      }
+    } else if (layer.tag() == 3) {
+      keys.push_back(layer.get_string());
+    } else if (layer.tag() == 4) {
+      values.push_back(layer.get_string());  // the Value message's bytes
+    } else {
+      layer.skip();
+    }
+  }
+  REQUIRE(tags.size() == size_t(n));
+  CHECK(keys == std::vector<std::string>{"code", "name", "n", "x", "b"});
+  CHECK(values.size() == size_t(n + 700 + 5 + 1 + 2));
+  std::set<std::string> distinct(values.begin(), values.end());
+  CHECK(distinct.size() == values.size());
+  auto string_value = [&](uint32_t v) {
+    REQUIRE(v < values.size());
+    protozero::pbf_reader m(values[v]);
+    REQUIRE(m.next(1));
+    return m.get_string();
+  };
+  for (int i = 0; i < n; i += 7) {
+    REQUIRE(tags[i].size() == 10);
+    CHECK(string_value(tags[i][1]) == "1501020" + std::to_string(1000000 + i));
+    CHECK(string_value(tags[i][3]) == "网格 " + std::to_string(i % 700));
+    protozero::pbf_reader num(values.at(tags[i][5]));
+    REQUIRE(num.next());
+    if (i % 5 - 2 >= 0)
+      CHECK(num.get_uint64() == uint64_t(i % 5 - 2));
+    else
+      CHECK(num.get_sint64() == i % 5 - 2);
+    // Equal values share their entry.
+    if (i + 700 < n) CHECK(tags[i][3] == tags[i + 700][3]);
+    CHECK(tags[i][7] == tags[0][7]);
+  }
+}
+
+TEST_CASE("polygons encoded once and placed in a tile give the bytes of the moved polygons") {
+  // World coordinates: a square with a hole (both wound the wrong way), a repeated point, a
+  // second part, a part with no area; then a feature with nothing left at all.
+  IPolygon holed{{ring({{1000, 1000}, {1000, 1100}, {1100, 1100}, {1100, 1100}, {1100, 1000}}),
+                  ring({{1020, 1020}, {1080, 1020}, {1080, 1080}, {1020, 1080}})}};
+  IPolygon second{{ring({{1200, 1000}, {1300, 1000}, {1250, 1090}})}};
+  IPolygon flat{{ring({{1400, 1000}, {1500, 1000}, {1450, 1000}})}};
+  std::vector<IPolygon> features[] = {{holed, second, flat}, {flat}, {second}};
+  std::string rest;
+  std::vector<EncodedPolygons> encoded;
+  for (const auto& f : features) encoded.push_back(encode_polygons(f, rest));
+  CHECK(encoded[1].vertices == 0);
+  CHECK(encoded[0].vertices == 4 + 4 + 3);
+  for (IPoint origin : {IPoint{0, 0}, IPoint{1024, 960}, IPoint{-50, 3000}}) {
+    LayerBuilder direct("l"), placed("l");
+    for (size_t k = 0; k < std::size(features); ++k) {
+      std::vector<IPolygon> moved = features[k];
+      for (IPolygon& p : moved)
+        for (IRing& r : p.rings)
+          for (IPoint& v : r) v = {v.x - origin.x, v.y - origin.y};
+      Property props[] = {{"k", int64_t(k)}};
+      bool a = direct.add_polygons(k, moved, props);
+      bool b = placed.add_polygons(k, encoded[k], rest, origin, props);
+      CHECK(a == b);
+    }
+    CHECK(direct.vertex_count() == placed.vertex_count());
+    CHECK(hex(encode({&direct})) == hex(encode({&placed})));
+  }
 }
 
 TEST_CASE("an empty tile is zero bytes and layers without features are left out") {

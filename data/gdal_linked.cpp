@@ -1,0 +1,15 @@
+// data::import_layer and data::export_layer for programs that link GDAL (tests, tools):
+// straight calls of the implementations (see gdal_module.hpp).
+#include "data/gdal_module.hpp"
+
+namespace gridmap::data {
+
+ImportReport import_layer(Db& db, const ImportOptions& options) {
+  return gdal::import_layer(db, options);
+}
+
+int64_t export_layer(Db& db, const ExportOptions& options) {
+  return gdal::export_layer(db, options);
+}
+
+}  // namespace gridmap::data

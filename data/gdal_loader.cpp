@@ -1,0 +1,68 @@
+// data::import_layer and data::export_layer for the gridmap program: the GDAL code lives in
+// libgridmap_gdal.so next to the executable, opened on the first call (see gdal_module.hpp),
+// so that no other command pays for loading GDAL.
+#include <dlfcn.h>
+#include <unistd.h>
+
+#include <climits>
+#include <mutex>
+#include <string>
+
+#include "data/gdal_module.hpp"
+#include "geo/error.hpp"
+
+namespace gridmap::data {
+namespace {
+
+// The directory of the running executable, with a trailing slash; empty when unknown.
+std::string executable_dir() {
+  char buf[PATH_MAX];
+  ssize_t n = readlink("/proc/self/exe", buf, sizeof buf);
+  if (n <= 0 || static_cast<size_t>(n) >= sizeof buf) return {};
+  std::string path(buf, static_cast<size_t>(n));
+  return path.substr(0, path.rfind('/') + 1);
+}
+
+[[noreturn]] void unusable(const std::string& path, const std::string& why) {
+  throw Error(ErrorKind::unavailable,
+              "the GDAL module " + path + " that import and export need " + why);
+}
+
+const gdal::ModuleApi& load() {
+  std::string path = executable_dir();
+  path.append(gdal::kModuleFile);
+  // Never closed: the module stays until the process ends.
+  void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (!handle) {
+    const char* why = dlerror();
+    unusable(path, std::string("cannot be loaded: ").append(why ? why : "unknown error"));
+  }
+  auto entry = reinterpret_cast<const gdal::ModuleApi* (*)()>(dlsym(handle, gdal::kModuleEntry));
+  const gdal::ModuleApi* api = entry ? entry() : nullptr;
+  if (!api || api->version != gdal::kModuleVersion ||
+      api->import_options_size != sizeof(ImportOptions) ||
+      api->import_report_size != sizeof(ImportReport) ||
+      api->export_options_size != sizeof(ExportOptions) || api->db_size != sizeof(Db))
+    unusable(path, "is from another build of gridmap (rebuild both)");
+  return *api;
+}
+
+const gdal::ModuleApi& module() {
+  static std::mutex mutex;
+  static const gdal::ModuleApi* api = nullptr;
+  std::lock_guard lock(mutex);
+  if (!api) api = &load();  // a failure is thrown, and the next call tries again
+  return *api;
+}
+
+}  // namespace
+
+ImportReport import_layer(Db& db, const ImportOptions& options) {
+  return module().import_layer(db, options);
+}
+
+int64_t export_layer(Db& db, const ExportOptions& options) {
+  return module().export_layer(db, options);
+}
+
+}  // namespace gridmap::data
