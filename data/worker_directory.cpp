@@ -1,5 +1,7 @@
 #include "data/worker_directory.hpp"
 
+#include <mutex>
+
 #include "data/areas.hpp"
 #include "data/workers.hpp"
 #include "geo/error.hpp"
@@ -8,57 +10,92 @@ namespace gridmap::data {
 
 WorkerDirectory WorkerDirectory::load(Db& db) {
   WorkerDirectory d;
-  std::unordered_map<std::string, std::string> community_of;
   for (const GridLineage& g : grid_lineage(db)) {
     d.grid_no_.emplace(g.grid_code, static_cast<uint32_t>(d.grid_codes_.size()));
     d.grid_codes_.push_back(g.grid_code);
     if (g.community_code) {
-      community_of[g.grid_code] = *g.community_code;
-      d.community_no_.emplace(*g.community_code, static_cast<uint32_t>(d.community_no_.size()));
+      auto c =
+          d.community_no_.emplace(*g.community_code, static_cast<uint32_t>(d.community_no_.size()));
+      d.community_of_grid_.emplace(g.grid_code, c.first->second);
     }
   }
   WorkerRepo repo(db);
   d.index_ = std::make_unique<WorkerIndex>(static_cast<size_t>(repo.count()));
   repo.for_each([&](const Worker& w) {
     if (!w.position) return;
-    WorkerState s;
-    s.id = *w.id;
-    s.position = *w.position;
-    s.on_duty = w.on_duty;
-    for (const std::string& g : w.grids) {
-      auto it = d.grid_no_.find(g);
-      if (it != d.grid_no_.end()) s.grids.push_back(it->second);
-    }
-    if (!w.grids.empty()) {
-      auto c = community_of.find(w.grids.front());
-      if (c != community_of.end()) s.community = d.community_no_.at(c->second);
-    }
-    d.names_[s.id] = w.name;
-    d.index_->upsert(s);
+    d.names_[*w.id] = w.name;
+    d.index_->upsert(d.state_of(w, *w.position));
   });
   return d;
 }
 
-std::vector<NearbyWorker> WorkerDirectory::nearest(LonLat p, size_t k, const NearbyFilter& f) const {
+WorkerState WorkerDirectory::state_of(const Worker& w, LonLat position) const {
+  WorkerState s;
+  s.id = *w.id;
+  s.position = position;
+  s.on_duty = w.on_duty;
+  for (const std::string& g : w.grids) {
+    auto it = grid_no_.find(g);
+    if (it != grid_no_.end()) s.grids.push_back(it->second);
+  }
+  if (!w.grids.empty()) {
+    auto c = community_of_grid_.find(w.grids.front());
+    if (c != community_of_grid_.end()) s.community = c->second;
+  }
+  return s;
+}
+
+void WorkerDirectory::refresh(const Worker& w, std::optional<LonLat> at) {
+  {
+    std::unique_lock l(*names_lock_);
+    names_[*w.id] = w.name;
+  }
+  std::optional<WorkerState> held = index_->get(*w.id);
+  std::optional<LonLat> position = held ? held->position : at ? at : w.position;
+  if (position) index_->upsert(state_of(w, *position));
+}
+
+WorkerFilter WorkerDirectory::filter_of(const NearbyFilter& f) const {
   WorkerFilter wf;
   wf.include_off_duty = f.include_off_duty;
   if (f.community_code) {
     auto it = community_no_.find(*f.community_code);
-    if (it == community_no_.end()) throw Error(ErrorKind::not_found, "no community with code " + *f.community_code);
+    if (it == community_no_.end())
+      throw Error(ErrorKind::not_found, "no community with code " + *f.community_code);
     wf.community = it->second;
   }
   if (f.grid_code) {
     auto it = grid_no_.find(*f.grid_code);
-    if (it == grid_no_.end()) throw Error(ErrorKind::not_found, "no grid with code " + *f.grid_code);
+    if (it == grid_no_.end())
+      throw Error(ErrorKind::not_found, "no grid with code " + *f.grid_code);
     wf.grid = it->second;
   }
+  return wf;
+}
+
+NearbyWorker WorkerDirectory::describe(const WorkerDistance& w) const {
+  NearbyWorker n{w.id, w.distance_m, "", ""};
+  if (auto s = index_->get(w.id); s && !s->grids.empty())
+    n.grid_code = grid_codes_[s->grids.front()];
+  std::shared_lock l(*names_lock_);
+  if (auto it = names_.find(w.id); it != names_.end()) n.name = it->second;
+  return n;
+}
+
+std::vector<NearbyWorker> WorkerDirectory::nearest(LonLat p, size_t k,
+                                                   const NearbyFilter& f) const {
   std::vector<NearbyWorker> out;
-  for (const WorkerDistance& w : index_->nearest(p, k, wf)) {
-    NearbyWorker n{w.id, w.distance_m, "", ""};
-    if (auto s = index_->get(w.id); s && !s->grids.empty()) n.grid_code = grid_codes_[s->grids.front()];
-    if (auto it = names_.find(w.id); it != names_.end()) n.name = it->second;
-    out.push_back(std::move(n));
-  }
+  for (const WorkerDistance& w : index_->nearest(p, k, filter_of(f))) out.push_back(describe(w));
+  return out;
+}
+
+std::vector<std::vector<NearbyWorker>> WorkerDirectory::nearest_all(std::span<const LonLat> points,
+                                                                    size_t k,
+                                                                    const NearbyFilter& f) const {
+  NearestAnswers answers = index_->nearest_all(points, k, filter_of(f));
+  std::vector<std::vector<NearbyWorker>> out(answers.queries());
+  for (size_t i = 0; i < out.size(); ++i)
+    for (const WorkerDistance& w : answers.of(i)) out[i].push_back(describe(w));
   return out;
 }
 

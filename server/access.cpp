@@ -21,7 +21,9 @@ const std::vector<AccessRule>& access_rules() {
       {"locate", false, A, A, A, A},
       {"locate.batch", false, A, A, A, A},
       {"workers.nearest", false, A, A, D, D},
+      {"workers.nearest.batch", false, A, A, D, D},
       {"workers.position", false, A, D, O, D},
+      {"workers.positions", false, A, D, O, D},  // own pings only, for a worker
       {"subdistricts.list", false, A, A, A, A},
       {"subdistricts.item", false, A, A, A, A},
       {"subdistricts.create", false, A, D, D, D},

@@ -8,6 +8,7 @@
 #include "data/areas.hpp"
 #include "data/users.hpp"
 #include "server/access.hpp"
+#include "server/json.hpp"
 #include "data/coverage_store.hpp"
 #include "data/time.hpp"
 #include "data/workers.hpp"
@@ -253,6 +254,26 @@ LonLat to_wgs84(const Request& req, LonLat p) {
   if (!is_valid_wgs84(w))
     throw_invalid("coordinate (" + std::to_string(p.lon) + ", " + std::to_string(p.lat) + ") is out of range");
   return w;
+}
+
+void check_batch_size(App& app, size_t n, const char* items) {
+  size_t most = app.options().max_batch;
+  if (n > most) throw Error(ErrorKind::too_large, "at most " + std::to_string(most) + " " + items + " per request, got " + std::to_string(n));
+}
+
+std::vector<LonLat> points_body(App& app, const Request& req) {
+  rapidjson::Document d = parse_json(req.body);
+  if (!d.IsArray()) throw_invalid("expected a JSON array of [lon, lat] pairs");
+  size_t n = d.Size();
+  check_batch_size(app, n, "points");
+  std::vector<LonLat> pts(n);
+  for (size_t i = 0; i < n; ++i) {
+    const auto& v = d[static_cast<rapidjson::SizeType>(i)];
+    if (!v.IsArray() || v.Size() != 2 || !v[0].IsNumber() || !v[1].IsNumber())
+      throw_invalid("item " + std::to_string(i) + " is not a [lon, lat] pair of numbers");
+    pts[i] = to_wgs84(req, {v[0].GetDouble(), v[1].GetDouble()});
+  }
+  return pts;
 }
 
 LonLat from_wgs84(const Request& req, LonLat p) {

@@ -33,7 +33,7 @@ struct AppOptions {
   std::string web_dir;  // the web map's files; empty: the build's copy
   std::string font_path;     // the font of map labels; empty: a map without names
   std::string basemap_path;  // an MBTiles base map; empty: a plain background
-  size_t max_batch = 100000;  // points per batch locate
+  size_t max_batch = 100000;  // items per batch request (locate, nearest, positions)
   size_t max_page = 1000;     // features per page
 };
 
@@ -127,6 +127,11 @@ LonLat lonlat_param(const Request& req, const char* lon = "lon", const char* lat
 // Converts a coordinate given in the request's `crs` parameter to WGS84.
 LonLat to_wgs84(const Request& req, LonLat p);
 LonLat from_wgs84(const Request& req, LonLat p);
+// Refuses (413) a batch of more than options().max_batch items.
+void check_batch_size(App& app, size_t n, const char* items);
+// The body as a JSON array of [lon, lat] pairs in the request's crs, converted to WGS84;
+// throws invalid_input naming the first bad item, too_large past max_batch.
+std::vector<LonLat> points_body(App& app, const Request& req);
 std::optional<int64_t> time_param(const Request& req, const char* name);
 // from, to, category, kind, value of the hotspots route and tiles; throws invalid_input.
 data::HotspotQuery hotspot_query(App& app, const Request& req);

@@ -208,7 +208,7 @@ Response patch_worker(App& app, Request& req) {
     tx.commit();
     return *cur;
   });
-  app.workers().index().set_on_duty(id, w.on_duty);
+  app.workers().refresh(w);
   app.reload_locator();
   app.tiles().workers_changed(app.read_db());
   auto f = data::get_feature(app.read_db(), data::Layer::workers, key, App::now());

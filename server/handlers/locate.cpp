@@ -42,8 +42,10 @@ Response locate_one(App& app, Request& req) {
   } else {
     w.Null();
   }
-  write_area(w, "community", loc.grid ? loc.grid->community_code : std::nullopt, st->community_names);
-  write_area(w, "subdistrict", loc.grid ? loc.grid->subdistrict_code : std::nullopt, st->subdistrict_names);
+  write_area(w, "community", loc.grid ? loc.grid->community_code : std::nullopt,
+             st->community_names);
+  write_area(w, "subdistrict", loc.grid ? loc.grid->subdistrict_code : std::nullopt,
+             st->subdistrict_names);
   w.Key("workers");
   w.StartArray();
   if (loc.grid)
@@ -64,8 +66,10 @@ Response locate_one(App& app, Request& req) {
   for (auto* n : loc.neighbours) write_string(w, n->grid_code);
   w.EndArray();
   w.Key("distance_to_edge_m");
-  if (loc.grid) write_number(w, loc.distance_to_edge_m, 2);
-  else w.Null();
+  if (loc.grid)
+    write_number(w, loc.distance_to_edge_m, 2);
+  else
+    w.Null();
   w.Key("nearest_grid");
   if (loc.nearest) {
     w.StartObject();
@@ -82,18 +86,8 @@ Response locate_one(App& app, Request& req) {
 }
 
 Response locate_batch(App& app, Request& req) {
-  rapidjson::Document d = parse_json(req.body);
-  if (!d.IsArray()) throw_invalid("expected a JSON array of [lon, lat] pairs");
-  size_t n = d.Size();
-  if (n > app.options().max_batch)
-    throw Error(ErrorKind::too_large, "at most " + std::to_string(app.options().max_batch) + " points per request, got " + std::to_string(n));
-  std::vector<LonLat> pts(n);
-  for (size_t i = 0; i < n; ++i) {
-    const auto& v = d[static_cast<rapidjson::SizeType>(i)];
-    if (!v.IsArray() || v.Size() != 2 || !v[0].IsNumber() || !v[1].IsNumber())
-      throw_invalid("item " + std::to_string(i) + " is not a [lon, lat] pair of numbers");
-    pts[i] = to_wgs84(req, {v[0].GetDouble(), v[1].GetDouble()});
-  }
+  std::vector<LonLat> pts = points_body(app, req);
+  size_t n = pts.size();
   // Query in locality order (neighbouring points hit the same cells), answer in input order.
   std::vector<uint32_t> order(n);
   std::iota(order.begin(), order.end(), 0u);
@@ -112,8 +106,10 @@ Response locate_batch(App& app, Request& req) {
   out += '[';
   for (size_t i = 0; i < n; ++i) {
     if (i) out += ',';
-    if (grid[i] == UINT32_MAX) out += "null";
-    else append_json_string(out, st->locator.grids()[grid[i]].grid_code);
+    if (grid[i] == UINT32_MAX)
+      out += "null";
+    else
+      append_json_string(out, st->locator.grids()[grid[i]].grid_code);
   }
   out += ']';
   return json_response(std::move(out));
@@ -123,7 +119,8 @@ Response locate_batch(App& app, Request& req) {
 
 void register_locate(Router& r, App& app) {
   r.add("GET", "/api/v1/locate", "locate", [&app](Request& q) { return locate_one(app, q); });
-  r.add("POST", "/api/v1/locate", "locate.batch", [&app](Request& q) { return locate_batch(app, q); });
+  r.add("POST", "/api/v1/locate", "locate.batch",
+        [&app](Request& q) { return locate_batch(app, q); });
 }
 
 }  // namespace gridmap::server

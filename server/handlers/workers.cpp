@@ -1,7 +1,10 @@
-// GET /api/v1/workers/nearest, PUT /api/v1/workers/{id}/position
+// GET /api/v1/workers/nearest, POST /api/v1/workers/nearest (batch),
+// PUT /api/v1/workers/{id}/position, POST /api/v1/workers/positions (batch)
+#include <algorithm>
 #include <charconv>
 
 #include "data/time.hpp"
+#include "data/workers.hpp"
 #include "geo/error.hpp"
 #include "server/app.hpp"
 #include "server/json.hpp"
@@ -13,27 +16,37 @@ int64_t id_param(const Request& req) {
   const std::string& s = req.path_params.at("id");
   int64_t id = 0;
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), id);
-  if (ec != std::errc() || p != s.data() + s.size()) throw Error(ErrorKind::not_found, "no worker " + s);
+  if (ec != std::errc() || p != s.data() + s.size())
+    throw Error(ErrorKind::not_found, "no worker " + s);
   return id;
 }
 
-Response nearest(App& app, Request& req) {
-  LonLat p = lonlat_param(req);
-  long k = 5;
+struct NearestQuery {
+  size_t k = 5;
+  data::NearbyFilter filter;
+};
+
+// k, on_duty, community, grid of the query string.
+NearestQuery nearest_query(const Request& req) {
+  NearestQuery q;
   if (auto v = req.param("k")) {
+    long k = 0;
     auto [ptr, ec] = std::from_chars(v->data(), v->data() + v->size(), k);
     if (ec != std::errc() || ptr != v->data() + v->size() || k < 1 || k > 100)
       throw_invalid("'k' must be an integer from 1 to 100, not '" + *v + "'");
+    q.k = static_cast<size_t>(k);
   }
-  data::NearbyFilter f;
   auto duty = req.param("on_duty");
-  if (duty && *duty != "0" && *duty != "1") throw_invalid("'on_duty' must be 1 (on duty only, the default) or 0 (everyone)");
-  f.include_off_duty = duty && *duty == "0";
-  f.community_code = req.param("community");
-  f.grid_code = req.param("grid");
-  auto found = app.workers().nearest(p, static_cast<size_t>(k), f);
-  rapidjson::StringBuffer buf;
-  JsonWriter w(buf);
+  if (duty && *duty != "0" && *duty != "1")
+    throw_invalid("'on_duty' must be 1 (on duty only, the default) or 0 (everyone)");
+  q.filter.include_off_duty = duty && *duty == "0";
+  q.filter.community_code = req.param("community");
+  q.filter.grid_code = req.param("grid");
+  return q;
+}
+
+void write_nearby(App& app, const Request& req, JsonWriter& w,
+                  const std::vector<data::NearbyWorker>& found) {
   w.StartArray();
   for (auto& n : found) {
     auto s = app.workers().index().get(n.id);
@@ -53,37 +66,89 @@ Response nearest(App& app, Request& req) {
     w.EndObject();
   }
   w.EndArray();
+}
+
+Response nearest(App& app, Request& req) {
+  LonLat p = lonlat_param(req);
+  NearestQuery q = nearest_query(req);
+  auto found = app.workers().nearest(p, q.k, q.filter);
+  rapidjson::StringBuffer buf;
+  JsonWriter w(buf);
+  write_nearby(app, req, w, found);
   return json_response(buf.GetString());
+}
+
+// The body is a JSON array of [lon, lat] pairs; the answer an array with, for each point
+// in order, the array GET /api/v1/workers/nearest gives for it.
+Response nearest_batch(App& app, Request& req) {
+  NearestQuery q = nearest_query(req);
+  std::vector<LonLat> pts = points_body(app, req);
+  auto found = app.workers().nearest_all(pts, q.k, q.filter);
+  rapidjson::StringBuffer buf;
+  JsonWriter w(buf);
+  w.StartArray();
+  for (auto& one : found) write_nearby(app, req, w, one);
+  w.EndArray();
+  return json_response(buf.GetString());
+}
+
+// A ping's time: epoch seconds or ISO 8601, now when absent; never in the future.
+int64_t ping_time(const rapidjson::Value& ping) {
+  int64_t ts = App::now();
+  if (auto t = opt_int(ping, "ts")) {
+    ts = *t;
+  } else if (auto text = opt_string(ping, "ts")) {
+    auto parsed = data::parse_time(*text);
+    if (!parsed) throw_invalid("'ts' must be epoch seconds or an ISO 8601 time");
+    ts = *parsed;
+  }
+  if (ts > App::now() + 300) throw_invalid("'ts' is in the future");
+  return ts;
+}
+
+LonLat ping_position(const Request& req, const rapidjson::Value& ping) {
+  auto lon = opt_number(ping, "lon"), lat = opt_number(ping, "lat");
+  if (!lon || !lat) throw_invalid("'lon' and 'lat' are required");
+  return to_wgs84(req, {*lon, *lat});
+}
+
+// Places the workers the index does not hold yet (no position when it loaded) from their
+// stored rows; returns the ids that are not workers at all.
+std::vector<int64_t> place_new(App& app, const std::vector<WorkerMove>& moves,
+                               std::vector<int64_t> ids) {
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  std::vector<data::Worker> rows;
+  std::vector<int64_t> missing;
+  app.write([&](data::Db& db) {
+    data::WorkerRepo repo(db);
+    for (int64_t id : ids) {
+      if (auto w = repo.get(id))
+        rows.push_back(std::move(*w));
+      else
+        missing.push_back(id);
+    }
+    return 0;
+  });
+  for (const data::Worker& w : rows) {
+    // The last of the worker's moves in the batch.
+    auto last = std::find_if(moves.rbegin(), moves.rend(),
+                             [&](const WorkerMove& m) { return m.id == *w.id; });
+    app.workers().refresh(w, last->to);
+  }
+  return missing;
 }
 
 Response put_position(App& app, Request& req) {
   int64_t id = id_param(req);
   require_self(req, id);
   rapidjson::Document d = parse_json(req.body);
-  auto lon = opt_number(d, "lon"), lat = opt_number(d, "lat");
-  if (!lon || !lat) throw_invalid("'lon' and 'lat' are required");
-  LonLat p = to_wgs84(req, {*lon, *lat});
-  int64_t ts = App::now();
-  if (auto t = opt_int(d, "ts")) {
-    ts = *t;
-  } else if (auto text = opt_string(d, "ts")) {
-    auto parsed = data::parse_time(*text);
-    if (!parsed) throw_invalid("'ts' must be epoch seconds or an ISO 8601 time");
-    ts = *parsed;
-  }
-  if (ts > App::now() + 300) throw_invalid("'ts' is in the future");
+  if (!d.IsObject()) throw_invalid("expected a JSON object {lon, lat, ts}");
+  LonLat p = ping_position(req, d);
+  int64_t ts = ping_time(d);
   if (!app.workers().index().move(id, p)) {
-    // A worker without a known position yet: take it from the store.
-    auto known = app.write([&](data::Db& db) {
-      data::Statement st(db, "SELECT 1 FROM workers WHERE id = ?1");
-      st.bind(1, id);
-      return st.step();
-    });
-    if (!known) throw Error(ErrorKind::not_found, "no worker " + std::to_string(id));
-    WorkerState s;
-    s.id = id;
-    s.position = p;
-    app.workers().index().upsert(s);
+    std::vector<WorkerMove> one{{id, p}};
+    if (!place_new(app, one, {id}).empty())
+      throw Error(ErrorKind::not_found, "no worker " + std::to_string(id));
   }
   app.positions().record(id, p, ts);
   Response r;
@@ -92,11 +157,64 @@ Response put_position(App& app, Request& req) {
   return r;
 }
 
+// The body is a JSON array of pings {"id", "lon", "lat", "ts"} (a gateway's or an app's
+// buffered pings): all are checked before any applies, a worker pinged twice ends at its
+// later ping in the array, and the answer counts the pings applied and lists the ids that
+// are not workers (their pings are dropped).
+Response put_positions(App& app, Request& req) {
+  rapidjson::Document d = parse_json(req.body);
+  if (!d.IsArray()) throw_invalid("expected a JSON array of pings {id, lon, lat, ts}");
+  size_t n = d.Size();
+  check_batch_size(app, n, "pings");
+  std::vector<WorkerMove> moves(n);
+  std::vector<int64_t> times(n);
+  for (size_t i = 0; i < n; ++i) {
+    const auto& v = d[static_cast<rapidjson::SizeType>(i)];
+    try {
+      if (!v.IsObject()) throw_invalid("not an object");
+      auto id = opt_int(v, "id");
+      if (!id) throw_invalid("'id' is required (an integer)");
+      require_self(req, *id);
+      moves[i] = {*id, ping_position(req, v)};
+      times[i] = ping_time(v);
+    } catch (const Error& e) {
+      if (e.kind() != ErrorKind::invalid_input) throw;
+      throw_invalid("ping " + std::to_string(i) + ": " + e.what());
+    }
+  }
+  std::vector<int64_t> unknown;
+  app.workers().index().move_all(moves, &unknown);
+  std::vector<int64_t> missing = unknown.empty() ? unknown : place_new(app, moves, unknown);
+  size_t applied = 0;
+  for (size_t i = 0; i < n; ++i) {
+    if (std::binary_search(missing.begin(), missing.end(), moves[i].id)) continue;
+    app.positions().record(moves[i].id, moves[i].to, times[i]);
+    ++applied;
+  }
+  rapidjson::StringBuffer buf;
+  JsonWriter w(buf);
+  w.StartObject();
+  w.Key("applied");
+  w.Uint64(applied);
+  w.Key("unknown");
+  w.StartArray();
+  for (int64_t id : missing) w.Int64(id);
+  w.EndArray();
+  w.EndObject();
+  return json_response(buf.GetString());
+}
+
 }  // namespace
 
 void register_workers(Router& r, App& app) {
-  r.add("GET", "/api/v1/workers/nearest", "workers.nearest", [&app](Request& q) { return nearest(app, q); });
-  r.add("PUT", "/api/v1/workers/{id}/position", "workers.position", [&app](Request& q) { return put_position(app, q); });
+  r.add("GET", "/api/v1/workers/nearest", "workers.nearest",
+        [&app](Request& q) { return nearest(app, q); });
+  r.add("POST", "/api/v1/workers/nearest", "workers.nearest.batch",
+        [&app](Request& q) { return nearest_batch(app, q); });
+  r.add("PUT", "/api/v1/workers/{id}/position", "workers.position",
+        [&app](Request& q) { return put_position(app, q); });
+  r.add("POST", "/api/v1/workers/positions", "workers.positions",
+        [&app](Request& q) { return put_positions(app, q); });
 }
 
 }  // namespace gridmap::server

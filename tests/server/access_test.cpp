@@ -1,8 +1,8 @@
 // Access control and residents' privacy, checked over HTTP against the access table.
 #include <catch2/catch.hpp>
 
-#include <fstream>
 #include <rapidjson/document.h>
+#include <fstream>
 #include <thread>
 
 #include "data/audit.hpp"
@@ -30,13 +30,17 @@ const std::map<std::string, Sample>& samples() {
   static const std::map<std::string, Sample> s = {
       {"healthz", {"GET", "/healthz", ""}},
       {"metrics", {"GET", "/metrics", ""}},
-      {"session.create", {"POST", "/api/v1/session", "{\"name\":\"nobody\",\"password\":\"wrong-password\"}"}},
+      {"session.create",
+       {"POST", "/api/v1/session", "{\"name\":\"nobody\",\"password\":\"wrong-password\"}"}},
       {"session.delete", {"DELETE", "/api/v1/session", ""}},
       {"session.me", {"GET", "/api/v1/session", ""}},
       {"locate", {"GET", "/api/v1/locate?lon=111.7&lat=40.8", ""}},
       {"locate.batch", {"POST", "/api/v1/locate", "[[111.7,40.8]]"}},
       {"workers.nearest", {"GET", "/api/v1/workers/nearest?lon=111.7&lat=40.8", ""}},
+      {"workers.nearest.batch", {"POST", "/api/v1/workers/nearest", "[[111.7,40.8]]"}},
       {"workers.position", {"PUT", "/api/v1/workers/1/position", "{\"lon\":111.7,\"lat\":40.8}"}},
+      {"workers.positions",
+       {"POST", "/api/v1/workers/positions", "[{\"id\":1,\"lon\":111.7,\"lat\":40.8}]"}},
       {"subdistricts.list", {"GET", "/api/v1/subdistricts", ""}},
       {"subdistricts.item", {"GET", "/api/v1/subdistricts/150102001", ""}},
       {"subdistricts.create", {"POST", "/api/v1/subdistricts", "{}"}},
@@ -83,7 +87,8 @@ const std::map<std::string, Sample>& samples() {
       {"tilejson.households", {"GET", "/tiles/households.json", ""}},
       {"tilejson.petitions", {"GET", "/tiles/petitions.json", ""}},
       {"tilejson.workers", {"GET", "/tiles/workers.json", ""}},
-      {"tiles.hotspots", {"GET", "/tiles/hotspots/14/13275/6153.mvt?from=2025-11-01&to=2026-11-01", ""}},
+      {"tiles.hotspots",
+       {"GET", "/tiles/hotspots/14/13275/6153.mvt?from=2025-11-01&to=2026-11-01", ""}},
       {"tilejson.hotspots", {"GET", "/tiles/hotspots.json?value=per_household", ""}},
       {"style", {"GET", "/style.json", ""}},
       {"fonts", {"GET", "/fonts/WenQuanYi%20Micro%20Hei/20224-20479.pbf", ""}},
@@ -109,12 +114,15 @@ struct Fixture {
     tokens["dispatcher"] = test::make_user(db, "dispatcher", "dispatcher");
     tokens["planner"] = test::make_user(db, "planner", "planner");
     // Worker 1 is the demo worker of the first grid.
-    tokens["worker"] = test::make_user(db, "worker1", "worker", {"--grid", first_grid, "--worker", "1"});
+    tokens["worker"] =
+        test::make_user(db, "worker1", "worker", {"--grid", first_grid, "--worker", "1"});
     test::set_default_headers({});
     server = std::make_unique<test::ServerProcess>(db);
   }
-  HttpResult as(const std::string& role, const std::string& method, const std::string& target, const std::string& body = "") {
-    return http(server->port(), method, target, body, {{"Authorization", role.empty() ? "" : "Bearer " + tokens[role]}});
+  HttpResult as(const std::string& role, const std::string& method, const std::string& target,
+                const std::string& body = "") {
+    return http(server->port(), method, target, body,
+                {{"Authorization", role.empty() ? "" : "Bearer " + tokens[role]}});
   }
 };
 
@@ -132,7 +140,7 @@ TEST_CASE("every route, for every role and for no credentials, answers as the ac
   for (const std::string& name : routes) {
     INFO("route " << name);
     const server::AccessRule* rule = server::rule_for(name);
-    REQUIRE(rule);  // a route without an access rule
+    REQUIRE(rule);                        // a route without an access rule
     REQUIRE(samples().count(name) == 1);  // a route without a sample request in this test
     const Sample& s = samples().at(name);
     for (std::string role : {"", "admin", "dispatcher", "worker", "planner"}) {
@@ -156,38 +164,57 @@ TEST_CASE("every route, for every role and for no credentials, answers as the ac
   CHECK(routes.size() == samples().size());
 }
 
-TEST_CASE("a worker reads no household, resident, visit or petition of another grid through any route") {
+TEST_CASE(
+    "a worker reads no household, resident, visit or petition of another grid through any route") {
   Fixture f;
   auto households = json(f.as("worker", "GET", "/api/v1/households?limit=1000"));
   REQUIRE(households["features"].Size() > 0);
-  for (auto& h : households["features"].GetArray()) CHECK(std::string(h["properties"]["grid_code"].GetString()) == f.first_grid);
+  for (auto& h : households["features"].GetArray())
+    CHECK(std::string(h["properties"]["grid_code"].GetString()) == f.first_grid);
   // A bbox over the whole city still yields only the patch.
   auto boxed = json(f.as("worker", "GET", "/api/v1/households?bbox=100,30,130,50&limit=1000"));
-  for (auto& h : boxed["features"].GetArray()) CHECK(std::string(h["properties"]["grid_code"].GetString()) == f.first_grid);
+  for (auto& h : boxed["features"].GetArray())
+    CHECK(std::string(h["properties"]["grid_code"].GetString()) == f.first_grid);
   // Filters cannot widen it either.
   auto filtered = json(f.as("worker", "GET", "/api/v1/households?grid_code=" + f.other_grid));
   CHECK(filtered["features"].Size() == 0);
   // Items and residents of another grid do not exist for this worker.
-  auto admin_other = json(f.as("admin", "GET", "/api/v1/households?grid_code=" + f.other_grid + "&limit=1"));
+  auto admin_other =
+      json(f.as("admin", "GET", "/api/v1/households?grid_code=" + f.other_grid + "&limit=1"));
   std::string other_household = std::to_string(admin_other["features"][0]["id"].GetInt64());
   CHECK(f.as("worker", "GET", "/api/v1/households/" + other_household).status == 404);
-  CHECK(f.as("worker", "GET", "/api/v1/households/" + other_household + "/residents").status == 404);
+  CHECK(f.as("worker", "GET", "/api/v1/households/" + other_household + "/residents").status ==
+        404);
   // Petitions: only the patch's, or reported by or assigned to the worker.
   auto petitions = json(f.as("worker", "GET", "/api/v1/petitions?limit=1000"));
   for (auto& p : petitions["features"].GetArray()) {
     bool mine = std::string(p["properties"]["grid_code"].GetString()) == f.first_grid ||
-                (p["properties"]["handler_worker_id"].IsInt64() && p["properties"]["handler_worker_id"].GetInt64() == 1);
+                (p["properties"]["handler_worker_id"].IsInt64() &&
+                 p["properties"]["handler_worker_id"].GetInt64() == 1);
     CHECK(mine);
   }
-  auto admin_petitions = json(f.as("admin", "GET", "/api/v1/petitions?grid_code=" + f.other_grid + "&limit=1"));
+  auto admin_petitions =
+      json(f.as("admin", "GET", "/api/v1/petitions?grid_code=" + f.other_grid + "&limit=1"));
   std::string other_petition = std::to_string(admin_petitions["features"][0]["id"].GetInt64());
   CHECK(f.as("worker", "GET", "/api/v1/petitions/" + other_petition).status == 404);
   CHECK(f.as("worker", "GET", "/api/v1/petitions/" + other_petition + "/events").status == 404);
-  CHECK(f.as("worker", "POST", "/api/v1/petitions/" + other_petition + "/transitions", "{\"to\":\"closed\"}").status == 404);
+  CHECK(f.as("worker", "POST", "/api/v1/petitions/" + other_petition + "/transitions",
+             "{\"to\":\"closed\"}")
+            .status == 404);
   // Visits, work logs and positions of other workers are out of reach.
   CHECK(f.as("worker", "GET", "/api/v1/workers/2/visits").status == 403);
-  CHECK(f.as("worker", "PUT", "/api/v1/workers/2/position", "{\"lon\":111.7,\"lat\":40.8}").status == 403);
-  CHECK(f.as("worker", "PUT", "/api/v1/workers/1/position", "{\"lon\":111.7,\"lat\":40.8}").status == 204);
+  CHECK(
+      f.as("worker", "PUT", "/api/v1/workers/2/position", "{\"lon\":111.7,\"lat\":40.8}").status ==
+      403);
+  CHECK(
+      f.as("worker", "PUT", "/api/v1/workers/1/position", "{\"lon\":111.7,\"lat\":40.8}").status ==
+      204);
+  CHECK(f.as("worker", "POST", "/api/v1/workers/positions",
+             "[{\"id\":1,\"lon\":111.7,\"lat\":40.8},{\"id\":2,\"lon\":111.7,\"lat\":40.8}]")
+            .status == 403);
+  CHECK(
+      f.as("worker", "POST", "/api/v1/workers/positions", "[{\"id\":1,\"lon\":111.7,\"lat\":40.8}]")
+          .status == 200);
   auto workers = json(f.as("worker", "GET", "/api/v1/workers?limit=1000"));
   CHECK(workers["features"].Size() == 1);
   // Planners get aggregates, never records.
@@ -202,14 +229,18 @@ TEST_CASE("resident phone and ID numbers are masked; a reveal shows them and is 
   std::string h = std::to_string(households["features"][0]["id"].GetInt64());
   auto residents = json(f.as("worker", "GET", "/api/v1/households/" + h + "/residents"));
   REQUIRE(residents.Size() > 0);
-  std::string phone = residents[0]["phone"].GetString(), idn = residents[0]["id_number"].GetString();
+  std::string phone = residents[0]["phone"].GetString(),
+              idn = residents[0]["id_number"].GetString();
   CHECK(phone.size() == 11);
   CHECK(phone.substr(3, 4) == "****");
   CHECK(idn.substr(3, 11) == "***********");
   CHECK(std::string(residents[0]["name"].GetString()).find("**") != std::string::npos);
   int64_t rid = residents[0]["id"].GetInt64();
-  CHECK(f.as("worker", "POST", "/api/v1/residents/" + std::to_string(rid) + "/reveal", "{}").status == 400);  // no reason
-  auto full = json(f.as("worker", "POST", "/api/v1/residents/" + std::to_string(rid) + "/reveal", "{\"reason\":\"入户核对\"}"));
+  CHECK(
+      f.as("worker", "POST", "/api/v1/residents/" + std::to_string(rid) + "/reveal", "{}").status ==
+      400);  // no reason
+  auto full = json(f.as("worker", "POST", "/api/v1/residents/" + std::to_string(rid) + "/reveal",
+                        "{\"reason\":\"入户核对\"}"));
   std::string full_phone = full["phone"].GetString();
   CHECK(full_phone.find('*') == std::string::npos);
   CHECK(full_phone.substr(7) == phone.substr(7));
@@ -221,7 +252,8 @@ TEST_CASE("resident phone and ID numbers are masked; a reveal shows them and is 
   while (st.step()) {
     actions.push_back(st.text(1));
     CHECK(st.text(0) == "worker1");
-    CHECK(st.text(3).find(full_phone) == std::string::npos);  // the audit log holds no personal data
+    CHECK(st.text(3).find(full_phone) ==
+          std::string::npos);  // the audit log holds no personal data
   }
   CHECK(actions == std::vector<std::string>{"read_residents", "reveal_resident"});
   CHECK(!data::verify_audit(db).first_bad);
@@ -232,14 +264,17 @@ TEST_CASE("the audit chain verifies, and an edited row is detected") {
   std::string path = dir.file("a.sqlite");
   {
     data::Db db = data::Db::open(path);
-    for (int i = 0; i < 5; ++i) data::audit(db, 1000 + i, "admin", "reveal_resident", "resident:" + std::to_string(i), "核对");
+    for (int i = 0; i < 5; ++i)
+      data::audit(db, 1000 + i, "admin", "reveal_resident", "resident:" + std::to_string(i),
+                  "核对");
   }
   auto ok = test::run_gridmap({"audit", "verify", "--db", path});
   CHECK(ok.exit_code == 0);
   CHECK(ok.out.find("5 entries") != std::string::npos);
   {
     data::Db db = data::Db::open(path);
-    CHECK_THROWS(db.exec("UPDATE audit_log SET actor = 'nobody' WHERE id = 3"));  // refused by trigger
+    CHECK_THROWS(
+        db.exec("UPDATE audit_log SET actor = 'nobody' WHERE id = 3"));  // refused by trigger
     // Someone with the file drops the guard and rewrites history.
     db.exec("DROP TRIGGER audit_log_no_update");
     db.exec("UPDATE audit_log SET actor = 'nobody' WHERE id = 3");
@@ -260,38 +295,53 @@ TEST_CASE("tokens expire, sign-out revokes a session, disabling a user revokes i
     short_token = users.issue_token(u->id, "api", server::App::now(), 3);
   }
   auto call = [&](const std::string& token) {
-    return http(f.server->port(), "GET", "/api/v1/stats", "", {{"Authorization", "Bearer " + token}}).status;
+    return http(f.server->port(), "GET", "/api/v1/stats", "",
+                {{"Authorization", "Bearer " + token}})
+        .status;
   };
   CHECK(call(short_token) == 200);
-  std::this_thread::sleep_for(std::chrono::milliseconds(4200));  // past the expiry and the one-second trust
+  std::this_thread::sleep_for(
+      std::chrono::milliseconds(4200));  // past the expiry and the one-second trust
   CHECK(call(short_token) == 401);
   // Session: sign in with a password, use the cookie, sign out.
-  REQUIRE(test::run_gridmap({"user", "add", "zhang", "--role", "dispatcher", "--db", f.db, "--password-stdin"}, "correct horse battery\n")
+  REQUIRE(test::run_gridmap(
+              {"user", "add", "zhang", "--role", "dispatcher", "--db", f.db, "--password-stdin"},
+              "correct horse battery\n")
               .exit_code == 0);
-  auto login = http(f.server->port(), "POST", "/api/v1/session", "{\"name\":\"zhang\",\"password\":\"correct horse battery\"}");
+  auto login = http(f.server->port(), "POST", "/api/v1/session",
+                    "{\"name\":\"zhang\",\"password\":\"correct horse battery\"}");
   REQUIRE(login.status == 200);
   std::string set_cookie = login.headers["set-cookie"];
   CHECK(set_cookie.find("HttpOnly") != std::string::npos);
   CHECK(set_cookie.find("SameSite=Strict") != std::string::npos);
   std::string cookie = set_cookie.substr(0, set_cookie.find(';'));
   CHECK(http(f.server->port(), "GET", "/api/v1/session", "", {{"Cookie", cookie}}).status == 200);
-  CHECK(http(f.server->port(), "DELETE", "/api/v1/session", "", {{"Cookie", cookie}}).status == 204);
-  CHECK(http(f.server->port(), "GET", "/api/v1/session", "", {{"Cookie", cookie}}).body == "{\"signed_in\":false}");
+  CHECK(http(f.server->port(), "DELETE", "/api/v1/session", "", {{"Cookie", cookie}}).status ==
+        204);
+  CHECK(http(f.server->port(), "GET", "/api/v1/session", "", {{"Cookie", cookie}}).body ==
+        "{\"signed_in\":false}");
   CHECK(http(f.server->port(), "GET", "/api/v1/stats", "", {{"Cookie", cookie}}).status == 401);
   // Disable: the API token stops working at once.
   CHECK(call(f.tokens["planner"]) == 200);
   REQUIRE(test::run_gridmap({"user", "disable", "planner", "--db", f.db}).exit_code == 0);
-  std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // the server trusts a checked token for a second
+  std::this_thread::sleep_for(
+      std::chrono::milliseconds(1100));  // the server trusts a checked token for a second
   CHECK(call(f.tokens["planner"]) == 401);
   CHECK(call("gm_not-a-token") == 401);
 }
 
 TEST_CASE("failed sign-ins are rate-limited per user") {
   Fixture f;
-  REQUIRE(test::run_gridmap({"user", "add", "li", "--role", "planner", "--db", f.db, "--password-stdin"}, "a good long password\n").exit_code == 0);
+  REQUIRE(test::run_gridmap(
+              {"user", "add", "li", "--role", "planner", "--db", f.db, "--password-stdin"},
+              "a good long password\n")
+              .exit_code == 0);
   for (int i = 0; i < 5; ++i)
-    CHECK(http(f.server->port(), "POST", "/api/v1/session", "{\"name\":\"li\",\"password\":\"wrong guess\"}").status == 401);
-  auto blocked = http(f.server->port(), "POST", "/api/v1/session", "{\"name\":\"li\",\"password\":\"a good long password\"}");
+    CHECK(http(f.server->port(), "POST", "/api/v1/session",
+               "{\"name\":\"li\",\"password\":\"wrong guess\"}")
+              .status == 401);
+  auto blocked = http(f.server->port(), "POST", "/api/v1/session",
+                      "{\"name\":\"li\",\"password\":\"a good long password\"}");
   CHECK(blocked.status == 429);
   CHECK(blocked.headers.count("retry-after") == 1);
 }
@@ -325,11 +375,13 @@ TEST_CASE("personal data stays out of logs, errors and aggregates") {
   std::string phone;
   {
     data::Db db = data::Db::open(f.db, false);
-    data::Statement st(db, "SELECT reporter_contact FROM petitions WHERE reporter_contact IS NOT NULL LIMIT 1");
+    data::Statement st(
+        db, "SELECT reporter_contact FROM petitions WHERE reporter_contact IS NOT NULL LIMIT 1");
     REQUIRE(st.step());
     phone = st.text(0);
   }
-  for (const char* target : {"/api/v1/stats?level=grid", "/api/v1/petitions?limit=1000", "/api/v1/coverage", "/metrics"})
+  for (const char* target :
+       {"/api/v1/stats?level=grid", "/api/v1/petitions?limit=1000", "/api/v1/coverage", "/metrics"})
     CHECK(f.as("admin", "GET", target).body.find(phone) == std::string::npos);
   f.server->stop();
   CHECK(f.server->log().find(phone) == std::string::npos);

@@ -12,10 +12,10 @@
 #include "tiles/gzip.hpp"
 
 using namespace gridmap;
+using test::check_problem;
 using test::http;
 using test::HttpResult;
 using test::json;
-using test::check_problem;
 
 namespace {
 
@@ -168,6 +168,121 @@ TEST_CASE("nearest workers follow position updates") {
                 400, "invalid_input");
   check_problem(http(f.port(), "GET", "/api/v1/workers/nearest?lon=111.7&lat=40.8&k=0"), 400,
                 "invalid_input");
+}
+
+TEST_CASE(
+    "a batch of pings moves each worker to its last ping, checks all before any, survives a "
+    "restart") {
+  Fixture f;
+  data::Household a = f.household(700), b = f.household(900), c = f.household(1200);
+  auto ping = [](int64_t id, const data::Household& h) {
+    return "{\"id\":" + std::to_string(id) + ",\"lon\":" + std::to_string(h.position.lon) +
+           ",\"lat\":" + std::to_string(h.position.lat) + "}";
+  };
+  auto nearest_id = [&](const data::Household& h) {
+    auto d = json(http(f.port(), "GET", "/api/v1/workers/nearest?" + at(h) + "&k=1&on_duty=0"));
+    REQUIRE(d.Size() == 1);
+    return std::pair(d[0]["id"].GetInt64(), d[0]["distance_m"].GetDouble());
+  };
+  std::string body =
+      "[" + ping(5, a) + "," + ping(6, b) + "," + ping(99999, a) + "," + ping(6, c) + "]";
+  auto r = http(f.port(), "POST", "/api/v1/workers/positions", body);
+  REQUIRE(r.status == 200);
+  auto d = json(r);
+  CHECK(d["applied"].GetUint64() == 3);
+  REQUIRE(d["unknown"].Size() == 1);
+  CHECK(d["unknown"][0].GetInt64() == 99999);
+  CHECK(nearest_id(a) == std::pair<int64_t, double>(5, nearest_id(a).second));
+  CHECK(nearest_id(a).second < 1);
+  CHECK(nearest_id(c).first == 6);  // the later of worker 6's pings
+  CHECK(nearest_id(c).second < 1);
+  // One bad ping refuses the whole batch, naming it; nobody moves.
+  std::string bad = "[" + ping(5, c) + ",{\"id\":6,\"lon\":111.7,\"lat\":95}]";
+  auto refused = http(f.port(), "POST", "/api/v1/workers/positions", bad);
+  check_problem(refused, 400, "invalid_input");
+  CHECK(refused.body.find("ping 1") != std::string::npos);
+  CHECK(nearest_id(a).first == 5);
+  CHECK(nearest_id(a).second < 1);
+  check_problem(
+      http(f.port(), "POST", "/api/v1/workers/positions", "[{\"lon\":111.7,\"lat\":40.8}]"), 400,
+      "invalid_input");
+  check_problem(http(f.port(), "POST", "/api/v1/workers/positions", "{\"id\":5}"), 400,
+                "invalid_input");
+  check_problem(http(f.port(), "POST", "/api/v1/workers/positions", "[" + ping(5, a) + ","), 400,
+                "invalid_input");
+  std::string future =
+      "[{\"id\":5,\"lon\":111.7,\"lat\":40.8,\"ts\":" + std::to_string(time(nullptr) + 3600) + "}]";
+  check_problem(http(f.port(), "POST", "/api/v1/workers/positions", future), 400, "invalid_input");
+  CHECK(f.server->stop() == 0);
+  data::Db db = data::Db::open(f.db, false);
+  data::Statement st(db, "SELECT X(geom), Y(geom) FROM workers WHERE id = 6");
+  REQUIRE(st.step());
+  CHECK(st.real(0) == Approx(c.position.lon).margin(1e-6));
+  CHECK(st.real(1) == Approx(c.position.lat).margin(1e-6));
+}
+
+TEST_CASE("a batch of nearest-worker queries answers each point as the single query does") {
+  Fixture f;
+  std::vector<data::Household> hs = {f.household(10), f.household(700), f.household(9000),
+                                     f.household(700)};
+  std::string body = "[";
+  for (size_t i = 0; i < hs.size(); ++i)
+    body += (i ? ",[" : "[") + std::to_string(hs[i].position.lon) + "," +
+            std::to_string(hs[i].position.lat) + "]";
+  body += "]";
+  for (const std::string& query :
+       std::vector<std::string>{"k=3", "k=7&on_duty=0", "k=2&grid=" + *hs[1].grid_code}) {
+    INFO(query);
+    auto batch = http(f.port(), "POST", "/api/v1/workers/nearest?" + query, body);
+    REQUIRE(batch.status == 200);
+    auto d = json(batch);
+    REQUIRE(d.Size() == hs.size());
+    for (size_t i = 0; i < hs.size(); ++i) {
+      auto one = http(f.port(), "GET", "/api/v1/workers/nearest?" + at(hs[i]) + "&" + query);
+      REQUIRE(one.status == 200);
+      auto single = json(one);
+      CHECK(d[static_cast<rapidjson::SizeType>(i)] == single);
+    }
+  }
+  check_problem(http(f.port(), "POST", "/api/v1/workers/nearest?k=0", body), 400, "invalid_input");
+  check_problem(http(f.port(), "POST", "/api/v1/workers/nearest", "[[111.7,\"x\"]]"), 400,
+                "invalid_input");
+  check_problem(http(f.port(), "POST", "/api/v1/workers/nearest", "[[111.7,95]]"), 400,
+                "invalid_input");
+  check_problem(http(f.port(), "POST", "/api/v1/workers/nearest?community=nowhere", body), 404,
+                "not_found");
+  std::string big = "[";
+  for (int i = 0; i < 100001; ++i) big += (i ? ",[111.7,40.8]" : "[111.7,40.8]");
+  big += "]";
+  check_problem(http(f.port(), "POST", "/api/v1/workers/nearest", big), 413, "too_large");
+  CHECK(json(http(f.port(), "POST", "/api/v1/workers/nearest", "[]")).Size() == 0);
+}
+
+TEST_CASE("a worker edited by an admin is answered with the new name, grids and duty at once") {
+  Fixture f;
+  data::Household h = f.household(700), elsewhere = f.household(9000);
+  REQUIRE(http(f.port(), "PUT", "/api/v1/workers/5/position",
+               "{\"lon\":" + std::to_string(h.position.lon) +
+                   ",\"lat\":" + std::to_string(h.position.lat) + "}")
+              .status == 204);
+  std::string body =
+      "{\"name\":\"王新\",\"on_duty\":false,\"grids\":[\"" + *elsewhere.grid_code + "\"]}";
+  REQUIRE(http(f.port(), "PATCH", "/api/v1/workers/5", body).status == 200);
+  auto d = json(http(f.port(), "GET", "/api/v1/workers/nearest?" + at(h) + "&k=1&on_duty=0"));
+  REQUIRE(d.Size() == 1);
+  CHECK(d[0]["id"].GetInt64() == 5);
+  CHECK(std::string(d[0]["name"].GetString()) == "王新");
+  CHECK(std::string(d[0]["grid_code"].GetString()) == *elsewhere.grid_code);
+  CHECK(d[0]["on_duty"].GetBool() == false);
+  CHECK(d[0]["distance_m"].GetDouble() < 1);  // the ping's position, not the stored one
+  auto on_duty = json(http(f.port(), "GET", "/api/v1/workers/nearest?" + at(h) + "&k=1"));
+  CHECK((on_duty.Size() == 0 || on_duty[0]["id"].GetInt64() != 5));
+  auto by_grid = json(
+      http(f.port(), "GET",
+           "/api/v1/workers/nearest?" + at(h) + "&k=10&on_duty=0&grid=" + *elsewhere.grid_code));
+  bool found = false;
+  for (auto& w : by_grid.GetArray()) found = found || w["id"].GetInt64() == 5;
+  CHECK(found);
 }
 
 TEST_CASE("worker positions survive a restart") {
@@ -402,7 +517,8 @@ TEST_CASE("the access log holds method, path and status but never the query stri
   CHECK(log.find("13800138000") == std::string::npos);
 }
 
-TEST_CASE("hotspots answer per grid with Gi*, p-value, class and trend, and bad windows are refused") {
+TEST_CASE(
+    "hotspots answer per grid with Gi*, p-value, class and trend, and bad windows are refused") {
   Fixture f;
   auto r =
       http(f.port(), "GET", "/api/v1/hotspots?from=2025-11-01&to=2026-11-01&value=per_household");
