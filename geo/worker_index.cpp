@@ -679,7 +679,7 @@ class Search {
       std::atomic_thread_fence(std::memory_order_acquire);
       if (s.seq.load(std::memory_order_relaxed) == before) break;
     }
-    for (size_t i = 0; i < n_found_; ++i) merge(found_[i]);
+    for (size_t i = 0; i < n_found_; ++i) merge({found_[i].id, std::sqrt(found_[i].distance_m)});
     for (const WorkerDistance& c : spill_) merge(c);
   }
 
@@ -699,6 +699,9 @@ class Search {
     const uint64_t duty = f_.include_off_duty ? 0 : kOnDuty;
     const bool by_meta = f_.community || f_.grid;
     const double limit = full() ? kth() : HUGE_VAL;
+    // Near candidates are compared and kept by the square of their distance, so only those
+    // kept pay for a square root (a slight margin: merge() decides on the exact distance).
+    const double limit_sq = limit * limit * (1 + 1e-9);
     WorkerDistance* const out = found_.data();
     size_t got = 0;
     auto run = [&](const Entry* entries, uint32_t count) {
@@ -707,20 +710,25 @@ class Search {
         uint64_t xy = load(e.xy);
         double lon = lon_of(xy), lat = lat_of(xy);
         double d2 = dist_.local_sq({lon, lat});
-        WorkerDistance c{static_cast<int64_t>(load(e.id)), std::sqrt(d2)};
+        int64_t id = static_cast<int64_t>(load(e.id));
         bool keep = (xy & duty) == duty;
         keep &= (std::fabs(lon - mid_lon) <= half) & (std::fabs(lat - mid_lat) <= half);
-        // Beyond 10 km the exact geodesic, only for a worker that may count (a slot shared
-        // with cells far away holds many that do not).
-        if (!DistanceFrom::near(d2)) [[unlikely]]
-          c.distance_m = keep ? dist_.far({lon, lat}) : HUGE_VAL;
-        keep &= c.distance_m <= limit;
+        if (!DistanceFrom::near(d2)) [[unlikely]] {
+          // Beyond 10 km the exact geodesic, only for a worker that may count (a slot shared
+          // with cells far away holds many that do not); such candidates go aside.
+          if (keep && (!by_meta || passes(load(e.meta)))) {
+            double d = dist_.far({lon, lat});
+            if (d <= limit) spill_.push_back({id, d});
+          }
+          continue;
+        }
+        keep &= d2 <= limit_sq;
         if (by_meta && keep) keep = passes(load(e.meta));
         if (got < kFound) [[likely]] {
-          out[got] = c;
+          out[got] = {id, d2};
           got += keep;
         } else if (keep) {
-          spill_.push_back(c);
+          spill_.push_back({id, std::sqrt(d2)});
         }
       }
     };
@@ -755,7 +763,8 @@ class Search {
   size_t k_;
   const WorkerFilter& f_;
   std::vector<WorkerDistance>& best_;
-  // Candidates of the slot being read: on the stack, and on the heap only for a crowded slot.
+  // Candidates of the slot being read: on the stack (by the square of their distance), and
+  // on the heap (by their distance) only for a crowded slot or beyond 10 km.
   static constexpr size_t kFound = 16;
   std::array<WorkerDistance, kFound> found_;
   size_t n_found_ = 0;
