@@ -651,7 +651,8 @@ namespace {
 
 // One k-nearest search. Slots are read optimistically: the candidates of a slot are
 // gathered into `found`, kept only when the slot did not change meanwhile, and then merged
-// into `best` (sorted, at most k).
+// into `best` (sorted, at most k). Distances are squared until finish(): a square root for
+// each of the k answers, not for every candidate.
 class Search {
  public:
   Search(double cell_deg, const GridSets& grid_sets, const DistanceFrom& dist, size_t k,
@@ -659,7 +660,18 @@ class Search {
       : cell_deg_(cell_deg), grid_sets_(grid_sets), dist_(dist), k_(k), f_(f), best_(best) {}
 
   bool full() const noexcept { return best_.size() == k_; }
-  double kth() const noexcept { return best_.back().distance_m; }
+  // Whether k workers are found and all are nearer than `metres`.
+  bool beyond(double metres) const noexcept {
+    return full() && metres * metres > best_.back().distance_m;
+  }
+  // Distances in metres, in the order of the answer: by distance, then id (two squares a
+  // rounding apart may have one square root).
+  void finish() {
+    for (WorkerDistance& w : best_) w.distance_m = std::sqrt(w.distance_m);
+    for (size_t i = 1; i < best_.size(); ++i)
+      for (size_t j = i; j > 0 && better(best_[j], best_[j - 1]); --j)
+        std::swap(best_[j], best_[j - 1]);
+  }
 
   // The workers of `s`; with a cell (its centre), only those of that cell (a slot also
   // holds cells a tile away).
@@ -679,7 +691,7 @@ class Search {
       std::atomic_thread_fence(std::memory_order_acquire);
       if (s.seq.load(std::memory_order_relaxed) == before) break;
     }
-    for (size_t i = 0; i < n_found_; ++i) merge({found_[i].id, std::sqrt(found_[i].distance_m)});
+    for (size_t i = 0; i < n_found_; ++i) merge(found_[i]);
     for (const WorkerDistance& c : spill_) merge(c);
   }
 
@@ -692,49 +704,61 @@ class Search {
       // A torn read may pair a count with another block: never read past what is there.
       n = std::min(n, Slot::kInline + Slot::capacity(more));
     }
-    // Without branches on the data: each test's outcome is as good as random, so every entry
-    // gets its distance and the tests only decide whether the candidate counts.
     // Generous: a worker of the cell is within half a cell of its centre.
-    const double half = in_cell ? cell_deg_ : HUGE_VAL;
-    const uint64_t duty = f_.include_off_duty ? 0 : kOnDuty;
-    const bool by_meta = f_.community || f_.grid;
-    const double limit = full() ? kth() : HUGE_VAL;
-    // Near candidates are compared and kept by the square of their distance, so only those
-    // kept pay for a square root (a slight margin: merge() decides on the exact distance).
-    const double limit_sq = limit * limit * (1 + 1e-9);
-    WorkerDistance* const out = found_.data();
-    size_t got = 0;
-    auto run = [&](const Entry* entries, uint32_t count) {
-      for (uint32_t i = 0; i < count; ++i) {
-        const Entry& e = entries[i];
-        uint64_t xy = load(e.xy);
-        double lon = lon_of(xy), lat = lat_of(xy);
-        double d2 = dist_.local_sq({lon, lat});
-        int64_t id = static_cast<int64_t>(load(e.id));
-        bool keep = (xy & duty) == duty;
-        keep &= (std::fabs(lon - mid_lon) <= half) & (std::fabs(lat - mid_lat) <= half);
-        if (!DistanceFrom::near(d2)) [[unlikely]] {
-          // Beyond 10 km the exact geodesic, only for a worker that may count (a slot shared
-          // with cells far away holds many that do not); such candidates go aside.
-          if (keep && (!by_meta || passes(load(e.meta)))) {
-            double d = dist_.far({lon, lat});
-            if (d <= limit) spill_.push_back({id, d});
-          }
-          continue;
-        }
-        keep &= d2 <= limit_sq;
-        if (by_meta && keep) keep = passes(load(e.meta));
-        if (got < kFound) [[likely]] {
-          out[got] = {id, d2};
-          got += keep;
-        } else if (keep) {
-          spill_.push_back({id, std::sqrt(d2)});
-        }
-      }
-    };
-    run(s.entries, std::min(n, Slot::kInline));
-    if (n > Slot::kInline) run(more->entries.get(), n - Slot::kInline);
+    Pass pass{dist_,
+              in_cell ? cell_deg_ : HUGE_VAL,
+              mid_lon,
+              mid_lat,
+              f_.include_off_duty ? 0 : kOnDuty,
+              full() ? best_.back().distance_m : HUGE_VAL,
+              f_.community.has_value() || f_.grid.has_value()};
+    size_t got = run(pass, s.entries, std::min(n, Slot::kInline), 0);
+    if (n > Slot::kInline) got = run(pass, more->entries.get(), n - Slot::kInline, got);
     n_found_ = got;
+  }
+
+  // What a pass over a slot's entries reads, by value: the loop then keeps it in registers
+  // (through references it would reload it after every store).
+  struct Pass {
+    DistanceFrom dist;
+    double half, mid_lon, mid_lat;
+    uint64_t duty;
+    double limit_sq;
+    bool by_meta;
+  };
+
+  // Without branches on the data: each test's outcome is as good as random, so every entry
+  // gets its distance and the tests only decide whether the candidate counts.
+  size_t run(const Pass p, const Entry* entries, uint32_t count, size_t got) {
+    WorkerDistance* const out = found_.data();
+    for (uint32_t i = 0; i < count; ++i) {
+      const Entry& e = entries[i];
+      uint64_t xy = load(e.xy);
+      double lon = lon_of(xy), lat = lat_of(xy);
+      double d2 = p.dist.local_sq({lon, lat});
+      int64_t id = static_cast<int64_t>(load(e.id));
+      bool keep = (xy & p.duty) == p.duty;
+      keep &= (std::fabs(lon - p.mid_lon) <= p.half) & (std::fabs(lat - p.mid_lat) <= p.half);
+      if (!DistanceFrom::near(d2)) [[unlikely]] {
+        // Beyond 10 km the exact geodesic, only for a worker that may count (a slot shared
+        // with cells far away holds many that do not); such candidates go aside.
+        if (keep && (!p.by_meta || passes(load(e.meta)))) {
+          // The square root of the square of a double is that double: finish() gives it back.
+          double d = p.dist.far({lon, lat});
+          if (d * d <= p.limit_sq) spill_.push_back({id, d * d});
+        }
+        continue;
+      }
+      keep &= d2 <= p.limit_sq;
+      if (p.by_meta && keep) keep = passes(load(e.meta));
+      if (got < kFound) [[likely]] {
+        out[got] = {id, d2};
+        got += keep;
+      } else if (keep) {
+        spill_.push_back({id, d2});
+      }
+    }
+    return got;
   }
 
   bool passes(uint64_t meta) const noexcept {
@@ -763,8 +787,8 @@ class Search {
   size_t k_;
   const WorkerFilter& f_;
   std::vector<WorkerDistance>& best_;
-  // Candidates of the slot being read: on the stack (by the square of their distance), and
-  // on the heap (by their distance) only for a crowded slot or beyond 10 km.
+  // Candidates of the slot being read: on the stack, and on the heap only for a crowded slot
+  // or beyond 10 km.
   static constexpr size_t kFound = 16;
   std::array<WorkerDistance, kFound> found_;
   size_t n_found_ = 0;
@@ -865,7 +889,7 @@ void WorkerIndex::Impl::nearest_into(LonLat p, size_t k, const WorkerFilter& fil
         std::swap(pending[r], pending[r - 1]);
     for (size_t q = 0; q < n_pending; ++q) {
       const Pending& c = pending[q];
-      if (search.full() && c.gap_deg * per_deg > search.kth()) break;
+      if (search.beyond(c.gap_deg * per_deg)) break;
       search.scan(*c.slot, true, c.mid_lon, c.mid_lat);
     }
     n_pending = 0;
@@ -876,6 +900,7 @@ void WorkerIndex::Impl::nearest_into(LonLat p, size_t k, const WorkerFilter& fil
       // Few matching workers spread far apart: one pass over everything is cheaper.
       best.clear();
       for (size_t s = 0; s < m.slots.size(); ++s) search.scan(m.slots[s], false, 0, 0);
+      search.finish();
       return;
     }
     if (ring > bound_ring) {
@@ -886,7 +911,7 @@ void WorkerIndex::Impl::nearest_into(LonLat p, size_t k, const WorkerFilter& fil
     }
     if (search.full()) {
       double away = ring == 0 ? 0 : (ring - 1) * cd + inner;
-      if (cd * ring > 180 || away * per_deg > search.kth()) break;
+      if (cd * ring > 180 || search.beyond(away * per_deg)) break;
     }
     for (int64_t j = cy - ring; j <= cy + ring; ++j) {
       if (j < 0 || j >= cells_lat) continue;
@@ -897,7 +922,7 @@ void WorkerIndex::Impl::nearest_into(LonLat p, size_t k, const WorkerFilter& fil
       for (int64_t i = cx - ring; i <= cx + ring; i += std::max<int64_t>(step, 1)) {
         // Skip a cell that cannot hold anything nearer than the k-th found so far.
         double gap_deg = std::max(gap(i, cx, fx), gap_lat);
-        if (search.full() && gap_deg * per_deg > search.kth()) continue;
+        if (search.beyond(gap_deg * per_deg)) continue;
         int64_t wrapped = i < 0            ? i + cells_lon
                           : i >= cells_lon ? i - cells_lon
                                            : i;  // no division: cheap
@@ -915,6 +940,7 @@ void WorkerIndex::Impl::nearest_into(LonLat p, size_t k, const WorkerFilter& fil
     if (ring > 0)
       scan_pending();  // p's own cell goes with the first ring: one wait for memory, not two
   }
+  search.finish();
 }
 
 }  // namespace gridmap
