@@ -512,7 +512,8 @@ BuiltTile build_tile(data::Db& db, const TileRequest& req, const TileSnapshots& 
   Budget budget(req.budget);
   if (!data::is_area(req.layer)) return build_points(db, req, snap, budget);
   return build_areas(db, req, snap, budget,
-                     {std::string(data::to_string(req.layer)), true, plain_area_properties});
+                     {std::string(data::to_string(req.layer)),
+                      req.tile.z >= label_minzoom(req.layer), plain_area_properties});
 }
 
 const std::vector<data::Layer>& tile_layers() {
@@ -531,13 +532,21 @@ const TileLayerInfo& layer_info(data::Layer layer) {
        0,
        18,
        {{"subdistricts", "subdistrict areas", 0, 18, {code, name}},
-        {"subdistricts_label", "a label point inside each subdistrict", 0, 18, {code, name}}}},
+        {"subdistricts_label",
+         "a label point inside each subdistrict",
+         label_minzoom(data::Layer::subdistricts),
+         18,
+         {code, name}}}},
       {data::Layer::communities,
        "Communities (社区)",
        0,
        18,
        {{"communities", "community areas", 0, 18, {code, name}},
-        {"communities_label", "a label point inside each community", 0, 18, {code, name}}}},
+        {"communities_label",
+         "a label point inside each community",
+         label_minzoom(data::Layer::communities),
+         18,
+         {code, name}}}},
       {data::Layer::grids,
        "Grids (网格)",
        0,
@@ -550,7 +559,11 @@ const TileLayerInfo& layer_info(data::Layer layer) {
           name,
           {"worker", "String", "the grid workers' names"},
           {"households", "Number", "households in the grid"}}},
-        {"grids_label", "a label point inside each grid", 0, 18, {code, name}}}},
+        {"grids_label",
+         "a label point inside each grid",
+         label_minzoom(data::Layer::grids),
+         18,
+         {code, name}}}},
       {data::Layer::households,
        "Households (户): positions and grid only",
        0,

@@ -111,6 +111,13 @@ struct TileLayerInfo {
   std::vector<VectorLayerInfo> vector_layers;
 };
 
+// The zoom from which an area layer's tiles carry label points: the zoom from which the
+// style names that layer's areas (below it a grid's name does not fit inside the grid, and
+// the points would only fatten the tiles).
+constexpr int label_minzoom(data::Layer layer) {
+  return layer == data::Layer::communities ? 12 : layer == data::Layer::grids ? 15 : 0;
+}
+
 const TileLayerInfo& layer_info(data::Layer layer);
 const std::vector<data::Layer>& tile_layers();
 const VectorLayerInfo&

@@ -151,9 +151,9 @@ struct LabelStyle {
   const char* colour;
 };
 constexpr LabelStyle kLabels[] = {
-    {data::Layer::subdistricts, 0, 13, 16, "#3f2a66"},
-    {data::Layer::communities, 12, 16, 13, "#1f4f73"},
-    {data::Layer::grids, 15, 24, 11, "#2f5f2f"},
+    {data::Layer::subdistricts, label_minzoom(data::Layer::subdistricts), 13, 16, "#3f2a66"},
+    {data::Layer::communities, label_minzoom(data::Layer::communities), 16, 13, "#1f4f73"},
+    {data::Layer::grids, label_minzoom(data::Layer::grids), 24, 11, "#2f5f2f"},
 };
 
 void label_layer(Writer& w, const LabelStyle& l, const std::string& font) {

@@ -416,6 +416,32 @@ TEST_CASE("a tile over the byte cap is simplified further, then thinned, until i
   }
 }
 
+TEST_CASE("area tiles carry label points from the zoom the style names the areas at") {
+  Box b = data_bounds(tatabu().db);
+  LonLat mid{(b.min_lon + b.max_lon) / 2, (b.min_lat + b.max_lat) / 2};
+  for (data::Layer l : {data::Layer::communities, data::Layer::grids}) {
+    std::string labels = std::string(data::to_string(l)) + "_label";
+    int from = label_minzoom(l);
+    INFO(labels << " from zoom " << from);
+    REQUIRE(from > 0);
+    BuiltTile below = build(l, tile_at(mid, from - 1)), at = build(l, tile_at(mid, from));
+    CHECK(test::decode_layer(below.mvt, std::string(data::to_string(l))).size() > 0);
+    CHECK(test::decode_layer(below.mvt, labels).empty());
+    CHECK(test::decode_layer(at.mvt, labels).size() > 0);
+    // TileJSON says the same.
+    bool listed = false;
+    for (const VectorLayerInfo& v : layer_info(l).vector_layers)
+      if (v.id == labels) {
+        listed = true;
+        CHECK(v.minzoom == from);
+      }
+    CHECK(listed);
+  }
+  CHECK(test::decode_layer(build(data::Layer::subdistricts, tile_at(mid, 8)).mvt,
+                           "subdistricts_label")
+            .size() > 0);
+}
+
 TEST_CASE("out-of-range tiles are refused") {
   CHECK_THROWS_AS(build(data::Layer::grids, {3, 8, 0}), Error);
   CHECK_THROWS_AS(build(data::Layer::grids, {23, 0, 0}), Error);
