@@ -729,7 +729,8 @@ class Search {
 
   // Without branches on the data: each test's outcome is as good as random, so every entry
   // gets its distance and the tests only decide whether the candidate counts.
-  size_t run(const Pass p, const Entry* entries, uint32_t count, size_t got) {
+  [[gnu::always_inline]] size_t run(const Pass p, const Entry* entries, uint32_t count,
+                                    size_t got) {
     WorkerDistance* const out = found_.data();
     for (uint32_t i = 0; i < count; ++i) {
       const Entry& e = entries[i];
