@@ -8,6 +8,7 @@
 
 #include "data/db.hpp"
 #include "data/households.hpp"
+#include "data/workers.hpp"
 #include "support/test_support.hpp"
 #include "tiles/gzip.hpp"
 
@@ -283,6 +284,32 @@ TEST_CASE("a worker edited by an admin is answered with the new name, grids and 
   bool found = false;
   for (auto& w : by_grid.GetArray()) found = found || w["id"].GetInt64() == 5;
   CHECK(found);
+}
+
+TEST_CASE("a worker stored without a position joins the nearest answers with their first ping") {
+  Fixture f;
+  data::Household h = f.household(700);
+  // Added to the store while the server runs (an import, another instance): no position yet.
+  int64_t id = 0;
+  {
+    data::Db db = data::Db::open(f.db, false);
+    data::Worker w;
+    w.name = "新来的";
+    w.on_duty = true;
+    w.grids = {*h.grid_code};
+    id = data::WorkerRepo(db).upsert(w);
+  }
+  std::string target = "/api/v1/workers/" + std::to_string(id) + "/position";
+  std::string at_h = "{\"lon\":" + std::to_string(h.position.lon) +
+                     ",\"lat\":" + std::to_string(h.position.lat) + "}";
+  REQUIRE(http(f.port(), "PUT", target, at_h).status == 204);
+  auto d =
+      json(http(f.port(), "GET", "/api/v1/workers/nearest?" + at(h) + "&k=1&grid=" + *h.grid_code));
+  REQUIRE(d.Size() == 1);  // on duty, in the grid: as stored
+  CHECK(d[0]["id"].GetInt64() == id);
+  CHECK(std::string(d[0]["name"].GetString()) == "新来的");
+  CHECK(std::string(d[0]["grid_code"].GetString()) == *h.grid_code);
+  CHECK(d[0]["distance_m"].GetDouble() < 1);
 }
 
 TEST_CASE("worker positions survive a restart") {
