@@ -881,7 +881,7 @@ void WorkerIndex::Impl::nearest_into(LonLat p, size_t k, const WorkerFilter& fil
   // cache misses overlap instead of queueing up one behind the other.
   struct Pending {
     const Slot* slot;
-    double gap_deg;
+    double gap_m;  // a lower bound of the distance from p to any point of the cell
     double mid_lon, mid_lat;
   };
   std::array<Pending, 32> pending;
@@ -889,11 +889,11 @@ void WorkerIndex::Impl::nearest_into(LonLat p, size_t k, const WorkerFilter& fil
   auto scan_pending = [&] {
     // Nearest cells first: the k found early make the bound prune the far corners.
     for (size_t q = 1; q < n_pending; ++q)  // insertion sort: a few cells, mostly in order
-      for (size_t r = q; r > 0 && pending[r].gap_deg < pending[r - 1].gap_deg; --r)
+      for (size_t r = q; r > 0 && pending[r].gap_m < pending[r - 1].gap_m; --r)
         std::swap(pending[r], pending[r - 1]);
     for (size_t q = 0; q < n_pending; ++q) {
       const Pending& c = pending[q];
-      if (search.beyond(c.gap_deg * per_deg)) break;
+      if (search.beyond(c.gap_m)) break;
       search.scan(*c.slot, true, c.mid_lon, c.mid_lat);
     }
     n_pending = 0;
@@ -921,12 +921,15 @@ void WorkerIndex::Impl::nearest_into(LonLat p, size_t k, const WorkerFilter& fil
       if (j < 0 || j >= cells_lat) continue;
       bool edge_row = j == cy - ring || j == cy + ring;
       int64_t step = edge_row ? 1 : 2 * ring;
-      double gap_lat = gap(j, cy, fy);
+      // A degree of latitude is never under 110,574 m (at the equator), and a path between
+      // two parallels is never shorter than the meridian between them: across rows the
+      // bound is tighter than the longitude one (which shrinks with the cosine of latitude).
+      double gap_lat_m = gap(j, cy, fy) * (110574.0 * 0.999);
       double mid_lat = (static_cast<double>(j) + 0.5) * cd - 90.0;
       for (int64_t i = cx - ring; i <= cx + ring; i += std::max<int64_t>(step, 1)) {
         // Skip a cell that cannot hold anything nearer than the k-th found so far.
-        double gap_deg = std::max(gap(i, cx, fx), gap_lat);
-        if (search.beyond(gap_deg * per_deg)) continue;
+        double gap_m = std::max(gap(i, cx, fx) * per_deg, gap_lat_m);
+        if (search.beyond(gap_m)) continue;
         int64_t wrapped = i < 0            ? i + cells_lon
                           : i >= cells_lon ? i - cells_lon
                                            : i;  // no division: cheap
@@ -935,7 +938,7 @@ void WorkerIndex::Impl::nearest_into(LonLat p, size_t k, const WorkerFilter& fil
         const Slot& s = m.slots[m.slot_index(wrapped, j)];
         s.prefetch(2);
         ++visited;
-        pending[n_pending++] = {&s, gap_deg, (static_cast<double>(wrapped) + 0.5) * cd - 180.0,
+        pending[n_pending++] = {&s, gap_m, (static_cast<double>(wrapped) + 0.5) * cd - 180.0,
                                 mid_lat};
         if (n_pending == pending.size()) scan_pending();
         if (ring == 0) break;
