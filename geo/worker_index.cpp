@@ -928,7 +928,12 @@ void WorkerIndex::Impl::nearest_into(LonLat p, size_t k, const WorkerFilter& fil
       double mid_lat = (static_cast<double>(j) + 0.5) * cd - 90.0;
       for (int64_t i = cx - ring; i <= cx + ring; i += std::max<int64_t>(step, 1)) {
         // Skip a cell that cannot hold anything nearer than the k-th found so far.
-        double gap_m = std::max(gap(i, cx, fx) * per_deg, gap_lat_m);
+        double gap_lon_m = gap(i, cx, fx) * per_deg;
+        // Within 10 km the plane is true to a few millionths, far inside the bounds' 0.1 %
+        // slack: a cell diagonally away is at least the hypotenuse away.
+        double gap_m = gap_lon_m < 1e4 && gap_lat_m < 1e4
+                           ? std::sqrt(gap_lon_m * gap_lon_m + gap_lat_m * gap_lat_m)
+                           : std::max(gap_lon_m, gap_lat_m);
         if (search.beyond(gap_m)) continue;
         int64_t wrapped = i < 0            ? i + cells_lon
                           : i >= cells_lon ? i - cells_lon
