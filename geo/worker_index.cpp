@@ -855,6 +855,9 @@ NearestAnswers WorkerIndex::nearest_all(std::span<const LonLat> points, size_t k
   return out;
 }
 
+// A degree of latitude is never under 110,574 m (at the equator), less 0.1 %.
+constexpr double kMetresPerDegLat = 110574.0 * 0.999;
+
 void WorkerIndex::Impl::nearest_into(LonLat p, size_t k, const WorkerFilter& filter,
                                      std::vector<WorkerDistance>& best) const {
   const Impl& m = *this;
@@ -868,7 +871,7 @@ void WorkerIndex::Impl::nearest_into(LonLat p, size_t k, const WorkerFilter& fil
   // The offset of p inside its cell gives a tighter bound for the first rings.
   double fx = std::clamp((p.lon + 180.0) * m.inv_cell_deg - cx, 0.0, 1.0);
   double fy = std::clamp((p.lat + 90.0) * m.inv_cell_deg - cy, 0.0, 1.0);
-  double inner = std::min({fx, 1 - fx, fy, 1 - fy}) * cd;
+  double inner_lon = std::min(fx, 1 - fx) * cd, inner_lat = std::min(fy, 1 - fy) * cd;
   // Degrees between p and the nearest side of cell column i (row j), 0 for p's own.
   auto gap = [cd](int64_t i, int64_t c, double f) {
     if (i > c) return ((i - c - 1) + (1 - f)) * cd;
@@ -914,8 +917,11 @@ void WorkerIndex::Impl::nearest_into(LonLat p, size_t k, const WorkerFilter& fil
       per_deg = dist.lower_bound(1.0, std::min(90.0, std::fabs(p.lat) + (bound_ring + 1) * cd));
     }
     if (search.full()) {
-      double away = ring == 0 ? 0 : (ring - 1) * cd + inner;
-      if (cd * ring > 180 || search.beyond(away * per_deg)) break;
+      // Ring r lies (r - 1) cells and p's margin away, across columns or across rows.
+      double away_m = ring == 0 ? 0
+                                : std::min(((ring - 1) * cd + inner_lon) * per_deg,
+                                           ((ring - 1) * cd + inner_lat) * kMetresPerDegLat);
+      if (cd * ring > 180 || search.beyond(away_m)) break;
     }
     for (int64_t j = cy - ring; j <= cy + ring; ++j) {
       if (j < 0 || j >= cells_lat) continue;
@@ -924,7 +930,7 @@ void WorkerIndex::Impl::nearest_into(LonLat p, size_t k, const WorkerFilter& fil
       // A degree of latitude is never under 110,574 m (at the equator), and a path between
       // two parallels is never shorter than the meridian between them: across rows the
       // bound is tighter than the longitude one (which shrinks with the cosine of latitude).
-      double gap_lat_m = gap(j, cy, fy) * (110574.0 * 0.999);
+      double gap_lat_m = gap(j, cy, fy) * kMetresPerDegLat;
       double mid_lat = (static_cast<double>(j) + 0.5) * cd - 90.0;
       for (int64_t i = cx - ring; i <= cx + ring; i += std::max<int64_t>(step, 1)) {
         // Skip a cell that cannot hold anything nearer than the k-th found so far.
