@@ -947,7 +947,9 @@ void WorkerIndex::Impl::nearest_into(LonLat p, size_t k, const WorkerFilter& fil
         if (wrapped < 0 || wrapped >= cells_lon)
           wrapped = ((i % cells_lon) + cells_lon) % cells_lon;
         const Slot& s = m.slots[m.slot_index(wrapped, j)];
-        s.prefetch(2);
+        // Three lines: the header and up to seven entries (with four workers a cell on average,
+        // over a third of the slots hold five or more, past the second line).
+        s.prefetch(3);
         ++visited;
         pending[n_pending++] = {&s, gap_m, (static_cast<double>(wrapped) + 0.5) * cd - 180.0,
                                 mid_lat};
