@@ -838,9 +838,9 @@ NearestAnswers WorkerIndex::nearest_all(std::span<const LonLat> points, size_t k
   std::vector<size_t> at(n);
   std::vector<WorkerDistance> best;
   best.reserve(std::min<size_t>(k + 1, 64));
-  constexpr size_t kAhead = 2;  // the next queries' neighbourhoods fetched meanwhile
+  // No prefetching of the next queries' cells: the search's own prefetches of a ring
+  // already keep the core's miss buffers full, and more only made them wait (~3 % slower).
   for (size_t i = 0; i < n; ++i) {
-    if (i + kAhead < n) m.prefetch_around(points[order[i + kAhead]]);
     uint32_t q = order[i];
     m.nearest_into(points[q], k, filter, best);
     at[q] = found.size();

@@ -81,8 +81,8 @@ class WorkerIndex {
 
   // The k nearest workers passing the filter, nearest first (ties by id).
   std::vector<WorkerDistance> nearest(LonLat p, size_t k, const WorkerFilter& filter = {}) const;
-  // nearest() for each point, the memory accesses of the next queries overlapping those of
-  // the current one. Throws invalid_input, answering nothing, when any point is not valid.
+  // nearest() for each point, answered in locality order (neighbouring queries find their
+  // cells in cache). Throws invalid_input, answering nothing, when any point is not valid.
   NearestAnswers nearest_all(std::span<const LonLat> points, size_t k,
                              const WorkerFilter& filter = {}) const;
   size_t size() const;
