@@ -74,9 +74,12 @@ WorkerFilter WorkerDirectory::filter_of(const NearbyFilter& f) const {
 }
 
 NearbyWorker WorkerDirectory::describe(const WorkerDistance& w) const {
-  NearbyWorker n{w.id, w.distance_m, "", ""};
-  if (auto s = index_->get(w.id); s && !s->grids.empty())
-    n.grid_code = grid_codes_[s->grids.front()];
+  NearbyWorker n{w.id, w.distance_m, "", "", false, {}};
+  if (auto s = index_->get(w.id)) {
+    if (!s->grids.empty()) n.grid_code = grid_codes_[s->grids.front()];
+    n.on_duty = s->on_duty;
+    n.position = s->position;
+  }
   std::shared_lock l(*names_lock_);
   if (auto it = names_.find(w.id); it != names_.end()) n.name = it->second;
   return n;

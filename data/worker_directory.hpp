@@ -20,6 +20,8 @@ struct NearbyWorker {
   double distance_m = 0;
   std::string grid_code;  // the first assigned grid
   std::string name;
+  bool on_duty = false;
+  LonLat position;  // as the index keeps it
 };
 
 struct NearbyFilter {

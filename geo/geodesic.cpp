@@ -80,9 +80,8 @@ const LonDegreeTable lon_degree;
 
 double DistanceFrom::lower_bound(double deg, double max_abs_lat) const noexcept {
   if (max_abs_lat >= 89.0) return 0;
-  // 110574 m is the shortest degree of latitude (at the equator).
   double lon = lon_degree.at[static_cast<int>(max_abs_lat) + 1];
-  return deg * std::min(lon, 110574.0) * 0.999;
+  return deg * std::min(lon, kMinMetresPerDegreeLat) * 0.999;
 }
 
 }  // namespace gridmap

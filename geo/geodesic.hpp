@@ -16,6 +16,8 @@ struct MetresPerDegree {
   double lat = 0;
 };
 MetresPerDegree metres_per_degree(double lat) noexcept;
+// The shortest degree of latitude on WGS84 (at the equator), in metres.
+constexpr double kMinMetresPerDegreeLat = 110574.0;
 
 // Area in square metres of a lon/lat polygon ring sequence via the geodesic polygon area.
 double geodesic_ring_area_m2(const double* lonlat_pairs, int n) noexcept;

@@ -301,10 +301,6 @@ class GridSets {
   std::array<std::atomic<const Chunk*>, kChunks> chunks_{};
 };
 
-void check_position(LonLat p) {
-  if (!is_valid_wgs84(p)) throw_invalid("worker position is not a valid WGS84 longitude/latitude");
-}
-
 constexpr int kStripeBits = 6;  // the directory's 64 stripes
 
 uint64_t mix(int64_t id) {
@@ -439,7 +435,10 @@ struct WorkerIndex::Impl {
   size_t slot_of_position(LonLat p) const { return slot_index(decode(encode(p, false))); }
   DirectoryStripe& stripe(int64_t id) { return directory[mix(id) >> (64 - kStripeBits)]; }
 
-  static void check(LonLat p) { check_position(p); }
+  static void check(LonLat p) {
+    if (!is_valid_wgs84(p))
+      throw_invalid("worker position is not a valid WGS84 longitude/latitude");
+  }
 
   // Prefetches the slots of p's cell and its neighbours, where most searches end.
   void prefetch_around(LonLat p) const noexcept;
@@ -499,7 +498,7 @@ WorkerIndex::WorkerIndex(size_t expected, double cell_deg) {
 WorkerIndex::~WorkerIndex() = default;
 
 LonLat WorkerIndex::stored(LonLat p) {
-  check_position(p);
+  Impl::check(p);
   return decode(encode(p, false));
 }
 
@@ -798,9 +797,8 @@ class Search {
 
 }  // namespace
 
-// The first line (header and first entries) of the slots of p's cell and its neighbours:
-// the search itself asks for the second; asking for both here, for a query two ahead, kept
-// more misses in flight than the core tracks and its prefetches waited.
+// The first line (header and first entries) of the slots of p's cell and its neighbours,
+// for nearest() to overlap with its set-up; the search asks for the rest of each slot.
 void WorkerIndex::Impl::prefetch_around(LonLat p) const noexcept {
   int64_t cx = ix(p.lon), cy = iy(p.lat);
   for (int64_t j = std::max<int64_t>(cy - 1, 0); j <= std::min(cy + 1, cells_lat - 1); ++j)
@@ -855,8 +853,8 @@ NearestAnswers WorkerIndex::nearest_all(std::span<const LonLat> points, size_t k
   return out;
 }
 
-// A degree of latitude is never under 110,574 m (at the equator), less 0.1 %.
-constexpr double kMetresPerDegLat = 110574.0 * 0.999;
+// A lower bound of the metres in a degree of latitude, less 0.1 % (as lower_bound()).
+constexpr double kMetresPerDegLat = kMinMetresPerDegreeLat * 0.999;
 
 void WorkerIndex::Impl::nearest_into(LonLat p, size_t k, const WorkerFilter& filter,
                                      std::vector<WorkerDistance>& best) const {
@@ -927,9 +925,9 @@ void WorkerIndex::Impl::nearest_into(LonLat p, size_t k, const WorkerFilter& fil
       if (j < 0 || j >= cells_lat) continue;
       bool edge_row = j == cy - ring || j == cy + ring;
       int64_t step = edge_row ? 1 : 2 * ring;
-      // A degree of latitude is never under 110,574 m (at the equator), and a path between
-      // two parallels is never shorter than the meridian between them: across rows the
-      // bound is tighter than the longitude one (which shrinks with the cosine of latitude).
+      // A path between two parallels is never shorter than the meridian between them:
+      // across rows this bound is tighter than the longitude one (which shrinks with the
+      // cosine of latitude).
       double gap_lat_m = gap(j, cy, fy) * kMetresPerDegLat;
       double mid_lat = (static_cast<double>(j) + 0.5) * cd - 90.0;
       for (int64_t i = cx - ring; i <= cx + ring; i += std::max<int64_t>(step, 1)) {

@@ -2,6 +2,7 @@
 // PUT /api/v1/workers/{id}/position, POST /api/v1/workers/positions (batch)
 #include <algorithm>
 #include <charconv>
+#include <optional>
 
 #include "data/time.hpp"
 #include "data/workers.hpp"
@@ -45,11 +46,9 @@ NearestQuery nearest_query(const Request& req) {
   return q;
 }
 
-void write_nearby(App& app, const Request& req, JsonWriter& w,
-                  const std::vector<data::NearbyWorker>& found) {
+void write_nearby(const Request& req, JsonWriter& w, const std::vector<data::NearbyWorker>& found) {
   w.StartArray();
   for (auto& n : found) {
-    auto s = app.workers().index().get(n.id);
     w.StartObject();
     w.Key("id");
     w.Int64(n.id);
@@ -60,9 +59,9 @@ void write_nearby(App& app, const Request& req, JsonWriter& w,
     w.Key("distance_m");
     write_number(w, n.distance_m, 1);
     w.Key("on_duty");
-    w.Bool(s && s->on_duty);
+    w.Bool(n.on_duty);
     w.Key("position");
-    write_lonlat(w, from_wgs84(req, s ? s->position : LonLat{}));
+    write_lonlat(w, from_wgs84(req, n.position));
     w.EndObject();
   }
   w.EndArray();
@@ -74,7 +73,7 @@ Response nearest(App& app, Request& req) {
   auto found = app.workers().nearest(p, q.k, q.filter);
   rapidjson::StringBuffer buf;
   JsonWriter w(buf);
-  write_nearby(app, req, w, found);
+  write_nearby(req, w, found);
   return json_response(buf.GetString());
 }
 
@@ -87,7 +86,7 @@ Response nearest_batch(App& app, Request& req) {
   rapidjson::StringBuffer buf;
   JsonWriter w(buf);
   w.StartArray();
-  for (auto& one : found) write_nearby(app, req, w, one);
+  for (auto& one : found) write_nearby(req, w, one);
   w.EndArray();
   return json_response(buf.GetString());
 }
@@ -113,27 +112,22 @@ LonLat ping_position(const Request& req, const rapidjson::Value& ping) {
 }
 
 // Places the workers the index does not hold yet (no position when it loaded) from their
-// stored rows; returns the ids that are not workers at all.
-std::vector<int64_t> place_new(App& app, const std::vector<WorkerMove>& moves,
-                               std::vector<int64_t> ids) {
-  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
-  std::vector<data::Worker> rows;
-  std::vector<int64_t> missing;
+// stored rows, each at its position in `at` (ids sorted, without repeats); returns the ids
+// that are not workers at all.
+std::vector<int64_t> place_new(App& app, const std::vector<int64_t>& ids,
+                               const std::vector<LonLat>& at) {
+  std::vector<std::optional<data::Worker>> rows(ids.size());
   app.write([&](data::Db& db) {
     data::WorkerRepo repo(db);
-    for (int64_t id : ids) {
-      if (auto w = repo.get(id))
-        rows.push_back(std::move(*w));
-      else
-        missing.push_back(id);
-    }
+    for (size_t i = 0; i < ids.size(); ++i) rows[i] = repo.get(ids[i]);
     return 0;
   });
-  for (const data::Worker& w : rows) {
-    // The last of the worker's moves in the batch.
-    auto last = std::find_if(moves.rbegin(), moves.rend(),
-                             [&](const WorkerMove& m) { return m.id == *w.id; });
-    app.workers().refresh(w, last->to);
+  std::vector<int64_t> missing;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (rows[i])
+      app.workers().refresh(*rows[i], at[i]);
+    else
+      missing.push_back(ids[i]);
   }
   return missing;
 }
@@ -146,8 +140,7 @@ Response put_position(App& app, Request& req) {
   LonLat p = ping_position(req, d);
   int64_t ts = ping_time(d);
   if (!app.workers().index().move(id, p)) {
-    std::vector<WorkerMove> one{{id, p}};
-    if (!place_new(app, one, {id}).empty())
+    if (!place_new(app, {id}, {p}).empty())
       throw Error(ErrorKind::not_found, "no worker " + std::to_string(id));
   }
   app.positions().record(id, p, ts);
@@ -184,7 +177,17 @@ Response put_positions(App& app, Request& req) {
   }
   std::vector<int64_t> unknown;
   app.workers().index().move_all(moves, &unknown);
-  std::vector<int64_t> missing = unknown.empty() ? unknown : place_new(app, moves, unknown);
+  std::vector<int64_t> missing;
+  if (!unknown.empty()) {
+    // Each unknown id once, with its last position in the batch: one pass over the pings.
+    unknown.erase(std::unique(unknown.begin(), unknown.end()), unknown.end());
+    std::vector<LonLat> last(unknown.size());
+    for (const WorkerMove& m : moves)
+      if (auto it = std::lower_bound(unknown.begin(), unknown.end(), m.id);
+          it != unknown.end() && *it == m.id)
+        last[static_cast<size_t>(it - unknown.begin())] = m.to;
+    missing = place_new(app, unknown, last);
+  }
   size_t applied = 0;
   for (size_t i = 0; i < n; ++i) {
     if (std::binary_search(missing.begin(), missing.end(), moves[i].id)) continue;

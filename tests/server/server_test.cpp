@@ -185,14 +185,15 @@ TEST_CASE(
     REQUIRE(d.Size() == 1);
     return std::pair(d[0]["id"].GetInt64(), d[0]["distance_m"].GetDouble());
   };
-  std::string body =
-      "[" + ping(5, a) + "," + ping(6, b) + "," + ping(99999, a) + "," + ping(6, c) + "]";
+  std::string body = "[" + ping(5, a) + "," + ping(6, b) + "," + ping(99999, a) + "," + ping(6, c) +
+                     "," + ping(99998, b) + "," + ping(99999, c) + "]";
   auto r = http(f.port(), "POST", "/api/v1/workers/positions", body);
   REQUIRE(r.status == 200);
   auto d = json(r);
   CHECK(d["applied"].GetUint64() == 3);
-  REQUIRE(d["unknown"].Size() == 1);
-  CHECK(d["unknown"][0].GetInt64() == 99999);
+  REQUIRE(d["unknown"].Size() == 2);  // each unknown id once, ascending
+  CHECK(d["unknown"][0].GetInt64() == 99998);
+  CHECK(d["unknown"][1].GetInt64() == 99999);
   CHECK(nearest_id(a) == std::pair<int64_t, double>(5, nearest_id(a).second));
   CHECK(nearest_id(a).second < 1);
   CHECK(nearest_id(c).first == 6);  // the later of worker 6's pings
@@ -310,6 +311,32 @@ TEST_CASE("a worker stored without a position joins the nearest answers with the
   CHECK(std::string(d[0]["name"].GetString()) == "新来的");
   CHECK(std::string(d[0]["grid_code"].GetString()) == *h.grid_code);
   CHECK(d[0]["distance_m"].GetDouble() < 1);
+  // Another, first seen in a batch of pings: placed at its later ping.
+  data::Household g = f.household(900), far = f.household(9000);
+  int64_t other = 0;
+  {
+    data::Db db = data::Db::open(f.db, false);
+    data::Worker w;
+    w.name = "第二位";
+    w.on_duty = true;
+    w.grids = {*g.grid_code};
+    other = data::WorkerRepo(db).upsert(w);
+  }
+  auto ping = [&](const data::Household& at_household) {
+    return "{\"id\":" + std::to_string(other) +
+           ",\"lon\":" + std::to_string(at_household.position.lon) +
+           ",\"lat\":" + std::to_string(at_household.position.lat) + "}";
+  };
+  auto r = json(
+      http(f.port(), "POST", "/api/v1/workers/positions", "[" + ping(far) + "," + ping(g) + "]"));
+  CHECK(r["applied"].GetUint64() == 2);
+  CHECK(r["unknown"].Size() == 0);
+  auto e =
+      json(http(f.port(), "GET", "/api/v1/workers/nearest?" + at(g) + "&k=1&grid=" + *g.grid_code));
+  REQUIRE(e.Size() == 1);
+  CHECK(e[0]["id"].GetInt64() == other);
+  CHECK(std::string(e[0]["name"].GetString()) == "第二位");
+  CHECK(e[0]["distance_m"].GetDouble() < 1);
 }
 
 TEST_CASE("worker positions survive a restart") {
