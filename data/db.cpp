@@ -48,6 +48,11 @@ Db Db::open(const std::string& path, bool create) {
     throw Error(ErrorKind::unavailable,
                 path + " is not a usable gridmap database (" + e.what() + ")");
   }
+  // An existing file is only ever migrated when it already is a gridmap database: an empty
+  // file or another program's database is not silently turned into a new one.
+  if (!create && db.schema_version() == 0)
+    throw_invalid(path + " is not a gridmap database (empty, or another program's file); `gridmap demo` or "
+                         "`gridmap import` creates one, `gridmap serve --create` an empty one");
   migrate(db);
   return db;
 }
@@ -112,9 +117,15 @@ Db::Db(Db&& o) noexcept
     : db_(o.db_),
       path_(std::move(o.path_)),
       spatialite_(o.spatialite_),
-      reusable_(std::move(o.reusable_)) {
+      reusable_(std::move(o.reusable_)),
+      on_commit_(std::move(o.on_commit_)) {
   o.db_ = nullptr;
   o.reusable_.clear();
+}
+
+void Db::after_commit(std::function<void()> f) {
+  if (sqlite3_get_autocommit(db_)) return f();
+  on_commit_.push_back(std::move(f));
 }
 
 void Db::exec(std::string_view sql) {
@@ -137,6 +148,10 @@ void Db::exec(std::string_view sql) {
 int64_t Db::last_insert_rowid() const {
   return sqlite3_last_insert_rowid(db_);
 }
+bool Db::read_only() const {
+  return sqlite3_db_readonly(db_, "main") == 1;
+}
+
 int Db::changes() const {
   return sqlite3_changes(db_);
 }
@@ -264,12 +279,17 @@ Transaction::Transaction(Db& db) : db_(db) {
 }
 
 Transaction::~Transaction() {
-  if (open_) sqlite3_exec(db_.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
+  if (!open_) return;
+  sqlite3_exec(db_.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
+  db_.on_commit_.clear();
 }
 
 void Transaction::commit() {
   db_.exec("COMMIT");
   open_ = false;
+  auto done = std::move(db_.on_commit_);
+  db_.on_commit_.clear();
+  for (auto& f : done) f();
 }
 
 }  // namespace gridmap::data

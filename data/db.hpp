@@ -4,10 +4,12 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 struct sqlite3;
 struct sqlite3_stmt;
@@ -83,6 +85,11 @@ class Db {
   void exec(std::string_view sql);
   int64_t last_insert_rowid() const;
   int changes() const;
+  bool read_only() const;  // the file cannot be written (permissions, a read-only mount)
+  // Runs `f` once what was just written is committed: when the open Transaction commits
+  // (dropped if it rolls back), or at once outside a transaction. For what must never
+  // record an uncommitted write (the audit checkpoint).
+  void after_commit(std::function<void()> f);
   int schema_version();
   sqlite3* handle() const noexcept { return db_; }
   const std::string& path() const noexcept { return path_; }
@@ -90,6 +97,7 @@ class Db {
 
  private:
   friend class Statement;
+  friend class Transaction;
   enum class Spatialite { on_demand, loaded, never };
   Db(sqlite3* db, std::string path, Spatialite spatialite = Spatialite::on_demand)
       : db_(db), path_(std::move(path)), spatialite_(spatialite) {}
@@ -101,6 +109,7 @@ class Db {
   std::string path_;
   Spatialite spatialite_;
   std::unordered_map<std::string, sqlite3_stmt*> reusable_;  // idle reused statements
+  std::vector<std::function<void()>> on_commit_;             // of the open transaction
 };
 
 // BEGIN IMMEDIATE on construction; rolls back on destruction unless commit() succeeded.

@@ -81,10 +81,41 @@ std::vector<std::string> filterable(Layer layer) {
   return out;
 }
 
+namespace {
+// Fixed parameter numbers of the list query. The caller's filters come after all of them,
+// so no number of filters can reach (and rebind) the scope's parameters.
+enum Param : int {
+  kMinLon = 1, kMinLat, kMaxLon, kMaxLat,  // bbox
+  kFrom, kTo,                              // petitions' created_at window
+  kCursor, kLimit, kNow,
+  kScopeGrids, kScopeReporter, kScopeWorker,  // a worker's reach
+  kFirstFilter
+};
+
+std::string arg(int n) { return "?" + std::to_string(n); }
+
+// A JSON array of strings for json_each, escaped.
+std::string json_strings(const std::vector<std::string>& v) {
+  std::string out = "[";
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (i) out += ',';
+    out += '"';
+    for (char c : v[i]) {
+      if (c == '"' || c == '\\') out += '\\';
+      if (static_cast<unsigned char>(c) >= 0x20) out += c;
+    }
+    out += '"';
+  }
+  return out + "]";
+}
+}  // namespace
+
 FeaturePage list_features(Db& db, const FeatureQuery& q) {
   const LayerSql& s = sql_of(q.layer);
-  std::string where = " WHERE ?9 = ?9";  // ?9 is `now`, used by computed petition fields
-  std::vector<std::string> values;  // bound from ?10 on
+  // Every fixed parameter appears in the SQL (unused ones as `?n IS ?n`) so that each is
+  // bound to the same number whatever the query uses.
+  std::string where = " WHERE " + arg(kNow) + " = " + arg(kNow);  // `now`: computed petition fields
+  std::vector<std::string> values;  // bound from kFirstFilter on
   for (auto& [name, value] : q.filters) {
     auto it = std::find_if(s.filters.begin(), s.filters.end(), [&](auto& f) { return f.first == name; });
     if (it == s.filters.end()) {
@@ -92,52 +123,53 @@ FeaturePage list_features(Db& db, const FeatureQuery& q) {
       for (auto& f : s.filters) known += (known.empty() ? "" : ", ") + f.first;
       throw_invalid("cannot filter " + std::string(to_string(q.layer)) + " by '" + name + "' (use " + known + ")");
     }
+    where += " AND " + it->second + " = " + arg(kFirstFilter + static_cast<int>(values.size()));
     values.push_back(value);
-    where += " AND " + it->second + " = ?" + std::to_string(9 + values.size());
   }
   if (q.bbox)
     where += std::string(" AND t.ROWID IN (SELECT ROWID FROM SpatialIndex WHERE f_table_name = '") + s.table +
              "' AND search_frame = BuildMbr(?1, ?2, ?3, ?4, 4326))";
+  else
+    where += " AND ?1 IS ?1 AND ?2 IS ?2 AND ?3 IS ?3 AND ?4 IS ?4";
   if (q.layer == Layer::petitions) where += " AND t.created_at >= ?5 AND t.created_at < ?6";
   else where += " AND ?5 IS ?5 AND ?6 IS ?6";
   where += q.cursor ? std::string(" AND t.") + s.key + " > ?7" : std::string(" AND ?7 IS NULL");
-  if (!q.bbox) where += " AND ?1 IS ?1 AND ?2 IS ?2 AND ?3 IS ?3 AND ?4 IS ?4";
-  if (q.grid_scope || q.handler_worker) {
-    if (q.layer == Layer::petitions)
-      where += " AND (t.grid_code IN (SELECT value FROM json_each(?20)) OR t.reported_by = ?21 OR t.handler_worker_id = ?22)";
-    else if (q.layer == Layer::workers)
-      where += " AND t.id = ?22 AND ?20 IS ?20 AND ?21 IS ?21";
-    else
-      where += " AND t.grid_code IN (SELECT value FROM json_each(?20)) AND ?21 IS ?21 AND ?22 IS ?22";
-  }
+  bool scoped = q.grid_scope || q.handler_worker;
+  if (!scoped)
+    where += " AND ?10 IS ?10 AND ?11 IS ?11 AND ?12 IS ?12";
+  else if (q.layer == Layer::petitions)
+    where += " AND (t.grid_code IN (SELECT value FROM json_each(?10)) OR t.reported_by = ?11 OR t.handler_worker_id = ?12)";
+  else if (q.layer == Layer::workers)
+    where += " AND t.id = ?12 AND ?10 IS ?10 AND ?11 IS ?11";
+  else if (q.layer == Layer::households)
+    where += " AND t.grid_code IN (SELECT value FROM json_each(?10)) AND ?11 IS ?11 AND ?12 IS ?12";
+  else  // boundaries are public to every role
+    where += " AND ?10 IS ?10 AND ?11 IS ?11 AND ?12 IS ?12";
   std::string sql = "SELECT " + feature_sql(s) + ", t." + s.key + " FROM " + s.table + " t" + where + " ORDER BY t." +
                     s.key + " LIMIT ?8";
   Statement st(db, sql);
-  if (q.bbox) st.bind(1, q.bbox->min_lon).bind(2, q.bbox->min_lat).bind(3, q.bbox->max_lon).bind(4, q.bbox->max_lat);
-  if (q.layer == Layer::petitions) st.bind(5, q.created_from.value_or(INT64_MIN)).bind(6, q.created_to.value_or(INT64_MAX));
-  if (q.grid_scope || q.handler_worker) {
-    std::string grids = "[";
-    for (size_t i = 0; q.grid_scope && i < q.grid_scope->size(); ++i) {
-      if (i) grids += ',';
-      grids += '"' + (*q.grid_scope)[i] + '"';
-    }
-    grids += ']';
-    st.bind(20, grids).bind(21, q.reporter.value_or("")).bind(22, q.handler_worker.value_or(-1));
+  if (q.bbox)
+    st.bind(kMinLon, q.bbox->min_lon).bind(kMinLat, q.bbox->min_lat).bind(kMaxLon, q.bbox->max_lon).bind(kMaxLat, q.bbox->max_lat);
+  if (q.layer == Layer::petitions)
+    st.bind(kFrom, q.created_from.value_or(INT64_MIN)).bind(kTo, q.created_to.value_or(INT64_MAX));
+  if (scoped) {
+    st.bind(kScopeGrids, json_strings(q.grid_scope.value_or(std::vector<std::string>{})));
+    st.bind(kScopeReporter, q.reporter.value_or("")).bind(kScopeWorker, q.handler_worker.value_or(-1));
   }
   if (q.cursor) {
     if (s.integer_key) {
       try {
-        st.bind(7, static_cast<int64_t>(std::stoll(*q.cursor)));
+        st.bind(kCursor, static_cast<int64_t>(std::stoll(*q.cursor)));
       } catch (...) {
         throw_invalid("cursor '" + *q.cursor + "' is not valid here");
       }
     } else {
-      st.bind(7, *q.cursor);
+      st.bind(kCursor, *q.cursor);
     }
   }
-  st.bind(8, static_cast<int64_t>(q.limit + 1));
-  st.bind(9, q.now);
-  for (size_t i = 0; i < values.size(); ++i) st.bind(static_cast<int>(10 + i), values[i]);
+  st.bind(kLimit, static_cast<int64_t>(q.limit + 1));
+  st.bind(kNow, q.now);
+  for (size_t i = 0; i < values.size(); ++i) st.bind(kFirstFilter + static_cast<int>(i), values[i]);
   FeaturePage page;
   page.json = "{\"type\":\"FeatureCollection\",\"features\":[";
   std::string last;

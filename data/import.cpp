@@ -220,28 +220,51 @@ class Input {
     OGRGeometryUniquePtr copy = gdal::linear_2d(g);
     OGRwkbGeometryType type = wkbFlatten(copy->getGeometryType());
     if (type == wkbPolygon) {
-      check_rings(*copy->toPolygon(), notes);
+      if (!clean_rings(*copy->toPolygon(), notes))
+        reject("the outer ring has " + std::to_string(copy->toPolygon()->getExteriorRing()->getNumPoints()) +
+               " points; a ring needs at least 4 (zero area)");
     } else if (type == wkbMultiPolygon) {
-      for (OGRPolygon* p : *copy->toMultiPolygon()) check_rings(*p, notes);
+      // Real boundaries from public sets carry slivers of 3 points beside the real parts:
+      // those parts are dropped (and reported), the feature is kept.
+      OGRMultiPolygon& multi = *copy->toMultiPolygon();
+      int dropped = 0;
+      for (int i = multi.getNumGeometries() - 1; i >= 0; --i) {
+        if (clean_rings(*multi.getGeometryRef(i), notes)) continue;
+        multi.removeGeometry(i);
+        ++dropped;
+      }
+      if (multi.getNumGeometries() == 0) reject("every part has fewer than 4 points in its outer ring (zero area)");
+      if (dropped > 0)
+        notes.push_back("dropped " + std::to_string(dropped) + " degenerate part(s) (outer rings of fewer than 4 points)");
     } else {
       reject("expected a polygon, got a " + lower(copy->getGeometryName()));
     }
     return gdal::to_geos(*copy);
   }
 
-  static void check_rings(OGRPolygon& poly, Names& notes) {
+  static int ring_points(OGRLinearRing& ring) { return ring.getNumPoints() + (ring.get_IsClosed() ? 0 : 1); }
+
+  // Closes open rings and drops holes of fewer than 4 points (both reported); false when the
+  // outer ring itself has fewer than 4 points.
+  static bool clean_rings(OGRPolygon& poly, Names& notes) {
+    OGRLinearRing* outer = poly.getExteriorRing();
+    if (!outer || ring_points(*outer) < 4) return false;
+    int holes_dropped = 0;
+    for (int i = poly.getNumInteriorRings() - 1; i >= 0; --i)
+      if (ring_points(*poly.getInteriorRing(i)) < 4) {
+        poly.removeRing(i + 1);  // ring 0 is the outer one
+        ++holes_dropped;
+      }
+    if (holes_dropped > 0)
+      notes.push_back("dropped " + std::to_string(holes_dropped) + " degenerate hole(s) (fewer than 4 points)");
     int unclosed = 0;
-    for (OGRLinearRing* ring : poly) {
+    for (OGRLinearRing* ring : poly)
       if (ring->getNumPoints() > 0 && !ring->get_IsClosed()) ++unclosed;
-      int n = ring->getNumPoints() + (ring->get_IsClosed() ? 0 : 1);
-      if (n < 4)
-        reject("a ring has " + std::to_string(ring->getNumPoints()) +
-               " points; a ring needs at least 4 (zero area)");
-    }
     if (unclosed > 0) {
       poly.closeRings();
       notes.push_back("closed " + std::to_string(unclosed) + " open ring(s)");
     }
+    return true;
   }
 
   static GeomPtr geos_area(GeomPtr g) {

@@ -8,6 +8,15 @@ bool transition_allowed(std::string_view from, std::string_view to) noexcept {
          (from == "pending_review" && (to == "closed" || to == "in_progress"));
 }
 
+bool role_may(std::string_view role, std::string_view action, std::string_view from, std::string_view to) noexcept {
+  if (role == "admin" || role == "dispatcher") return true;
+  if (role != "worker") return false;
+  if (action == "escalate") return true;
+  if (action != "transition") return false;
+  return (from == "dispatched" && to == "in_progress") || (from == "in_progress" && to == "pending_review") ||
+         (from == "reported" && to == "closed");
+}
+
 std::optional<std::string_view> escalated(std::string_view level) noexcept {
   if (level == "grid") return "community";
   if (level == "community") return "subdistrict";

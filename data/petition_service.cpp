@@ -40,6 +40,22 @@ std::vector<int64_t> duplicates(Db& db, const NewPetition& n, int64_t now) {
   return out;
 }
 
+// The role table of lifecycle.hpp, and for a worker: only the handler starts or submits a
+// case; resolving on site is for its reporter or its handler.
+void check_actor(const Petition& cur, const Change& c) {
+  std::string_view to = c.action == "transition" ? std::string_view(c.to) : std::string_view();
+  if (c.action == "transition" && !is_valid_status(c.to)) return;  // invalid_input below
+  if (!role_may(c.role, c.action, cur.status, to))
+    throw Error(ErrorKind::forbidden, "a " + (c.role.empty() ? std::string("caller") : c.role) + " may not " +
+                                          (c.action == "transition" ? "move a petition from " + cur.status + " to " + c.to
+                                                                    : c.action + " a petition"));
+  if (c.role != "worker" || c.action != "transition") return;
+  bool handles = c.actor_worker && cur.handler_worker_id == c.actor_worker;
+  bool reported = cur.reported_by == c.actor;
+  if (cur.status == "reported" ? !(handles || reported) : !handles)
+    throw Error(ErrorKind::forbidden, "petition " + std::to_string(*cur.id) + " is handled by another worker");
+}
+
 }  // namespace
 
 CreatedPetition PetitionService::create(const NewPetition& n, const Locator& locator, int64_t now) {
@@ -84,6 +100,7 @@ Petition PetitionService::change(int64_t id, const Change& c, int64_t now) {
     throw Error(ErrorKind::precondition_failed, "petition " + std::to_string(id) + " changed since version " +
                                                     std::to_string(*c.expected_version) + " (now " +
                                                     std::to_string(cur->version) + "); reload it");
+  check_actor(*cur, c);
   Petition next = *cur;
   PetitionEvent ev{id, now, c.actor, c.action, cur->status, cur->status, std::nullopt, c.note};
   if (c.action == "transition") {

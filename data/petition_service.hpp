@@ -34,6 +34,8 @@ struct Change {
   std::optional<int64_t> worker_id;   // new handler (reassign)
   std::string note;
   std::string actor;
+  std::string role;                      // the actor's role: what they may do (role_may)
+  std::optional<int64_t> actor_worker;   // the worker the actor is, for a worker
   std::optional<int64_t> expected_version;  // If-Match
 };
 
@@ -42,8 +44,9 @@ class PetitionService {
   explicit PetitionService(Db& db) : db_(db) {}
   // Fills grid, community, subdistrict, the grid's worker and the deadline of its category.
   CreatedPetition create(const NewPetition& n, const Locator& locator, int64_t now);
-  // Throws not_found, conflict (a move the lifecycle does not allow), precondition_failed
-  // (stale version) or invalid_input.
+  // Throws not_found, forbidden (a move the actor's role may not make, or a worker moving
+  // a case another worker handles), conflict (a move the lifecycle does not allow),
+  // precondition_failed (stale version) or invalid_input.
   Petition change(int64_t id, const Change& c, int64_t now);
 
  private:

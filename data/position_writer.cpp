@@ -5,11 +5,33 @@
 #include <vector>
 
 #include "data/db.hpp"
+#include "geo/error.hpp"
 
 namespace gridmap::data {
 
 PositionWriter::PositionWriter(std::string db_path, std::chrono::milliseconds interval)
-    : path_(std::move(db_path)), interval_(interval), thread_([this] { run(); }) {}
+    : path_(std::move(db_path)), interval_(interval) {
+  try {
+    std::lock_guard w(write_lock_);
+    open_db();
+  } catch (const std::exception& e) {
+    failure_ = e.what();
+  }
+  thread_ = std::thread([this] { run(); });
+}
+
+void PositionWriter::open_db() {
+  if (db_) return;
+  auto db = std::make_unique<Db>(Db::open(path_, false));
+  db->exec("PRAGMA cache_size = -131072");  // the workers table and its index stay in memory
+  if (db->read_only()) throw Error(ErrorKind::unavailable, "the database " + path_ + " is read-only");
+  db_ = std::move(db);
+}
+
+void PositionWriter::check_writable() const {
+  std::lock_guard l(lock_);
+  if (!failure_.empty()) throw Error(ErrorKind::unavailable, "worker positions cannot be saved now: " + failure_);
+}
 
 PositionWriter::~PositionWriter() {
   {
@@ -55,11 +77,12 @@ void PositionWriter::write_pending() {
     std::lock_guard l(lock_);
     batch.swap(pending_);
   }
-  if (batch.empty()) return;
   try {
-    if (!db_) {
-      db_ = std::make_unique<Db>(Db::open(path_, false));
-      db_->exec("PRAGMA cache_size = -131072");  // the workers table and its index stay in memory
+    open_db();
+    if (batch.empty()) {
+      std::lock_guard l(lock_);
+      failure_.clear();  // writable again (a remount, a permission fixed)
+      return;
     }
     // In id order the updates walk the table's pages once instead of jumping around.
     std::vector<std::pair<int64_t, Ping>> rows(batch.begin(), batch.end());
@@ -70,10 +93,11 @@ void PositionWriter::write_pending() {
                  "WHERE id = ?4 AND (position_at IS NULL OR position_at <= ?3)");
     for (const auto& [id, ping] : rows) st.bind(1, ping.position.lon).bind(2, ping.position.lat).bind(3, ping.at).bind(4, id).run();
     tx.commit();
-  } catch (...) {
+  } catch (const std::exception& e) {
     db_.reset();
     // Put the batch back (newer pings win) so nothing is lost; the next round retries.
     std::lock_guard l(lock_);
+    failure_ = e.what();
     for (auto& [id, ping] : batch) {
       auto [it, inserted] = pending_.try_emplace(id, ping);
       if (!inserted && ping.at > it->second.at) it->second = ping;
@@ -81,6 +105,7 @@ void PositionWriter::write_pending() {
     throw;
   }
   std::lock_guard l(lock_);
+  failure_.clear();
   written_ += batch.size();
   ++batches_;
 }

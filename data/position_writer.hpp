@@ -26,6 +26,9 @@ class PositionWriter {
   PositionWriter(const PositionWriter&) = delete;
   PositionWriter& operator=(const PositionWriter&) = delete;
 
+  // Throws unavailable while positions cannot be saved (a read-only database, a full disk:
+  // the last write failed), so that no ping is acknowledged that would be lost.
+  void check_writable() const;
   void record(int64_t worker_id, LonLat position, int64_t at);
   void flush();  // writes everything recorded so far before returning
   size_t pending() const;
@@ -35,6 +38,7 @@ class PositionWriter {
  private:
   void run();
   void write_pending();
+  void open_db();  // the connection, and whether it can write at all
 
   struct Ping {
     LonLat position;
@@ -49,6 +53,7 @@ class PositionWriter {
   std::unique_ptr<Db> db_;  // the writer's own connection, opened on first use
   uint64_t written_ = 0, batches_ = 0;
   bool stop_ = false;
+  std::string failure_;  // why the last write failed; empty while writes succeed
   std::thread thread_;
 };
 

@@ -59,8 +59,18 @@ std::string token_hash(const std::string& token) {
   return hex(h, sizeof h);
 }
 
+namespace {
+// A user's patch: a user linked to a worker has that worker's grids as they are now (an
+// admin's reassignment moves the user's access with it); any other user the grids given
+// to the user itself.
+constexpr const char* kPatchOf =
+    "SELECT grid_code FROM worker_grids WHERE worker_id = (SELECT worker_id FROM users WHERE id = ?1) "
+    "UNION SELECT grid_code FROM user_grids WHERE user_id = ?1 AND "
+    "(SELECT worker_id FROM users WHERE id = ?1) IS NULL ORDER BY 1";
+}  // namespace
+
 void UserRepo::load_grids(User& u) {
-  Statement st(db_, "SELECT grid_code FROM user_grids WHERE user_id = ?1 ORDER BY grid_code");
+  Statement st(db_, kPatchOf);
   st.bind(1, u.id);
   u.grids.clear();
   while (st.step()) u.grids.push_back(st.text(0));
@@ -72,7 +82,8 @@ User UserRepo::add(const std::string& name, const std::string& role,
   if (name.empty() || name.size() > 64) throw_invalid("a user name needs 1 to 64 characters");
   if (!is_valid_role(role))
     throw_invalid("unknown role '" + role + "' (use admin, dispatcher, worker or planner)");
-  if (role == "worker" && grids.empty()) throw_invalid("a worker user needs at least one --grid");
+  if (role == "worker" && grids.empty() && !worker_id)
+    throw_invalid("a worker user needs --worker ID (their patch is that worker's grids) or at least one --grid");
   std::optional<std::string> hash;
   if (password) hash = hash_password(*password);
   Transaction tx(db_);
@@ -84,6 +95,16 @@ User UserRepo::add(const std::string& name, const std::string& role,
     Statement w(db_, "SELECT 1 FROM workers WHERE id = ?1");
     w.bind(1, *worker_id);
     if (!w.step()) throw_invalid("no worker " + std::to_string(*worker_id));
+    // A linked user's patch is the worker's grids; a --grid beside it must be one of them.
+    Statement wg(db_, "SELECT 1 FROM worker_grids WHERE worker_id = ?1 AND grid_code = ?2");
+    for (auto& g : grids) {
+      wg.bind(1, *worker_id).bind(2, g);
+      bool theirs = wg.step();
+      wg.reset();
+      if (!theirs)
+        throw_invalid("grid " + g + " is not worker " + std::to_string(*worker_id) +
+                      "'s; a worker user's patch is their worker's grids");
+    }
   }
   Statement ins(db_,
                 "INSERT INTO users(name, role, password_hash, worker_id) VALUES (?1, ?2, ?3, ?4)");
@@ -142,6 +163,11 @@ void UserRepo::set_password(const std::string& name, const std::string& password
   Statement st(db_, "UPDATE users SET password_hash = ?1 WHERE name = ?2");
   st.bind(1, hash).bind(2, name).run();
   if (db_.changes() != 1) throw Error(ErrorKind::not_found, "no user '" + name + "'");
+  // A new password ends every session and API token: whoever knew the old one is out.
+  Statement rv(db_,
+               "UPDATE tokens SET revoked_at = unixepoch() WHERE revoked_at IS NULL AND "
+               "user_id = (SELECT id FROM users WHERE name = ?1)");
+  rv.bind(1, name).run();
   tx.commit();
 }
 
@@ -188,8 +214,9 @@ std::optional<User> UserRepo::by_token(const std::string& token, int64_t now) {
 TokenCheck::TokenCheck(Db& db)
     : st_(db,
           "SELECT u.id, u.name, u.role, u.worker_id, (SELECT group_concat(grid_code, ',') FROM "
-          "(SELECT grid_code FROM user_grids WHERE user_id = u.id ORDER BY grid_code)) FROM tokens "
-          "t "
+          "(SELECT grid_code FROM worker_grids WHERE worker_id = u.worker_id UNION "
+          "SELECT grid_code FROM user_grids WHERE user_id = u.id AND u.worker_id IS NULL ORDER BY 1)) "
+          "FROM tokens t "
           "JOIN users u ON u.id = t.user_id WHERE t.hash = ?1 AND t.revoked_at IS NULL AND "
           "t.expires_at > ?2 "
           "AND u.disabled = 0") {}
@@ -214,11 +241,9 @@ std::optional<User> TokenCheck::user(const std::string& token, const std::string
   return u;
 }
 
-void UserRepo::revoke_token(const std::string& token, const std::string& kind, int64_t now) {
-  Statement st(
-      db_,
-      "UPDATE tokens SET revoked_at = ?1 WHERE hash = ?2 AND kind = ?3 AND revoked_at IS NULL");
-  st.bind(1, now).bind(2, token_hash(token)).bind(3, kind).run();
+void UserRepo::revoke_token(const std::string& token, int64_t now) {
+  Statement st(db_, "UPDATE tokens SET revoked_at = ?1 WHERE hash = ?2 AND revoked_at IS NULL");
+  st.bind(1, now).bind(2, token_hash(token)).run();
 }
 
 }  // namespace gridmap::data

@@ -32,7 +32,7 @@ class UserRepo {
   std::optional<User> get(int64_t id);
   std::vector<User> list();
   void set_disabled(const std::string& name, bool disabled);  // also revokes its tokens
-  void set_password(const std::string& name, const std::string& password);
+  void set_password(const std::string& name, const std::string& password);  // revokes its tokens
   // The user when the password matches and the user is enabled.
   std::optional<User> check_password(const std::string& name, const std::string& password);
 
@@ -41,9 +41,8 @@ class UserRepo {
                           int64_t lifetime_s);
   // The enabled user a valid (unexpired, unrevoked) token belongs to.
   std::optional<User> by_token(const std::string& token, int64_t now);
-  // Revokes a token of the given kind ("session" for sign-out; "api" tokens are revoked by
-  // disabling the user or explicitly).
-  void revoke_token(const std::string& token, const std::string& kind, int64_t now);
+  // Revokes a token, session or API (a sign-out with either ends it).
+  void revoke_token(const std::string& token, int64_t now);
 
  private:
   void load_grids(User& u);

@@ -10,6 +10,7 @@ std::string_view to_string(ErrorKind kind) noexcept {
     case ErrorKind::precondition_failed: return "precondition_failed";
     case ErrorKind::unauthorized: return "unauthorized";
     case ErrorKind::too_large: return "too_large";
+    case ErrorKind::unsupported_media_type: return "unsupported_media_type";
     case ErrorKind::forbidden: return "forbidden";
     case ErrorKind::unavailable: return "unavailable";
     case ErrorKind::internal: return "internal";

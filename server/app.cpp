@@ -43,7 +43,7 @@ thread_local struct {
 }  // namespace
 
 App::App(AppOptions options) : options_(std::move(options)) {
-  writer_ = std::make_unique<data::Db>(data::Db::open(options_.db_path, false));
+  writer_ = std::make_unique<data::Db>(data::Db::open(options_.db_path, options_.create));
   locator_ = load_locator(*writer_);
   workers_ = std::make_unique<data::WorkerDirectory>(data::WorkerDirectory::load(*writer_));
   positions_ = std::make_unique<data::PositionWriter>(options_.db_path);
@@ -142,22 +142,80 @@ Response problem_for(const std::exception& e) {
     case ErrorKind::forbidden: return problem(403, "forbidden", "Forbidden", err->what());
     case ErrorKind::unauthorized: return problem(401, "unauthorized", "Unauthorized", err->what());
     case ErrorKind::too_large: return problem(413, "too_large", "Too large", err->what());
+    case ErrorKind::unsupported_media_type:
+      return problem(415, "unsupported_media_type", "Unsupported media type", err->what());
     case ErrorKind::unavailable: return problem(503, "unavailable", "Service unavailable", err->what());
     case ErrorKind::internal: break;
   }
   return problem(500, "internal", "Internal error", "the server failed to answer this request");
 }
 
-std::optional<std::string> credential(const Request& req) {
-  if (auto a = req.header("authorization"); a && a->rfind("Bearer ", 0) == 0) return a->substr(7);
-  if (auto c = req.header("cookie")) {
-    size_t at = c->find("gridmap_session=");
-    if (at != std::string::npos) {
-      size_t start = at + 16, end = c->find(';', start);
-      return c->substr(start, end == std::string::npos ? std::string::npos : end - start);
-    }
+namespace {
+// The value of the cookie named exactly `name` in a Cookie header ("a=1; b=2").
+std::optional<std::string> cookie_value(std::string_view header, std::string_view name) {
+  while (!header.empty()) {
+    size_t end = header.find(';');
+    std::string_view pair = header.substr(0, end);
+    while (!pair.empty() && pair.front() == ' ') pair.remove_prefix(1);
+    size_t eq = pair.find('=');
+    if (eq != std::string_view::npos && pair.substr(0, eq) == name) return std::string(pair.substr(eq + 1));
+    if (end == std::string_view::npos) break;
+    header.remove_prefix(end + 1);
   }
   return std::nullopt;
+}
+
+std::optional<std::string> bearer(const Request& req) {
+  if (auto a = req.header("authorization"); a && a->rfind("Bearer ", 0) == 0) return a->substr(7);
+  return std::nullopt;
+}
+
+std::optional<std::string> session_cookie(const Request& req) {
+  auto c = req.header("cookie");
+  return c ? cookie_value(*c, "gridmap_session") : std::nullopt;
+}
+
+// "host:port" of an origin or URL ("http://host:port/path" -> "host:port"), lower case.
+std::string authority(std::string_view url) {
+  size_t scheme = url.find("://");
+  if (scheme != std::string_view::npos) url.remove_prefix(scheme + 3);
+  url = url.substr(0, url.find('/'));
+  std::string out(url);
+  for (char& ch : out) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return out;
+}
+
+bool is_write(const std::string& method) { return method != "GET" && method != "HEAD" && method != "OPTIONS"; }
+}  // namespace
+
+std::optional<std::string> credential(const Request& req) {
+  if (auto b = bearer(req)) return b;
+  return session_cookie(req);
+}
+
+void App::check_same_origin(const Request& req) const {
+  if (!is_write(req.method)) return;
+  // A browser sends the session cookie with requests other sites' pages make, and says
+  // which page made them (Origin, else Referer), which no page can forge. A bearer token
+  // is never sent by a browser on its own.
+  auto origin = req.header("origin");
+  if (!origin || *origin == "null") origin = req.header("referer");
+  bool by_cookie = !bearer(req) && session_cookie(req);
+  if (!origin && !by_cookie) return;  // a script or a tool, not a browser page
+  if (!origin) throw Error(ErrorKind::forbidden, "a signed-in write needs an Origin header (cross-site requests are refused)");
+  std::string from = authority(*origin);
+  bool same = from == authority(req.header("host").value_or("")) ||
+              (!options_.public_url.empty() && from == authority(options_.public_url));
+  if (!same) throw Error(ErrorKind::forbidden, "a request from another site's page is refused (Origin " + from + ")");
+  // Another site's form can send text/plain without asking; JSON needs our own page.
+  if (!req.body.empty()) {
+    std::string type = req.header("content-type").value_or("");
+    type = type.substr(0, type.find(';'));
+    while (!type.empty() && type.back() == ' ') type.pop_back();
+    for (char& ch : type) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    if (type != "application/json" && type != "application/geo+json" && type != "application/merge-patch+json")
+      throw Error(ErrorKind::unsupported_media_type, "send the body as application/json, not '" + type + "'");
+  }
 }
 
 Principal App::authenticate(const Request& req) {
@@ -181,6 +239,11 @@ void App::forget_token(const std::string& token) {
   tokens_.erase(data::token_hash(token));
 }
 
+void App::forget_tokens() {
+  std::unique_lock l(token_lock_);
+  tokens_.clear();
+}
+
 Principal App::check_token(const std::string& token, const std::string& hash, int64_t t) {
   data::Db& db = read_db();
   if (!t_read.token) t_read.token = std::make_unique<data::TokenCheck>(db);
@@ -199,11 +262,17 @@ Response App::handle(Request& req) {
       metrics_.observe("web", file->status, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
       return *file;
     }
+    // A parameter given twice is refused everywhere: lists are comma-separated values of one
+    // parameter, so a repeat is either a mistake or an attempt to confuse a filter.
+    for (auto it = req.query.begin(); it != req.query.end(); it = req.query.upper_bound(it->first))
+      if (req.query.count(it->first) > 1)
+        throw_invalid("parameter '" + it->first + "' is given more than once; give it once (lists are comma-separated)");
     const Route* r = router_.find(req, res);
     if (r) {
       route = r->name;
       const AccessRule* rule = rule_for(r->name);
       if (!rule) throw_internal("route " + r->name + " has no access rule");
+      check_same_origin(req);
       if (!rule->is_public) {
         Principal p = authenticate(req);
         Scope scope = scope_of(*rule, p.role);
@@ -212,6 +281,14 @@ Response App::handle(Request& req) {
         req.principal = std::move(p);
       }
       res = r->fn(req);
+      if (res.deferred)  // its errors map to problems like any other answer's
+        res.deferred = [job = std::move(res.deferred)]() {
+          try {
+            return job();
+          } catch (const std::exception& e) {
+            return problem_for(e);
+          }
+        };
     }
   } catch (const std::exception& e) {
     res = problem_for(e);

@@ -30,9 +30,13 @@ namespace gridmap::server {
 
 struct AppOptions {
   std::string db_path;
+  bool create = false;  // make an empty database when the file is new or empty
   std::string web_dir;  // the web map's files; empty: the build's copy
   std::string font_path;     // the font of map labels; empty: a map without names
   std::string basemap_path;  // an MBTiles base map; empty: a plain background
+  // The origin users reach the server at ("https://grid.example.gov.cn"), for absolute URLs
+  // in styles and TileJSON and as an accepted Origin; empty: URLs are relative to the page.
+  std::string public_url;
   size_t max_batch = 100000;  // items per batch request (locate, nearest, positions)
   size_t max_page = 1000;     // features per page
 };
@@ -53,7 +57,12 @@ class App {
 
   Response handle(Request& req);  // routing, access control, error mapping, metrics
   Principal authenticate(const Request& req);  // throws unauthorized
+  // Refuses a write a browser made for another site's page (CSRF): 403 when its Origin (or
+  // Referer) is not this server, or a cookie-signed write has neither; 415 for a body that
+  // is not JSON.
+  void check_same_origin(const Request& req) const;
   void forget_token(const std::string& token);  // after a sign-out
+  void forget_tokens();  // after a change to who may see what (a worker's grids)
 
   data::Db& read_db();  // this thread's connection
   // Runs f(Db&) on the single writer connection, one writer at a time.
@@ -137,8 +146,9 @@ std::optional<int64_t> time_param(const Request& req, const char* name);
 data::HotspotQuery hotspot_query(App& app, const Request& req);
 std::optional<int64_t> if_match_version(const Request& req);  // "v12" / "12" in If-Match
 const Principal& principal(const Request& req);
-// "http://host:port" of the request, for absolute URLs in styles ("" without a Host).
-std::string base_url(const Request& req);
+// The configured public URL for absolute URLs in styles and TileJSON, or "" (URLs relative
+// to the page). Never the request's Host: behind a cache that would let anyone poison it.
+std::string base_url(const App& app);
 // Tiles: the petition filters of the query (status, category, kind, from, to; anything else
 // is refused), validated; the {z}/{x}/{y} of the path; a cached tile as the answer, with
 // ETag / If-None-Match, Cache-Control and gzip when the client takes it.

@@ -2,15 +2,46 @@
 
 #include <rapidjson/error/en.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "geo/error.hpp"
 
 namespace gridmap::server {
 
+namespace {
+// The deepest nesting of arrays and objects in `body` (brackets inside strings skipped),
+// stopping as soon as it passes `limit`: a body of 200,000 '[' must never reach a parser.
+size_t nesting_depth(std::string_view body, size_t limit) {
+  size_t depth = 0, deepest = 0;
+  bool in_string = false, escaped = false;
+  for (char c : body) {
+    if (in_string) {
+      if (escaped) escaped = false;
+      else if (c == '\\') escaped = true;
+      else if (c == '"') in_string = false;
+      continue;
+    }
+    if (c == '"') in_string = true;
+    else if (c == '[' || c == '{') {
+      deepest = std::max(deepest, ++depth);
+      if (deepest > limit) break;
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return deepest;
+}
+}  // namespace
+
 rapidjson::Document parse_json(std::string_view body) {
+  if (nesting_depth(body, kMaxJsonDepth) > kMaxJsonDepth)
+    throw_invalid("JSON nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
   rapidjson::Document d;
-  d.Parse<rapidjson::kParseStopWhenDoneFlag>(body.data(), body.size());
+  // Iterative: no recursion whatever the input. Without kParseStopWhenDoneFlag anything but
+  // white space after the value is an error ("the document root must not be followed by
+  // other values").
+  d.Parse<rapidjson::kParseIterativeFlag>(body.data(), body.size());
   if (d.HasParseError())
     throw_invalid(std::string("malformed JSON at byte ") + std::to_string(d.GetErrorOffset()) + ": " +
                   rapidjson::GetParseError_En(d.GetParseError()));

@@ -15,7 +15,10 @@ namespace gridmap::server {
 
 using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
 
-// Parses a request body; throws invalid_input naming the offset of the first error.
+// Arrays and objects nested deeper than this are refused before parsing.
+inline constexpr size_t kMaxJsonDepth = 64;
+// Parses a request body: one JSON value, nothing but white space after it, nested at most
+// kMaxJsonDepth deep; throws invalid_input naming the offset of the first error.
 rapidjson::Document parse_json(std::string_view body);
 
 // Members of an object, validated: throw invalid_input naming the member.

@@ -13,16 +13,35 @@ void check_tile(const HeatRequest& r) {
                   ", x and y below 2^zoom)");
 }
 
+// What a request counts: whole weeks when its answer is k-anonymous.
+PetitionFilter counted(const HeatRequest& r) { return r.suppress_small ? whole_weeks(r.filter) : r.filter; }
+
 std::string variant(const HeatRequest& r) {
-  return r.filter.canonical() + (r.suppress_small ? "|k5" : "") + (r.scale == 2 ? "|@2x" : "");
+  return counted(r).canonical() + (r.suppress_small ? "|k5" : "") + (r.scale == 2 ? "|@2x" : "");
+}
+
+constexpr int64_t kDay = 86400, kCst = 8 * 3600;
+
+// The start (a UTC instant) of the Monday-to-Sunday CST week holding `t`.
+int64_t week_start(int64_t t) {
+  int64_t local = t + kCst;
+  int64_t day = local >= 0 ? local / kDay : (local - kDay + 1) / kDay;
+  int64_t weekday = ((day + 3) % 7 + 7) % 7;  // 1970-01-01 was a Thursday; Monday is 0
+  return (day - weekday) * kDay - kCst;
 }
 
 }  // namespace
 
+PetitionFilter whole_weeks(PetitionFilter f) {
+  if (f.from) f.from = week_start(*f.from);
+  if (f.to) f.to = week_start(*f.to - 1) + 7 * kDay;
+  return f;
+}
+
 std::vector<uint32_t> heat_bins(const HeatSnapshot& petitions, const HeatRequest& r, int margin) {
   CellBox box = heat_box(r.tile, margin);
   std::vector<uint32_t> bins(size_t(box.w) * size_t(box.h), 0);
-  petitions.add_counts(box, petitions.compile(r.filter), bins);
+  petitions.add_counts(box, petitions.compile(counted(r)), bins);
   if (r.suppress_small) suppress_small(bins);
   return bins;
 }

@@ -20,6 +20,11 @@ struct HeatRequest {
   bool suppress_small = false;  // k-anonymity: bins below kHeatMinCount count as empty
 };
 
+// The filter a k-anonymous answer counts with: from/to widened to whole weeks (Monday 00:00
+// to the end of Sunday, China Standard Time). Two windows a day apart would otherwise
+// differ by single petitions, and subtracting them would single those out.
+PetitionFilter whole_weeks(PetitionFilter filter);
+
 // The tile's binned counts (with the heat margin), with suppression when asked.
 std::vector<uint32_t> heat_bins(const HeatSnapshot& petitions, const HeatRequest& request,
                                 int margin);

@@ -1,11 +1,13 @@
-// gridmap serve --db FILE [--listen 127.0.0.1:8080] [--threads N] [--font FILE]
-//               [--basemap FILE.mbtiles]
+// gridmap serve --db FILE [--create] [--listen 127.0.0.1:8080] [--threads N] [--font FILE]
+//               [--basemap FILE.mbtiles] [--public-url URL] [--max-connections N]
+//               [--max-connections-per-address N]
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
 #include <mutex>
 #include <thread>
 
+#include "data/serve_lock.hpp"
 #include "geo/error.hpp"
 #include "server/app.hpp"
 #include "server/cli/args.hpp"
@@ -15,8 +17,24 @@
 
 namespace gridmap::cli {
 
+namespace {
+// "http[s]://host[:port]" with nothing after it but an optional "/".
+std::string checked_public_url(std::string url) {
+  while (!url.empty() && url.back() == '/') url.pop_back();
+  size_t scheme = url.find("://");
+  std::string host = scheme == std::string::npos ? "" : url.substr(scheme + 3);
+  bool ok = (url.rfind("http://", 0) == 0 || url.rfind("https://", 0) == 0) && !host.empty() &&
+            host.find_first_of("/?#@ \"'<>\\") == std::string::npos;
+  if (!ok) throw_invalid("--public-url must be like https://grid.example.gov.cn (scheme and host, no path), not '" + url + "'");
+  return url;
+}
+}  // namespace
+
 int cmd_serve(const ArgList& argv) {
-  Args args("serve", argv, {"--db", "--listen", "--threads", "--max-body-mb", "--request-timeout-ms", "--web", "--font", "--basemap"}, {"--quiet"});
+  Args args("serve", argv,
+            {"--db", "--listen", "--threads", "--max-body-mb", "--request-timeout-ms", "--web", "--font", "--basemap",
+             "--public-url", "--max-connections", "--max-connections-per-address"},
+            {"--quiet", "--create"});
   if (!args.positional().empty()) throw_invalid("serve: unexpected argument '" + args.positional()[0] + "'");
   server::ServerOptions so;
   std::string listen = args.get("--listen").value_or("127.0.0.1:8080");
@@ -29,8 +47,13 @@ int cmd_serve(const ArgList& argv) {
   so.threads = static_cast<int>(args.integer("--threads", std::max(1u, std::thread::hardware_concurrency()), 1, 256));
   so.max_body_bytes = static_cast<size_t>(args.integer("--max-body-mb", 32, 1, 1024)) << 20;
   so.request_timeout = std::chrono::milliseconds(args.integer("--request-timeout-ms", 15000, 100, 3600000));
+  so.max_connections = static_cast<int>(args.integer("--max-connections", so.max_connections, 1, 1000000));
+  so.max_connections_per_address =
+      static_cast<int>(args.integer("--max-connections-per-address", so.max_connections_per_address, 0, 1000000));
   server::AppOptions ao;
   ao.db_path = args.db();
+  ao.create = args.flag("--create");
+  if (auto url = args.get("--public-url")) ao.public_url = checked_public_url(*url);
   ao.web_dir = args.get("--web").value_or("");
   // Map labels need a font: the one named, or the default when installed (a map without
   // names otherwise). A named font that cannot be read stops the server.
@@ -45,6 +68,9 @@ int cmd_serve(const ArgList& argv) {
   }
   ao.basemap_path = args.get("--basemap").value_or("");
   if (args.get("--basemap") && ao.basemap_path.empty()) throw_invalid("--basemap needs a file name");
+  if (!ao.create && !std::filesystem::exists(ao.db_path))
+    throw_invalid("database " + ao.db_path + " does not exist (gridmap demo or gridmap import creates one, --create an empty one)");
+  data::ServeLock lock(ao.db_path);  // one server per file
   server::App app(ao);
   bool quiet = args.flag("--quiet");
   std::mutex log_lock;

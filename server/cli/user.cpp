@@ -60,7 +60,8 @@ int cmd_user(const ArgList& argv) {
   } else if (verb == "passwd") {
     std::string n = name();
     users.set_password(n, read_password());
-    std::cout << "password of " << n << " changed\n";
+    std::cout << "password of " << n << " changed; its sessions and API tokens are revoked (gridmap user token " << n
+              << " issues a new token)\n";
   } else if (verb == "token") {
     auto u = users.find(name());
     if (!u) throw Error(ErrorKind::not_found, "no user '" + pos[1] + "'");
@@ -80,7 +81,13 @@ int cmd_audit(const ArgList& argv) {
     std::cout << "audit log BROKEN at entry " << *c.first_bad << " of " << c.entries << ": it was edited or removed\n";
     return 1;
   }
-  std::cout << "audit log intact: " << c.entries << " entries\n";
+  if (!c.anchor_problem.empty()) {
+    std::cout << "audit log BROKEN: " << c.anchor_problem << "\n";
+    return 1;
+  }
+  data::AuditAnchor anchor = data::AuditAnchor::of(args.db());
+  std::cout << "audit log intact: " << c.entries << " entries (key " << anchor.key_path << ", checkpoint "
+            << anchor.checkpoint_path << ")\n";
   return 0;
 }
 

@@ -86,8 +86,8 @@ Response tile(App& app, Request& req) {
   return r;
 }
 
-Response tilejson(App& app, Request& req) {
-  Response r = json_response(basemap_of(app).tilejson(base_url(req)));
+Response tilejson(App& app, Request&) {
+  Response r = json_response(basemap_of(app).tilejson(base_url(app)));
   r.headers.emplace_back("Cache-Control", "private, max-age=60");
   return r;
 }

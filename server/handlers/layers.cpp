@@ -209,6 +209,7 @@ Response patch_worker(App& app, Request& req) {
     return *cur;
   });
   app.workers().refresh(w);
+  app.forget_tokens();  // a worker user's patch follows the worker's grids from now on
   app.reload_locator();
   app.tiles().workers_changed(app.read_db());
   auto f = data::get_feature(app.read_db(), data::Layer::workers, key, App::now());

@@ -60,10 +60,14 @@ Response create(App& app, Request& req) {
   app.tiles().petition_changed(app.read_db(), *c.petition.id);
   Response r = with_feature(app, *c.petition.id, 201);
   // The feature plus the possible duplicates the dispatcher should look at.
+  // Only those the caller may read: a worker's list must not reveal other grids' cases.
   std::string dup = ",\"possible_duplicates\":[";
-  for (size_t i = 0; i < c.possible_duplicates.size(); ++i) {
-    if (i) dup += ',';
-    dup += std::to_string(c.possible_duplicates[i]);
+  bool first = true;
+  for (int64_t other : c.possible_duplicates) {
+    if (!record_visible(app, data::Layer::petitions, req, std::to_string(other))) continue;
+    if (!first) dup += ',';
+    dup += std::to_string(other);
+    first = false;
   }
   dup += "]}";
   r.body.pop_back();
@@ -84,6 +88,8 @@ Response transition(App& app, Request& req) {
   c.note = opt_string(d, "note").value_or("");
   if (c.note.size() > 10000) throw_invalid("note is longer than 10,000 bytes");
   c.actor = actor(req);
+  c.role = principal(req).role;
+  c.actor_worker = principal(req).worker_id;
   c.expected_version = if_match_version(req);
   app.write([&](data::Db& db) { return data::PetitionService(db).change(id, c, App::now()); });
   app.tiles().petition_changed(app.read_db(), id);
@@ -134,9 +140,11 @@ Response add_visit(App& app, Request& req) {
     data::Statement w(db, "SELECT 1 FROM workers WHERE id = ?1");
     w.bind(1, worker);
     if (!w.step()) throw Error(ErrorKind::not_found, "no worker " + std::to_string(worker));
-    data::Statement h(db, "SELECT 1 FROM households WHERE id = ?1");
+    // A household outside the caller's patch answers exactly as a missing one.
+    data::Statement h(db, "SELECT grid_code FROM households WHERE id = ?1");
     h.bind(1, *household);
-    if (!h.step()) throw_invalid("no household " + std::to_string(*household));
+    if (!h.step() || !in_patch(req, h.opt_text(0)))
+      throw Error(ErrorKind::not_found, "no household " + std::to_string(*household));
     data::Statement ins(db, "INSERT INTO visits(worker_id, household_id, at, note) VALUES (?1, ?2, ?3, ?4)");
     ins.bind(1, worker).bind(2, *household).bind(3, App::now()).bind(4, note).run();
     int64_t out = db.last_insert_rowid();

@@ -1,4 +1,5 @@
 // POST /api/v1/session (sign in), DELETE /api/v1/session (sign out), GET /api/v1/session
+#include <algorithm>
 #include <deque>
 #include <mutex>
 #include <unordered_map>
@@ -12,34 +13,67 @@ namespace gridmap::server {
 namespace {
 
 constexpr int64_t kSessionSeconds = 12 * 3600;
-constexpr int64_t kWindow = 15 * 60;
-constexpr size_t kPerUser = 5, kPerAddress = 20;
+constexpr int64_t kWindow = 15 * 60;       // failures older than this are forgotten
+constexpr size_t kFreeFailures = 3;        // per name and address, before any delay
+constexpr size_t kFreeAddressFailures = 20;  // per address over all names
+constexpr int64_t kMaxDelay = 15 * 60;
+constexpr int64_t kSuccessWindow = 60;
+constexpr size_t kSuccessesPerAddress = 30, kSuccessesPerName = 10;  // per kSuccessWindow
 
-// Failed sign-ins per user name and per address in a sliding window.
+// Sign-in throttle. Failures delay further attempts of the same name from the same address
+// (1 s, 2 s, 4 s, ... up to 15 min after kFreeFailures) and, past kFreeAddressFailures,
+// every attempt from that address: someone guessing elsewhere never locks the real user
+// out. Successful sign-ins are limited too (a stolen password replayed in a loop). Every
+// attempt counts as a failure from its start until its password checks out, so parallel
+// guesses gain nothing.
 class LoginLimiter {
  public:
-  // Seconds to wait before trying again, or 0.
-  int64_t blocked(const std::string& user, const std::string& address, int64_t now) {
+  // Seconds to wait before trying again, or 0 (and the attempt is counted).
+  int64_t attempt(const std::string& user, const std::string& address, int64_t now) {
     std::lock_guard l(lock_);
-    return std::max(wait(users_[user], kPerUser, now), wait(addresses_[address], kPerAddress, now));
+    auto& pair = failures_[user + '\n' + address];
+    auto& by_address = address_failures_[address];
+    int64_t wait = std::max({delay(pair, kFreeFailures, now), delay(by_address, kFreeAddressFailures, now),
+                             rate(address_successes_[address], kSuccessesPerAddress, now),
+                             rate(user_successes_[user], kSuccessesPerName, now)});
+    if (wait > 0) return wait;
+    pair.push_back(now);
+    by_address.push_back(now);
+    if (failures_.size() > 100000) prune(now);
+    return 0;
   }
-  void failed(const std::string& user, const std::string& address, int64_t now) {
+  void succeeded(const std::string& user, const std::string& address, int64_t now) {
     std::lock_guard l(lock_);
-    users_[user].push_back(now);
-    addresses_[address].push_back(now);
-  }
-  void succeeded(const std::string& user) {
-    std::lock_guard l(lock_);
-    users_.erase(user);
+    failures_.erase(user + '\n' + address);
+    auto& a = address_failures_[address];
+    if (!a.empty()) a.pop_back();
+    address_successes_[address].push_back(now);
+    user_successes_[user].push_back(now);
   }
 
  private:
-  static int64_t wait(std::deque<int64_t>& q, size_t limit, int64_t now) {
+  using Times = std::deque<int64_t>;
+  static int64_t delay(Times& q, size_t free, int64_t now) {
     while (!q.empty() && q.front() <= now - kWindow) q.pop_front();
-    return q.size() >= limit ? q.front() + kWindow - now : 0;
+    if (q.size() < free) return 0;
+    int64_t d = int64_t{1} << std::min<size_t>(q.size() - free, 10);
+    return std::max<int64_t>(0, q.back() + std::min(d, kMaxDelay) - now);
+  }
+  static int64_t rate(Times& q, size_t most, int64_t now) {
+    while (!q.empty() && q.front() <= now - kSuccessWindow) q.pop_front();
+    return q.size() >= most ? q.front() + kSuccessWindow - now : 0;
+  }
+  // Forgets windows that have passed (a flood of names must not grow memory for ever).
+  void prune(int64_t now) {
+    for (auto* m : {&failures_, &address_failures_})
+      for (auto it = m->begin(); it != m->end();)
+        it = (it->second.empty() || it->second.back() <= now - kWindow) ? m->erase(it) : std::next(it);
+    for (auto* m : {&address_successes_, &user_successes_})
+      for (auto it = m->begin(); it != m->end();)
+        it = (it->second.empty() || it->second.back() <= now - kSuccessWindow) ? m->erase(it) : std::next(it);
   }
   std::mutex lock_;
-  std::unordered_map<std::string, std::deque<int64_t>> users_, addresses_;
+  std::unordered_map<std::string, Times> failures_, address_failures_, address_successes_, user_successes_;
 };
 
 std::string cookie(const std::string& token, int64_t max_age) {
@@ -74,29 +108,33 @@ void register_session(Router& r, App& app) {
   r.add("POST", "/api/v1/session", "session.create", [&app, limiter](Request& req) {
     rapidjson::Document d = parse_json(req.body);
     std::string name = need_string(d, "name"), password = need_string(d, "password");
+    if (name.size() > 64 || password.size() > 1024) throw Error(ErrorKind::unauthorized, "wrong name or password");
     int64_t now = App::now();
-    if (int64_t wait = limiter->blocked(name, req.remote, now)) {
-      Response res = problem(429, "too_many_attempts", "Too many failed sign-ins",
-                             "too many failed sign-ins; try again in " + std::to_string(wait) + " s");
+    if (int64_t wait = limiter->attempt(name, req.remote, now)) {
+      Response res = problem(429, "too_many_attempts", "Too many sign-ins",
+                             "too many sign-ins; try again in " + std::to_string(wait) + " s");
       res.headers.emplace_back("Retry-After", std::to_string(wait));
       return res;
     }
-    auto user = app.write([&](data::Db& db) { return data::UserRepo(db).check_password(name, password); });
-    if (!user) {
-      limiter->failed(name, req.remote, now);
-      throw Error(ErrorKind::unauthorized, "wrong name or password");
-    }
-    limiter->succeeded(name);
-    std::string token = app.write([&](data::Db& db) { return data::UserRepo(db).issue_token(user->id, "session", now, kSessionSeconds); });
-    Response res = me_json({user->id, user->name, user->role, user->grids, user->worker_id, false});
-    res.headers.emplace_back("Set-Cookie", cookie(token, kSessionSeconds));
-    res.headers.emplace_back("Cache-Control", "no-store");
-    return res;
+    // argon2id takes tens of milliseconds and 64 MB: computed off the event loops, without
+    // the write lock, so that sign-ins never slow down anyone else's requests.
+    Response later;
+    later.deferred = [&app, limiter, name, password, remote = req.remote, now]() {
+      auto user = data::UserRepo(app.read_db()).check_password(name, password);
+      if (!user) throw Error(ErrorKind::unauthorized, "wrong name or password");
+      limiter->succeeded(name, remote, now);
+      std::string token = app.write([&](data::Db& db) { return data::UserRepo(db).issue_token(user->id, "session", now, kSessionSeconds); });
+      Response res = me_json({user->id, user->name, user->role, user->grids, user->worker_id, false});
+      res.headers.emplace_back("Set-Cookie", cookie(token, kSessionSeconds));
+      res.headers.emplace_back("Cache-Control", "no-store");
+      return res;
+    };
+    return later;
   });
   r.add("DELETE", "/api/v1/session", "session.delete", [&app](Request& req) {
     std::string token = credential(req).value_or("");
     app.write([&](data::Db& db) {
-      data::UserRepo(db).revoke_token(token, "session", App::now());
+      data::UserRepo(db).revoke_token(token, App::now());
       return 0;
     });
     app.forget_token(token);

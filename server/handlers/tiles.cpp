@@ -95,7 +95,7 @@ Response hotspot_tile(App& app, Request& req) {
 Response tilejson(App& app, data::Layer layer, Request& req) {
   tiles::PetitionFilter f = filter_of(app, layer, req);
   Response r = json_response(
-      tiles::tilejson(layer, tiles::data_bounds(app.read_db()), base_url(req), f.canonical()));
+      tiles::tilejson(layer, tiles::data_bounds(app.read_db()), base_url(app), f.canonical()));
   r.headers.emplace_back("Cache-Control", "private, max-age=60");
   return r;
 }
@@ -127,7 +127,7 @@ Response hotspots_tilejson(App& app, Request& req) {
       query.append(k).append("=").append(url_encode(*v));
     }
   Response r = json_response(
-      tiles::hotspots_tilejson(tiles::data_bounds(app.read_db()), base_url(req), query));
+      tiles::hotspots_tilejson(tiles::data_bounds(app.read_db()), base_url(app), query));
   r.headers.emplace_back("Cache-Control", "private, max-age=60");
   return r;
 }
@@ -142,7 +142,7 @@ Response style(App& app, Request& req) {
   if (app.font()) extras.label_font = app.font()->family();
   if (app.basemap()) extras.basemap = &app.basemap()->info();
   Response r = json_response(
-      tiles::style_json(visible, tiles::data_bounds(app.read_db()), base_url(req), extras));
+      tiles::style_json(visible, tiles::data_bounds(app.read_db()), base_url(app), extras));
   r.headers.emplace_back("Cache-Control", "private, max-age=60");
   return r;
 }
@@ -199,12 +199,10 @@ Response tile_response(const Request& req, const tiles::CachedTile& tile,
   return r;
 }
 
-std::string base_url(const Request& req) {
-  auto host = req.header("host");
-  if (!host || host->empty() || host->find_first_of("/\\ \"<>") != std::string::npos) return "";
-  std::string scheme =
-      req.header("x-forwarded-proto").value_or("http") == "https" ? "https" : "http";
-  return scheme + "://" + *host;
+std::string base_url(const App& app) {
+  std::string url = app.options().public_url;
+  while (!url.empty() && url.back() == '/') url.pop_back();
+  return url;
 }
 
 void register_tiles(Router& r, App& app) {

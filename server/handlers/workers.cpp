@@ -139,13 +139,16 @@ Response put_position(App& app, Request& req) {
   if (!d.IsObject()) throw_invalid("expected a JSON object {lon, lat, ts}");
   LonLat p = ping_position(req, d);
   int64_t ts = ping_time(d);
+  app.positions().check_writable();  // 503 rather than a ping acknowledged and then lost
   if (!app.workers().index().move(id, p)) {
     if (!place_new(app, {id}, {p}).empty())
       throw Error(ErrorKind::not_found, "no worker " + std::to_string(id));
   }
   app.positions().record(id, p, ts);
+  // Accepted, not yet on disk: pings are written in batches every half second (see
+  // data/position_writer.hpp), so a crash loses at most the last half second's pings.
   Response r;
-  r.status = 204;
+  r.status = 202;
   r.content_type = "application/json";
   return r;
 }
@@ -175,6 +178,7 @@ Response put_positions(App& app, Request& req) {
       throw_invalid("ping " + std::to_string(i) + ": " + e.what());
     }
   }
+  app.positions().check_writable();
   std::vector<int64_t> unknown;
   app.workers().index().move_all(moves, &unknown);
   std::vector<int64_t> missing;
@@ -204,7 +208,7 @@ Response put_positions(App& app, Request& req) {
   for (int64_t id : missing) w.Int64(id);
   w.EndArray();
   w.EndObject();
-  return json_response(buf.GetString());
+  return json_response(buf.GetString(), 202);  // accepted: on disk within half a second
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -39,6 +40,10 @@ struct Response {
   std::string content_type = "application/json";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
+  // A slow, CPU-bound answer (a password hash): when set, the server calls it on a thread
+  // outside its event loops and sends what it returns, so other connections are not held
+  // up; the fields above are then ignored.
+  std::function<Response()> deferred;
 };
 
 // application/problem+json with a stable `type` (a URI under /problems/), a title and a

@@ -4,10 +4,14 @@
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <mutex>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "geo/error.hpp"
@@ -35,6 +39,11 @@ struct Loop {
   std::vector<std::weak_ptr<Session>> sessions;  // touched on this loop's thread only
 };
 
+// Deferred answers (Response::deferred) waiting or running at most; more get 503 at once.
+constexpr int kMaxDeferred = 64;
+// How long a connection may wait for a request's header once the server sheds load.
+constexpr auto kShedHeaderWait = std::chrono::seconds(2);
+
 struct Shared {
   ServerOptions options;
   Handler handler;
@@ -42,15 +51,50 @@ struct Shared {
   std::atomic<int> connections{0};
   std::atomic<int> busy{0};  // sessions between reading a request and writing its answer
   std::atomic<bool> stopping{false};
+  // Near the connection cap the sweepers close idle keep-alive connections and those slow
+  // to send a header, so that a crowd of idle or dripping clients cannot hold every slot.
+  std::atomic<bool> shedding{false};
+  std::mutex address_lock;
+  std::unordered_map<std::string, int> per_address;  // open connections per client address
+  net::thread_pool blocking{1};  // deferred answers: one core at most, the loops keep theirs
+  std::atomic<int> deferred{0};
+
+  // Counts a new connection from `address`; false (and nothing counted) when that address
+  // already holds its share.
+  bool admit(const std::string& address) {
+    int cap = options.max_connections_per_address;
+    std::lock_guard l(address_lock);
+    int& n = per_address[address];
+    if (cap > 0 && n >= cap) {
+      if (n == 0) per_address.erase(address);
+      return false;
+    }
+    ++n;
+    return true;
+  }
+  void release(const std::string& address) {
+    std::lock_guard l(address_lock);
+    auto it = per_address.find(address);
+    if (it != per_address.end() && --it->second <= 0) per_address.erase(it);
+  }
+  void update_shedding() {
+    shedding = connections * 10 >= options.max_connections * 9;
+  }
 };
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(Socket socket, std::shared_ptr<Shared> shared)
-      : socket_(std::move(socket)), shared_(std::move(shared)) {
+  // `address` was admitted (Shared::admit) for this connection; released when it closes.
+  Session(Socket socket, std::shared_ptr<Shared> shared, std::string address)
+      : socket_(std::move(socket)), shared_(std::move(shared)), remote_(std::move(address)) {
     ++shared_->connections;
+    shared_->update_shedding();
   }
-  ~Session() { --shared_->connections; }
+  ~Session() {
+    --shared_->connections;
+    shared_->update_shedding();
+    shared_->release(remote_);
+  }
 
   // On the session's loop.
   void start(Loop& loop) {
@@ -62,9 +106,13 @@ class Session : public std::enable_shared_from_this<Session> {
 
   // On the session's loop: closes the connection when its deadline has passed (a slow
   // drip, a stalled reader, an idle keep-alive) or, while stopping, when it is idle.
+  // Near the cap (shedding), idle keep-alive connections close first, and those that have
+  // waited over kShedHeaderWait for a header.
   void sweep(Clock::time_point now) {
     if (!socket_.is_open()) return;
-    if (now >= deadline_ || (shared_->stopping && !busy_)) close();
+    if (now >= deadline_ || (shared_->stopping && !busy_)) return close();
+    if (shared_->shedding && !busy_ && (now - waiting_since_ >= kShedHeaderWait || (idle_ && buffer_.size() == 0)))
+      close();
   }
 
  private:
@@ -72,8 +120,9 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_.emplace();
     parser_->header_limit(static_cast<uint32_t>(shared_->options.max_header_bytes));
     parser_->body_limit(shared_->options.max_body_bytes);
-    deadline_ =
-        Clock::now() + (first_ ? shared_->options.request_timeout : shared_->options.idle_timeout);
+    waiting_since_ = Clock::now();
+    deadline_ = waiting_since_ + (first_ ? shared_->options.request_timeout : shared_->options.idle_timeout);
+    idle_ = !first_;
     first_ = false;
     http::async_read_header(socket_, buffer_, *parser_,
                             beast::bind_front_handler(&Session::on_header, shared_from_this()));
@@ -88,7 +137,12 @@ class Session : public std::enable_shared_from_this<Session> {
       return refuse(
           413, "body_too_large", "Payload too large",
           "the body exceeds " + std::to_string(shared_->options.max_body_bytes) + " bytes");
+    if (is_malformed(ec)) return refuse_malformed(ec);
     if (ec) return close();
+    idle_ = false;
+    // One Content-Length only: two (even equal) are how request smuggling starts.
+    if (auto n = parser_->get().count(http::field::content_length); n > 1)
+      return refuse(400, "bad_request", "Bad request", "the request has " + std::to_string(n) + " Content-Length headers");
     busy_ = true;
     ++shared_->busy;
     started_ = Clock::now();
@@ -120,9 +174,20 @@ class Session : public std::enable_shared_from_this<Session> {
                                 "the body exceeds " +
                                     std::to_string(self->shared_->options.max_body_bytes) +
                                     " bytes");
+          if (is_malformed(ec)) return self->refuse_malformed(ec);
           if (ec) return self->close();
           self->handle();
         });
+  }
+
+  // A request the parser refuses (bad framing, a bad chunk, HTTP/0.9, ...) gets 400 before
+  // the connection closes; a peer that just went away (end of stream) gets nothing.
+  static bool is_malformed(const beast::error_code& ec) {
+    return ec && ec.category() == http::make_error_code(http::error::bad_method).category() &&
+           ec != http::error::end_of_stream && ec != http::error::partial_message;
+  }
+  void refuse_malformed(const beast::error_code& ec) {
+    refuse(400, "bad_request", "Bad request", "the request is not valid HTTP/1.1: " + ec.message());
   }
 
   Request to_request(http::request<http::string_body>& msg) {
@@ -138,11 +203,6 @@ class Session : public std::enable_shared_from_this<Session> {
       r.headers[name] = std::string(f.value());
     }
     r.body = std::move(msg.body());
-    if (remote_.empty()) {  // once per connection, not a system call per request
-      beast::error_code ec;
-      auto ep = socket_.remote_endpoint(ec);
-      remote_ = ec ? "-" : ep.address().to_string();
-    }
     r.remote = remote_;
     return r;
   }
@@ -157,7 +217,33 @@ class Session : public std::enable_shared_from_this<Session> {
     } catch (const std::exception& e) {
       res = problem(500, "internal", "Internal error", "the server failed to answer this request");
     }
+    if (res.deferred) return defer(std::move(req.method), std::move(req.path), std::move(res.deferred));
     send(req.method, req.path, std::move(res));
+  }
+
+  // Computes the answer on the blocking pool, then sends it from this session's loop.
+  void defer(std::string method, std::string path, std::function<Response()> job) {
+    if (++shared_->deferred > kMaxDeferred) {
+      --shared_->deferred;
+      Response busy = problem(503, "unavailable", "Service unavailable", "the server is busy; try again in a moment");
+      busy.headers.emplace_back("Retry-After", "1");
+      return send(method, path, std::move(busy));
+    }
+    net::post(shared_->blocking, [self = shared_from_this(), method = std::move(method), path = std::move(path),
+                                  job = std::move(job)]() mutable {
+      Response res;
+      try {
+        res = job();
+      } catch (const std::exception&) {
+        res = problem(500, "internal", "Internal error", "the server failed to answer this request");
+      }
+      --self->shared_->deferred;
+      net::post(self->socket_.get_executor(), [self, method = std::move(method), path = std::move(path),
+                                                res = std::move(res)]() mutable {
+        if (!self->socket_.is_open()) return self->close();
+        self->send(method, path, std::move(res));
+      });
+    });
   }
 
   void refuse(int status, const std::string& type, const std::string& title,
@@ -222,9 +308,10 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<http::request_parser<http::string_body>> parser_;
   http::response<http::string_body> res_;
   std::shared_ptr<Shared> shared_;
-  Clock::time_point started_, deadline_ = Clock::time_point::max();
+  Clock::time_point started_, deadline_ = Clock::time_point::max(), waiting_since_ = Clock::now();
   std::string method_, path_, remote_;
   bool keep_alive_ = true, busy_ = false, first_ = true;
+  bool idle_ = false;  // between requests on a kept-alive connection, nothing read yet
 };
 
 }  // namespace
@@ -250,12 +337,15 @@ struct HttpServer::Impl {
             if (acceptor->is_open() && !shared->stopping) accept();
             return;
           }
-          if (shared->connections >= shared->options.max_connections) {
-            // Over the cap: answer nothing, close at once; the client may retry later.
-            beast::error_code ignore;
+          beast::error_code ignore;
+          auto peer = socket.remote_endpoint(ignore);
+          std::string address = ignore ? "-" : peer.address().to_string();
+          if (shared->connections >= shared->options.max_connections || !shared->admit(address)) {
+            // Over the cap, or this address holds its share: answer nothing, close at once;
+            // the client may retry later.
             socket.close(ignore);
           } else {
-            auto session = std::make_shared<Session>(std::move(socket), shared);
+            auto session = std::make_shared<Session>(std::move(socket), shared, std::move(address));
             net::dispatch(target.ioc, [session, &target] { session->start(target); });
           }
           accept();
@@ -355,6 +445,7 @@ void HttpServer::run() {
   for (size_t i = 1; i < m.loops.size(); ++i) pool.emplace_back([&m, i] { m.loops[i]->ioc.run(); });
   m.main().run();
   for (auto& t : pool) t.join();
+  m.shared->blocking.join();  // deferred answers finish here, never on their own pool's thread
 }
 
 void HttpServer::stop() {

@@ -21,6 +21,9 @@ struct ServerOptions {
   std::chrono::milliseconds request_timeout{15000};  // whole request, slow drips included
   std::chrono::milliseconds idle_timeout{60000};     // between requests on a connection
   int max_connections = 4096;
+  // Connections one client address may hold at once (0: no limit); more are closed at
+  // accept. Behind a reverse proxy every client has the proxy's address: raise it there.
+  int max_connections_per_address = 256;
   std::chrono::milliseconds shutdown_grace{10000};  // in-flight requests get this long
 };
 

@@ -5,8 +5,12 @@
 // Area names use the server's glyphs (/fonts/...) for every script: Chinese is not drawn
 // with a local browser font, so labels look and measure the same on every machine.
 export async function createMap(container) {
+  // The server writes its style and TileJSON with URLs relative to this page (never from the
+  // request's Host header, which anyone can set); MapLibre fetches tiles and glyphs from a
+  // worker, where a relative URL means nothing, so each is made absolute here first.
   const map = new maplibregl.Map({
     container, style: '/style.json', attributionControl: false, hash: false, localIdeographFontFamily: false,
+    transformRequest: (url) => ({ url: new URL(url, window.location.href).href }),
   });
   map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'top-left');
   await new Promise((resolve) => map.on('load', resolve));

@@ -1,0 +1,41 @@
+#include "data/serve_lock.hpp"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "geo/error.hpp"
+
+namespace gridmap::data {
+
+ServeLock::ServeLock(const std::string& db_path) {
+  std::string path = db_path + ".serve.lock";
+  fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd_ < 0) throw Error(ErrorKind::unavailable, "cannot open " + path + ": " + std::strerror(errno));
+  if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+    int err = errno;
+    char pid[32] = {};
+    ssize_t n = ::pread(fd_, pid, sizeof pid - 1, 0);
+    ::close(fd_);
+    fd_ = -1;
+    if (err == EWOULDBLOCK)
+      throw Error(ErrorKind::unavailable, "another gridmap server is serving " + db_path +
+                                              (n > 0 ? " (pid " + std::string(pid, static_cast<size_t>(n)) + ")" : "") +
+                                              "; one server per database file");
+    throw Error(ErrorKind::unavailable, "cannot lock " + path + ": " + std::strerror(err));
+  }
+  // Who holds it, for the message a second server prints.
+  std::string me = std::to_string(::getpid());
+  if (::ftruncate(fd_, 0) == 0 && ::pwrite(fd_, me.data(), me.size(), 0) < 0) {
+    // The pid is only informative; the lock holds without it.
+  }
+}
+
+ServeLock::~ServeLock() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+}  // namespace gridmap::data
