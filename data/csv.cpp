@@ -19,7 +19,12 @@ std::optional<std::vector<std::string>> CsvReader::next() {
       first_ = false;
       if (c == 0xEF && in_.peek() == 0xBB) {  // UTF-8 byte order mark
         in_.get();
-        in_.get();
+        if (in_.peek() == 0xBF) {
+          in_.get();
+          continue;
+        }
+        field += "\xEF\xBB";  // not a mark after all, but the field's first bytes
+        field_started = true;
         continue;
       }
     }

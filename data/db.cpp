@@ -38,6 +38,18 @@ Db Db::open(const std::string& path, bool create) {
   }
   sqlite3_extended_result_codes(raw, 1);
   sqlite3_busy_timeout(raw, 10000);
+  // An existing file is only ever migrated when it already is a gridmap database: an empty
+  // file or another program's database is not silently turned into a new one (checked
+  // before the pragmas below, which would write to it).
+  bool ours = false;
+  try {
+    ours = db.schema_version() != 0;
+  } catch (const Error& e) {
+    throw Error(ErrorKind::unavailable, path + " is not a usable gridmap database (" + e.what() + ")");
+  }
+  if (!create && !ours)
+    throw_invalid(path + " is not a gridmap database (empty, or another program's file); `gridmap demo` or "
+                         "`gridmap import` creates one, `gridmap serve --create` an empty one");
   // SpatiaLite is loaded by the first statement that needs it (see prepare()).
   try {
     db.exec("PRAGMA foreign_keys = ON");
@@ -48,11 +60,6 @@ Db Db::open(const std::string& path, bool create) {
     throw Error(ErrorKind::unavailable,
                 path + " is not a usable gridmap database (" + e.what() + ")");
   }
-  // An existing file is only ever migrated when it already is a gridmap database: an empty
-  // file or another program's database is not silently turned into a new one.
-  if (!create && db.schema_version() == 0)
-    throw_invalid(path + " is not a gridmap database (empty, or another program's file); `gridmap demo` or "
-                         "`gridmap import` creates one, `gridmap serve --create` an empty one");
   migrate(db);
   return db;
 }

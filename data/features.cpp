@@ -117,7 +117,7 @@ FeaturePage list_features(Db& db, const FeatureQuery& q) {
   std::string where = " WHERE " + arg(kNow) + " = " + arg(kNow);  // `now`: computed petition fields
   std::vector<std::string> values;  // bound from kFirstFilter on
   for (auto& [name, value] : q.filters) {
-    auto it = std::find_if(s.filters.begin(), s.filters.end(), [&](auto& f) { return f.first == name; });
+    auto it = std::find_if(s.filters.begin(), s.filters.end(), [&n = name](auto& f) { return f.first == n; });
     if (it == s.filters.end()) {
       std::string known;
       for (auto& f : s.filters) known += (known.empty() ? "" : ", ") + f.first;

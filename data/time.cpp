@@ -30,6 +30,8 @@ void civil_from_days(int64_t z, int& y, unsigned& m, unsigned& d) {
 
 bool take_int(std::string_view& s, size_t digits, int& out) {
   if (s.size() < digits) return false;
+  for (size_t i = 0; i < digits; ++i)  // digits only: from_chars would take a sign
+    if (s[i] < '0' || s[i] > '9') return false;
   auto [p, ec] = std::from_chars(s.data(), s.data() + digits, out);
   if (ec != std::errc() || p != s.data() + digits) return false;
   s.remove_prefix(digits);
@@ -69,7 +71,9 @@ std::optional<int64_t> parse_time(std::string_view s) {
   if (!take_int(s, 4, y) || !take_char(s, '-') || !take_int(s, 2, mo) || !take_char(s, '-') ||
       !take_int(s, 2, d))
     return std::nullopt;
-  if (mo < 1 || mo > 12 || d < 1 || d > 31) return std::nullopt;
+  static constexpr int kDays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (mo < 1 || mo > 12 || d < 1 || d > kDays[mo - 1]) return std::nullopt;
+  if (mo == 2 && d == 29 && !(y % 4 == 0 && (y % 100 != 0 || y % 400 == 0))) return std::nullopt;
   if (!s.empty() && (s.front() == 'T' || s.front() == ' ')) {
     s.remove_prefix(1);
     if (!take_int(s, 2, h) || !take_char(s, ':') || !take_int(s, 2, mi)) return std::nullopt;

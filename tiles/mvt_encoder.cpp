@@ -14,6 +14,11 @@ constexpr uint32_t kMoveTo = 1, kLineTo = 2, kClosePath = 7;
 uint32_t command(uint32_t id, uint32_t count) {
   return (id & 0x7) | (count << 3);
 }
+// a - b modulo 2^32, as a decoder adding the deltas up in 32 bits gets it back: exact for
+// coordinates less than 2^31 apart, and never a signed overflow.
+int32_t delta(int32_t a, int32_t b) {
+  return static_cast<int32_t>(static_cast<uint32_t>(a) - static_cast<uint32_t>(b));
+}
 uint32_t zigzag(int32_t v) {
   return (static_cast<uint32_t>(v) << 1) ^ static_cast<uint32_t>(v >> 31);
 }
@@ -165,8 +170,8 @@ bool LayerBuilder::add_points(std::optional<uint64_t> id, std::span<const IPoint
   geometry_.push_back(command(kMoveTo, static_cast<uint32_t>(points.size())));
   IPoint cursor;
   for (const IPoint& p : points) {
-    geometry_.push_back(zigzag(p.x - cursor.x));
-    geometry_.push_back(zigzag(p.y - cursor.y));
+    geometry_.push_back(zigzag(delta(p.x, cursor.x)));
+    geometry_.push_back(zigzag(delta(p.y, cursor.y)));
     cursor = p;
   }
   vertices_ += points.size();
@@ -196,13 +201,13 @@ size_t polygon_commands(std::span<const IPolygon> polygons, std::vector<uint32_t
       bool exterior = i == 0;
       if ((area > 0) != exterior) std::reverse(r.begin() + 1, r.end());
       geometry.push_back(command(kMoveTo, 1));
-      geometry.push_back(zigzag(r[0].x - cursor.x));
-      geometry.push_back(zigzag(r[0].y - cursor.y));
+      geometry.push_back(zigzag(delta(r[0].x, cursor.x)));
+      geometry.push_back(zigzag(delta(r[0].y, cursor.y)));
       cursor = r[0];
       geometry.push_back(command(kLineTo, static_cast<uint32_t>(r.size() - 1)));
       for (size_t k = 1; k < r.size(); ++k) {
-        geometry.push_back(zigzag(r[k].x - cursor.x));
-        geometry.push_back(zigzag(r[k].y - cursor.y));
+        geometry.push_back(zigzag(delta(r[k].x, cursor.x)));
+        geometry.push_back(zigzag(delta(r[k].y, cursor.y)));
         cursor = r[k];
       }
       geometry.push_back(command(kClosePath, 1));
@@ -245,8 +250,8 @@ bool LayerBuilder::add_polygons(std::optional<uint64_t> id, const EncodedPolygon
   // The first MoveTo, the only command that depends on the origin, then the stored rest.
   char head[16];
   char* end = head;
-  for (uint32_t v : {command(kMoveTo, 1), zigzag(polygons.first.x - origin.x),
-                     zigzag(polygons.first.y - origin.y)})
+  for (uint32_t v : {command(kMoveTo, 1), zigzag(delta(polygons.first.x, origin.x)),
+                     zigzag(delta(polygons.first.y, origin.y))})
     end += protozero::write_varint(end, v);
   vertices_ += polygons.vertices;
   add_feature(id, kPolygon, properties, [&](protozero::pbf_writer& f) {

@@ -76,6 +76,7 @@ Header header(Reader& r) {
 
 void read_polygon(Reader& r, const Header& h, std::vector<LonLatPolygon>& out) {
   uint32_t rings = r.u32(h.little);
+  if (rings > r.remaining() / 4) throw_internal("truncated WKB polygon");  // 4 bytes a ring at least
   LonLatPolygon p;
   p.rings.resize(rings);
   for (auto& ring : p.rings) {

@@ -6,6 +6,7 @@
 #include "data/petition_service.hpp"
 #include "data/time.hpp"
 #include "geo/error.hpp"
+#include "server/access.hpp"
 #include "server/app.hpp"
 #include "server/json.hpp"
 
@@ -61,6 +62,8 @@ Response create(App& app, Request& req) {
   Response r = with_feature(app, *c.petition.id, 201);
   // The feature plus the possible duplicates the dispatcher should look at.
   // Only those the caller may read: a worker's list must not reveal other grids' cases.
+  // Anyone may report anywhere, so judge by the scope of reading a petition, not of this route.
+  req.principal->own_only = scope_of(*rule_for("petitions.item"), req.principal->role) == Scope::own;
   std::string dup = ",\"possible_duplicates\":[";
   bool first = true;
   for (int64_t other : c.possible_duplicates) {

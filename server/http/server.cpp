@@ -54,6 +54,7 @@ struct Shared {
   // Near the connection cap the sweepers close idle keep-alive connections and those slow
   // to send a header, so that a crowd of idle or dripping clients cannot hold every slot.
   std::atomic<bool> shedding{false};
+  std::atomic<int> idle{0};  // kept-alive connections waiting for their next request
   std::mutex address_lock;
   std::unordered_map<std::string, int> per_address;  // open connections per client address
   net::thread_pool blocking{1};  // deferred answers: one core at most, the loops keep theirs
@@ -91,6 +92,7 @@ class Session : public std::enable_shared_from_this<Session> {
     shared_->update_shedding();
   }
   ~Session() {
+    set_idle(false);
     --shared_->connections;
     shared_->update_shedding();
     shared_->release(remote_);
@@ -122,7 +124,7 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_->body_limit(shared_->options.max_body_bytes);
     waiting_since_ = Clock::now();
     deadline_ = waiting_since_ + (first_ ? shared_->options.request_timeout : shared_->options.idle_timeout);
-    idle_ = !first_;
+    set_idle(!first_);
     first_ = false;
     http::async_read_header(socket_, buffer_, *parser_,
                             beast::bind_front_handler(&Session::on_header, shared_from_this()));
@@ -139,10 +141,12 @@ class Session : public std::enable_shared_from_this<Session> {
           "the body exceeds " + std::to_string(shared_->options.max_body_bytes) + " bytes");
     if (is_malformed(ec)) return refuse_malformed(ec);
     if (ec) return close();
-    idle_ = false;
+    set_idle(false);
     // One Content-Length only: two (even equal) are how request smuggling starts.
-    if (auto n = parser_->get().count(http::field::content_length); n > 1)
-      return refuse(400, "bad_request", "Bad request", "the request has " + std::to_string(n) + " Content-Length headers");
+    auto& head = parser_->get();
+    if (auto n = head.count(http::field::content_length);
+        n > 1 || (n == 1 && head[http::field::content_length].find(',') != beast::string_view::npos))
+      return refuse(400, "bad_request", "Bad request", "the request must have one Content-Length with one value");
     busy_ = true;
     ++shared_->busy;
     started_ = Clock::now();
@@ -186,6 +190,12 @@ class Session : public std::enable_shared_from_this<Session> {
     return ec && ec.category() == http::make_error_code(http::error::bad_method).category() &&
            ec != http::error::end_of_stream && ec != http::error::partial_message;
   }
+  void set_idle(bool idle) {
+    if (idle == idle_) return;
+    idle_ = idle;
+    shared_->idle += idle ? 1 : -1;
+  }
+
   void refuse_malformed(const beast::error_code& ec) {
     refuse(400, "bad_request", "Bad request", "the request is not valid HTTP/1.1: " + ec.message());
   }
@@ -340,7 +350,10 @@ struct HttpServer::Impl {
           beast::error_code ignore;
           auto peer = socket.remote_endpoint(ignore);
           std::string address = ignore ? "-" : peer.address().to_string();
-          if (shared->connections >= shared->options.max_connections || !shared->admit(address)) {
+          // At the cap a newcomer is still taken while idle keep-alive connections hold
+          // slots: the sweepers close those (shedding), so the cap bounds the connections
+          // that are doing something.
+          if (shared->connections - shared->idle >= shared->options.max_connections || !shared->admit(address)) {
             // Over the cap, or this address holds its share: answer nothing, close at once;
             // the client may retry later.
             socket.close(ignore);

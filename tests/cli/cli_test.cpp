@@ -198,5 +198,5 @@ TEST_CASE("the demo creates one sign-in per role, listed by user list") {
     CHECK(r.out.find(who) != std::string::npos);
   check_refused({"user", "add", "demo-admin", "--role", "admin", "--db", tatabu_dir().file("t.sqlite")}, "exists");
   check_refused({"user", "add", "x", "--role", "emperor", "--db", tatabu_dir().file("t.sqlite")}, "unknown role");
-  check_refused({"user", "add", "y", "--role", "worker", "--db", tatabu_dir().file("t.sqlite")}, "needs at least one --grid");
+  check_refused({"user", "add", "y", "--role", "worker", "--db", tatabu_dir().file("t.sqlite")}, "at least one --grid");
 }

@@ -235,6 +235,7 @@ TEST_CASE("a version 1 database is migrated to the current schema and keeps its 
          {"subdistricts", "communities", "grids", "workers", "households", "petitions"})
       db.exec(std::string("ALTER TABLE ") + t + " DROP COLUMN version");
     db.exec("DROP TABLE tokens");
+    db.exec("ALTER TABLE audit_log DROP COLUMN keyed");
     db.exec("PRAGMA user_version = 1");
   }
   data::Db db = data::Db::open(path);
@@ -242,4 +243,5 @@ TEST_CASE("a version 1 database is migrated to the current schema and keeps its 
   CHECK(count(db, "SELECT count(*) FROM pragma_table_info('petitions') WHERE name = 'version'") ==
         1);
   CHECK(count(db, "SELECT count(*) FROM categories") == 1);
+  CHECK(count(db, "SELECT count(*) FROM pragma_table_info('audit_log') WHERE name = 'keyed'") == 1);
 }

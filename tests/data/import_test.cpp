@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 
 #include <charconv>
+#include <cmath>
 #include <filesystem>
 #include <memory>
 
@@ -471,6 +472,40 @@ TEST_CASE("a ring of three points is rejected with its code and nothing is store
     CHECK(s.count(data::Layer::grids) == 2);
     CHECK_FALSE(s.area(data::Layer::grids, "G2"));
   }
+}
+
+TEST_CASE("a district's degenerate MultiPolygon parts are dropped and reported, the district kept") {
+  Store s;
+  // A real boundary's outer ring of 157 points, and two 3-point slivers beside it (as public
+  // district sets have them).
+  std::vector<LonLat> outer;
+  for (int i = 0; i < 156; ++i) {
+    double a = 2 * M_PI * i / 156;
+    outer.push_back({111.75 + 0.02 * std::cos(a), 40.80 + 0.015 * std::sin(a)});
+  }
+  outer.push_back(outer.front());
+  std::string multi = R"({"type":"MultiPolygon","coordinates":[[)" + ring_json(outer) + "],[" +
+                      ring_json({{111.80, 40.80}, {111.801, 40.801}, {111.80, 40.80}}) + "],[" +
+                      ring_json({{111.81, 40.80}, {111.811, 40.80}, {111.81, 40.80}}) + "]]}";
+  std::string file = s.write("district.geojson", collection({feature(area_props("S1", "区"), multi)}));
+  data::ImportReport r = s.import(data::Layer::subdistricts, file);
+  CHECK(r.committed);
+  CHECK(r.imported == 1);
+  CHECK(r.rejected == 0);
+  const data::ImportIssue* i = issue_of(r, "S1");
+  REQUIRE(i != nullptr);
+  CHECK_FALSE(i->rejected);
+  CHECK_THAT(i->message, Catch::Contains("dropped 2 degenerate part(s)"));
+  std::optional<data::Area> a = s.area(data::Layer::subdistricts, "S1");
+  REQUIRE(a);
+  CHECK(geos::num_coordinates(geos::from_wkb(a->wkb).get()) == 157);
+  // A polygon whose only outer ring is degenerate is still refused.
+  std::string bad = s.write("bad.geojson", collection({feature(area_props("S2", "坏"),
+      R"({"type":"MultiPolygon","coordinates":[[)" + ring_json({{111.80, 40.80}, {111.801, 40.801}, {111.80, 40.80}}) +
+      "]]}")}));
+  data::ImportReport r2 = s.import(data::Layer::subdistricts, bad);
+  CHECK_FALSE(r2.committed);
+  CHECK(r2.rejected == 1);
 }
 
 TEST_CASE("a polygon of zero area is rejected with its reason") {

@@ -203,7 +203,7 @@ TEST_CASE(
   CHECK(std::string(tj["tilejson"].GetString()) == "3.0.0");
   std::string url = tj["tiles"][0].GetString();
   CHECK(url ==
-        "http://127.0.0.1/tiles/hotspots/{z}/{x}/"
+        "/tiles/hotspots/{z}/{x}/"
         "{y}.mvt?from=2026-01-01T08:00:00%2B08:00&value=per_household");
   REQUIRE(tj["vector_layers"].Size() == 1);
   CHECK(std::string(tj["vector_layers"][0]["id"].GetString()) == "hotspots");

@@ -179,7 +179,7 @@ TEST_CASE(
     for (const auto& [name, features] : s.decoded) {
       INFO("source layer " << name);
       auto vl = std::find_if(info.vector_layers.begin(), info.vector_layers.end(),
-                             [&](const VectorLayerInfo& v) { return v.id == name; });
+                             [&n = name](const VectorLayerInfo& v) { return v.id == n; });
       REQUIRE(vl != info.vector_layers.end());  // only documented layers
       CHECK(s.tile.z >= vl->minzoom);
       CHECK(s.tile.z <= vl->maxzoom);
@@ -192,7 +192,7 @@ TEST_CASE(
         for (const auto& [key, value] : f.attrs) {
           INFO("attribute " << key << " = " << value);
           auto field = std::find_if(vl->fields.begin(), vl->fields.end(),
-                                    [&](const FieldInfo& fi) { return fi.name == key; });
+                                    [&k = key](const FieldInfo& fi) { return fi.name == k; });
           REQUIRE(field != vl->fields.end());  // only documented attributes
           OGRFieldType t = f.types.at(key);
           if (field->type == "String")
