@@ -68,6 +68,12 @@ int64_t AreaRepo::count() {
   return st.int64(0);
 }
 
+std::optional<std::string> AreaRepo::first_code() {
+  Statement st(db_, "SELECT min(code) FROM " + table(layer_));
+  st.step();
+  return st.opt_text(0);
+}
+
 bool AreaRepo::exists(const std::string& code) {
   Statement st(db_, "SELECT 1 FROM " + table(layer_) + " WHERE code = ?1");
   st.bind(1, code);

@@ -33,6 +33,7 @@ class AreaRepo {
   void for_each(const std::function<void(const Area&)>& f);  // ordered by code
   std::vector<Area> all();
   int64_t count();
+  std::optional<std::string> first_code();  // the lowest code, nullopt for an empty layer
   bool exists(const std::string& code);
 
  private:

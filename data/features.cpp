@@ -203,4 +203,55 @@ std::optional<std::pair<std::string, int64_t>> get_feature(Db& db, Layer layer, 
   return std::make_pair(st.text(0), st.int64(1));
 }
 
+namespace {
+// The key of a record: a code for areas, an integer id otherwise (nullopt when not one).
+std::optional<int64_t> integer_key(const std::string& key) {
+  char* end = nullptr;
+  long long v = std::strtoll(key.c_str(), &end, 10);
+  if (key.empty() || *end) return std::nullopt;
+  return static_cast<int64_t>(v);
+}
+}  // namespace
+
+bool within_reach(Db& db, Layer layer, const std::string& key, const Reach& reach) {
+  auto in_grids = [&](const std::optional<std::string>& grid) {
+    return grid && std::find(reach.grids.begin(), reach.grids.end(), *grid) != reach.grids.end();
+  };
+  if (is_area(layer)) return true;
+  auto id = integer_key(key);
+  if (!id) return false;
+  if (layer == Layer::workers) return reach.worker && *reach.worker == *id;
+  if (layer == Layer::households) {
+    Statement st(db, "SELECT grid_code FROM households WHERE id = ?1");
+    st.bind(1, *id);
+    return st.step() && in_grids(st.opt_text(0));
+  }
+  Statement st(db, "SELECT grid_code, reported_by, handler_worker_id FROM petitions WHERE id = ?1");
+  st.bind(1, *id);
+  return st.step() && (in_grids(st.opt_text(0)) || st.opt_text(1) == reach.reporter ||
+                       (reach.worker && st.opt_int64(2) == reach.worker));
+}
+
+std::optional<int64_t> version_of(Db& db, Layer layer, const std::string& key) {
+  const LayerSql& s = sql_of(layer);
+  Statement st(db, std::string("SELECT version FROM ") + s.table + " WHERE " + s.key + " = ?1");
+  if (s.integer_key) {
+    auto id = integer_key(key);
+    if (!id) return std::nullopt;
+    st.bind(1, *id);
+  } else {
+    st.bind(1, key);
+  }
+  if (!st.step()) return std::nullopt;
+  return st.int64(0);
+}
+
+void bump_version(Db& db, Layer layer, const std::string& key) {
+  const LayerSql& s = sql_of(layer);
+  Statement st(db, std::string("UPDATE ") + s.table + " SET version = version + 1 WHERE " + s.key + " = ?1");
+  if (s.integer_key) st.bind(1, integer_key(key).value_or(-1));
+  else st.bind(1, key);
+  st.run();
+}
+
 }  // namespace gridmap::data

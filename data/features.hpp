@@ -38,6 +38,20 @@ struct FeaturePage {
 std::vector<std::string> filterable(Layer layer);
 // Throws invalid_input for an unknown filter attribute.
 FeaturePage list_features(Db& db, const FeatureQuery& q);
+// A caller held to a patch: a worker's grids, their name (as a reporter) and their worker id.
+struct Reach {
+  std::vector<std::string> grids;
+  std::string reporter;
+  std::optional<int64_t> worker;
+};
+// Whether the record is within the reach: households in the grids; petitions in the grids,
+// reported by or handled by the worker; workers only the worker itself; boundaries always.
+// False for a record that does not exist.
+bool within_reach(Db& db, Layer layer, const std::string& key, const Reach& reach);
+// The record's version (ETag / If-Match), nullopt when it does not exist; and its increment.
+std::optional<int64_t> version_of(Db& db, Layer layer, const std::string& key);
+void bump_version(Db& db, Layer layer, const std::string& key);
+
 // One feature as GeoJSON, with its version; nullopt when absent.
 std::optional<std::pair<std::string, int64_t>> get_feature(Db& db, Layer layer, const std::string& key, int64_t now);
 

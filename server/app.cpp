@@ -19,18 +19,7 @@ namespace gridmap::server {
 
 namespace {
 std::shared_ptr<const LocatorState> load_locator(data::Db& db) {
-  auto st = std::make_shared<LocatorState>(LocatorState{data::Locator::load(db), {}, {}, {}, {}});
-  std::unordered_map<std::string, std::string> grid_names;
-  data::Statement g(db, "SELECT code, name FROM grids");
-  while (g.step()) grid_names[g.text(0)] = g.text(1);
-  for (const auto& l : st->locator.grids()) st->grid_names.push_back(grid_names[l.grid_code]);
-  data::Statement c(db, "SELECT code, name FROM communities");
-  while (c.step()) st->community_names[c.text(0)] = c.text(1);
-  data::Statement s(db, "SELECT code, name FROM subdistricts");
-  while (s.step()) st->subdistrict_names[s.text(0)] = s.text(1);
-  data::Statement w(db, "SELECT wg.grid_code, w.id, w.name FROM worker_grids wg JOIN workers w ON w.id = wg.worker_id ORDER BY w.id");
-  while (w.step()) st->workers_by_grid[w.text(0)].emplace_back(w.int64(1), w.text(2));
-  return st;
+  return std::make_shared<LocatorState>(LocatorState{data::Locator::load(db), data::PlaceNames::load(db)});
 }
 
 // Each server thread reads through its own connection; the statement every request runs

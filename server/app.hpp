@@ -15,6 +15,7 @@
 #include "data/hotspot_store.hpp"
 #include "data/layer.hpp"
 #include "data/locator.hpp"
+#include "data/place_names.hpp"
 #include "data/position_writer.hpp"
 #include "data/worker_directory.hpp"
 #include "server/conditional.hpp"  // accepts_gzip, etag_matches for the handlers
@@ -45,9 +46,7 @@ struct AppOptions {
 // when grids change (readers keep the snapshot they started with).
 struct LocatorState {
   data::Locator locator;
-  std::vector<std::string> grid_names;  // parallel to locator.grids()
-  std::unordered_map<std::string, std::string> community_names, subdistrict_names;
-  std::unordered_map<std::string, std::vector<std::pair<int64_t, std::string>>> workers_by_grid;
+  data::PlaceNames names;
 };
 
 class App {

@@ -1,6 +1,7 @@
 // gridmap demo --db FILE [--preset tatabu|city|province] [--seed N]
 #include <iostream>
 
+#include "data/areas.hpp"
 #include "data/demo.hpp"
 #include "data/users.hpp"
 #include "geo/error.hpp"
@@ -28,12 +29,7 @@ int cmd_demo(const ArgList& argv) {
             << " petitions\n";
   // Sign-ins for trying the map, one per role; the worker owns the first grid.
   data::UserRepo users(db);
-  std::string first_grid;
-  {
-    data::Statement st(db, "SELECT min(code) FROM grids");
-    st.step();
-    first_grid = st.text(0);
-  }
+  std::string first_grid = data::AreaRepo(db, data::Layer::grids).first_code().value_or("");
   const std::string password = "gridmap-demo";
   users.add("demo-admin", "admin", {}, std::nullopt, password);
   users.add("demo-dispatcher", "dispatcher", {}, std::nullopt, password);

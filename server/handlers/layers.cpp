@@ -72,22 +72,9 @@ Response list(App& app, data::Layer layer, Request& req) {
 
 // Whether an own-patch caller may see this record (outside it, it does not exist for them).
 bool visible(App& app, data::Layer layer, const Request& req, const std::string& key) {
-  if (!principal(req).own_only) return true;
   const Principal& p = principal(req);
-  data::Db& db = app.read_db();
-  if (layer == data::Layer::workers) return p.worker_id && std::to_string(*p.worker_id) == key;
-  if (layer == data::Layer::households) {
-    data::Statement st(db, "SELECT grid_code FROM households WHERE id = ?1");
-    st.bind(1, static_cast<int64_t>(std::strtoll(key.c_str(), nullptr, 10)));
-    return st.step() && in_patch(req, st.opt_text(0));
-  }
-  if (layer == data::Layer::petitions) {
-    data::Statement st(db, "SELECT grid_code, reported_by, handler_worker_id FROM petitions WHERE id = ?1");
-    st.bind(1, static_cast<int64_t>(std::strtoll(key.c_str(), nullptr, 10)));
-    return st.step() && (in_patch(req, st.opt_text(0)) || st.opt_text(1) == p.name ||
-                         (p.worker_id && st.opt_int64(2) == p.worker_id));
-  }
-  return true;
+  if (!p.own_only) return true;
+  return data::within_reach(app.read_db(), layer, key, {p.grids, p.name, p.worker_id});
 }
 
 Response item(App& app, data::Layer layer, Request& req) {
@@ -108,12 +95,9 @@ Response item(App& app, data::Layer layer, Request& req) {
 }
 
 int64_t current_version(data::Db& db, data::Layer layer, const std::string& key) {
-  bool by_code = data::is_area(layer);
-  data::Statement st(db, "SELECT version FROM " + std::string(data::to_string(layer)) + (by_code ? " WHERE code = ?1" : " WHERE id = ?1"));
-  if (by_code) st.bind(1, key);
-  else st.bind(1, static_cast<int64_t>(std::stoll(key)));
-  if (!st.step()) throw Error(ErrorKind::not_found, "no " + std::string(data::to_string(layer)) + " '" + key + "'");
-  return st.int64(0);
+  auto v = data::version_of(db, layer, key);
+  if (!v) throw Error(ErrorKind::not_found, "no " + std::string(data::to_string(layer)) + " '" + key + "'");
+  return *v;
 }
 
 void check_version(const Request& req, int64_t current) {
@@ -122,14 +106,7 @@ void check_version(const Request& req, int64_t current) {
                                                     std::to_string(current) + "); reload it");
 }
 
-void bump(data::Db& db, data::Layer layer, const std::string& key) {
-  bool by_code = data::is_area(layer);
-  data::Statement st(db, "UPDATE " + std::string(data::to_string(layer)) + " SET version = version + 1" +
-                             (by_code ? " WHERE code = ?1" : " WHERE id = ?1"));
-  if (by_code) st.bind(1, key);
-  else st.bind(1, static_cast<int64_t>(std::stoll(key)));
-  st.run();
-}
+void bump(data::Db& db, data::Layer layer, const std::string& key) { data::bump_version(db, layer, key); }
 
 const char* parent_key(data::Layer l) { return l == data::Layer::communities ? "subdistrict_code" : "community_code"; }
 

@@ -9,15 +9,14 @@ namespace gridmap::server {
 namespace {
 
 void write_area(JsonWriter& w, const char* key, const std::optional<std::string>& code,
-                const std::unordered_map<std::string, std::string>& names) {
+                const data::PlaceNames::Names& names) {
   w.Key(key);
   if (!code) return (void)w.Null();
   w.StartObject();
   w.Key("code");
   write_string(w, *code);
   w.Key("name");
-  auto it = names.find(*code);
-  write_string(w, it == names.end() ? "" : it->second);
+  write_string(w, data::PlaceNames::of(names, *code));
   w.EndObject();
 }
 
@@ -30,24 +29,23 @@ Response locate_one(App& app, Request& req) {
   w.StartObject();
   w.Key("grid");
   if (loc.grid) {
-    size_t idx = static_cast<size_t>(loc.grid - st->locator.grids().data());
     w.StartObject();
     w.Key("code");
     write_string(w, loc.grid->grid_code);
     w.Key("name");
-    write_string(w, st->grid_names[idx]);
+    write_string(w, data::PlaceNames::of(st->names.grids, loc.grid->grid_code));
     w.EndObject();
   } else {
     w.Null();
   }
   write_area(w, "community", loc.grid ? loc.grid->community_code : std::nullopt,
-             st->community_names);
+             st->names.communities);
   write_area(w, "subdistrict", loc.grid ? loc.grid->subdistrict_code : std::nullopt,
-             st->subdistrict_names);
+             st->names.subdistricts);
   w.Key("workers");
   w.StartArray();
   if (loc.grid)
-    if (auto it = st->workers_by_grid.find(loc.grid->grid_code); it != st->workers_by_grid.end())
+    if (auto it = st->names.workers_by_grid.find(loc.grid->grid_code); it != st->names.workers_by_grid.end())
       for (auto& [id, name] : it->second) {
         w.StartObject();
         w.Key("id");

@@ -3,6 +3,7 @@
 #include <charconv>
 
 #include "data/features.hpp"
+#include "data/field_work.hpp"
 #include "data/petition_service.hpp"
 #include "data/time.hpp"
 #include "geo/error.hpp"
@@ -131,6 +132,12 @@ Response events(App& app, Request& req) {
   return json_response(buf.GetString());
 }
 
+// A caller held to a patch (a worker) reaches the households of their grids only.
+const std::vector<std::string>* patch_of(const Request& req) {
+  const Principal& p = principal(req);
+  return p.own_only ? &p.grids : nullptr;
+}
+
 Response add_visit(App& app, Request& req) {
   int64_t worker = int_path(req, "id", "worker");
   require_self(req, worker);
@@ -138,35 +145,31 @@ Response add_visit(App& app, Request& req) {
   auto household = opt_int(d, "household_id");
   if (!household) throw_invalid("'household_id' is required");
   std::string note = opt_string(d, "note").value_or("");
-  int64_t id = app.write([&](data::Db& db) {
-    data::Transaction tx(db);
-    data::Statement w(db, "SELECT 1 FROM workers WHERE id = ?1");
-    w.bind(1, worker);
-    if (!w.step()) throw Error(ErrorKind::not_found, "no worker " + std::to_string(worker));
-    // A household outside the caller's patch answers exactly as a missing one.
-    data::Statement h(db, "SELECT grid_code FROM households WHERE id = ?1");
-    h.bind(1, *household);
-    if (!h.step() || !in_patch(req, h.opt_text(0)))
-      throw Error(ErrorKind::not_found, "no household " + std::to_string(*household));
-    data::Statement ins(db, "INSERT INTO visits(worker_id, household_id, at, note) VALUES (?1, ?2, ?3, ?4)");
-    ins.bind(1, worker).bind(2, *household).bind(3, App::now()).bind(4, note).run();
-    int64_t out = db.last_insert_rowid();
-    tx.commit();
-    return out;
-  });
+  int64_t id = app.write(
+      [&](data::Db& db) { return data::FieldWork(db).add_visit(worker, *household, App::now(), note, patch_of(req)); });
   return json_response("{\"id\":" + std::to_string(id) + "}", 201);
 }
 
 Response list_visits(App& app, Request& req) {
   int64_t worker = int_path(req, "id", "worker");
   require_self(req, worker);
-  data::Statement st(app.read_db(),
-                     "SELECT json_group_array(json_object('id', id, 'household_id', household_id, 'at', "
-                     "strftime('%Y-%m-%dT%H:%M:%SZ', at, 'unixepoch'), 'note', note)) FROM "
-                     "(SELECT * FROM visits WHERE worker_id = ?1 ORDER BY at DESC LIMIT 500)");
-  st.bind(1, worker);
-  st.step();
-  return json_response(st.text(0));
+  rapidjson::StringBuffer buf;
+  JsonWriter w(buf);
+  w.StartArray();
+  for (const data::Visit& v : data::FieldWork(app.read_db()).visits_of(worker)) {
+    w.StartObject();
+    w.Key("id");
+    w.Int64(v.id);
+    w.Key("household_id");
+    w.Int64(v.household_id);
+    w.Key("at");
+    write_string(w, data::format_time(v.at));
+    w.Key("note");
+    write_string(w, v.note);
+    w.EndObject();
+  }
+  w.EndArray();
+  return json_response(buf.GetString());
 }
 
 Response put_worklog(App& app, Request& req) {
@@ -177,14 +180,7 @@ Response put_worklog(App& app, Request& req) {
   rapidjson::Document d = parse_json(req.body);
   std::string text = need_string(d, "text");
   app.write([&](data::Db& db) {
-    data::Transaction tx(db);
-    data::Statement w(db, "SELECT 1 FROM workers WHERE id = ?1");
-    w.bind(1, worker);
-    if (!w.step()) throw Error(ErrorKind::not_found, "no worker " + std::to_string(worker));
-    data::Statement st(db, "INSERT INTO work_logs(worker_id, day, text) VALUES (?1, ?2, ?3) "
-                           "ON CONFLICT(worker_id, day) DO UPDATE SET text = excluded.text");
-    st.bind(1, worker).bind(2, day).bind(3, text).run();
-    tx.commit();
+    data::FieldWork(db).put_log(worker, day, text);
     return 0;
   });
   return json_response("{\"worker_id\":" + std::to_string(worker) + ",\"day\":\"" + day + "\"}");
@@ -193,16 +189,14 @@ Response put_worklog(App& app, Request& req) {
 Response get_worklog(App& app, Request& req) {
   int64_t worker = int_path(req, "id", "worker");
   require_self(req, worker);
-  data::Statement st(app.read_db(), "SELECT text FROM work_logs WHERE worker_id = ?1 AND day = ?2");
-  st.bind(1, worker).bind(2, req.path_params.at("day"));
-  bool found = st.step();  // a day without a log yet is an empty log
+  auto text = data::FieldWork(app.read_db()).log_of(worker, req.path_params.at("day"));
   rapidjson::StringBuffer buf;
   JsonWriter w(buf);
   w.StartObject();
   w.Key("day");
   write_string(w, req.path_params.at("day"));
   w.Key("text");
-  write_string(w, found ? st.text(0) : std::string());
+  write_string(w, text.value_or(""));  // a day without a log yet is an empty log
   w.EndObject();
   return json_response(buf.GetString());
 }
