@@ -254,4 +254,19 @@ void bump_version(Db& db, Layer layer, const std::string& key) {
   st.run();
 }
 
+std::optional<Box> extent_of(Db& db, Layer layer, const std::string& key) {
+  const LayerSql& s = sql_of(layer);
+  Statement st(db, std::string("SELECT MbrMinX(geom), MbrMinY(geom), MbrMaxX(geom), MbrMaxY(geom) FROM ") + s.table +
+                       " WHERE " + s.key + " = ?1");
+  if (s.integer_key) {
+    auto id = integer_key(key);
+    if (!id) return std::nullopt;
+    st.bind(1, *id);
+  } else {
+    st.bind(1, key);
+  }
+  if (!st.step() || st.is_null(0)) return std::nullopt;
+  return Box{st.real(0), st.real(1), st.real(2), st.real(3)};
+}
+
 }  // namespace gridmap::data

@@ -51,6 +51,8 @@ bool within_reach(Db& db, Layer layer, const std::string& key, const Reach& reac
 // The record's version (ETag / If-Match), nullopt when it does not exist; and its increment.
 std::optional<int64_t> version_of(Db& db, Layer layer, const std::string& key);
 void bump_version(Db& db, Layer layer, const std::string& key);
+// The record's bounding box, nullopt when it does not exist or has no geometry.
+std::optional<Box> extent_of(Db& db, Layer layer, const std::string& key);
 
 // One feature as GeoJSON, with its version; nullopt when absent.
 std::optional<std::pair<std::string, int64_t>> get_feature(Db& db, Layer layer, const std::string& key, int64_t now);

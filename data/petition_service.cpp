@@ -58,6 +58,10 @@ void check_actor(const Petition& cur, const Change& c) {
 
 }  // namespace
 
+void PetitionService::published(int64_t id) {
+  if (changes_) changes_->publish(db_, {Layer::petitions, std::to_string(id), std::nullopt, std::nullopt});
+}
+
 CreatedPetition PetitionService::create(const NewPetition& n, const Locator& locator, int64_t now) {
   if (!is_valid_kind(n.kind)) throw_invalid("kind must be 'appeal' or 'incident', not '" + n.kind + "'");
   if (!is_valid_wgs84(n.position)) throw_invalid("the petition's position is not a valid longitude/latitude");
@@ -86,6 +90,7 @@ CreatedPetition PetitionService::create(const NewPetition& n, const Locator& loc
   }
   p.id = repo.upsert(p);
   repo.add_event({*p.id, p.created_at, n.actor, "report", std::nullopt, "reported", "grid", n.description});
+  published(*p.id);
   tx.commit();
   p.version = 1;
   return out;
@@ -136,6 +141,7 @@ Petition PetitionService::change(int64_t id, const Change& c, int64_t now) {
   up.bind(5, next.reopened).bind(6, now).bind(7, id).bind(8, cur->version).run();
   if (db_.changes() != 1) throw Error(ErrorKind::precondition_failed, "petition " + std::to_string(id) + " changed meanwhile; reload it");
   repo.add_event(ev);
+  published(id);
   tx.commit();
   next.version = cur->version + 1;
   return next;

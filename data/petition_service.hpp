@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "data/changes.hpp"
 #include "data/db.hpp"
 #include "data/locator.hpp"
 #include "data/petitions.hpp"
@@ -41,7 +42,8 @@ struct Change {
 
 class PetitionService {
  public:
-  explicit PetitionService(Db& db) : db_(db) {}
+  // `changes`, when given, hears of every committed change (the server's indexes and caches).
+  explicit PetitionService(Db& db, ChangeFeed* changes = nullptr) : db_(db), changes_(changes) {}
   // Fills grid, community, subdistrict, the grid's worker and the deadline of its category.
   CreatedPetition create(const NewPetition& n, const Locator& locator, int64_t now);
   // Throws not_found, forbidden (a move the actor's role may not make, or a worker moving
@@ -50,7 +52,9 @@ class PetitionService {
   Petition change(int64_t id, const Change& c, int64_t now);
 
  private:
+  void published(int64_t id);
   Db& db_;
+  ChangeFeed* changes_;
 };
 
 }  // namespace gridmap::data

@@ -40,6 +40,7 @@ App::App(AppOptions options) : options_(std::move(options)) {
   if (!options_.font_path.empty()) font_ = std::make_unique<tiles::GlyphFont>(options_.font_path);
   if (!options_.basemap_path.empty())
     basemap_ = std::make_unique<tiles::Basemap>(options_.basemap_path);
+  changes_.subscribe([this](const data::ChangeNotice& c) { on_change(c); });
   register_locate(router_, *this);
   register_workers(router_, *this);
   register_petitions(router_, *this);
@@ -97,6 +98,29 @@ data::Db& App::read_db() {
     t_read.owner = this;
   }
   return *t_read.db;
+}
+
+void App::on_change(const data::ChangeNotice& c) {
+  switch (c.layer) {
+    case data::Layer::subdistricts:
+    case data::Layer::communities:
+    case data::Layer::grids:
+      reload_locator();  // readers switch to the new index when it is complete
+      tiles_->area_changed(c.layer, c.before, c.after);
+      return;
+    case data::Layer::workers:
+      if (auto w = data::WorkerRepo(read_db()).get(std::stoll(c.key))) workers_->refresh(*w);
+      forget_tokens();  // a worker user's patch follows the worker's grids from now on
+      reload_locator();  // the workers named by point-in-grid
+      tiles_->workers_changed(read_db());
+      return;
+    case data::Layer::households:
+      tiles_->household_changed(read_db(), std::stoll(c.key));
+      return;
+    case data::Layer::petitions:
+      tiles_->petition_changed(read_db(), std::stoll(c.key));
+      return;
+  }
 }
 
 void App::reload_locator() {

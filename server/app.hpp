@@ -11,6 +11,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "data/changes.hpp"
 #include "data/db.hpp"
 #include "data/hotspot_store.hpp"
 #include "data/layer.hpp"
@@ -64,12 +65,19 @@ class App {
   void forget_tokens();  // after a change to who may see what (a worker's grids)
 
   data::Db& read_db();  // this thread's connection
-  // Runs f(Db&) on the single writer connection, one writer at a time.
+  // Runs f(Db&) on the single writer connection, one writer at a time; then, with the write
+  // lock let go, delivers the change notices its commits published (the indexes and caches
+  // catch up before the answer is sent).
   template <class F>
   auto write(F&& f) {
+    struct Deliver {
+      data::ChangeFeed& feed;
+      ~Deliver() { feed.deliver(); }
+    } deliver{changes_};
     std::lock_guard l(write_lock_);
     return f(*writer_);
   }
+  data::ChangeFeed& changes() { return changes_; }  // for the services a handler calls
   std::shared_ptr<const LocatorState> locator() const { return locator_.load(); }
   void reload_locator();  // after grids or assignments change
   void invalidate_coverage();
@@ -86,6 +94,8 @@ class App {
 
  private:
   AppOptions options_;
+  void on_change(const data::ChangeNotice& change);  // what each index and cache does with it
+  data::ChangeFeed changes_;
   std::mutex write_lock_;
   std::unique_ptr<data::Db> writer_;
   std::atomic<std::shared_ptr<const LocatorState>> locator_;

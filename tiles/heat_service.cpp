@@ -1,5 +1,7 @@
 #include "tiles/heat_service.hpp"
 
+#include "data/features.hpp"
+
 #include "geo/error.hpp"
 #include "tiles/service.hpp"
 
@@ -90,7 +92,7 @@ void HeatTiles::petition_changed(data::Db& db, int64_t id) {
   petitions_.changed(db, id);
   // A petition does not move: the tiles around it are all that change; heat reaches
   // kHeatMarginBins bins (of a tile's kHeatBins) into the neighbours.
-  if (auto box = record_box(db, data::Layer::petitions, std::to_string(id))) {
+  if (auto box = data::extent_of(db, data::Layer::petitions, std::to_string(id))) {
     LonLat p{box->min_lon, box->min_lat};
     heat_cache_.invalidate_point(data::Layer::petitions, p,
                                  double(kHeatMarginBins + 1) / kHeatBins);
@@ -103,7 +105,7 @@ void HeatTiles::petition_changed(data::Db& db, int64_t id) {
 
 void HeatTiles::household_changed(data::Db& db, int64_t id) {
   households_.changed(db, id);
-  if (auto box = record_box(db, data::Layer::households, std::to_string(id)))
+  if (auto box = data::extent_of(db, data::Layer::households, std::to_string(id)))
     density_cache_.invalidate_point(data::Layer::petitions, {box->min_lon, box->min_lat});
   else
     density_cache_.invalidate_layer(data::Layer::petitions);

@@ -1,25 +1,9 @@
 #include "tiles/service.hpp"
 
+#include "data/features.hpp"
 #include "geo/error.hpp"
 
 namespace gridmap::tiles {
-
-std::optional<Box> record_box(data::Db& db, data::Layer layer, const std::string& key) {
-  std::string table(data::to_string(layer));
-  data::Statement st(db, "SELECT MbrMinX(geom), MbrMinY(geom), MbrMaxX(geom), MbrMaxY(geom) FROM " +
-                             table +
-                             (data::is_area(layer) ? " WHERE code = ?1" : " WHERE id = ?1"));
-  if (data::is_area(layer)) {
-    st.bind(1, key);
-  } else {
-    char* end = nullptr;
-    long long id = std::strtoll(key.c_str(), &end, 10);
-    if (key.empty() || *end) return std::nullopt;
-    st.bind(1, static_cast<int64_t>(id));
-  }
-  if (!st.step() || st.is_null(0)) return std::nullopt;
-  return Box{st.real(0), st.real(1), st.real(2), st.real(3)};
-}
 
 TileService::TileService(TileServiceOptions options)
     : options_(options), cache_(options.cache_bytes) {}
@@ -76,7 +60,7 @@ void TileService::petition_changed(data::Db& db, int64_t id) {
     if (auto store = petitions_.value.load()) petitions_.value.store(store->with_record(db, id));
   }
   // A petition does not move, so the tiles around its place are all that change.
-  if (auto box = record_box(db, data::Layer::petitions, std::to_string(id)))
+  if (auto box = data::extent_of(db, data::Layer::petitions, std::to_string(id)))
     cache_.invalidate_point(data::Layer::petitions, {box->min_lon, box->min_lat});
   else
     cache_.invalidate_layer(data::Layer::petitions);
@@ -98,13 +82,13 @@ void TileService::household_changed(data::Db& db, int64_t id) {
     if (auto attrs = grids_.value.load(); attrs && grid)
       grids_.value.store(attrs->with_households_of(db, *grid));
   }
-  if (auto box = record_box(db, data::Layer::households, std::to_string(id)))
+  if (auto box = data::extent_of(db, data::Layer::households, std::to_string(id)))
     cache_.invalidate_point(data::Layer::households, {box->min_lon, box->min_lat});
   else
     cache_.invalidate_layer(data::Layer::households);
   // The grid's household count is an attribute of the grids tiles over it.
   if (grid)
-    if (auto box = record_box(db, data::Layer::grids, *grid))
+    if (auto box = data::extent_of(db, data::Layer::grids, *grid))
       cache_.invalidate_bbox(data::Layer::grids, *box);
 }
 

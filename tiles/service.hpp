@@ -76,8 +76,4 @@ class TileService {
   TileCache hotspot_tiles_{size_t{32} << 20};  // under Layer::grids, keyed by the query
 };
 
-// The lon/lat box of a stored area, or of a point record (petition, household); nullopt
-// when there is no such record.
-std::optional<Box> record_box(data::Db& db, data::Layer layer, const std::string& key);
-
 }  // namespace gridmap::tiles

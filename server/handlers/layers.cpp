@@ -3,12 +3,10 @@
 #include <cmath>
 #include <set>
 
-#include "data/areas.hpp"
+#include "data/area_service.hpp"
 #include "data/features.hpp"
-#include "data/households.hpp"
-#include "data/workers.hpp"
+#include "data/roster.hpp"
 #include "geo/error.hpp"
-#include "geo/geos.hpp"
 #include "server/app.hpp"
 #include "server/json.hpp"
 
@@ -94,19 +92,7 @@ Response item(App& app, data::Layer layer, Request& req) {
   return r;
 }
 
-int64_t current_version(data::Db& db, data::Layer layer, const std::string& key) {
-  auto v = data::version_of(db, layer, key);
-  if (!v) throw Error(ErrorKind::not_found, "no " + std::string(data::to_string(layer)) + " '" + key + "'");
-  return *v;
-}
 
-void check_version(const Request& req, int64_t current) {
-  if (auto want = if_match_version(req); want && *want != current)
-    throw Error(ErrorKind::precondition_failed, "it changed since version " + std::to_string(*want) + " (now " +
-                                                    std::to_string(current) + "); reload it");
-}
-
-void bump(data::Db& db, data::Layer layer, const std::string& key) { data::bump_version(db, layer, key); }
 
 const char* parent_key(data::Layer l) { return l == data::Layer::communities ? "subdistrict_code" : "community_code"; }
 
@@ -116,41 +102,24 @@ Response write_area(App& app, data::Layer layer, Request& req, bool create) {
   if (!d.IsObject() || !d.HasMember("properties") || !d["properties"].IsObject())
     throw_invalid("expected a GeoJSON Feature with properties");
   const auto& props = d["properties"];
-  std::string code = create ? need_string(props, "code") : req.path_params.at("id");
-  std::optional<Box> before = tiles::record_box(app.read_db(), layer, code);
-  std::string result = app.write([&](data::Db& db) {
-    data::Transaction tx(db);
-    data::AreaRepo repo(db, layer);
-    auto existing = repo.get(code);
-    if (create && existing) throw Error(ErrorKind::conflict, std::string(data::to_string(layer)) + " '" + code + "' exists; PATCH it");
-    if (!create && !existing) throw Error(ErrorKind::not_found, "no " + std::string(data::to_string(layer)) + " '" + code + "'");
-    if (!create) check_version(req, current_version(db, layer, code));
-    data::Area a = existing.value_or(data::Area{code, "", std::nullopt, ""});
-    if (auto n = opt_string(props, "name")) a.name = *n;
-    if (create && a.name.empty()) throw_invalid("'name' is required");
-    if (layer != data::Layer::subdistricts)
-      if (auto p = opt_string(props, parent_key(layer))) {
-        if (!data::AreaRepo(db, *data::parent_of(layer)).exists(*p)) throw_invalid("no parent '" + *p + "'");
-        a.parent = *p;
-      }
-    if (d.HasMember("geometry") && !d["geometry"].IsNull()) {
-      rapidjson::StringBuffer buf;
-      rapidjson::Writer<rapidjson::StringBuffer> w(buf);
-      d["geometry"].Accept(w);
-      geos::GeomPtr g = geos::from_geojson(buf.GetString());
-      geos::GeomPtr valid = geos::make_valid_areal(g.get());
-      if (geos::is_empty(valid.get())) throw_invalid("the geometry has no area");
-      a.wkb = geos::to_wkb(valid.get());
-    }
-    if (a.wkb.empty()) throw_invalid("'geometry' is required");
-    repo.upsert(a);
-    if (!create) bump(db, layer, code);
-    tx.commit();
-    return code;
+  data::AreaEdit e;
+  e.layer = layer;
+  e.create = create;
+  e.code = create ? need_string(props, "code") : req.path_params.at("id");
+  e.name = opt_string(props, "name");
+  if (layer != data::Layer::subdistricts) e.parent = opt_string(props, parent_key(layer));
+  if (d.HasMember("geometry") && !d["geometry"].IsNull()) {
+    rapidjson::StringBuffer buf;
+    rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+    d["geometry"].Accept(w);
+    e.geojson = buf.GetString();
+  }
+  if (!create) e.expected_version = if_match_version(req);
+  app.write([&](data::Db& db) {
+    data::AreaService(db, app.changes()).write(e);
+    return 0;
   });
-  app.reload_locator();  // readers switch to the new index when it is complete
-  app.tiles().area_changed(layer, before, tiles::record_box(app.read_db(), layer, result));
-  auto f = data::get_feature(app.read_db(), layer, result, App::now());
+  auto f = data::get_feature(app.read_db(), layer, e.code, App::now());
   Response r = json_response(f->first, create ? 201 : 200);
   r.headers.emplace_back("ETag", etag(f->second));
   return r;
@@ -160,35 +129,21 @@ Response patch_worker(App& app, Request& req) {
   rapidjson::Document d = parse_json(req.body);
   const rapidjson::Value& props = d.IsObject() && d.HasMember("properties") ? d["properties"] : d;
   const std::string& key = req.path_params.at("id");
-  int64_t id = 0;
-  auto [p, ec] = std::from_chars(key.data(), key.data() + key.size(), id);
+  data::WorkerEdit e;
+  auto [p, ec] = std::from_chars(key.data(), key.data() + key.size(), e.id);
   if (ec != std::errc() || p != key.data() + key.size()) throw Error(ErrorKind::not_found, "no worker '" + key + "'");
-  data::Worker w = app.write([&](data::Db& db) {
-    data::Transaction tx(db);
-    data::WorkerRepo repo(db);
-    auto cur = repo.get(id);
-    if (!cur) throw Error(ErrorKind::not_found, "no worker " + key);
-    check_version(req, current_version(db, data::Layer::workers, key));
-    if (auto n = opt_string(props, "name")) cur->name = *n;
-    if (auto o = opt_bool(props, "on_duty")) cur->on_duty = *o;
-    if (props.IsObject() && props.HasMember("grids")) {
-      if (!props["grids"].IsArray()) throw_invalid("'grids' must be an array of grid codes");
-      cur->grids.clear();
-      for (auto& g : props["grids"].GetArray()) {
-        if (!g.IsString()) throw_invalid("'grids' must be an array of grid codes");
-        if (!data::AreaRepo(db, data::Layer::grids).exists(g.GetString())) throw_invalid(std::string("no grid '") + g.GetString() + "'");
-        cur->grids.push_back(g.GetString());
-      }
+  e.name = opt_string(props, "name");
+  e.on_duty = opt_bool(props, "on_duty");
+  if (props.IsObject() && props.HasMember("grids")) {
+    if (!props["grids"].IsArray()) throw_invalid("'grids' must be an array of grid codes");
+    e.grids.emplace();
+    for (auto& g : props["grids"].GetArray()) {
+      if (!g.IsString()) throw_invalid("'grids' must be an array of grid codes");
+      e.grids->push_back(g.GetString());
     }
-    repo.upsert(*cur);
-    bump(db, data::Layer::workers, key);
-    tx.commit();
-    return *cur;
-  });
-  app.workers().refresh(w);
-  app.forget_tokens();  // a worker user's patch follows the worker's grids from now on
-  app.reload_locator();
-  app.tiles().workers_changed(app.read_db());
+  }
+  e.expected_version = if_match_version(req);
+  app.write([&](data::Db& db) { return data::update_worker(db, app.changes(), e); });
   auto f = data::get_feature(app.read_db(), data::Layer::workers, key, App::now());
   Response r = json_response(f->first);
   r.headers.emplace_back("ETag", etag(f->second));
@@ -212,13 +167,7 @@ Response post_household(App& app, Request& req) {
     h.subdistrict_code = gl->subdistrict_code;
   }
   if (!in_patch(req, h.grid_code)) throw Error(ErrorKind::forbidden, "the household is outside your grids");
-  int64_t id = app.write([&](data::Db& db) {
-    data::Transaction tx(db);
-    int64_t out = data::HouseholdRepo(db).upsert(h);
-    tx.commit();
-    return out;
-  });
-  app.tiles().household_changed(app.read_db(), id);
+  int64_t id = app.write([&](data::Db& db) { return data::add_household(db, app.changes(), h); });
   auto f = data::get_feature(app.read_db(), data::Layer::households, std::to_string(id), App::now());
   Response r = json_response(f->first, 201);
   r.headers.emplace_back("ETag", etag(f->second));

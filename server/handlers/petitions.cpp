@@ -58,8 +58,7 @@ Response create(App& app, Request& req) {
   n.reporter_contact = opt_string(props, "reporter_contact");
   n.actor = actor(req);
   auto st = app.locator();
-  data::CreatedPetition c = app.write([&](data::Db& db) { return data::PetitionService(db).create(n, st->locator, App::now()); });
-  app.tiles().petition_changed(app.read_db(), *c.petition.id);
+  data::CreatedPetition c = app.write([&](data::Db& db) { return data::PetitionService(db, &app.changes()).create(n, st->locator, App::now()); });
   Response r = with_feature(app, *c.petition.id, 201);
   // The feature plus the possible duplicates the dispatcher should look at.
   // Only those the caller may read: a worker's list must not reveal other grids' cases.
@@ -95,8 +94,7 @@ Response transition(App& app, Request& req) {
   c.role = principal(req).role;
   c.actor_worker = principal(req).worker_id;
   c.expected_version = if_match_version(req);
-  app.write([&](data::Db& db) { return data::PetitionService(db).change(id, c, App::now()); });
-  app.tiles().petition_changed(app.read_db(), id);
+  app.write([&](data::Db& db) { return data::PetitionService(db, &app.changes()).change(id, c, App::now()); });
   return with_feature(app, id, 200);
 }
 

@@ -1,0 +1,44 @@
+// Change notices: every write workflow (a service in data/) publishes one notice per record it
+// changed, delivered only once its transaction has committed. The in-memory indexes and
+// caches (point-in-grid, the worker directory, tiles, heat, hotspots) subscribe to the feed;
+// no HTTP handler calls an invalidation itself.
+#pragma once
+
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "data/layer.hpp"
+#include "geo/types.hpp"
+
+namespace gridmap::data {
+
+class Db;
+
+struct ChangeNotice {
+  Layer layer = Layer::grids;
+  std::string key;                  // the record's code (areas) or id
+  std::optional<Box> before, after;  // areas: the extent before and after the change
+};
+
+class ChangeFeed {
+ public:
+  using Listener = std::function<void(const ChangeNotice&)>;
+  void subscribe(Listener listener);  // before the first publish
+  // Queues a notice of a write made on `db`: kept when its transaction commits, dropped when
+  // it rolls back (see Db::after_commit).
+  void publish(Db& db, ChangeNotice notice);
+  // Calls the listeners with every queued notice, in order. The writer calls it once it has
+  // let go of the write lock (a listener may read or write again); a listener's failure is
+  // logged, never thrown.
+  void deliver() noexcept;
+
+ private:
+  std::mutex lock_;
+  std::vector<ChangeNotice> queued_;
+  std::vector<Listener> listeners_;
+};
+
+}  // namespace gridmap::data
