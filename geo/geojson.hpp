@@ -3,11 +3,11 @@
 
 #include <string>
 
+#include "core/json_text.hpp"  // append_json_string, for the writers of GeoJSON
 #include "geo/geos.hpp"
 
 namespace gridmap {
 
 std::string to_geojson(const GEOSGeometry* g, int decimals = 9);
-void append_json_string(std::string& out, std::string_view s);  // quoted and escaped
 
 }  // namespace gridmap

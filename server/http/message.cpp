@@ -1,6 +1,6 @@
 #include "server/http/message.hpp"
 
-#include "geo/geojson.hpp"
+#include "core/json_text.hpp"
 
 namespace gridmap::server {
 

@@ -14,7 +14,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "geo/error.hpp"
+#include "core/error.hpp"
 
 namespace gridmap::server {
 

@@ -1,4 +1,4 @@
-#include "geo/error.hpp"
+#include "core/error.hpp"
 
 namespace gridmap {
 
