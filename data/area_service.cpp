@@ -30,7 +30,13 @@ void AreaService::write(const AreaEdit& e) {
   }
   if (e.geojson) {
     geos::GeomPtr g = geos::from_geojson(*e.geojson);
-    geos::GeomPtr valid = geos::make_valid_areal(g.get());
+    geos::GeomPtr valid;
+    try {
+      valid = geos::make_valid_areal(g.get());
+    } catch (const Error& err) {  // GEOS giving up on the boundary given: the editor's to fix
+      if (err.kind() != ErrorKind::internal) throw;
+      throw_invalid(std::string("the boundary cannot be repaired (") + err.what() + ")");
+    }
     if (geos::is_empty(valid.get())) throw_invalid("the geometry has no area");
     a.wkb = geos::to_wkb(valid.get());
   }

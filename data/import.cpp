@@ -152,7 +152,15 @@ class Input {
   // The feature's area in WGS84, checked and repaired; `notes` receives what was repaired.
   GeomPtr area(const OGRFeature& f, Names& notes) const {
     GeomPtr g = source_area(f, notes);
-    return repaired(to_wgs84(g.get()), notes);
+    GeomPtr wgs84 = to_wgs84(g.get());
+    try {
+      return repaired(std::move(wgs84), notes);
+    } catch (const Error& e) {
+      // GEOS giving up on a real boundary (a topology exception while repairing) is about
+      // this feature, not the file: the feature is rejected with the reason.
+      if (e.kind() != ErrorKind::internal) throw;
+      reject(std::string("the boundary cannot be repaired (") + e.what() + ")");
+    }
   }
 
  private:

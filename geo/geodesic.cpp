@@ -93,30 +93,21 @@ double DistanceFrom::lower_bound(double deg, double max_abs_lat) const noexcept 
 namespace gridmap {
 namespace {
 double ring_area(const GEOSGeometry* ring) {
-  const GEOSCoordSequence* seq = GEOSGeom_getCoordSeq_r(geos::ctx(), ring);
-  unsigned n = 0;
-  if (!seq || !GEOSCoordSeq_getSize_r(geos::ctx(), seq, &n) || n < 4) return 0;
-  std::vector<double> xy(2 * n);
-  for (unsigned i = 0; i < n; ++i)
-    GEOSCoordSeq_getXY_r(geos::ctx(), seq, i, &xy[2 * i], &xy[2 * i + 1]);
-  return geodesic_ring_area_m2(xy.data(), static_cast<int>(n) - 1);  // without the closing point
+  std::vector<double> xy;
+  geos::ring_xy(ring, xy);
+  int n = static_cast<int>(xy.size() / 2);
+  if (n < 4) return 0;
+  return geodesic_ring_area_m2(xy.data(), n - 1);  // without the closing point
 }
 }  // namespace
 
 double geodesic_area_m2(const GEOSGeometry* g) {
-  int type = GEOSGeomTypeId_r(geos::ctx(), g);
-  if (type == GEOS_POLYGON) {
-    double a = ring_area(GEOSGetExteriorRing_r(geos::ctx(), g));
-    int holes = GEOSGetNumInteriorRings_r(geos::ctx(), g);
-    for (int h = 0; h < holes; ++h) a -= ring_area(GEOSGetInteriorRingN_r(geos::ctx(), g, h));
-    return std::max(0.0, a);
-  }
-  if (type == GEOS_MULTIPOLYGON || type == GEOS_GEOMETRYCOLLECTION) {
-    double a = 0;
-    int n = GEOSGetNumGeometries_r(geos::ctx(), g);
-    for (int i = 0; i < n; ++i) a += geodesic_area_m2(GEOSGetGeometryN_r(geos::ctx(), g, i));
-    return a;
-  }
-  return 0;
+  double total = 0;
+  geos::for_each_polygon(g, [&](const GEOSGeometry* poly) {
+    double a = 0;  // the exterior less the holes
+    geos::for_each_ring(poly, [&](const GEOSGeometry* ring, int i) { a += (i == 0 ? 1 : -1) * ring_area(ring); });
+    total += std::max(0.0, a);
+  });
+  return total;
 }
 }  // namespace gridmap

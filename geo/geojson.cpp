@@ -17,18 +17,15 @@ void number(std::string& out, double v, int decimals) {
 }
 
 void coords(std::string& out, const GEOSGeometry* g, int decimals) {
-  const GEOSCoordSequence* seq = GEOSGeom_getCoordSeq_r(geos::ctx(), g);
-  unsigned n = 0;
-  if (!seq || !GEOSCoordSeq_getSize_r(geos::ctx(), seq, &n)) throw_internal("GeoJSON: unreadable coordinates");
+  thread_local std::vector<double> xy;
+  geos::ring_xy(g, xy);
   out += '[';
-  for (unsigned i = 0; i < n; ++i) {
-    double x, y;
-    GEOSCoordSeq_getXY_r(geos::ctx(), seq, i, &x, &y);
+  for (size_t i = 0; i < xy.size(); i += 2) {
     if (i) out += ',';
     out += '[';
-    number(out, x, decimals);
+    number(out, xy[i], decimals);
     out += ',';
-    number(out, y, decimals);
+    number(out, xy[i + 1], decimals);
     out += ']';
   }
   out += ']';
@@ -42,12 +39,10 @@ void point(std::string& out, const GEOSGeometry* g, int decimals) {
 
 void polygon(std::string& out, const GEOSGeometry* g, int decimals) {
   out += '[';
-  coords(out, GEOSGetExteriorRing_r(geos::ctx(), g), decimals);
-  int holes = GEOSGetNumInteriorRings_r(geos::ctx(), g);
-  for (int h = 0; h < holes; ++h) {
-    out += ',';
-    coords(out, GEOSGetInteriorRingN_r(geos::ctx(), g, h), decimals);
-  }
+  geos::for_each_ring(g, [&](const GEOSGeometry* ring, int i) {
+    if (i) out += ',';
+    coords(out, ring, decimals);
+  });
   out += ']';
 }
 

@@ -31,11 +31,18 @@ struct Context {
   Context& operator=(const Context&) = delete;
 };
 
-[[noreturn]] void fail(std::string_view what) {
+// GEOS failing on what a user gave (reading WKB, WKT or GeoJSON, building rings from their
+// coordinates) is invalid_input; failing anywhere else is ours: internal.
+[[noreturn]] void fail(std::string_view what, ErrorKind kind = ErrorKind::internal) {
   std::string msg = "GEOS " + std::string(what) + " failed";
   if (!last_message.empty()) msg += ": " + last_message;
   last_message.clear();
-  throw Error(ErrorKind::invalid_input, msg);
+  throw Error(kind, msg);
+}
+
+GeomPtr own_input(GEOSGeometry* g, std::string_view what) {
+  if (!g) fail(what, ErrorKind::invalid_input);
+  return GeomPtr(g);
 }
 
 }  // namespace
@@ -50,6 +57,16 @@ void PreparedDeleter::operator()(const GEOSPreparedGeometry* g) const noexcept {
   GEOSPreparedGeom_destroy_r(ctx(), g);
 }
 
+void unreadable(std::string_view what) { fail("read of a " + std::string(what)); }
+
+void ring_xy(const GEOSGeometry* ring, std::vector<double>& xy) {
+  const GEOSCoordSequence* seq = GEOSGeom_getCoordSeq_r(ctx(), ring);
+  unsigned n = 0;
+  if (!seq || !GEOSCoordSeq_getSize_r(ctx(), seq, &n)) unreadable("ring");
+  xy.resize(2 * size_t{n});
+  if (n && !GEOSCoordSeq_copyToBuffer_r(ctx(), seq, xy.data(), 0, 0)) unreadable("ring's coordinates");
+}
+
 GeomPtr own(GEOSGeometry* g, std::string_view what) {
   if (!g) fail(what);
   return GeomPtr(g);
@@ -60,7 +77,7 @@ GeomPtr from_wkb(std::string_view wkb) {
   GEOSGeometry* g = GEOSWKBReader_read_r(ctx(), r, reinterpret_cast<const unsigned char*>(wkb.data()),
                                          wkb.size());
   GEOSWKBReader_destroy_r(ctx(), r);
-  return own(g, "WKB read");
+  return own_input(g, "WKB read");
 }
 
 GeomPtr from_wkt(std::string_view wkt) {
@@ -68,7 +85,7 @@ GeomPtr from_wkt(std::string_view wkt) {
   std::string s(wkt);
   GEOSGeometry* g = GEOSWKTReader_read_r(ctx(), r, s.c_str());
   GEOSWKTReader_destroy_r(ctx(), r);
-  return own(g, "WKT read");
+  return own_input(g, "WKT read");
 }
 
 std::string to_wkb(const GEOSGeometry* g) {
@@ -104,10 +121,10 @@ GeomPtr point(LonLat p) { return own(GEOSGeom_createPointFromXY_r(ctx(), p.lon, 
 namespace {
 GEOSGeometry* ring(const std::vector<LonLat>& pts) {
   GEOSCoordSequence* seq = GEOSCoordSeq_create_r(ctx(), static_cast<unsigned>(pts.size()), 2);
-  if (!seq) fail("coordinate sequence");
+  if (!seq) fail("coordinate sequence", ErrorKind::invalid_input);
   for (unsigned i = 0; i < pts.size(); ++i) GEOSCoordSeq_setXY_r(ctx(), seq, i, pts[i].lon, pts[i].lat);
   GEOSGeometry* r = GEOSGeom_createLinearRing_r(ctx(), seq);
-  if (!r) fail("linear ring");
+  if (!r) fail("linear ring", ErrorKind::invalid_input);
   return r;
 }
 }  // namespace
@@ -193,7 +210,7 @@ Box envelope(const GEOSGeometry* g) {
 int num_coordinates(const GEOSGeometry* g) { return GEOSGetNumCoordinates_r(ctx(), g); }
 
 GeomPtr transform_xy_raw(const GEOSGeometry* g, XYCallback cb, void* user) {
-  return own(GEOSGeom_transformXY_r(ctx(), g, cb, user), "coordinate transform");
+  return own_input(GEOSGeom_transformXY_r(ctx(), g, cb, user), "coordinate transform");
 }
 
 }  // namespace gridmap::geos
@@ -204,6 +221,6 @@ GeomPtr from_geojson(std::string_view json) {
   std::string s(json);
   GEOSGeometry* g = GEOSGeoJSONReader_readGeometry_r(ctx(), r, s.c_str());
   GEOSGeoJSONReader_destroy_r(ctx(), r);
-  return own(g, "GeoJSON read");
+  return own_input(g, "GeoJSON read");
 }
 }  // namespace gridmap::geos

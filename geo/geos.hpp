@@ -49,10 +49,44 @@ int type_id(const GEOSGeometry* g);
 Box envelope(const GEOSGeometry* g);
 int num_coordinates(const GEOSGeometry* g);
 
+// A ring's (or a line's) coordinates into `xy` as x, y pairs, closing point included; throws
+// internal when GEOS cannot read them.
+void ring_xy(const GEOSGeometry* ring, std::vector<double>& xy);
+// Each non-empty polygon of an areal geometry: the Polygon itself, or those inside a
+// MultiPolygon or a collection (recursively); anything else has none. f(polygon).
+template <class F>
+void for_each_polygon(const GEOSGeometry* g, F&& f);
+// Each ring of a polygon, the exterior first: f(ring, index), index 0 the exterior.
+template <class F>
+void for_each_ring(const GEOSGeometry* polygon, F&& f);
+
 // A copy of `g` with f(double& x, double& y) -> bool applied to every coordinate; f returns
 // false to abort (the copy then throws invalid_input).
 using XYCallback = int (*)(double* x, double* y, void* user);
 GeomPtr transform_xy_raw(const GEOSGeometry* g, XYCallback cb, void* user);
+
+[[noreturn]] void unreadable(std::string_view what);  // throws internal
+
+template <class F>
+void for_each_polygon(const GEOSGeometry* g, F&& f) {
+  int type = GEOSGeomTypeId_r(ctx(), g);
+  if (type == GEOS_POLYGON) {
+    if (GEOSisEmpty_r(ctx(), g) != 1) f(g);
+  } else if (type == GEOS_MULTIPOLYGON || type == GEOS_GEOMETRYCOLLECTION) {
+    int n = GEOSGetNumGeometries_r(ctx(), g);
+    if (n < 0) unreadable("collection");
+    for (int i = 0; i < n; ++i) for_each_polygon(GEOSGetGeometryN_r(ctx(), g, i), f);
+  }
+}
+
+template <class F>
+void for_each_ring(const GEOSGeometry* polygon, F&& f) {
+  const GEOSGeometry* exterior = GEOSGetExteriorRing_r(ctx(), polygon);
+  int holes = GEOSGetNumInteriorRings_r(ctx(), polygon);
+  if (!exterior || holes < 0) unreadable("polygon");
+  f(exterior, 0);
+  for (int h = 0; h < holes; ++h) f(GEOSGetInteriorRingN_r(ctx(), polygon, h), h + 1);
+}
 
 template <class F>
 GeomPtr transform_xy(const GEOSGeometry* g, F&& f) {

@@ -183,16 +183,12 @@ struct GridIndex::Impl {
   // ---- building ---------------------------------------------------------------------------
 
   void add_ring(const GEOSGeometry* ring, std::vector<double>& buf) {
-    GEOSContextHandle_t c = geos::ctx();
-    const GEOSCoordSequence* seq = GEOSGeom_getCoordSeq_r(c, ring);
-    unsigned n = 0;
-    if (!seq || !GEOSCoordSeq_getSize_r(c, seq, &n)) throw_internal("grid index: unreadable ring");
+    geos::ring_xy(ring, buf);
+    size_t n = buf.size() / 2;
     if (n < 4) return;
-    buf.resize(2 * static_cast<size_t>(n));
-    if (!GEOSCoordSeq_copyToBuffer_r(c, seq, buf.data(), 0, 0)) throw_internal("grid index: unreadable coordinates");
     if (v.size() + n >= kBoundaryBit) throw_invalid("grid index: too many vertices");
     Ring r{static_cast<uint32_t>(v.size()), 0};
-    for (unsigned i = 0; i < n; ++i) {
+    for (size_t i = 0; i < n; ++i) {
       double x = buf[2 * i], y = buf[2 * i + 1];
       if (!std::isfinite(x) || !std::isfinite(y)) throw_invalid("grid index: non-finite coordinate");
       if (r.count > 0 && x == v.back().x && y == v.back().y) continue;  // repeated vertex
@@ -202,20 +198,10 @@ struct GridIndex::Impl {
     else v.resize(r.first);
   }
 
-  void add_polygon(const GEOSGeometry* poly, std::vector<double>& buf) {
-    add_ring(GEOSGetExteriorRing_r(geos::ctx(), poly), buf);
-    int holes = GEOSGetNumInteriorRings_r(geos::ctx(), poly);
-    for (int h = 0; h < holes; ++h) add_ring(GEOSGetInteriorRingN_r(geos::ctx(), poly, h), buf);
-  }
-
   void add_geometry(const GEOSGeometry* g, std::vector<double>& buf) {
-    int type = geos::type_id(g);
-    if (type == GEOS_POLYGON) {
-      add_polygon(g, buf);
-    } else if (type == GEOS_MULTIPOLYGON || type == GEOS_GEOMETRYCOLLECTION) {
-      int n = GEOSGetNumGeometries_r(geos::ctx(), g);
-      for (int i = 0; i < n; ++i) add_geometry(GEOSGetGeometryN_r(geos::ctx(), g, i), buf);
-    }
+    geos::for_each_polygon(g, [&](const GEOSGeometry* poly) {
+      geos::for_each_ring(poly, [&](const GEOSGeometry* ring, int) { add_ring(ring, buf); });
+    });
   }
 
   void compute_boxes() {

@@ -70,14 +70,9 @@ bool lex_less(double ax, double ay, double bx, double by) {
 
 void add_ring(const GEOSGeometry* ring, uint32_t area, std::vector<double>& buf,
               std::vector<Segment>& out) {
-  const GEOSCoordSequence* seq = GEOSGeom_getCoordSeq_r(geos::ctx(), ring);
-  unsigned n = 0;
-  if (!seq || !GEOSCoordSeq_getSize_r(geos::ctx(), seq, &n))
-    throw_internal("GEOS: unreadable ring");
-  buf.resize(2 * size_t{n});
-  if (n && !GEOSCoordSeq_copyToBuffer_r(geos::ctx(), seq, buf.data(), 0, 0))
-    throw_internal("GEOS: unreadable ring");
-  for (unsigned i = 0; i + 1 < n; ++i) {
+  geos::ring_xy(ring, buf);
+  size_t n = buf.size() / 2;
+  for (size_t i = 0; i + 1 < n; ++i) {
     double ax = buf[2 * i], ay = buf[2 * i + 1], bx = buf[2 * i + 2], by = buf[2 * i + 3];
     if (ax == bx && ay == by) continue;  // a repeated point
     if (lex_less(ax, ay, bx, by))
@@ -89,26 +84,10 @@ void add_ring(const GEOSGeometry* ring, uint32_t area, std::vector<double>& buf,
 
 void add_boundary(const GEOSGeometry* g, uint32_t area, std::vector<double>& buf,
                   std::vector<Segment>& out) {
-  GEOSContextHandle_t c = geos::ctx();
-  switch (GEOSGeomTypeId_r(c, g)) {
-    case GEOS_POLYGON: {
-      if (GEOSisEmpty_r(c, g) == 1) return;
-      add_ring(GEOSGetExteriorRing_r(c, g), area, buf, out);
-      int holes = GEOSGetNumInteriorRings_r(c, g);
-      if (holes < 0) throw_internal("GEOS: unreadable polygon");
-      for (int i = 0; i < holes; ++i) add_ring(GEOSGetInteriorRingN_r(c, g, i), area, buf, out);
-      return;
-    }
-    case GEOS_MULTIPOLYGON:
-    case GEOS_GEOMETRYCOLLECTION: {
-      int parts = GEOSGetNumGeometries_r(c, g);
-      if (parts < 0) throw_internal("GEOS: unreadable collection");
-      for (int i = 0; i < parts; ++i) add_boundary(GEOSGetGeometryN_r(c, g, i), area, buf, out);
-      return;
-    }
-    default:
-      return;  // not areal: no border
-  }
+  // Not areal (a point, a line): no border.
+  geos::for_each_polygon(g, [&](const GEOSGeometry* poly) {
+    geos::for_each_ring(poly, [&](const GEOSGeometry* ring, int) { add_ring(ring, area, buf, out); });
+  });
 }
 
 // Segments on one line overlapping along a positive length. Both are in lexicographic

@@ -69,33 +69,21 @@ geos::GeomPtr to_geos(const DFeature& f) {
 }
 
 std::vector<TileXY> ring_from_geos(const GEOSGeometry* ring) {
-  GEOSContextHandle_t c = geos::ctx();
-  const GEOSCoordSequence* seq = GEOSGeom_getCoordSeq_r(c, ring);
-  unsigned n = 0;
-  if (!seq || !GEOSCoordSeq_getSize_r(c, seq, &n)) throw_internal("GEOS: cannot read a ring");
-  std::vector<TileXY> out(n);
-  if (n && !GEOSCoordSeq_copyToBuffer_r(c, seq, &out[0].x, 0, 0))
-    throw_internal("GEOS: cannot read a ring");
+  thread_local std::vector<double> xy;
+  geos::ring_xy(ring, xy);
+  std::vector<TileXY> out(xy.size() / 2);
+  for (size_t i = 0; i < out.size(); ++i) out[i] = {xy[2 * i], xy[2 * i + 1]};
   if (out.size() > 1 && out.front().x == out.back().x && out.front().y == out.back().y)
     out.pop_back();
   return out;
 }
 
 void collect(const GEOSGeometry* g, DFeature& out) {
-  GEOSContextHandle_t c = geos::ctx();
-  int type = GEOSGeomTypeId_r(c, g);
-  if (type == GEOS_POLYGON) {
-    if (GEOSisEmpty_r(c, g)) return;
+  geos::for_each_polygon(g, [&](const GEOSGeometry* poly) {
     DPolygon p;
-    p.rings.push_back(ring_from_geos(GEOSGetExteriorRing_r(c, g)));
-    int holes = GEOSGetNumInteriorRings_r(c, g);
-    for (int i = 0; i < holes; ++i)
-      p.rings.push_back(ring_from_geos(GEOSGetInteriorRingN_r(c, g, i)));
+    geos::for_each_ring(poly, [&](const GEOSGeometry* ring, int) { p.rings.push_back(ring_from_geos(ring)); });
     out.push_back(std::move(p));
-  } else if (type == GEOS_MULTIPOLYGON || type == GEOS_GEOMETRYCOLLECTION) {
-    int n = GEOSGetNumGeometries_r(c, g);
-    for (int i = 0; i < n; ++i) collect(GEOSGetGeometryN_r(c, g, i), out);
-  }
+  });
 }
 
 DFeature clip(const DFeature& f, double lo, double hi) {
