@@ -21,7 +21,7 @@ TEST_CASE("the lifecycle allows exactly its moves") {
   CHECK_FALSE(data::transition_allowed("dispatched", "closed"));
 }
 
-TEST_CASE("a worker reports, starts, submits, resolves on site and escalates; the rest is a dispatcher's") {
+TEST_CASE("a worker reports, starts, submits, resolves on site and escalates, the rest is a dispatcher's") {
   CHECK(data::role_may("worker", "transition", "dispatched", "in_progress"));
   CHECK(data::role_may("worker", "transition", "in_progress", "pending_review"));
   CHECK(data::role_may("worker", "transition", "reported", "closed"));

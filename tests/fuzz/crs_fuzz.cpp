@@ -7,9 +7,9 @@
 #include <map>
 #include <memory>
 
+#include "core/error.hpp"
 #include "fuzz/fuzz.hpp"
 #include "geo/crs.hpp"
-#include "geo/error.hpp"
 
 using namespace gridmap;
 

@@ -3,9 +3,9 @@
 #include <sstream>
 #include <vector>
 
+#include "core/error.hpp"
 #include "data/csv.hpp"
 #include "fuzz/fuzz.hpp"
-#include "geo/error.hpp"
 
 using namespace gridmap;
 

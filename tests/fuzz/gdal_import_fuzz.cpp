@@ -7,10 +7,10 @@
 #include <filesystem>
 #include <fstream>
 
+#include "core/error.hpp"
 #include "data/db.hpp"
 #include "data/import.hpp"
 #include "fuzz/fuzz.hpp"
-#include "geo/error.hpp"
 
 using namespace gridmap;
 namespace fs = std::filesystem;

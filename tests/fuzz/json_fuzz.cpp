@@ -8,8 +8,8 @@
 #include <cmath>
 #include <vector>
 
+#include "core/error.hpp"
 #include "fuzz/fuzz.hpp"
-#include "geo/error.hpp"
 #include "server/json.hpp"
 
 using namespace gridmap;

@@ -5,8 +5,8 @@
 #include <cstring>
 #include <vector>
 
+#include "core/error.hpp"
 #include "fuzz/fuzz.hpp"
-#include "geo/error.hpp"
 #include "tiles/wkb.hpp"
 
 using namespace gridmap;

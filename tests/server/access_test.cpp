@@ -232,7 +232,7 @@ TEST_CASE(
   CHECK(f.as("planner", "GET", "/api/v1/stats?level=grid").status == 200);
 }
 
-TEST_CASE("resident phone and ID numbers are masked; a reveal shows them and is audited") {
+TEST_CASE("resident phone and ID numbers are masked, a reveal shows them and is audited") {
   Fixture f;
   auto households = json(f.as("worker", "GET", "/api/v1/households?limit=1"));
   std::string h = std::to_string(households["features"][0]["id"].GetInt64());

@@ -53,7 +53,7 @@ std::string square(double lon, double lat, double size) {
 
 }  // namespace
 
-TEST_CASE("each write publishes one notice after commit; the locator, tiles and worker directory follow it") {
+TEST_CASE("each write publishes one notice after commit, the locator, tiles and worker directory follow it") {
   Fixture f;
   LonLat inside{111.5005, 40.7005};
   REQUIRE(f.app->locator()->locator.locate(inside) == nullptr);

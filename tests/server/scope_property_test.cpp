@@ -110,7 +110,8 @@ TEST_CASE("no combination of list parameters shows a worker a record outside the
     auto r = s.get(target, "worker");
     REQUIRE((r.status == 200 || r.status == 400));
     if (r.status != 200) continue;
-    for (auto& f : test::json(r)["features"].GetArray()) CHECK(f["id"].GetInt64() == 1);
+    auto page = test::json(r);  // alive through the loop (a temporary's array is not)
+    for (auto& f : page["features"].GetArray()) CHECK(f["id"].GetInt64() == 1);
   }
 }
 

@@ -135,7 +135,7 @@ std::string plain_chain_hash(const std::string& prev, int64_t at, const std::vec
 
 }  // namespace
 
-TEST_CASE("a body nested 200,000 deep gets 400 and the server lives on; data after the JSON value is refused") {
+TEST_CASE("a body nested 200,000 deep gets 400 and the server lives on, data after the JSON value is refused") {
   RoleServer s;
   uint16_t port = s.server->port();
   check_problem(http(port, "POST", "/api/v1/session", std::string(200000, '[')), 400, "invalid_input");
@@ -220,7 +220,7 @@ TEST_CASE("a worker's access follows the worker's current grids") {
   CHECK(std::string(me["grids"][0].GetString()) == *new_home.grid_code);
 }
 
-TEST_CASE("a new password ends every session and token; signing out with an API token revokes it") {
+TEST_CASE("a new password ends every session and token, signing out with an API token revokes it") {
   RoleServer s;
   uint16_t port = s.server->port();
   REQUIRE(test::run_gridmap({"user", "add", "zhao", "--role", "dispatcher", "--db", s.db, "--password-stdin"},
@@ -244,7 +244,7 @@ TEST_CASE("a new password ends every session and token; signing out with an API 
   CHECK(http(port, "GET", "/api/v1/stats", "", {{"Authorization", "Bearer " + api}}).status == 401);
 }
 
-TEST_CASE("slow connections from one address cannot starve everyone; idle ones are shed near the cap") {
+TEST_CASE("slow connections from one address cannot starve everyone, idle ones are shed near the cap") {
   test::TempDir dir;
   std::string db = dir.file("t.sqlite");
   REQUIRE(test::run_gridmap({"demo", "--db", db, "--preset", "tatabu"}).exit_code == 0);
@@ -416,7 +416,7 @@ TEST_CASE("out of a worker's patch looks exactly like missing: visits, residents
   for (auto& v : dup_for_worker["possible_duplicates"].GetArray()) CHECK(v.GetInt64() != elsewhere);
 }
 
-TEST_CASE("the Host header never reaches the style; --public-url names the server") {
+TEST_CASE("the Host header never reaches the style, --public-url names the server") {
   RoleServer s;
   auto r = s.get("/style.json", "admin", {{"Host", "evil.example"}});
   REQUIRE(r.status == 200);
@@ -455,7 +455,7 @@ TEST_CASE("cookie-signed writes from another site's page are refused, and cookie
   CHECK(http(port, "GET", "/api/v1/stats", "", {{"Cookie", "a=1; gridmap_session=" + value}}).status == 200);
 }
 
-TEST_CASE("a second server on the same file is refused; an empty file is not made a database") {
+TEST_CASE("a second server on the same file is refused, an empty file is not made a database") {
   RoleServer s;
   auto second = test::run_gridmap({"serve", "--db", s.db, "--listen", "127.0.0.1:0"});
   CHECK(second.exit_code == 2);

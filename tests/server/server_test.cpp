@@ -369,7 +369,8 @@ TEST_CASE(
                     "{\"lon\":" + std::to_string(h.position.lon + 0.0005) +
                         ",\"lat\":" + std::to_string(h.position.lat) + ",\"category\":\"noise\"}");
   REQUIRE(again.status == 201);
-  auto dup = json(again)["possible_duplicates"].GetArray();
+  auto again_json = json(again);  // the array below points into it
+  auto dup = again_json["possible_duplicates"].GetArray();
   CHECK(std::any_of(dup.begin(), dup.end(), [&](auto& v) { return v.GetInt64() == id; }));
   check_problem(http(f.port(), "POST", "/api/v1/petitions",
                      "{\"lon\":111.7,\"lat\":40.8,\"category\":\"ufo\"}"),
@@ -380,7 +381,7 @@ TEST_CASE(
   check_problem(http(f.port(), "POST", "/api/v1/petitions", "not json"), 400, "invalid_input");
 }
 
-TEST_CASE("transitions follow the lifecycle; illegal moves get 409 and stale versions 412") {
+TEST_CASE("transitions follow the lifecycle, illegal moves get 409 and stale versions 412") {
   Fixture f;
   int64_t id = create_petition(f.port(), 111.7, 40.8);
   std::string base = "/api/v1/petitions/" + std::to_string(id) + "/transitions";

@@ -63,7 +63,7 @@ TEST_CASE("a header over the limit is refused, a body over the limit too, declar
   CHECK(read_request(chunked, limits(1000, 1000)).status == ReadStatus::body_too_large);
 }
 
-TEST_CASE("a cut request is incomplete; garbage and two Content-Length headers are malformed") {
+TEST_CASE("a cut request is incomplete, while garbage and two Content-Length headers are malformed") {
   std::string full = "POST /x HTTP/1.1\r\nContent-Length: 10\r\n\r\n0123456789";
   for (size_t n : {size_t{0}, size_t{5}, size_t{30}, full.size() - 1})
     CHECK(read_request(full.substr(0, n), ServerOptions{}).status == ReadStatus::incomplete);
