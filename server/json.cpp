@@ -94,7 +94,9 @@ std::optional<bool> opt_bool(const rapidjson::Value& obj, const char* name) {
 void write_string(JsonWriter& w, std::string_view s) { w.String(s.data(), static_cast<rapidjson::SizeType>(s.size())); }
 
 void write_number(JsonWriter& w, double v, int decimals) {
+  if (!std::isfinite(v)) return (void)w.Null();  // JSON has no infinity or NaN
   double scale = std::pow(10.0, decimals);
+  if (!std::isfinite(v * scale)) return (void)w.Double(v);  // too large to have decimals
   double r = std::round(v * scale) / scale;
   if (r == std::floor(r) && std::fabs(r) < 9e15) w.Int64(static_cast<int64_t>(r));
   else w.Double(r);

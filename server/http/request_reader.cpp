@@ -1,5 +1,7 @@
 #include "server/http/request_reader.hpp"
 
+#include "server/http/convert.hpp"
+
 #include <boost/beast/core/buffers_range.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
@@ -11,9 +13,6 @@ namespace gridmap::server {
 namespace beast = boost::beast;
 namespace http = beast::http;
 
-namespace {
-
-// As the session converts a parsed message (server.cpp, Session::to_request).
 Request to_request(http::request<http::string_body>& msg) {
   Request r;
   r.method = std::string(msg.method_string());
@@ -29,6 +28,8 @@ Request to_request(http::request<http::string_body>& msg) {
   r.body = std::move(msg.body());
   return r;
 }
+
+namespace {
 
 ReadStatus status_of(const beast::error_code& ec) {
   if (ec == http::error::header_limit) return ReadStatus::header_too_large;

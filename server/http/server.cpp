@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "server/http/convert.hpp"
 
 namespace gridmap::server {
 
@@ -201,18 +202,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   Request to_request(http::request<http::string_body>& msg) {
-    Request r;
-    r.method = std::string(msg.method_string());
-    std::string_view target(msg.target().data(), msg.target().size());
-    size_t q = target.find('?');
-    r.path = percent_decode(target.substr(0, q), false);
-    if (q != std::string_view::npos) r.query = parse_query(target.substr(q + 1));
-    for (auto& f : msg) {
-      std::string name(f.name_string());
-      for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      r.headers[name] = std::string(f.value());
-    }
-    r.body = std::move(msg.body());
+    Request r = server::to_request(msg);  // the conversion the byte reader (and its fuzzer) uses
     r.remote = remote_;
     return r;
   }
