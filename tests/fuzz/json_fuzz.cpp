@@ -51,6 +51,10 @@ void check_write_number(double v) {
     std::string text(buf.GetString(), buf.GetSize());
     rapidjson::Document back;
     back.Parse(text.data(), text.size());
+    if (!std::isfinite(v)) {  // JSON has no infinity or NaN: written as null
+      FUZZ_CHECK(text == "[null]", "write_number(" + std::to_string(v) + ") wrote " + text);
+      continue;
+    }
     FUZZ_CHECK(!back.HasParseError() && back.IsArray() && back.Size() == 1 && back[0].IsNumber(),
                "write_number(" + std::to_string(v) + ", " + std::to_string(decimals) +
                    ") wrote " + text);
@@ -102,6 +106,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   // Walk the document without recursion, as deep as it is.
   std::vector<const rapidjson::Value*> todo{&d};
+  bool infinite = false;  // a number beyond double's range parses as infinity
   while (!todo.empty()) {
     const rapidjson::Value* v = todo.back();
     todo.pop_back();
@@ -112,9 +117,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       expect_valid_or_invalid_input([&] { opt_string(*v, "x"); });  // not an object
       for (auto& e : v->GetArray()) todo.push_back(&e);
     } else if (v->IsNumber()) {
+      infinite = infinite || !std::isfinite(v->GetDouble());
       check_write_number(v->GetDouble());
     }
   }
+  // JSON cannot write infinity back (opt_number refuses it as not finite).
+  if (infinite) return 0;
   // Written out and parsed again: the same document.
   rapidjson::StringBuffer buf;
   JsonWriter w(buf);
