@@ -14,12 +14,7 @@ void AreaService::write(const AreaEdit& e) {
   auto existing = repo.get(e.code);
   if (e.create && existing) throw Error(ErrorKind::conflict, what + " '" + e.code + "' exists; PATCH it");
   if (!e.create && !existing) throw Error(ErrorKind::not_found, "no " + what + " '" + e.code + "'");
-  if (!e.create && e.expected_version) {
-    int64_t current = version_of(db_, e.layer, e.code).value_or(0);
-    if (*e.expected_version != current)
-      throw Error(ErrorKind::precondition_failed, "it changed since version " + std::to_string(*e.expected_version) +
-                                                      " (now " + std::to_string(current) + "); reload it");
-  }
+  if (!e.create) check_version(db_, e.layer, e.code, e.expected_version);
   std::optional<Box> before = extent_of(db_, e.layer, e.code);
   Area a = existing.value_or(Area{e.code, "", std::nullopt, ""});
   if (e.name) a.name = *e.name;

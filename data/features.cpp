@@ -187,22 +187,6 @@ FeaturePage list_features(Db& db, const FeatureQuery& q) {
   return page;
 }
 
-std::optional<std::pair<std::string, int64_t>> get_feature(Db& db, Layer layer, const std::string& key, int64_t now) {
-  const LayerSql& s = sql_of(layer);
-  Statement st(db, "SELECT " + feature_sql(s) + ", t.version FROM " + s.table + " t WHERE t." + s.key + " = ?10 AND ?9 = ?9");
-  if (s.integer_key) {
-    char* end = nullptr;
-    long long v = std::strtoll(key.c_str(), &end, 10);
-    if (key.empty() || *end) return std::nullopt;
-    st.bind(10, static_cast<int64_t>(v));
-  } else {
-    st.bind(10, key);
-  }
-  st.bind(9, now);
-  if (!st.step()) return std::nullopt;
-  return std::make_pair(st.text(0), st.int64(1));
-}
-
 namespace {
 // The key of a record: a code for areas, an integer id otherwise (nullopt when not one).
 std::optional<int64_t> integer_key(const std::string& key) {
@@ -211,7 +195,28 @@ std::optional<int64_t> integer_key(const std::string& key) {
   if (key.empty() || *end) return std::nullopt;
   return static_cast<int64_t>(v);
 }
+
+// Binds a record's key as the layer stores it; false when it cannot be one (a non-numeric
+// id): no such record.
+bool bind_key(Statement& st, int index, const LayerSql& s, const std::string& key) {
+  if (!s.integer_key) {
+    st.bind(index, key);
+    return true;
+  }
+  auto id = integer_key(key);
+  if (id) st.bind(index, *id);
+  return id.has_value();
+}
 }  // namespace
+
+std::optional<std::pair<std::string, int64_t>> get_feature(Db& db, Layer layer, const std::string& key, int64_t now) {
+  const LayerSql& s = sql_of(layer);
+  Statement st(db, "SELECT " + feature_sql(s) + ", t.version FROM " + s.table + " t WHERE t." + s.key + " = ?10 AND ?9 = ?9");
+  if (!bind_key(st, 10, s, key)) return std::nullopt;
+  st.bind(9, now);
+  if (!st.step()) return std::nullopt;
+  return std::make_pair(st.text(0), st.int64(1));
+}
 
 bool within_reach(Db& db, Layer layer, const std::string& key, const Reach& reach) {
   auto in_grids = [&](const std::optional<std::string>& grid) {
@@ -235,37 +240,29 @@ bool within_reach(Db& db, Layer layer, const std::string& key, const Reach& reac
 std::optional<int64_t> version_of(Db& db, Layer layer, const std::string& key) {
   const LayerSql& s = sql_of(layer);
   Statement st(db, std::string("SELECT version FROM ") + s.table + " WHERE " + s.key + " = ?1");
-  if (s.integer_key) {
-    auto id = integer_key(key);
-    if (!id) return std::nullopt;
-    st.bind(1, *id);
-  } else {
-    st.bind(1, key);
-  }
-  if (!st.step()) return std::nullopt;
+  if (!bind_key(st, 1, s, key) || !st.step()) return std::nullopt;
   return st.int64(0);
+}
+
+void check_version(Db& db, Layer layer, const std::string& key, std::optional<int64_t> expected) {
+  if (!expected) return;
+  int64_t current = version_of(db, layer, key).value_or(0);
+  if (*expected != current)
+    throw Error(ErrorKind::precondition_failed, "it changed since version " + std::to_string(*expected) + " (now " +
+                                                    std::to_string(current) + "); reload it");
 }
 
 void bump_version(Db& db, Layer layer, const std::string& key) {
   const LayerSql& s = sql_of(layer);
   Statement st(db, std::string("UPDATE ") + s.table + " SET version = version + 1 WHERE " + s.key + " = ?1");
-  if (s.integer_key) st.bind(1, integer_key(key).value_or(-1));
-  else st.bind(1, key);
-  st.run();
+  if (bind_key(st, 1, s, key)) st.run();
 }
 
 std::optional<Box> extent_of(Db& db, Layer layer, const std::string& key) {
   const LayerSql& s = sql_of(layer);
   Statement st(db, std::string("SELECT MbrMinX(geom), MbrMinY(geom), MbrMaxX(geom), MbrMaxY(geom) FROM ") + s.table +
                        " WHERE " + s.key + " = ?1");
-  if (s.integer_key) {
-    auto id = integer_key(key);
-    if (!id) return std::nullopt;
-    st.bind(1, *id);
-  } else {
-    st.bind(1, key);
-  }
-  if (!st.step() || st.is_null(0)) return std::nullopt;
+  if (!bind_key(st, 1, s, key) || !st.step() || st.is_null(0)) return std::nullopt;
   return Box{st.real(0), st.real(1), st.real(2), st.real(3)};
 }
 

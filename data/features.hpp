@@ -51,6 +51,8 @@ bool within_reach(Db& db, Layer layer, const std::string& key, const Reach& reac
 // The record's version (ETag / If-Match), nullopt when it does not exist; and its increment.
 std::optional<int64_t> version_of(Db& db, Layer layer, const std::string& key);
 void bump_version(Db& db, Layer layer, const std::string& key);
+// If-Match: throws precondition_failed when `expected` is given and is not the version now.
+void check_version(Db& db, Layer layer, const std::string& key, std::optional<int64_t> expected);
 // The record's bounding box, nullopt when it does not exist or has no geometry.
 std::optional<Box> extent_of(Db& db, Layer layer, const std::string& key);
 

@@ -12,12 +12,7 @@ Worker update_worker(Db& db, ChangeFeed& changes, const WorkerEdit& e) {
   WorkerRepo repo(db);
   auto cur = repo.get(e.id);
   if (!cur) throw Error(ErrorKind::not_found, "no worker " + key);
-  if (e.expected_version) {
-    int64_t current = version_of(db, Layer::workers, key).value_or(0);
-    if (*e.expected_version != current)
-      throw Error(ErrorKind::precondition_failed, "it changed since version " + std::to_string(*e.expected_version) +
-                                                      " (now " + std::to_string(current) + "); reload it");
-  }
+  check_version(db, Layer::workers, key, e.expected_version);
   if (e.name) cur->name = *e.name;
   if (e.on_duty) cur->on_duty = *e.on_duty;
   if (e.grids) {
