@@ -3,11 +3,14 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <sstream>
 #include <string>
 #include <vector>
 
 #include "data/areas.hpp"
 #include "data/bulk.hpp"
+#include "data/catalogue.hpp"
+#include "data/work_calendar.hpp"
 #include "data/demo_layout.hpp"
 #include "data/households.hpp"
 #include "data/petitions.hpp"
@@ -129,6 +132,59 @@ std::string id_number(Rng& rng, const std::string& county) {
 }
 
 // ---- categories, seasons, hotspots ------------------------------------------------------------
+
+// The catalogue (事项目录) the demo ships: 8 大类, 40 小类; the petitions use the 小类 of
+// kCategories below. The same text as data/catalogues/demo.csv.
+constexpr std::string_view kDemoCatalogue = R"CSV(code,name,name_en,parent,level,deadline,on_site_close,photos_to_close
+city_appearance,市容环境,City appearance,,grid,3d,yes,no
+environment,环境卫生,Sanitation,city_appearance,grid,3d,yes,yes
+noise,噪声扰民,Noise nuisance,city_appearance,grid,3d,yes,no
+illegal_ads,乱贴乱画,Illegal posters and graffiti,city_appearance,grid,3d,yes,yes
+street_vending,占道经营,Street vending,city_appearance,grid,2d,yes,yes
+greenery,绿化养护,Greenery upkeep,city_appearance,community,5d,yes,yes
+construction_waste,建筑垃圾,Construction waste,city_appearance,community,3d,no,yes
+public_facilities,公共设施,Public facilities,,grid,5d,yes,no
+facilities,市政设施,Municipal facilities,public_facilities,grid,5d,yes,yes
+street_lights,路灯损坏,Broken street lights,public_facilities,grid,3d,yes,yes
+manholes,井盖缺损,Missing or broken manhole covers,public_facilities,grid,8h,no,yes
+water_supply,供水故障,Water supply faults,public_facilities,department,2d,no,no
+heating,供暖问题,Heating problems,public_facilities,department,2d,no,no
+drainage,排水不畅,Blocked drains,public_facilities,community,2d,yes,yes
+public_safety,治安隐患,Public safety hazards,,grid,2d,yes,no
+safety,安全隐患,Safety hazards,public_safety,grid,2d,yes,yes
+fire_hazards,消防隐患,Fire hazards,public_safety,grid,8h,no,yes
+ebike_charging,电动车违规充电,Unsafe e-bike charging,public_safety,grid,1d,yes,yes
+falling_objects,高空坠物风险,Risk of falling objects,public_safety,community,1d,no,yes
+gas_hazards,燃气隐患,Gas hazards,public_safety,department,4h,no,no
+disputes,矛盾纠纷,Disputes,,grid,7d,yes,no
+neighbour,邻里纠纷,Neighbour disputes,disputes,grid,7d,yes,no
+family,家庭纠纷,Family disputes,disputes,community,5d,yes,no
+estate_disputes,物业纠纷,Disputes with property managers,disputes,community,5d,no,no
+wage_arrears,劳资纠纷,Unpaid wages,disputes,department,5d,no,no
+land_disputes,土地纠纷,Land disputes,disputes,subdistrict,10d,no,no
+livelihood,民生服务,Livelihood services,,grid,5d,yes,no
+welfare,民生救助,Social assistance,livelihood,grid,5d,yes,no
+elderly_care,养老服务,Care for the elderly,livelihood,community,5d,yes,no
+disability,残疾人帮扶,Support for people with disabilities,livelihood,community,5d,yes,no
+employment,就业服务,Employment services,livelihood,community,5d,yes,no
+social_insurance,医保社保,Medical and social insurance,livelihood,department,5d,no,no
+housing,房屋物业,Housing and property management,,grid,7d,yes,no
+property,物业管理,Property management,housing,grid,7d,yes,no
+elevators,电梯故障,Broken lifts,housing,grid,1d,no,yes
+leaks,房屋漏水,Leaking homes,housing,grid,3d,yes,yes
+estate_renewal,老旧小区改造,Renewal of old estates,housing,community,10d,no,no
+illegal_building,违章搭建,Unauthorised building,housing,subdistrict,10d,no,yes
+transport,交通出行,Transport,,grid,5d,yes,no
+traffic,交通出行问题,Traffic problems,transport,grid,5d,yes,no
+parking,乱停乱放,Illegal parking,transport,grid,2d,yes,yes
+shared_bikes,共享单车乱停,Misparked shared bikes,transport,grid,1d,yes,yes
+road_damage,道路破损,Damaged roads,transport,department,5d,no,yes
+bus_stops,公交站点,Bus stops,transport,department,5d,no,no
+general,其他,Other matters,,grid,7d,yes,no
+other,其他诉求,Other requests,general,grid,7d,yes,no
+consultation,政策咨询,Questions about policy,general,grid,3d,yes,no
+suggestions,意见建议,Suggestions,general,community,5d,yes,no
+)CSV";
 
 struct CategoryInfo {
   const char* code;
@@ -265,8 +321,9 @@ class Generator {
   }
 
   void write_categories() {
-    PetitionRepo repo(db_);
-    for (auto& c : kCategories) repo.upsert_category({c.code, c.name, c.hours});
+    std::istringstream in{std::string(kDemoCatalogue)};
+    CatalogueImport r = Catalogue(db_).import_csv(in);
+    if (!r.committed()) throw_internal("the demo catalogue has a bad row: " + r.issues.front().message);
   }
 
   void write_areas() {
@@ -448,6 +505,9 @@ class Generator {
     for (auto& t : times) t = sample_time(dummy, rng_);
     std::sort(times.begin(), times.end());
     PetitionRepo repo(db_);
+    std::vector<CatalogueEntry> entries;  // of kCategories, for the deadlines in working time
+    for (const CategoryInfo& c : kCategories) entries.push_back(Catalogue(db_).get(c.code).value());
+    const WorkCalendar& calendar = WorkCalendar::china_default();
     int64_t n = static_cast<int64_t>(times.size());
     for (int64_t i = 0; i < n; ++i) {
       Point p;
@@ -457,19 +517,20 @@ class Generator {
       size_t cat = pick_category(rng_, times[i], near);
       Petition pet;
       pet.id = i + 1;
-      pet.kind = rng_.chance(0.7) ? "appeal" : "incident";
+      pet.kind = rng_.chance(0.7) ? Kind::appeal : Kind::incident;
       pet.category = kCategories[cat].code;
       pet.description = kCategories[cat].texts[static_cast<size_t>(rng_.below(3))];
-      if (pet.kind == "appeal") pet.reporter_contact = phone(rng_);
+      if (pet.kind == Kind::appeal) pet.reporter_contact = phone(rng_);
       pet.created_at = times[i];
-      pet.deadline_at = times[i] + kCategories[cat].hours * kHour;
+      pet.deadline_at = due_at(entries[cat], times[i], calendar);
       pet.position = L.at(p.u, p.v);
       pet.grid_code = grid_code_[g];
       pet.community_code = comm_code_[L.grids[g].parent];
       pet.subdistrict_code = sub_code_[grid_sub_[g]];
       pet.handler_worker_id = g + 1;
-      std::string target;
-      if (spec_.tatabu_counts) target = i == n - 1 ? "pending_review" : i >= n - 5 ? "in_progress" : "closed";
+      std::optional<Status> target;
+      if (spec_.tatabu_counts)
+        target = i == n - 1 ? Status::pending_review : i >= n - 5 ? Status::in_progress : Status::closed;
       std::vector<PetitionEvent> events = lifecycle(pet, kCategories[cat].hours, g + 1, target);
       apply(pet, events);
       int64_t id = repo.upsert(pet);
@@ -484,41 +545,42 @@ class Generator {
   }
 
   // The full event history of a petition, cut at "now" (or shaped to reach `target`).
-  std::vector<PetitionEvent> lifecycle(const Petition& p, int hours, int64_t worker, const std::string& target) {
+  std::vector<PetitionEvent> lifecycle(const Petition& p, int hours, int64_t worker, std::optional<Status> target) {
     std::string w = "worker:" + std::to_string(worker);
     std::vector<PetitionEvent> ev;
     int64_t t = p.created_at;
-    auto add = [&](int64_t dt, std::string actor, std::string action, std::optional<std::string> from, std::string to,
-                   std::string note, std::optional<std::string> level = std::nullopt) {
+    using enum Status;
+    auto add = [&](int64_t dt, std::string actor, Action action, std::optional<Status> from, Status to,
+                   std::string note, std::optional<Level> level = std::nullopt) {
       t += std::max<int64_t>(60, dt);
-      ev.push_back({0, t, std::move(actor), std::move(action), std::move(from), std::move(to), std::move(level), std::move(note)});
+      ev.push_back({0, t, std::move(actor), action, from, to, level, std::move(note)});
     };
-    ev.push_back({0, t, p.kind == "appeal" ? "resident" : w, "report", std::nullopt, "reported", "grid", p.description});
-    bool on_site = target.empty() || target == "closed" ? rng_.chance(p.kind == "incident" ? 0.25 : 0.06) : false;
+    ev.push_back({0, t, p.kind == Kind::appeal ? "resident" : w, Action::report, std::nullopt, reported, Level::grid, p.description});
+    bool on_site = !target || target == closed ? rng_.chance(p.kind == Kind::incident ? 0.25 : 0.06) : false;
     if (on_site) {
-      add(static_cast<int64_t>(rng_.uniform(10, 60) * 60), w, "transition", "reported", "closed", "当场处理");
+      add(static_cast<int64_t>(rng_.uniform(10, 60) * 60), w, Action::transition, reported, closed, "当场处理");
     } else {
-      add(static_cast<int64_t>(rng_.lognormal(1.0, 0.8) * kHour), "dispatcher", "transition", "reported", "dispatched", "派遣至网格员");
+      add(static_cast<int64_t>(rng_.lognormal(1.0, 0.8) * kHour), "dispatcher", Action::transition, reported, dispatched, "派遣至网格员");
       if (rng_.chance(0.05)) {
-        add(static_cast<int64_t>(rng_.lognormal(2.0, 0.6) * kHour), "dispatcher", "escalate", "dispatched", "dispatched",
-            "上报社区协调", "community");
+        add(static_cast<int64_t>(rng_.lognormal(2.0, 0.6) * kHour), "dispatcher", Action::escalate, dispatched, dispatched,
+            "上报社区协调", Level::community);
         if (rng_.chance(0.25))
-          add(static_cast<int64_t>(rng_.lognormal(6.0, 0.6) * kHour), "dispatcher", "escalate", "dispatched", "dispatched",
-              "上报街道协调", "subdistrict");
+          add(static_cast<int64_t>(rng_.lognormal(6.0, 0.6) * kHour), "dispatcher", Action::escalate, dispatched, dispatched,
+              "上报街道协调", Level::subdistrict);
       }
-      add(static_cast<int64_t>(rng_.lognormal(2.0, 0.8) * kHour), w, "transition", "dispatched", "in_progress", "已接单");
-      if (target != "in_progress") {
-        add(static_cast<int64_t>(rng_.lognormal(hours * 0.3, 0.7) * kHour), w, "transition", "in_progress", "pending_review", "处理完毕，提交审核");
-        if (target != "pending_review") {
+      add(static_cast<int64_t>(rng_.lognormal(2.0, 0.8) * kHour), w, Action::transition, dispatched, in_progress, "已接单");
+      if (target != in_progress) {
+        add(static_cast<int64_t>(rng_.lognormal(hours * 0.3, 0.7) * kHour), w, Action::transition, in_progress, pending_review, "处理完毕，提交审核");
+        if (target != pending_review) {
           if (rng_.chance(0.03)) {
-            add(static_cast<int64_t>(rng_.lognormal(4.0, 0.8) * kHour), "dispatcher", "transition", "pending_review", "in_progress", "审核未通过，返工");
-            add(static_cast<int64_t>(rng_.lognormal(hours * 0.15, 0.7) * kHour), w, "transition", "in_progress", "pending_review", "返工完成");
+            add(static_cast<int64_t>(rng_.lognormal(4.0, 0.8) * kHour), "dispatcher", Action::transition, pending_review, in_progress, "审核未通过，返工");
+            add(static_cast<int64_t>(rng_.lognormal(hours * 0.15, 0.7) * kHour), w, Action::transition, in_progress, pending_review, "返工完成");
           }
-          add(static_cast<int64_t>(rng_.lognormal(4.0, 0.8) * kHour), "dispatcher", "transition", "pending_review", "closed", "审核通过，办结");
+          add(static_cast<int64_t>(rng_.lognormal(4.0, 0.8) * kHour), "dispatcher", Action::transition, pending_review, closed, "审核通过，办结");
         }
       }
     }
-    if (target.empty()) {
+    if (!target) {
       while (ev.size() > 1 && ev.back().at > kNow) ev.pop_back();
     } else if (ev.back().at > kNow - 600) {
       // Squeeze the history so the wanted state is reached before now.
@@ -530,12 +592,12 @@ class Generator {
 
   static void apply(Petition& p, const std::vector<PetitionEvent>& ev) {
     p.status = ev.back().to_status;
-    p.handler_level = "grid";
+    p.handler_level = Level::grid;
     for (auto& e : ev) {
       if (e.handler_level) p.handler_level = *e.handler_level;
-      if (e.from_status == "pending_review" && e.to_status == "in_progress") p.reopened = 1;
+      if (e.from_status == Status::pending_review && e.to_status == Status::in_progress) p.reopened = 1;
     }
-    if (p.status == "closed") p.closed_at = ev.back().at;
+    if (p.status == Status::closed) p.closed_at = ev.back().at;
   }
 
   Db& db_;

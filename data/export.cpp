@@ -103,11 +103,11 @@ void household_rows(Db& db, const RowFn& emit) {
 void petition_rows(Db& db, const RowFn& emit) {
   PetitionRepo(db).for_each([&](const Petition& p) {
     Values v{*p.id,
-             p.kind,
+             std::string(to_string(p.kind)),
              p.category,
              p.description,
-             p.status,
-             p.handler_level,
+             std::string(to_string(p.status)),
+             std::string(to_string(p.handler_level)),
              format_time(p.created_at),
              time_value(p.deadline_at),
              time_value(p.closed_at),

@@ -6,6 +6,8 @@
 #include <memory>
 
 #include "data/areas.hpp"
+#include "data/calendar_store.hpp"
+#include "data/catalogue.hpp"
 #include "data/gdal_module.hpp"
 #include "data/gdal_util.hpp"
 #include "data/households.hpp"
@@ -565,13 +567,10 @@ class HouseholdImporter : public FeatureImporter {
   int id_ = -1, address_ = -1;
 };
 
-bool is_valid_handler_level(const std::string& s) {
-  return s == "grid" || s == "community" || s == "subdistrict" || s == "department";
-}
-
 class PetitionImporter : public FeatureImporter {
  public:
-  PetitionImporter(Db& db, Input& in) : in_(in), repo_(db), locator_(Locator::load(db)) {
+  PetitionImporter(Db& db, Input& in)
+      : in_(in), repo_(db), locator_(Locator::load(db)), catalogue_(db), calendar_(load_calendar(db)) {
     refuse_area_options(in.options(), "petitions");
     id_ = in.field(in.options().code_field, {"id", "petition_id"}, "--code-field");
     kind_ = in.field(std::nullopt, {"kind", "类型"}, "");
@@ -602,19 +601,26 @@ class PetitionImporter : public FeatureImporter {
 
  private:
   void read_labels(const OGRFeature& f, Petition& p) {
-    p.kind = in_.text(f, kind_).value_or(p.kind);
-    if (!is_valid_kind(p.kind)) reject("kind '" + p.kind + "' is not appeal or incident");
+    if (std::optional<std::string> kind = in_.text(f, kind_)) {
+      std::optional<Kind> k = parse_kind(*kind);
+      if (!k) reject("kind '" + *kind + "' is not " + kind_names());
+      p.kind = *k;
+    }
     std::optional<std::string> category = in_.text(f, category_);
     if (!category) reject("missing category");
     p.category = *category;
+    category_of(p.category);
     if (description_ >= 0) p.description = in_.text(f, description_).value_or("");
-    p.status = in_.text(f, status_).value_or(p.status);
-    if (!is_valid_status(p.status))
-      reject("status '" + p.status +
-             "' is not reported, dispatched, in_progress, pending_review or closed");
-    p.handler_level = in_.text(f, handler_).value_or(p.handler_level);
-    if (!is_valid_handler_level(p.handler_level))
-      reject("handler '" + p.handler_level + "' is not grid, community, subdistrict or department");
+    if (std::optional<std::string> status = in_.text(f, status_)) {
+      std::optional<Status> s = parse_status(*status);
+      if (!s) reject("status '" + *status + "' is not " + status_names());
+      p.status = *s;
+    }
+    if (std::optional<std::string> handler = in_.text(f, handler_)) {
+      std::optional<Level> l = parse_level(*handler);
+      if (!l) reject("handler '" + *handler + "' is not grid, community, subdistrict or department");
+      p.handler_level = *l;
+    }
   }
 
   void read_times(const OGRFeature& f, Petition& p) {
@@ -622,17 +628,26 @@ class PetitionImporter : public FeatureImporter {
     if (!created) reject("missing created_at");
     p.created_at = *created;
     p.deadline_at = in_.time(f, deadline_, "deadline");
-    if (!p.deadline_at) {
-      if (std::optional<Category> c = repo_.category(p.category))
-        p.deadline_at = p.created_at + int64_t{c->deadline_hours} * 3600;
-    }
+    if (!p.deadline_at) p.deadline_at = due_at(category_of(p.category), p.created_at, calendar_);
     if (closed_ >= 0) p.closed_at = in_.time(f, closed_, "closed_at");
     if (p.closed_at && *p.closed_at < p.created_at) reject("closed_at is before created_at");
+  }
+
+  // The catalogue's entry for a petition's category; rejects the row for an unknown one.
+  const CatalogueEntry& category_of(const std::string& code) {
+    auto it = categories_.find(code);
+    if (it != categories_.end()) return it->second;
+    std::optional<CatalogueEntry> e = catalogue_.get(code);
+    if (!e) reject("unknown category '" + code + "' (not in the catalogue: `gridmap catalogue import` adds it)");
+    return categories_.emplace(code, *e).first->second;
   }
 
   Input& in_;
   PetitionRepo repo_;
   Locator locator_;
+  Catalogue catalogue_;
+  WorkCalendar calendar_;
+  std::map<std::string, CatalogueEntry> categories_;
   int id_ = -1, kind_ = -1, category_ = -1, description_ = -1, status_ = -1, handler_ = -1;
   int created_ = -1, deadline_ = -1, closed_ = -1;
 };

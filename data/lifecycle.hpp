@@ -7,16 +7,17 @@
 #include <optional>
 #include <string_view>
 
+#include "data/petition_types.hpp"
+
 namespace gridmap::data {
 
-bool transition_allowed(std::string_view from, std::string_view to) noexcept;
-// Whether a role may make a move (action transition|escalate|reassign; from/to statuses for
-// a transition). A worker reports, starts (dispatched -> in_progress), submits for review,
-// resolves on site (reported -> closed) and escalates; dispatching, reassigning and
-// reviewing (pending_review -> closed | in_progress) are a dispatcher's or an admin's.
-bool role_may(std::string_view role, std::string_view action, std::string_view from, std::string_view to) noexcept;
+bool transition_allowed(Status from, Status to) noexcept;
+// Whether a role may make a move (for a transition, from `from` to `to`). A worker reports,
+// starts (dispatched -> in_progress), submits for review, resolves on site (reported ->
+// closed) and escalates; dispatching, reassigning and reviewing (pending_review -> closed |
+// in_progress) are a dispatcher's or an admin's.
+bool role_may(std::string_view role, Action action, Status from, std::optional<Status> to) noexcept;
 // The level above `level`, or nullopt at the top (department).
-std::optional<std::string_view> escalated(std::string_view level) noexcept;
-bool is_valid_level(std::string_view level) noexcept;
+std::optional<Level> escalated(Level level) noexcept;
 
 }  // namespace gridmap::data

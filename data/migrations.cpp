@@ -206,13 +206,55 @@ const char* const kV4 = R"SQL(
 ALTER TABLE audit_log ADD COLUMN keyed INTEGER NOT NULL DEFAULT 0;
 )SQL";
 
+// Version 5: the category catalogue in two levels with working-time deadlines, departments
+// (职能部门) and their routing, and the working calendar (see data/catalogue.hpp,
+// data/work_calendar.hpp). Existing categories keep their hours, now counted in working time.
+const char* const kV5 = R"SQL(
+ALTER TABLE categories ADD COLUMN name_en TEXT NOT NULL DEFAULT '';
+ALTER TABLE categories ADD COLUMN parent TEXT REFERENCES categories(code) ON UPDATE CASCADE;
+ALTER TABLE categories ADD COLUMN level TEXT NOT NULL DEFAULT 'grid' CHECK (level IN
+  ('grid', 'community', 'subdistrict', 'department'));
+ALTER TABLE categories ADD COLUMN deadline INTEGER NOT NULL DEFAULT 72 CHECK (deadline > 0);
+ALTER TABLE categories ADD COLUMN deadline_unit TEXT NOT NULL DEFAULT 'working_hours' CHECK
+  (deadline_unit IN ('working_hours', 'working_days'));
+ALTER TABLE categories ADD COLUMN on_site_close INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE categories ADD COLUMN photos_to_close INTEGER NOT NULL DEFAULT 0;
+UPDATE categories SET deadline = deadline_hours;
+CREATE INDEX categories_parent ON categories(parent);
+
+CREATE TABLE departments (
+  id INTEGER PRIMARY KEY,
+  code TEXT NOT NULL UNIQUE,
+  name TEXT NOT NULL
+);
+CREATE TABLE department_users (
+  department_id INTEGER NOT NULL REFERENCES departments(id) ON DELETE CASCADE,
+  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  PRIMARY KEY (department_id, user_id)
+);
+-- Which department handles a category in a subdistrict ('' = every subdistrict).
+CREATE TABLE department_routes (
+  category TEXT NOT NULL REFERENCES categories(code) ON UPDATE CASCADE ON DELETE CASCADE,
+  subdistrict_code TEXT NOT NULL DEFAULT '',
+  department_id INTEGER NOT NULL REFERENCES departments(id) ON DELETE CASCADE,
+  PRIMARY KEY (category, subdistrict_code)
+);
+
+-- The working calendar as its CSV text (one row); none: the built-in calendar of China.
+CREATE TABLE work_calendar (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  csv TEXT NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+)SQL";
+
 struct Migration {
   int version;
   const char* sql;
 };
 
 const std::vector<Migration>& migrations() {
-  static const std::vector<Migration> all = {{1, kV1}, {2, kV2}, {3, kV3}, {4, kV4}};
+  static const std::vector<Migration> all = {{1, kV1}, {2, kV2}, {3, kV3}, {4, kV4}, {5, kV5}};
   return all;
 }
 

@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "data/calendar_store.hpp"
+#include "data/catalogue.hpp"
 #include "data/lifecycle.hpp"
 #include "geo/error.hpp"
 #include "geo/geodesic.hpp"
@@ -11,12 +13,6 @@ namespace {
 
 constexpr double kDuplicateRadiusM = 250;
 constexpr int64_t kDuplicateWindowS = 7 * 86400;
-
-std::string known_categories(Db& db) {
-  Statement st(db, "SELECT group_concat(code, ', ') FROM (SELECT code FROM categories ORDER BY code)");
-  st.step();
-  return st.is_null(0) ? "none defined" : st.text(0);
-}
 
 std::optional<int64_t> grid_worker(Db& db, const std::string& grid) {
   Statement st(db, "SELECT worker_id FROM worker_grids WHERE grid_code = ?1 ORDER BY worker_id LIMIT 1");
@@ -43,16 +39,18 @@ std::vector<int64_t> duplicates(Db& db, const NewPetition& n, int64_t now) {
 // The role table of lifecycle.hpp, and for a worker: only the handler starts or submits a
 // case; resolving on site is for its reporter or its handler.
 void check_actor(const Petition& cur, const Change& c) {
-  std::string_view to = c.action == "transition" ? std::string_view(c.to) : std::string_view();
-  if (c.action == "transition" && !is_valid_status(c.to)) return;  // invalid_input below
-  if (!role_may(c.role, c.action, cur.status, to))
-    throw Error(ErrorKind::forbidden, "a " + (c.role.empty() ? std::string("caller") : c.role) + " may not " +
-                                          (c.action == "transition" ? "move a petition from " + cur.status + " to " + c.to
-                                                                    : c.action + " a petition"));
-  if (c.role != "worker" || c.action != "transition") return;
+  bool transition = c.action == Action::transition;
+  if (transition && !c.to) return;  // invalid_input below
+  if (!role_may(c.role, c.action, cur.status, transition ? c.to : std::nullopt))
+    throw Error(ErrorKind::forbidden,
+                "a " + (c.role.empty() ? std::string("caller") : c.role) + " may not " +
+                    (transition ? "move a petition from " + std::string(to_string(cur.status)) + " to " +
+                                      std::string(to_string(*c.to))
+                                : std::string(to_string(c.action)) + " a petition"));
+  if (c.role != "worker" || !transition) return;
   bool handles = c.actor_worker && cur.handler_worker_id == c.actor_worker;
   bool reported = cur.reported_by == c.actor;
-  if (cur.status == "reported" ? !(handles || reported) : !handles)
+  if (cur.status == Status::reported ? !(handles || reported) : !handles)
     throw Error(ErrorKind::forbidden, "petition " + std::to_string(*cur.id) + " is handled by another worker");
 }
 
@@ -63,13 +61,11 @@ void PetitionService::published(int64_t id) {
 }
 
 CreatedPetition PetitionService::create(const NewPetition& n, const Locator& locator, int64_t now) {
-  if (!is_valid_kind(n.kind)) throw_invalid("kind must be 'appeal' or 'incident', not '" + n.kind + "'");
   if (!is_valid_wgs84(n.position)) throw_invalid("the petition's position is not a valid longitude/latitude");
   if (n.description.size() > 10000) throw_invalid("description is longer than 10,000 bytes");
   Transaction tx(db_);
   PetitionRepo repo(db_);
-  auto cat = repo.category(n.category);
-  if (!cat) throw_invalid("unknown category '" + n.category + "' (known: " + known_categories(db_) + ")");
+  CatalogueEntry cat = Catalogue(db_).for_new_petition(n.category);
   CreatedPetition out;
   out.possible_duplicates = duplicates(db_, n, now);
   Petition& p = out.petition;
@@ -77,10 +73,10 @@ CreatedPetition PetitionService::create(const NewPetition& n, const Locator& loc
   p.category = n.category;
   p.description = n.description;
   p.reporter_contact = n.reporter_contact;
-  p.status = "reported";
+  p.status = Status::reported;
   p.reported_by = n.actor;
   p.created_at = n.created_at.value_or(now);
-  p.deadline_at = p.created_at + int64_t{cat->deadline_hours} * 3600;
+  p.deadline_at = due_at(cat, p.created_at, load_calendar(db_));
   p.position = n.position;
   if (const GridLineage* g = locator.locate(n.position)) {
     p.grid_code = g->grid_code;
@@ -89,7 +85,7 @@ CreatedPetition PetitionService::create(const NewPetition& n, const Locator& loc
     p.handler_worker_id = grid_worker(db_, g->grid_code);
   }
   p.id = repo.upsert(p);
-  repo.add_event({*p.id, p.created_at, n.actor, "report", std::nullopt, "reported", "grid", n.description});
+  repo.add_event({*p.id, p.created_at, n.actor, Action::report, std::nullopt, Status::reported, Level::grid, n.description});
   published(*p.id);
   tx.commit();
   p.version = 1;
@@ -108,36 +104,39 @@ Petition PetitionService::change(int64_t id, const Change& c, int64_t now) {
   check_actor(*cur, c);
   Petition next = *cur;
   PetitionEvent ev{id, now, c.actor, c.action, cur->status, cur->status, std::nullopt, c.note};
-  if (c.action == "transition") {
-    if (!is_valid_status(c.to)) throw_invalid("unknown status '" + c.to + "'");
-    if (!transition_allowed(cur->status, c.to))
-      throw Error(ErrorKind::conflict, "a petition cannot go from " + cur->status + " to " + c.to);
-    if (cur->status == "reported" && c.to == "closed" && c.note.empty())
+  if (c.action == Action::transition) {
+    if (!c.to) throw_invalid("'to' is required (the target status: " + status_names() + ")");
+    Status to = *c.to;
+    if (!transition_allowed(cur->status, to))
+      throw Error(ErrorKind::conflict, "a petition cannot go from " + std::string(to_string(cur->status)) + " to " +
+                                           std::string(to_string(to)));
+    if (cur->status == Status::reported && to == Status::closed && c.note.empty())
       throw_invalid("resolving on site (reported -> closed) needs a note saying what was done");
-    next.status = c.to;
-    ev.to_status = c.to;
-    if (c.to == "closed") next.closed_at = now;
-    if (cur->status == "pending_review" && c.to == "in_progress") next.reopened = 1;
-  } else if (c.action == "escalate") {
+    next.status = to;
+    ev.to_status = to;
+    if (to == Status::closed) next.closed_at = now;
+    if (cur->status == Status::pending_review && to == Status::in_progress) next.reopened = 1;
+  } else if (c.action == Action::escalate) {
     auto up = escalated(cur->handler_level);
     if (!up) throw Error(ErrorKind::conflict, "petition " + std::to_string(id) + " is already with a department");
-    if (cur->status == "closed") throw Error(ErrorKind::conflict, "a closed petition cannot be escalated");
-    next.handler_level = std::string(*up);
+    if (cur->status == Status::closed) throw Error(ErrorKind::conflict, "a closed petition cannot be escalated");
+    next.handler_level = *up;
     ev.handler_level = next.handler_level;
-  } else if (c.action == "reassign") {
+  } else if (c.action == Action::reassign) {
     if (!c.worker_id) throw_invalid("reassign needs worker_id");
     Statement w(db_, "SELECT 1 FROM workers WHERE id = ?1");
     w.bind(1, *c.worker_id);
     if (!w.step()) throw_invalid("no worker " + std::to_string(*c.worker_id));
-    if (cur->status == "closed") throw Error(ErrorKind::conflict, "a closed petition cannot be reassigned");
+    if (cur->status == Status::closed) throw Error(ErrorKind::conflict, "a closed petition cannot be reassigned");
     next.handler_worker_id = c.worker_id;
   } else {
-    throw_invalid("unknown action '" + c.action + "' (use transition, escalate or reassign)");
+    throw_invalid("a petition cannot be changed by '" + std::string(to_string(c.action)) +
+                  "' (use transition, escalate or reassign)");
   }
   Statement up(db_,
                "UPDATE petitions SET status = ?1, handler_level = ?2, handler_worker_id = ?3, closed_at = ?4, "
                "reopened = ?5, version = version + 1, updated_at = ?6 WHERE id = ?7 AND version = ?8");
-  up.bind(1, next.status).bind(2, next.handler_level).bind(3, next.handler_worker_id).bind(4, next.closed_at);
+  up.bind(1, to_string(next.status)).bind(2, to_string(next.handler_level)).bind(3, next.handler_worker_id).bind(4, next.closed_at);
   up.bind(5, next.reopened).bind(6, now).bind(7, id).bind(8, cur->version).run();
   if (db_.changes() != 1) throw Error(ErrorKind::precondition_failed, "petition " + std::to_string(id) + " changed meanwhile; reload it");
   repo.add_event(ev);

@@ -15,7 +15,7 @@
 namespace gridmap::data {
 
 struct NewPetition {
-  std::string kind = "appeal";
+  Kind kind = Kind::appeal;
   std::string category;
   std::string description;
   std::optional<std::string> reporter_contact;
@@ -30,8 +30,8 @@ struct CreatedPetition {
 };
 
 struct Change {
-  std::string action = "transition";  // transition | escalate | reassign
-  std::string to;                     // target status (transition)
+  Action action = Action::transition;  // transition | escalate | reassign
+  std::optional<Status> to;            // target status (transition)
   std::optional<int64_t> worker_id;   // new handler (reassign)
   std::string note;
   std::string actor;

@@ -10,12 +10,12 @@ const char* const kSelect =
 Petition read_petition(Statement& st) {
   Petition p;
   p.id = st.int64(0);
-  p.kind = st.text(1);
+  p.kind = stored_kind(st.text(1));
   p.category = st.text(2);
   p.description = st.text(3);
   p.reporter_contact = st.opt_text(4);
-  p.status = st.text(5);
-  p.handler_level = st.text(6);
+  p.status = stored_status(st.text(5));
+  p.handler_level = stored_level(st.text(6));
   p.handler_worker_id = st.opt_int64(7);
   p.reported_by = st.opt_text(8);
   p.created_at = st.int64(9);
@@ -30,12 +30,6 @@ Petition read_petition(Statement& st) {
   return p;
 }
 }  // namespace
-
-bool is_valid_status(std::string_view s) noexcept {
-  return s == "reported" || s == "dispatched" || s == "in_progress" || s == "pending_review" ||
-         s == "closed";
-}
-bool is_valid_kind(std::string_view s) noexcept { return s == "appeal" || s == "incident"; }
 
 PetitionRepo::PetitionRepo(Db& db)
     : db_(db),
@@ -54,16 +48,12 @@ PetitionRepo::PetitionRepo(Db& db)
               "subdistrict_code = excluded.subdistrict_code, updated_at = unixepoch(), version = version + 1"),
       add_event_(db,
                  "INSERT INTO petition_events(petition_id, at, actor, action, from_status, to_status, "
-                 "handler_level, note) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"),
-      upsert_category_(db,
-                       "INSERT INTO categories(code, name, deadline_hours) VALUES (?1, ?2, ?3) "
-                       "ON CONFLICT(code) DO UPDATE SET name = excluded.name, "
-                       "deadline_hours = excluded.deadline_hours") {}
+                 "handler_level, note) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)") {}
 
 int64_t PetitionRepo::upsert(const Petition& p) {
   Statement& s = upsert_;
-  s.bind(1, p.id).bind(2, p.kind).bind(3, p.category).bind(4, p.description).bind(5, p.reporter_contact);
-  s.bind(6, p.status).bind(7, p.handler_level).bind(8, p.handler_worker_id).bind(9, p.reported_by);
+  s.bind(1, p.id).bind(2, to_string(p.kind)).bind(3, p.category).bind(4, p.description).bind(5, p.reporter_contact);
+  s.bind(6, to_string(p.status)).bind(7, to_string(p.handler_level)).bind(8, p.handler_worker_id).bind(9, p.reported_by);
   s.bind(10, p.created_at).bind(11, p.deadline_at).bind(12, p.closed_at).bind(13, p.reopened);
   s.bind(14, p.position.lon).bind(15, p.position.lat);
   s.bind(16, p.grid_code).bind(17, p.community_code).bind(18, p.subdistrict_code).run();
@@ -72,19 +62,17 @@ int64_t PetitionRepo::upsert(const Petition& p) {
 
 void PetitionRepo::add_event(const PetitionEvent& e) {
   Statement& s = add_event_;
-  s.bind(1, e.petition_id).bind(2, e.at).bind(3, e.actor).bind(4, e.action).bind(5, e.from_status);
-  s.bind(6, e.to_status).bind(7, e.handler_level).bind(8, e.note).run();
-}
-
-void PetitionRepo::upsert_category(const Category& c) {
-  upsert_category_.bind(1, c.code).bind(2, c.name).bind(3, c.deadline_hours).run();
-}
-
-std::optional<Category> PetitionRepo::category(const std::string& code) {
-  Statement st(db_, "SELECT code, name, deadline_hours FROM categories WHERE code = ?1");
-  st.bind(1, code);
-  if (!st.step()) return std::nullopt;
-  return Category{st.text(0), st.text(1), static_cast<int>(st.int64(2))};
+  s.bind(1, e.petition_id).bind(2, e.at).bind(3, e.actor).bind(4, to_string(e.action));
+  if (e.from_status)
+    s.bind(5, to_string(*e.from_status));
+  else
+    s.bind_null(5);
+  s.bind(6, to_string(e.to_status));
+  if (e.handler_level)
+    s.bind(7, to_string(*e.handler_level));
+  else
+    s.bind_null(7);
+  s.bind(8, e.note).run();
 }
 
 std::optional<Petition> PetitionRepo::get(int64_t id) {
@@ -100,9 +88,13 @@ std::vector<PetitionEvent> PetitionRepo::events(int64_t petition_id) {
                "FROM petition_events WHERE petition_id = ?1 ORDER BY at, id");
   st.bind(1, petition_id);
   std::vector<PetitionEvent> out;
-  while (st.step())
-    out.push_back({st.int64(0), st.int64(1), st.text(2), st.text(3), st.opt_text(4), st.text(5),
-                   st.opt_text(6), st.text(7)});
+  while (st.step()) {
+    PetitionEvent e{st.int64(0), st.int64(1), st.text(2), stored_action(st.text(3)), std::nullopt,
+                    stored_status(st.text(5)), std::nullopt, st.text(7)};
+    if (!st.is_null(4)) e.from_status = stored_status(st.text(4));
+    if (!st.is_null(6)) e.handler_level = stored_level(st.text(6));
+    out.push_back(std::move(e));
+  }
   return out;
 }
 
@@ -117,9 +109,9 @@ int64_t PetitionRepo::count() {
   return st.int64(0);
 }
 
-int64_t PetitionRepo::count_by_status(const std::string& status) {
+int64_t PetitionRepo::count_by_status(Status status) {
   Statement st(db_, "SELECT count(*) FROM petitions WHERE status = ?1");
-  st.bind(1, status);
+  st.bind(1, to_string(status));
   st.step();
   return st.int64(0);
 }

@@ -1,5 +1,5 @@
-// Repository of petitions (群众诉求 / 事件), their event history and the categories with
-// their deadlines.
+// Repository of petitions (群众诉求 / 事件) and their event history (the categories are in
+// data/catalogue.hpp).
 #pragma once
 
 #include <cstdint>
@@ -9,18 +9,19 @@
 #include <vector>
 
 #include "data/db.hpp"
+#include "data/petition_types.hpp"
 #include "geo/types.hpp"
 
 namespace gridmap::data {
 
 struct Petition {
   std::optional<int64_t> id;
-  std::string kind = "appeal";  // appeal | incident
+  Kind kind = Kind::appeal;
   std::string category;
   std::string description;
   std::optional<std::string> reporter_contact;  // personal data
-  std::string status = "reported";
-  std::string handler_level = "grid";
+  Status status = Status::reported;
+  Level handler_level = Level::grid;
   std::optional<int64_t> handler_worker_id;
   std::optional<std::string> reported_by;
   int64_t created_at = 0;
@@ -35,38 +36,27 @@ struct PetitionEvent {
   int64_t petition_id = 0;
   int64_t at = 0;
   std::string actor;
-  std::string action = "transition";  // report | transition | escalate | reassign
-  std::optional<std::string> from_status;
-  std::string to_status;
-  std::optional<std::string> handler_level;
+  Action action = Action::transition;
+  std::optional<Status> from_status;
+  Status to_status = Status::reported;
+  std::optional<Level> handler_level;
   std::string note;
 };
-
-struct Category {
-  std::string code;
-  std::string name;
-  int deadline_hours = 72;
-};
-
-bool is_valid_status(std::string_view s) noexcept;
-bool is_valid_kind(std::string_view s) noexcept;
 
 class PetitionRepo {
  public:
   explicit PetitionRepo(Db& db);
   int64_t upsert(const Petition& p);
   void add_event(const PetitionEvent& e);
-  void upsert_category(const Category& c);
-  std::optional<Category> category(const std::string& code);
   std::optional<Petition> get(int64_t id);
   std::vector<PetitionEvent> events(int64_t petition_id);
   void for_each(const std::function<void(const Petition&)>& f);  // ordered by id
   int64_t count();
-  int64_t count_by_status(const std::string& status);
+  int64_t count_by_status(Status status);
 
  private:
   Db& db_;
-  Statement upsert_, add_event_, upsert_category_;
+  Statement upsert_, add_event_;
 };
 
 }  // namespace gridmap::data

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <map>
 
+#include "data/petition_types.hpp"
+
 namespace gridmap::data {
 
 std::optional<StatsLevel> parse_stats_level(std::string_view s) noexcept {
@@ -48,19 +50,22 @@ std::vector<StatsRow> petition_stats(Db& db, StatsLevel level, std::optional<int
                        key_column(level) + " IS NOT NULL");
   st.bind(1, from.value_or(INT64_MIN)).bind(2, to.value_or(INT64_MAX));
   while (st.step()) {
-    std::string code = st.text(0), status = st.text(1);
+    std::string code = st.text(0);
+    Status status = stored_status(st.text(1));
     StatsRow& r = rows[code];
     ++r.total;
-    if (status == "reported") ++r.reported;
-    else if (status == "dispatched") ++r.dispatched;
-    else if (status == "in_progress") ++r.in_progress;
-    else if (status == "pending_review") ++r.pending_review;
-    else if (status == "closed") ++r.closed;
+    switch (status) {
+      case Status::reported: ++r.reported; break;
+      case Status::dispatched: ++r.dispatched; break;
+      case Status::in_progress: ++r.in_progress; break;
+      case Status::pending_review: ++r.pending_review; break;
+      case Status::closed: ++r.closed; break;
+    }
     auto deadline = st.opt_int64(3), closed = st.opt_int64(4);
-    if (status == "closed" && closed) {
+    if (status == Status::closed && closed) {
       if (!deadline || *closed <= *deadline) ++r.closed_on_time;
       hours[code].push_back(static_cast<double>(*closed - st.int64(2)) / 3600.0);
-    } else if (status != "closed" && deadline && *deadline < now) {
+    } else if (status != Status::closed && deadline && *deadline < now) {
       ++r.overdue;
     }
     r.reopened += st.int64(5) != 0;

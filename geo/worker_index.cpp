@@ -3,19 +3,15 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
-#include <bit>
 #include <cmath>
-#include <cstdlib>
-#include <map>
 #include <memory>
 #include <mutex>
-#include <new>
-#include <thread>
 
-#if defined(__linux__)
-#include <sys/mman.h>
-#endif
-
+#include "geo/detail/grid_set_interner.hpp"
+#include "geo/detail/huge_page_array.hpp"
+#include "geo/detail/id_map.hpp"
+#include "geo/detail/seqlock_slot.hpp"
+#include "geo/detail/spin_lock.hpp"
 #include "geo/error.hpp"
 #include "geo/geodesic.hpp"
 #include "geo/locality.hpp"
@@ -23,37 +19,17 @@
 namespace gridmap {
 namespace {
 
-void cpu_relax() noexcept {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
-#endif
-}
-
-// A test-and-test-and-set lock for critical sections of a few dozen instructions: one
-// atomic exchange to take it and a plain store to release it. A waiter yields after a short
-// spin, so a preempted holder does not burn the waiter's time slice.
-class SpinLock {
- public:
-  void lock() noexcept {
-    for (int spins = 0; flag_.exchange(true, std::memory_order_acquire);)
-      while (flag_.load(std::memory_order_relaxed))
-        if (++spins > 64) std::this_thread::yield();
-  }
-  void unlock() noexcept { flag_.store(false, std::memory_order_release); }
-
- private:
-  std::atomic<bool> flag_{false};
-};
-
-// Queries read slots without writing anything shared (a seqlock, below), so every word a
-// query may read while a writer changes it is accessed atomically; relaxed atomics compile
-// to plain moves.
-uint64_t load(const uint64_t& w) noexcept {
-  return std::atomic_ref<uint64_t>(const_cast<uint64_t&>(w)).load(std::memory_order_relaxed);
-}
-void store(uint64_t& w, uint64_t v) noexcept {
-  std::atomic_ref<uint64_t>(w).store(v, std::memory_order_relaxed);
-}
+// The helpers of geo/detail/ that this file uses throughout.
+using detail::Entry;
+using detail::EntryValue;
+using detail::GridSetInterner;
+using detail::load;
+using detail::mix;
+using detail::Overflow;
+using detail::Slot;
+using detail::SlotGuard;
+using detail::store;
+using detail::TwoSlotGuard;
 
 // Positions are kept in fixed point, 2^-23 degree (about 1 cm): a worker's position and
 // on-duty flag fit one word, and decoding is exact (a binary fraction of at most 32
@@ -77,301 +53,15 @@ LonLat decode(uint64_t xy) noexcept {
   return {lon_of(xy), lat_of(xy)};
 }
 
-// One worker: 24 bytes.
-struct Entry {
-  uint64_t xy = 0;  // encode()
-  uint64_t id = 0;
-  uint64_t meta = 0;  // what filters need besides: community (low 32 bits), grid set (high 32)
-};
+// An entry's meta word: the community (low 32 bits) and the number of the grid set (high 32).
 constexpr int kGridSetShift = 32;
-
-struct Worker {  // an entry, read
-  uint64_t xy;
-  int64_t id;
-  uint64_t meta;
-};
-
-// Workers beyond a slot's inline ones. Never changed after it is published, except its
-// entries (under the slot's lock).
-struct Overflow {
-  explicit Overflow(uint32_t n) : capacity(n), entries(std::make_unique<Entry[]>(n)) {}
-  uint32_t capacity;
-  std::unique_ptr<Entry[]> entries;
-};
-
-// A slot holds the workers of the cells that map onto it (cells a tile apart share a slot):
-// the first kInline in the slot itself, right after the header, the rest in an overflow
-// block. Writers take the slot by making `seq` odd and release it by making it
-// even again; queries read without writing, note `seq` before and after and read again when
-// it changed. An overflow block is never freed while the index lives (a query may still be
-// reading one its slot has just replaced), and blocks only grow, so the blocks left behind
-// take at most as much memory as the live ones.
-struct alignas(64) Slot {
-  static constexpr uint32_t kInline = 10;
-  std::atomic<uint32_t> seq{0};
-  std::atomic<uint32_t> count{0};
-  std::atomic<Overflow*> more{nullptr};
-  Entry entries[kInline];
-
-  static uint32_t capacity(const Overflow* more) noexcept { return more ? more->capacity : 0; }
-  Entry& entry(uint32_t i, Overflow* more) noexcept {
-    return i < kInline ? entries[i] : more->entries[i - kInline];
-  }
-  const Entry& entry(uint32_t i, const Overflow* more) const noexcept {
-    return i < kInline ? entries[i] : more->entries[i - kInline];
-  }
-  Worker read(uint32_t i, const Overflow* more) const noexcept {
-    const Entry& e = entry(i, more);
-    return {load(e.xy), static_cast<int64_t>(load(e.id)), load(e.meta)};
-  }
-  void write(uint32_t i, Overflow* more, const Worker& w) noexcept {
-    Entry& e = entry(i, more);
-    store(e.xy, w.xy);
-    store(e.id, static_cast<uint64_t>(w.id));
-    store(e.meta, w.meta);
-  }
-
-  void lock() noexcept {
-    for (int spins = 0;;) {
-      uint32_t s = seq.load(std::memory_order_relaxed);
-      if (!(s & 1) && seq.compare_exchange_weak(s, s + 1, std::memory_order_acquire)) break;
-      if (++spins > 64)
-        std::this_thread::yield();
-      else
-        cpu_relax();
-    }
-    std::atomic_thread_fence(std::memory_order_release);  // the odd seq before any change
-  }
-  void unlock() noexcept {
-    seq.store(seq.load(std::memory_order_relaxed) + 1, std::memory_order_release);
-  }
-
-  // Under the lock.
-  Overflow* overflow() noexcept { return more.load(std::memory_order_relaxed); }
-  uint32_t find(int64_t id) noexcept {
-    uint32_t n = count.load(std::memory_order_relaxed);
-    Overflow* m = overflow();
-    for (uint32_t i = 0; i < n; ++i)
-      if (load(entry(i, m).id) == static_cast<uint64_t>(id)) return i;
-    return UINT32_MAX;
-  }
-  void erase(uint32_t i) noexcept {
-    uint32_t last = count.load(std::memory_order_relaxed) - 1;
-    Overflow* m = overflow();
-    if (i != last) write(i, m, read(last, m));
-    count.store(last, std::memory_order_relaxed);
-  }
-  // Room must have been made (Impl::make_room).
-  void push(const Worker& w) noexcept {
-    uint32_t n = count.load(std::memory_order_relaxed);
-    write(n, overflow(), w);
-    count.store(n + 1, std::memory_order_relaxed);
-  }
-  // The header and the entries of the first `lines` cache lines.
-  void prefetch(int lines) const noexcept {
-    for (int l = 0; l < lines; ++l)
-      __builtin_prefetch(reinterpret_cast<const char*>(this) + 64 * l);
-  }
-  void prefetch_for_write(int lines) noexcept {
-    for (int l = 0; l < lines; ++l)
-      __builtin_prefetch(reinterpret_cast<const char*>(this) + 64 * l, 1);
-  }
-};
-static_assert(sizeof(Slot) == 256);
-
-class SlotGuard {
- public:
-  explicit SlotGuard(Slot& s) noexcept : s_(s) { s_.lock(); }
-  ~SlotGuard() { s_.unlock(); }
-  SlotGuard(const SlotGuard&) = delete;
-  SlotGuard& operator=(const SlotGuard&) = delete;
-
- private:
-  Slot& s_;
-};
-
-// Two slots, locked in address order (one lock when they are the same).
-class TwoSlotGuard {
- public:
-  TwoSlotGuard(Slot& a, Slot& b) noexcept
-      : first_(&a < &b ? a : b), second_(&a < &b ? &b : (&a == &b ? nullptr : &a)) {
-    first_.lock();
-    if (second_) second_->lock();
-  }
-  ~TwoSlotGuard() {
-    if (second_) second_->unlock();
-    first_.unlock();
-  }
-  TwoSlotGuard(const TwoSlotGuard&) = delete;
-  TwoSlotGuard& operator=(const TwoSlotGuard&) = delete;
-
- private:
-  Slot& first_;
-  Slot* second_;
-};
-
-// The slots in one allocation, backed by huge pages where the system offers them: a
-// query or a move touches a few slots far apart, and with 4 KiB pages each would also cost
-// a TLB miss.
-class SlotArray {
- public:
-  explicit SlotArray(size_t n) : n_(n) {
-    size_t bytes = n * sizeof(Slot);
-    constexpr size_t huge = size_t{2} << 20;
-    size_t align = bytes >= huge ? huge : alignof(Slot);
-    bytes = (bytes + align - 1) / align * align;
-    void* p = std::aligned_alloc(align, bytes);
-    if (!p) throw std::bad_alloc();
-#if defined(__linux__) && defined(MADV_HUGEPAGE)
-    if (align == huge) madvise(p, bytes, MADV_HUGEPAGE);  // a hint: failure is harmless
-#endif
-    slots_ = static_cast<Slot*>(p);
-    for (size_t i = 0; i < n; ++i) new (slots_ + i) Slot();
-  }
-  ~SlotArray() {
-    std::free(slots_);
-  }  // Slot is trivially destructible
-  SlotArray(const SlotArray&) = delete;
-  SlotArray& operator=(const SlotArray&) = delete;
-  Slot& operator[](size_t i) noexcept {
-    return slots_[i];
-  }
-  const Slot& operator[](size_t i) const noexcept {
-    return slots_[i];
-  }
-  size_t size() const noexcept {
-    return n_;
-  }
-
- private:
-  Slot* slots_ = nullptr;
-  size_t n_;
-};
-static_assert(std::is_trivially_destructible_v<Slot>);
-
-// The sets of grids workers are assigned to, each stored once and never changed or freed
-// while the index lives, so a query can read a worker's set without a lock: an entry names
-// its set by number. Memory grows with the number of distinct sets, not with updates.
-class GridSets {
- public:
-  static constexpr uint32_t kNone = 0;
-
-  uint32_t intern(const std::vector<uint32_t>& grids) {
-    if (grids.empty()) return kNone;
-    std::lock_guard l(lock_);
-    auto [it, inserted] = numbers_.try_emplace(grids, 0);
-    if (!inserted) return it->second;
-    try {
-      uint32_t n = static_cast<uint32_t>(owned_.size()) + 1;
-      if (n >= kChunk * kChunks) throw_invalid("worker index: too many distinct sets of grids");
-      if (n / kChunk == owned_chunks_.size()) {  // numbers are handed out in order
-        owned_chunks_.push_back(std::make_unique<Chunk>());
-        chunks_[n / kChunk].store(owned_chunks_.back().get(), std::memory_order_release);
-      }
-      owned_.reserve(owned_.size() + 1);
-      owned_.push_back(std::make_unique<const std::vector<uint32_t>>(grids));
-      (*owned_chunks_[n / kChunk])[n % kChunk].store(owned_.back().get(),
-                                                     std::memory_order_release);
-      it->second = n;
-      return n;
-    } catch (...) {
-      numbers_.erase(it);
-      throw;
-    }
-  }
-  // nullptr for kNone (and for a number a query read in a torn entry that is not published
-  // yet; the query reads the slot again anyway).
-  const std::vector<uint32_t>* get(uint64_t n) const noexcept {
-    if (n == kNone || n >= kChunk * kChunks) return nullptr;
-    const Chunk* c = chunks_[n / kChunk].load(std::memory_order_acquire);
-    return c ? (*c)[n % kChunk].load(std::memory_order_acquire) : nullptr;
-  }
-  bool contains(uint64_t n, uint32_t grid) const noexcept {
-    const std::vector<uint32_t>* g = get(n);
-    return g && std::find(g->begin(), g->end(), grid) != g->end();
-  }
-
- private:
-  static constexpr size_t kChunk = 4096, kChunks = 4096;
-  using Chunk = std::array<std::atomic<const std::vector<uint32_t>*>, kChunk>;
-  std::mutex lock_;
-  std::map<std::vector<uint32_t>, uint32_t> numbers_;
-  std::vector<std::unique_ptr<const std::vector<uint32_t>>> owned_;
-  std::vector<std::unique_ptr<Chunk>> owned_chunks_;
-  std::array<std::atomic<const Chunk*>, kChunks> chunks_{};
-};
 
 constexpr int kStripeBits = 6;  // the directory's 64 stripes
 
-uint64_t mix(int64_t id) {
-  auto z = static_cast<uint64_t>(id);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  return z ^ (z >> 31);
-}
-
-// Worker id -> slot, open addressing with linear probing and backward-shift deletion: one
-// cache line per lookup where a node-based map costs two or three misses.
-class IdMap {
- public:
-  static constexpr int64_t kNone = -1;
-
-  int64_t* find(int64_t id) {
-    if (used_ == 0) return nullptr;
-    for (size_t s = slot_of(id);; s = (s + 1) & mask_) {
-      if (slots_[s].where == kNone) return nullptr;
-      if (slots_[s].id == id) return &slots_[s].where;
-    }
-  }
-  // Makes room for one more id, so that a following insert() cannot throw.
-  void reserve_one() {
-    if (2 * (used_ + 1) > slots_.size()) grow();
-  }
-  void insert(int64_t id, int64_t where) {  // id must be absent, room reserved
-    size_t s = slot_of(id);
-    while (slots_[s].where != kNone) s = (s + 1) & mask_;
-    slots_[s] = {id, where};
-    ++used_;
-  }
-  void erase(int64_t id) {
-    size_t s = slot_of(id);
-    while (slots_[s].id != id || slots_[s].where == kNone) s = (s + 1) & mask_;
-    // Shift later members of the probe run back so no lookup stops early at the hole.
-    for (size_t next = (s + 1) & mask_; slots_[next].where != kNone; next = (next + 1) & mask_) {
-      size_t home = slot_of(slots_[next].id);
-      bool stays = s <= next ? (s < home && home <= next) : (s < home || home <= next);
-      if (!stays) slots_[s] = slots_[next], s = next;
-    }
-    slots_[s].where = kNone;
-    --used_;
-  }
-
- private:
-  struct Slot {
-    int64_t id = 0;
-    int64_t where = kNone;
-  };
-  // The bits right below the stripe's (the top kStripeBits): ids sorted by mix() come in
-  // table order.
-  size_t slot_of(int64_t id) const { return (mix(id) << kStripeBits >> 32) & mask_; }
-  void grow() {
-    std::vector<Slot> old(std::max<size_t>(16, slots_.size() * 2));
-    old.swap(slots_);
-    mask_ = slots_.size() - 1;
-    for (const Slot& o : old) {
-      if (o.where == kNone) continue;
-      size_t s = slot_of(o.id);
-      while (slots_[s].where != kNone) s = (s + 1) & mask_;
-      slots_[s] = o;
-    }
-  }
-  std::vector<Slot> slots_;
-  size_t used_ = 0, mask_ = 0;
-};
-
+// Worker id -> slot, one map per stripe of the directory.
 struct alignas(64) DirectoryStripe {
-  SpinLock lock;
-  IdMap slot_of;
+  detail::SpinLock lock;
+  detail::IdMap<kStripeBits> slot_of;
 };
 
 uint64_t meta_for(const WorkerState& w, uint32_t grid_set) {
@@ -392,11 +82,10 @@ struct WorkerIndex::Impl {
   // of cells in consecutive ones.
   int tile_bits_w = 0;
   int64_t tile_w_mask = 0, tile_h_mask = 0;
-  SlotArray slots;
+  detail::HugePageArray<Slot> slots;  // a slot holds the workers of the cells a tile apart
   std::vector<DirectoryStripe> directory;
-  GridSets grid_sets;
-  std::mutex blocks_lock;
-  std::vector<std::unique_ptr<Overflow>> blocks;  // every overflow block, live or replaced
+  GridSetInterner grid_sets;
+  detail::OverflowBlocks overflow_blocks;
   std::atomic<size_t> count{0};
 
   static int slot_bits(size_t expected) {
@@ -462,7 +151,7 @@ struct WorkerIndex::Impl {
       store(e.xy, xy);
       return true;
     }
-    Worker w = from.read(i, more);
+    EntryValue w = from.read(i, more);
     w.xy = xy;
     make_room(to);  // first: a failure changes nothing
     to.push(w);
@@ -473,21 +162,7 @@ struct WorkerIndex::Impl {
 
   // Makes room for one more entry in a locked slot; throws (changing nothing) when memory
   // runs out.
-  void make_room(Slot& s) {
-    uint32_t n = s.count.load(std::memory_order_relaxed);
-    Overflow* m = s.overflow();
-    uint32_t cap = Slot::capacity(m);
-    if (n < Slot::kInline + cap) return;
-    std::lock_guard l(blocks_lock);
-    blocks.reserve(blocks.size() + 1);
-    auto block = std::make_unique<Overflow>(std::max<uint32_t>(8, 2 * cap));
-    for (uint32_t i = 0; i < cap; ++i) {
-      const Entry& e = m->entries[i];
-      block->entries[i] = {load(e.xy), load(e.id), load(e.meta)};
-    }
-    s.more.store(block.get(), std::memory_order_release);
-    blocks.push_back(std::move(block));
-  }
+  void make_room(Slot& s) { overflow_blocks.make_room(s); }
 };
 
 WorkerIndex::WorkerIndex(size_t expected, double cell_deg) {
@@ -506,7 +181,7 @@ void WorkerIndex::upsert(const WorkerState& w) {
   Impl& m = *impl_;
   Impl::check(w.position);
   uint32_t grid_set = m.grid_sets.intern(w.grids);
-  Worker entry{encode(w.position, w.on_duty), w.id, meta_for(w, grid_set)};
+  EntryValue entry{encode(w.position, w.on_duty), w.id, meta_for(w, grid_set)};
   DirectoryStripe& d = m.stripe(w.id);
   std::lock_guard dl(d.lock);
   size_t to_index = m.slot_of_position(w.position);
@@ -636,7 +311,7 @@ std::optional<WorkerState> WorkerIndex::get(int64_t id) const {
   if (!known) return std::nullopt;
   Slot& s = m.slots[static_cast<size_t>(*known)];
   SlotGuard l(s);
-  Worker w = s.read(s.find(id), s.overflow());
+  EntryValue w = s.read(s.find(id), s.overflow());
   WorkerState out{w.id, decode(w.xy), (w.xy & kOnDuty) != 0, static_cast<uint32_t>(w.meta), {}};
   if (const std::vector<uint32_t>* g = m.grid_sets.get(w.meta >> kGridSetShift)) out.grids = *g;
   return out;
@@ -654,7 +329,7 @@ namespace {
 // each of the k answers, not for every candidate.
 class Search {
  public:
-  Search(double cell_deg, const GridSets& grid_sets, const DistanceFrom& dist, size_t k,
+  Search(double cell_deg, const GridSetInterner& grid_sets, const DistanceFrom& dist, size_t k,
          const WorkerFilter& f, std::vector<WorkerDistance>& best)
       : cell_deg_(cell_deg), grid_sets_(grid_sets), dist_(dist), k_(k), f_(f), best_(best) {}
 
@@ -675,21 +350,11 @@ class Search {
   // The workers of `s`; with a cell (its centre), only those of that cell (a slot also
   // holds cells a tile away).
   void scan(const Slot& s, bool in_cell, double mid_lon, double mid_lat) {
-    for (int spins = 0;; ++spins) {
-      uint32_t before = s.seq.load(std::memory_order_acquire);
-      if (before & 1) {
-        if (spins > 64)
-          std::this_thread::yield();
-        else
-          cpu_relax();
-        continue;
-      }
+    s.read_consistent([&] {
       n_found_ = 0;
       spill_.clear();
       collect(s, in_cell, mid_lon, mid_lat);
-      std::atomic_thread_fence(std::memory_order_acquire);
-      if (s.seq.load(std::memory_order_relaxed) == before) break;
-    }
+    });
     for (size_t i = 0; i < n_found_; ++i) merge(found_[i]);
     for (const WorkerDistance& c : spill_) merge(c);
   }
@@ -782,7 +447,7 @@ class Search {
   }
 
   double cell_deg_;
-  const GridSets& grid_sets_;
+  const GridSetInterner& grid_sets_;
   const DistanceFrom& dist_;
   size_t k_;
   const WorkerFilter& f_;

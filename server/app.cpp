@@ -1,19 +1,25 @@
 #include "server/app.hpp"
 
-#include <algorithm>
 #include <charconv>
 #include <cstdio>
 #include <chrono>
 
 #include "data/areas.hpp"
-#include "data/users.hpp"
-#include "server/access.hpp"
-#include "server/json.hpp"
 #include "data/coverage_store.hpp"
+#include "data/position_writer.hpp"
 #include "data/time.hpp"
+#include "data/users.hpp"
+#include "data/worker_directory.hpp"
 #include "data/workers.hpp"
 #include "geo/crs.hpp"
 #include "geo/error.hpp"
+#include "server/access.hpp"
+#include "server/json.hpp"
+#include "server/locator_state.hpp"
+#include "server/static_files.hpp"
+#include "tiles/basemap.hpp"
+#include "tiles/glyphs.hpp"
+#include "tiles/service.hpp"
 
 namespace gridmap::server {
 
@@ -41,18 +47,18 @@ App::App(AppOptions options) : options_(std::move(options)) {
   if (!options_.basemap_path.empty())
     basemap_ = std::make_unique<tiles::Basemap>(options_.basemap_path);
   changes_.subscribe([this](const data::ChangeNotice& c) { on_change(c); });
-  register_locate(router_, *this);
-  register_workers(router_, *this);
-  register_petitions(router_, *this);
-  register_layers(router_, *this);
-  register_stats(router_, *this);
-  register_system(router_, *this);
-  register_session(router_, *this);
-  register_residents(router_, *this);
-  register_tiles(router_, *this);
-  register_fonts(router_, *this);
-  register_basemap(router_, *this);
-  register_heat(router_, *this);
+  register_locate(router_);
+  register_workers(router_);
+  register_petitions(router_);
+  register_layers(router_);
+  register_stats(router_);
+  register_system(router_);
+  register_session(router_);
+  register_residents(router_);
+  register_tiles(router_);
+  register_fonts(router_);
+  register_basemap(router_);
+  register_heat(router_);
   web_ = std::make_unique<StaticFiles>(options_.web_dir.empty() ? std::string(GRIDMAP_WEB_DIR) : options_.web_dir);
   for (const Route& r : router_.routes())
     if (!rule_for(r.name)) throw_internal("route " + r.name + " has no entry in the access table");
@@ -262,7 +268,8 @@ Principal App::check_token(const std::string& token, const std::string& hash, in
   if (!t_read.token) t_read.token = std::make_unique<data::TokenCheck>(db);
   auto u = t_read.token->user(token, hash, t);
   if (!u) throw Error(ErrorKind::unauthorized, "the token is unknown, expired or revoked; sign in again");
-  return Principal{u->id, std::move(u->name), std::move(u->role), std::move(u->grids), u->worker_id, false};
+  return Principal{u->id, std::move(u->name), std::move(u->role), std::move(u->grids),
+                   u->worker_id};
 }
 
 Response App::handle(Request& req) {
@@ -286,14 +293,15 @@ Response App::handle(Request& req) {
       const AccessRule* rule = rule_for(r->name);
       if (!rule) throw_internal("route " + r->name + " has no access rule");
       check_same_origin(req);
+      Context ctx;
       if (!rule->is_public) {
         Principal p = authenticate(req);
-        Scope scope = scope_of(*rule, p.role);
-        if (scope == Scope::denied) throw Error(ErrorKind::forbidden, "a " + p.role + " may not use " + r->name);
-        p.own_only = scope == Scope::own;
-        req.principal = std::move(p);
+        ctx.scope = scope_of(*rule, p.role);
+        if (ctx.scope == Scope::denied)
+          throw Error(ErrorKind::forbidden, "a " + p.role + " may not use " + r->name);
+        ctx.principal = std::move(p);
       }
-      res = r->fn(req);
+      res = r->fn(*this, req, ctx);
       if (res.deferred)  // its errors map to problems like any other answer's
         res.deferred = [job = std::move(res.deferred)]() {
           try {
@@ -377,22 +385,6 @@ std::optional<int64_t> time_param(const Request& req, const char* name) {
   auto t = data::parse_time(*v);
   if (!t) throw_invalid(std::string("'") + name + "' must be a date or time like 2026-03-01 or 2026-03-01T08:00:00+08:00");
   return t;
-}
-
-const Principal& principal(const Request& req) {
-  if (!req.principal) throw Error(ErrorKind::unauthorized, "sign in first");
-  return *req.principal;
-}
-
-bool in_patch(const Request& req, const std::optional<std::string>& grid) {
-  const Principal& p = principal(req);
-  if (!p.own_only) return true;
-  return grid && std::find(p.grids.begin(), p.grids.end(), *grid) != p.grids.end();
-}
-
-void require_self(const Request& req, int64_t worker_id) {
-  const Principal& p = principal(req);
-  if (p.own_only && p.worker_id != worker_id) throw Error(ErrorKind::forbidden, "a worker may only act as themself");
 }
 
 std::optional<int64_t> if_match_version(const Request& req) {

@@ -3,8 +3,10 @@
 #pragma once
 
 #include <atomic>
+#include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <shared_mutex>
 #include <string>
 #include <thread>
@@ -13,20 +15,23 @@
 
 #include "data/changes.hpp"
 #include "data/db.hpp"
-#include "data/hotspot_store.hpp"
 #include "data/layer.hpp"
-#include "data/locator.hpp"
-#include "data/place_names.hpp"
-#include "data/position_writer.hpp"
-#include "data/worker_directory.hpp"
-#include "server/conditional.hpp"  // accepts_gzip, etag_matches for the handlers
+#include "geo/types.hpp"
+#include "server/context.hpp"
 #include "server/http/message.hpp"
 #include "server/metrics.hpp"
 #include "server/router.hpp"
-#include "server/static_files.hpp"
-#include "tiles/basemap.hpp"
-#include "tiles/glyphs.hpp"
-#include "tiles/service.hpp"
+
+// Held by the application, included by the handlers that use them.
+namespace gridmap::data {
+class PositionWriter;
+class WorkerDirectory;
+}  // namespace gridmap::data
+namespace gridmap::tiles {
+class Basemap;
+class GlyphFont;
+class TileService;
+}  // namespace gridmap::tiles
 
 namespace gridmap::server {
 
@@ -43,19 +48,17 @@ struct AppOptions {
   size_t max_page = 1000;     // features per page
 };
 
-// Point-in-grid with the names and workers an answer carries; immutable, replaced whole
-// when grids change (readers keep the snapshot they started with).
-struct LocatorState {
-  data::Locator locator;
-  data::PlaceNames names;
-};
+class StaticFiles;
+struct LocatorState;  // server/locator_state.hpp
 
 class App {
  public:
   explicit App(AppOptions options);
   ~App();
 
-  Response handle(Request& req);  // routing, access control, error mapping, metrics
+  // Routing, access control (the handler gets the caller and their scope in a Context),
+  // error mapping, metrics.
+  Response handle(Request& req);
   Principal authenticate(const Request& req);  // throws unauthorized
   // Refuses a write a browser made for another site's page (CSRF): 403 when its Origin (or
   // Referer) is not this server, or a cookie-signed write has neither; 415 for a body that
@@ -126,18 +129,18 @@ class App {
 Response problem_for(const std::exception& e);
 
 // Route registration, one function per resource file under handlers/.
-void register_locate(Router& r, App& app);
-void register_workers(Router& r, App& app);
-void register_layers(Router& r, App& app);
-void register_petitions(Router& r, App& app);
-void register_stats(Router& r, App& app);
-void register_system(Router& r, App& app);
-void register_session(Router& r, App& app);
-void register_residents(Router& r, App& app);
-void register_tiles(Router& r, App& app);
-void register_fonts(Router& r, App& app);
-void register_basemap(Router& r, App& app);
-void register_heat(Router& r, App& app);
+void register_locate(Router& r);
+void register_workers(Router& r);
+void register_layers(Router& r);
+void register_petitions(Router& r);
+void register_stats(Router& r);
+void register_system(Router& r);
+void register_session(Router& r);
+void register_residents(Router& r);
+void register_tiles(Router& r);
+void register_fonts(Router& r);
+void register_basemap(Router& r);
+void register_heat(Router& r);
 
 // Helpers shared by handlers.
 Response json_response(std::string body, int status = 200);
@@ -151,26 +154,14 @@ void check_batch_size(App& app, size_t n, const char* items);
 // throws invalid_input naming the first bad item, too_large past max_batch.
 std::vector<LonLat> points_body(App& app, const Request& req);
 std::optional<int64_t> time_param(const Request& req, const char* name);
-// from, to, category, kind, value of the hotspots route and tiles; throws invalid_input.
-data::HotspotQuery hotspot_query(App& app, const Request& req);
 std::optional<int64_t> if_match_version(const Request& req);  // "v12" / "12" in If-Match
-const Principal& principal(const Request& req);
 // The configured public URL for absolute URLs in styles and TileJSON, or "" (URLs relative
 // to the page). Never the request's Host: behind a cache that would let anyone poison it.
 std::string base_url(const App& app);
-// Tiles: the petition filters of the query (status, category, kind, from, to; anything else
-// is refused), validated; the {z}/{x}/{y} of the path; a cached tile as the answer, with
-// ETag / If-None-Match, Cache-Control and gzip when the client takes it.
-tiles::PetitionFilter petition_filter(App& app, const Request& req);
-tiles::TileId tile_param(const Request& req);
-Response tile_response(const Request& req, const tiles::CachedTile& tile, std::string content_type);
 // The token a request carries: "Authorization: Bearer ..." or the session cookie.
 std::optional<std::string> credential(const Request& req);
-// Whether a grid is within the caller's reach on this route (always, unless own-patch only).
-bool in_patch(const Request& req, const std::optional<std::string>& grid);
-void require_self(const Request& req, int64_t worker_id);  // own-only callers act as themselves
 // Whether the caller may see the record (own-patch callers only their patch); handlers
 // answer 404 otherwise, so existence does not leak.
-bool record_visible(App& app, data::Layer layer, const Request& req, const std::string& key);
+bool record_visible(App& app, data::Layer layer, const Context& ctx, const std::string& key);
 
 }  // namespace gridmap::server

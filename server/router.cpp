@@ -30,17 +30,6 @@ bool Router::match(const std::string& pattern, const std::string& path, std::map
   return p == pattern.size() && s == path.size();
 }
 
-Response Router::dispatch(Request& req, std::string& route_name) const {
-  Response refusal;
-  const Route* r = find(req, refusal);
-  if (!r) {
-    route_name.assign(1, '-');  // (assigning a literal trips a GCC 12 -Wrestrict false positive)
-    return refusal;
-  }
-  route_name = r->name;
-  return r->fn(req);
-}
-
 const Route* Router::find(Request& req, Response& refusal) const {
   std::string allowed;
   for (const Route& r : routes_) {

@@ -9,7 +9,11 @@
 
 namespace gridmap::server {
 
-using RouteFn = std::function<Response(Request&)>;
+class App;
+struct Context;
+
+// A handler: the request, parsed by the transport, and its context, made by the application.
+using RouteFn = std::function<Response(App&, const Request&, const Context&)>;
 
 struct Route {
   std::string method;
@@ -21,9 +25,6 @@ struct Route {
 class Router {
  public:
   void add(std::string method, std::string pattern, std::string name, RouteFn fn);
-  // The matching route (path parameters filled in), or 404 / 405 problems; `route_name`
-  // receives the route's name ("-" when none matched).
-  Response dispatch(Request& req, std::string& route_name) const;
   // The matching route with path parameters filled in; nullptr with a 404/405 problem.
   const Route* find(Request& req, Response& refusal) const;
   const std::vector<Route>& routes() const { return routes_; }

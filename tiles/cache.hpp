@@ -17,9 +17,9 @@
 
 #include "data/layer.hpp"
 #include "geo/types.hpp"
-#include "tiles/layers.hpp"
 #include "tiles/mvt_encoder.hpp"
 #include "tiles/tile_math.hpp"
+#include "tiles/tile_request.hpp"
 
 namespace gridmap::tiles {
 

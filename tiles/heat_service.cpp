@@ -16,7 +16,9 @@ void check_tile(const HeatRequest& r) {
 }
 
 // What a request counts: whole weeks when its answer is k-anonymous.
-PetitionFilter counted(const HeatRequest& r) { return r.suppress_small ? whole_weeks(r.filter) : r.filter; }
+PetitionFilter counted(const HeatRequest& r) {
+  return r.suppress_small ? whole_weeks(r.filter) : r.filter;
+}
 
 std::string variant(const HeatRequest& r) {
   return counted(r).canonical() + (r.suppress_small ? "|k5" : "") + (r.scale == 2 ? "|@2x" : "");

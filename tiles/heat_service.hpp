@@ -9,7 +9,7 @@
 #include "tiles/cache.hpp"
 #include "tiles/heat_render.hpp"
 #include "tiles/heat_store.hpp"
-#include "tiles/layers.hpp"
+#include "tiles/tile_request.hpp"
 
 namespace gridmap::tiles {
 

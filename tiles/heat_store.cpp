@@ -3,20 +3,28 @@
 #include <algorithm>
 #include <array>
 #include <cstdio>
+#include <type_traits>
 
+#include "data/tile_rows.hpp"
 #include "geo/error.hpp"
 #include "tiles/wkb.hpp"
 
 namespace gridmap::tiles {
 namespace {
 
-constexpr std::array<std::string_view, 2> kKinds = {"appeal", "incident"};
-constexpr std::array<std::string_view, 5> kStatuses = {"reported", "dispatched", "in_progress",
-                                                       "pending_review", "closed"};
-
-template <size_t N>
-uint8_t index_of(const std::array<std::string_view, N>& names, std::string_view v) {
-  return static_cast<uint8_t>(std::find(names.begin(), names.end(), v) - names.begin());
+// The values a filter list allows, as bits by the enum's value; all when the list is empty,
+// none for an unknown name.
+template <class E>
+uint8_t mask_of(const std::vector<std::string>& values,
+                std::optional<E> (*parse)(std::string_view)) {
+  static_assert(
+      std::is_same_v<E, data::Kind> ? data::kAllKinds.size() <= 8 : data::kAllStatuses.size() <= 8,
+      "a heat filter holds 8 values");
+  if (values.empty()) return 0xff;
+  uint8_t m = 0;
+  for (const std::string& v : values)
+    if (std::optional<E> e = parse(v)) m |= uint8_t(1u << static_cast<unsigned>(*e));
+  return m;
 }
 
 uint8_t category_index(std::vector<std::string>& categories, const std::string& c) {
@@ -33,29 +41,28 @@ uint32_t checked_id(int64_t id) {
   return static_cast<uint32_t>(id);
 }
 
-std::string sql(HeatStore::Source source) {
-  if (source == HeatStore::Source::petitions)
-    return "SELECT id, geom, kind, category, status, created_at FROM petitions WHERE geom IS NOT "
-           "NULL";
-  return "SELECT id, geom FROM households WHERE geom IS NOT NULL";
+data::Layer layer_of(HeatStore::Source source) {
+  return source == HeatStore::Source::petitions ? data::Layer::petitions : data::Layer::households;
 }
 
 // The row's point; nullopt when it has no point geometry.
-std::optional<HeatPointInput> point_of(data::Statement& st, HeatStore::Source source,
+std::optional<HeatPointInput> point_of(const data::PointRow& r, HeatStore::Source source,
                                        std::vector<std::string>& categories) {
-  auto p = point_from_blob(st.blob(1));
+  auto p = point_from_blob(r.geom);
   if (!p) return std::nullopt;
-  HeatPointInput in{heat_key(to_world(*p)), 0, checked_id(st.int64(0))};
+  HeatPointInput in{heat_key(to_world(*p)), 0, checked_id(r.id)};
   if (source == HeatStore::Source::petitions) {
     HeatAttrs a;
-    a.kind = index_of(kKinds, st.text(2));
-    a.category = category_index(categories, st.text(3));
-    a.status = index_of(kStatuses, st.text(4));
-    a.day = heat_day(st.int64(5));
+    a.kind = static_cast<uint8_t>(r.kind);
+    a.category = category_index(categories, r.category);
+    a.status = static_cast<uint8_t>(r.status);
+    a.day = heat_day(r.created_at);
     in.attrs = a.pack();
   }
   return in;
 }
+
+struct Stopped {};  // a load given up on the way
 
 }  // namespace
 
@@ -70,15 +77,8 @@ HeatFilter HeatSnapshot::compile(const PetitionFilter& f) const {
       if (it != categories.end()) h.categories.set(static_cast<size_t>(it - categories.begin()));
     }
   }
-  auto mask = [](const auto& names, const std::vector<std::string>& values) {
-    if (values.empty()) return uint8_t{0xff};
-    uint8_t m = 0;
-    for (const std::string& v : values)
-      if (uint8_t i = index_of(names, v); i < names.size()) m |= uint8_t(1u << i);
-    return m;
-  };
-  h.kinds = mask(kKinds, f.kind);
-  h.statuses = mask(kStatuses, f.status);
+  h.kinds = mask_of<data::Kind>(f.kind, data::parse_kind);
+  h.statuses = mask_of<data::Status>(f.status, data::parse_status);
   if (f.from) h.day_from = heat_day(*f.from);
   if (f.to) h.day_to = uint32_t{heat_day(*f.to - 1)} + 1;
   h.prepare();
@@ -121,15 +121,19 @@ std::shared_ptr<HeatSnapshot> HeatStore::load(data::Db& db, Source source,
                                               const std::atomic<bool>* stop) {
   auto s = std::make_shared<HeatSnapshot>();
   if (source == Source::petitions) {
-    data::Statement cats(db, "SELECT code FROM categories ORDER BY code");
-    while (cats.step()) category_index(s->categories, cats.text(0));
+    for (const std::string& c : data::category_codes(db)) category_index(s->categories, c);
   }
   std::vector<HeatPointInput> points;
-  data::Statement st(db, sql(source));
-  while (st.step()) {
-    if (auto p = point_of(st, source, s->categories)) points.push_back(*p);
-    if (stop && points.size() % 65536 == 0 && stop->load()) return nullptr;
+  bool stopped = false;
+  try {
+    data::read_all_points(db, layer_of(source), [&](data::PointRow& r) {
+      if (auto p = point_of(r, source, s->categories)) points.push_back(*p);
+      if (stop && points.size() % 65536 == 0 && stop->load()) throw Stopped{};
+    });
+  } catch (const Stopped&) {
+    stopped = true;
   }
+  if (stopped) return nullptr;
   s->base = HeatIndex::build(std::move(points));
   return s;
 }
@@ -174,10 +178,11 @@ std::shared_ptr<const HeatSnapshot> HeatStore::load_now(data::Db& db,
 }
 
 std::optional<HeatPointInput> HeatStore::read(data::Db& db, int64_t id, HeatSnapshot& s) const {
-  data::Statement st(db, sql(source_) + " AND id = ?1");
-  st.bind(1, id);
-  if (!st.step()) return std::nullopt;
-  return point_of(st, source_, s.categories);
+  std::optional<HeatPointInput> out;
+  data::read_all_points(
+      db, layer_of(source_),
+      [&](const data::PointRow& r) { out = point_of(r, source_, s.categories); }, id);
+  return out;
 }
 
 void HeatStore::changed(data::Db& db, int64_t id) {

@@ -15,7 +15,7 @@
 
 #include "data/db.hpp"
 #include "tiles/heat_index.hpp"
-#include "tiles/layers.hpp"
+#include "tiles/tile_request.hpp"
 
 namespace gridmap::tiles {
 

@@ -10,22 +10,15 @@
 namespace gridmap::tiles {
 namespace {
 
-constexpr std::array<std::string_view, 5> kStatuses = {"reported", "dispatched", "in_progress",
-                                                       "pending_review", "closed"};
-constexpr std::array<std::string_view, 2> kKinds = {"appeal", "incident"};
-
-template <size_t N>
-uint8_t index_of(const std::array<std::string_view, N>& names, std::string_view v) {
-  auto it = std::find(names.begin(), names.end(), v);
-  return static_cast<uint8_t>(it - names.begin());  // N when unknown: matches no filter value
-}
-
-template <size_t N>
-uint32_t mask_of(const std::array<std::string_view, N>& names,
-                 const std::vector<std::string>& values) {
+// The values a filter list allows, as bits by the enum's value; all when the list is empty,
+// none for an unknown name.
+template <class E>
+uint32_t mask_of(const std::vector<std::string>& values,
+                 std::optional<E> (*parse)(std::string_view)) {
   if (values.empty()) return ~0u;
   uint32_t m = 0;
-  for (const std::string& v : values) m |= 1u << index_of(names, v);
+  for (const std::string& v : values)
+    if (std::optional<E> e = parse(v)) m |= 1u << static_cast<unsigned>(*e);
   return m;
 }
 
@@ -43,35 +36,27 @@ std::optional<uint32_t> PointStore::Interner::find(const std::string& s) const {
   return it->second;
 }
 
-std::string PointStore::select_sql() const {
-  if (layer_ == data::Layer::petitions)
-    return "SELECT id, geom, grid_code, kind, category, status, created_at, closed_at, "
-           "deadline_at, "
-           "handler_worker_id, reported_by FROM petitions WHERE geom IS NOT NULL";
-  return "SELECT id, geom, grid_code FROM households WHERE geom IS NOT NULL";
-}
-
-PointStore::Item PointStore::read_item(data::Statement& st) {
+PointStore::Item PointStore::read_item(const data::PointRow& r) {
   Item it{};
-  it.id = st.int64(0);
-  auto p = point_from_blob(st.blob(1));
+  it.id = r.id;
+  auto p = point_from_blob(r.geom);
   if (!p)
     throw_internal(std::string(data::to_string(layer_)) + " " + std::to_string(it.id) +
                    " has no point geometry");
   WorldXY w = to_world(*p);
   it.wx = w.x, it.wy = w.y;
-  it.grid = grids_(st.is_null(2) ? std::string() : st.text(2));
+  it.grid = grids_(r.grid_code);
   it.handler = -1;
   it.created_at = it.closed_at = it.deadline_at = -1;
   if (layer_ == data::Layer::petitions) {
-    it.kind = index_of(kKinds, st.text(3));
-    it.category = categories_(st.text(4));
-    it.status = index_of(kStatuses, st.text(5));
-    it.created_at = st.int64(6);
-    it.closed_at = st.opt_int64(7).value_or(-1);
-    it.deadline_at = st.opt_int64(8).value_or(-1);
-    it.handler = static_cast<int32_t>(st.opt_int64(9).value_or(-1));
-    it.reporter = reporters_(st.is_null(10) ? std::string() : st.text(10));
+    it.kind = static_cast<uint8_t>(r.kind);
+    it.category = categories_(r.category);
+    it.status = static_cast<uint8_t>(r.status);
+    it.created_at = r.created_at;
+    it.closed_at = r.closed_at.value_or(-1);
+    it.deadline_at = r.deadline_at.value_or(-1);
+    it.handler = static_cast<int32_t>(r.handler_worker.value_or(-1));
+    it.reporter = reporters_(r.reporter);
   }
   return it;
 }
@@ -80,14 +65,13 @@ std::shared_ptr<const PointStore> PointStore::load(data::Db& db, data::Layer lay
                                                    size_t max_points) {
   if (layer != data::Layer::petitions && layer != data::Layer::households)
     throw_internal("PointStore holds petitions or households");
-  data::Statement count(db, "SELECT count(*) FROM " + std::string(data::to_string(layer)));
-  count.step();
-  if (static_cast<size_t>(count.int64(0)) > max_points) return nullptr;
+  int64_t n = data::count_records(db, layer);
+  if (static_cast<size_t>(n) > max_points) return nullptr;
   auto s = std::make_shared<PointStore>();
   s->layer_ = layer;
-  s->items_.reserve(static_cast<size_t>(count.int64(0)));
-  data::Statement st(db, s->select_sql());
-  while (st.step()) s->items_.push_back(s->read_item(st));
+  s->items_.reserve(static_cast<size_t>(n));
+  data::read_all_points(db, layer,
+                        [&](data::PointRow& r) { s->items_.push_back(s->read_item(r)); });
   std::sort(s->items_.begin(), s->items_.end(),
             [](const Item& a, const Item& b) { return a.wy < b.wy; });
   return s;
@@ -99,22 +83,23 @@ std::shared_ptr<const PointStore> PointStore::with_record(data::Db& db, int64_t 
   items.erase(
       std::remove_if(items.begin(), items.end(), [id](const Item& i) { return i.id == id; }),
       items.end());
-  data::Statement st(db, select_sql() + " AND id = ?1");
-  st.bind(1, id);
-  if (st.step()) {
-    Item it = s->read_item(st);
-    auto at = std::upper_bound(items.begin(), items.end(), it.wy,
-                               [](double y, const Item& i) { return y < i.wy; });
-    items.insert(at, it);
-  }
+  data::read_all_points(
+      db, layer_,
+      [&](data::PointRow& r) {
+        Item it = s->read_item(r);
+        auto at = std::upper_bound(items.begin(), items.end(), it.wy,
+                                   [](double y, const Item& i) { return y < i.wy; });
+        items.insert(at, it);
+      },
+      id);
   return s;
 }
 
 void PointStore::scan(WorldBox box, const PetitionFilter& filter, const TileScope& scope,
                       const std::function<void(PointRecord&)>& f) const {
   bool petitions = layer_ == data::Layer::petitions;
-  uint32_t status_mask = mask_of(kStatuses, filter.status),
-           kind_mask = mask_of(kKinds, filter.kind);
+  uint32_t status_mask = mask_of<data::Status>(filter.status, data::parse_status),
+           kind_mask = mask_of<data::Kind>(filter.kind, data::parse_kind);
   std::vector<char> categories;  // allowed category indexes, when filtered
   if (!filter.category.empty()) {
     categories.assign(categories_.size(), 0);
@@ -149,9 +134,9 @@ void PointStore::scan(WorldBox box, const PetitionFilter& filter, const TileScop
     r.id = i.id;
     r.world = {i.wx, i.wy};
     if (petitions) {
-      r.kind.assign(i.kind < kKinds.size() ? kKinds[i.kind] : "");
+      r.kind = static_cast<data::Kind>(i.kind);
       r.category.assign(categories_[i.category]);
-      r.status.assign(i.status < kStatuses.size() ? kStatuses[i.status] : "");
+      r.status = static_cast<data::Status>(i.status);
       r.created_at = i.created_at;
       r.closed_at = i.closed_at >= 0 ? std::optional<int64_t>(i.closed_at) : std::nullopt;
       r.deadline_at = i.deadline_at >= 0 ? std::optional<int64_t>(i.deadline_at) : std::nullopt;
@@ -164,25 +149,18 @@ void PointStore::scan(WorldBox box, const PetitionFilter& filter, const TileScop
 
 std::shared_ptr<const GridAttributes> GridAttributes::load(data::Db& db) {
   auto a = std::make_shared<GridAttributes>();
-  data::Statement names(
-      db,
-      "SELECT wg.grid_code, group_concat(w.name, '、') FROM (SELECT * FROM worker_grids ORDER BY "
-      "grid_code, worker_id) wg JOIN workers w ON w.id = wg.worker_id GROUP BY wg.grid_code");
-  while (names.step()) a->grids_[names.text(0)].workers = names.text(1);
-  data::Statement counts(
-      db,
-      "SELECT grid_code, count(*) FROM households WHERE grid_code IS NOT NULL GROUP BY grid_code");
-  while (counts.step()) a->grids_[counts.text(0)].households = counts.int64(1);
+  data::read_grid_workers(db, [&](const std::string& grid, std::string names) {
+    a->grids_[grid].workers = std::move(names);
+  });
+  data::read_grid_households(
+      db, [&](const std::string& grid, int64_t n) { a->grids_[grid].households = n; });
   return a;
 }
 
 std::shared_ptr<const GridAttributes> GridAttributes::with_households_of(
     data::Db& db, const std::string& grid) const {
   auto a = std::make_shared<GridAttributes>(*this);
-  data::Statement st(db, "SELECT count(*) FROM households WHERE grid_code = ?1");
-  st.bind(1, grid);
-  st.step();
-  a->grids_[grid].households = st.int64(0);
+  a->grids_[grid].households = data::households_in_grid(db, grid);
   return a;
 }
 

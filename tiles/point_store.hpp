@@ -13,8 +13,9 @@
 
 #include "data/db.hpp"
 #include "data/layer.hpp"
-#include "tiles/layers.hpp"
+#include "data/tile_rows.hpp"
 #include "tiles/sources.hpp"
+#include "tiles/tile_request.hpp"
 
 namespace gridmap::tiles {
 
@@ -57,8 +58,7 @@ class PointStore {
     std::vector<std::string> values_;
     std::unordered_map<std::string, uint32_t> ids_;
   };
-  std::string select_sql() const;
-  Item read_item(data::Statement& st);
+  Item read_item(const data::PointRow& r);
 
   data::Layer layer_ = data::Layer::petitions;
   std::vector<Item> items_;  // sorted by wy

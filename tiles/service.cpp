@@ -1,6 +1,8 @@
 #include "tiles/service.hpp"
 
 #include "data/features.hpp"
+#include "data/residents.hpp"
+#include "data/tile_rows.hpp"
 #include "geo/error.hpp"
 
 namespace gridmap::tiles {
@@ -70,12 +72,7 @@ void TileService::household_changed(data::Db& db, int64_t id) {
   hotspots_.households_changed();  // per-household values
   hotspot_tiles_.invalidate_layer(data::Layer::grids);
   heat_.household_changed(db, id);
-  std::optional<std::string> grid;
-  {
-    data::Statement st(db, "SELECT grid_code FROM households WHERE id = ?1");
-    st.bind(1, id);
-    if (st.step()) grid = st.opt_text(0);
-  }
+  std::optional<std::string> grid = data::household_grid(db, id);
   {
     std::lock_guard l(update_lock_);
     if (auto store = households_.value.load()) households_.value.store(store->with_record(db, id));

@@ -1,5 +1,5 @@
 // Reading the records of one tile from the database: the layer's rows whose boxes meet the
-// tile's buffered box (through SpatiaLite's R*Tree), with only the columns a tile may show.
+// tile's buffered box (data/tile_rows.hpp), decoded into coordinates a tile can project.
 #pragma once
 
 #include <cstdint>
@@ -9,9 +9,10 @@
 
 #include "data/db.hpp"
 #include "data/layer.hpp"
+#include "data/tile_rows.hpp"
 #include "geo/types.hpp"
-#include "tiles/layers.hpp"
 #include "tiles/tile_math.hpp"
+#include "tiles/tile_request.hpp"
 #include "tiles/wkb.hpp"
 
 namespace gridmap::tiles {
@@ -29,7 +30,9 @@ struct PointRecord {
   int64_t id = 0;
   WorldXY world;
   // petitions
-  std::string kind, category, status;
+  data::Kind kind = data::Kind::appeal;
+  data::Status status = data::Status::reported;
+  std::string category;
   int64_t created_at = 0;
   std::optional<int64_t> closed_at, deadline_at;
   // households

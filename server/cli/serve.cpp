@@ -7,6 +7,7 @@
 #include <mutex>
 #include <thread>
 
+#include "data/position_writer.hpp"
 #include "data/serve_lock.hpp"
 #include "geo/error.hpp"
 #include "server/app.hpp"

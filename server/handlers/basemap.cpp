@@ -6,6 +6,7 @@
 
 #include "geo/error.hpp"
 #include "server/app.hpp"
+#include "server/conditional.hpp"
 #include "tiles/basemap.hpp"
 #include "tiles/cache.hpp"
 #include "tiles/gzip.hpp"
@@ -43,7 +44,7 @@ size_t gzip_size(const std::string& b) {
   return n;
 }
 
-Response tile(App& app, Request& req) {
+Response tile(App& app, const Request& req, const Context&) {
   const tiles::Basemap& map = basemap_of(app);
   const tiles::BasemapInfo& info = map.info();
   uint32_t z = number(req, "z");
@@ -86,7 +87,7 @@ Response tile(App& app, Request& req) {
   return r;
 }
 
-Response tilejson(App& app, Request&) {
+Response tilejson(App& app, const Request&, const Context&) {
   Response r = json_response(basemap_of(app).tilejson(base_url(app)));
   r.headers.emplace_back("Cache-Control", "private, max-age=60");
   return r;
@@ -94,11 +95,9 @@ Response tilejson(App& app, Request&) {
 
 }  // namespace
 
-void register_basemap(Router& r, App& app) {
-  r.add("GET", "/basemap/{z}/{x}/{y}.{format}", "basemap.tile",
-        [&app](Request& q) { return tile(app, q); });
-  r.add("GET", "/basemap.json", "basemap.tilejson",
-        [&app](Request& q) { return tilejson(app, q); });
+void register_basemap(Router& r) {
+  r.add("GET", "/basemap/{z}/{x}/{y}.{format}", "basemap.tile", tile);
+  r.add("GET", "/basemap.json", "basemap.tilejson", tilejson);
 }
 
 }  // namespace gridmap::server

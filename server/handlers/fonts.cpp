@@ -3,13 +3,14 @@
 // takes it, ETag / If-None-Match, long Cache-Control (glyphs change only with the font).
 #include "geo/error.hpp"
 #include "server/app.hpp"
+#include "server/conditional.hpp"
 #include "tiles/glyphs.hpp"
 #include "tiles/gzip.hpp"
 
 namespace gridmap::server {
 namespace {
 
-Response glyphs(App& app, Request& req) {
+Response glyphs(App& app, const Request& req, const Context&) {
   uint32_t start = tiles::parse_glyph_range(req.path_params.at("range"));
   tiles::GlyphFont* font = app.font();
   if (!font) throw Error(ErrorKind::not_found, "this server draws no labels (serve --font FILE)");
@@ -38,9 +39,8 @@ Response glyphs(App& app, Request& req) {
 
 }  // namespace
 
-void register_fonts(Router& r, App& app) {
-  r.add("GET", "/fonts/{fontstack}/{range}.pbf", "fonts",
-        [&app](Request& q) { return glyphs(app, q); });
+void register_fonts(Router& r) {
+  r.add("GET", "/fonts/{fontstack}/{range}.pbf", "fonts", glyphs);
 }
 
 }  // namespace gridmap::server

@@ -9,6 +9,7 @@
 #include "geo/error.hpp"
 #include "server/app.hpp"
 #include "server/json.hpp"
+#include "server/locator_state.hpp"
 
 namespace gridmap::server {
 namespace {
@@ -36,7 +37,7 @@ Box bbox_param(const Request& req) {
   return {lo.lon, lo.lat, hi.lon, hi.lat};
 }
 
-Response list(App& app, data::Layer layer, Request& req) {
+Response list(App& app, data::Layer layer, const Request& req, const Context& ctx) {
   data::FeatureQuery q;
   q.layer = layer;
   q.now = App::now();
@@ -54,8 +55,8 @@ Response list(App& app, data::Layer layer, Request& req) {
     q.created_from = time_param(req, "from");
     q.created_to = time_param(req, "to");
   }
-  if (principal(req).own_only) {
-    const Principal& p = principal(req);
+  const Principal& p = principal(ctx);
+  if (ctx.own_only()) {
     q.grid_scope = p.grids;
     q.reporter = p.name;
     q.handler_worker = p.worker_id.value_or(-1);
@@ -69,14 +70,14 @@ Response list(App& app, data::Layer layer, Request& req) {
 }
 
 // Whether an own-patch caller may see this record (outside it, it does not exist for them).
-bool visible(App& app, data::Layer layer, const Request& req, const std::string& key) {
-  const Principal& p = principal(req);
-  if (!p.own_only) return true;
+bool visible(App& app, data::Layer layer, const Context& ctx, const std::string& key) {
+  const Principal& p = principal(ctx);
+  if (!ctx.own_only()) return true;
   return data::within_reach(app.read_db(), layer, key, {p.grids, p.name, p.worker_id});
 }
 
-Response item(App& app, data::Layer layer, Request& req) {
-  auto f = visible(app, layer, req, req.path_params.at("id"))
+Response item(App& app, data::Layer layer, const Request& req, const Context& ctx) {
+  auto f = visible(app, layer, ctx, req.path_params.at("id"))
                ? data::get_feature(app.read_db(), layer, req.path_params.at("id"), App::now())
                : std::nullopt;
   if (!f) throw Error(ErrorKind::not_found, "no " + std::string(data::to_string(layer)) + " '" + req.path_params.at("id") + "'");
@@ -92,12 +93,10 @@ Response item(App& app, data::Layer layer, Request& req) {
   return r;
 }
 
-
-
 const char* parent_key(data::Layer l) { return l == data::Layer::communities ? "subdistrict_code" : "community_code"; }
 
 // POST creates (409 when the code exists), PATCH updates (404 when it does not).
-Response write_area(App& app, data::Layer layer, Request& req, bool create) {
+Response write_area(App& app, data::Layer layer, const Request& req, bool create) {
   rapidjson::Document d = parse_json(req.body);
   if (!d.IsObject() || !d.HasMember("properties") || !d["properties"].IsObject())
     throw_invalid("expected a GeoJSON Feature with properties");
@@ -125,7 +124,7 @@ Response write_area(App& app, data::Layer layer, Request& req, bool create) {
   return r;
 }
 
-Response patch_worker(App& app, Request& req) {
+Response patch_worker(App& app, const Request& req, const Context&) {
   rapidjson::Document d = parse_json(req.body);
   const rapidjson::Value& props = d.IsObject() && d.HasMember("properties") ? d["properties"] : d;
   const std::string& key = req.path_params.at("id");
@@ -150,7 +149,7 @@ Response patch_worker(App& app, Request& req) {
   return r;
 }
 
-Response post_household(App& app, Request& req) {
+Response post_household(App& app, const Request& req, const Context& ctx) {
   rapidjson::Document d = parse_json(req.body);
   if (!d.IsObject() || !d.HasMember("geometry") || !d["geometry"].IsObject()) throw_invalid("expected a GeoJSON Feature with a Point geometry");
   const auto& g = d["geometry"];
@@ -166,7 +165,8 @@ Response post_household(App& app, Request& req) {
     h.community_code = gl->community_code;
     h.subdistrict_code = gl->subdistrict_code;
   }
-  if (!in_patch(req, h.grid_code)) throw Error(ErrorKind::forbidden, "the household is outside your grids");
+  if (!in_patch(ctx, h.grid_code))
+    throw Error(ErrorKind::forbidden, "the household is outside your grids");
   int64_t id = app.write([&](data::Db& db) { return data::add_household(db, app.changes(), h); });
   auto f = data::get_feature(app.read_db(), data::Layer::households, std::to_string(id), App::now());
   Response r = json_response(f->first, 201);
@@ -177,23 +177,30 @@ Response post_household(App& app, Request& req) {
 
 }  // namespace
 
-bool record_visible(App& app, data::Layer layer, const Request& req, const std::string& key) {
-  return visible(app, layer, req, key);
+bool record_visible(App& app, data::Layer layer, const Context& ctx, const std::string& key) {
+  return visible(app, layer, ctx, key);
 }
 
-void register_layers(Router& r, App& app) {
+void register_layers(Router& r) {
   for (data::Layer layer : kLayers) {
     std::string name(data::to_string(layer));
     std::string base = "/api/v1/" + name;
-    r.add("GET", base, name + ".list", [&app, layer](Request& q) { return list(app, layer, q); });
-    r.add("GET", base + "/{id}", name + ".item", [&app, layer](Request& q) { return item(app, layer, q); });
+    r.add("GET", base, name + ".list",
+          [layer](App& app, const Request& q, const Context& c) { return list(app, layer, q, c); });
+    r.add("GET", base + "/{id}", name + ".item",
+          [layer](App& app, const Request& q, const Context& c) { return item(app, layer, q, c); });
     if (data::is_area(layer)) {
-      r.add("POST", base, name + ".create", [&app, layer](Request& q) { return write_area(app, layer, q, true); });
-      r.add("PATCH", base + "/{id}", name + ".update", [&app, layer](Request& q) { return write_area(app, layer, q, false); });
+      r.add("POST", base, name + ".create", [layer](App& app, const Request& q, const Context&) {
+        return write_area(app, layer, q, true);
+      });
+      r.add("PATCH", base + "/{id}", name + ".update",
+            [layer](App& app, const Request& q, const Context&) {
+              return write_area(app, layer, q, false);
+            });
     }
   }
-  r.add("PATCH", "/api/v1/workers/{id}", "workers.update", [&app](Request& q) { return patch_worker(app, q); });
-  r.add("POST", "/api/v1/households", "households.create", [&app](Request& q) { return post_household(app, q); });
+  r.add("PATCH", "/api/v1/workers/{id}", "workers.update", patch_worker);
+  r.add("POST", "/api/v1/households", "households.create", post_household);
 }
 
 }  // namespace gridmap::server

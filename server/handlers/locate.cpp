@@ -4,6 +4,7 @@
 #include "geo/geojson.hpp"
 #include "server/app.hpp"
 #include "server/json.hpp"
+#include "server/locator_state.hpp"
 
 namespace gridmap::server {
 namespace {
@@ -20,7 +21,7 @@ void write_area(JsonWriter& w, const char* key, const std::optional<std::string>
   w.EndObject();
 }
 
-Response locate_one(App& app, Request& req) {
+Response locate_one(App& app, const Request& req, const Context&) {
   LonLat p = lonlat_param(req);
   auto st = app.locator();
   data::Location loc = st->locator.locate_detail(p);
@@ -81,7 +82,7 @@ Response locate_one(App& app, Request& req) {
   return json_response(buf.GetString());
 }
 
-Response locate_batch(App& app, Request& req) {
+Response locate_batch(App& app, const Request& req, const Context&) {
   std::vector<LonLat> pts = points_body(app, req);
   size_t n = pts.size();
   auto st = app.locator();
@@ -103,10 +104,9 @@ Response locate_batch(App& app, Request& req) {
 
 }  // namespace
 
-void register_locate(Router& r, App& app) {
-  r.add("GET", "/api/v1/locate", "locate", [&app](Request& q) { return locate_one(app, q); });
-  r.add("POST", "/api/v1/locate", "locate.batch",
-        [&app](Request& q) { return locate_batch(app, q); });
+void register_locate(Router& r) {
+  r.add("GET", "/api/v1/locate", "locate", locate_one);
+  r.add("POST", "/api/v1/locate", "locate.batch", locate_batch);
 }
 
 }  // namespace gridmap::server

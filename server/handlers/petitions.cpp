@@ -10,6 +10,7 @@
 #include "server/access.hpp"
 #include "server/app.hpp"
 #include "server/json.hpp"
+#include "server/locator_state.hpp"
 
 namespace gridmap::server {
 namespace {
@@ -22,10 +23,12 @@ int64_t int_path(const Request& req, const char* name, const char* what) {
   return v;
 }
 
-std::string actor(const Request& req) { return principal(req).name; }
+std::string actor(const Context& ctx) {
+  return principal(ctx).name;
+}
 
-void require_visible(App& app, const Request& req, int64_t id) {
-  if (!record_visible(app, data::Layer::petitions, req, std::to_string(id)))
+void require_visible(App& app, const Context& ctx, int64_t id) {
+  if (!record_visible(app, data::Layer::petitions, ctx, std::to_string(id)))
     throw Error(ErrorKind::not_found, "no petition " + std::to_string(id));
 }
 
@@ -36,7 +39,7 @@ Response with_feature(App& app, int64_t id, int status) {
   return r;
 }
 
-Response create(App& app, Request& req) {
+Response create(App& app, const Request& req, const Context& ctx) {
   rapidjson::Document d = parse_json(req.body);
   if (!d.IsObject()) throw_invalid("expected a JSON object or GeoJSON Feature");
   const rapidjson::Value& props = d.HasMember("properties") && d["properties"].IsObject() ? d["properties"] : d;
@@ -52,22 +55,27 @@ Response create(App& app, Request& req) {
     raw = {*lon, *lat};
   }
   n.position = to_wgs84(req, raw);
-  n.kind = opt_string(props, "kind").value_or("appeal");
+  if (auto kind = opt_string(props, "kind")) {
+    auto k = data::parse_kind(*kind);
+    if (!k) throw_invalid("kind must be 'appeal' or 'incident', not '" + *kind + "'");
+    n.kind = *k;
+  }
   n.category = need_string(props, "category");
   n.description = opt_string(props, "description").value_or("");
   n.reporter_contact = opt_string(props, "reporter_contact");
-  n.actor = actor(req);
+  n.actor = actor(ctx);
   auto st = app.locator();
   data::CreatedPetition c = app.write([&](data::Db& db) { return data::PetitionService(db, &app.changes()).create(n, st->locator, App::now()); });
   Response r = with_feature(app, *c.petition.id, 201);
   // The feature plus the possible duplicates the dispatcher should look at.
   // Only those the caller may read: a worker's list must not reveal other grids' cases.
   // Anyone may report anywhere, so judge by the scope of reading a petition, not of this route.
-  req.principal->own_only = scope_of(*rule_for("petitions.item"), req.principal->role) == Scope::own;
+  Context reading = ctx;
+  reading.scope = scope_of(*rule_for("petitions.item"), principal(ctx).role);
   std::string dup = ",\"possible_duplicates\":[";
   bool first = true;
   for (int64_t other : c.possible_duplicates) {
-    if (!record_visible(app, data::Layer::petitions, req, std::to_string(other))) continue;
+    if (!record_visible(app, data::Layer::petitions, reading, std::to_string(other))) continue;
     if (!first) dup += ',';
     dup += std::to_string(other);
     first = false;
@@ -79,28 +87,35 @@ Response create(App& app, Request& req) {
   return r;
 }
 
-Response transition(App& app, Request& req) {
+Response transition(App& app, const Request& req, const Context& ctx) {
   int64_t id = int_path(req, "id", "petition");
-  require_visible(app, req, id);
+  require_visible(app, ctx, id);
   rapidjson::Document d = parse_json(req.body);
   data::Change c;
-  c.action = opt_string(d, "action").value_or("transition");
-  c.to = opt_string(d, "to").value_or("");
-  if (c.action == "transition" && c.to.empty()) throw_invalid("'to' is required (the target status)");
+  if (auto action = opt_string(d, "action")) {
+    auto a = data::parse_action(*action);
+    if (!a || a == data::Action::report) throw_invalid("unknown action '" + *action + "' (use transition, escalate or reassign)");
+    c.action = *a;
+  }
+  if (auto to = opt_string(d, "to")) {
+    c.to = data::parse_status(*to);
+    if (!c.to) throw_invalid("unknown status '" + *to + "' (use " + data::status_names() + ")");
+  }
+  if (c.action == data::Action::transition && !c.to) throw_invalid("'to' is required (the target status)");
   c.worker_id = opt_int(d, "worker_id");
   c.note = opt_string(d, "note").value_or("");
   if (c.note.size() > 10000) throw_invalid("note is longer than 10,000 bytes");
-  c.actor = actor(req);
-  c.role = principal(req).role;
-  c.actor_worker = principal(req).worker_id;
+  c.actor = actor(ctx);
+  c.role = principal(ctx).role;
+  c.actor_worker = principal(ctx).worker_id;
   c.expected_version = if_match_version(req);
   app.write([&](data::Db& db) { return data::PetitionService(db, &app.changes()).change(id, c, App::now()); });
   return with_feature(app, id, 200);
 }
 
-Response events(App& app, Request& req) {
+Response events(App& app, const Request& req, const Context& ctx) {
   int64_t id = int_path(req, "id", "petition");
-  require_visible(app, req, id);
+  require_visible(app, ctx, id);
   data::PetitionRepo repo(app.read_db());
   if (!repo.get(id)) throw Error(ErrorKind::not_found, "no petition " + std::to_string(id));
   rapidjson::StringBuffer buf;
@@ -113,14 +128,14 @@ Response events(App& app, Request& req) {
     w.Key("actor");
     write_string(w, e.actor);
     w.Key("action");
-    write_string(w, e.action);
+    write_string(w, data::to_string(e.action));
     w.Key("from");
-    if (e.from_status) write_string(w, *e.from_status);
+    if (e.from_status) write_string(w, data::to_string(*e.from_status));
     else w.Null();
     w.Key("to");
-    write_string(w, e.to_status);
+    write_string(w, data::to_string(e.to_status));
     w.Key("handler_level");
-    if (e.handler_level) write_string(w, *e.handler_level);
+    if (e.handler_level) write_string(w, data::to_string(*e.handler_level));
     else w.Null();
     w.Key("note");
     write_string(w, e.note);
@@ -131,26 +146,27 @@ Response events(App& app, Request& req) {
 }
 
 // A caller held to a patch (a worker) reaches the households of their grids only.
-const std::vector<std::string>* patch_of(const Request& req) {
-  const Principal& p = principal(req);
-  return p.own_only ? &p.grids : nullptr;
+const std::vector<std::string>* patch_of(const Context& ctx) {
+  const Principal& p = principal(ctx);
+  return ctx.own_only() ? &p.grids : nullptr;
 }
 
-Response add_visit(App& app, Request& req) {
+Response add_visit(App& app, const Request& req, const Context& ctx) {
   int64_t worker = int_path(req, "id", "worker");
-  require_self(req, worker);
+  require_self(ctx, worker);
   rapidjson::Document d = parse_json(req.body);
   auto household = opt_int(d, "household_id");
   if (!household) throw_invalid("'household_id' is required");
   std::string note = opt_string(d, "note").value_or("");
-  int64_t id = app.write(
-      [&](data::Db& db) { return data::FieldWork(db).add_visit(worker, *household, App::now(), note, patch_of(req)); });
+  int64_t id = app.write([&](data::Db& db) {
+    return data::FieldWork(db).add_visit(worker, *household, App::now(), note, patch_of(ctx));
+  });
   return json_response("{\"id\":" + std::to_string(id) + "}", 201);
 }
 
-Response list_visits(App& app, Request& req) {
+Response list_visits(App& app, const Request& req, const Context& ctx) {
   int64_t worker = int_path(req, "id", "worker");
-  require_self(req, worker);
+  require_self(ctx, worker);
   rapidjson::StringBuffer buf;
   JsonWriter w(buf);
   w.StartArray();
@@ -170,9 +186,9 @@ Response list_visits(App& app, Request& req) {
   return json_response(buf.GetString());
 }
 
-Response put_worklog(App& app, Request& req) {
+Response put_worklog(App& app, const Request& req, const Context& ctx) {
   int64_t worker = int_path(req, "id", "worker");
-  require_self(req, worker);
+  require_self(ctx, worker);
   const std::string& day = req.path_params.at("day");
   if (!data::parse_time(day) || day.size() != 10) throw_invalid("the day must be YYYY-MM-DD");
   rapidjson::Document d = parse_json(req.body);
@@ -184,9 +200,9 @@ Response put_worklog(App& app, Request& req) {
   return json_response("{\"worker_id\":" + std::to_string(worker) + ",\"day\":\"" + day + "\"}");
 }
 
-Response get_worklog(App& app, Request& req) {
+Response get_worklog(App& app, const Request& req, const Context& ctx) {
   int64_t worker = int_path(req, "id", "worker");
-  require_self(req, worker);
+  require_self(ctx, worker);
   auto text = data::FieldWork(app.read_db()).log_of(worker, req.path_params.at("day"));
   rapidjson::StringBuffer buf;
   JsonWriter w(buf);
@@ -201,14 +217,14 @@ Response get_worklog(App& app, Request& req) {
 
 }  // namespace
 
-void register_petitions(Router& r, App& app) {
-  r.add("POST", "/api/v1/petitions", "petitions.create", [&app](Request& q) { return create(app, q); });
-  r.add("POST", "/api/v1/petitions/{id}/transitions", "petitions.transition", [&app](Request& q) { return transition(app, q); });
-  r.add("GET", "/api/v1/petitions/{id}/events", "petitions.events", [&app](Request& q) { return events(app, q); });
-  r.add("POST", "/api/v1/workers/{id}/visits", "visits.create", [&app](Request& q) { return add_visit(app, q); });
-  r.add("GET", "/api/v1/workers/{id}/visits", "visits.list", [&app](Request& q) { return list_visits(app, q); });
-  r.add("PUT", "/api/v1/workers/{id}/worklog/{day}", "worklog.put", [&app](Request& q) { return put_worklog(app, q); });
-  r.add("GET", "/api/v1/workers/{id}/worklog/{day}", "worklog.get", [&app](Request& q) { return get_worklog(app, q); });
+void register_petitions(Router& r) {
+  r.add("POST", "/api/v1/petitions", "petitions.create", create);
+  r.add("POST", "/api/v1/petitions/{id}/transitions", "petitions.transition", transition);
+  r.add("GET", "/api/v1/petitions/{id}/events", "petitions.events", events);
+  r.add("POST", "/api/v1/workers/{id}/visits", "visits.create", add_visit);
+  r.add("GET", "/api/v1/workers/{id}/visits", "visits.list", list_visits);
+  r.add("PUT", "/api/v1/workers/{id}/worklog/{day}", "worklog.put", put_worklog);
+  r.add("GET", "/api/v1/workers/{id}/worklog/{day}", "worklog.get", get_worklog);
 }
 
 }  // namespace gridmap::server

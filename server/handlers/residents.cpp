@@ -41,17 +41,19 @@ void write_resident(JsonWriter& w, const data::Resident& r) {
 }
 
 // The household must exist and be within the caller's patch (404 otherwise).
-void check_household(App& app, const Request& req, int64_t household) {
+void check_household(App& app, const Context& ctx, int64_t household) {
   auto grid = data::household_grid(app.read_db(), household);
-  if (!grid || !in_patch(req, grid)) throw Error(ErrorKind::not_found, "no household " + std::to_string(household));
+  if (!grid || !in_patch(ctx, grid))
+    throw Error(ErrorKind::not_found, "no household " + std::to_string(household));
 }
 
-Response list(App& app, Request& req) {
+Response list(App& app, const Request& req, const Context& ctx) {
   int64_t household = id_of(req, "household");
-  check_household(app, req, household);
+  check_household(app, ctx, household);
   auto rows = data::residents_of(app.read_db(), household, false);
   app.write([&](data::Db& db) {
-    data::audit(db, App::now(), principal(req).name, "read_residents", "household:" + std::to_string(household),
+    data::audit(db, App::now(), principal(ctx).name, "read_residents",
+                "household:" + std::to_string(household),
                 std::to_string(rows.size()) + " records, masked");
     return 0;
   });
@@ -63,17 +65,19 @@ Response list(App& app, Request& req) {
   return json_response(buf.GetString());
 }
 
-Response reveal(App& app, Request& req) {
+Response reveal(App& app, const Request& req, const Context& ctx) {
   int64_t id = id_of(req, "resident");
   auto r = data::resident(app.read_db(), id, true);
   // Outside the caller's patch a resident answers exactly as a missing one.
   auto grid = r ? data::household_grid(app.read_db(), r->household_id) : std::nullopt;
-  if (!r || !grid || !in_patch(req, grid)) throw Error(ErrorKind::not_found, "no resident " + std::to_string(id));
+  if (!r || !grid || !in_patch(ctx, grid))
+    throw Error(ErrorKind::not_found, "no resident " + std::to_string(id));
   rapidjson::Document d = parse_json(req.body.empty() ? "{}" : req.body);
   std::string reason = opt_string(d, "reason").value_or("");
   if (reason.empty()) throw_invalid("say why in 'reason' (it goes to the audit log)");
   app.write([&](data::Db& db) {
-    data::audit(db, App::now(), principal(req).name, "reveal_resident", "resident:" + std::to_string(id), reason);
+    data::audit(db, App::now(), principal(ctx).name, "reveal_resident",
+                "resident:" + std::to_string(id), reason);
     return 0;
   });
   rapidjson::StringBuffer buf;
@@ -84,13 +88,14 @@ Response reveal(App& app, Request& req) {
   return res;
 }
 
-Response remove(App& app, Request& req) {
+Response remove(App& app, const Request& req, const Context& ctx) {
   int64_t id = id_of(req, "resident");
   bool gone = app.write([&](data::Db& db) {
     bool ok = data::delete_resident(db, id);
     if (ok) {
       data::Transaction tx(db);
-      data::audit(db, App::now(), principal(req).name, "delete_resident", "resident:" + std::to_string(id));
+      data::audit(db, App::now(), principal(ctx).name, "delete_resident",
+                  "resident:" + std::to_string(id));
       tx.commit();
     }
     return ok;
@@ -101,7 +106,7 @@ Response remove(App& app, Request& req) {
   return res;
 }
 
-Response reveal_contact(App& app, Request& req) {
+Response reveal_contact(App& app, const Request& req, const Context& ctx) {
   int64_t id = id_of(req, "petition");
   auto p = data::PetitionRepo(app.read_db()).get(id);
   if (!p) throw Error(ErrorKind::not_found, "no petition " + std::to_string(id));
@@ -109,7 +114,8 @@ Response reveal_contact(App& app, Request& req) {
   std::string reason = opt_string(d, "reason").value_or("");
   if (reason.empty()) throw_invalid("say why in 'reason' (it goes to the audit log)");
   app.write([&](data::Db& db) {
-    data::audit(db, App::now(), principal(req).name, "reveal_reporter_contact", "petition:" + std::to_string(id), reason);
+    data::audit(db, App::now(), principal(ctx).name, "reveal_reporter_contact",
+                "petition:" + std::to_string(id), reason);
     return 0;
   });
   rapidjson::StringBuffer buf;
@@ -126,11 +132,11 @@ Response reveal_contact(App& app, Request& req) {
 
 }  // namespace
 
-void register_residents(Router& r, App& app) {
-  r.add("GET", "/api/v1/households/{id}/residents", "residents.list", [&app](Request& q) { return list(app, q); });
-  r.add("POST", "/api/v1/residents/{id}/reveal", "residents.reveal", [&app](Request& q) { return reveal(app, q); });
-  r.add("DELETE", "/api/v1/residents/{id}", "residents.delete", [&app](Request& q) { return remove(app, q); });
-  r.add("POST", "/api/v1/petitions/{id}/reveal", "petitions.reveal", [&app](Request& q) { return reveal_contact(app, q); });
+void register_residents(Router& r) {
+  r.add("GET", "/api/v1/households/{id}/residents", "residents.list", list);
+  r.add("POST", "/api/v1/residents/{id}/reveal", "residents.reveal", reveal);
+  r.add("DELETE", "/api/v1/residents/{id}", "residents.delete", remove);
+  r.add("POST", "/api/v1/petitions/{id}/reveal", "petitions.reveal", reveal_contact);
 }
 
 }  // namespace gridmap::server

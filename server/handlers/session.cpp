@@ -103,47 +103,53 @@ Response me_json(const Principal& p) {
 
 }  // namespace
 
-void register_session(Router& r, App& app) {
+void register_session(Router& r) {
   auto limiter = std::make_shared<LoginLimiter>();
-  r.add("POST", "/api/v1/session", "session.create", [&app, limiter](Request& req) {
-    rapidjson::Document d = parse_json(req.body);
-    std::string name = need_string(d, "name"), password = need_string(d, "password");
-    if (name.size() > 64 || password.size() > 1024) throw Error(ErrorKind::unauthorized, "wrong name or password");
-    int64_t now = App::now();
-    if (int64_t wait = limiter->attempt(name, req.remote, now)) {
-      Response res = problem(429, "too_many_attempts", "Too many sign-ins",
-                             "too many sign-ins; try again in " + std::to_string(wait) + " s");
-      res.headers.emplace_back("Retry-After", std::to_string(wait));
-      return res;
-    }
-    // argon2id takes tens of milliseconds and 64 MB: computed off the event loops, without
-    // the write lock, so that sign-ins never slow down anyone else's requests.
-    Response later;
-    later.deferred = [&app, limiter, name, password, remote = req.remote, now]() {
-      auto user = data::UserRepo(app.read_db()).check_password(name, password);
-      if (!user) throw Error(ErrorKind::unauthorized, "wrong name or password");
-      limiter->succeeded(name, remote, now);
-      std::string token = app.write([&](data::Db& db) { return data::UserRepo(db).issue_token(user->id, "session", now, kSessionSeconds); });
-      Response res = me_json({user->id, user->name, user->role, user->grids, user->worker_id, false});
-      res.headers.emplace_back("Set-Cookie", cookie(token, kSessionSeconds));
-      res.headers.emplace_back("Cache-Control", "no-store");
-      return res;
-    };
-    return later;
-  });
-  r.add("DELETE", "/api/v1/session", "session.delete", [&app](Request& req) {
-    std::string token = credential(req).value_or("");
-    app.write([&](data::Db& db) {
-      data::UserRepo(db).revoke_token(token, App::now());
-      return 0;
-    });
-    app.forget_token(token);
-    Response res;
-    res.status = 204;
-    res.headers.emplace_back("Set-Cookie", cookie("", 0));
-    return res;
-  });
-  r.add("GET", "/api/v1/session", "session.me", [&app](Request& req) {
+  r.add(
+      "POST", "/api/v1/session", "session.create",
+      [limiter](App& app, const Request& req, const Context&) {
+        rapidjson::Document d = parse_json(req.body);
+        std::string name = need_string(d, "name"), password = need_string(d, "password");
+        if (name.size() > 64 || password.size() > 1024)
+          throw Error(ErrorKind::unauthorized, "wrong name or password");
+        int64_t now = App::now();
+        if (int64_t wait = limiter->attempt(name, req.remote, now)) {
+          Response res = problem(429, "too_many_attempts", "Too many sign-ins",
+                                 "too many sign-ins; try again in " + std::to_string(wait) + " s");
+          res.headers.emplace_back("Retry-After", std::to_string(wait));
+          return res;
+        }
+        // argon2id takes tens of milliseconds and 64 MB: computed off the event loops, without
+        // the write lock, so that sign-ins never slow down anyone else's requests.
+        Response later;
+        later.deferred = [&app, limiter, name, password, remote = req.remote, now]() {
+          auto user = data::UserRepo(app.read_db()).check_password(name, password);
+          if (!user) throw Error(ErrorKind::unauthorized, "wrong name or password");
+          limiter->succeeded(name, remote, now);
+          std::string token = app.write([&](data::Db& db) {
+            return data::UserRepo(db).issue_token(user->id, "session", now, kSessionSeconds);
+          });
+          Response res = me_json({user->id, user->name, user->role, user->grids, user->worker_id});
+          res.headers.emplace_back("Set-Cookie", cookie(token, kSessionSeconds));
+          res.headers.emplace_back("Cache-Control", "no-store");
+          return res;
+        };
+        return later;
+      });
+  r.add("DELETE", "/api/v1/session", "session.delete",
+        [](App& app, const Request& req, const Context&) {
+          std::string token = credential(req).value_or("");
+          app.write([&](data::Db& db) {
+            data::UserRepo(db).revoke_token(token, App::now());
+            return 0;
+          });
+          app.forget_token(token);
+          Response res;
+          res.status = 204;
+          res.headers.emplace_back("Set-Cookie", cookie("", 0));
+          return res;
+        });
+  r.add("GET", "/api/v1/session", "session.me", [](App& app, const Request& req, const Context&) {
     try {
       return me_json(app.authenticate(req));
     } catch (const Error&) {

@@ -1,15 +1,17 @@
 // GET /api/v1/stats, GET /api/v1/coverage, GET /api/v1/hotspots
-#include "data/hotspot_store.hpp"
 #include "data/stats.hpp"
+#include "data/hotspot_store.hpp"
 #include "geo/error.hpp"
 #include "server/app.hpp"
+#include "server/handlers/tile_params.hpp"
 #include "server/json.hpp"
 #include "tiles/layers.hpp"
+#include "tiles/service.hpp"
 
 namespace gridmap::server {
 namespace {
 
-Response stats(App& app, Request& req) {
+Response stats(App& app, const Request& req, const Context&) {
   auto level_text = req.param("level").value_or("grid");
   auto level = data::parse_stats_level(level_text);
   if (!level) throw_invalid("'level' must be grid, community, subdistrict or worker");
@@ -55,7 +57,7 @@ Response stats(App& app, Request& req) {
   return json_response(buf.GetString());
 }
 
-Response hotspots(App& app, Request& req) {
+Response hotspots(App& app, const Request& req, const Context&) {
   data::HotspotQuery q = hotspot_query(app, req);
   auto result = app.tiles().hotspots().get(app.read_db(), q);
   return json_response(data::hotspots_geojson(*result->layout, result->spots));
@@ -82,10 +84,12 @@ data::HotspotQuery hotspot_query(App& app, const Request& req) {
   return q;
 }
 
-void register_stats(Router& r, App& app) {
-  r.add("GET", "/api/v1/stats", "stats", [&app](Request& q) { return stats(app, q); });
-  r.add("GET", "/api/v1/coverage", "coverage", [&app](Request&) { return json_response(app.coverage_json()); });
-  r.add("GET", "/api/v1/hotspots", "hotspots", [&app](Request& q) { return hotspots(app, q); });
+void register_stats(Router& r) {
+  r.add("GET", "/api/v1/stats", "stats", stats);
+  r.add("GET", "/api/v1/coverage", "coverage", [](App& app, const Request&, const Context&) {
+    return json_response(app.coverage_json());
+  });
+  r.add("GET", "/api/v1/hotspots", "hotspots", hotspots);
 }
 
 }  // namespace gridmap::server

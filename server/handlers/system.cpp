@@ -3,9 +3,10 @@
 
 namespace gridmap::server {
 
-void register_system(Router& r, App& app) {
-  r.add("GET", "/healthz", "healthz", [](Request&) { return json_response("{\"status\":\"ok\"}"); });
-  r.add("GET", "/metrics", "metrics", [&app](Request&) {
+void register_system(Router& r) {
+  r.add("GET", "/healthz", "healthz",
+        [](App&, const Request&, const Context&) { return json_response("{\"status\":\"ok\"}"); });
+  r.add("GET", "/metrics", "metrics", [](App& app, const Request&, const Context&) {
     Response res;
     res.content_type = "text/plain; version=0.0.4";
     res.body = app.metrics().render();

@@ -10,6 +10,9 @@
 #include "server/access.hpp"
 #include "server/app.hpp"
 #include "server/conditional.hpp"
+#include "server/handlers/tile_params.hpp"
+#include "tiles/basemap.hpp"
+#include "tiles/glyphs.hpp"
 #include "tiles/gzip.hpp"
 #include "tiles/layers.hpp"
 #include "tiles/service.hpp"
@@ -18,8 +21,7 @@
 namespace gridmap::server {
 namespace {
 
-uint32_t path_number(const Request& req, const char* name) {
-  const std::string& s = req.path_params.at(name);
+uint32_t tile_number(const std::string& s, const char* name) {
   uint32_t v = 0;
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   if (ec != std::errc() || p != s.data() + s.size() || s.empty())
@@ -50,10 +52,10 @@ tiles::PetitionFilter filter_of(App& app, data::Layer layer, const Request& req)
   return {};
 }
 
-tiles::TileScope scope_of(const Request& req) {
+tiles::TileScope tile_scope(const Context& ctx) {
   tiles::TileScope s;
-  const Principal& p = principal(req);
-  if (!p.own_only) return s;
+  const Principal& p = principal(ctx);
+  if (!ctx.own_only()) return s;
   s.own_only = true;
   s.grids = p.grids;
   s.reporter = p.name;
@@ -61,12 +63,12 @@ tiles::TileScope scope_of(const Request& req) {
   return s;
 }
 
-Response tile(App& app, data::Layer layer, Request& req) {
+Response tile(App& app, data::Layer layer, const Request& req, const Context& ctx) {
   tiles::TileRequest t;
   t.layer = layer;
   t.tile = tile_param(req);
   t.filter = filter_of(app, layer, req);
-  t.scope = scope_of(req);
+  t.scope = tile_scope(ctx);
   t.now = App::now();
   return tile_response(req, *app.tiles().tile(app.read_db(), t),
                        "application/vnd.mapbox-vector-tile");
@@ -81,7 +83,7 @@ void check_hotspot_params(const Request& req) {
 }
 
 // The grids with their Gi* class, for the same parameters as GET /api/v1/hotspots.
-Response hotspot_tile(App& app, Request& req) {
+Response hotspot_tile(App& app, const Request& req, const Context&) {
   check_hotspot_params(req);
   tiles::TileRequest t;
   t.layer = data::Layer::grids;
@@ -92,7 +94,7 @@ Response hotspot_tile(App& app, Request& req) {
                        "application/vnd.mapbox-vector-tile");
 }
 
-Response tilejson(App& app, data::Layer layer, Request& req) {
+Response tilejson(App& app, data::Layer layer, const Request& req) {
   tiles::PetitionFilter f = filter_of(app, layer, req);
   Response r = json_response(
       tiles::tilejson(layer, tiles::data_bounds(app.read_db()), base_url(app), f.canonical()));
@@ -116,7 +118,7 @@ std::string url_encode(std::string_view v) {
 }
 
 // The query is kept as given (`to` absent stays absent: the window follows the clock).
-Response hotspots_tilejson(App& app, Request& req) {
+Response hotspots_tilejson(App& app, const Request& req, const Context&) {
   check_hotspot_params(req);
   hotspot_query(app, req);  // refuses what the tiles would refuse
   std::string query;
@@ -133,11 +135,11 @@ Response hotspots_tilejson(App& app, Request& req) {
 }
 
 // The style shows the layers the caller's role may read.
-Response style(App& app, Request& req) {
+Response style(App& app, const Request&, const Context& ctx) {
   std::vector<data::Layer> visible;
   for (data::Layer l : tiles::tile_layers())
     if (const AccessRule* rule = rule_for("tiles." + std::string(data::to_string(l))))
-      if (scope_of(*rule, principal(req).role) != Scope::denied) visible.push_back(l);
+      if (scope_of(*rule, principal(ctx).role) != Scope::denied) visible.push_back(l);
   tiles::StyleExtras extras;
   if (app.font()) extras.label_font = app.font()->family();
   if (app.basemap()) extras.basemap = &app.basemap()->info();
@@ -149,7 +151,7 @@ Response style(App& app, Request& req) {
 
 }  // namespace
 
-// ---- shared with the heat map routes (see app.hpp) ----
+// ---- shared with the heat map and hotspot routes (see handlers/tile_params.hpp) ----
 
 tiles::PetitionFilter petition_filter(App& app, const Request& req) {
   static const std::set<std::string> params{"status", "category", "kind", "from", "to"};
@@ -168,12 +170,17 @@ tiles::PetitionFilter petition_filter(App& app, const Request& req) {
 }
 
 tiles::TileId tile_param(const Request& req) {
-  uint32_t z = path_number(req, "z");
-  tiles::TileId t{static_cast<int>(std::min<uint32_t>(z, 1000)), path_number(req, "x"),
-                  path_number(req, "y")};
+  return tile_param(req, req.path_params.at("y"));
+}
+
+tiles::TileId tile_param(const Request& req, const std::string& y) {
+  const std::string& zs = req.path_params.at("z");
+  const std::string& xs = req.path_params.at("x");
+  uint32_t z = tile_number(zs, "z");
+  tiles::TileId t{static_cast<int>(std::min<uint32_t>(z, 1000)), tile_number(xs, "x"),
+                  tile_number(y, "y")};
   if (z > tiles::kMaxTileZoom || !tiles::is_valid(t))
-    throw_invalid("no tile " + req.path_params.at("z") + "/" + req.path_params.at("x") + "/" +
-                  req.path_params.at("y") + ": zoom runs from 0 to " +
+    throw_invalid("no tile " + zs + "/" + xs + "/" + y + ": zoom runs from 0 to " +
                   std::to_string(tiles::kMaxTileZoom) + ", x and y from 0 to 2^zoom - 1");
   return t;
 }
@@ -205,20 +212,18 @@ std::string base_url(const App& app) {
   return url;
 }
 
-void register_tiles(Router& r, App& app) {
+void register_tiles(Router& r) {
   // One route per layer, so that the access table says who may read which layer.
   for (data::Layer layer : tiles::tile_layers()) {
     std::string name(data::to_string(layer));
     r.add("GET", "/tiles/" + name + "/{z}/{x}/{y}.mvt", "tiles." + name,
-          [&app, layer](Request& q) { return tile(app, layer, q); });
+          [layer](App& app, const Request& q, const Context& c) { return tile(app, layer, q, c); });
     r.add("GET", "/tiles/" + name + ".json", "tilejson." + name,
-          [&app, layer](Request& q) { return tilejson(app, layer, q); });
+          [layer](App& app, const Request& q, const Context&) { return tilejson(app, layer, q); });
   }
-  r.add("GET", "/tiles/hotspots/{z}/{x}/{y}.mvt", "tiles.hotspots",
-        [&app](Request& q) { return hotspot_tile(app, q); });
-  r.add("GET", "/tiles/hotspots.json", "tilejson.hotspots",
-        [&app](Request& q) { return hotspots_tilejson(app, q); });
-  r.add("GET", "/style.json", "style", [&app](Request& q) { return style(app, q); });
+  r.add("GET", "/tiles/hotspots/{z}/{x}/{y}.mvt", "tiles.hotspots", hotspot_tile);
+  r.add("GET", "/tiles/hotspots.json", "tilejson.hotspots", hotspots_tilejson);
+  r.add("GET", "/style.json", "style", style);
 }
 
 }  // namespace gridmap::server

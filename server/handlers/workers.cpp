@@ -4,7 +4,9 @@
 #include <charconv>
 #include <optional>
 
+#include "data/position_writer.hpp"
 #include "data/time.hpp"
+#include "data/worker_directory.hpp"
 #include "data/workers.hpp"
 #include "geo/error.hpp"
 #include "server/app.hpp"
@@ -67,7 +69,7 @@ void write_nearby(const Request& req, JsonWriter& w, const std::vector<data::Nea
   w.EndArray();
 }
 
-Response nearest(App& app, Request& req) {
+Response nearest(App& app, const Request& req, const Context&) {
   LonLat p = lonlat_param(req);
   NearestQuery q = nearest_query(req);
   auto found = app.workers().nearest(p, q.k, q.filter);
@@ -79,7 +81,7 @@ Response nearest(App& app, Request& req) {
 
 // The body is a JSON array of [lon, lat] pairs; the answer an array with, for each point
 // in order, the array GET /api/v1/workers/nearest gives for it.
-Response nearest_batch(App& app, Request& req) {
+Response nearest_batch(App& app, const Request& req, const Context&) {
   NearestQuery q = nearest_query(req);
   std::vector<LonLat> pts = points_body(app, req);
   auto found = app.workers().nearest_all(pts, q.k, q.filter);
@@ -132,9 +134,9 @@ std::vector<int64_t> place_new(App& app, const std::vector<int64_t>& ids,
   return missing;
 }
 
-Response put_position(App& app, Request& req) {
+Response put_position(App& app, const Request& req, const Context& ctx) {
   int64_t id = id_param(req);
-  require_self(req, id);
+  require_self(ctx, id);
   rapidjson::Document d = parse_json(req.body);
   if (!d.IsObject()) throw_invalid("expected a JSON object {lon, lat, ts}");
   LonLat p = ping_position(req, d);
@@ -157,7 +159,7 @@ Response put_position(App& app, Request& req) {
 // buffered pings): all are checked before any applies, a worker pinged twice ends at its
 // later ping in the array, and the answer counts the pings applied and lists the ids that
 // are not workers (their pings are dropped).
-Response put_positions(App& app, Request& req) {
+Response put_positions(App& app, const Request& req, const Context& ctx) {
   rapidjson::Document d = parse_json(req.body);
   if (!d.IsArray()) throw_invalid("expected a JSON array of pings {id, lon, lat, ts}");
   size_t n = d.Size();
@@ -170,7 +172,7 @@ Response put_positions(App& app, Request& req) {
       if (!v.IsObject()) throw_invalid("not an object");
       auto id = opt_int(v, "id");
       if (!id) throw_invalid("'id' is required (an integer)");
-      require_self(req, *id);
+      require_self(ctx, *id);
       moves[i] = {*id, ping_position(req, v)};
       times[i] = ping_time(v);
     } catch (const Error& e) {
@@ -213,15 +215,11 @@ Response put_positions(App& app, Request& req) {
 
 }  // namespace
 
-void register_workers(Router& r, App& app) {
-  r.add("GET", "/api/v1/workers/nearest", "workers.nearest",
-        [&app](Request& q) { return nearest(app, q); });
-  r.add("POST", "/api/v1/workers/nearest", "workers.nearest.batch",
-        [&app](Request& q) { return nearest_batch(app, q); });
-  r.add("PUT", "/api/v1/workers/{id}/position", "workers.position",
-        [&app](Request& q) { return put_position(app, q); });
-  r.add("POST", "/api/v1/workers/positions", "workers.positions",
-        [&app](Request& q) { return put_positions(app, q); });
+void register_workers(Router& r) {
+  r.add("GET", "/api/v1/workers/nearest", "workers.nearest", nearest);
+  r.add("POST", "/api/v1/workers/nearest", "workers.nearest.batch", nearest_batch);
+  r.add("PUT", "/api/v1/workers/{id}/position", "workers.position", put_position);
+  r.add("POST", "/api/v1/workers/positions", "workers.positions", put_positions);
 }
 
 }  // namespace gridmap::server

@@ -1,7 +1,6 @@
 // Plain request and response structs: everything above server/http/ sees only these.
 #pragma once
 
-#include <cstdint>
 #include <functional>
 #include <map>
 #include <optional>
@@ -11,16 +10,6 @@
 
 namespace gridmap::server {
 
-// Who is asking, once authenticated, and how far their role reaches on this route.
-struct Principal {
-  int64_t user_id = 0;
-  std::string name;
-  std::string role;
-  std::vector<std::string> grids;  // a worker's patch
-  std::optional<int64_t> worker_id;
-  bool own_only = false;  // scope of this route: the worker's own grids / records only
-};
-
 struct Request {
   std::string method;  // "GET", "POST", ...
   std::string path;    // percent-decoded, without the query string
@@ -29,7 +18,6 @@ struct Request {
   std::string body;
   std::string remote;                             // peer address
   std::map<std::string, std::string> path_params;  // filled by the router
-  std::optional<Principal> principal;              // filled by the application
 
   std::optional<std::string> param(const std::string& name) const;
   std::optional<std::string> header(const std::string& lower_name) const;

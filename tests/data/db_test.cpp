@@ -1,3 +1,4 @@
+#include "data/catalogue.hpp"
 #include "data/db.hpp"
 #include "data/migrations.hpp"
 
@@ -210,18 +211,18 @@ TEST_CASE("petitions keep their events and categories their deadlines") {
   test::TempDir dir;
   data::Db db = data::Db::open(dir.file("petitions.db"));
   data::PetitionRepo repo(db);
-  repo.upsert_category({"env", "环境卫生", 48});
+  data::Catalogue(db).put(data::simple_category("env", "环境卫生", 48));
   data::Petition p;
   p.category = "env";
   p.created_at = 1740787200;
   p.position = {111.7, 40.8};
   int64_t id = repo.upsert(p);
-  repo.add_event({id, 1740787200, "worker:1", "report", {}, "reported", "grid", ""});
-  CHECK(repo.category("env")->deadline_hours == 48);
+  repo.add_event({id, 1740787200, "worker:1", data::Action::report, {}, data::Status::reported, data::Level::grid, ""});
+  CHECK(data::Catalogue(db).get("env")->deadline == 48);
   CHECK(repo.events(id).size() == 1);
-  CHECK(repo.count_by_status("reported") == 1);
-  CHECK_FALSE(data::is_valid_status("done"));
-  CHECK(data::is_valid_kind("incident"));
+  CHECK(repo.count_by_status(data::Status::reported) == 1);
+  CHECK(repo.events(id).front().to_status == data::Status::reported);
+  CHECK(repo.events(id).front().handler_level == data::Level::grid);
 }
 
 TEST_CASE("a version 1 database is migrated to the current schema and keeps its data") {
@@ -229,6 +230,11 @@ TEST_CASE("a version 1 database is migrated to the current schema and keeps its 
   std::string path = dir.file("old.db");
   {
     data::Db db = data::Db::open(path);
+    // Schema 5's catalogue, departments and calendar out; the categories table as it was.
+    db.exec(
+        "DROP TABLE work_calendar; DROP TABLE department_routes; DROP TABLE department_users; "
+        "DROP TABLE departments; DROP TABLE categories; CREATE TABLE categories (code TEXT PRIMARY KEY "
+        "NOT NULL, name TEXT NOT NULL, deadline_hours INTEGER NOT NULL CHECK (deadline_hours > 0))");
     db.exec("INSERT INTO categories(code, name, deadline_hours) VALUES ('noise', '噪声扰民', 72)");
     // Turn it back into a version 1 file: no row versions yet.
     for (const char* t :
@@ -244,4 +250,11 @@ TEST_CASE("a version 1 database is migrated to the current schema and keeps its 
         1);
   CHECK(count(db, "SELECT count(*) FROM categories") == 1);
   CHECK(count(db, "SELECT count(*) FROM pragma_table_info('audit_log') WHERE name = 'keyed'") == 1);
+  // The old category is a catalogue entry whose hours now count working time.
+  std::optional<data::CatalogueEntry> noise = data::Catalogue(db).get("noise");
+  REQUIRE(noise);
+  CHECK(noise->deadline == 72);
+  CHECK(noise->unit == data::DeadlineUnit::working_hours);
+  CHECK_FALSE(noise->parent);
+  CHECK(data::Catalogue(db).petition_codes() == "noise");
 }

@@ -11,6 +11,8 @@
 #include <filesystem>
 #include <memory>
 
+#include "data/catalogue.hpp"
+#include "data/time.hpp"
 #include "data/areas.hpp"
 #include "data/households.hpp"
 #include "data/petitions.hpp"
@@ -751,7 +753,8 @@ TEST_CASE("petitions are validated and get their deadline from the category") {
   Store s;
   s.city();
   data::PetitionRepo repo(s.db);
-  repo.upsert_category({"env", "环境卫生", 48});
+  data::Catalogue(s.db).put(data::simple_category("env", "环境卫生", 48));
+  data::Catalogue(s.db).put(data::simple_category("road", "道路", 2, data::DeadlineUnit::working_days));
   std::string file = s.write(
       "p.geojson",
       collection(
@@ -765,11 +768,13 @@ TEST_CASE("petitions are validated and get their deadline from the category") {
   REQUIRE(r.committed);
   data::Petition p1 = *repo.get(1);
   CHECK(p1.created_at == 1740787200);  // 08:00 China time
-  CHECK(p1.deadline_at == 1740787200 + 48 * 3600);
+  // 48 working hours from Saturday 08:00: the clock starts Monday 09:00 (7.5 hours a day),
+  // five days make 37.5, the next Monday 7.5 more, and 3 hours of Tuesday the rest.
+  CHECK(p1.deadline_at == *data::parse_time("2025-03-11 12:00"));
   CHECK(p1.grid_code == "C1G2");
   CHECK(p1.subdistrict_code == "S1");
   data::Petition p2 = *repo.get(2);
-  CHECK(p2.kind == "incident");
+  CHECK(p2.kind == data::Kind::incident);
   CHECK(p2.deadline_at == 1740873600);
   CHECK(p2.closed_at == 1740808800);
   CHECK(p2.community_code == "C3");

@@ -4,6 +4,7 @@
 
 #include <vector>
 
+#include "data/catalogue.hpp"
 #include "data/changes.hpp"
 #include "data/db.hpp"
 #include "data/locator.hpp"
@@ -23,7 +24,7 @@ struct Scratch {
   data::ChangeFeed feed;
   std::vector<std::string> heard;
   Scratch() {
-    data::PetitionRepo(db).upsert_category({"noise", "噪声扰民", 72});
+    data::Catalogue(db).put(data::simple_category("noise", "噪声扰民", 72));
     feed.subscribe([this](const data::ChangeNotice& c) { heard.push_back(c.key); });
   }
   int64_t report(const std::string& actor = "li") {
@@ -36,7 +37,7 @@ struct Scratch {
   data::Petition move(int64_t id, const std::string& to, const std::string& role, std::optional<int64_t> worker = {},
                       std::optional<int64_t> version = {}) {
     data::Change c;
-    c.to = to;
+    c.to = data::parse_status(to);
     c.role = role;
     c.actor = role;
     c.actor_worker = worker;
@@ -70,7 +71,7 @@ TEST_CASE("moves are checked for the role, the lifecycle and the version, and on
   s.feed.deliver();
   CHECK(s.heard.size() == 1);  // refused moves publish nothing
   data::Petition p = s.move(id, "dispatched", "dispatcher", {}, 1);
-  CHECK(p.status == "dispatched");
+  CHECK(p.status == data::Status::dispatched);
   CHECK(p.version == 2);
   s.feed.deliver();
   CHECK(s.heard.size() == 2);
@@ -79,12 +80,12 @@ TEST_CASE("moves are checked for the role, the lifecycle and the version, and on
   // Its reporter may resolve on site what they reported.
   int64_t mine = s.report("worker-li");
   data::Change c;
-  c.to = "closed";
+  c.to = data::Status::closed;
   c.role = "worker";
   c.actor = "worker-li";
   c.actor_worker = 1;
   c.note = "当场劝离";
-  CHECK(data::PetitionService(s.db, &s.feed).change(mine, c, 3000).status == "closed");
+  CHECK(data::PetitionService(s.db, &s.feed).change(mine, c, 3000).status == data::Status::closed);
 }
 
 TEST_CASE("a notice published in a transaction that rolls back is never delivered") {

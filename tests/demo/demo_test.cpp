@@ -91,9 +91,9 @@ TEST_CASE("the tatabu preset has the subdistrict our users describe") {
 TEST_CASE("tatabu logged 1,623 petitions in a year: 1,618 closed, 4 in handling, 1 pending review") {
   PetitionRepo repo(tatabu().db);
   CHECK(repo.count() == 1623);
-  CHECK(repo.count_by_status("closed") == 1618);
-  CHECK(repo.count_by_status("in_progress") == 4);
-  CHECK(repo.count_by_status("pending_review") == 1);
+  CHECK(repo.count_by_status(Status::closed) == 1618);
+  CHECK(repo.count_by_status(Status::in_progress) == 4);
+  CHECK(repo.count_by_status(Status::pending_review) == 1);
   int64_t first = INT64_MAX, last = INT64_MIN;
   repo.for_each([&](const Petition& p) {
     first = std::min(first, p.created_at);
@@ -103,18 +103,19 @@ TEST_CASE("tatabu logged 1,623 petitions in a year: 1,618 closed, 4 in handling,
 }
 
 TEST_CASE("every demo petition has a full event history consistent with the lifecycle") {
-  static const std::set<std::pair<std::string, std::string>> allowed = {
-      {"reported", "dispatched"},      {"dispatched", "in_progress"},    {"in_progress", "pending_review"},
-      {"pending_review", "closed"},    {"reported", "closed"},           {"pending_review", "in_progress"},
-      {"dispatched", "dispatched"}};  // escalation changes the handler, not the status
+  using enum Status;
+  static const std::set<std::pair<Status, Status>> allowed = {
+      {reported, dispatched},      {dispatched, in_progress}, {in_progress, pending_review},
+      {pending_review, closed},    {reported, closed},        {pending_review, in_progress},
+      {dispatched, dispatched}};  // escalation changes the handler, not the status
   PetitionRepo repo(tatabu().db);
   int checked = 0;
   repo.for_each([&](const Petition& p) {
     auto ev = repo.events(*p.id);
     INFO("petition " << *p.id);
     REQUIRE(ev.size() >= 2);
-    CHECK(ev.front().action == "report");
-    CHECK(ev.front().to_status == "reported");
+    CHECK(ev.front().action == Action::report);
+    CHECK(ev.front().to_status == reported);
     CHECK(ev.front().at == p.created_at);
     for (size_t i = 1; i < ev.size(); ++i) {
       REQUIRE(ev[i].from_status);
@@ -123,7 +124,7 @@ TEST_CASE("every demo petition has a full event history consistent with the life
       CHECK(ev[i].at >= ev[i - 1].at);
     }
     CHECK(ev.back().to_status == p.status);
-    if (p.status == "closed") {
+    if (p.status == closed) {
       REQUIRE(p.closed_at);
       CHECK(*p.closed_at == ev.back().at);
     } else {

@@ -8,8 +8,11 @@
 #include "data/changes.hpp"
 #include "data/db.hpp"
 #include "data/households.hpp"
+#include "data/worker_directory.hpp"
 #include "server/app.hpp"
+#include "server/locator_state.hpp"
 #include "support/test_support.hpp"
+#include "tiles/service.hpp"
 
 using namespace gridmap;
 

@@ -1,0 +1,49 @@
+// The petition's domain values: status, kind, the handler's level and the actions of its
+// history. Enums inside gridmap; text only at the edges (the database, JSON, tiles, the
+// command line), through the functions here.
+#pragma once
+
+#include <array>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace gridmap::data {
+
+enum class Status : unsigned char { reported, dispatched, in_progress, pending_review, closed };
+enum class Kind : unsigned char { appeal, incident };
+// Who handles a case: the grid's worker, or a level above it.
+enum class Level : unsigned char { grid, community, subdistrict, department };
+// What an event of a petition's history records.
+enum class Action : unsigned char { report, transition, escalate, reassign };
+
+// Every value, in order (a status's index is its place in the lifecycle).
+inline constexpr std::array<Status, 5> kAllStatuses = {Status::reported, Status::dispatched,
+                                                       Status::in_progress, Status::pending_review,
+                                                       Status::closed};
+inline constexpr std::array<Kind, 2> kAllKinds = {Kind::appeal, Kind::incident};
+inline constexpr std::array<Level, 4> kAllLevels = {Level::grid, Level::community,
+                                                    Level::subdistrict, Level::department};
+inline constexpr std::array<Action, 4> kAllActions = {Action::report, Action::transition,
+                                                      Action::escalate, Action::reassign};
+
+std::string_view to_string(Status s) noexcept;
+std::string_view to_string(Kind k) noexcept;
+std::string_view to_string(Level l) noexcept;
+std::string_view to_string(Action a) noexcept;
+std::optional<Status> parse_status(std::string_view s) noexcept;
+std::optional<Kind> parse_kind(std::string_view s) noexcept;
+std::optional<Level> parse_level(std::string_view s) noexcept;
+std::optional<Action> parse_action(std::string_view s) noexcept;
+// The names of every value, ", "-separated ("reported, dispatched, ..."), for messages.
+std::string status_names();
+std::string kind_names();
+
+// Text read back from the database, which its CHECK constraints keep valid: throws internal
+// for anything else.
+Status stored_status(std::string_view s);
+Kind stored_kind(std::string_view s);
+Level stored_level(std::string_view s);
+Action stored_action(std::string_view s);
+
+}  // namespace gridmap::data

@@ -1,0 +1,127 @@
+#include "tiles/layer_info.hpp"
+
+#include "geo/error.hpp"
+#include "tiles/tile_request.hpp"
+
+namespace gridmap::tiles {
+
+const std::vector<data::Layer>& tile_layers() {
+  static const std::vector<data::Layer> all = {data::Layer::subdistricts, data::Layer::communities,
+                                               data::Layer::grids,        data::Layer::households,
+                                               data::Layer::petitions,    data::Layer::workers};
+  return all;
+}
+
+const TileLayerInfo& layer_info(data::Layer layer) {
+  static const FieldInfo code{"code", "String", "administrative code"};
+  static const FieldInfo name{"name", "String", "name"};
+  static const std::vector<TileLayerInfo> infos = {
+      {data::Layer::subdistricts,
+       "Subdistricts (街道)",
+       0,
+       18,
+       {{"subdistricts", "subdistrict areas", 0, 18, {code, name}},
+        {"subdistricts_label",
+         "a label point inside each subdistrict",
+         label_minzoom(data::Layer::subdistricts),
+         18,
+         {code, name}}}},
+      {data::Layer::communities,
+       "Communities (社区)",
+       0,
+       18,
+       {{"communities", "community areas", 0, 18, {code, name}},
+        {"communities_label",
+         "a label point inside each community",
+         label_minzoom(data::Layer::communities),
+         18,
+         {code, name}}}},
+      {data::Layer::grids,
+       "Grids (网格)",
+       0,
+       18,
+       {{"grids",
+         "grid areas",
+         0,
+         18,
+         {code,
+          name,
+          {"worker", "String", "the grid workers' names"},
+          {"households", "Number", "households in the grid"}}},
+        {"grids_label",
+         "a label point inside each grid",
+         label_minzoom(data::Layer::grids),
+         18,
+         {code, name}}}},
+      {data::Layer::households,
+       "Households (户): positions and grid only",
+       0,
+       18,
+       {{"households",
+         "one point per household (feature id = household id), zoom 14 and above",
+         kClusterBelowZoom,
+         18,
+         {{"grid_code", "String", "the household's grid"}}},
+        {"households_clusters",
+         "households counted in 32-pixel cells, below zoom 14",
+         0,
+         kClusterBelowZoom - 1,
+         {{"count", "Number", "households in the cell"}}}}},
+      {data::Layer::petitions,
+       "Petitions (群众诉求 / 事件); filters: status, category, kind, from, to",
+       0,
+       18,
+       {{"petitions",
+         "one point per petition (feature id = petition id), zoom 14 and above",
+         kClusterBelowZoom,
+         18,
+         {{"kind", "String", "appeal or incident"},
+          {"category", "String", "category code"},
+          {"status", "String", "reported, dispatched, in_progress, pending_review or closed"},
+          {"age_days", "Number", "whole days since reported (until closed)"},
+          {"overdue", "Boolean", "open past its deadline"}}},
+        {"petitions_clusters",
+         "petitions counted in 32-pixel cells, below zoom 14",
+         0,
+         kClusterBelowZoom - 1,
+         {{"count", "Number", "petitions in the cell"},
+          {"reported", "Number", "of which reported"},
+          {"dispatched", "Number", "of which dispatched"},
+          {"in_progress", "Number", "of which in progress"},
+          {"pending_review", "Number", "of which pending review"},
+          {"closed", "Number", "of which closed"},
+          {"overdue", "Number", "of which open past the deadline"}}}}},
+      {data::Layer::workers,
+       "Grid workers (网格员): live positions",
+       0,
+       18,
+       {{"workers",
+         "one point per worker with a known position (feature id = worker id)",
+         0,
+         18,
+         {{"on_duty", "Boolean", "on duty"},
+          {"position_at", "String", "time of the last position"}}}}},
+  };
+  for (const TileLayerInfo& i : infos)
+    if (i.layer == layer) return i;
+  throw_internal("no tile layer info");
+}
+
+const VectorLayerInfo& hotspot_layer_info() {
+  static const VectorLayerInfo info{
+      "hotspots",
+      "grids with the Getis-Ord Gi* statistic of their petitions (neighbours: grids sharing a "
+      "border) after a Benjamini-Hochberg FDR correction",
+      0,
+      18,
+      {{"code", "String", "grid code"},
+       {"name", "String", "grid name"},
+       {"gi_z", "Number", "Gi* z-score"},
+       {"p_value", "Number", "two-sided p-value of gi_z"},
+       {"class", "String", "hot_99, hot_95, hot_90, cold_*, or not_significant"},
+       {"trend", "String", "new, persistent, no_longer_hot or none against the previous window"},
+       {"count", "Number", "petitions in the window"}}};
+  return info;
+}
+
+}  // namespace gridmap::tiles
