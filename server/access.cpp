@@ -55,6 +55,11 @@ const std::vector<AccessRule>& access_rules() {
       {"visits.list", false, A, D, O, D},
       {"worklog.put", false, A, D, O, D},
       {"worklog.get", false, A, D, O, D},
+      // The catalogue: read by everyone who reports or counts cases, changed by an admin.
+      {"catalogue.list", false, A, A, A, A},
+      {"catalogue.item", false, A, A, A, A},
+      {"catalogue.put", false, A, D, D, D},
+      {"catalogue.delete", false, A, D, D, D},
       {"stats", false, A, A, D, A},
       {"coverage", false, A, A, D, A},
       {"hotspots", false, A, A, D, A},

@@ -55,6 +55,7 @@ App::App(AppOptions options) : options_(std::move(options)) {
   register_system(router_);
   register_session(router_);
   register_residents(router_);
+  register_catalogue(router_);
   register_tiles(router_);
   register_fonts(router_);
   register_basemap(router_);

@@ -137,6 +137,7 @@ void register_stats(Router& r);
 void register_system(Router& r);
 void register_session(Router& r);
 void register_residents(Router& r);
+void register_catalogue(Router& r);
 void register_tiles(Router& r);
 void register_fonts(Router& r);
 void register_basemap(Router& r);

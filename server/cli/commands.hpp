@@ -20,6 +20,8 @@ int cmd_serve(const ArgList& args);
 int cmd_user(const ArgList& args);
 int cmd_audit(const ArgList& args);
 int cmd_tiles(const ArgList& args);
+int cmd_catalogue(const ArgList& args);
+int cmd_calendar(const ArgList& args);
 
 // Progress on a terminal: "\r<label> done/total"; silent when stderr is not a terminal.
 class Progress {
