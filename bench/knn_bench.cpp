@@ -14,7 +14,8 @@ void run_knn(const Options& o) {
   std::vector<LonLat> pts = read_points(o.dir);
   if (pts.size() < o.queries) throw_invalid("knn: fewer points than queries");
   WorkerIndex index(workers.size());
-  for (const WorkerRow& w : workers) index.upsert({w.id, w.position, w.on_duty, UINT32_MAX, {}});
+  for (const WorkerRow& w : workers)
+    index.upsert({WorkerId{w.id}, w.position, w.on_duty, UINT32_MAX, {}});
 
   // The anchor answers the queries as one batch (a LATERAL join): so does gridmap here
   // (nearest_all, what POST /api/v1/workers/nearest runs).

@@ -23,7 +23,7 @@ std::vector<Move> random_moves(const Options& o, size_t workers) {
   data::demo::Rng rng(o.spec.seed * 1000003 + 37);
   std::vector<Move> moves(o.moves);
   for (Move& m : moves) {
-    m.id = 1 + rng.below(static_cast<int64_t>(workers));
+    m.id = WorkerId{1 + rng.below(static_cast<int64_t>(workers))};
     m.to = {rng.uniform(ext.min_lon, ext.max_lon), rng.uniform(ext.min_lat, ext.max_lat)};
   }
   return moves;
@@ -52,7 +52,8 @@ void create_workers(const std::string& path, const std::vector<WorkerRow>& worke
 void run_updates(const Options& o) {
   std::vector<WorkerRow> workers = read_workers(o.dir);
   WorkerIndex index(workers.size());
-  for (const WorkerRow& w : workers) index.upsert({w.id, w.position, w.on_duty, UINT32_MAX, {}});
+  for (const WorkerRow& w : workers)
+    index.upsert({WorkerId{w.id}, w.position, w.on_duty, UINT32_MAX, {}});
   std::vector<Move> moves = random_moves(o, workers.size());
   // The anchor applies the positions as one batch (UPDATE ... FROM): so does gridmap here
   // (move_all, what POST /api/v1/workers/positions runs).
@@ -61,12 +62,13 @@ void run_updates(const Options& o) {
   if (unknown) throw_internal("updates: a move hit an unknown worker");
   // Every worker must stand where its last move put it.
   std::vector<const Move*> last_move(workers.size() + 1, nullptr);
-  for (const Move& m : moves) last_move[static_cast<size_t>(m.id)] = &m;
+  for (const Move& m : moves) last_move[static_cast<size_t>(m.id.value)] = &m;
   for (const Move* m : last_move) {
     if (!m) continue;
     std::optional<WorkerState> w = index.get(m->id);
     if (!w || !(w->position == WorkerIndex::stored(m->to)))
-      throw_internal("updates: worker " + std::to_string(m->id) + " is not at its last position");
+      throw_internal("updates: worker " + std::to_string(m->id.value) +
+                     " is not at its last position");
   }
   double single_s = best_seconds(o.runs, [&] {
     for (const Move& m : moves) unknown += !index.move(m.id, m.to);
@@ -81,7 +83,7 @@ void run_updates(const Options& o) {
   for (const WorkerRow& w : workers) last[static_cast<size_t>(w.id)] = w.position;
   data::demo::Rng rng(o.spec.seed * 1000003 + 41);
   for (Move& m : moves) {
-    LonLat& l = last[static_cast<size_t>(m.id)];
+    LonLat& l = last[static_cast<size_t>(m.id.value)];
     l = {l.lon + rng.uniform(-0.0005, 0.0005), l.lat + rng.uniform(-0.0005, 0.0005)};
     m.to = l;
   }
@@ -100,21 +102,21 @@ void run_persisted(const Options& o) {
   std::vector<Move> moves = random_moves(o, workers.size());
 
   int64_t clock = 1;  // ping times only grow, so every run's pings are newer than the last
-  std::vector<Move> latest(workers.size() + 1, Move{0, {}});
+  std::vector<Move> latest(workers.size() + 1, Move{});
   uint64_t written = 0;
   double s = best_seconds(o.runs, [&] {
     data::PositionWriter writer(o.db);
-    for (const Move& m : moves) writer.record(m.id, m.to, clock++);
+    for (const Move& m : moves) writer.record(m.id.value, m.to, clock++);
     writer.flush();
     written = writer.written();
   });
-  for (const Move& m : moves) latest[static_cast<size_t>(m.id)] = m;
+  for (const Move& m : moves) latest[static_cast<size_t>(m.id.value)] = m;
 
   // The file must hold every worker's last ping.
   data::Db db = data::Db::open(o.db, false);
   data::WorkerRepo repo(db);
   for (size_t id = 1; id < latest.size(); id += latest.size() / 97 + 1) {
-    if (latest[id].id == 0) continue;
+    if (latest[id].id == WorkerId{}) continue;
     std::optional<data::Worker> w = repo.get(static_cast<int64_t>(id));
     if (!w || !w->position || !(*w->position == latest[id].to))
       throw_internal("updates_persisted: worker " + std::to_string(id) +

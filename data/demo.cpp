@@ -291,12 +291,12 @@ class Generator {
       std::snprintf(seq, sizeof seq, "%03d", ++per_county[s.parent]);
       sub_code_.push_back(spec_.counties[s.parent] + seq);
       bool tatabu = sub_code_.size() == 1 && (opt_.preset == Preset::tatabu || opt_.preset == Preset::city);
-      sub_name_.push_back(tatabu ? "塔塔布街道" : place_name(sub_name_.size() + 11) + "街道");
+      sub_name_.push_back(tatabu ? "塔塔埠街道" : place_name(sub_name_.size() + 11) + "街道");
     }
     for (auto& c : L.communities) {
       std::snprintf(seq, sizeof seq, "%03d", ++per_sub[c.parent]);
       comm_code_.push_back(sub_code_[c.parent] + seq);
-      bool tatabu = c.parent == 0 && sub_name_[0] == "塔塔布街道";
+      bool tatabu = c.parent == 0 && sub_name_[0] == "塔塔埠街道";
       comm_name_.push_back(tatabu ? std::string(kTatabuCommunities[per_sub[c.parent] - 1])
                                   : place_name(comm_name_.size() + 400));
     }
@@ -427,7 +427,7 @@ class Generator {
     auto add = [&](HotKind k, size_t count, double sigma) {
       for (size_t i = 0; i < count; ++i) {
         size_t g = static_cast<size_t>(rng_.below(static_cast<int64_t>(n)));
-        if (k == HotKind::dormitory && sub_name_[0] == "塔塔布街道" && i == 0) {
+        if (k == HotKind::dormitory && sub_name_[0] == "塔塔埠街道" && i == 0) {
           // The old cotton mill's dormitories (一棉) are in tatabu.
           for (size_t q = 0; q < n; ++q)
             if (comm_name_[L.grids[q].parent] == "一棉社区") g = q;
@@ -435,7 +435,7 @@ class Generator {
         Point p = point_in_grid(g);
         // Keep sites a few blocks inside the city so their spread is not lost outside it.
         for (int tries = 0; tries < 200 && !inland(p, 2.5); ++tries) {
-          if (k == HotKind::dormitory && i == 0 && sub_name_[0] == "塔塔布街道") p = point_in_grid(g);
+          if (k == HotKind::dormitory && i == 0 && sub_name_[0] == "塔塔埠街道") p = point_in_grid(g);
           else p = point_in_grid(static_cast<size_t>(rng_.below(static_cast<int64_t>(n))));
         }
         out.push_back({k, p.u, p.v, sigma});

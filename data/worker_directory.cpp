@@ -23,7 +23,7 @@ WorkerDirectory WorkerDirectory::load(Db& db) {
   d.index_ = std::make_unique<WorkerIndex>(static_cast<size_t>(repo.count()));
   repo.for_each([&](const Worker& w) {
     if (!w.position) return;
-    d.names_[*w.id] = w.name;
+    d.names_[WorkerId{*w.id}] = w.name;
     d.index_->upsert(d.state_of(w, *w.position));
   });
   return d;
@@ -31,7 +31,7 @@ WorkerDirectory WorkerDirectory::load(Db& db) {
 
 WorkerState WorkerDirectory::state_of(const Worker& w, LonLat position) const {
   WorkerState s;
-  s.id = *w.id;
+  s.id = WorkerId{*w.id};
   s.position = position;
   s.on_duty = w.on_duty;
   for (const std::string& g : w.grids) {
@@ -46,11 +46,12 @@ WorkerState WorkerDirectory::state_of(const Worker& w, LonLat position) const {
 }
 
 void WorkerDirectory::refresh(const Worker& w, std::optional<LonLat> at) {
+  WorkerId id{*w.id};
   {
     std::unique_lock l(*names_lock_);
-    names_[*w.id] = w.name;
+    names_[id] = w.name;
   }
-  std::optional<WorkerState> held = index_->get(*w.id);
+  std::optional<WorkerState> held = index_->get(id);
   std::optional<LonLat> position = held ? held->position : at ? at : w.position;
   if (position) index_->upsert(state_of(w, *position));
 }
@@ -74,7 +75,7 @@ WorkerFilter WorkerDirectory::filter_of(const NearbyFilter& f) const {
 }
 
 NearbyWorker WorkerDirectory::describe(const WorkerDistance& w) const {
-  NearbyWorker n{w.id, w.distance_m, "", "", false, {}};
+  NearbyWorker n{w.id.value, w.distance_m, "", "", false, {}};
   if (auto s = index_->get(w.id)) {
     if (!s->grids.empty()) n.grid_code = grid_codes_[s->grids.front()];
     n.on_duty = s->on_duty;

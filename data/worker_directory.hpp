@@ -10,6 +10,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/ids.hpp"
 #include "data/db.hpp"
 #include "geo/worker_index.hpp"
 
@@ -57,7 +58,7 @@ class WorkerDirectory {
   std::unordered_map<std::string, uint32_t> community_of_grid_;
   std::vector<std::string> grid_codes_;
   std::unique_ptr<std::shared_mutex> names_lock_ = std::make_unique<std::shared_mutex>();
-  std::unordered_map<int64_t, std::string> names_;
+  std::unordered_map<WorkerId, std::string> names_;
 };
 
 }  // namespace gridmap::data

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <memory>
 #include <mutex>
+#include <type_traits>
 
 #include "geo/detail/grid_set_interner.hpp"
 #include "geo/detail/huge_page_array.hpp"
@@ -68,6 +69,10 @@ uint64_t meta_for(const WorkerState& w, uint32_t grid_set) {
   return w.community | (uint64_t{grid_set} << kGridSetShift);
 }
 
+// Candidates and answers are copied by value throughout the search: the strong id must cost
+// nothing over the raw one.
+static_assert(std::is_trivially_copyable_v<WorkerDistance> && sizeof(WorkerDistance) == 16);
+
 bool better(const WorkerDistance& a, const WorkerDistance& b) {
   return a.distance_m != b.distance_m ? a.distance_m < b.distance_m : a.id < b.id;
 }
@@ -122,7 +127,7 @@ struct WorkerIndex::Impl {
   size_t slot_index(LonLat p) const { return slot_index(ix(p.lon), iy(p.lat)); }
   // The slot of a worker at p (valid), by the position as kept.
   size_t slot_of_position(LonLat p) const { return slot_index(decode(encode(p, false))); }
-  DirectoryStripe& stripe(int64_t id) { return directory[mix(id) >> (64 - kStripeBits)]; }
+  DirectoryStripe& stripe(WorkerId id) { return directory[mix(id.value) >> (64 - kStripeBits)]; }
 
   static void check(LonLat p) {
     if (!is_valid_wgs84(p))
@@ -136,15 +141,15 @@ struct WorkerIndex::Impl {
                     std::vector<WorkerDistance>& best) const;
 
   // Moves a known worker to the slot `to_index` (that of p), its stripe `d` locked.
-  bool move_locked(DirectoryStripe& d, int64_t id, LonLat p, size_t to_index) {
+  bool move_locked(DirectoryStripe& d, WorkerId id, LonLat p, size_t to_index) {
     Slot& to = slots[to_index];
-    int64_t* known = d.slot_of.find(id);
+    int64_t* known = d.slot_of.find(id.value);
     if (!known) return false;
     Slot& from = slots[static_cast<size_t>(*known)];
     from.prefetch(3);
     TwoSlotGuard l(from, to);
     Overflow* more = from.overflow();
-    uint32_t i = from.find(id);
+    uint32_t i = from.find(id.value);
     Entry& e = from.entry(i, more);
     uint64_t xy = encode(p, (load(e.xy) & kOnDuty) != 0);
     if (&from == &to) {
@@ -181,12 +186,12 @@ void WorkerIndex::upsert(const WorkerState& w) {
   Impl& m = *impl_;
   Impl::check(w.position);
   uint32_t grid_set = m.grid_sets.intern(w.grids);
-  EntryValue entry{encode(w.position, w.on_duty), w.id, meta_for(w, grid_set)};
+  EntryValue entry{encode(w.position, w.on_duty), w.id.value, meta_for(w, grid_set)};
   DirectoryStripe& d = m.stripe(w.id);
   std::lock_guard dl(d.lock);
   size_t to_index = m.slot_of_position(w.position);
   Slot& to = m.slots[to_index];
-  int64_t* known = d.slot_of.find(w.id);
+  int64_t* known = d.slot_of.find(w.id.value);
   if (!known) {
     d.slot_of.reserve_one();
     {
@@ -194,13 +199,13 @@ void WorkerIndex::upsert(const WorkerState& w) {
       m.make_room(to);
       to.push(entry);
     }
-    d.slot_of.insert(w.id, static_cast<int64_t>(to_index));
+    d.slot_of.insert(w.id.value, static_cast<int64_t>(to_index));
     ++m.count;
     return;
   }
   Slot& from = m.slots[static_cast<size_t>(*known)];
   TwoSlotGuard l(from, to);
-  uint32_t i = from.find(w.id);
+  uint32_t i = from.find(w.id.value);
   if (&from == &to) {
     from.write(i, from.overflow(), entry);
     return;
@@ -211,7 +216,7 @@ void WorkerIndex::upsert(const WorkerState& w) {
   *known = static_cast<int64_t>(to_index);
 }
 
-bool WorkerIndex::move(int64_t id, LonLat p) {
+bool WorkerIndex::move(WorkerId id, LonLat p) {
   Impl& m = *impl_;
   Impl::check(p);
   size_t to_index = m.slot_of_position(p);
@@ -221,7 +226,7 @@ bool WorkerIndex::move(int64_t id, LonLat p) {
   return m.move_locked(d, id, p, to_index);
 }
 
-size_t WorkerIndex::move_all(std::span<const WorkerMove> moves, std::vector<int64_t>* unknown) {
+size_t WorkerIndex::move_all(std::span<const WorkerMove> moves, std::vector<WorkerId>* unknown) {
   Impl& m = *impl_;
   for (const WorkerMove& mv : moves) Impl::check(mv.to);
   const size_t n = moves.size();
@@ -230,7 +235,7 @@ size_t WorkerIndex::move_all(std::span<const WorkerMove> moves, std::vector<int6
   // moves keep their order), so the directory is read front to back and one lock of a
   // stripe serves a run of moves.
   constexpr int kKeyBits = kStripeBits + 5;
-  auto key = [](int64_t id) { return static_cast<size_t>(mix(id) >> (64 - kKeyBits)); };
+  auto key = [](WorkerId id) { return static_cast<size_t>(mix(id.value) >> (64 - kKeyBits)); };
   std::vector<WorkerMove> sorted(n);
   {
     std::vector<uint32_t> start((size_t{1} << kKeyBits) + 1);
@@ -255,7 +260,7 @@ size_t WorkerIndex::move_all(std::span<const WorkerMove> moves, std::vector<int6
       size_t t = m.slot_of_position(f.to);
       to[i - begin] = t;
       m.slots[t].prefetch_for_write(1);
-      if (const int64_t* where = d.slot_of.find(f.id))
+      if (const int64_t* where = d.slot_of.find(f.id.value))
         m.slots[static_cast<size_t>(*where)].prefetch_for_write(2);
     };
     for (size_t i = begin; i < std::min(end, begin + kAhead); ++i) fetch(i);
@@ -273,46 +278,47 @@ size_t WorkerIndex::move_all(std::span<const WorkerMove> moves, std::vector<int6
   return missing;
 }
 
-bool WorkerIndex::set_on_duty(int64_t id, bool on_duty) {
+bool WorkerIndex::set_on_duty(WorkerId id, bool on_duty) {
   Impl& m = *impl_;
   DirectoryStripe& d = m.stripe(id);
   std::lock_guard dl(d.lock);
-  int64_t* known = d.slot_of.find(id);
+  int64_t* known = d.slot_of.find(id.value);
   if (!known) return false;
   Slot& s = m.slots[static_cast<size_t>(*known)];
   SlotGuard l(s);
-  Entry& e = s.entry(s.find(id), s.overflow());
+  Entry& e = s.entry(s.find(id.value), s.overflow());
   uint64_t xy = load(e.xy);
   store(e.xy, on_duty ? xy | kOnDuty : xy & ~kOnDuty);
   return true;
 }
 
-bool WorkerIndex::remove(int64_t id) {
+bool WorkerIndex::remove(WorkerId id) {
   Impl& m = *impl_;
   DirectoryStripe& d = m.stripe(id);
   std::lock_guard dl(d.lock);
-  int64_t* known = d.slot_of.find(id);
+  int64_t* known = d.slot_of.find(id.value);
   if (!known) return false;
   Slot& s = m.slots[static_cast<size_t>(*known)];
   {
     SlotGuard l(s);
-    s.erase(s.find(id));
+    s.erase(s.find(id.value));
   }
-  d.slot_of.erase(id);
+  d.slot_of.erase(id.value);
   --m.count;
   return true;
 }
 
-std::optional<WorkerState> WorkerIndex::get(int64_t id) const {
+std::optional<WorkerState> WorkerIndex::get(WorkerId id) const {
   Impl& m = *impl_;
   DirectoryStripe& d = m.stripe(id);
   std::lock_guard dl(d.lock);
-  int64_t* known = d.slot_of.find(id);
+  int64_t* known = d.slot_of.find(id.value);
   if (!known) return std::nullopt;
   Slot& s = m.slots[static_cast<size_t>(*known)];
   SlotGuard l(s);
-  EntryValue w = s.read(s.find(id), s.overflow());
-  WorkerState out{w.id, decode(w.xy), (w.xy & kOnDuty) != 0, static_cast<uint32_t>(w.meta), {}};
+  EntryValue w = s.read(s.find(id.value), s.overflow());
+  WorkerState out{
+      WorkerId{w.id}, decode(w.xy), (w.xy & kOnDuty) != 0, static_cast<uint32_t>(w.meta), {}};
   if (const std::vector<uint32_t>* g = m.grid_sets.get(w.meta >> kGridSetShift)) out.grids = *g;
   return out;
 }
@@ -401,7 +407,7 @@ class Search {
       uint64_t xy = load(e.xy);
       double lon = lon_of(xy), lat = lat_of(xy);
       double d2 = p.dist.local_sq({lon, lat});
-      int64_t id = static_cast<int64_t>(load(e.id));
+      WorkerId id{static_cast<int64_t>(load(e.id))};
       bool keep = (xy & p.duty) == p.duty;
       keep &= (std::fabs(lon - p.mid_lon) <= p.half) & (std::fabs(lat - p.mid_lat) <= p.half);
       if (!DistanceFrom::near(d2)) [[unlikely]] {

@@ -11,12 +11,13 @@
 #include <span>
 #include <vector>
 
+#include "core/ids.hpp"
 #include "geo/types.hpp"
 
 namespace gridmap {
 
 struct WorkerState {
-  int64_t id = 0;
+  WorkerId id;
   LonLat position;
   bool on_duty = false;
   uint32_t community = UINT32_MAX;  // caller's numbering; UINT32_MAX when none
@@ -30,13 +31,13 @@ struct WorkerFilter {
 };
 
 struct WorkerDistance {
-  int64_t id = 0;
+  WorkerId id;
   double distance_m = 0;
   friend bool operator==(const WorkerDistance&, const WorkerDistance&) = default;
 };
 
 struct WorkerMove {
-  int64_t id = 0;
+  WorkerId id;
   LonLat to;
 };
 
@@ -67,17 +68,17 @@ class WorkerIndex {
   void upsert(const WorkerState& w);
   // Moves a known worker; returns false when the id is unknown. Throws invalid_input for a
   // position that is not valid WGS84.
-  bool move(int64_t id, LonLat p);
+  bool move(WorkerId id, LonLat p);
   // Applies a batch of moves: each worker's moves in the order given (a worker moved twice
   // ends at its second position), the batch as a whole in the order that suits memory, so a
   // batch of pings runs several times faster than one move() per ping. Returns how many
   // moves named an unknown id (those are skipped; their ids appended to `unknown`, in
   // ascending order, when given). Throws invalid_input, moving nothing, when any position
   // is not valid WGS84.
-  size_t move_all(std::span<const WorkerMove> moves, std::vector<int64_t>* unknown = nullptr);
-  bool set_on_duty(int64_t id, bool on_duty);
-  bool remove(int64_t id);
-  std::optional<WorkerState> get(int64_t id) const;
+  size_t move_all(std::span<const WorkerMove> moves, std::vector<WorkerId>* unknown = nullptr);
+  bool set_on_duty(WorkerId id, bool on_duty);
+  bool remove(WorkerId id);
+  std::optional<WorkerState> get(WorkerId id) const;
 
   // The k nearest workers passing the filter, nearest first (ties by id).
   std::vector<WorkerDistance> nearest(LonLat p, size_t k, const WorkerFilter& filter = {}) const;

@@ -1,3 +1,5 @@
+// A base map is an MBTiles file, a foreign SQLite format: its SQL stays here, not in data/,
+// which holds gridmap's own schema.
 #include "tiles/basemap.hpp"
 
 #include <rapidjson/document.h>

@@ -1,3 +1,5 @@
+// MBTiles files are a foreign SQLite format (the MBTiles 1.3 spec): their SQL stays here,
+// not in data/, which holds gridmap's own schema.
 #include "tiles/mbtiles.hpp"
 
 #include <algorithm>

@@ -72,8 +72,8 @@ int cmd_catalogue(const ArgList& argv) {
     for (const data::CatalogueIssue& i : r.issues)
       std::cerr << pos[1] << " line " << i.line << (i.code.empty() ? "" : " (" + i.code + ")")
                 << ": " << i.message << "\n";
-    std::cerr << "catalogue: nothing imported (" << r.issues.size() << " bad rows)\n";
-    return 1;
+    throw_invalid(std::to_string(r.issues.size()) + " rows of " + pos[1] +
+                  " cannot be used; nothing was imported (fix them and import again)");
   }
   tx.commit();
   std::cout << "catalogue: " << r.added << " added, " << r.updated << " updated, " << r.unchanged

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <optional>
 
+#include "core/ids.hpp"
 #include "data/position_writer.hpp"
 #include "data/time.hpp"
 #include "data/worker_directory.hpp"
@@ -15,13 +16,13 @@
 namespace gridmap::server {
 namespace {
 
-int64_t id_param(const Request& req) {
+WorkerId id_param(const Request& req) {
   const std::string& s = req.path_params.at("id");
   int64_t id = 0;
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), id);
   if (ec != std::errc() || p != s.data() + s.size())
     throw Error(ErrorKind::not_found, "no worker " + s);
-  return id;
+  return WorkerId{id};
 }
 
 struct NearestQuery {
@@ -116,15 +117,15 @@ LonLat ping_position(const Request& req, const rapidjson::Value& ping) {
 // Places the workers the index does not hold yet (no position when it loaded) from their
 // stored rows, each at its position in `at` (ids sorted, without repeats); returns the ids
 // that are not workers at all.
-std::vector<int64_t> place_new(App& app, const std::vector<int64_t>& ids,
-                               const std::vector<LonLat>& at) {
+std::vector<WorkerId> place_new(App& app, const std::vector<WorkerId>& ids,
+                                const std::vector<LonLat>& at) {
   std::vector<std::optional<data::Worker>> rows(ids.size());
   app.write([&](data::Db& db) {
     data::WorkerRepo repo(db);
-    for (size_t i = 0; i < ids.size(); ++i) rows[i] = repo.get(ids[i]);
+    for (size_t i = 0; i < ids.size(); ++i) rows[i] = repo.get(ids[i].value);
     return 0;
   });
-  std::vector<int64_t> missing;
+  std::vector<WorkerId> missing;
   for (size_t i = 0; i < ids.size(); ++i) {
     if (rows[i])
       app.workers().refresh(*rows[i], at[i]);
@@ -135,8 +136,8 @@ std::vector<int64_t> place_new(App& app, const std::vector<int64_t>& ids,
 }
 
 Response put_position(App& app, const Request& req, const Context& ctx) {
-  int64_t id = id_param(req);
-  require_self(ctx, id);
+  WorkerId id = id_param(req);
+  require_self(ctx, id.value);
   rapidjson::Document d = parse_json(req.body);
   if (!d.IsObject()) throw_invalid("expected a JSON object {lon, lat, ts}");
   LonLat p = ping_position(req, d);
@@ -144,9 +145,9 @@ Response put_position(App& app, const Request& req, const Context& ctx) {
   app.positions().check_writable();  // 503 rather than a ping acknowledged and then lost
   if (!app.workers().index().move(id, p)) {
     if (!place_new(app, {id}, {p}).empty())
-      throw Error(ErrorKind::not_found, "no worker " + std::to_string(id));
+      throw Error(ErrorKind::not_found, "no worker " + std::to_string(id.value));
   }
-  app.positions().record(id, p, ts);
+  app.positions().record(id.value, p, ts);
   // Accepted, not yet on disk: pings are written in batches every half second (see
   // data/position_writer.hpp), so a crash loses at most the last half second's pings.
   Response r;
@@ -173,7 +174,7 @@ Response put_positions(App& app, const Request& req, const Context& ctx) {
       auto id = opt_int(v, "id");
       if (!id) throw_invalid("'id' is required (an integer)");
       require_self(ctx, *id);
-      moves[i] = {*id, ping_position(req, v)};
+      moves[i] = {WorkerId{*id}, ping_position(req, v)};
       times[i] = ping_time(v);
     } catch (const Error& e) {
       if (e.kind() != ErrorKind::invalid_input) throw;
@@ -181,9 +182,9 @@ Response put_positions(App& app, const Request& req, const Context& ctx) {
     }
   }
   app.positions().check_writable();
-  std::vector<int64_t> unknown;
+  std::vector<WorkerId> unknown;
   app.workers().index().move_all(moves, &unknown);
-  std::vector<int64_t> missing;
+  std::vector<WorkerId> missing;
   if (!unknown.empty()) {
     // Each unknown id once, with its last position in the batch: one pass over the pings.
     unknown.erase(std::unique(unknown.begin(), unknown.end()), unknown.end());
@@ -197,7 +198,7 @@ Response put_positions(App& app, const Request& req, const Context& ctx) {
   size_t applied = 0;
   for (size_t i = 0; i < n; ++i) {
     if (std::binary_search(missing.begin(), missing.end(), moves[i].id)) continue;
-    app.positions().record(moves[i].id, moves[i].to, times[i]);
+    app.positions().record(moves[i].id.value, moves[i].to, times[i]);
     ++applied;
   }
   rapidjson::StringBuffer buf;
@@ -207,7 +208,7 @@ Response put_positions(App& app, const Request& req, const Context& ctx) {
   w.Uint64(applied);
   w.Key("unknown");
   w.StartArray();
-  for (int64_t id : missing) w.Int64(id);
+  for (WorkerId id : missing) w.Int64(id.value);
   w.EndArray();
   w.EndObject();
   return json_response(buf.GetString(), 202);  // accepted: on disk within half a second

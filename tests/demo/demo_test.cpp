@@ -156,7 +156,7 @@ TEST_CASE("demo codes follow the 15-digit scheme and names are Chinese") {
   auto& db = tatabu().db;
   AreaRepo(db, Layer::subdistricts).for_each([&](const Area& a) {
     CHECK(std::regex_match(a.code, sub));
-    CHECK(a.name == "塔塔布街道");
+    CHECK(a.name == "塔塔埠街道");
   });
   AreaRepo(db, Layer::communities).for_each([&](const Area& a) {
     CHECK(std::regex_match(a.code, comm));

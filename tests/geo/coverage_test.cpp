@@ -25,7 +25,7 @@ struct Layout {
     return keep.back().get();
   }
   Layout() {
-    in.subdistricts.push_back({"150102001", "塔塔布街道", std::nullopt, add(box(0, 0, 4, 2))});
+    in.subdistricts.push_back({"150102001", "塔塔埠街道", std::nullopt, add(box(0, 0, 4, 2))});
     in.communities.push_back({"150102001001", "光明社区", "150102001", add(box(0, 0, 2, 2))});
     in.communities.push_back({"150102001002", "幸福社区", "150102001", add(box(2, 0, 4, 2))});
     grid("150102001001001", "光明社区第1网格", "150102001001", box(0, 0, 1, 2));

@@ -14,9 +14,13 @@ using namespace gridmap;
 
 namespace Catch {
 template <>
+struct StringMaker<WorkerId> {
+  static std::string convert(WorkerId id) { return std::to_string(id.value); }
+};
+template <>
 struct StringMaker<WorkerDistance> {
   static std::string convert(const WorkerDistance& w) {
-    return std::to_string(w.id) + "@" + std::to_string(w.distance_m);
+    return std::to_string(w.id.value) + "@" + std::to_string(w.distance_m);
   }
 };
 }  // namespace Catch
@@ -47,7 +51,7 @@ std::vector<WorkerState> random_workers(std::mt19937_64& rng, size_t n, LonLat c
   std::vector<WorkerState> out;
   for (size_t i = 0; i < n; ++i) {
     WorkerState w;
-    w.id = static_cast<int64_t>(i * 3 + 1);
+    w.id = WorkerId{static_cast<int64_t>(i * 3 + 1)};
     w.position = {centre.lon + u(rng), std::clamp(centre.lat + u(rng), -89.9, 89.9)};
     if (w.position.lon > 180) w.position.lon -= 360;
     w.on_duty = rng() % 4 != 0;
@@ -108,34 +112,34 @@ TEST_CASE("nearest workers match brute force, with every filter") {
 
 TEST_CASE("nearest workers follow moves, duty changes and removals") {
   WorkerIndex index;
-  index.upsert({1, {111.70, 40.80}, true, 0, {5}});
-  index.upsert({2, {111.71, 40.80}, true, 0, {6}});
-  index.upsert({3, {111.72, 40.80}, false, 1, {7}});
+  index.upsert({WorkerId{1}, {111.70, 40.80}, true, 0, {5}});
+  index.upsert({WorkerId{2}, {111.71, 40.80}, true, 0, {6}});
+  index.upsert({WorkerId{3}, {111.72, 40.80}, false, 1, {7}});
   LonLat p{111.7001, 40.80};
   auto n = index.nearest(p, 3);
   REQUIRE(n.size() == 2);  // off-duty worker 3 left out by default
-  CHECK(n[0].id == 1);
-  CHECK(index.move(2, {111.70015, 40.80}));  // 5 m closer than worker 1
-  CHECK(index.nearest(p, 1)[0].id == 2);
-  CHECK(index.set_on_duty(3, true));
+  CHECK(n[0].id == WorkerId{1});
+  CHECK(index.move(WorkerId{2}, {111.70015, 40.80}));  // 5 m closer than worker 1
+  CHECK(index.nearest(p, 1)[0].id == WorkerId{2});
+  CHECK(index.set_on_duty(WorkerId{3}, true));
   CHECK(index.nearest(p, 3).size() == 3);
   WorkerFilter by_grid;
   by_grid.grid = 7;
-  CHECK(index.nearest(p, 3, by_grid).front().id == 3);
-  CHECK(index.remove(3));
+  CHECK(index.nearest(p, 3, by_grid).front().id == WorkerId{3});
+  CHECK(index.remove(WorkerId{3}));
   CHECK(index.nearest(p, 3, by_grid).empty());
-  CHECK(!index.move(99, p));
-  CHECK_THROWS_AS(index.move(1, {200, 0}), Error);
+  CHECK(!index.move(WorkerId{99}, p));
+  CHECK_THROWS_AS(index.move(WorkerId{1}, {200, 0}), Error);
   CHECK_THROWS_AS(index.nearest({0, std::nan("")}, 3), Error);
-  CHECK(index.get(1)->grids == std::vector<uint32_t>{5});
+  CHECK(index.get(WorkerId{1})->grids == std::vector<uint32_t>{5});
 }
 
 TEST_CASE("a worker alone on the other side of the world is still found") {
   WorkerIndex index(16, 0.01);
-  index.upsert({7, {-70.0, -30.0}, true, 0, {}});
+  index.upsert({WorkerId{7}, {-70.0, -30.0}, true, 0, {}});
   auto n = index.nearest({111.7, 40.8}, 5);
   REQUIRE(n.size() == 1);
-  CHECK(n[0].id == 7);
+  CHECK(n[0].id == WorkerId{7});
   CHECK(n[0].distance_m == Approx(geodesic_distance_m({111.7, 40.8}, {-70.0, -30.0})));
 }
 
@@ -176,17 +180,17 @@ TEST_CASE("position updates and queries run concurrently without losing workers"
 
 TEST_CASE("workers exactly on the antimeridian or at the pole are found") {
   WorkerIndex index(16, 0.01);
-  index.upsert({1, {180.0, 10.0}, true, 0, {}});
-  index.upsert({2, {0.0, 90.0}, true, 0, {}});
+  index.upsert({WorkerId{1}, {180.0, 10.0}, true, 0, {}});
+  index.upsert({WorkerId{2}, {0.0, 90.0}, true, 0, {}});
   auto east = index.nearest({179.999, 10.0}, 1);
   REQUIRE(east.size() == 1);
-  CHECK(east[0].id == 1);
+  CHECK(east[0].id == WorkerId{1});
   auto west = index.nearest({-179.999, 10.0}, 1);
   REQUIRE(west.size() == 1);
-  CHECK(west[0].id == 1);
+  CHECK(west[0].id == WorkerId{1});
   auto north = index.nearest({10.0, 89.999}, 1);
   REQUIRE(north.size() == 1);
-  CHECK(north[0].id == 2);
+  CHECK(north[0].id == WorkerId{2});
 }
 
 TEST_CASE(
@@ -235,19 +239,20 @@ TEST_CASE(
 TEST_CASE("workers at the same distance come out by id") {
   WorkerIndex index(16, 0.01);
   // Four at one spot, two mirrored about the query's meridian: equal distances.
-  for (int64_t id : {9, 3, 7, 5}) index.upsert({id, {10.0, 45.0}, true, 0, {}});
-  index.upsert({12, {10.02, 45.01}, true, 0, {}});
-  index.upsert({11, {9.98, 45.01}, true, 0, {}});
+  for (int64_t id : {9, 3, 7, 5}) index.upsert({WorkerId{id}, {10.0, 45.0}, true, 0, {}});
+  index.upsert({WorkerId{12}, {10.02, 45.01}, true, 0, {}});
+  index.upsert({WorkerId{11}, {9.98, 45.01}, true, 0, {}});
   auto n = index.nearest({10.0, 45.0}, 6);
   REQUIRE(n.size() == 6);
-  CHECK(n[0] == WorkerDistance{3, 0});
-  CHECK(n[1] == WorkerDistance{5, 0});
-  CHECK(n[2] == WorkerDistance{7, 0});
-  CHECK(n[3] == WorkerDistance{9, 0});
-  CHECK(n[4].id == 11);
-  CHECK(n[5].id == 12);
+  CHECK(n[0] == WorkerDistance{WorkerId{3}, 0});
+  CHECK(n[1] == WorkerDistance{WorkerId{5}, 0});
+  CHECK(n[2] == WorkerDistance{WorkerId{7}, 0});
+  CHECK(n[3] == WorkerDistance{WorkerId{9}, 0});
+  CHECK(n[4].id == WorkerId{11});
+  CHECK(n[5].id == WorkerId{12});
   CHECK(n[4].distance_m == n[5].distance_m);
-  CHECK(index.nearest({10.0, 45.0}, 2) == std::vector<WorkerDistance>{{3, 0}, {5, 0}});
+  CHECK(index.nearest({10.0, 45.0}, 2) ==
+        std::vector<WorkerDistance>{{WorkerId{3}, 0}, {WorkerId{5}, 0}});
 }
 
 TEST_CASE("workers near the antimeridian and the poles are found from either side") {
@@ -258,7 +263,7 @@ TEST_CASE("workers near the antimeridian and the poles are found from either sid
   std::uniform_real_distribution<double> u(-1, 1);
   for (int i = 0; i < 400; ++i) {
     WorkerState w;
-    w.id = i + 1;
+    w.id = WorkerId{i + 1};
     w.on_duty = true;
     if (i % 2 == 0) {
       double lon = 180 + 0.3 * u(rng);
@@ -284,19 +289,19 @@ TEST_CASE("workers near the antimeridian and the poles are found from either sid
 
 TEST_CASE("a worker's grids are replaced on upsert and filter queries at once") {
   WorkerIndex index(16, 0.01);
-  index.upsert({1, {111.7, 40.8}, true, 0, {4, 5}});
-  index.upsert({2, {111.701, 40.8}, true, 0, {4, 5}});  // the same set, shared
+  index.upsert({WorkerId{1}, {111.7, 40.8}, true, 0, {4, 5}});
+  index.upsert({WorkerId{2}, {111.701, 40.8}, true, 0, {4, 5}});  // the same set, shared
   WorkerFilter in5;
   in5.grid = 5;
   CHECK(index.nearest({111.7, 40.8}, 5, in5).size() == 2);
-  index.upsert({1, {111.7, 40.8}, true, 0, {6}});
-  CHECK(index.get(1)->grids == std::vector<uint32_t>{6});
-  CHECK(index.get(2)->grids == std::vector<uint32_t>{4, 5});
+  index.upsert({WorkerId{1}, {111.7, 40.8}, true, 0, {6}});
+  CHECK(index.get(WorkerId{1})->grids == std::vector<uint32_t>{6});
+  CHECK(index.get(WorkerId{2})->grids == std::vector<uint32_t>{4, 5});
   auto n = index.nearest({111.7, 40.8}, 5, in5);
   REQUIRE(n.size() == 1);
-  CHECK(n[0].id == 2);
-  index.upsert({1, {111.7, 40.8}, true, 0, {}});
-  CHECK(index.get(1)->grids.empty());
+  CHECK(n[0].id == WorkerId{2});
+  index.upsert({WorkerId{1}, {111.7, 40.8}, true, 0, {}});
+  CHECK(index.get(WorkerId{1})->grids.empty());
   WorkerFilter in6;
   in6.grid = 6;
   CHECK(index.nearest({111.7, 40.8}, 5, in6).empty());
@@ -309,7 +314,7 @@ TEST_CASE("queries never see a position half written while workers move") {
   DistanceFrom from(a);
   const double da = 0, db = from.metres(b);
   WorkerIndex index(64, 0.01);
-  for (int64_t id = 1; id <= 40; ++id) index.upsert({id, id % 2 ? a : b, true, 0, {}});
+  for (int64_t id = 1; id <= 40; ++id) index.upsert({WorkerId{id}, id % 2 ? a : b, true, 0, {}});
   std::atomic<bool> stop{false};
   std::atomic<long> bad{0}, queries{0};
   std::thread reader([&] {
@@ -320,7 +325,7 @@ TEST_CASE("queries never see a position half written while workers move") {
     }
   });
   std::thread writer([&] {
-    for (int i = 0; i < 300000; ++i) index.move(1 + i % 40, (i / 40) % 2 ? a : b);
+    for (int i = 0; i < 300000; ++i) index.move(WorkerId{1 + i % 40}, (i / 40) % 2 ? a : b);
   });
   writer.join();
   stop = true;
@@ -340,8 +345,8 @@ TEST_CASE("positions are kept to 2^-23 degree") {
   CHECK_THROWS_AS(WorkerIndex::stored({180.5, 0}), Error);
   CHECK_THROWS_AS(WorkerIndex::stored({0, std::nan("")}), Error);
   WorkerIndex index;
-  index.upsert({1, {116.3974123456789, 39.9087654321}, true, 0, {}});
-  CHECK(index.get(1)->position == p);
+  index.upsert({WorkerId{1}, {116.3974123456789, 39.9087654321}, true, 0, {}});
+  CHECK(index.get(WorkerId{1})->position == p);
 }
 
 TEST_CASE("a batch of moves ends where the same moves one by one end") {
@@ -357,24 +362,24 @@ TEST_CASE("a batch of moves ends where the same moves one by one end") {
   std::vector<WorkerMove> moves;
   for (int i = 0; i < 20000; ++i) {
     // Some workers move several times in the batch; some ids are unknown.
-    int64_t id =
-        rng() % 50 == 0 ? -static_cast<int64_t>(rng() % 7) - 1 : all[rng() % all.size()].id;
+    WorkerId id = rng() % 50 == 0 ? WorkerId{-static_cast<int64_t>(rng() % 7) - 1}
+                                  : all[rng() % all.size()].id;
     moves.push_back({id, {centre.lon + u(rng), centre.lat + u(rng)}});
   }
   size_t unknown_single = 0;
-  std::vector<int64_t> unknown_ids_single;
+  std::vector<WorkerId> unknown_ids_single;
   for (auto& m : moves)
     if (!single.move(m.id, m.to)) {
       ++unknown_single;
       unknown_ids_single.push_back(m.id);
     }
   std::sort(unknown_ids_single.begin(), unknown_ids_single.end());
-  std::vector<int64_t> unknown_ids;
+  std::vector<WorkerId> unknown_ids;
   CHECK(batch.move_all(moves, &unknown_ids) == unknown_single);
   CHECK(unknown_ids == unknown_ids_single);
   CHECK(unknown_single > 0);
   for (auto& w : all) {
-    INFO("worker " << w.id);
+    INFO("worker " << w.id.value);
     CHECK(batch.get(w.id)->position == single.get(w.id)->position);
   }
   for (int q = 0; q < 300; ++q) {
@@ -386,17 +391,17 @@ TEST_CASE("a batch of moves ends where the same moves one by one end") {
 
 TEST_CASE("a batch of moves with one bad position moves nobody") {
   WorkerIndex index;
-  index.upsert({1, {111.70, 40.80}, true, 0, {}});
-  index.upsert({2, {111.71, 40.80}, true, 0, {}});
-  std::vector<WorkerMove> moves{{1, {111.75, 40.85}}, {2, {111.72, 91.0}}};
+  index.upsert({WorkerId{1}, {111.70, 40.80}, true, 0, {}});
+  index.upsert({WorkerId{2}, {111.71, 40.80}, true, 0, {}});
+  std::vector<WorkerMove> moves{{WorkerId{1}, {111.75, 40.85}}, {WorkerId{2}, {111.72, 91.0}}};
   CHECK_THROWS_AS(index.move_all(moves), Error);
   moves[1].to = {std::nan(""), 40.8};
   CHECK_THROWS_AS(index.move_all(moves), Error);
-  CHECK(index.get(1)->position == WorkerIndex::stored({111.70, 40.80}));
-  CHECK(index.get(2)->position == WorkerIndex::stored({111.71, 40.80}));
+  CHECK(index.get(WorkerId{1})->position == WorkerIndex::stored({111.70, 40.80}));
+  CHECK(index.get(WorkerId{2})->position == WorkerIndex::stored({111.71, 40.80}));
   CHECK(index.move_all({}) == 0);
   CHECK(index.move_all(std::span(moves).first(1)) == 0);
-  CHECK(index.nearest({111.75, 40.85}, 1)[0].id == 1);
+  CHECK(index.nearest({111.75, 40.85}, 1)[0].id == WorkerId{1});
 }
 
 TEST_CASE("a crowded cell keeps every worker as they come and go") {
@@ -404,20 +409,20 @@ TEST_CASE("a crowded cell keeps every worker as they come and go") {
   WorkerIndex index(16);
   std::vector<WorkerState> all;
   for (int i = 0; i < 600; ++i)
-    all.push_back({i + 1, {121.4700 + 0.00001 * i, 31.2300}, i % 3 != 0, 0, {}});
+    all.push_back({WorkerId{i + 1}, {121.4700 + 0.00001 * i, 31.2300}, i % 3 != 0, 0, {}});
   for (auto& w : all) index.upsert(w);
   LonLat p{121.4730, 31.2300};
   CHECK(index.nearest(p, 50) == brute_force(all, p, 50, {}));
   std::vector<WorkerMove> out, back;
   for (auto& w : all) {
-    if (w.id % 10 == 0) continue;
+    if (w.id.value % 10 == 0) continue;
     out.push_back({w.id, {w.position.lon + 1.0, w.position.lat}});
     back.push_back({w.id, w.position});
   }
   CHECK(index.move_all(out) == 0);
   std::vector<WorkerState> moved = all;
   for (auto& w : moved)
-    if (w.id % 10 != 0) w.position.lon += 1.0;
+    if (w.id.value % 10 != 0) w.position.lon += 1.0;
   CHECK(index.nearest(p, 100) == brute_force(moved, p, 100, {}));
   CHECK(index.nearest(p, 30).back().distance_m < 1000);  // the 40 who stayed come first
   CHECK(index.move_all(back) == 0);

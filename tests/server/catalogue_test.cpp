@@ -96,8 +96,8 @@ TEST_CASE("an office with its own boundaries imports a catalogue and a calendar 
              "potholes,坑槽,roads,2x\n"
              "signs,标志,nowhere,1d\n");
   test::RunResult r = run_gridmap({"catalogue", "import", bad, "--db", db});
-  CHECK(r.exit_code != 0);
-  CHECK_THAT(r.err, Catch::Contains("line 3") && Catch::Contains("line 4") && Catch::Contains("nothing imported"));
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Catch::Contains("line 3") && Catch::Contains("line 4") && Catch::Contains("nothing was imported"));
   CHECK(run_gridmap({"catalogue", "export", "--db", db}).out.find("potholes") == std::string::npos);
   std::string good = dir.file("good.csv");
   write_file(good,
@@ -117,7 +117,7 @@ TEST_CASE("an office with its own boundaries imports a catalogue and a calendar 
   std::string badcal = dir.file("badcal.csv");
   write_file(badcal, "date,type,name\n2027-02-06,workday,调休\n2027-02-08,workday,周一\n");
   r = run_gridmap({"calendar", "import", badcal, "--db", db});
-  CHECK(r.exit_code != 0);
+  CHECK(r.exit_code == 2);
   CHECK_THAT(r.err, Catch::Contains("line 3"));
   std::string cal = dir.file("cal.csv");
   write_file(cal, "date,type,name\n2027-02-06,workday,春节调休\n2027-02-10,holiday,春节\n");

@@ -63,7 +63,7 @@ TEST_CASE("locate answers grid, community, subdistrict and workers of a point") 
   auto d = json(r);
   CHECK(std::string(d["grid"]["code"].GetString()) == *h.grid_code);
   CHECK(std::string(d["community"]["code"].GetString()) == *h.community_code);
-  CHECK(std::string(d["subdistrict"]["name"].GetString()) == "塔塔布街道");
+  CHECK(std::string(d["subdistrict"]["name"].GetString()) == "塔塔埠街道");
   CHECK(d["workers"].Size() == 1);
   CHECK(d["on_edge"].GetBool() == false);
   CHECK(d["distance_to_edge_m"].GetDouble() > 0);
