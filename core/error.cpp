@@ -8,6 +8,7 @@ std::string_view to_string(ErrorKind kind) noexcept {
     case ErrorKind::not_found: return "not_found";
     case ErrorKind::conflict: return "conflict";
     case ErrorKind::precondition_failed: return "precondition_failed";
+    case ErrorKind::precondition_required: return "precondition_required";
     case ErrorKind::unauthorized: return "unauthorized";
     case ErrorKind::too_large: return "too_large";
     case ErrorKind::unsupported_media_type: return "unsupported_media_type";

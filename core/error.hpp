@@ -8,7 +8,7 @@
 
 namespace gridmap {
 
-enum class ErrorKind { invalid_input, not_found, conflict, precondition_failed, forbidden, unauthorized, too_large, unsupported_media_type, unavailable, internal };
+enum class ErrorKind { invalid_input, not_found, conflict, precondition_failed, precondition_required, forbidden, unauthorized, too_large, unsupported_media_type, unavailable, internal };
 
 std::string_view to_string(ErrorKind kind) noexcept;
 

@@ -60,7 +60,7 @@ Db Db::open(const std::string& path, bool create) {
     throw Error(ErrorKind::unavailable,
                 path + " is not a usable gridmap database (" + e.what() + ")");
   }
-  migrate(db);
+  if (migrate(db)) return open(path, false);  // a fresh connection reads the edited schema
   return db;
 }
 

@@ -46,7 +46,7 @@ const LayerSql& sql_of(Layer l) {
       "'created_at', " ISO("t.created_at") ", 'deadline_at', " ISO("t.deadline_at") ", 'closed_at', " ISO(
           "t.closed_at") ", "
                          "'age_days', round((coalesce(t.closed_at, ?9) - t.created_at) / 86400.0, 2), "
-                         "'overdue', json(CASE WHEN t.status <> 'closed' AND t.deadline_at < ?9 THEN 'true' ELSE 'false' END), "
+                         "'overdue', json(CASE WHEN t.status NOT IN ('closed', 'rejected', 'withdrawn', 'suspended') AND t.deadline_at < ?9 THEN 'true' ELSE 'false' END), "
                          "'reopened', t.reopened, 'grid_code', t.grid_code, 'community_code', t.community_code, "
                          "'subdistrict_code', t.subdistrict_code, 'version', t.version",
       {{"status", "t.status"},

@@ -2,23 +2,61 @@
 
 namespace gridmap::data {
 
-bool transition_allowed(Status from, Status to) noexcept {
+const std::vector<MoveRule>& move_rules() {
   using enum Status;
-  return (from == reported && (to == dispatched || to == closed)) ||
-         (from == dispatched && to == in_progress) ||
-         (from == in_progress && to == pending_review) ||
-         (from == pending_review && (to == closed || to == in_progress));
+  //                                           handler reporter note
+  static const std::vector<MoveRule> rules = {
+      {reported, registered, false, false, false},
+      {reported, rejected, false, false, true},
+      {reported, dispatched, false, false, false},
+      {reported, closed, true, true, true},
+      {reported, withdrawn, false, true, true},
+      {registered, dispatched, false, false, false},
+      {registered, suspended, false, false, true},
+      {registered, withdrawn, false, true, true},
+      {dispatched, in_progress, true, false, false},
+      {dispatched, suspended, false, false, true},
+      {in_progress, pending_review, true, false, false},
+      {in_progress, suspended, false, false, true},
+      {pending_review, verified, false, false, false},
+      {pending_review, closed, false, false, false},
+      {pending_review, in_progress, false, false, false},
+      {verified, closed, false, false, false},
+      {suspended, registered, false, false, false},
+      {suspended, dispatched, false, false, false},
+      {suspended, in_progress, false, false, false},
+  };
+  return rules;
+}
+
+const MoveRule* move_rule(Status from, Status to) noexcept {
+  for (const MoveRule& r : move_rules())
+    if (r.from == from && r.to == to) return &r;
+  return nullptr;
+}
+
+bool transition_allowed(Status from, Status to) noexcept {
+  return move_rule(from, to) != nullptr;
 }
 
 bool role_may(std::string_view role, Action action, Status from,
               std::optional<Status> to) noexcept {
-  if (role == "admin" || role == "dispatcher") return true;
-  if (role != "worker") return false;
-  if (action == Action::escalate) return true;
-  if (action != Action::transition || !to) return false;
-  using enum Status;
-  return (from == dispatched && to == in_progress) ||
-         (from == in_progress && to == pending_review) || (from == reported && to == closed);
+  bool office = role == "admin" || role == "dispatcher";
+  switch (action) {
+    case Action::transition: {
+      const MoveRule* r = to ? move_rule(from, *to) : nullptr;
+      if (!r) return office;  // the lifecycle refuses it (409), not the role
+      return office || (role == "worker" && (r->handler || r->reporter));
+    }
+    case Action::escalate:
+      return office || role == "worker";
+    case Action::reassign:
+    case Action::supervise:
+      return office;
+    case Action::report:
+      return office || role == "worker";
+  }
+  return false;
 }
 
 std::optional<Level> escalated(Level level) noexcept {

@@ -248,13 +248,62 @@ CREATE TABLE work_calendar (
 );
 )SQL";
 
+// Version 6: the full lifecycle (立案, 不予立案, 核查, 挂起, 撤回, 督办). The new states and the
+// supervise action are let into the CHECK constraints by widen_lifecycle_checks() below;
+// a suspended case remembers where it was and since when (its clock stops).
+const char* const kV6 = R"SQL(
+ALTER TABLE petitions ADD COLUMN suspended_from TEXT;
+ALTER TABLE petitions ADD COLUMN suspended_at INTEGER;
+ALTER TABLE petitions ADD COLUMN supervised INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE petitions ADD COLUMN supervise_note TEXT NOT NULL DEFAULT '';
+)SQL";
+
+// SQLite cannot alter a CHECK constraint; loosening one may be done by editing the stored
+// CREATE TABLE text (https://www.sqlite.org/lang_altertable.html, "otherwise" procedure),
+// since every row that passed the old check passes the new one. The schema version is bumped
+// so that every connection re-reads the schema.
+void widen_lifecycle_checks(Db& db) {
+  struct Edit {
+    const char* table;
+    const char* from;
+    const char* to;
+  };
+  const Edit edits[] = {
+      {"petitions", "('reported', 'dispatched', 'in_progress', 'pending_review', 'closed')",
+       "('reported', 'dispatched', 'in_progress', 'pending_review', 'closed', 'registered', 'rejected', "
+       "'verified', 'suspended', 'withdrawn')"},
+      {"petition_events", "('report', 'transition', 'escalate', 'reassign')",
+       "('report', 'transition', 'escalate', 'reassign', 'supervise')"}};
+  Statement version(db, "PRAGMA schema_version");
+  version.step();
+  int64_t schema = version.int64(0);
+  version.reset();
+  db.exec("PRAGMA writable_schema = ON");
+  for (const Edit& e : edits) {
+    Statement up(db, "UPDATE sqlite_master SET sql = replace(sql, ?1, ?2) WHERE type = 'table' AND name = ?3 AND "
+                     "instr(sql, ?1) > 0");
+    up.bind(1, e.from).bind(2, e.to).bind(3, e.table).run();
+    if (db.changes() == 1) continue;
+    Statement done(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1 AND instr(sql, ?2) > 0");
+    done.bind(1, e.table).bind(2, e.to);
+    if (!done.step()) {
+      db.exec("PRAGMA writable_schema = OFF");
+      throw Error(ErrorKind::internal, std::string("migration 6: the CHECK constraint of ") + e.table +
+                                           " is neither the one schema 1 wrote nor the widened one");
+    }
+  }
+  db.exec("PRAGMA schema_version = " + std::to_string(schema + 1));
+  db.exec("PRAGMA writable_schema = OFF");
+}
+
 struct Migration {
   int version;
   const char* sql;
+  void (*also)(Db&) = nullptr;  // a step SQL alone cannot say
 };
 
 const std::vector<Migration>& migrations() {
-  static const std::vector<Migration> all = {{1, kV1}, {2, kV2}, {3, kV3}, {4, kV4}, {5, kV5}};
+  static const std::vector<Migration> all = {{1, kV1}, {2, kV2}, {3, kV3}, {4, kV4}, {5, kV5}, {6, kV6, widen_lifecycle_checks}};
   return all;
 }
 
@@ -297,25 +346,31 @@ bool is_empty_database(Db& db) {
 
 }  // namespace
 
-void migrate(Db& db) {
+bool migrate(Db& db) {
   int version = db.schema_version();
   if (version > kSchemaVersion && !has_table(db, "petitions"))
     throw Error(ErrorKind::unavailable, db.path() + " is an SQLite file but not a gridmap database");
   if (version > kSchemaVersion)
     throw Error(ErrorKind::unavailable, db.path() + " was written by a newer gridmap (schema " +
                                             std::to_string(version) + ")");
-  if (version == kSchemaVersion) return;
+  if (version == kSchemaVersion) return false;
   if (version == 0 && !is_empty_database(db))
     throw Error(ErrorKind::unavailable, db.path() + " is an SQLite file but not a gridmap database");
+  bool edited = false;
   for (const Migration& m : migrations()) {
     if (m.version <= version) continue;
     Transaction tx(db);
     if (version == 0) run_checked(db, "SELECT InitSpatialMetadata(0)");
     run_checked(db, m.sql);
+    if (m.also) {
+      m.also(db);
+      edited = true;
+    }
     db.exec("PRAGMA user_version = " + std::to_string(m.version));
     tx.commit();
     version = m.version;
   }
+  return edited;
 }
 
 }  // namespace gridmap::data

@@ -5,10 +5,12 @@ namespace gridmap::data {
 
 class Db;
 
-constexpr int kSchemaVersion = 5;
+constexpr int kSchemaVersion = 6;
 
 // Brings the database up to kSchemaVersion, each step in its own transaction. Refuses a
 // database written by a newer gridmap or a file that is not a gridmap database.
-void migrate(Db& db);
+// Returns true when a step edited the stored schema text (see migration 6): the connection
+// must then be opened again, since its cached schema may not follow the edit.
+bool migrate(Db& db);
 
 }  // namespace gridmap::data

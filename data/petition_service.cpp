@@ -15,7 +15,8 @@ constexpr double kDuplicateRadiusM = 250;
 constexpr int64_t kDuplicateWindowS = 7 * 86400;
 
 std::optional<int64_t> grid_worker(Db& db, const std::string& grid) {
-  Statement st(db, "SELECT worker_id FROM worker_grids WHERE grid_code = ?1 ORDER BY worker_id LIMIT 1");
+  Statement st(
+      db, "SELECT worker_id FROM worker_grids WHERE grid_code = ?1 ORDER BY worker_id LIMIT 1");
   st.bind(1, grid);
   if (!st.step()) return std::nullopt;
   return st.int64(0);
@@ -24,44 +25,78 @@ std::optional<int64_t> grid_worker(Db& db, const std::string& grid) {
 std::vector<int64_t> duplicates(Db& db, const NewPetition& n, int64_t now) {
   MetresPerDegree m = metres_per_degree(n.position.lat);
   double dx = kDuplicateRadiusM / m.lon, dy = kDuplicateRadiusM / m.lat;
-  Statement st(db,
-               "SELECT id, X(geom), Y(geom) FROM petitions WHERE category = ?1 AND created_at >= ?2 "
-               "AND ROWID IN (SELECT ROWID FROM SpatialIndex WHERE f_table_name = 'petitions' "
-               "AND search_frame = BuildMbr(?3, ?4, ?5, ?6, 4326)) ORDER BY id");
+  Statement st(
+      db,
+      "SELECT id, X(geom), Y(geom) FROM petitions WHERE category = ?1 AND created_at >= ?2 "
+      "AND ROWID IN (SELECT ROWID FROM SpatialIndex WHERE f_table_name = 'petitions' "
+      "AND search_frame = BuildMbr(?3, ?4, ?5, ?6, 4326)) ORDER BY id");
   st.bind(1, n.category).bind(2, now - kDuplicateWindowS);
-  st.bind(3, n.position.lon - dx).bind(4, n.position.lat - dy).bind(5, n.position.lon + dx).bind(6, n.position.lat + dy);
+  st.bind(3, n.position.lon - dx)
+      .bind(4, n.position.lat - dy)
+      .bind(5, n.position.lon + dx)
+      .bind(6, n.position.lat + dy);
   std::vector<int64_t> out;
   while (st.step())
-    if (geodesic_distance_m(n.position, {st.real(1), st.real(2)}) <= kDuplicateRadiusM) out.push_back(st.int64(0));
+    if (geodesic_distance_m(n.position, {st.real(1), st.real(2)}) <= kDuplicateRadiusM)
+      out.push_back(st.int64(0));
   return out;
 }
 
-// The role table of lifecycle.hpp, and for a worker: only the handler starts or submits a
-// case; resolving on site is for its reporter or its handler.
+std::string move_text(Status from, Status to) {
+  return std::string(to_string(from)) + " to " + std::string(to_string(to));
+}
+
+// The role table of lifecycle.hpp; for a worker, their relation to the case (the handler
+// starts and submits; the reporter or the handler resolves on site; the reporter withdraws).
 void check_actor(const Petition& cur, const Change& c) {
   bool transition = c.action == Action::transition;
   if (transition && !c.to) return;  // invalid_input below
   if (!role_may(c.role, c.action, cur.status, transition ? c.to : std::nullopt))
     throw Error(ErrorKind::forbidden,
                 "a " + (c.role.empty() ? std::string("caller") : c.role) + " may not " +
-                    (transition ? "move a petition from " + std::string(to_string(cur.status)) + " to " +
-                                      std::string(to_string(*c.to))
+                    (transition ? "move a petition from " + move_text(cur.status, *c.to)
                                 : std::string(to_string(c.action)) + " a petition"));
   if (c.role != "worker" || !transition) return;
+  const MoveRule* rule = move_rule(cur.status, *c.to);
+  if (!rule) return;  // 409 below
   bool handles = c.actor_worker && cur.handler_worker_id == c.actor_worker;
   bool reported = cur.reported_by == c.actor;
-  if (cur.status == Status::reported ? !(handles || reported) : !handles)
-    throw Error(ErrorKind::forbidden, "petition " + std::to_string(*cur.id) + " is handled by another worker");
+  if (!((rule->handler && handles) || (rule->reporter && reported)))
+    throw Error(ErrorKind::forbidden,
+                "petition " + std::to_string(*cur.id) +
+                    (rule->reporter && !rule->handler ? " was reported by someone else"
+                                                      : " is handled by another worker"));
+}
+
+// Separation of duties: whoever handled a case (its handler, or whoever submitted it for
+// review) does not review it.
+void check_reviewer(Db& db, const Petition& cur, const Change& c) {
+  if (cur.status != Status::pending_review) return;
+  bool handled = c.actor_worker && cur.handler_worker_id == c.actor_worker;
+  if (!handled) {
+    Statement st(
+        db,
+        "SELECT actor FROM petition_events WHERE petition_id = ?1 AND to_status = 'pending_review' "
+        "ORDER BY at DESC, id DESC LIMIT 1");
+    st.bind(1, *cur.id);
+    handled = st.step() && st.text(0) == c.actor;
+  }
+  if (handled)
+    throw Error(ErrorKind::forbidden,
+                "petition " + std::to_string(*cur.id) +
+                    " was handled by the caller: another dispatcher reviews it");
 }
 
 }  // namespace
 
 void PetitionService::published(int64_t id) {
-  if (changes_) changes_->publish(db_, {Layer::petitions, std::to_string(id), std::nullopt, std::nullopt});
+  if (changes_)
+    changes_->publish(db_, {Layer::petitions, std::to_string(id), std::nullopt, std::nullopt});
 }
 
 CreatedPetition PetitionService::create(const NewPetition& n, const Locator& locator, int64_t now) {
-  if (!is_valid_wgs84(n.position)) throw_invalid("the petition's position is not a valid longitude/latitude");
+  if (!is_valid_wgs84(n.position))
+    throw_invalid("the petition's position is not a valid longitude/latitude");
   if (n.description.size() > 10000) throw_invalid("description is longer than 10,000 bytes");
   Transaction tx(db_);
   PetitionRepo repo(db_);
@@ -85,7 +120,8 @@ CreatedPetition PetitionService::create(const NewPetition& n, const Locator& loc
     p.handler_worker_id = grid_worker(db_, g->grid_code);
   }
   p.id = repo.upsert(p);
-  repo.add_event({*p.id, p.created_at, n.actor, Action::report, std::nullopt, Status::reported, Level::grid, n.description});
+  repo.add_event({*p.id, p.created_at, n.actor, Action::report, std::nullopt, Status::reported,
+                  Level::grid, n.description});
   published(*p.id);
   tx.commit();
   p.version = 1;
@@ -98,28 +134,65 @@ Petition PetitionService::change(int64_t id, const Change& c, int64_t now) {
   auto cur = repo.get(id);
   if (!cur) throw Error(ErrorKind::not_found, "no petition " + std::to_string(id));
   if (c.expected_version && *c.expected_version != cur->version)
-    throw Error(ErrorKind::precondition_failed, "petition " + std::to_string(id) + " changed since version " +
+    throw Error(ErrorKind::precondition_failed, "petition " + std::to_string(id) +
+                                                    " changed since version " +
                                                     std::to_string(*c.expected_version) + " (now " +
                                                     std::to_string(cur->version) + "); reload it");
+  if (!c.expected_version)
+    throw Error(ErrorKind::precondition_required,
+                "send the petition's version in If-Match (its ETag), so that two people cannot "
+                "move it at once");
   check_actor(*cur, c);
   Petition next = *cur;
   PetitionEvent ev{id, now, c.actor, c.action, cur->status, cur->status, std::nullopt, c.note};
   if (c.action == Action::transition) {
     if (!c.to) throw_invalid("'to' is required (the target status: " + status_names() + ")");
     Status to = *c.to;
-    if (!transition_allowed(cur->status, to))
-      throw Error(ErrorKind::conflict, "a petition cannot go from " + std::string(to_string(cur->status)) + " to " +
-                                           std::string(to_string(to)));
-    if (cur->status == Status::reported && to == Status::closed && c.note.empty())
-      throw_invalid("resolving on site (reported -> closed) needs a note saying what was done");
+    const MoveRule* rule = move_rule(cur->status, to);
+    if (!rule)
+      throw Error(ErrorKind::conflict, "a petition cannot go from " + move_text(cur->status, to));
+    if (cur->status == Status::suspended && cur->suspended_from != to)
+      throw Error(ErrorKind::conflict,
+                  "petition " + std::to_string(id) + " resumes to " +
+                      std::string(to_string(cur->suspended_from.value_or(Status::registered))) +
+                      ", where it was suspended from");
+    if (rule->needs_note && c.note.empty())
+      throw_invalid(cur->status == Status::reported && to == Status::closed
+                        ? "resolving on site (reported -> closed) needs a note saying what was done"
+                        : "moving a petition from " + move_text(cur->status, to) +
+                              " needs a note giving the reason");
+    if (cur->status == Status::reported && to == Status::closed) {
+      std::optional<CatalogueEntry> cat = Catalogue(db_).get(cur->category);
+      if (cat && !cat->on_site_close)
+        throw Error(ErrorKind::conflict,
+                    "category '" + cur->category +
+                        "' may not be resolved on site: register and dispatch it");
+    }
+    check_reviewer(db_, *cur, c);
     next.status = to;
     ev.to_status = to;
-    if (to == Status::closed) next.closed_at = now;
+    if (is_final(to)) next.closed_at = now;
     if (cur->status == Status::pending_review && to == Status::in_progress) next.reopened = 1;
+    if (to == Status::suspended) {
+      next.suspended_from = cur->status;
+      next.suspended_at = now;
+    } else if (cur->status == Status::suspended) {
+      // The clock stood still: the deadline moves on by the working time the case was suspended.
+      WorkCalendar cal = load_calendar(db_);
+      if (cur->deadline_at && cur->suspended_at)
+        next.deadline_at = cal.add_working_seconds(
+            *cur->deadline_at, cal.working_seconds_between(*cur->suspended_at, now));
+      next.suspended_from.reset();
+      next.suspended_at.reset();
+    }
   } else if (c.action == Action::escalate) {
     auto up = escalated(cur->handler_level);
-    if (!up) throw Error(ErrorKind::conflict, "petition " + std::to_string(id) + " is already with a department");
-    if (cur->status == Status::closed) throw Error(ErrorKind::conflict, "a closed petition cannot be escalated");
+    if (!up)
+      throw Error(ErrorKind::conflict,
+                  "petition " + std::to_string(id) + " is already with a department");
+    if (is_final(cur->status))
+      throw Error(ErrorKind::conflict,
+                  "a " + std::string(to_string(cur->status)) + " petition cannot be escalated");
     next.handler_level = *up;
     ev.handler_level = next.handler_level;
   } else if (c.action == Action::reassign) {
@@ -127,18 +200,50 @@ Petition PetitionService::change(int64_t id, const Change& c, int64_t now) {
     Statement w(db_, "SELECT 1 FROM workers WHERE id = ?1");
     w.bind(1, *c.worker_id);
     if (!w.step()) throw_invalid("no worker " + std::to_string(*c.worker_id));
-    if (cur->status == Status::closed) throw Error(ErrorKind::conflict, "a closed petition cannot be reassigned");
+    if (is_final(cur->status))
+      throw Error(ErrorKind::conflict,
+                  "a " + std::string(to_string(cur->status)) + " petition cannot be reassigned");
+    ev.note =
+        "worker " +
+        (cur->handler_worker_id ? std::to_string(*cur->handler_worker_id) : std::string("none")) +
+        " -> " + std::to_string(*c.worker_id) + (c.note.empty() ? "" : ": " + c.note);
     next.handler_worker_id = c.worker_id;
+  } else if (c.action == Action::supervise) {
+    if (is_final(cur->status))
+      throw Error(ErrorKind::conflict,
+                  "a " + std::string(to_string(cur->status)) + " petition cannot be supervised");
+    if (c.note.empty()) throw_invalid("supervising (督办) needs a note saying what is expected");
+    next.supervised = true;
+    next.supervise_note = c.note;
   } else {
     throw_invalid("a petition cannot be changed by '" + std::string(to_string(c.action)) +
-                  "' (use transition, escalate or reassign)");
+                  "' (use transition, escalate, reassign or supervise)");
   }
-  Statement up(db_,
-               "UPDATE petitions SET status = ?1, handler_level = ?2, handler_worker_id = ?3, closed_at = ?4, "
-               "reopened = ?5, version = version + 1, updated_at = ?6 WHERE id = ?7 AND version = ?8");
-  up.bind(1, to_string(next.status)).bind(2, to_string(next.handler_level)).bind(3, next.handler_worker_id).bind(4, next.closed_at);
-  up.bind(5, next.reopened).bind(6, now).bind(7, id).bind(8, cur->version).run();
-  if (db_.changes() != 1) throw Error(ErrorKind::precondition_failed, "petition " + std::to_string(id) + " changed meanwhile; reload it");
+  Statement up(
+      db_,
+      "UPDATE petitions SET status = ?1, handler_level = ?2, handler_worker_id = ?3, closed_at = "
+      "?4, "
+      "reopened = ?5, version = version + 1, updated_at = ?6, deadline_at = ?9, suspended_from = "
+      "?10, "
+      "suspended_at = ?11, supervised = ?12, supervise_note = ?13 WHERE id = ?7 AND version = ?8");
+  up.bind(1, to_string(next.status))
+      .bind(2, to_string(next.handler_level))
+      .bind(3, next.handler_worker_id)
+      .bind(4, next.closed_at);
+  up.bind(5, next.reopened)
+      .bind(6, now)
+      .bind(7, id)
+      .bind(8, cur->version)
+      .bind(9, next.deadline_at);
+  if (next.suspended_from)
+    up.bind(10, to_string(*next.suspended_from));
+  else
+    up.bind_null(10);
+  up.bind(11, next.suspended_at).bind(12, int64_t{next.supervised}).bind(13, next.supervise_note);
+  up.run();
+  if (db_.changes() != 1)
+    throw Error(ErrorKind::precondition_failed,
+                "petition " + std::to_string(id) + " changed meanwhile; reload it");
   repo.add_event(ev);
   published(id);
   tx.commit();

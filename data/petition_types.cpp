@@ -43,6 +43,16 @@ std::string_view to_string(Status s) noexcept {
       return "pending_review";
     case Status::closed:
       return "closed";
+    case Status::registered:
+      return "registered";
+    case Status::rejected:
+      return "rejected";
+    case Status::verified:
+      return "verified";
+    case Status::suspended:
+      return "suspended";
+    case Status::withdrawn:
+      return "withdrawn";
   }
   return "";
 }
@@ -81,8 +91,17 @@ std::string_view to_string(Action a) noexcept {
       return "escalate";
     case Action::reassign:
       return "reassign";
+    case Action::supervise:
+      return "supervise";
   }
   return "";
+}
+
+bool is_final(Status s) noexcept {
+  return s == Status::closed || s == Status::rejected || s == Status::withdrawn;
+}
+bool clock_runs(Status s) noexcept {
+  return !is_final(s) && s != Status::suspended;
 }
 
 std::optional<Status> parse_status(std::string_view s) noexcept {

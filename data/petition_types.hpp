@@ -10,22 +10,40 @@
 
 namespace gridmap::data {
 
-enum class Status : unsigned char { reported, dispatched, in_progress, pending_review, closed };
+// The first five are schema 4's; the others came with the full lifecycle (schema 6) and are
+// numbered after them so that stored indexes (heat maps) keep their meaning.
+enum class Status : unsigned char {
+  reported,        // 上报
+  dispatched,      // 派遣 (to a grid worker, or a level above through escalation)
+  in_progress,     // 处置中
+  pending_review,  // 处置完成, waiting for 核查
+  closed,          // 结案
+  registered,      // 立案
+  rejected,        // 不予立案 (with a reason)
+  verified,        // 核查通过
+  suspended,       // 挂起: the clock stops
+  withdrawn,       // 撤回 by its reporter
+};
 enum class Kind : unsigned char { appeal, incident };
 // Who handles a case: the grid's worker, or a level above it.
 enum class Level : unsigned char { grid, community, subdistrict, department };
 // What an event of a petition's history records.
-enum class Action : unsigned char { report, transition, escalate, reassign };
+enum class Action : unsigned char { report, transition, escalate, reassign, supervise };
 
 // Every value, in order (a status's index is its place in the lifecycle).
-inline constexpr std::array<Status, 5> kAllStatuses = {Status::reported, Status::dispatched,
-                                                       Status::in_progress, Status::pending_review,
-                                                       Status::closed};
+inline constexpr std::array<Status, 10> kAllStatuses = {
+    Status::reported,   Status::dispatched, Status::in_progress, Status::pending_review, Status::closed,
+    Status::registered, Status::rejected,   Status::verified,    Status::suspended,      Status::withdrawn};
 inline constexpr std::array<Kind, 2> kAllKinds = {Kind::appeal, Kind::incident};
 inline constexpr std::array<Level, 4> kAllLevels = {Level::grid, Level::community,
                                                     Level::subdistrict, Level::department};
-inline constexpr std::array<Action, 4> kAllActions = {Action::report, Action::transition,
-                                                      Action::escalate, Action::reassign};
+inline constexpr std::array<Action, 5> kAllActions = {Action::report, Action::transition, Action::escalate,
+                                                      Action::reassign, Action::supervise};
+
+// Done with: closed, rejected or withdrawn (no more moves).
+bool is_final(Status s) noexcept;
+// Its deadline runs: not final and not suspended (overdue is counted only then).
+bool clock_runs(Status s) noexcept;
 
 std::string_view to_string(Status s) noexcept;
 std::string_view to_string(Kind k) noexcept;

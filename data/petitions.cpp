@@ -5,7 +5,8 @@ namespace {
 const char* const kSelect =
     "SELECT id, kind, category, description, reporter_contact, status, handler_level, "
     "handler_worker_id, reported_by, created_at, deadline_at, closed_at, reopened, X(geom), Y(geom), "
-    "grid_code, community_code, subdistrict_code, version FROM petitions";
+    "grid_code, community_code, subdistrict_code, version, suspended_from, suspended_at, supervised, "
+    "supervise_note FROM petitions";
 
 Petition read_petition(Statement& st) {
   Petition p;
@@ -27,6 +28,10 @@ Petition read_petition(Statement& st) {
   p.community_code = st.opt_text(16);
   p.subdistrict_code = st.opt_text(17);
   p.version = st.int64(18);
+  if (!st.is_null(19)) p.suspended_from = stored_status(st.text(19));
+  p.suspended_at = st.opt_int64(20);
+  p.supervised = st.int64(21) != 0;
+  p.supervise_note = st.text(22);
   return p;
 }
 }  // namespace

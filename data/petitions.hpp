@@ -30,6 +30,11 @@ struct Petition {
   LonLat position;
   std::optional<std::string> grid_code, community_code, subdistrict_code;
   int64_t version = 1;  // bumped by every change; the ETag
+  // A suspended case: the status it left and when (its clock stopped then).
+  std::optional<Status> suspended_from;
+  std::optional<int64_t> suspended_at;
+  bool supervised = false;  // 督办: watched by the centre
+  std::string supervise_note;
 };
 
 struct PetitionEvent {

@@ -54,18 +54,13 @@ std::vector<StatsRow> petition_stats(Db& db, StatsLevel level, std::optional<int
     Status status = stored_status(st.text(1));
     StatsRow& r = rows[code];
     ++r.total;
-    switch (status) {
-      case Status::reported: ++r.reported; break;
-      case Status::dispatched: ++r.dispatched; break;
-      case Status::in_progress: ++r.in_progress; break;
-      case Status::pending_review: ++r.pending_review; break;
-      case Status::closed: ++r.closed; break;
-    }
+    ++r.by_status[static_cast<size_t>(status)];
+    r.closed += status == Status::closed;
     auto deadline = st.opt_int64(3), closed = st.opt_int64(4);
     if (status == Status::closed && closed) {
       if (!deadline || *closed <= *deadline) ++r.closed_on_time;
       hours[code].push_back(static_cast<double>(*closed - st.int64(2)) / 3600.0);
-    } else if (status != Status::closed && deadline && *deadline < now) {
+    } else if (clock_runs(status) && deadline && *deadline < now) {
       ++r.overdue;
     }
     r.reopened += st.int64(5) != 0;

@@ -1,12 +1,14 @@
 // KPIs of petitions per grid, community, subdistrict or worker over a time window.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "data/db.hpp"
+#include "data/petition_types.hpp"
 
 namespace gridmap::data {
 
@@ -15,7 +17,9 @@ std::optional<StatsLevel> parse_stats_level(std::string_view s) noexcept;
 
 struct StatsRow {
   std::string code, name;
-  int64_t total = 0, reported = 0, dispatched = 0, in_progress = 0, pending_review = 0, closed = 0;
+  int64_t total = 0;
+  std::array<int64_t, kAllStatuses.size()> by_status{};  // indexed by Status
+  int64_t closed = 0;
   int64_t closed_on_time = 0, reopened = 0, overdue = 0;
   double completion_rate = 0;  // closed / total
   double on_time_rate = 0;     // closed within deadline / closed

@@ -75,7 +75,7 @@ WorkerFilter WorkerDirectory::filter_of(const NearbyFilter& f) const {
 }
 
 NearbyWorker WorkerDirectory::describe(const WorkerDistance& w) const {
-  NearbyWorker n{w.id.value, w.distance_m, "", "", false, {}};
+  NearbyWorker n{w.id, w.distance_m, "", "", false, {}};
   if (auto s = index_->get(w.id)) {
     if (!s->grids.empty()) n.grid_code = grid_codes_[s->grids.front()];
     n.on_duty = s->on_duty;

@@ -17,7 +17,7 @@
 namespace gridmap::data {
 
 struct NearbyWorker {
-  int64_t id = 0;
+  WorkerId id{0};
   double distance_m = 0;
   std::string grid_code;  // the first assigned grid
   std::string name;

@@ -159,6 +159,8 @@ Response problem_for(const std::exception& e) {
     case ErrorKind::not_found: return problem(404, "not_found", "Not found", err->what());
     case ErrorKind::conflict: return problem(409, "conflict", "Conflict", err->what());
     case ErrorKind::precondition_failed: return problem(412, "precondition_failed", "Precondition failed", err->what());
+    case ErrorKind::precondition_required:
+      return problem(428, "precondition_required", "Precondition required", err->what());
     case ErrorKind::forbidden: return problem(403, "forbidden", "Forbidden", err->what());
     case ErrorKind::unauthorized: return problem(401, "unauthorized", "Unauthorized", err->what());
     case ErrorKind::too_large: return problem(413, "too_large", "Too large", err->what());

@@ -84,20 +84,20 @@ void HeatFilter::prepare() noexcept {
     if (categories[c])
       for (uint32_t k = 0; k < 2; ++k)
         if (kinds >> k & 1)
-          for (uint32_t s = 0; s < 8; ++s)
-            if (statuses >> s & 1) combos_.set(c << 4 | k << 3 | s);
+          for (uint32_t s = 0; s < 16; ++s)
+            if (statuses >> s & 1) combos_.set(c << 5 | k << 4 | s);
 }
 
 uint32_t HeatAttrs::pack() const noexcept {
-  return uint32_t{day} << 16 | uint32_t{category} << 8 | uint32_t(kind & 1) << 3 | (status & 7);
+  return uint32_t{day} << 16 | uint32_t{category} << 8 | uint32_t(kind & 1) << 4 | (status & 15);
 }
 
 HeatAttrs HeatAttrs::unpack(uint32_t v) noexcept {
   HeatAttrs a;
   a.day = static_cast<uint16_t>(v >> 16);
   a.category = static_cast<uint8_t>(v >> 8);
-  a.kind = static_cast<uint8_t>(v >> 3 & 1);
-  a.status = static_cast<uint8_t>(v & 7);
+  a.kind = static_cast<uint8_t>(v >> 4 & 1);
+  a.status = static_cast<uint8_t>(v & 15);
   return a;
 }
 

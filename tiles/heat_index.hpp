@@ -40,7 +40,7 @@ struct HeatAttrs {
   uint16_t day = 0;      // days since 1970-01-01 in China Standard Time (UTC+8)
   uint8_t category = 0;  // index into the store's category table
   uint8_t kind = 0;      // 0 appeal, 1 incident
-  uint8_t status = 0;    // 0 reported .. 4 closed
+  uint8_t status = 0;    // data::Status, below 16
   uint32_t pack() const noexcept;
   static HeatAttrs unpack(uint32_t v) noexcept;
 };
@@ -51,7 +51,8 @@ uint16_t heat_day(int64_t t) noexcept;
 // prepare() before matching.
 struct HeatFilter {
   std::bitset<256> categories;
-  uint8_t kinds = 0xff, statuses = 0xff;
+  uint8_t kinds = 0xff;
+  uint16_t statuses = 0xffff;
   uint32_t day_from = 0, day_to = 0x10000;
   bool all = true;  // nothing filtered (a fast path)
   std::string key;  // identifies the filter among cached pyramids; "" when `all`
@@ -63,11 +64,11 @@ struct HeatFilter {
   void prepare() noexcept;
   bool matches(uint32_t packed) const noexcept {
     uint32_t day = packed >> 16;
-    return combos_[(packed >> 4 & 0xff0) | (packed & 0xf)] && day >= day_from && day < day_to;
+    return combos_[(packed >> 3 & 0x1fe0) | (packed & 0x1f)] && day >= day_from && day < day_to;
   }
 
  private:
-  std::bitset<4096> combos_;  // category << 4 | kind << 3 | status
+  std::bitset<8192> combos_;  // category << 5 | kind << 4 | status
 };
 
 // A rectangle of cells at a level: [x0, x0 + w) x [y0, y0 + h); cells beyond the world are

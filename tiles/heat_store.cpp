@@ -14,16 +14,13 @@ namespace {
 
 // The values a filter list allows, as bits by the enum's value; all when the list is empty,
 // none for an unknown name.
-template <class E>
-uint8_t mask_of(const std::vector<std::string>& values,
-                std::optional<E> (*parse)(std::string_view)) {
-  static_assert(
-      std::is_same_v<E, data::Kind> ? data::kAllKinds.size() <= 8 : data::kAllStatuses.size() <= 8,
-      "a heat filter holds 8 values");
-  if (values.empty()) return 0xff;
-  uint8_t m = 0;
+template <class E, class Mask>
+Mask mask_of(const std::vector<std::string>& values, std::optional<E> (*parse)(std::string_view)) {
+  static_assert(data::kAllKinds.size() <= 8 && data::kAllStatuses.size() <= 16, "a heat filter's masks");
+  if (values.empty()) return static_cast<Mask>(~Mask{0});
+  Mask m = 0;
   for (const std::string& v : values)
-    if (std::optional<E> e = parse(v)) m |= uint8_t(1u << static_cast<unsigned>(*e));
+    if (std::optional<E> e = parse(v)) m = static_cast<Mask>(m | Mask(1u << static_cast<unsigned>(*e)));
   return m;
 }
 
@@ -77,13 +74,13 @@ HeatFilter HeatSnapshot::compile(const PetitionFilter& f) const {
       if (it != categories.end()) h.categories.set(static_cast<size_t>(it - categories.begin()));
     }
   }
-  h.kinds = mask_of<data::Kind>(f.kind, data::parse_kind);
-  h.statuses = mask_of<data::Status>(f.status, data::parse_status);
+  h.kinds = mask_of<data::Kind, uint8_t>(f.kind, data::parse_kind);
+  h.statuses = mask_of<data::Status, uint16_t>(f.status, data::parse_status);
   if (f.from) h.day_from = heat_day(*f.from);
   if (f.to) h.day_to = uint32_t{heat_day(*f.to - 1)} + 1;
   h.prepare();
   char buf[64];
-  std::snprintf(buf, sizeof buf, "|k%02x|s%02x|d%u-%u", h.kinds, h.statuses, h.day_from, h.day_to);
+  std::snprintf(buf, sizeof buf, "|k%02x|s%04x|d%u-%u", h.kinds, h.statuses, h.day_from, h.day_to);
   h.key = h.categories.to_string() + buf;
   return h;
 }

@@ -1,5 +1,8 @@
 #include "tiles/layer_info.hpp"
 
+#include <string>
+
+#include "data/petition_types.hpp"
 #include "geo/error.hpp"
 #include "tiles/tile_request.hpp"
 
@@ -11,6 +14,34 @@ const std::vector<data::Layer>& tile_layers() {
                                                data::Layer::petitions,    data::Layer::workers};
   return all;
 }
+
+namespace {
+
+// The petitions_clusters fields: the count, one count per status, and the overdue ones.
+std::vector<FieldInfo> cluster_fields() {
+  static const std::vector<std::string> texts = [] {
+    std::vector<std::string> t;
+    for (data::Status s : data::kAllStatuses) {
+      std::string d = "of which " + std::string(data::to_string(s));
+      for (char& c : d)
+        if (c == '_') c = ' ';
+      t.push_back(d);
+    }
+    return t;
+  }();
+  std::vector<FieldInfo> out{{"count", "Number", "petitions in the cell"}};
+  for (size_t i = 0; i < data::kAllStatuses.size(); ++i)
+    out.push_back({data::to_string(data::kAllStatuses[i]), "Number", texts[i]});
+  out.push_back({"overdue", "Number", "of which open past the deadline"});
+  return out;
+}
+
+const std::string& status_description() {
+  static const std::string d = data::status_names();
+  return d;
+}
+
+}  // namespace
 
 const TileLayerInfo& layer_info(data::Layer layer) {
   static const FieldInfo code{"code", "String", "administrative code"};
@@ -77,20 +108,14 @@ const TileLayerInfo& layer_info(data::Layer layer) {
          18,
          {{"kind", "String", "appeal or incident"},
           {"category", "String", "category code"},
-          {"status", "String", "reported, dispatched, in_progress, pending_review or closed"},
+          {"status", "String", status_description()},
           {"age_days", "Number", "whole days since reported (until closed)"},
           {"overdue", "Boolean", "open past its deadline"}}},
         {"petitions_clusters",
          "petitions counted in 32-pixel cells, below zoom 14",
          0,
          kClusterBelowZoom - 1,
-         {{"count", "Number", "petitions in the cell"},
-          {"reported", "Number", "of which reported"},
-          {"dispatched", "Number", "of which dispatched"},
-          {"in_progress", "Number", "of which in progress"},
-          {"pending_review", "Number", "of which pending review"},
-          {"closed", "Number", "of which closed"},
-          {"overdue", "Number", "of which open past the deadline"}}}}},
+         cluster_fields()}}},
       {data::Layer::workers,
        "Grid workers (网格员): live positions",
        0,

@@ -17,7 +17,7 @@ int64_t age_days(const PointRecord& r, int64_t now) {
   return (r.closed_at.value_or(now) - r.created_at) / 86400;
 }
 bool overdue(const PointRecord& r, int64_t now) {
-  return r.status != data::Status::closed && r.deadline_at && *r.deadline_at < now;
+  return data::clock_runs(r.status) && r.deadline_at && *r.deadline_at < now;
 }
 
 struct Point {
@@ -107,7 +107,7 @@ class Clusters {
 
 // Open petitions before closed ones, then the newest: what a cap leaves out matters least.
 bool more_urgent(const Point& a, const Point& b) {
-  bool ac = a.record.status == data::Status::closed, bc = b.record.status == data::Status::closed;
+  bool ac = data::is_final(a.record.status), bc = data::is_final(b.record.status);
   if (ac != bc) return bc;
   if (a.record.created_at != b.record.created_at) return a.record.created_at > b.record.created_at;
   return a.record.id < b.record.id;

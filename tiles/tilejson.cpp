@@ -5,8 +5,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 #include <vector>
 
+#include "data/petition_types.hpp"
 #include "tiles/basemap.hpp"
 #include "tiles/layers.hpp"
 
@@ -103,6 +105,37 @@ void tilejson_head(Writer& w, std::string_view name, std::string_view descriptio
 }
 
 // Drawing of each layer: fills and lines for areas, circles for points.
+// Open cases by how urgent their state is; closed (and anything unlisted) grey.
+std::optional<std::string_view> status_colour(data::Status s) {
+  switch (s) {
+    case data::Status::reported: return "#d7301f";
+    case data::Status::dispatched: return "#fc8d59";
+    case data::Status::in_progress: return "#fdcc8a";
+    case data::Status::pending_review: return "#6a51a3";
+    case data::Status::registered: return "#e34a33";
+    case data::Status::verified: return "#9e9ac8";
+    case data::Status::suspended: return "#636363";
+    case data::Status::closed:
+    case data::Status::rejected:
+    case data::Status::withdrawn: return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+// The petitions point layer, its colour a match on the status.
+const std::string& petitions_point_style() {
+  static const std::string style = [] {
+    std::string s =
+        R"({"id":"petitions","type":"circle","source":"petitions","source-layer":"petitions",)"
+        R"("paint":{"circle-radius":5,"circle-stroke-width":1,"circle-stroke-color":"#ffffff",)"
+        R"("circle-color":["match",["get","status"],)";
+    for (data::Status st : data::kAllStatuses)
+      if (auto c = status_colour(st)) s += "\"" + std::string(data::to_string(st)) + "\",\"" + std::string(*c) + "\",";
+    return s + R"("#999999"]}})";
+  }();
+  return style;
+}
+
 std::vector<std::string_view> style_layers(data::Layer l) {
   switch (l) {
     case data::Layer::subdistricts:
@@ -129,10 +162,7 @@ std::vector<std::string_view> style_layers(data::Layer l) {
           R"("paint":{"circle-radius":["interpolate",["linear"],["sqrt",["get","count"]],1,4,100,30],)"
           R"("circle-color":["case",[">",["get","overdue"],0],"#d7301f","#fc8d59"],"circle-opacity":0.7,)"
           R"("circle-stroke-width":1,"circle-stroke-color":"#ffffff"}})",
-          R"({"id":"petitions","type":"circle","source":"petitions","source-layer":"petitions",)"
-          R"("paint":{"circle-radius":5,"circle-stroke-width":1,"circle-stroke-color":"#ffffff",)"
-          R"("circle-color":["match",["get","status"],"reported","#d7301f","dispatched","#fc8d59",)"
-          R"("in_progress","#fdcc8a","pending_review","#6a51a3","#999999"]}})"};
+          petitions_point_style()};
     case data::Layer::workers:
       return {
           R"({"id":"workers","type":"circle","source":"workers","source-layer":"workers",)"

@@ -30,7 +30,7 @@ int cmd_nearest(const ArgList& argv) {
   for (const data::NearbyWorker& w : found) {
     char d[32];
     std::snprintf(d, sizeof d, "%.1f", w.distance_m);
-    data::write_csv_row(std::cout, {std::to_string(w.id), d, w.grid_code, w.name});
+    data::write_csv_row(std::cout, {std::to_string(w.id.value), d, w.grid_code, w.name});
   }
   return 0;
 }

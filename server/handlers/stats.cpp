@@ -32,11 +32,10 @@ Response stats(App& app, const Request& req, const Context&) {
     count("total", r.total);
     w.Key("by_status");
     w.StartObject();
-    count("reported", r.reported);
-    count("dispatched", r.dispatched);
-    count("in_progress", r.in_progress);
-    count("pending_review", r.pending_review);
-    count("closed", r.closed);
+    for (data::Status s : data::kAllStatuses) {
+      w.Key(data::to_string(s).data(), static_cast<rapidjson::SizeType>(data::to_string(s).size()));
+      w.Int64(r.by_status[static_cast<size_t>(s)]);
+    }
     w.EndObject();
     w.Key("completion_rate");
     write_number(w, r.completion_rate, 4);

@@ -54,7 +54,7 @@ void write_nearby(const Request& req, JsonWriter& w, const std::vector<data::Nea
   for (auto& n : found) {
     w.StartObject();
     w.Key("id");
-    w.Int64(n.id);
+    w.Int64(n.id.value);
     w.Key("name");
     write_string(w, n.name);
     w.Key("grid_code");

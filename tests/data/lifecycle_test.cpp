@@ -17,7 +17,7 @@ TEST_CASE("the lifecycle allows exactly its moves") {
   int allowed = 0;
   for (Status from : data::kAllStatuses)
     for (Status to : data::kAllStatuses) allowed += data::transition_allowed(from, to);
-  CHECK(allowed == 6);
+  CHECK(allowed == 19);
   CHECK(data::transition_allowed(Status::reported, Status::dispatched));
   CHECK(data::transition_allowed(Status::reported, Status::closed));             // resolved on site
   CHECK(data::transition_allowed(Status::pending_review, Status::in_progress));  // review failed
@@ -65,8 +65,64 @@ TEST_CASE("every domain value reads back from its text and nothing else does") {
   CHECK_FALSE(data::parse_kind("complaint"));
   CHECK_FALSE(data::parse_level("province"));
   CHECK_FALSE(data::parse_action("dispatch "));
-  CHECK(data::status_names() == "reported, dispatched, in_progress, pending_review, closed");
+  CHECK(data::status_names() ==
+        "reported, dispatched, in_progress, pending_review, closed, registered, rejected, "
+        "verified, suspended, "
+        "withdrawn");
   CHECK(data::kind_names() == "appeal, incident");
   CHECK_THROWS_AS(data::stored_status("done"), Error);
   CHECK(data::stored_level("department") == Level::department);
+}
+
+// Every move of the lifecycle by who may make it, written out apart from lifecycle.cpp's
+// table: O office (dispatcher, admin), H the worker who handles it, R the worker who reported
+// it; "" a move the lifecycle does not have. Then every (from, to, role) is checked.
+TEST_CASE("every move for every role answers as the written-out table says") {
+  using enum Status;
+  struct Row {
+    Status from, to;
+    const char* who;
+  };
+  const Row table[] = {{reported, registered, "O"},         {reported, rejected, "O"},
+                       {reported, dispatched, "O"},         {reported, closed, "OHR"},
+                       {reported, withdrawn, "OR"},         {registered, dispatched, "O"},
+                       {registered, suspended, "O"},        {registered, withdrawn, "OR"},
+                       {dispatched, in_progress, "OH"},     {dispatched, suspended, "O"},
+                       {in_progress, pending_review, "OH"}, {in_progress, suspended, "O"},
+                       {pending_review, verified, "O"},     {pending_review, closed, "O"},
+                       {pending_review, in_progress, "O"},  {verified, closed, "O"},
+                       {suspended, registered, "O"},        {suspended, dispatched, "O"},
+                       {suspended, in_progress, "O"}};
+  int checked = 0;
+  for (Status from : data::kAllStatuses)
+    for (Status to : data::kAllStatuses) {
+      std::string who;
+      for (const Row& r : table)
+        if (r.from == from && r.to == to) who = r.who;
+      INFO(data::to_string(from) << " -> " << data::to_string(to));
+      const data::MoveRule* rule = data::move_rule(from, to);
+      CHECK((rule != nullptr) == !who.empty());
+      if (!rule) continue;
+      CHECK(rule->handler == (who.find('H') != std::string::npos));
+      CHECK(rule->reporter == (who.find('R') != std::string::npos));
+      for (const char* role : {"admin", "dispatcher"})
+        CHECK(data::role_may(role, Action::transition, from, to));
+      CHECK(data::role_may("worker", Action::transition, from, to) == (who.size() > 1));
+      CHECK_FALSE(data::role_may("planner", Action::transition, from, to));
+      ++checked;
+    }
+  CHECK(checked == 19);
+  // Reasons: rejecting, withdrawing, suspending and resolving on site need a note.
+  for (auto [from, to] : {std::pair{reported, rejected},
+                          {reported, withdrawn},
+                          {reported, closed},
+                          {registered, suspended},
+                          {in_progress, suspended}})
+    CHECK(data::move_rule(from, to)->needs_note);
+  CHECK_FALSE(data::move_rule(reported, registered)->needs_note);
+  CHECK(data::role_may("dispatcher", Action::supervise, in_progress, std::nullopt));
+  CHECK_FALSE(data::role_may("worker", Action::supervise, in_progress, std::nullopt));
+  CHECK(data::is_final(withdrawn));
+  CHECK_FALSE(data::clock_runs(suspended));
+  CHECK(data::clock_runs(registered));
 }

@@ -10,6 +10,7 @@
 #include "data/locator.hpp"
 #include "data/petition_service.hpp"
 #include "data/petitions.hpp"
+#include "data/time.hpp"
 #include "geo/error.hpp"
 #include "support/test_support.hpp"
 
@@ -34,14 +35,14 @@ struct Scratch {
     n.actor = actor;
     return *data::PetitionService(db, &feed).create(n, locator, 1000).petition.id;
   }
-  data::Petition move(int64_t id, const std::string& to, const std::string& role, std::optional<int64_t> worker = {},
-                      std::optional<int64_t> version = {}) {
+  data::Petition move(int64_t id, const std::string& to, const std::string& role,
+                      std::optional<int64_t> worker = {}, std::optional<int64_t> version = {}) {
     data::Change c;
     c.to = data::parse_status(to);
     c.role = role;
     c.actor = role;
     c.actor_worker = worker;
-    c.expected_version = version;
+    c.expected_version = version ? version : data::PetitionRepo(db).get(id)->version;
     c.note = "done";
     return data::PetitionService(db, &feed).change(id, c, 2000);
   }
@@ -59,14 +60,17 @@ ErrorKind kind_of(const std::function<void()>& f) {
 
 }  // namespace
 
-TEST_CASE("moves are checked for the role, the lifecycle and the version, and only committed ones are heard") {
+TEST_CASE(
+    "moves are checked for the role, the lifecycle and the version, and only committed ones are "
+    "heard") {
   Scratch s;
   int64_t id = s.report();
   s.feed.deliver();
   REQUIRE(s.heard.size() == 1);
   CHECK(kind_of([&] { s.move(id, "dispatched", "worker", 1); }) == ErrorKind::forbidden);
   CHECK(kind_of([&] { s.move(id, "in_progress", "dispatcher"); }) == ErrorKind::conflict);
-  CHECK(kind_of([&] { s.move(id, "dispatched", "dispatcher", {}, 7); }) == ErrorKind::precondition_failed);
+  CHECK(kind_of([&] { s.move(id, "dispatched", "dispatcher", {}, 7); }) ==
+        ErrorKind::precondition_failed);
   CHECK(kind_of([&] { s.move(id, "nowhere", "dispatcher"); }) == ErrorKind::invalid_input);
   s.feed.deliver();
   CHECK(s.heard.size() == 1);  // refused moves publish nothing
@@ -85,6 +89,7 @@ TEST_CASE("moves are checked for the role, the lifecycle and the version, and on
   c.actor = "worker-li";
   c.actor_worker = 1;
   c.note = "当场劝离";
+  c.expected_version = 1;
   CHECK(data::PetitionService(s.db, &s.feed).change(mine, c, 3000).status == data::Status::closed);
 }
 
@@ -103,4 +108,97 @@ TEST_CASE("a notice published in a transaction that rolls back is never delivere
   }
   s.feed.deliver();
   CHECK(s.heard == std::vector<std::string>{"43"});
+}
+
+TEST_CASE("a move without the version is 428, and nobody reviews a case they handled") {
+  Scratch s;
+  int64_t id = s.report();
+  data::Change bare;
+  bare.to = data::Status::registered;
+  bare.role = "dispatcher";
+  bare.actor = "dispatcher";
+  CHECK(kind_of([&] { data::PetitionService(s.db).change(id, bare, 2000); }) ==
+        ErrorKind::precondition_required);
+  // Give the case a handler, worker 7.
+  s.db.exec("INSERT INTO workers(id, name) VALUES (7, '张伟'), (8, '李娜')");
+  s.db.exec("UPDATE petitions SET handler_worker_id = 7 WHERE id = " + std::to_string(id));
+  s.move(id, "registered", "dispatcher");
+  s.move(id, "dispatched", "dispatcher");
+  CHECK(kind_of([&] { s.move(id, "in_progress", "worker", 8); }) ==
+        ErrorKind::forbidden);  // not theirs
+  s.move(id, "in_progress", "worker", 7);
+  s.move(id, "pending_review", "worker", 7);
+  // The handler's own review: refused even with an office role (an admin linked to worker 7).
+  CHECK(kind_of([&] { s.move(id, "verified", "admin", 7); }) == ErrorKind::forbidden);
+  CHECK(kind_of([&] { s.move(id, "verified", "worker", 7); }) == ErrorKind::forbidden);
+  data::Petition v = s.move(id, "verified", "dispatcher");
+  CHECK(v.status == data::Status::verified);
+  CHECK(s.move(id, "closed", "dispatcher").status == data::Status::closed);
+  CHECK(kind_of([&] { s.move(id, "in_progress", "dispatcher"); }) == ErrorKind::conflict);
+}
+
+TEST_CASE(
+    "rejecting needs a reason, a reporter withdraws their own case, and final states take no more "
+    "moves") {
+  Scratch s;
+  int64_t a = s.report("li"), b = s.report("wang");
+  data::Change c;
+  c.to = data::Status::rejected;
+  c.role = "dispatcher";
+  c.actor = "dispatcher";
+  c.expected_version = 1;
+  CHECK(kind_of([&] { data::PetitionService(s.db).change(a, c, 2000); }) ==
+        ErrorKind::invalid_input);
+  c.note = "不属于受理范围";
+  data::Petition r = data::PetitionService(s.db).change(a, c, 2000);
+  CHECK(r.status == data::Status::rejected);
+  CHECK(r.closed_at == 2000);
+  CHECK(kind_of([&] { s.move(a, "registered", "dispatcher"); }) == ErrorKind::conflict);
+  // A worker withdraws only what they reported.
+  CHECK(kind_of([&] { s.move(b, "withdrawn", "worker", 1); }) ==
+        ErrorKind::forbidden);  // actor "worker"
+  data::Change w;
+  w.to = data::Status::withdrawn;
+  w.role = "worker";
+  w.actor = "wang";
+  w.note = "已自行解决";
+  w.expected_version = 1;
+  CHECK(data::PetitionService(s.db).change(b, w, 2500).status == data::Status::withdrawn);
+}
+
+TEST_CASE(
+    "a suspended case's deadline moves on by the working time it was suspended, and it resumes "
+    "where it was") {
+  Scratch s;
+  int64_t id = s.report();
+  auto at = [](const char* t) { return *data::parse_time(t); };
+  // Reported Monday 2026-03-02 09:00 with 72 working hours: set the deadline by hand to
+  // Thursday 2026-03-12 12:00 for round figures.
+  s.db.exec("UPDATE petitions SET deadline_at = " + std::to_string(at("2026-03-12 12:00")) +
+            " WHERE id = " + std::to_string(id));
+  auto change = [&](data::Status to, const char* when, const std::string& note = "") {
+    data::Change c;
+    c.to = to;
+    c.role = "dispatcher";
+    c.actor = "dispatcher";
+    c.note = note;
+    c.expected_version = data::PetitionRepo(s.db).get(id)->version;
+    return data::PetitionService(s.db).change(id, c, at(when));
+  };
+  change(data::Status::registered, "2026-03-02 10:00");
+  CHECK(kind_of([&] { change(data::Status::suspended, "2026-03-03 09:00"); }) ==
+        ErrorKind::invalid_input);
+  data::Petition p = change(data::Status::suspended, "2026-03-03 09:00", "等待产权单位答复");
+  CHECK(p.suspended_from == data::Status::registered);
+  // Resuming to anywhere but where it was is refused.
+  CHECK(kind_of([&] { change(data::Status::dispatched, "2026-03-05 09:00"); }) ==
+        ErrorKind::conflict);
+  // Suspended Tuesday 09:00 to Thursday 09:00: two whole working days (15 h) stood still.
+  data::Petition back = change(data::Status::registered, "2026-03-05 09:00");
+  CHECK(back.status == data::Status::registered);
+  CHECK_FALSE(back.suspended_from);
+  // 2026-03-12 12:00 + 15 working hours: 12:00-18:00 is 4.5 h (Thursday), Friday 7.5 h (12),
+  // Monday 09:00 + 3 h = 12:00 on 2026-03-16.
+  CHECK(back.deadline_at == at("2026-03-16 12:00"));
+  CHECK(data::PetitionRepo(s.db).get(id)->deadline_at == at("2026-03-16 12:00"));
 }

@@ -30,9 +30,11 @@ struct Fixture {
     server::AppOptions o;
     o.db_path = db;
     app = std::make_unique<server::App>(o);
-    app->changes().subscribe([this](const data::ChangeNotice& c) { ++notices[std::string(data::to_string(c.layer))]; });
+    app->changes().subscribe(
+        [this](const data::ChangeNotice& c) { ++notices[std::string(data::to_string(c.layer))]; });
   }
-  server::Response call(const std::string& method, const std::string& target, const std::string& body = "") {
+  server::Response call(const std::string& method, const std::string& target,
+                        const std::string& body = "", const std::string& if_match = "") {
     server::Request r;
     r.method = method;
     size_t q = target.find('?');
@@ -40,6 +42,7 @@ struct Fixture {
     if (q != std::string::npos) r.query = server::parse_query(target.substr(q + 1));
     r.headers["authorization"] = "Bearer " + token;
     r.headers["content-type"] = "application/json";
+    if (!if_match.empty()) r.headers["if-match"] = if_match;
     r.body = body;
     r.remote = "127.0.0.1";
     return app->handle(r);
@@ -49,14 +52,18 @@ struct Fixture {
 
 // A square grid far from the demo city, as GeoJSON.
 std::string square(double lon, double lat, double size) {
-  auto c = [](double x, double y) { return "[" + std::to_string(x) + "," + std::to_string(y) + "]"; };
+  auto c = [](double x, double y) {
+    return "[" + std::to_string(x) + "," + std::to_string(y) + "]";
+  };
   return "{\"type\":\"Polygon\",\"coordinates\":[[" + c(lon, lat) + "," + c(lon + size, lat) + "," +
          c(lon + size, lat + size) + "," + c(lon, lat + size) + "," + c(lon, lat) + "]]}";
 }
 
 }  // namespace
 
-TEST_CASE("each write publishes one notice after commit, the locator, tiles and worker directory follow it") {
+TEST_CASE(
+    "each write publishes one notice after commit, the locator, tiles and worker directory follow "
+    "it") {
   Fixture f;
   LonLat inside{111.5005, 40.7005};
   REQUIRE(f.app->locator()->locator.locate(inside) == nullptr);
@@ -65,9 +72,11 @@ TEST_CASE("each write publishes one notice after commit, the locator, tiles and 
   REQUIRE(f.call("GET", tile).status == 200);
   REQUIRE(f.call("GET", tile).status == 200);
   uint64_t cached = f.misses();
-  auto made = f.call("POST", "/api/v1/grids",
-                     "{\"type\":\"Feature\",\"properties\":{\"code\":\"999999999999001\",\"name\":\"新网格\"},"
-                     "\"geometry\":" + square(111.5, 40.7, 0.001) + "}");
+  auto made = f.call(
+      "POST", "/api/v1/grids",
+      "{\"type\":\"Feature\",\"properties\":{\"code\":\"999999999999001\",\"name\":\"新网格\"},"
+      "\"geometry\":" +
+          square(111.5, 40.7, 0.001) + "}");
   INFO(made.body);
   REQUIRE(made.status == 201);
   CHECK(f.notices["grids"] == 1);
@@ -78,7 +87,8 @@ TEST_CASE("each write publishes one notice after commit, the locator, tiles and 
   CHECK(f.misses() == cached + 1);  // rebuilt: the edit made the cached tile stale
 
   // A refused write (a stale version) publishes nothing.
-  auto stale = f.call("PATCH", "/api/v1/grids/999999999999001", "{\"type\":\"Feature\",\"properties\":{\"name\":\"x\"}}");
+  auto stale = f.call("PATCH", "/api/v1/grids/999999999999001",
+                      "{\"type\":\"Feature\",\"properties\":{\"name\":\"x\"}}");
   REQUIRE(stale.status == 200);
   CHECK(f.notices["grids"] == 2);
   {
@@ -96,7 +106,8 @@ TEST_CASE("each write publishes one notice after commit, the locator, tiles and 
   REQUIRE(f.call("GET", htile).status == 200);
   uint64_t before_household = f.misses();
   auto h = f.call("POST", "/api/v1/households",
-                  "{\"type\":\"Feature\",\"properties\":{\"address\":\"新楼1号\"},\"geometry\":{\"type\":\"Point\","
+                  "{\"type\":\"Feature\",\"properties\":{\"address\":\"新楼1号\"},\"geometry\":{"
+                  "\"type\":\"Point\","
                   "\"coordinates\":[111.5005,40.7005]}}");
   INFO(h.body);
   REQUIRE(h.status == 201);
@@ -106,15 +117,19 @@ TEST_CASE("each write publishes one notice after commit, the locator, tiles and 
 
   // A petition and its move: one notice each.
   auto p = f.call("POST", "/api/v1/petitions",
-                  "{\"lon\":111.5005,\"lat\":40.7005,\"kind\":\"appeal\",\"category\":\"noise\",\"description\":\"x\"}");
+                  "{\"lon\":111.5005,\"lat\":40.7005,\"kind\":\"appeal\",\"category\":\"noise\","
+                  "\"description\":\"x\"}");
   REQUIRE(p.status == 201);
   CHECK(f.notices["petitions"] == 1);
   rapidjson::Document d;
   d.Parse(p.body.c_str());
   std::string id = std::to_string(d["id"].GetInt64());
-  CHECK(f.call("POST", "/api/v1/petitions/" + id + "/transitions", "{\"to\":\"dispatched\"}").status == 200);
+  CHECK(f.call("POST", "/api/v1/petitions/" + id + "/transitions", "{\"to\":\"dispatched\"}",
+               "\"v1\"")
+            .status == 200);
   CHECK(f.notices["petitions"] == 2);
-  CHECK(f.call("POST", "/api/v1/petitions/" + id + "/transitions", "{\"to\":\"closed\"}").status == 409);
+  CHECK(f.call("POST", "/api/v1/petitions/" + id + "/transitions", "{\"to\":\"closed\"}", "\"v2\"")
+            .status == 409);
   CHECK(f.notices["petitions"] == 2);
 
   // A worker taken off duty leaves the nearest answers at once.
@@ -124,8 +139,9 @@ TEST_CASE("each write publishes one notice after commit, the locator, tiles and 
   }();
   auto nearest = [&] { return f.app->workers().nearest(home.position, 1, {}); };
   REQUIRE(nearest().size() == 1);
-  int64_t worker = nearest()[0].id;
-  CHECK(f.call("PATCH", "/api/v1/workers/" + std::to_string(worker), "{\"on_duty\":false}").status == 200);
+  WorkerId worker = nearest()[0].id;
+  CHECK(f.call("PATCH", "/api/v1/workers/" + std::to_string(worker.value), "{\"on_duty\":false}")
+            .status == 200);
   CHECK(f.notices["workers"] == 1);
   REQUIRE(nearest().size() == 1);
   CHECK(nearest()[0].id != worker);

@@ -26,12 +26,15 @@ using test::HttpResult;
 namespace {
 
 int64_t now_s() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 
 std::string petition_body(const std::string& tag) {
-  return "{\"lon\":111.66,\"lat\":40.82,\"kind\":\"incident\",\"category\":\"noise\",\"description\":\"" + tag + "\"}";
+  return "{\"lon\":111.66,\"lat\":40.82,\"kind\":\"incident\",\"category\":\"noise\","
+         "\"description\":\"" +
+         tag + "\"}";
 }
 
 int64_t count(const std::string& db, const std::string& sql, const std::string& arg) {
@@ -60,17 +63,23 @@ TEST_CASE("kill -9 during mixed writes keeps every acknowledged write exactly on
   std::string db = tatabu(dir);
   std::string token = test::make_user(db, "admin", "admin");
   std::map<std::string, std::string> auth{{"Authorization", "Bearer " + token}};
+  // A freshly reported petition is at version 1.
+  auto with_version = [](std::map<std::string, std::string> h) {
+    h["If-Match"] = "\"v1\"";
+    return h;
+  };
   auto server = std::make_unique<test::ServerProcess>(db);
   uint16_t port = server->port();
   std::mutex lock;
-  std::vector<std::string> petitions;              // acknowledged descriptions
-  std::map<int64_t, std::string> statuses;         // petition id -> last acknowledged status
-  std::map<int64_t, std::string> attempted;        // petition id -> a move sent, maybe unanswered
-  std::vector<std::string> visits;                 // acknowledged notes
+  std::vector<std::string> petitions;        // acknowledged descriptions
+  std::map<int64_t, std::string> statuses;   // petition id -> last acknowledged status
+  std::map<int64_t, std::string> attempted;  // petition id -> a move sent, maybe unanswered
+  std::vector<std::string> visits;           // acknowledged notes
   std::map<int64_t, std::pair<int64_t, int64_t>> pings;  // worker -> (ts, acknowledged at ms)
   std::atomic<bool> stop{false};
   auto ms = [] {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
         .count();
   };
   std::vector<std::thread> load;
@@ -92,14 +101,15 @@ TEST_CASE("kill -9 during mixed writes keeps every acknowledged write exactly on
           std::lock_guard l(lock);
           attempted[id] = "dispatched";
         }
-        if (http(port, "POST", "/api/v1/petitions/" + std::to_string(id) + "/transitions", "{\"to\":\"dispatched\"}",
-                 auth)
+        if (http(port, "POST", "/api/v1/petitions/" + std::to_string(id) + "/transitions",
+                 "{\"to\":\"dispatched\"}", with_version(auth))
                 .status == 200) {
           std::lock_guard l(lock);
           statuses[id] = "dispatched";
         }
         std::string note = "visit-" + tag;
-        if (http(port, "POST", "/api/v1/workers/1/visits", "{\"household_id\":1,\"note\":\"" + note + "\"}", auth)
+        if (http(port, "POST", "/api/v1/workers/1/visits",
+                 "{\"household_id\":1,\"note\":\"" + note + "\"}", auth)
                 .status == 201) {
           std::lock_guard l(lock);
           visits.push_back(note);
@@ -110,8 +120,10 @@ TEST_CASE("kill -9 during mixed writes keeps every acknowledged write exactly on
     while (!stop)
       for (int64_t w = 1; w <= 10 && !stop; ++w) {
         int64_t ts = now_s();
-        std::string body = "{\"lon\":111.6" + std::to_string(w) + ",\"lat\":40.8,\"ts\":" + std::to_string(ts) + "}";
-        if (http(port, "PUT", "/api/v1/workers/" + std::to_string(w) + "/position", body, auth).status == 202) {
+        std::string body = "{\"lon\":111.6" + std::to_string(w) +
+                           ",\"lat\":40.8,\"ts\":" + std::to_string(ts) + "}";
+        if (http(port, "PUT", "/api/v1/workers/" + std::to_string(w) + "/position", body, auth)
+                .status == 202) {
           std::lock_guard l(lock);
           pings[w] = {ts, ms()};
         }
@@ -133,14 +145,16 @@ TEST_CASE("kill -9 during mixed writes keeps every acknowledged write exactly on
     REQUIRE(r.status == 200);
     // The acknowledged status, or the move that was sent when the server died (done or not).
     bool acknowledged = r.body.find("\"status\":\"" + status + "\"") != std::string::npos;
-    bool in_flight = attempted.count(id) && r.body.find("\"status\":\"" + attempted[id] + "\"") != std::string::npos;
+    bool in_flight = attempted.count(id) &&
+                     r.body.find("\"status\":\"" + attempted[id] + "\"") != std::string::npos;
     INFO(r.body);
     CHECK((acknowledged || in_flight));
   }
   server.reset();
   for (const std::string& tag : petitions)
     CHECK(count(db, "SELECT count(*) FROM petitions WHERE description = ?1", tag) == 1);
-  for (const std::string& note : visits) CHECK(count(db, "SELECT count(*) FROM visits WHERE note = ?1", note) == 1);
+  for (const std::string& note : visits)
+    CHECK(count(db, "SELECT count(*) FROM visits WHERE note = ?1", note) == 1);
   // Pings are acknowledged with 202 and written within half a second: each worker's last
   // ping acknowledged a second before the kill is on disk.
   data::Db d = data::Db::open(db, false);
@@ -192,9 +206,12 @@ TEST_CASE("a full disk answers 503, loses no acknowledged write, and recovers wh
       std::string tag = "full-" + std::to_string(i);
       std::string body = petition_body(tag) + std::string(0, ' ');
       HttpResult r = http(server.port(), "POST", "/api/v1/petitions", body, auth);
-      if (r.status == 201) acknowledged.push_back(tag);
-      else if (r.status == 503) ++refused;
-      else ++other;
+      if (r.status == 201)
+        acknowledged.push_back(tag);
+      else if (r.status == 503)
+        ++refused;
+      else
+        ++other;
     }
     CHECK(refused >= 1);
     CHECK(other == 0);
@@ -240,11 +257,14 @@ TEST_CASE("a read-only database serves reads and answers writes and pings with 5
   int64_t before = count(db, "SELECT count(*) FROM petitions WHERE description <> ?1", "");
   test::ServerProcess server(db);
   std::map<std::string, std::string> auth{{"Authorization", "Bearer " + token}};
-  auto ping = http(server.port(), "PUT", "/api/v1/workers/1/position", "{\"lon\":111.7,\"lat\":40.8}", auth);
+  auto ping = http(server.port(), "PUT", "/api/v1/workers/1/position",
+                   "{\"lon\":111.7,\"lat\":40.8}", auth);
   test::check_problem(ping, 503, "unavailable");
-  test::check_problem(http(server.port(), "POST", "/api/v1/workers/positions", "[{\"id\":1,\"lon\":111.7,\"lat\":40.8}]", auth),
+  test::check_problem(http(server.port(), "POST", "/api/v1/workers/positions",
+                           "[{\"id\":1,\"lon\":111.7,\"lat\":40.8}]", auth),
                       503, "unavailable");
-  test::check_problem(http(server.port(), "POST", "/api/v1/petitions", petition_body("ro"), auth), 503, "unavailable");
+  test::check_problem(http(server.port(), "POST", "/api/v1/petitions", petition_body("ro"), auth),
+                      503, "unavailable");
   CHECK(http(server.port(), "GET", "/api/v1/petitions/1", "", auth).status == 200);
   CHECK(http(server.port(), "GET", "/tiles/grids/14/13275/6153.mvt", "", auth).status == 200);
   CHECK(count(db, "SELECT count(*) FROM petitions WHERE description <> ?1", "") == before);

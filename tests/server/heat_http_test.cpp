@@ -144,9 +144,7 @@ TEST_CASE("a new petition and a status change show in heat and density tiles wit
   // Dispatched: it leaves the heat of reported petitions again.
   std::string reported_now = f.get(heat(t, ".png?status=reported")).body;
   CHECK(reported_now != reported);
-  REQUIRE(f.send("POST", "/api/v1/petitions/" + std::to_string(id) + "/transitions",
-                 "{\"to\":\"dispatched\"}")
-              .status == 200);
+  REQUIRE(f.move(id, "{\"to\":\"dispatched\"}").status == 200);
   CHECK(f.get(heat(t, ".png?status=reported")).body == reported);
   CHECK(f.get(heat(t, ".png?status=dispatched")).status == 200);
 }

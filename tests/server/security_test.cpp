@@ -63,7 +63,9 @@ bool closed_within(int fd, int ms) {
 
 // Sends a request on an open connection and reads the status line of the answer.
 int status_on(int fd, const std::string& request) {
-  if (send(fd, request.data(), request.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(request.size())) return 0;
+  if (send(fd, request.data(), request.size(), MSG_NOSIGNAL) !=
+      static_cast<ssize_t>(request.size()))
+    return 0;
   std::string got;
   char buf[4096];
   pollfd p{fd, POLLIN, 0};
@@ -76,18 +78,22 @@ int status_on(int fd, const std::string& request) {
   return std::stoi(got.substr(9, 3));
 }
 
-std::string bearer(RoleServer& s, const std::string& role) { return "Bearer " + s.tokens.at(role); }
+std::string bearer(RoleServer& s, const std::string& role) {
+  return "Bearer " + s.tokens.at(role);
+}
 
-HttpResult as(RoleServer& s, const std::string& role, const std::string& method, const std::string& target,
-              const std::string& body = "", std::map<std::string, std::string> headers = {}) {
+HttpResult as(RoleServer& s, const std::string& role, const std::string& method,
+              const std::string& target, const std::string& body = "",
+              std::map<std::string, std::string> headers = {}) {
   headers["Authorization"] = bearer(s, role);
   return http(s.server->port(), method, target, body, headers);
 }
 
 data::Household household_in(const std::string& db, const std::string& grid, bool inside) {
   data::Db d = data::Db::open(db, false);
-  data::Statement st(d, inside ? "SELECT id FROM households WHERE grid_code = ?1 ORDER BY id LIMIT 1"
-                               : "SELECT id FROM households WHERE grid_code <> ?1 ORDER BY id LIMIT 1");
+  data::Statement st(
+      d, inside ? "SELECT id FROM households WHERE grid_code = ?1 ORDER BY id LIMIT 1"
+                : "SELECT id FROM households WHERE grid_code <> ?1 ORDER BY id LIMIT 1");
   st.bind(1, grid);
   REQUIRE(st.step());
   return *data::HouseholdRepo(d).get(st.int64(0));
@@ -105,7 +111,8 @@ int64_t id_of(const HttpResult& r) {
 }
 
 std::string signed_cookie(uint16_t port, const std::string& name, const std::string& password) {
-  auto r = http(port, "POST", "/api/v1/session", "{\"name\":\"" + name + "\",\"password\":\"" + password + "\"}");
+  auto r = http(port, "POST", "/api/v1/session",
+                "{\"name\":\"" + name + "\",\"password\":\"" + password + "\"}");
   INFO(r.body);
   REQUIRE(r.status == 200);
   std::string set = r.headers.at("set-cookie");
@@ -114,7 +121,8 @@ std::string signed_cookie(uint16_t port, const std::string& name, const std::str
 
 // The audit chain's hash before it was keyed: what someone with only the database file
 // can compute.
-std::string plain_chain_hash(const std::string& prev, int64_t at, const std::vector<std::string>& fields) {
+std::string plain_chain_hash(const std::string& prev, int64_t at,
+                             const std::vector<std::string>& fields) {
   REQUIRE(sodium_init() >= 0);
   crypto_generichash_state st;
   crypto_generichash_init(&st, nullptr, 0, 32);
@@ -135,16 +143,22 @@ std::string plain_chain_hash(const std::string& prev, int64_t at, const std::vec
 
 }  // namespace
 
-TEST_CASE("a body nested 200,000 deep gets 400 and the server lives on, data after the JSON value is refused") {
+TEST_CASE(
+    "a body nested 200,000 deep gets 400 and the server lives on, data after the JSON value is "
+    "refused") {
   RoleServer s;
   uint16_t port = s.server->port();
-  check_problem(http(port, "POST", "/api/v1/session", std::string(200000, '[')), 400, "invalid_input");
-  check_problem(http(port, "POST", "/api/v1/session", std::string(100, '{') + "\"a\":1"), 400, "invalid_input");
+  check_problem(http(port, "POST", "/api/v1/session", std::string(200000, '[')), 400,
+                "invalid_input");
+  check_problem(http(port, "POST", "/api/v1/session", std::string(100, '{') + "\"a\":1"), 400,
+                "invalid_input");
   // Deep inside a string is just text.
-  CHECK(http(port, "POST", "/api/v1/session", "{\"name\":\"" + std::string(5000, '[') + "\",\"password\":\"x\"}")
+  CHECK(http(port, "POST", "/api/v1/session",
+             "{\"name\":\"" + std::string(5000, '[') + "\",\"password\":\"x\"}")
             .status == 401);
   CHECK(http(port, "GET", "/healthz").status == 200);
-  check_problem(as(s, "admin", "POST", "/api/v1/locate", "[[111.7,40.8]] trailing"), 400, "invalid_input");
+  check_problem(as(s, "admin", "POST", "/api/v1/locate", "[[111.7,40.8]] trailing"), 400,
+                "invalid_input");
   check_problem(as(s, "admin", "POST", "/api/v1/locate", "[[111.7,40.8]][]"), 400, "invalid_input");
   CHECK(as(s, "admin", "POST", "/api/v1/locate", "[[111.7,40.8]]  \n").status == 200);
 }
@@ -158,15 +172,17 @@ TEST_CASE("repeated query parameters are refused and filters never widen a worke
   for (int i = 0; i < 11; ++i) kinds += "&kind=appeal";
   check_problem(s.get(kinds, "worker"), 400, "invalid_input");
   // One filter of each kind: every answer stays in the worker's reach.
-  for (const char* filter : {"handler_worker_id=5", "kind=appeal", "grid_code=150102001009001", "status=closed",
-                             "subdistrict_code=150102001", "community_code=150102001009"}) {
+  for (const char* filter :
+       {"handler_worker_id=5", "kind=appeal", "grid_code=150102001009001", "status=closed",
+        "subdistrict_code=150102001", "community_code=150102001009"}) {
     INFO(filter);
     auto r = s.get(std::string("/api/v1/petitions?limit=1000&") + filter, "worker");
     REQUIRE(r.status == 200);
     auto d = json(r);
     for (auto& f : d["features"].GetArray()) {
       const auto& p = f["properties"];
-      bool mine = (p["grid_code"].IsString() && std::string(p["grid_code"].GetString()) == RoleServer::kFirstGrid) ||
+      bool mine = (p["grid_code"].IsString() &&
+                   std::string(p["grid_code"].GetString()) == RoleServer::kFirstGrid) ||
                   (p["handler_worker_id"].IsInt64() && p["handler_worker_id"].GetInt64() == 1);
       CHECK(mine);
     }
@@ -176,11 +192,13 @@ TEST_CASE("repeated query parameters are refused and filters never widen a worke
   CHECK(all["features"].Size() > 0);
 }
 
-TEST_CASE("a worker starts, submits, resolves on site and escalates, but never dispatches, reviews or reassigns") {
+TEST_CASE(
+    "a worker starts, submits, resolves on site and escalates, but never dispatches, reviews or "
+    "reassigns") {
   RoleServer s;
   data::Household home = household_in(s.db, RoleServer::kFirstGrid, true);
   auto move = [&](const std::string& role, int64_t id, const std::string& body) {
-    return as(s, role, "POST", "/api/v1/petitions/" + std::to_string(id) + "/transitions", body);
+    return s.move(id, body, role);
   };
   int64_t id = id_of(as(s, "worker", "POST", "/api/v1/petitions", point_body(home.position)));
   check_problem(move("worker", id, "{\"to\":\"dispatched\"}"), 403, "forbidden");
@@ -191,7 +209,20 @@ TEST_CASE("a worker starts, submits, resolves on site and escalates, but never d
   check_problem(move("worker", id, "{\"to\":\"closed\"}"), 403, "forbidden");  // their own review
   check_problem(move("worker", id, "{\"to\":\"in_progress\"}"), 403, "forbidden");
   CHECK(move("worker", id, "{\"action\":\"escalate\"}").status == 200);
+  CHECK(move("dispatcher", id, "{\"to\":\"verified\"}").status == 200);
+  check_problem(move("worker", id, "{\"to\":\"closed\"}"), 403, "forbidden");
   CHECK(move("dispatcher", id, "{\"to\":\"closed\"}").status == 200);
+  // Registering, rejecting, suspending and supervising are the office's.
+  int64_t more = id_of(as(s, "worker", "POST", "/api/v1/petitions", point_body(home.position)));
+  check_problem(move("worker", more, "{\"to\":\"registered\"}"), 403, "forbidden");
+  check_problem(move("worker", more, "{\"to\":\"rejected\",\"note\":\"x\"}"), 403, "forbidden");
+  check_problem(move("worker", more, "{\"action\":\"supervise\",\"note\":\"x\"}"), 403,
+                "forbidden");
+  CHECK(move("dispatcher", more, "{\"to\":\"registered\"}").status == 200);
+  check_problem(move("worker", more, "{\"to\":\"suspended\",\"note\":\"x\"}"), 403, "forbidden");
+  CHECK(move("dispatcher", more, "{\"action\":\"supervise\",\"note\":\"限期办结\"}").status == 200);
+  // The reporter withdraws what they reported.
+  CHECK(move("worker", more, "{\"to\":\"withdrawn\",\"note\":\"已自行解决\"}").status == 200);
   // A case another worker handles is not theirs to start, even when they can read it.
   int64_t other = id_of(as(s, "worker", "POST", "/api/v1/petitions", point_body(home.position)));
   CHECK(move("dispatcher", other, "{\"to\":\"dispatched\"}").status == 200);
@@ -210,7 +241,8 @@ TEST_CASE("a worker's access follows the worker's current grids") {
   std::string new_item = "/api/v1/households/" + std::to_string(*new_home.id);
   CHECK(s.get(old_item, "worker").status == 200);
   CHECK(s.get(new_item, "worker").status == 404);
-  auto w = as(s, "admin", "PATCH", "/api/v1/workers/1", "{\"grids\":[\"" + *new_home.grid_code + "\"]}");
+  auto w =
+      as(s, "admin", "PATCH", "/api/v1/workers/1", "{\"grids\":[\"" + *new_home.grid_code + "\"]}");
   INFO(w.body);
   REQUIRE(w.status == 200);
   CHECK(s.get(old_item, "worker").status == 404);
@@ -223,32 +255,39 @@ TEST_CASE("a worker's access follows the worker's current grids") {
 TEST_CASE("a new password ends every session and token, signing out with an API token revokes it") {
   RoleServer s;
   uint16_t port = s.server->port();
-  REQUIRE(test::run_gridmap({"user", "add", "zhao", "--role", "dispatcher", "--db", s.db, "--password-stdin"},
-                            "old password 1\n")
+  REQUIRE(test::run_gridmap(
+              {"user", "add", "zhao", "--role", "dispatcher", "--db", s.db, "--password-stdin"},
+              "old password 1\n")
               .exit_code == 0);
   std::string cookie = signed_cookie(port, "zhao", "old password 1");
   std::string token = test::run_gridmap({"user", "token", "zhao", "--db", s.db}).out;
   token.erase(token.find_last_not_of("\n") + 1);
   CHECK(http(port, "GET", "/api/v1/stats", "", {{"Cookie", cookie}}).status == 200);
-  CHECK(http(port, "GET", "/api/v1/stats", "", {{"Authorization", "Bearer " + token}}).status == 200);
+  CHECK(http(port, "GET", "/api/v1/stats", "", {{"Authorization", "Bearer " + token}}).status ==
+        200);
   auto pw = test::run_gridmap({"user", "passwd", "zhao", "--db", s.db}, "new password 2\n");
   REQUIRE(pw.exit_code == 0);
-  std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // the server trusts a token for a second
+  std::this_thread::sleep_for(
+      std::chrono::milliseconds(1100));  // the server trusts a token for a second
   CHECK(http(port, "GET", "/api/v1/stats", "", {{"Cookie", cookie}}).status == 401);
-  CHECK(http(port, "GET", "/api/v1/stats", "", {{"Authorization", "Bearer " + token}}).status == 401);
+  CHECK(http(port, "GET", "/api/v1/stats", "", {{"Authorization", "Bearer " + token}}).status ==
+        401);
   // Sign-out with an API token ends that token.
   std::string api = test::run_gridmap({"user", "token", "zhao", "--db", s.db}).out;
   api.erase(api.find_last_not_of("\n") + 1);
   CHECK(http(port, "GET", "/api/v1/stats", "", {{"Authorization", "Bearer " + api}}).status == 200);
-  CHECK(http(port, "DELETE", "/api/v1/session", "", {{"Authorization", "Bearer " + api}}).status == 204);
+  CHECK(http(port, "DELETE", "/api/v1/session", "", {{"Authorization", "Bearer " + api}}).status ==
+        204);
   CHECK(http(port, "GET", "/api/v1/stats", "", {{"Authorization", "Bearer " + api}}).status == 401);
 }
 
-TEST_CASE("slow connections from one address cannot starve everyone, idle ones are shed near the cap") {
+TEST_CASE(
+    "slow connections from one address cannot starve everyone, idle ones are shed near the cap") {
   test::TempDir dir;
   std::string db = dir.file("t.sqlite");
   REQUIRE(test::run_gridmap({"demo", "--db", db, "--preset", "tatabu"}).exit_code == 0);
-  test::ServerProcess server(db, {"--max-connections", "100", "--max-connections-per-address", "40"});
+  test::ServerProcess server(db,
+                             {"--max-connections", "100", "--max-connections-per-address", "40"});
   uint16_t port = server.port();
   // 150 connections from one address, each dripping a header: only 40 are kept.
   std::vector<int> drips;
@@ -270,8 +309,10 @@ TEST_CASE("slow connections from one address cannot starve everyone, idle ones a
   for (const char* from : {"127.0.0.3", "127.0.0.4"})
     for (int i = 0; i < 30; ++i)
       if (int fd = connect_from(from, port); fd >= 0) {
-        if (status_on(fd, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n") == 200) idle.push_back(fd);
-        else close(fd);
+        if (status_on(fd, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n") == 200)
+          idle.push_back(fd);
+        else
+          close(fd);
       }
   CHECK(idle.size() == 60);  // 40 dripping + 60 idle: at the cap
   int fresh = connect_from("127.0.0.5", port);
@@ -292,7 +333,8 @@ TEST_CASE("the audit chain is anchored: removed last rows and a recomputed chain
   auto fill = [&](const std::string& p) {
     data::Db db = data::Db::open(p);
     for (int i = 0; i < 6; ++i)
-      data::audit(db, 1000 + i, "admin", "reveal_resident", "resident:" + std::to_string(i), "核对");
+      data::audit(db, 1000 + i, "admin", "reveal_resident", "resident:" + std::to_string(i),
+                  "核对");
   };
   fill(path);
   REQUIRE(test::run_gridmap({"audit", "verify", "--db", path}).exit_code == 0);
@@ -320,11 +362,13 @@ TEST_CASE("the audit chain is anchored: removed last rows and a recomputed chain
     db.exec("DROP TRIGGER audit_log_no_update");
     db.exec("UPDATE audit_log SET actor = 'nobody', keyed = 0");
     // A plain chain over the edited rows, as the unkeyed code computed it.
-    data::Statement rows(db, "SELECT id, at, actor, action, subject, detail FROM audit_log ORDER BY id");
+    data::Statement rows(
+        db, "SELECT id, at, actor, action, subject, detail FROM audit_log ORDER BY id");
     data::Statement put(db, "UPDATE audit_log SET prev_hash = ?1, hash = ?2 WHERE id = ?3");
     std::string prev(64, '0');
     while (rows.step()) {
-      std::string h = plain_chain_hash(prev, rows.int64(1), {rows.text(2), rows.text(3), rows.text(4), rows.text(5)});
+      std::string h = plain_chain_hash(prev, rows.int64(1),
+                                       {rows.text(2), rows.text(3), rows.text(4), rows.text(5)});
       put.bind(1, prev).bind(2, h).bind(3, rows.int64(0)).run();
       prev = h;
     }
@@ -340,17 +384,20 @@ TEST_CASE("the audit chain is anchored: removed last rows and a recomputed chain
 TEST_CASE("failed sign-ins slow down guesses from one address but never lock the real user out") {
   RoleServer s;
   uint16_t port = s.server->port();
-  REQUIRE(test::run_gridmap({"user", "add", "li", "--role", "planner", "--db", s.db, "--password-stdin"},
-                            "a good long password\n")
+  REQUIRE(test::run_gridmap(
+              {"user", "add", "li", "--role", "planner", "--db", s.db, "--password-stdin"},
+              "a good long password\n")
               .exit_code == 0);
   // The guesser is at 127.0.0.2: three guesses are answered, then each waits longer.
   auto guess_from = [&](const char* from) {
     int fd = connect_from(from, port);
     REQUIRE(fd >= 0);
     std::string body = "{\"name\":\"li\",\"password\":\"wrong guess\"}";
-    int st = status_on(fd,
-                       "POST /api/v1/session HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                       "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body);
+    int st =
+        status_on(fd,
+                  "POST /api/v1/session HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                  "Content-Length: " +
+                      std::to_string(body.size()) + "\r\n\r\n" + body);
     close(fd);
     return st;
   };
@@ -360,7 +407,8 @@ TEST_CASE("failed sign-ins slow down guesses from one address but never lock the
   CHECK(waited >= 1);
   for (int i = 0; i < 5; ++i) guess_from("127.0.0.2");
   // The real user, elsewhere, signs in at once.
-  auto ok = http(port, "POST", "/api/v1/session", "{\"name\":\"li\",\"password\":\"a good long password\"}");
+  auto ok = http(port, "POST", "/api/v1/session",
+                 "{\"name\":\"li\",\"password\":\"a good long password\"}");
   INFO(ok.body);
   CHECK(ok.status == 200);
   // Other clients are answered while sign-ins hash (argon2 runs off the event loops).
@@ -370,7 +418,8 @@ TEST_CASE("failed sign-ins slow down guesses from one address but never lock the
     signers.emplace_back([&, i] {
       std::string who = i ? "demo-dispatcher" : "demo-planner";
       while (!stop)
-        http(port, "POST", "/api/v1/session", "{\"name\":\"" + who + "\",\"password\":\"gridmap-demo\"}");
+        http(port, "POST", "/api/v1/session",
+             "{\"name\":\"" + who + "\",\"password\":\"gridmap-demo\"}");
     });
   int healthy = 0;
   for (int i = 0; i < 20; ++i) healthy += http(port, "GET", "/healthz").status == 200;
@@ -407,12 +456,16 @@ TEST_CASE("out of a worker's patch looks exactly like missing: visits, residents
   CHECK(json(reveal)["detail"].GetString() == "no resident " + std::to_string(resident));
   // Duplicate suggestions: the dispatcher reports outside the worker's patch; the worker
   // reporting the same thing at the same place is not told that case exists.
-  int64_t elsewhere = id_of(as(s, "dispatcher", "POST", "/api/v1/petitions", point_body(theirs.position)));
-  auto dup_for_dispatcher = json(as(s, "dispatcher", "POST", "/api/v1/petitions", point_body(theirs.position)));
+  int64_t elsewhere =
+      id_of(as(s, "dispatcher", "POST", "/api/v1/petitions", point_body(theirs.position)));
+  auto dup_for_dispatcher =
+      json(as(s, "dispatcher", "POST", "/api/v1/petitions", point_body(theirs.position)));
   bool listed = false;
-  for (auto& v : dup_for_dispatcher["possible_duplicates"].GetArray()) listed |= v.GetInt64() == elsewhere;
+  for (auto& v : dup_for_dispatcher["possible_duplicates"].GetArray())
+    listed |= v.GetInt64() == elsewhere;
   CHECK(listed);
-  auto dup_for_worker = json(as(s, "worker", "POST", "/api/v1/petitions", point_body(theirs.position)));
+  auto dup_for_worker =
+      json(as(s, "worker", "POST", "/api/v1/petitions", point_body(theirs.position)));
   for (auto& v : dup_for_worker["possible_duplicates"].GetArray()) CHECK(v.GetInt64() != elsewhere);
 }
 
@@ -421,23 +474,31 @@ TEST_CASE("the Host header never reaches the style, --public-url names the serve
   auto r = s.get("/style.json", "admin", {{"Host", "evil.example"}});
   REQUIRE(r.status == 200);
   CHECK(r.body.find("evil") == std::string::npos);
-  CHECK(s.get("/tiles/grids.json", "admin", {{"Host", "evil.example"}}).body.find("evil") == std::string::npos);
+  CHECK(s.get("/tiles/grids.json", "admin", {{"Host", "evil.example"}}).body.find("evil") ==
+        std::string::npos);
   s.server.reset();
   test::ServerProcess named(s.db, {"--public-url", "https://grid.example.gov.cn/"});
-  auto style = json(http(named.port(), "GET", "/style.json", "", {{"Authorization", bearer(s, "admin")}, {"Host", "evil.example"}}));
-  CHECK(std::string(style["glyphs"].GetString()) == "https://grid.example.gov.cn/fonts/{fontstack}/{range}.pbf");
-  CHECK(test::run_gridmap({"serve", "--db", s.db, "--public-url", "grid.example.gov.cn/x"}).exit_code == 2);
+  auto style = json(http(named.port(), "GET", "/style.json", "",
+                         {{"Authorization", bearer(s, "admin")}, {"Host", "evil.example"}}));
+  CHECK(std::string(style["glyphs"].GetString()) ==
+        "https://grid.example.gov.cn/fonts/{fontstack}/{range}.pbf");
+  CHECK(test::run_gridmap({"serve", "--db", s.db, "--public-url", "grid.example.gov.cn/x"})
+            .exit_code == 2);
 }
 
-TEST_CASE("cookie-signed writes from another site's page are refused, and cookie names match exactly") {
+TEST_CASE(
+    "cookie-signed writes from another site's page are refused, and cookie names match exactly") {
   RoleServer s;
   uint16_t port = s.server->port();
   std::string cookie = signed_cookie(port, "demo-dispatcher", "gridmap-demo");
   std::string body = point_body({111.7, 40.8});
-  auto post = [&](std::map<std::string, std::string> h, const std::string& content_type = "application/json") {
+  auto post = [&](std::map<std::string, std::string> h,
+                  const std::string& content_type = "application/json") {
     h["Cookie"] = cookie;
-    std::string req = "POST /api/v1/petitions HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Type: " +
-                      content_type + "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
+    std::string req =
+        "POST /api/v1/petitions HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: "
+        "close\r\nContent-Type: " +
+        content_type + "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
     for (auto& [k, v] : h) req += k + ": " + v + "\r\n";
     std::string raw = test::raw_exchange(port, req + "\r\n" + body);
     return raw.size() > 12 ? std::stoi(raw.substr(9, 3)) : 0;
@@ -451,8 +512,10 @@ TEST_CASE("cookie-signed writes from another site's page are refused, and cookie
   // A bearer token is never sent by a browser on its own: no Origin needed.
   CHECK(as(s, "dispatcher", "POST", "/api/v1/petitions", body).status == 201);
   std::string value = cookie.substr(cookie.find('=') + 1);
-  CHECK(http(port, "GET", "/api/v1/stats", "", {{"Cookie", "xgridmap_session=" + value}}).status == 401);
-  CHECK(http(port, "GET", "/api/v1/stats", "", {{"Cookie", "a=1; gridmap_session=" + value}}).status == 200);
+  CHECK(http(port, "GET", "/api/v1/stats", "", {{"Cookie", "xgridmap_session=" + value}}).status ==
+        401);
+  CHECK(http(port, "GET", "/api/v1/stats", "", {{"Cookie", "a=1; gridmap_session=" + value}})
+            .status == 200);
 }
 
 TEST_CASE("a second server on the same file is refused, an empty file is not made a database") {
@@ -479,7 +542,8 @@ TEST_CASE("malformed framing gets 400 before the connection closes") {
   const std::string auth = "Authorization: " + bearer(s, "admin") + "\r\n";
   for (std::string req : {
            "POST /api/v1/locate HTTP/1.1\r\nHost: x\r\n" + auth + "Content-Length: -5\r\n\r\n",
-           "POST /api/v1/locate HTTP/1.1\r\nHost: x\r\n" + auth + "Content-Length: 2\r\nContent-Length: 2\r\n\r\n[]",
+           "POST /api/v1/locate HTTP/1.1\r\nHost: x\r\n" + auth +
+               "Content-Length: 2\r\nContent-Length: 2\r\n\r\n[]",
            "POST /api/v1/locate HTTP/1.1\r\nHost: x\r\n" + auth + "Content-Length: 2, 2\r\n\r\n[]",
            "POST /api/v1/locate HTTP/1.1\r\nHost: x\r\n" + auth +
                "Content-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n[]",
@@ -494,11 +558,13 @@ TEST_CASE("malformed framing gets 400 before the connection closes") {
   CHECK(http(port, "GET", "/healthz").status == 200);
 }
 
-TEST_CASE("a planner's heat and density count whole weeks: windows a day apart cannot be subtracted") {
+TEST_CASE(
+    "a planner's heat and density count whole weeks: windows a day apart cannot be subtracted") {
   RoleServer s;
   // z 6: the whole subdistrict in one bin, so the counts are far above k = 5.
   std::string tile = "/tiles/density/6/51/24.mvt";
-  std::string week = tile + "?from=2026-10-05&to=2026-10-11", shorter = tile + "?from=2026-10-06&to=2026-10-10";
+  std::string week = tile + "?from=2026-10-05&to=2026-10-11",
+              shorter = tile + "?from=2026-10-06&to=2026-10-10";
   auto admin_week = s.get(week, "admin"), admin_short = s.get(shorter, "admin");
   REQUIRE(admin_week.status == 200);
   REQUIRE(admin_short.status == 200);

@@ -389,32 +389,43 @@ TEST_CASE("transitions follow the lifecycle, illegal moves get 409 and stale ver
                  {{"If-Match", "\"v1\""}});
   REQUIRE(ok.status == 200);
   CHECK(ok.headers["etag"] == "\"v2\"");
-  check_problem(http(f.port(), "POST", base, "{\"to\":\"closed\"}"), 409, "conflict");
+  check_problem(test::move_petition(f.port(), id, "{\"to\":\"closed\"}"), 409, "conflict");
   check_problem(http(f.port(), "POST", base, "{\"to\":\"in_progress\"}", {{"If-Match", "\"v1\""}}),
                 412, "precondition_failed");
-  check_problem(http(f.port(), "POST", base, "{\"to\":\"flying\"}"), 400, "invalid_input");
-  check_problem(
-      http(f.port(), "POST", "/api/v1/petitions/999999/transitions", "{\"to\":\"closed\"}"), 404,
-      "not_found");
-  CHECK(http(f.port(), "POST", base, "{\"action\":\"escalate\",\"note\":\"社区协调\"}").status ==
-        200);
-  for (const char* to :
-       {"in_progress", "pending_review", "in_progress", "pending_review", "closed"})
-    REQUIRE(http(f.port(), "POST", base, std::string("{\"to\":\"") + to + "\"}").status == 200);
+  // Without If-Match: 428, the case unchanged.
+  check_problem(http(f.port(), "POST", base, "{\"to\":\"in_progress\"}"), 428,
+                "precondition_required");
+  check_problem(test::move_petition(f.port(), id, "{\"to\":\"flying\"}"), 400, "invalid_input");
+  check_problem(test::move_petition(f.port(), 999999, "{\"to\":\"closed\"}"), 404, "not_found");
+  CHECK(
+      test::move_petition(f.port(), id, "{\"action\":\"escalate\",\"note\":\"社区协调\"}").status ==
+      200);
+  // Submitted by this admin, the case is reviewed by another (separation of duties).
+  std::map<std::string, std::string> other = {
+      {"Authorization", "Bearer " + test::make_user(f.db, "admin2", "admin")}};
+  for (const char* to : {"in_progress", "pending_review"})
+    REQUIRE(test::move_petition(f.port(), id, std::string("{\"to\":\"") + to + "\"}").status ==
+            200);
+  check_problem(test::move_petition(f.port(), id, "{\"to\":\"verified\"}"), 403, "forbidden");
+  REQUIRE(test::move_petition(f.port(), id, "{\"to\":\"in_progress\"}", other).status ==
+          200);  // rework
+  REQUIRE(test::move_petition(f.port(), id, "{\"to\":\"pending_review\"}").status == 200);
+  REQUIRE(test::move_petition(f.port(), id, "{\"to\":\"verified\"}", other).status == 200);
+  REQUIRE(test::move_petition(f.port(), id, "{\"to\":\"closed\"}", other).status == 200);
   auto p = json(http(f.port(), "GET", "/api/v1/petitions/" + std::to_string(id)));
   CHECK(std::string(p["properties"]["status"].GetString()) == "closed");
   CHECK(std::string(p["properties"]["handler_level"].GetString()) == "community");
   CHECK(p["properties"]["reopened"].GetInt() == 1);
   auto ev = json(http(f.port(), "GET", "/api/v1/petitions/" + std::to_string(id) + "/events"));
-  CHECK(ev.Size() == 8);  // report, dispatch, escalate, 5 transitions
+  CHECK(ev.Size() == 9);  // report, dispatch, escalate, 6 transitions
 }
 
 TEST_CASE("resolving on site goes straight from reported to closed with a note") {
   Fixture f;
   int64_t id = create_petition(f.port(), 111.7, 40.8);
-  std::string base = "/api/v1/petitions/" + std::to_string(id) + "/transitions";
-  check_problem(http(f.port(), "POST", base, "{\"to\":\"closed\"}"), 400, "invalid_input");
-  CHECK(http(f.port(), "POST", base, "{\"to\":\"closed\",\"note\":\"当场处理\"}").status == 200);
+  check_problem(test::move_petition(f.port(), id, "{\"to\":\"closed\"}"), 400, "invalid_input");
+  CHECK(test::move_petition(f.port(), id, "{\"to\":\"closed\",\"note\":\"当场处理\"}").status ==
+        200);
 }
 
 TEST_CASE("many dispatchers moving the same petition at once: exactly one wins") {

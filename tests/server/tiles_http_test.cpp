@@ -121,9 +121,7 @@ TEST_CASE("a new petition changes the ETags of its tiles at once and leaves far 
   CHECK(it->attrs.at("age_days") == "0");
   // Moving it on changes its tiles again.
   std::string etag = f.get(near_tiles.back()).headers["etag"];
-  REQUIRE(f.send("POST", "/api/v1/petitions/" + std::to_string(id) + "/transitions",
-                 "{\"to\":\"dispatched\"}")
-              .status == 200);
+  REQUIRE(f.move(id, "{\"to\":\"dispatched\"}").status == 200);
   features = test::decode_layer(f.get(near_tiles.back()).body, "petitions");
   it = std::find_if(features.begin(), features.end(), [&](const auto& p) { return p.id == id; });
   REQUIRE(it != features.end());

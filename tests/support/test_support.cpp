@@ -292,10 +292,25 @@ HttpResult RoleServer::get(const std::string& target, const std::string& role,
   return http(server->port(), "GET", target, "", headers);
 }
 
+HttpResult RoleServer::move(int64_t id, const std::string& body, const std::string& role) {
+  return move_petition(
+      server->port(), id, body,
+      {{"Authorization", "Bearer " + tokens.at(role)}, {"Content-Type", "application/json"}});
+}
+
 HttpResult RoleServer::send(const std::string& method, const std::string& target,
                             const std::string& body) {
   return http(server->port(), method, target, body,
               {{"Authorization", "Bearer " + tokens.at("admin")}});
+}
+
+HttpResult move_petition(uint16_t port, int64_t id, const std::string& body,
+                         std::map<std::string, std::string> headers) {
+  std::string target = "/api/v1/petitions/" + std::to_string(id);
+  HttpResult now = http(port, "GET", target, "", headers);
+  auto etag = now.headers.find("etag");
+  if (etag != now.headers.end()) headers["If-Match"] = etag->second;
+  return http(port, "POST", target + "/transitions", body, headers);
 }
 
 }  // namespace gridmap::test

@@ -83,6 +83,11 @@ class ServerProcess {
   TempDir dir_;
 };
 
+// POSTs a transition to petition `id` with its current version in If-Match (read first with
+// the same headers), as every client must (a move without If-Match is 428).
+HttpResult move_petition(uint16_t port, int64_t id, const std::string& body,
+                         std::map<std::string, std::string> headers = {});
+
 // The answer's body as JSON; the test stops when it does not parse.
 rapidjson::Document json(const HttpResult& r);
 // An application/problem+json answer with this status; with a `type`, also that stable
@@ -100,6 +105,8 @@ struct RoleServer {
   RoleServer();
   HttpResult get(const std::string& target, const std::string& role = "admin",
                  std::map<std::string, std::string> headers = {});
+  // A transition of petition `id` as `role`, with its current version in If-Match.
+  HttpResult move(int64_t id, const std::string& body, const std::string& role = "admin");
   HttpResult send(const std::string& method, const std::string& target,
                   const std::string& body);  // as admin
 };

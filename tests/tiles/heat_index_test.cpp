@@ -30,7 +30,7 @@ std::vector<Point> random_points(std::mt19937_64& rng, size_t n) {
     HeatAttrs a;
     a.category = static_cast<uint8_t>(rng() % 6);
     a.kind = static_cast<uint8_t>(rng() % 2);
-    a.status = static_cast<uint8_t>(rng() % 5);
+    a.status = static_cast<uint8_t>(rng() % 10);
     a.day = static_cast<uint16_t>(19000 + rng() % 100);
     pts.push_back({heat_key(w), a.pack(), static_cast<uint32_t>(i + 1)});
   }
@@ -47,7 +47,7 @@ HeatFilter random_filter(std::mt19937_64& rng) {
       if (rng() % 2) f.categories.set(size_t(c));
   }
   if (rng() % 2) f.kinds = static_cast<uint8_t>(1 + rng() % 3);
-  if (rng() % 2) f.statuses = static_cast<uint8_t>(rng() % 32);
+  if (rng() % 2) f.statuses = static_cast<uint16_t>(rng() % 1024);
   if (rng() % 2) {
     f.day_from = 19000 + uint32_t(rng() % 60);
     f.day_to = f.day_from + uint32_t(rng() % 60);
@@ -106,12 +106,12 @@ TEST_CASE("Morton codes interleave and come apart again") {
 
 TEST_CASE("packed heat attributes unpack to what was packed, and days are China Standard Time") {
   HeatAttrs a;
-  a.day = 20000, a.category = 200, a.kind = 1, a.status = 4;
+  a.day = 20000, a.category = 200, a.kind = 1, a.status = 9;
   HeatAttrs b = HeatAttrs::unpack(a.pack());
   CHECK(b.day == 20000);
   CHECK(b.category == 200);
   CHECK(b.kind == 1);
-  CHECK(b.status == 4);
+  CHECK(b.status == 9);
   // 2026-03-01T00:00:00+08:00 is 2026-02-28T16:00:00Z and already the 1st of March.
   CHECK(heat_day(1772294400) == heat_day(1772294400 + 86399));
   CHECK(heat_day(1772294400) == heat_day(1772294400 - 1) + 1);

@@ -4,12 +4,16 @@ import { api } from './api.js';
 import { t } from './i18n.js';
 import { bboxOf, el, geojsonLayer, STATUS_COLOURS } from './map.js';
 
+// The moves of the lifecycle (data/lifecycle.hpp) a dispatcher makes from each state; the
+// note sent is the button's label (rejecting and suspending need one).
 const ACTIONS = {
-  reported: [['dispatched', 'dispatch'], ['closed', 'resolve_on_site']],
-  dispatched: [['in_progress', 'accept'], ['escalate', 'escalate']],
-  in_progress: [['pending_review', 'submit'], ['escalate', 'escalate']],
-  pending_review: [['closed', 'close'], ['in_progress', 'rework']],
-  closed: [],
+  reported: [['registered', 'register'], ['dispatched', 'dispatch'], ['rejected', 'reject'], ['closed', 'resolve_on_site']],
+  registered: [['dispatched', 'dispatch'], ['suspended', 'suspend']],
+  dispatched: [['in_progress', 'accept'], ['escalate', 'escalate'], ['suspended', 'suspend']],
+  in_progress: [['pending_review', 'submit'], ['escalate', 'escalate'], ['suspended', 'suspend']],
+  pending_review: [['verified', 'verify'], ['closed', 'close'], ['in_progress', 'rework']],
+  verified: [['closed', 'finish']],
+  suspended: [], rejected: [], withdrawn: [], closed: [],
 };
 
 export async function dispatcherView(map, side) {
@@ -40,7 +44,7 @@ export async function dispatcherView(map, side) {
   side.replaceChildren(
     el('h3', { text: t('petitions') }),
     el('div', { class: 'filters' },
-      select('status', ['reported', 'dispatched', 'in_progress', 'pending_review', 'closed']),
+      select('status', ['reported', 'registered', 'dispatched', 'in_progress', 'pending_review', 'verified', 'suspended', 'closed', 'rejected', 'withdrawn']),
       select('category', ['environment', 'facilities', 'neighbour', 'safety', 'traffic', 'property', 'welfare', 'noise', 'other']),
       select('kind', ['appeal', 'incident']),
       el('label', {}, overdue, t('overdue')), date('from'), date('to')),

@@ -57,4 +57,5 @@ export function el(tag, attrs = {}, ...children) {
 }
 
 export const STATUS_COLOURS = ['match', ['get', 'status'],
-  'reported', '#d9480f', 'dispatched', '#e67700', 'in_progress', '#1971c2', 'pending_review', '#7048e8', 'closed', '#2b8a3e', '#868e96'];
+  'reported', '#d9480f', 'dispatched', '#e67700', 'in_progress', '#1971c2', 'pending_review', '#7048e8', 'closed', '#2b8a3e',
+  'registered', '#c92a2a', 'verified', '#9775fa', 'suspended', '#495057', '#868e96'];
