@@ -41,14 +41,17 @@ double ratio(int64_t a, int64_t b) { return b ? static_cast<double>(a) / static_
 }  // namespace
 
 std::vector<StatsRow> petition_stats(Db& db, StatsLevel level, std::optional<int64_t> from, std::optional<int64_t> to,
-                                     int64_t now) {
+                                     int64_t now, const StatsFilter& filter) {
   std::map<std::string, StatsRow> rows;
   std::map<std::string, std::vector<double>> hours;
   Statement st(db, std::string("SELECT ") + key_column(level) +
                        ", status, created_at, deadline_at, closed_at, reopened FROM petitions "
                        "WHERE created_at >= ?1 AND created_at < ?2 AND " +
-                       key_column(level) + " IS NOT NULL");
+                       key_column(level) +
+                       " IS NOT NULL AND (?3 IS NULL OR subdistrict_code = ?3) AND (?4 IS NULL OR community_code = ?4) "
+                       "AND (?5 IS NULL OR category = ?5 OR category IN (SELECT code FROM categories WHERE parent = ?5))");
   st.bind(1, from.value_or(INT64_MIN)).bind(2, to.value_or(INT64_MAX));
+  st.bind(3, filter.subdistrict_code).bind(4, filter.community_code).bind(5, filter.category);
   while (st.step()) {
     std::string code = st.text(0);
     Status status = stored_status(st.text(1));

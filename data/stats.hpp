@@ -28,7 +28,12 @@ struct StatsRow {
 };
 
 // Petitions created in [from, to) (open ends when absent); overdue = open past deadline at `now`.
+// Which petitions count: within a subdistrict or community, of a category (a 小类, or every
+// 小类 of a 大类).
+struct StatsFilter {
+  std::optional<std::string> subdistrict_code, community_code, category;
+};
 std::vector<StatsRow> petition_stats(Db& db, StatsLevel level, std::optional<int64_t> from,
-                                     std::optional<int64_t> to, int64_t now);
+                                     std::optional<int64_t> to, int64_t now, const StatsFilter& filter = {});
 
 }  // namespace gridmap::data

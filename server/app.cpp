@@ -1,5 +1,6 @@
 #include "server/app.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdio>
 #include <chrono>
@@ -319,6 +320,15 @@ Response App::handle(Request& req) {
   }
   metrics_.observe(route, res.status, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   return res;
+}
+
+void only_params(const Request& req, std::initializer_list<std::string_view> known, std::string_view route) {
+  for (const auto& [k, v] : req.query) {
+    if (std::find(known.begin(), known.end(), k) != known.end()) continue;
+    std::string list;
+    for (std::string_view n : known) list += (list.empty() ? "" : ", ") + std::string(n);
+    throw_invalid("unknown parameter '" + k + "' (" + std::string(route) + " takes " + list + ")");
+  }
 }
 
 Response json_response(std::string body, int status) {

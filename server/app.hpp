@@ -145,6 +145,9 @@ void register_heat(Router& r);
 
 // Helpers shared by handlers.
 Response json_response(std::string body, int status = 200);
+// Refuses (400) a query parameter outside `known`, naming what `route` takes: a misspelt
+// filter must not be silently ignored.
+void only_params(const Request& req, std::initializer_list<std::string_view> known, std::string_view route);
 LonLat lonlat_param(const Request& req, const char* lon = "lon", const char* lat = "lat");
 // Converts a coordinate given in the request's `crs` parameter to WGS84.
 LonLat to_wgs84(const Request& req, LonLat p);

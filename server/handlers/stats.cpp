@@ -1,4 +1,5 @@
 // GET /api/v1/stats, GET /api/v1/coverage, GET /api/v1/hotspots
+#include "data/catalogue.hpp"
 #include "data/stats.hpp"
 #include "data/hotspot_store.hpp"
 #include "geo/error.hpp"
@@ -12,10 +13,18 @@ namespace gridmap::server {
 namespace {
 
 Response stats(App& app, const Request& req, const Context&) {
+  only_params(req, {"level", "from", "to", "subdistrict_code", "community_code", "category"}, "stats");
+  data::StatsFilter filter;
+  filter.subdistrict_code = req.param("subdistrict_code");
+  filter.community_code = req.param("community_code");
+  filter.category = req.param("category");
+  if (filter.category && !data::Catalogue(app.read_db()).get(*filter.category))
+    throw_invalid("unknown category '" + *filter.category + "' (see /api/v1/catalogue)");
   auto level_text = req.param("level").value_or("grid");
   auto level = data::parse_stats_level(level_text);
   if (!level) throw_invalid("'level' must be grid, community, subdistrict or worker");
-  auto rows = data::petition_stats(app.read_db(), *level, time_param(req, "from"), time_param(req, "to"), App::now());
+  auto rows =
+      data::petition_stats(app.read_db(), *level, time_param(req, "from"), time_param(req, "to"), App::now(), filter);
   rapidjson::StringBuffer buf;
   JsonWriter w(buf);
   w.StartArray();
@@ -65,6 +74,7 @@ Response hotspots(App& app, const Request& req, const Context&) {
 }  // namespace
 
 data::HotspotQuery hotspot_query(App& app, const Request& req) {
+  only_params(req, {"from", "to", "category", "kind", "value"}, "hotspots");
   data::HotspotQuery q;
   // Without `to`, the window ends with the current hour: the same window for an hour, so
   // that its tiles stay cached (no petition is reported ahead of now).
