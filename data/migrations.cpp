@@ -296,6 +296,23 @@ void widen_lifecycle_checks(Db& db) {
   db.exec("PRAGMA writable_schema = OFF");
 }
 
+// Version 7: the reporter's follow-up (回访) after a case closes: whether they were reached,
+// how satisfied they are, and whether the case was reopened for it.
+const char* const kV7 = R"SQL(
+CREATE TABLE petition_followups (
+  id INTEGER PRIMARY KEY,
+  petition_id INTEGER NOT NULL REFERENCES petitions(id) ON DELETE CASCADE,
+  at INTEGER NOT NULL,
+  actor TEXT NOT NULL,
+  reached INTEGER NOT NULL CHECK (reached IN (0, 1)),
+  satisfaction TEXT CHECK (satisfaction IN ('satisfied', 'basically_satisfied', 'unsatisfied')),
+  note TEXT NOT NULL DEFAULT '',
+  reopened INTEGER NOT NULL DEFAULT 0 CHECK (reopened IN (0, 1)),
+  CHECK (reached = 1 OR satisfaction IS NULL)
+);
+CREATE INDEX petition_followups_petition ON petition_followups(petition_id, at);
+)SQL";
+
 struct Migration {
   int version;
   const char* sql;
@@ -303,7 +320,7 @@ struct Migration {
 };
 
 const std::vector<Migration>& migrations() {
-  static const std::vector<Migration> all = {{1, kV1}, {2, kV2}, {3, kV3}, {4, kV4}, {5, kV5}, {6, kV6, widen_lifecycle_checks}};
+  static const std::vector<Migration> all = {{1, kV1}, {2, kV2}, {3, kV3}, {4, kV4}, {5, kV5}, {6, kV6, widen_lifecycle_checks}, {7, kV7}};
   return all;
 }
 

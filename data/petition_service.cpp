@@ -251,4 +251,87 @@ Petition PetitionService::change(int64_t id, const Change& c, int64_t now) {
   return next;
 }
 
+std::string_view to_string(Satisfaction s) noexcept {
+  switch (s) {
+    case Satisfaction::satisfied: return "satisfied";
+    case Satisfaction::basically_satisfied: return "basically_satisfied";
+    case Satisfaction::unsatisfied: return "unsatisfied";
+  }
+  return "";
+}
+
+std::optional<Satisfaction> parse_satisfaction(std::string_view s) noexcept {
+  for (Satisfaction v : {Satisfaction::satisfied, Satisfaction::basically_satisfied, Satisfaction::unsatisfied})
+    if (to_string(v) == s) return v;
+  return std::nullopt;
+}
+
+Petition PetitionService::follow_up(int64_t id, const FollowUp& f, int64_t now) {
+  if (f.role != "admin" && f.role != "dispatcher")
+    throw Error(ErrorKind::forbidden, "a " + (f.role.empty() ? std::string("caller") : f.role) +
+                                          " may not record a follow-up (回访 is the centre's)");
+  if (f.reached && !f.satisfaction)
+    throw_invalid("say how satisfied the reporter is: satisfied, basically_satisfied or unsatisfied");
+  if (!f.reached && f.satisfaction) throw_invalid("a reporter who was not reached gives no satisfaction");
+  if (f.reopen && f.satisfaction != Satisfaction::unsatisfied)
+    throw_invalid("only an unsatisfied reporter's case is reopened");
+  if (f.note.size() > 10000) throw_invalid("note is longer than 10,000 bytes");
+  if (!f.expected_version)
+    throw Error(ErrorKind::precondition_required, "send the petition's version in If-Match (its ETag)");
+  Transaction tx(db_);
+  PetitionRepo repo(db_);
+  auto cur = repo.get(id);
+  if (!cur) throw Error(ErrorKind::not_found, "no petition " + std::to_string(id));
+  if (*f.expected_version != cur->version)
+    throw Error(ErrorKind::precondition_failed, "petition " + std::to_string(id) + " changed since version " +
+                                                    std::to_string(*f.expected_version) + "; reload it");
+  if (cur->status != Status::closed)
+    throw Error(ErrorKind::conflict, "petition " + std::to_string(id) + " is " + std::string(to_string(cur->status)) +
+                                         ": only a closed case is followed up");
+  Statement ins(db_,
+                "INSERT INTO petition_followups(petition_id, at, actor, reached, satisfaction, note, reopened) "
+                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+  ins.bind(1, id).bind(2, now).bind(3, f.actor).bind(4, int64_t{f.reached});
+  if (f.satisfaction)
+    ins.bind(5, to_string(*f.satisfaction));
+  else
+    ins.bind_null(5);
+  ins.bind(6, f.note).bind(7, int64_t{f.reopen}).run();
+  Petition next = *cur;
+  if (f.reopen) {
+    next.status = Status::in_progress;
+    next.closed_at.reset();
+    next.reopened = 1;
+    Statement up(db_,
+                 "UPDATE petitions SET status = 'in_progress', closed_at = NULL, reopened = 1, version = version + 1, "
+                 "updated_at = ?1 WHERE id = ?2 AND version = ?3");
+    up.bind(1, now).bind(2, id).bind(3, cur->version).run();
+    repo.add_event({id, now, f.actor, Action::transition, Status::closed, Status::in_progress, std::nullopt,
+                    "回访不满意，重新办理" + (f.note.empty() ? std::string() : ": " + f.note)});
+  } else {
+    Statement up(db_, "UPDATE petitions SET version = version + 1, updated_at = ?1 WHERE id = ?2 AND version = ?3");
+    up.bind(1, now).bind(2, id).bind(3, cur->version).run();
+  }
+  if (db_.changes() != 1)
+    throw Error(ErrorKind::precondition_failed, "petition " + std::to_string(id) + " changed meanwhile; reload it");
+  published(id);
+  tx.commit();
+  next.version = cur->version + 1;
+  return next;
+}
+
+std::vector<FollowUpRecord> PetitionService::follow_ups(int64_t id) {
+  Statement st(db_,
+               "SELECT at, actor, reached, satisfaction, note, reopened FROM petition_followups WHERE petition_id = ?1 "
+               "ORDER BY at, id");
+  st.bind(1, id);
+  std::vector<FollowUpRecord> out;
+  while (st.step()) {
+    FollowUpRecord r{st.int64(0), st.text(1), st.int64(2) != 0, std::nullopt, st.text(4), st.int64(5) != 0};
+    if (!st.is_null(3)) r.satisfaction = parse_satisfaction(st.text(3));
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
 }  // namespace gridmap::data

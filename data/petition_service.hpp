@@ -40,6 +40,29 @@ struct Change {
   std::optional<int64_t> expected_version;  // If-Match
 };
 
+// The reporter's follow-up (回访) of a closed case.
+enum class Satisfaction : unsigned char { satisfied, basically_satisfied, unsatisfied };
+std::string_view to_string(Satisfaction s) noexcept;
+std::optional<Satisfaction> parse_satisfaction(std::string_view s) noexcept;
+
+struct FollowUp {
+  bool reached = true;                        // the reporter was reached
+  std::optional<Satisfaction> satisfaction;   // when reached
+  std::string note;
+  bool reopen = false;                        // an unsatisfied reporter: handle it again
+  std::string actor, role;
+  std::optional<int64_t> expected_version;    // If-Match
+};
+
+struct FollowUpRecord {
+  int64_t at = 0;
+  std::string actor;
+  bool reached = false;
+  std::optional<Satisfaction> satisfaction;
+  std::string note;
+  bool reopened = false;
+};
+
 class PetitionService {
  public:
   // `changes`, when given, hears of every committed change (the server's indexes and caches).
@@ -50,6 +73,12 @@ class PetitionService {
   // a case another worker handles), conflict (a move the lifecycle does not allow),
   // precondition_failed (stale version) or invalid_input.
   Petition change(int64_t id, const Change& c, int64_t now);
+  // Records a follow-up of a closed case (a dispatcher's); with `reopen` (only when the
+  // reporter is unsatisfied) the case goes back to in_progress with its handler, counted
+  // as reopened. Throws forbidden, not_found, conflict (not closed), precondition_failed or
+  // _required, invalid_input.
+  Petition follow_up(int64_t id, const FollowUp& f, int64_t now);
+  std::vector<FollowUpRecord> follow_ups(int64_t id);
 
  private:
   void published(int64_t id);

@@ -68,6 +68,21 @@ std::vector<StatsRow> petition_stats(Db& db, StatsLevel level, std::optional<int
     }
     r.reopened += st.int64(5) != 0;
   }
+  Statement fu(db, std::string("SELECT ") + key_column(level) +
+                       ", f.satisfaction FROM petitions JOIN petition_followups f ON f.petition_id = petitions.id "
+                       "WHERE f.id = (SELECT max(id) FROM petition_followups WHERE petition_id = petitions.id AND "
+                       "reached = 1) AND created_at >= ?1 AND created_at < ?2 AND " +
+                       key_column(level) +
+                       " IS NOT NULL AND (?3 IS NULL OR subdistrict_code = ?3) AND (?4 IS NULL OR community_code = ?4) "
+                       "AND (?5 IS NULL OR category = ?5 OR category IN (SELECT code FROM categories WHERE parent = ?5))");
+  fu.bind(1, from.value_or(INT64_MIN)).bind(2, to.value_or(INT64_MAX));
+  fu.bind(3, filter.subdistrict_code).bind(4, filter.community_code).bind(5, filter.category);
+  while (fu.step()) {
+    auto it = rows.find(fu.text(0));
+    if (it == rows.end()) continue;
+    ++it->second.followed_up;
+    it->second.satisfied += fu.text(1) != "unsatisfied";
+  }
   Statement names(db, names_sql(level));
   while (names.step())
     if (auto it = rows.find(names.text(0)); it != rows.end()) it->second.name = names.text(1);
@@ -77,6 +92,7 @@ std::vector<StatsRow> petition_stats(Db& db, StatsLevel level, std::optional<int
     r.completion_rate = ratio(r.closed, r.total);
     r.on_time_rate = ratio(r.closed_on_time, r.closed);
     r.rework_rate = ratio(r.reopened, r.closed);
+    r.satisfaction_rate = ratio(r.satisfied, r.followed_up);
     auto& h = hours[code];
     if (!h.empty()) {
       double sum = 0;

@@ -24,6 +24,10 @@ struct StatsRow {
   double completion_rate = 0;  // closed / total
   double on_time_rate = 0;     // closed within deadline / closed
   double rework_rate = 0;      // reopened / closed
+  // 回访: petitions whose reporter was reached (their latest such follow-up), and of those
+  // the satisfied or basically satisfied; satisfaction_rate = satisfied / followed_up.
+  int64_t followed_up = 0, satisfied = 0;
+  double satisfaction_rate = 0;
   std::optional<double> mean_hours_to_close, p90_hours_to_close;
 };
 

@@ -50,6 +50,8 @@ const std::vector<AccessRule>& access_rules() {
       {"petitions.create", false, A, A, A, D},
       {"petitions.transition", false, A, A, O, D},
       {"petitions.events", false, A, A, O, D},
+      {"petitions.followup", false, A, A, D, D},  // 回访: the centre calls the reporter back
+      {"petitions.followups", false, A, A, O, D},
       {"petitions.reveal", false, A, A, D, D},
       {"visits.create", false, A, D, O, D},
       {"visits.list", false, A, D, O, D},

@@ -94,7 +94,7 @@ Response transition(App& app, const Request& req, const Context& ctx) {
   data::Change c;
   if (auto action = opt_string(d, "action")) {
     auto a = data::parse_action(*action);
-    if (!a || a == data::Action::report) throw_invalid("unknown action '" + *action + "' (use transition, escalate or reassign)");
+    if (!a || a == data::Action::report) throw_invalid("unknown action '" + *action + "' (use transition, escalate, reassign or supervise)");
     c.action = *a;
   }
   if (auto to = opt_string(d, "to")) {
@@ -111,6 +111,56 @@ Response transition(App& app, const Request& req, const Context& ctx) {
   c.expected_version = if_match_version(req);
   app.write([&](data::Db& db) { return data::PetitionService(db, &app.changes()).change(id, c, App::now()); });
   return with_feature(app, id, 200);
+}
+
+// POST /api/v1/petitions/{id}/follow-ups (回访): {"reached", "satisfaction", "note", "reopen"}.
+Response add_follow_up(App& app, const Request& req, const Context& ctx) {
+  int64_t id = int_path(req, "id", "petition");
+  require_visible(app, ctx, id);
+  rapidjson::Document d = parse_json(req.body);
+  if (!d.IsObject()) throw_invalid("expected a JSON object: {\"reached\", \"satisfaction\", \"note\", \"reopen\"}");
+  data::FollowUp f;
+  f.reached = opt_bool(d, "reached").value_or(true);
+  if (auto s = opt_string(d, "satisfaction")) {
+    f.satisfaction = data::parse_satisfaction(*s);
+    if (!f.satisfaction) throw_invalid("satisfaction '" + *s + "' is not satisfied, basically_satisfied or unsatisfied");
+  }
+  f.note = opt_string(d, "note").value_or("");
+  f.reopen = opt_bool(d, "reopen").value_or(false);
+  f.actor = actor(ctx);
+  f.role = principal(ctx).role;
+  f.expected_version = if_match_version(req);
+  app.write([&](data::Db& db) { return data::PetitionService(db, &app.changes()).follow_up(id, f, App::now()); });
+  return with_feature(app, id, 201);
+}
+
+Response follow_ups(App& app, const Request& req, const Context& ctx) {
+  int64_t id = int_path(req, "id", "petition");
+  require_visible(app, ctx, id);
+  rapidjson::StringBuffer buf;
+  JsonWriter w(buf);
+  w.StartArray();
+  for (const data::FollowUpRecord& r : data::PetitionService(app.read_db()).follow_ups(id)) {
+    w.StartObject();
+    w.Key("at");
+    write_string(w, data::format_time(r.at));
+    w.Key("actor");
+    write_string(w, r.actor);
+    w.Key("reached");
+    w.Bool(r.reached);
+    w.Key("satisfaction");
+    if (r.satisfaction)
+      write_string(w, data::to_string(*r.satisfaction));
+    else
+      w.Null();
+    w.Key("note");
+    write_string(w, r.note);
+    w.Key("reopened");
+    w.Bool(r.reopened);
+    w.EndObject();
+  }
+  w.EndArray();
+  return json_response(buf.GetString());
 }
 
 Response events(App& app, const Request& req, const Context& ctx) {
@@ -221,6 +271,8 @@ void register_petitions(Router& r) {
   r.add("POST", "/api/v1/petitions", "petitions.create", create);
   r.add("POST", "/api/v1/petitions/{id}/transitions", "petitions.transition", transition);
   r.add("GET", "/api/v1/petitions/{id}/events", "petitions.events", events);
+  r.add("POST", "/api/v1/petitions/{id}/follow-ups", "petitions.followup", add_follow_up);
+  r.add("GET", "/api/v1/petitions/{id}/follow-ups", "petitions.followups", follow_ups);
   r.add("POST", "/api/v1/workers/{id}/visits", "visits.create", add_visit);
   r.add("GET", "/api/v1/workers/{id}/visits", "visits.list", list_visits);
   r.add("PUT", "/api/v1/workers/{id}/worklog/{day}", "worklog.put", put_worklog);

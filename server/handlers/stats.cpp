@@ -52,6 +52,9 @@ Response stats(App& app, const Request& req, const Context&) {
     write_number(w, r.on_time_rate, 4);
     w.Key("rework_rate");
     write_number(w, r.rework_rate, 4);
+    count("followed_up", r.followed_up);
+    w.Key("satisfaction_rate");
+    write_number(w, r.satisfaction_rate, 4);
     count("overdue", r.overdue);
     w.Key("mean_hours_to_close");
     if (r.mean_hours_to_close) write_number(w, *r.mean_hours_to_close, 1);

@@ -232,7 +232,7 @@ TEST_CASE("a version 1 database is migrated to the current schema and keeps its 
     data::Db db = data::Db::open(path);
     // Schema 5's catalogue, departments and calendar out; the categories table as it was.
     db.exec(
-        "DROP TABLE work_calendar; DROP TABLE department_routes; DROP TABLE department_users; "
+        "DROP TABLE petition_followups; DROP TABLE work_calendar; DROP TABLE department_routes; DROP TABLE department_users; "
         "DROP TABLE departments; DROP TABLE categories; CREATE TABLE categories (code TEXT PRIMARY KEY "
         "NOT NULL, name TEXT NOT NULL, deadline_hours INTEGER NOT NULL CHECK (deadline_hours > 0))");
     db.exec("INSERT INTO categories(code, name, deadline_hours) VALUES ('noise', '噪声扰民', 72)");

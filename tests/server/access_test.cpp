@@ -67,6 +67,8 @@ const std::map<std::string, Sample>& samples() {
       {"petitions.create", {"POST", "/api/v1/petitions", "{}"}},
       {"petitions.transition", {"POST", "/api/v1/petitions/1/transitions", "{}"}},
       {"petitions.events", {"GET", "/api/v1/petitions/1/events", ""}},
+      {"petitions.followup", {"POST", "/api/v1/petitions/1/follow-ups", "{}"}},
+      {"petitions.followups", {"GET", "/api/v1/petitions/1/follow-ups", ""}},
       {"petitions.reveal", {"POST", "/api/v1/petitions/1/reveal", "{\"reason\":\"回访\"}"}},
       {"visits.create", {"POST", "/api/v1/workers/1/visits", "{}"}},
       {"visits.list", {"GET", "/api/v1/workers/1/visits", ""}},

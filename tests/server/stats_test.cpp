@@ -32,21 +32,29 @@ int64_t total(const rapidjson::Document& rows) {
 TEST_CASE("stats filter by subdistrict, community and category, and unknown parameters are 400") {
   test::RoleServer s;
   rapidjson::Document all = json(s.get("/api/v1/stats?level=grid", "planner"));
-  CHECK(total(all) == count_sql(s.db, "SELECT count(*) FROM petitions WHERE grid_code IS NOT NULL"));
+  CHECK(total(all) ==
+        count_sql(s.db, "SELECT count(*) FROM petitions WHERE grid_code IS NOT NULL"));
   std::string community = "150102001001";
-  rapidjson::Document one = json(s.get("/api/v1/stats?level=grid&community_code=" + community, "planner"));
+  rapidjson::Document one =
+      json(s.get("/api/v1/stats?level=grid&community_code=" + community, "planner"));
   CHECK(total(one) ==
-        count_sql(s.db, "SELECT count(*) FROM petitions WHERE grid_code IS NOT NULL AND community_code = '" +
-                            community + "'"));
+        count_sql(
+            s.db,
+            "SELECT count(*) FROM petitions WHERE grid_code IS NOT NULL AND community_code = '" +
+                community + "'"));
   CHECK(total(one) < total(all));
-  for (const auto& r : one.GetArray()) CHECK(std::string(r["code"].GetString()).rfind(community, 0) == 0);
+  for (const auto& r : one.GetArray())
+    CHECK(std::string(r["code"].GetString()).rfind(community, 0) == 0);
   // A 小类, and its 大类 counting all of its 小类.
-  rapidjson::Document noise = json(s.get("/api/v1/stats?level=subdistrict&category=noise", "planner"));
+  rapidjson::Document noise =
+      json(s.get("/api/v1/stats?level=subdistrict&category=noise", "planner"));
   CHECK(total(noise) == count_sql(s.db, "SELECT count(*) FROM petitions WHERE category = 'noise'"));
-  rapidjson::Document city = json(s.get("/api/v1/stats?level=subdistrict&category=city_appearance", "planner"));
-  CHECK(total(city) == count_sql(s.db,
-                                 "SELECT count(*) FROM petitions WHERE category IN (SELECT code FROM categories "
-                                 "WHERE parent = 'city_appearance')"));
+  rapidjson::Document city =
+      json(s.get("/api/v1/stats?level=subdistrict&category=city_appearance", "planner"));
+  CHECK(total(city) ==
+        count_sql(s.db,
+                  "SELECT count(*) FROM petitions WHERE category IN (SELECT code FROM categories "
+                  "WHERE parent = 'city_appearance')"));
   CHECK(total(city) > total(noise));
   // Every per-status count is there, and they add up to the total.
   for (const auto& r : all.GetArray()) {
@@ -55,7 +63,69 @@ TEST_CASE("stats filter by subdistrict, community and category, and unknown para
     CHECK(sum == r["total"].GetInt64());
     CHECK(r["by_status"].HasMember("suspended"));
   }
-  check_problem(s.get("/api/v1/stats?level=grid&communty_code=" + community, "planner"), 400, "invalid_input");
+  check_problem(s.get("/api/v1/stats?level=grid&communty_code=" + community, "planner"), 400,
+                "invalid_input");
   check_problem(s.get("/api/v1/stats?category=nothing", "planner"), 400, "invalid_input");
   check_problem(s.get("/api/v1/hotspots?frm=2026-01-01", "planner"), 400, "invalid_input");
+}
+
+TEST_CASE(
+    "a follow-up of a closed case counts in the satisfaction rate, and an unsatisfied one may "
+    "reopen it") {
+  test::RoleServer s;
+  // Two closed cases of the same grid, with no follow-ups yet.
+  std::string grid = "150102001001001";
+  data::Db d = data::Db::open(s.db, false);
+  data::Statement st(
+      d, "SELECT id FROM petitions WHERE status = 'closed' AND grid_code = ?1 ORDER BY id LIMIT 2");
+  st.bind(1, grid);
+  REQUIRE(st.step());
+  int64_t a = st.int64(0);
+  REQUIRE(st.step());
+  int64_t b = st.int64(0);
+  auto follow = [&](int64_t id, const std::string& body, const std::string& role = "dispatcher",
+                    bool version = true) {
+    std::map<std::string, std::string> h = {{"Authorization", "Bearer " + s.tokens.at(role)},
+                                            {"Content-Type", "application/json"}};
+    std::string target = "/api/v1/petitions/" + std::to_string(id);
+    if (version) h["If-Match"] = test::http(s.server->port(), "GET", target, "", h).headers["etag"];
+    return test::http(s.server->port(), "POST", target + "/follow-ups", body, h);
+  };
+  // Bad input and the wrong caller change nothing.
+  check_problem(follow(a, R"({"satisfaction":"satisfied"})", "worker"), 403, "forbidden");
+  check_problem(follow(a, R"({"satisfaction":"satisfied"})", "dispatcher", false), 428,
+                "precondition_required");
+  check_problem(follow(a, R"({"satisfaction":"happy"})"), 400, "invalid_input");
+  check_problem(follow(a, R"({"reached":true})"), 400, "invalid_input");
+  check_problem(follow(a, R"({"reached":false,"satisfaction":"satisfied"})"), 400, "invalid_input");
+  check_problem(follow(a, R"({"satisfaction":"satisfied","reopen":true})"), 400, "invalid_input");
+  REQUIRE(follow(a, R"({"satisfaction":"basically_satisfied","note":"已回访"})").status == 201);
+  rapidjson::Document row =
+      json(s.get("/api/v1/stats?level=grid&community_code=150102001001", "planner"));
+  const rapidjson::Value* mine = nullptr;
+  for (const auto& r : row.GetArray())
+    if (std::string(r["code"].GetString()) == grid) mine = &r;
+  REQUIRE(mine);
+  CHECK((*mine)["followed_up"].GetInt64() == 1);
+  CHECK((*mine)["satisfaction_rate"].GetDouble() == 1.0);
+  // Unsatisfied and reopened: back in progress, counted as reopened, and only one follow-up
+  // per case counts (the latest reached one).
+  test::HttpResult r =
+      follow(b, R"({"satisfaction":"unsatisfied","reopen":true,"note":"噪声仍在"})");
+  REQUIRE(r.status == 201);
+  rapidjson::Document p = json(r);
+  CHECK(std::string(p["properties"]["status"].GetString()) == "in_progress");
+  CHECK(p["properties"]["reopened"].GetInt() == 1);
+  check_problem(follow(b, R"({"satisfaction":"satisfied"})"), 409, "conflict");  // no longer closed
+  rapidjson::Document list =
+      json(s.get("/api/v1/petitions/" + std::to_string(b) + "/follow-ups", "dispatcher"));
+  REQUIRE(list.Size() == 1);
+  CHECK(std::string(list[0]["satisfaction"].GetString()) == "unsatisfied");
+  CHECK(list[0]["reopened"].GetBool());
+  row = json(s.get("/api/v1/stats?level=grid&community_code=150102001001", "planner"));
+  for (const auto& x : row.GetArray())
+    if (std::string(x["code"].GetString()) == grid) {
+      CHECK(x["followed_up"].GetInt64() == 2);
+      CHECK(x["satisfaction_rate"].GetDouble() == 0.5);
+    }
 }
