@@ -52,7 +52,11 @@ bool role_may(std::string_view role, Action action, Status from,
       return office || role == "worker";
     case Action::reassign:
     case Action::supervise:
+    case Action::approve_extension:
+    case Action::refuse_extension:
       return office;
+    case Action::request_extension:
+      return office || role == "worker";
     case Action::report:
       return office || role == "worker";
   }

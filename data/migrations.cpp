@@ -1,5 +1,6 @@
 #include "data/migrations.hpp"
 
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -262,38 +263,62 @@ ALTER TABLE petitions ADD COLUMN supervise_note TEXT NOT NULL DEFAULT '';
 // CREATE TABLE text (https://www.sqlite.org/lang_altertable.html, "otherwise" procedure),
 // since every row that passed the old check passes the new one. The schema version is bumped
 // so that every connection re-reads the schema.
-void widen_lifecycle_checks(Db& db) {
-  struct Edit {
-    const char* table;
-    const char* from;
-    const char* to;
-  };
-  const Edit edits[] = {
-      {"petitions", "('reported', 'dispatched', 'in_progress', 'pending_review', 'closed')",
-       "('reported', 'dispatched', 'in_progress', 'pending_review', 'closed', 'registered', 'rejected', "
-       "'verified', 'suspended', 'withdrawn')"},
-      {"petition_events", "('report', 'transition', 'escalate', 'reassign')",
-       "('report', 'transition', 'escalate', 'reassign', 'supervise')"}};
+struct CheckEdit {
+  const char* table;
+  const char* from;    // the list as an earlier schema wrote it
+  const char* to;      // the widened list
+  const char* marker;  // a value only the widened list (or a later one) has
+};
+
+void widen_checks(Db& db, int migration, std::span<const CheckEdit> edits) {
   Statement version(db, "PRAGMA schema_version");
   version.step();
   int64_t schema = version.int64(0);
   version.reset();
   db.exec("PRAGMA writable_schema = ON");
-  for (const Edit& e : edits) {
+  for (const CheckEdit& e : edits) {
     Statement up(db, "UPDATE sqlite_master SET sql = replace(sql, ?1, ?2) WHERE type = 'table' AND name = ?3 AND "
                      "instr(sql, ?1) > 0");
     up.bind(1, e.from).bind(2, e.to).bind(3, e.table).run();
     if (db.changes() == 1) continue;
     Statement done(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1 AND instr(sql, ?2) > 0");
-    done.bind(1, e.table).bind(2, e.to);
+    done.bind(1, e.table).bind(2, e.marker);
     if (!done.step()) {
       db.exec("PRAGMA writable_schema = OFF");
-      throw Error(ErrorKind::internal, std::string("migration 6: the CHECK constraint of ") + e.table +
-                                           " is neither the one schema 1 wrote nor the widened one");
+      throw Error(ErrorKind::internal, "migration " + std::to_string(migration) + ": the CHECK constraint of " +
+                                           e.table + " is neither the one it widens nor a widened one");
     }
   }
   db.exec("PRAGMA schema_version = " + std::to_string(schema + 1));
   db.exec("PRAGMA writable_schema = OFF");
+}
+
+void widen_lifecycle_checks(Db& db) {
+  const CheckEdit edits[] = {
+      {"petitions", "('reported', 'dispatched', 'in_progress', 'pending_review', 'closed')",
+       "('reported', 'dispatched', 'in_progress', 'pending_review', 'closed', 'registered', 'rejected', "
+       "'verified', 'suspended', 'withdrawn')",
+       "'withdrawn'"},
+      {"petition_events", "('report', 'transition', 'escalate', 'reassign')",
+       "('report', 'transition', 'escalate', 'reassign', 'supervise')", "'supervise'"}};
+  widen_checks(db, 6, edits);
+}
+
+// Version 8: extension requests (延期申请) — the new deadline asked for, why and by whom,
+// decided by a dispatcher; and how many were granted.
+const char* const kV8 = R"SQL(
+ALTER TABLE petitions ADD COLUMN extension_until INTEGER;
+ALTER TABLE petitions ADD COLUMN extension_reason TEXT NOT NULL DEFAULT '';
+ALTER TABLE petitions ADD COLUMN extension_by TEXT;
+ALTER TABLE petitions ADD COLUMN extensions INTEGER NOT NULL DEFAULT 0;
+)SQL";
+
+void widen_extension_actions(Db& db) {
+  const CheckEdit edits[] = {{"petition_events", "'reassign', 'supervise')",
+                              "'reassign', 'supervise', 'request_extension', 'approve_extension', "
+                              "'refuse_extension')",
+                              "'refuse_extension'"}};
+  widen_checks(db, 8, edits);
 }
 
 // Version 7: the reporter's follow-up (回访) after a case closes: whether they were reached,
@@ -320,7 +345,7 @@ struct Migration {
 };
 
 const std::vector<Migration>& migrations() {
-  static const std::vector<Migration> all = {{1, kV1}, {2, kV2}, {3, kV3}, {4, kV4}, {5, kV5}, {6, kV6, widen_lifecycle_checks}, {7, kV7}};
+  static const std::vector<Migration> all = {{1, kV1}, {2, kV2}, {3, kV3}, {4, kV4}, {5, kV5}, {6, kV6, widen_lifecycle_checks}, {7, kV7}, {8, kV8, widen_extension_actions}};
   return all;
 }
 

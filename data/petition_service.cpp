@@ -5,6 +5,7 @@
 #include "data/calendar_store.hpp"
 #include "data/catalogue.hpp"
 #include "data/lifecycle.hpp"
+#include "data/time.hpp"
 #include "geo/error.hpp"
 #include "geo/geodesic.hpp"
 
@@ -208,6 +209,36 @@ Petition PetitionService::change(int64_t id, const Change& c, int64_t now) {
         (cur->handler_worker_id ? std::to_string(*cur->handler_worker_id) : std::string("none")) +
         " -> " + std::to_string(*c.worker_id) + (c.note.empty() ? "" : ": " + c.note);
     next.handler_worker_id = c.worker_id;
+  } else if (c.action == Action::request_extension) {
+    if (!clock_runs(cur->status) || cur->status == Status::reported)
+      throw Error(ErrorKind::conflict, "a " + std::string(to_string(cur->status)) +
+                                           " petition has no running deadline to extend");
+    if (cur->extension_until)
+      throw Error(ErrorKind::conflict, "petition " + std::to_string(id) + " already has an extension request pending");
+    if (c.role == "worker" && !(c.actor_worker && cur->handler_worker_id == c.actor_worker))
+      throw Error(ErrorKind::forbidden, "petition " + std::to_string(id) + " is handled by another worker");
+    if (!c.until) throw_invalid("request_extension needs 'until', the deadline asked for");
+    if (*c.until <= now || (cur->deadline_at && *c.until <= *cur->deadline_at))
+      throw_invalid("the deadline asked for must be later than now and than the current deadline");
+    if (c.note.empty()) throw_invalid("an extension request needs a reason");
+    next.extension_until = c.until;
+    next.extension_reason = c.note;
+    next.extension_by = c.actor;
+    ev.note = "until " + format_time(*c.until) + ": " + c.note;
+  } else if (c.action == Action::approve_extension || c.action == Action::refuse_extension) {
+    if (!cur->extension_until)
+      throw Error(ErrorKind::conflict, "petition " + std::to_string(id) + " has no extension request pending");
+    if (cur->extension_by == c.actor)
+      throw Error(ErrorKind::forbidden, "an extension is decided by someone other than who asked for it");
+    if (c.action == Action::approve_extension) {
+      next.deadline_at = cur->extension_until;
+      ++next.extensions;
+    } else if (c.note.empty()) {
+      throw_invalid("refusing an extension needs a reason");
+    }
+    next.extension_until.reset();
+    next.extension_reason.clear();
+    next.extension_by.reset();
   } else if (c.action == Action::supervise) {
     if (is_final(cur->status))
       throw Error(ErrorKind::conflict,
@@ -217,7 +248,7 @@ Petition PetitionService::change(int64_t id, const Change& c, int64_t now) {
     next.supervise_note = c.note;
   } else {
     throw_invalid("a petition cannot be changed by '" + std::string(to_string(c.action)) +
-                  "' (use transition, escalate, reassign or supervise)");
+                  "' (use transition, escalate, reassign, supervise or request_/approve_/refuse_extension)");
   }
   Statement up(
       db_,
@@ -225,7 +256,8 @@ Petition PetitionService::change(int64_t id, const Change& c, int64_t now) {
       "?4, "
       "reopened = ?5, version = version + 1, updated_at = ?6, deadline_at = ?9, suspended_from = "
       "?10, "
-      "suspended_at = ?11, supervised = ?12, supervise_note = ?13 WHERE id = ?7 AND version = ?8");
+      "suspended_at = ?11, supervised = ?12, supervise_note = ?13, extension_until = ?14, extension_reason = ?15, "
+               "extension_by = ?16, extensions = ?17 WHERE id = ?7 AND version = ?8");
   up.bind(1, to_string(next.status))
       .bind(2, to_string(next.handler_level))
       .bind(3, next.handler_worker_id)
@@ -240,6 +272,8 @@ Petition PetitionService::change(int64_t id, const Change& c, int64_t now) {
   else
     up.bind_null(10);
   up.bind(11, next.suspended_at).bind(12, int64_t{next.supervised}).bind(13, next.supervise_note);
+  up.bind(14, next.extension_until).bind(15, next.extension_reason).bind(16, next.extension_by);
+  up.bind(17, int64_t{next.extensions});
   up.run();
   if (db_.changes() != 1)
     throw Error(ErrorKind::precondition_failed,

@@ -33,6 +33,7 @@ struct Change {
   Action action = Action::transition;  // transition | escalate | reassign
   std::optional<Status> to;            // target status (transition)
   std::optional<int64_t> worker_id;   // new handler (reassign)
+  std::optional<int64_t> until;       // the deadline asked for (request_extension)
   std::string note;
   std::string actor;
   std::string role;                      // the actor's role: what they may do (role_may)

@@ -93,6 +93,12 @@ std::string_view to_string(Action a) noexcept {
       return "reassign";
     case Action::supervise:
       return "supervise";
+    case Action::request_extension:
+      return "request_extension";
+    case Action::approve_extension:
+      return "approve_extension";
+    case Action::refuse_extension:
+      return "refuse_extension";
   }
   return "";
 }

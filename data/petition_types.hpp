@@ -28,7 +28,16 @@ enum class Kind : unsigned char { appeal, incident };
 // Who handles a case: the grid's worker, or a level above it.
 enum class Level : unsigned char { grid, community, subdistrict, department };
 // What an event of a petition's history records.
-enum class Action : unsigned char { report, transition, escalate, reassign, supervise };
+enum class Action : unsigned char {
+  report,
+  transition,
+  escalate,
+  reassign,
+  supervise,
+  request_extension,  // 延期申请: a new deadline asked for, with a reason
+  approve_extension,  // the deadline moves to what was asked
+  refuse_extension,
+};
 
 // Every value, in order (a status's index is its place in the lifecycle).
 inline constexpr std::array<Status, 10> kAllStatuses = {
@@ -37,8 +46,9 @@ inline constexpr std::array<Status, 10> kAllStatuses = {
 inline constexpr std::array<Kind, 2> kAllKinds = {Kind::appeal, Kind::incident};
 inline constexpr std::array<Level, 4> kAllLevels = {Level::grid, Level::community,
                                                     Level::subdistrict, Level::department};
-inline constexpr std::array<Action, 5> kAllActions = {Action::report, Action::transition, Action::escalate,
-                                                      Action::reassign, Action::supervise};
+inline constexpr std::array<Action, 8> kAllActions = {
+    Action::report,    Action::transition,        Action::escalate,          Action::reassign,
+    Action::supervise, Action::request_extension, Action::approve_extension, Action::refuse_extension};
 
 // Done with: closed, rejected or withdrawn (no more moves).
 bool is_final(Status s) noexcept;

@@ -6,7 +6,7 @@ const char* const kSelect =
     "SELECT id, kind, category, description, reporter_contact, status, handler_level, "
     "handler_worker_id, reported_by, created_at, deadline_at, closed_at, reopened, X(geom), Y(geom), "
     "grid_code, community_code, subdistrict_code, version, suspended_from, suspended_at, supervised, "
-    "supervise_note FROM petitions";
+    "supervise_note, extension_until, extension_reason, extension_by, extensions FROM petitions";
 
 Petition read_petition(Statement& st) {
   Petition p;
@@ -32,6 +32,10 @@ Petition read_petition(Statement& st) {
   p.suspended_at = st.opt_int64(20);
   p.supervised = st.int64(21) != 0;
   p.supervise_note = st.text(22);
+  p.extension_until = st.opt_int64(23);
+  p.extension_reason = st.text(24);
+  p.extension_by = st.opt_text(25);
+  p.extensions = static_cast<int>(st.int64(26));
   return p;
 }
 }  // namespace

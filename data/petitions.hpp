@@ -35,6 +35,11 @@ struct Petition {
   std::optional<int64_t> suspended_at;
   bool supervised = false;  // 督办: watched by the centre
   std::string supervise_note;
+  // A pending extension request (延期申请): the deadline asked for, why, by whom.
+  std::optional<int64_t> extension_until;
+  std::string extension_reason;
+  std::optional<std::string> extension_by;
+  int extensions = 0;  // granted ones
 };
 
 struct PetitionEvent {

@@ -45,7 +45,7 @@ std::vector<StatsRow> petition_stats(Db& db, StatsLevel level, std::optional<int
   std::map<std::string, StatsRow> rows;
   std::map<std::string, std::vector<double>> hours;
   Statement st(db, std::string("SELECT ") + key_column(level) +
-                       ", status, created_at, deadline_at, closed_at, reopened FROM petitions "
+                       ", status, created_at, deadline_at, closed_at, reopened, extensions FROM petitions "
                        "WHERE created_at >= ?1 AND created_at < ?2 AND " +
                        key_column(level) +
                        " IS NOT NULL AND (?3 IS NULL OR subdistrict_code = ?3) AND (?4 IS NULL OR community_code = ?4) "
@@ -67,6 +67,7 @@ std::vector<StatsRow> petition_stats(Db& db, StatsLevel level, std::optional<int
       ++r.overdue;
     }
     r.reopened += st.int64(5) != 0;
+    r.extended += st.int64(6) > 0;
   }
   Statement fu(db, std::string("SELECT ") + key_column(level) +
                        ", f.satisfaction FROM petitions JOIN petition_followups f ON f.petition_id = petitions.id "
@@ -93,6 +94,7 @@ std::vector<StatsRow> petition_stats(Db& db, StatsLevel level, std::optional<int
     r.on_time_rate = ratio(r.closed_on_time, r.closed);
     r.rework_rate = ratio(r.reopened, r.closed);
     r.satisfaction_rate = ratio(r.satisfied, r.followed_up);
+    r.extension_rate = ratio(r.extended, r.total);
     auto& h = hours[code];
     if (!h.empty()) {
       double sum = 0;

@@ -27,6 +27,8 @@ struct StatsRow {
   // 回访: petitions whose reporter was reached (their latest such follow-up), and of those
   // the satisfied or basically satisfied; satisfaction_rate = satisfied / followed_up.
   int64_t followed_up = 0, satisfied = 0;
+  int64_t extended = 0;         // petitions granted at least one extension (延期)
+  double extension_rate = 0;    // extended / total
   double satisfaction_rate = 0;
   std::optional<double> mean_hours_to_close, p90_hours_to_close;
 };

@@ -94,7 +94,10 @@ Response transition(App& app, const Request& req, const Context& ctx) {
   data::Change c;
   if (auto action = opt_string(d, "action")) {
     auto a = data::parse_action(*action);
-    if (!a || a == data::Action::report) throw_invalid("unknown action '" + *action + "' (use transition, escalate, reassign or supervise)");
+    if (!a || a == data::Action::report)
+      throw_invalid("unknown action '" + *action +
+                    "' (use transition, escalate, reassign, supervise, request_extension, approve_extension or "
+                    "refuse_extension)");
     c.action = *a;
   }
   if (auto to = opt_string(d, "to")) {
@@ -103,6 +106,10 @@ Response transition(App& app, const Request& req, const Context& ctx) {
   }
   if (c.action == data::Action::transition && !c.to) throw_invalid("'to' is required (the target status)");
   c.worker_id = opt_int(d, "worker_id");
+  if (auto until = opt_string(d, "until")) {
+    c.until = data::parse_time(*until);
+    if (!c.until) throw_invalid("'until' is not a time: " + *until);
+  }
   c.note = opt_string(d, "note").value_or("");
   if (c.note.size() > 10000) throw_invalid("note is longer than 10,000 bytes");
   c.actor = actor(ctx);

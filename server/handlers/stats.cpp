@@ -55,6 +55,8 @@ Response stats(App& app, const Request& req, const Context&) {
     count("followed_up", r.followed_up);
     w.Key("satisfaction_rate");
     write_number(w, r.satisfaction_rate, 4);
+    w.Key("extension_rate");
+    write_number(w, r.extension_rate, 4);
     count("overdue", r.overdue);
     w.Key("mean_hours_to_close");
     if (r.mean_hours_to_close) write_number(w, *r.mean_hours_to_close, 1);

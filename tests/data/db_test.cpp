@@ -242,7 +242,8 @@ TEST_CASE("a version 1 database is migrated to the current schema and keeps its 
       db.exec(std::string("ALTER TABLE ") + t + " DROP COLUMN version");
     db.exec("DROP TABLE tokens");
     db.exec("ALTER TABLE audit_log DROP COLUMN keyed");
-    for (const char* c : {"suspended_from", "suspended_at", "supervised", "supervise_note"})
+    for (const char* c : {"suspended_from", "suspended_at", "supervised", "supervise_note", "extension_until",
+                          "extension_reason", "extension_by", "extensions"})
       db.exec(std::string("ALTER TABLE petitions DROP COLUMN ") + c);
     db.exec("PRAGMA user_version = 1");
   }

@@ -202,3 +202,63 @@ TEST_CASE(
   CHECK(back.deadline_at == at("2026-03-16 12:00"));
   CHECK(data::PetitionRepo(s.db).get(id)->deadline_at == at("2026-03-16 12:00"));
 }
+
+TEST_CASE(
+    "an extension is asked for with a later deadline and a reason, and decided by someone else") {
+  Scratch s;
+  int64_t id = s.report();
+  s.db.exec("INSERT INTO workers(id, name) VALUES (7, '张伟')");
+  s.db.exec("UPDATE petitions SET handler_worker_id = 7, deadline_at = 10000 WHERE id = " +
+            std::to_string(id));
+  auto ask = [&](data::Action a, const std::string& role, const std::string& actor,
+                 std::optional<int64_t> worker, std::optional<int64_t> until,
+                 const std::string& note) {
+    data::Change c;
+    c.action = a;
+    c.role = role;
+    c.actor = actor;
+    c.actor_worker = worker;
+    c.until = until;
+    c.note = note;
+    c.expected_version = data::PetitionRepo(s.db).get(id)->version;
+    return data::PetitionService(s.db).change(id, c, 3000);
+  };
+  using enum data::Action;
+  // Nothing to extend while merely reported.
+  CHECK(kind_of([&] { ask(request_extension, "worker", "w7", 7, 20000, "待配件"); }) ==
+        ErrorKind::conflict);
+  s.move(id, "registered", "dispatcher");
+  s.move(id, "dispatched", "dispatcher");
+  CHECK(kind_of([&] { ask(request_extension, "worker", "w8", 8, 20000, "x"); }) ==
+        ErrorKind::forbidden);
+  CHECK(kind_of([&] { ask(request_extension, "worker", "w7", 7, std::nullopt, "待配件"); }) ==
+        ErrorKind::invalid_input);
+  CHECK(kind_of([&] { ask(request_extension, "worker", "w7", 7, 9000, "待配件"); }) ==
+        ErrorKind::invalid_input);
+  CHECK(kind_of([&] { ask(request_extension, "worker", "w7", 7, 20000, ""); }) ==
+        ErrorKind::invalid_input);
+  CHECK(kind_of([&] { ask(approve_extension, "dispatcher", "d1", {}, {}, ""); }) ==
+        ErrorKind::conflict);
+  data::Petition asked = ask(request_extension, "worker", "w7", 7, 20000, "待配件");
+  CHECK(asked.extension_until == 20000);
+  CHECK(asked.deadline_at == 10000);
+  CHECK(kind_of([&] { ask(request_extension, "worker", "w7", 7, 30000, "again"); }) ==
+        ErrorKind::conflict);
+  CHECK(kind_of([&] { ask(approve_extension, "worker", "w7", 7, {}, ""); }) ==
+        ErrorKind::forbidden);
+  CHECK(kind_of([&] { ask(refuse_extension, "dispatcher", "d1", {}, {}, ""); }) ==
+        ErrorKind::invalid_input);
+  data::Petition approved = ask(approve_extension, "dispatcher", "d1", {}, {}, "同意");
+  CHECK(approved.deadline_at == 20000);
+  CHECK(approved.extensions == 1);
+  CHECK_FALSE(approved.extension_until);
+  // Asked for by a dispatcher, decided by another one.
+  ask(request_extension, "dispatcher", "d1", {}, 40000, "节假日");
+  CHECK(kind_of([&] { ask(approve_extension, "dispatcher", "d1", {}, {}, ""); }) ==
+        ErrorKind::forbidden);
+  data::Petition refused = ask(refuse_extension, "dispatcher", "d2", {}, {}, "理由不充分");
+  CHECK(refused.deadline_at == 20000);
+  CHECK(refused.extensions == 1);
+  auto events = data::PetitionRepo(s.db).events(id);
+  CHECK(events.back().action == refuse_extension);
+}
