@@ -45,7 +45,10 @@ std::vector<StatsRow> petition_stats(Db& db, StatsLevel level, std::optional<int
   std::map<std::string, StatsRow> rows;
   std::map<std::string, std::vector<double>> hours;
   Statement st(db, std::string("SELECT ") + key_column(level) +
-                       ", status, created_at, deadline_at, closed_at, reopened, extensions FROM petitions "
+                       ", status, created_at, deadline_at, closed_at, reopened, extensions, "
+                       // 回访: the latest follow-up that reached the reporter
+                       "(SELECT satisfaction FROM petition_followups f WHERE f.petition_id = petitions.id AND "
+                       "f.reached = 1 ORDER BY f.id DESC LIMIT 1) FROM petitions "
                        "WHERE created_at >= ?1 AND created_at < ?2 AND " +
                        key_column(level) +
                        " IS NOT NULL AND (?3 IS NULL OR subdistrict_code = ?3) AND (?4 IS NULL OR community_code = ?4) "
@@ -68,21 +71,10 @@ std::vector<StatsRow> petition_stats(Db& db, StatsLevel level, std::optional<int
     }
     r.reopened += st.int64(5) != 0;
     r.extended += st.int64(6) > 0;
-  }
-  Statement fu(db, std::string("SELECT ") + key_column(level) +
-                       ", f.satisfaction FROM petitions JOIN petition_followups f ON f.petition_id = petitions.id "
-                       "WHERE f.id = (SELECT max(id) FROM petition_followups WHERE petition_id = petitions.id AND "
-                       "reached = 1) AND created_at >= ?1 AND created_at < ?2 AND " +
-                       key_column(level) +
-                       " IS NOT NULL AND (?3 IS NULL OR subdistrict_code = ?3) AND (?4 IS NULL OR community_code = ?4) "
-                       "AND (?5 IS NULL OR category = ?5 OR category IN (SELECT code FROM categories WHERE parent = ?5))");
-  fu.bind(1, from.value_or(INT64_MIN)).bind(2, to.value_or(INT64_MAX));
-  fu.bind(3, filter.subdistrict_code).bind(4, filter.community_code).bind(5, filter.category);
-  while (fu.step()) {
-    auto it = rows.find(fu.text(0));
-    if (it == rows.end()) continue;
-    ++it->second.followed_up;
-    it->second.satisfied += fu.text(1) != "unsatisfied";
+    if (!st.is_null(7)) {
+      ++r.followed_up;
+      r.satisfied += st.text(7) != "unsatisfied";
+    }
   }
   Statement names(db, names_sql(level));
   while (names.step())

@@ -38,6 +38,21 @@ std::string text_or_empty(const Statement& st, int col) {
   return st.is_null(col) ? std::string() : st.text(col);
 }
 
+// id, geom, grid_code in columns 0-2 and, for petitions, kind, category, status, created_at,
+// closed_at, deadline_at in 3-8: what every point query selects first.
+void read_point_columns(const Statement& st, Layer layer, PointRow& r) {
+  r.id = st.int64(0);
+  r.geom = st.blob(1);
+  r.grid_code = text_or_empty(st, 2);
+  if (layer != Layer::petitions) return;
+  r.kind = stored_kind(st.text(3));
+  r.category = st.text(4);
+  r.status = stored_status(st.text(5));
+  r.created_at = st.int64(6);
+  r.closed_at = st.opt_int64(7);
+  r.deadline_at = st.opt_int64(8);
+}
+
 }  // namespace
 
 bool PetitionFilter::empty() const noexcept {
@@ -150,17 +165,8 @@ void read_point_rows(Db& db, Layer layer, Box box, const PetitionFilter& filter,
   }
   PointRow r;
   while (st.step()) {
-    r.id = st.int64(0);
-    r.geom = st.blob(1);
-    r.grid_code = text_or_empty(st, 2);
-    if (layer == Layer::petitions) {
-      r.kind = stored_kind(st.text(3));
-      r.category = st.text(4);
-      r.status = stored_status(st.text(5));
-      r.created_at = st.int64(6);
-      r.closed_at = st.opt_int64(7);
-      r.deadline_at = st.opt_int64(8);
-    } else if (layer == Layer::workers) {
+    read_point_columns(st, layer, r);
+    if (layer == Layer::workers) {
       r.on_duty = st.int64(3) != 0;
       r.position_at = st.opt_int64(4);
     }
@@ -184,16 +190,8 @@ void read_all_points(Db& db, Layer layer, const std::function<void(PointRow&)>& 
   if (only) st.bind(1, *only);
   PointRow r;
   while (st.step()) {
-    r.id = st.int64(0);
-    r.geom = st.blob(1);
-    r.grid_code = text_or_empty(st, 2);
+    read_point_columns(st, layer, r);
     if (layer == Layer::petitions) {
-      r.kind = stored_kind(st.text(3));
-      r.category = st.text(4);
-      r.status = stored_status(st.text(5));
-      r.created_at = st.int64(6);
-      r.closed_at = st.opt_int64(7);
-      r.deadline_at = st.opt_int64(8);
       r.handler_worker = st.opt_int64(9);
       r.reporter = text_or_empty(st, 10);
     }
