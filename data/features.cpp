@@ -1,76 +1,232 @@
 #include "data/features.hpp"
 
 #include <algorithm>
+#include <cmath>
 
+#include "data/petition_types.hpp"
 #include "geo/error.hpp"
 
 namespace gridmap::data {
 namespace {
 
+enum class Type { text, integer, boolean, time };
+struct Column {
+  const char* name;  // the property's name
+  const char* sql;   // its expression over alias t
+  Type type;
+};
+// What a feature holds beyond its columns, read or computed after its row.
+enum class Extra { none, grid_workers, worker_grids, petition_clock };
+
 struct LayerSql {
   const char* table;
-  const char* key;        // primary key column
+  const char* key;  // primary key column
   bool integer_key;
-  const char* properties;  // json_object(...) arguments, over alias t
+  std::vector<Column> columns;
   std::vector<std::pair<std::string, std::string>> filters;  // name -> SQL column expression
+  Extra extra = Extra::none;
 };
 
-#define ISO(col) "strftime('%Y-%m-%dT%H:%M:%SZ', " col ", 'unixepoch')"
-
 const LayerSql& sql_of(Layer l) {
-  static const LayerSql subdistricts{"subdistricts", "code", false, "'code', t.code, 'name', t.name, 'version', t.version",
+  using enum Type;
+  static const LayerSql subdistricts{"subdistricts",
+                                     "code",
+                                     false,
+                                     {{"code", "t.code", text}, {"name", "t.name", text}},
                                      {{"name", "t.name"}}};
-  static const LayerSql communities{"communities", "code", false,
-                                    "'code', t.code, 'name', t.name, 'subdistrict_code', t.subdistrict_code, "
-                                    "'version', t.version",
-                                    {{"name", "t.name"}, {"subdistrict_code", "t.subdistrict_code"}}};
-  static const LayerSql grids{"grids", "code", false,
-                              "'code', t.code, 'name', t.name, 'community_code', t.community_code, 'version', t.version, "
-                              "'workers', (SELECT json_group_array(worker_id) FROM worker_grids WHERE grid_code = t.code)",
-                              {{"name", "t.name"}, {"community_code", "t.community_code"}}};
-  static const LayerSql workers{"workers", "id", true,
-                                "'id', t.id, 'name', t.name, 'on_duty', json(CASE t.on_duty WHEN 1 THEN 'true' ELSE 'false' END), "
-                                "'position_at', " ISO("t.position_at") ", 'version', t.version, "
-                                "'grids', (SELECT json_group_array(grid_code) FROM worker_grids WHERE worker_id = t.id)",
-                                {{"on_duty", "t.on_duty"},
-                                 {"grid_code", "(SELECT min(grid_code) FROM worker_grids WHERE worker_id = t.id)"}}};
-  static const LayerSql households{"households", "id", true,
-                                   "'id', t.id, 'address', t.address, 'grid_code', t.grid_code, 'community_code', "
-                                   "t.community_code, 'subdistrict_code', t.subdistrict_code, 'version', t.version",
-                                   {{"grid_code", "t.grid_code"}, {"community_code", "t.community_code"},
+  static const LayerSql communities{
+      "communities",
+      "code",
+      false,
+      {{"code", "t.code", text},
+       {"name", "t.name", text},
+       {"subdistrict_code", "t.subdistrict_code", text}},
+      {{"name", "t.name"}, {"subdistrict_code", "t.subdistrict_code"}}};
+  static const LayerSql grids{"grids",
+                              "code",
+                              false,
+                              {{"code", "t.code", text},
+                               {"name", "t.name", text},
+                               {"community_code", "t.community_code", text}},
+                              {{"name", "t.name"}, {"community_code", "t.community_code"}},
+                              Extra::grid_workers};
+  static const LayerSql workers{
+      "workers",
+      "id",
+      true,
+      {{"id", "t.id", integer},
+       {"name", "t.name", text},
+       {"on_duty", "t.on_duty", boolean},
+       {"position_at", "t.position_at", time}},
+      {{"on_duty", "t.on_duty"},
+       {"grid_code", "(SELECT min(grid_code) FROM worker_grids WHERE worker_id = t.id)"}},
+      Extra::worker_grids};
+  static const LayerSql households{"households",
+                                   "id",
+                                   true,
+                                   {{"id", "t.id", integer},
+                                    {"address", "t.address", text},
+                                    {"grid_code", "t.grid_code", text},
+                                    {"community_code", "t.community_code", text},
+                                    {"subdistrict_code", "t.subdistrict_code", text}},
+                                   {{"grid_code", "t.grid_code"},
+                                    {"community_code", "t.community_code"},
                                     {"subdistrict_code", "t.subdistrict_code"}}};
-  static const LayerSql petitions{
-      "petitions", "id", true,
-      "'id', t.id, 'kind', t.kind, 'category', t.category, 'description', t.description, 'status', t.status, "
-      "'handler_level', t.handler_level, 'handler_worker_id', t.handler_worker_id, "
-      "'created_at', " ISO("t.created_at") ", 'deadline_at', " ISO("t.deadline_at") ", 'closed_at', " ISO(
-          "t.closed_at") ", "
-                         "'age_days', round((coalesce(t.closed_at, ?9) - t.created_at) / 86400.0, 2), "
-                         "'overdue', json(CASE WHEN t.status NOT IN ('closed', 'rejected', 'withdrawn', 'suspended') AND t.deadline_at < ?9 THEN 'true' ELSE 'false' END), "
-                         "'reopened', t.reopened, 'grid_code', t.grid_code, 'community_code', t.community_code, "
-                         "'subdistrict_code', t.subdistrict_code, 'version', t.version",
-      {{"status", "t.status"},
-       {"category", "t.category"},
-       {"kind", "t.kind"},
-       {"grid_code", "t.grid_code"},
-       {"community_code", "t.community_code"},
-       {"subdistrict_code", "t.subdistrict_code"},
-       {"handler_level", "t.handler_level"},
-       {"handler_worker_id", "t.handler_worker_id"}}};
+  static const LayerSql petitions{"petitions",
+                                  "id",
+                                  true,
+                                  {{"id", "t.id", integer},
+                                   {"kind", "t.kind", text},
+                                   {"category", "t.category", text},
+                                   {"description", "t.description", text},
+                                   {"status", "t.status", text},
+                                   {"handler_level", "t.handler_level", text},
+                                   {"handler_worker_id", "t.handler_worker_id", integer},
+                                   {"created_at", "t.created_at", time},
+                                   {"deadline_at", "t.deadline_at", time},
+                                   {"closed_at", "t.closed_at", time},
+                                   {"reopened", "t.reopened", integer},
+                                   {"supervised", "t.supervised", boolean},
+                                   {"suspended_at", "t.suspended_at", time},
+                                   {"extension_until", "t.extension_until", time},
+                                   {"extensions", "t.extensions", integer},
+                                   {"grid_code", "t.grid_code", text},
+                                   {"community_code", "t.community_code", text},
+                                   {"subdistrict_code", "t.subdistrict_code", text}},
+                                  {{"status", "t.status"},
+                                   {"category", "t.category"},
+                                   {"kind", "t.kind"},
+                                   {"grid_code", "t.grid_code"},
+                                   {"community_code", "t.community_code"},
+                                   {"subdistrict_code", "t.subdistrict_code"},
+                                   {"handler_level", "t.handler_level"},
+                                   {"handler_worker_id", "t.handler_worker_id"}},
+                                  Extra::petition_clock};
   switch (l) {
-    case Layer::subdistricts: return subdistricts;
-    case Layer::communities: return communities;
-    case Layer::grids: return grids;
-    case Layer::workers: return workers;
-    case Layer::households: return households;
-    case Layer::petitions: return petitions;
+    case Layer::subdistricts:
+      return subdistricts;
+    case Layer::communities:
+      return communities;
+    case Layer::grids:
+      return grids;
+    case Layer::workers:
+      return workers;
+    case Layer::households:
+      return households;
+    case Layer::petitions:
+      return petitions;
   }
   return grids;
 }
 
-std::string feature_sql(const LayerSql& s) {
-  return std::string("json_object('type', 'Feature', 'id', t.") + s.key +
-         ", 'geometry', json(AsGeoJSON(t.geom, 9)), 'properties', json_object(" + s.properties + "))";
+// The select list every query of a layer shares: key, geometry, version, then the columns.
+// (The geometry comes as GeoJSON from SpatiaLite: an encoding of the geometry alone.)
+std::string select_list(const LayerSql& s) {
+  std::string out = std::string("t.") + s.key + ", AsGeoJSON(t.geom, 9), t.version";
+  for (const Column& c : s.columns) out += std::string(", ") + c.sql;
+  return out;
+}
+
+constexpr int kFirstColumn = 3;
+
+PropertyValue read_value(const Statement& st, int col, Type type) {
+  if (st.is_null(col)) return std::monostate{};
+  switch (type) {
+    case Type::text:
+      return st.text(col);
+    case Type::integer:
+      return st.int64(col);
+    case Type::boolean:
+      return st.int64(col) != 0;
+    case Type::time:
+      return Timestamp{st.int64(col)};
+  }
+  return std::monostate{};
+}
+
+// (Assigned rather than pushed as a braced pair: GCC 12 then warns falsely of an
+// uninitialised variant, -Wmaybe-uninitialized.)
+void add(Feature& f, const char* name, PropertyValue value) {
+  Property& p = f.properties.emplace_back();
+  p.name = name;
+  p.value = std::move(value);
+}
+
+const PropertyValue* property(const Feature& f, std::string_view name) {
+  for (const Property& p : f.properties)
+    if (name == p.name) return &p.value;
+  return nullptr;
+}
+
+// Reads what a layer's features hold beyond their row (the statements prepared once per page).
+class Extras {
+ public:
+  Extras(Db& db, const LayerSql& s, int64_t now) : db_(db), extra_(s.extra), now_(now) {}
+
+  void add_to(Feature& f) {
+    switch (extra_) {
+      case Extra::none:
+        return;
+      case Extra::grid_workers: {
+        if (!lookup_)
+          lookup_.emplace(
+              db_, "SELECT worker_id FROM worker_grids WHERE grid_code = ?1 ORDER BY worker_id");
+        lookup_->bind(1, std::get<std::string>(f.id));
+        std::vector<int64_t> ids;
+        while (lookup_->step()) ids.push_back(lookup_->int64(0));
+        lookup_->reset();
+        add(f, "workers", std::move(ids));
+        return;
+      }
+      case Extra::worker_grids: {
+        if (!lookup_)
+          lookup_.emplace(
+              db_, "SELECT grid_code FROM worker_grids WHERE worker_id = ?1 ORDER BY grid_code");
+        lookup_->bind(1, std::get<int64_t>(f.id));
+        std::vector<std::string> codes;
+        while (lookup_->step()) codes.push_back(lookup_->text(0));
+        lookup_->reset();
+        add(f, "grids", std::move(codes));
+        return;
+      }
+      case Extra::petition_clock: {
+        // Age in days (to closing, or to now while open); overdue only while the clock runs.
+        auto status = std::get<std::string>(*property(f, "status"));
+        int64_t created = std::get<Timestamp>(*property(f, "created_at")).epoch;
+        const PropertyValue* closed = property(f, "closed_at");
+        int64_t until =
+            std::holds_alternative<Timestamp>(*closed) ? std::get<Timestamp>(*closed).epoch : now_;
+        add(f, "age_days", std::round((until - created) / 864.0) / 100.0);
+        const PropertyValue* deadline = property(f, "deadline_at");
+        bool overdue = clock_runs(stored_status(status)) &&
+                       std::holds_alternative<Timestamp>(*deadline) &&
+                       std::get<Timestamp>(*deadline).epoch < now_;
+        add(f, "overdue", overdue);
+        return;
+      }
+    }
+  }
+
+ private:
+  Db& db_;
+  Extra extra_;
+  int64_t now_;
+  std::optional<Statement> lookup_;
+};
+
+// A feature from a row of select_list(s).
+Feature read_feature(const Statement& st, const LayerSql& s, Extras& extras) {
+  Feature f;
+  f.id = s.integer_key ? PropertyValue(st.int64(0)) : PropertyValue(st.text(0));
+  f.geometry = st.opt_text(1);
+  f.version = st.int64(2);
+  f.properties.reserve(s.columns.size() + 3);
+  for (size_t i = 0; i < s.columns.size(); ++i)
+    add(f, s.columns[i].name,
+        read_value(st, kFirstColumn + static_cast<int>(i), s.columns[i].type));
+  add(f, "version", f.version);
+  extras.add_to(f);
+  return f;
 }
 
 }  // namespace
@@ -85,10 +241,18 @@ namespace {
 // Fixed parameter numbers of the list query. The caller's filters come after all of them,
 // so no number of filters can reach (and rebind) the scope's parameters.
 enum Param : int {
-  kMinLon = 1, kMinLat, kMaxLon, kMaxLat,  // bbox
-  kFrom, kTo,                              // petitions' created_at window
-  kCursor, kLimit, kNow,
-  kScopeGrids, kScopeReporter, kScopeWorker,  // a worker's reach
+  kMinLon = 1,
+  kMinLat,
+  kMaxLon,
+  kMaxLat,  // bbox
+  kFrom,
+  kTo,  // petitions' created_at window
+  kCursor,
+  kLimit,
+  kNow,
+  kScopeGrids,
+  kScopeReporter,
+  kScopeWorker,  // a worker's reach
   kFirstFilter
 };
 
@@ -121,46 +285,56 @@ FeaturePage list_features(Db& db, const FeatureQuery& q) {
   // Every fixed parameter appears in the SQL (unused ones as `?n IS ?n`) so that each is
   // bound to the same number whatever the query uses.
   std::string where = " WHERE " + arg(kNow) + " = " + arg(kNow);  // `now`: computed petition fields
-  std::vector<std::string> values;  // bound from kFirstFilter on
+  std::vector<std::string> values;                                // bound from kFirstFilter on
   for (auto& [name, value] : q.filters) {
-    auto it = std::find_if(s.filters.begin(), s.filters.end(), [&n = name](auto& f) { return f.first == n; });
+    auto it = std::find_if(s.filters.begin(), s.filters.end(),
+                           [&n = name](auto& f) { return f.first == n; });
     if (it == s.filters.end()) {
       std::string known;
       for (auto& f : s.filters) known += (known.empty() ? "" : ", ") + f.first;
-      throw_invalid("cannot filter " + std::string(to_string(q.layer)) + " by '" + name + "' (use " + known + ")");
+      throw_invalid("cannot filter " + std::string(to_string(q.layer)) + " by '" + name +
+                    "' (use " + known + ")");
     }
     where += " AND " + it->second + " = " + arg(kFirstFilter + static_cast<int>(values.size()));
     values.push_back(value);
   }
   if (q.bbox)
-    where += std::string(" AND t.ROWID IN (SELECT ROWID FROM SpatialIndex WHERE f_table_name = '") + s.table +
-             "' AND search_frame = BuildMbr(?1, ?2, ?3, ?4, 4326))";
+    where += std::string(" AND t.ROWID IN (SELECT ROWID FROM SpatialIndex WHERE f_table_name = '") +
+             s.table + "' AND search_frame = BuildMbr(?1, ?2, ?3, ?4, 4326))";
   else
     where += " AND ?1 IS ?1 AND ?2 IS ?2 AND ?3 IS ?3 AND ?4 IS ?4";
-  if (q.layer == Layer::petitions) where += " AND t.created_at >= ?5 AND t.created_at < ?6";
-  else where += " AND ?5 IS ?5 AND ?6 IS ?6";
+  if (q.layer == Layer::petitions)
+    where += " AND t.created_at >= ?5 AND t.created_at < ?6";
+  else
+    where += " AND ?5 IS ?5 AND ?6 IS ?6";
   where += q.cursor ? std::string(" AND t.") + s.key + " > ?7" : std::string(" AND ?7 IS NULL");
   bool scoped = q.grid_scope || q.handler_worker;
   if (!scoped)
     where += " AND ?10 IS ?10 AND ?11 IS ?11 AND ?12 IS ?12";
   else if (q.layer == Layer::petitions)
-    where += " AND (t.grid_code IN (SELECT value FROM json_each(?10)) OR t.reported_by = ?11 OR t.handler_worker_id = ?12)";
+    where +=
+        " AND (t.grid_code IN (SELECT value FROM json_each(?10)) OR t.reported_by = ?11 OR "
+        "t.handler_worker_id = ?12)";
   else if (q.layer == Layer::workers)
     where += " AND t.id = ?12 AND ?10 IS ?10 AND ?11 IS ?11";
   else if (q.layer == Layer::households)
     where += " AND t.grid_code IN (SELECT value FROM json_each(?10)) AND ?11 IS ?11 AND ?12 IS ?12";
   else  // boundaries are public to every role
     where += " AND ?10 IS ?10 AND ?11 IS ?11 AND ?12 IS ?12";
-  std::string sql = "SELECT " + feature_sql(s) + ", t." + s.key + " FROM " + s.table + " t" + where + " ORDER BY t." +
-                    s.key + " LIMIT ?8";
+  std::string sql = "SELECT " + select_list(s) + " FROM " + s.table + " t" + where +
+                    " ORDER BY t." + s.key + " LIMIT ?8";
   Statement st(db, sql);
   if (q.bbox)
-    st.bind(kMinLon, q.bbox->min_lon).bind(kMinLat, q.bbox->min_lat).bind(kMaxLon, q.bbox->max_lon).bind(kMaxLat, q.bbox->max_lat);
+    st.bind(kMinLon, q.bbox->min_lon)
+        .bind(kMinLat, q.bbox->min_lat)
+        .bind(kMaxLon, q.bbox->max_lon)
+        .bind(kMaxLat, q.bbox->max_lat);
   if (q.layer == Layer::petitions)
     st.bind(kFrom, q.created_from.value_or(INT64_MIN)).bind(kTo, q.created_to.value_or(INT64_MAX));
   if (scoped) {
     st.bind(kScopeGrids, json_strings(q.grid_scope.value_or(std::vector<std::string>{})));
-    st.bind(kScopeReporter, q.reporter.value_or("")).bind(kScopeWorker, q.handler_worker.value_or(-1));
+    st.bind(kScopeReporter, q.reporter.value_or(""))
+        .bind(kScopeWorker, q.handler_worker.value_or(-1));
   }
   if (q.cursor) {
     if (s.integer_key) {
@@ -177,19 +351,17 @@ FeaturePage list_features(Db& db, const FeatureQuery& q) {
   st.bind(kNow, q.now);
   for (size_t i = 0; i < values.size(); ++i) st.bind(kFirstFilter + static_cast<int>(i), values[i]);
   FeaturePage page;
-  page.json = "{\"type\":\"FeatureCollection\",\"features\":[";
-  std::string last;
+  Extras extras(db, s, q.now);
   while (st.step()) {
-    if (page.count == q.limit) {
-      page.json += "],\"next\":\"" + last + "\"}";
+    if (page.features.size() == q.limit) {
+      // The cursor is the last key served: the row after it starts the next page.
+      const PropertyValue& last = page.features.back().id;
+      page.next =
+          s.integer_key ? std::to_string(std::get<int64_t>(last)) : std::get<std::string>(last);
       return page;
     }
-    if (page.count) page.json += ',';
-    page.json += st.text(0);
-    last = st.text(1);
-    ++page.count;
+    page.features.push_back(read_feature(st, s, extras));
   }
-  page.json += "],\"next\":null}";
   return page;
 }
 
@@ -215,13 +387,14 @@ bool bind_key(Statement& st, int index, const LayerSql& s, const std::string& ke
 }
 }  // namespace
 
-std::optional<std::pair<std::string, int64_t>> get_feature(Db& db, Layer layer, const std::string& key, int64_t now) {
+std::optional<Feature> get_feature(Db& db, Layer layer, const std::string& key, int64_t now) {
   const LayerSql& s = sql_of(layer);
-  Statement st(db, "SELECT " + feature_sql(s) + ", t.version FROM " + s.table + " t WHERE t." + s.key + " = ?10 AND ?9 = ?9");
-  if (!bind_key(st, 10, s, key)) return std::nullopt;
-  st.bind(9, now);
+  Statement st(db,
+               "SELECT " + select_list(s) + " FROM " + s.table + " t WHERE t." + s.key + " = ?1");
+  if (!bind_key(st, 1, s, key)) return std::nullopt;
   if (!st.step()) return std::nullopt;
-  return std::make_pair(st.text(0), st.int64(1));
+  Extras extras(db, s, now);
+  return read_feature(st, s, extras);
 }
 
 bool within_reach(Db& db, Layer layer, const std::string& key, const Reach& reach) {
@@ -254,20 +427,23 @@ void check_version(Db& db, Layer layer, const std::string& key, std::optional<in
   if (!expected) return;
   int64_t current = version_of(db, layer, key).value_or(0);
   if (*expected != current)
-    throw Error(ErrorKind::precondition_failed, "it changed since version " + std::to_string(*expected) + " (now " +
+    throw Error(ErrorKind::precondition_failed, "it changed since version " +
+                                                    std::to_string(*expected) + " (now " +
                                                     std::to_string(current) + "); reload it");
 }
 
 void bump_version(Db& db, Layer layer, const std::string& key) {
   const LayerSql& s = sql_of(layer);
-  Statement st(db, std::string("UPDATE ") + s.table + " SET version = version + 1 WHERE " + s.key + " = ?1");
+  Statement st(
+      db, std::string("UPDATE ") + s.table + " SET version = version + 1 WHERE " + s.key + " = ?1");
   if (bind_key(st, 1, s, key)) st.run();
 }
 
 std::optional<Box> extent_of(Db& db, Layer layer, const std::string& key) {
   const LayerSql& s = sql_of(layer);
-  Statement st(db, std::string("SELECT MbrMinX(geom), MbrMinY(geom), MbrMaxX(geom), MbrMaxY(geom) FROM ") + s.table +
-                       " WHERE " + s.key + " = ?1");
+  Statement st(
+      db, std::string("SELECT MbrMinX(geom), MbrMinY(geom), MbrMaxX(geom), MbrMaxY(geom) FROM ") +
+              s.table + " WHERE " + s.key + " = ?1");
   if (!bind_key(st, 1, s, key) || !st.step() || st.is_null(0)) return std::nullopt;
   return Box{st.real(0), st.real(1), st.real(2), st.real(3)};
 }

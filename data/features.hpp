@@ -1,11 +1,12 @@
 // Layers as GeoJSON for the API: pages of features with bbox and attribute filters,
-// keyset-paginated by code or id. Personal data is never part of these.
+// keyset-paginated by code or id, as typed rows. Personal data is never part of these.
 #pragma once
 
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "data/db.hpp"
@@ -29,9 +30,26 @@ struct FeatureQuery {
   std::optional<int64_t> handler_worker;
 };
 
+// A property's value as stored: text, a number, a flag, a moment (rendered as ISO 8601 UTC),
+// or a list of codes or ids. Rendering (GeoJSON, CSV, another CRS) belongs to the caller.
+struct Timestamp {
+  int64_t epoch = 0;
+};
+using PropertyValue = std::variant<std::monostate, bool, int64_t, double, std::string, Timestamp,
+                                   std::vector<std::string>, std::vector<int64_t>>;
+struct Property {
+  const char* name = "";
+  PropertyValue value;
+};
+struct Feature {
+  PropertyValue id;                     // a code (areas) or an integer id
+  std::optional<std::string> geometry;  // GeoJSON geometry (WGS84), absent when the record has none
+  std::vector<Property> properties;
+  int64_t version = 0;
+};
 struct FeaturePage {
-  std::string json;  // a GeoJSON FeatureCollection with "next" (cursor or null)
-  size_t count = 0;
+  std::vector<Feature> features;
+  std::optional<std::string> next;  // the cursor of the next page, when there is one
 };
 
 // The attribute names a layer can be filtered by.
@@ -56,7 +74,7 @@ void check_version(Db& db, Layer layer, const std::string& key, std::optional<in
 // The record's bounding box, nullopt when it does not exist or has no geometry.
 std::optional<Box> extent_of(Db& db, Layer layer, const std::string& key);
 
-// One feature as GeoJSON, with its version; nullopt when absent.
-std::optional<std::pair<std::string, int64_t>> get_feature(Db& db, Layer layer, const std::string& key, int64_t now);
+// One feature, with its version; nullopt when absent.
+std::optional<Feature> get_feature(Db& db, Layer layer, const std::string& key, int64_t now);
 
 }  // namespace gridmap::data

@@ -8,6 +8,7 @@
 #include "data/roster.hpp"
 #include "geo/error.hpp"
 #include "server/app.hpp"
+#include "server/feature_json.hpp"
 #include "server/json.hpp"
 #include "server/locator_state.hpp"
 
@@ -66,7 +67,7 @@ Response list(App& app, data::Layer layer, const Request& req, const Context& ct
     if (!reserved.count(k)) q.filters.emplace_back(k, v);
   if (req.param("crs") && *req.param("crs") != "wgs84")
     throw_invalid("features are served in WGS84; 'crs' applies to the bbox only when it is wgs84");
-  return json_response(data::list_features(app.read_db(), q).json);
+  return json_response(page_json(data::list_features(app.read_db(), q)));
 }
 
 // Whether an own-patch caller may see this record (outside it, it does not exist for them).
@@ -81,14 +82,14 @@ Response item(App& app, data::Layer layer, const Request& req, const Context& ct
                ? data::get_feature(app.read_db(), layer, req.path_params.at("id"), App::now())
                : std::nullopt;
   if (!f) throw Error(ErrorKind::not_found, "no " + std::string(data::to_string(layer)) + " '" + req.path_params.at("id") + "'");
-  std::string tag = etag(f->second);
+  std::string tag = etag(f->version);
   if (auto inm = req.header("if-none-match"); inm && *inm == tag) {
     Response r;
     r.status = 304;
     r.headers.emplace_back("ETag", tag);
     return r;
   }
-  Response r = json_response(f->first);
+  Response r = json_response(feature_json(*f));
   r.headers.emplace_back("ETag", tag);
   return r;
 }
@@ -119,8 +120,8 @@ Response write_area(App& app, data::Layer layer, const Request& req, bool create
     return 0;
   });
   auto f = data::get_feature(app.read_db(), layer, e.code, App::now());
-  Response r = json_response(f->first, create ? 201 : 200);
-  r.headers.emplace_back("ETag", etag(f->second));
+  Response r = json_response(feature_json(*f), create ? 201 : 200);
+  r.headers.emplace_back("ETag", etag(f->version));
   return r;
 }
 
@@ -144,8 +145,8 @@ Response patch_worker(App& app, const Request& req, const Context&) {
   e.expected_version = if_match_version(req);
   app.write([&](data::Db& db) { return data::update_worker(db, app.changes(), e); });
   auto f = data::get_feature(app.read_db(), data::Layer::workers, key, App::now());
-  Response r = json_response(f->first);
-  r.headers.emplace_back("ETag", etag(f->second));
+  Response r = json_response(feature_json(*f));
+  r.headers.emplace_back("ETag", etag(f->version));
   return r;
 }
 
@@ -169,8 +170,8 @@ Response post_household(App& app, const Request& req, const Context& ctx) {
     throw Error(ErrorKind::forbidden, "the household is outside your grids");
   int64_t id = app.write([&](data::Db& db) { return data::add_household(db, app.changes(), h); });
   auto f = data::get_feature(app.read_db(), data::Layer::households, std::to_string(id), App::now());
-  Response r = json_response(f->first, 201);
-  r.headers.emplace_back("ETag", etag(f->second));
+  Response r = json_response(feature_json(*f), 201);
+  r.headers.emplace_back("ETag", etag(f->version));
   r.headers.emplace_back("Location", "/api/v1/households/" + std::to_string(id));
   return r;
 }

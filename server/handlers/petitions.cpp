@@ -9,6 +9,7 @@
 #include "geo/error.hpp"
 #include "server/access.hpp"
 #include "server/app.hpp"
+#include "server/feature_json.hpp"
 #include "server/json.hpp"
 #include "server/locator_state.hpp"
 
@@ -34,8 +35,8 @@ void require_visible(App& app, const Context& ctx, int64_t id) {
 
 Response with_feature(App& app, int64_t id, int status) {
   auto f = data::get_feature(app.read_db(), data::Layer::petitions, std::to_string(id), App::now());
-  Response r = json_response(f->first, status);
-  r.headers.emplace_back("ETag", "\"v" + std::to_string(f->second) + "\"");
+  Response r = json_response(feature_json(*f), status);
+  r.headers.emplace_back("ETag", "\"v" + std::to_string(f->version) + "\"");
   return r;
 }
 
@@ -66,23 +67,24 @@ Response create(App& app, const Request& req, const Context& ctx) {
   n.actor = actor(ctx);
   auto st = app.locator();
   data::CreatedPetition c = app.write([&](data::Db& db) { return data::PetitionService(db, &app.changes()).create(n, st->locator, App::now()); });
-  Response r = with_feature(app, *c.petition.id, 201);
+  auto f = data::get_feature(app.read_db(), data::Layer::petitions, std::to_string(*c.petition.id), App::now());
   // The feature plus the possible duplicates the dispatcher should look at.
   // Only those the caller may read: a worker's list must not reveal other grids' cases.
   // Anyone may report anywhere, so judge by the scope of reading a petition, not of this route.
   Context reading = ctx;
   reading.scope = scope_of(*rule_for("petitions.item"), principal(ctx).role);
-  std::string dup = ",\"possible_duplicates\":[";
-  bool first = true;
-  for (int64_t other : c.possible_duplicates) {
-    if (!record_visible(app, data::Layer::petitions, reading, std::to_string(other))) continue;
-    if (!first) dup += ',';
-    dup += std::to_string(other);
-    first = false;
-  }
-  dup += "]}";
-  r.body.pop_back();
-  r.body += dup;
+  rapidjson::StringBuffer buf;
+  JsonWriter w(buf);
+  w.StartObject();
+  write_feature_members(w, *f);
+  w.Key("possible_duplicates");
+  w.StartArray();
+  for (int64_t other : c.possible_duplicates)
+    if (record_visible(app, data::Layer::petitions, reading, std::to_string(other))) w.Int64(other);
+  w.EndArray();
+  w.EndObject();
+  Response r = json_response(buf.GetString(), 201);
+  r.headers.emplace_back("ETag", "\"v" + std::to_string(f->version) + "\"");
   r.headers.emplace_back("Location", "/api/v1/petitions/" + std::to_string(*c.petition.id));
   return r;
 }
