@@ -11,6 +11,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/ids.hpp"
+
 struct sqlite3;
 struct sqlite3_stmt;
 
@@ -38,6 +40,9 @@ class Statement {
   Statement& bind(int i, std::string_view text);
   Statement& bind(int i, const char* text) { return bind(i, std::string_view(text)); }
   Statement& bind(int i, const std::string& text) { return bind(i, std::string_view(text)); }
+  Statement& bind(int i, PetitionId id) { return bind(i, id.value); }
+  Statement& bind(int i, WorkerId id) { return bind(i, id.value); }
+  Statement& bind(int i, const GridCode& code) { return bind(i, std::string_view(code.value)); }
   Statement& bind_blob(int i, std::string_view bytes);
   Statement& bind_null(int i);
   template <class T>

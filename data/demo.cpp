@@ -516,7 +516,7 @@ class Generator {
       // Seasonality: thin by the category's season so summer noise and winter heating peak.
       size_t cat = pick_category(rng_, times[i], near);
       Petition pet;
-      pet.id = i + 1;
+      pet.id = PetitionId{i + 1};
       pet.kind = rng_.chance(0.7) ? Kind::appeal : Kind::incident;
       pet.category = kCategories[cat].code;
       pet.description = kCategories[cat].texts[static_cast<size_t>(rng_.below(3))];
@@ -527,13 +527,13 @@ class Generator {
       pet.grid_code = grid_code_[g];
       pet.community_code = comm_code_[L.grids[g].parent];
       pet.subdistrict_code = sub_code_[grid_sub_[g]];
-      pet.handler_worker_id = g + 1;
+      pet.handler_worker_id = WorkerId{g + 1};
       std::optional<Status> target;
       if (spec_.tatabu_counts)
         target = i == n - 1 ? Status::pending_review : i >= n - 5 ? Status::in_progress : Status::closed;
       std::vector<PetitionEvent> events = lifecycle(pet, kCategories[cat].hours, g + 1, target);
       apply(pet, events);
-      int64_t id = repo.upsert(pet);
+      PetitionId id = repo.upsert(pet);
       for (auto& e : events) {
         e.petition_id = id;
         repo.add_event(e);

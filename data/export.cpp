@@ -102,7 +102,7 @@ void household_rows(Db& db, const RowFn& emit) {
 
 void petition_rows(Db& db, const RowFn& emit) {
   PetitionRepo(db).for_each([&](const Petition& p) {
-    Values v{*p.id,
+    Values v{p.id->value,
              std::string(to_string(p.kind)),
              p.category,
              p.description,

@@ -589,8 +589,8 @@ class PetitionImporter : public FeatureImporter {
     if (std::optional<int64_t> id = parse_id(in_.text(f, id_))) {
       out.code = std::to_string(*id);
       claim(out.code, n);
-      p = repo_.get(*id).value_or(Petition{});
-      p.id = id;
+      p = repo_.get(PetitionId{*id}).value_or(Petition{});
+      p.id = PetitionId{*id};
     }
     read_labels(f, p);
     read_times(f, p);

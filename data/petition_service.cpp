@@ -15,15 +15,15 @@ namespace {
 constexpr double kDuplicateRadiusM = 250;
 constexpr int64_t kDuplicateWindowS = 7 * 86400;
 
-std::optional<int64_t> grid_worker(Db& db, const std::string& grid) {
+std::optional<WorkerId> grid_worker(Db& db, const std::string& grid) {
   Statement st(
       db, "SELECT worker_id FROM worker_grids WHERE grid_code = ?1 ORDER BY worker_id LIMIT 1");
   st.bind(1, grid);
   if (!st.step()) return std::nullopt;
-  return st.int64(0);
+  return WorkerId{st.int64(0)};
 }
 
-std::vector<int64_t> duplicates(Db& db, const NewPetition& n, int64_t now) {
+std::vector<PetitionId> duplicates(Db& db, const NewPetition& n, int64_t now) {
   MetresPerDegree m = metres_per_degree(n.position.lat);
   double dx = kDuplicateRadiusM / m.lon, dy = kDuplicateRadiusM / m.lat;
   Statement st(
@@ -36,10 +36,10 @@ std::vector<int64_t> duplicates(Db& db, const NewPetition& n, int64_t now) {
       .bind(4, n.position.lat - dy)
       .bind(5, n.position.lon + dx)
       .bind(6, n.position.lat + dy);
-  std::vector<int64_t> out;
+  std::vector<PetitionId> out;
   while (st.step())
     if (geodesic_distance_m(n.position, {st.real(1), st.real(2)}) <= kDuplicateRadiusM)
-      out.push_back(st.int64(0));
+      out.push_back(PetitionId{st.int64(0)});
   return out;
 }
 
@@ -64,7 +64,7 @@ void check_actor(const Petition& cur, const Change& c) {
   bool reported = cur.reported_by == c.actor;
   if (!((rule->handler && handles) || (rule->reporter && reported)))
     throw Error(ErrorKind::forbidden,
-                "petition " + std::to_string(*cur.id) +
+                "petition " + std::to_string(cur.id->value) +
                     (rule->reporter && !rule->handler ? " was reported by someone else"
                                                       : " is handled by another worker"));
 }
@@ -84,15 +84,15 @@ void check_reviewer(Db& db, const Petition& cur, const Change& c) {
   }
   if (handled)
     throw Error(ErrorKind::forbidden,
-                "petition " + std::to_string(*cur.id) +
+                "petition " + std::to_string(cur.id->value) +
                     " was handled by the caller: another dispatcher reviews it");
 }
 
 }  // namespace
 
-void PetitionService::published(int64_t id) {
+void PetitionService::published(PetitionId id) {
   if (changes_)
-    changes_->publish(db_, {Layer::petitions, std::to_string(id), std::nullopt, std::nullopt});
+    changes_->publish(db_, {Layer::petitions, std::to_string(id.value), std::nullopt, std::nullopt});
 }
 
 CreatedPetition PetitionService::create(const NewPetition& n, const Locator& locator, int64_t now) {
@@ -129,13 +129,13 @@ CreatedPetition PetitionService::create(const NewPetition& n, const Locator& loc
   return out;
 }
 
-Petition PetitionService::change(int64_t id, const Change& c, int64_t now) {
+Petition PetitionService::change(PetitionId id, const Change& c, int64_t now) {
   Transaction tx(db_);
   PetitionRepo repo(db_);
   auto cur = repo.get(id);
-  if (!cur) throw Error(ErrorKind::not_found, "no petition " + std::to_string(id));
+  if (!cur) throw Error(ErrorKind::not_found, "no petition " + std::to_string(id.value));
   if (c.expected_version && *c.expected_version != cur->version)
-    throw Error(ErrorKind::precondition_failed, "petition " + std::to_string(id) +
+    throw Error(ErrorKind::precondition_failed, "petition " + std::to_string(id.value) +
                                                     " changed since version " +
                                                     std::to_string(*c.expected_version) + " (now " +
                                                     std::to_string(cur->version) + "); reload it");
@@ -154,7 +154,7 @@ Petition PetitionService::change(int64_t id, const Change& c, int64_t now) {
       throw Error(ErrorKind::conflict, "a petition cannot go from " + move_text(cur->status, to));
     if (cur->status == Status::suspended && cur->suspended_from != to)
       throw Error(ErrorKind::conflict,
-                  "petition " + std::to_string(id) + " resumes to " +
+                  "petition " + std::to_string(id.value) + " resumes to " +
                       std::string(to_string(cur->suspended_from.value_or(Status::registered))) +
                       ", where it was suspended from");
     if (rule->needs_note && c.note.empty())
@@ -190,7 +190,7 @@ Petition PetitionService::change(int64_t id, const Change& c, int64_t now) {
     auto up = escalated(cur->handler_level);
     if (!up)
       throw Error(ErrorKind::conflict,
-                  "petition " + std::to_string(id) + " is already with a department");
+                  "petition " + std::to_string(id.value) + " is already with a department");
     if (is_final(cur->status))
       throw Error(ErrorKind::conflict,
                   "a " + std::string(to_string(cur->status)) + " petition cannot be escalated");
@@ -200,23 +200,23 @@ Petition PetitionService::change(int64_t id, const Change& c, int64_t now) {
     if (!c.worker_id) throw_invalid("reassign needs worker_id");
     Statement w(db_, "SELECT 1 FROM workers WHERE id = ?1");
     w.bind(1, *c.worker_id);
-    if (!w.step()) throw_invalid("no worker " + std::to_string(*c.worker_id));
+    if (!w.step()) throw_invalid("no worker " + std::to_string(c.worker_id->value));
     if (is_final(cur->status))
       throw Error(ErrorKind::conflict,
                   "a " + std::string(to_string(cur->status)) + " petition cannot be reassigned");
     ev.note =
         "worker " +
-        (cur->handler_worker_id ? std::to_string(*cur->handler_worker_id) : std::string("none")) +
-        " -> " + std::to_string(*c.worker_id) + (c.note.empty() ? "" : ": " + c.note);
+        (cur->handler_worker_id ? std::to_string(cur->handler_worker_id->value) : std::string("none")) +
+        " -> " + std::to_string(c.worker_id->value) + (c.note.empty() ? "" : ": " + c.note);
     next.handler_worker_id = c.worker_id;
   } else if (c.action == Action::request_extension) {
     if (!clock_runs(cur->status) || cur->status == Status::reported)
       throw Error(ErrorKind::conflict, "a " + std::string(to_string(cur->status)) +
                                            " petition has no running deadline to extend");
     if (cur->extension_until)
-      throw Error(ErrorKind::conflict, "petition " + std::to_string(id) + " already has an extension request pending");
+      throw Error(ErrorKind::conflict, "petition " + std::to_string(id.value) + " already has an extension request pending");
     if (c.role == "worker" && !(c.actor_worker && cur->handler_worker_id == c.actor_worker))
-      throw Error(ErrorKind::forbidden, "petition " + std::to_string(id) + " is handled by another worker");
+      throw Error(ErrorKind::forbidden, "petition " + std::to_string(id.value) + " is handled by another worker");
     if (!c.until) throw_invalid("request_extension needs 'until', the deadline asked for");
     if (*c.until <= now || (cur->deadline_at && *c.until <= *cur->deadline_at))
       throw_invalid("the deadline asked for must be later than now and than the current deadline");
@@ -227,7 +227,7 @@ Petition PetitionService::change(int64_t id, const Change& c, int64_t now) {
     ev.note = "until " + format_time(*c.until) + ": " + c.note;
   } else if (c.action == Action::approve_extension || c.action == Action::refuse_extension) {
     if (!cur->extension_until)
-      throw Error(ErrorKind::conflict, "petition " + std::to_string(id) + " has no extension request pending");
+      throw Error(ErrorKind::conflict, "petition " + std::to_string(id.value) + " has no extension request pending");
     if (cur->extension_by == c.actor)
       throw Error(ErrorKind::forbidden, "an extension is decided by someone other than who asked for it");
     if (c.action == Action::approve_extension) {
@@ -277,7 +277,7 @@ Petition PetitionService::change(int64_t id, const Change& c, int64_t now) {
   up.run();
   if (db_.changes() != 1)
     throw Error(ErrorKind::precondition_failed,
-                "petition " + std::to_string(id) + " changed meanwhile; reload it");
+                "petition " + std::to_string(id.value) + " changed meanwhile; reload it");
   repo.add_event(ev);
   published(id);
   tx.commit();
@@ -300,7 +300,7 @@ std::optional<Satisfaction> parse_satisfaction(std::string_view s) noexcept {
   return std::nullopt;
 }
 
-Petition PetitionService::follow_up(int64_t id, const FollowUp& f, int64_t now) {
+Petition PetitionService::follow_up(PetitionId id, const FollowUp& f, int64_t now) {
   if (f.role != "admin" && f.role != "dispatcher")
     throw Error(ErrorKind::forbidden, "a " + (f.role.empty() ? std::string("caller") : f.role) +
                                           " may not record a follow-up (回访 is the centre's)");
@@ -315,12 +315,12 @@ Petition PetitionService::follow_up(int64_t id, const FollowUp& f, int64_t now) 
   Transaction tx(db_);
   PetitionRepo repo(db_);
   auto cur = repo.get(id);
-  if (!cur) throw Error(ErrorKind::not_found, "no petition " + std::to_string(id));
+  if (!cur) throw Error(ErrorKind::not_found, "no petition " + std::to_string(id.value));
   if (*f.expected_version != cur->version)
-    throw Error(ErrorKind::precondition_failed, "petition " + std::to_string(id) + " changed since version " +
+    throw Error(ErrorKind::precondition_failed, "petition " + std::to_string(id.value) + " changed since version " +
                                                     std::to_string(*f.expected_version) + "; reload it");
   if (cur->status != Status::closed)
-    throw Error(ErrorKind::conflict, "petition " + std::to_string(id) + " is " + std::string(to_string(cur->status)) +
+    throw Error(ErrorKind::conflict, "petition " + std::to_string(id.value) + " is " + std::string(to_string(cur->status)) +
                                          ": only a closed case is followed up");
   Statement ins(db_,
                 "INSERT INTO petition_followups(petition_id, at, actor, reached, satisfaction, note, reopened) "
@@ -347,14 +347,14 @@ Petition PetitionService::follow_up(int64_t id, const FollowUp& f, int64_t now) 
     up.bind(1, now).bind(2, id).bind(3, cur->version).run();
   }
   if (db_.changes() != 1)
-    throw Error(ErrorKind::precondition_failed, "petition " + std::to_string(id) + " changed meanwhile; reload it");
+    throw Error(ErrorKind::precondition_failed, "petition " + std::to_string(id.value) + " changed meanwhile; reload it");
   published(id);
   tx.commit();
   next.version = cur->version + 1;
   return next;
 }
 
-std::vector<FollowUpRecord> PetitionService::follow_ups(int64_t id) {
+std::vector<FollowUpRecord> PetitionService::follow_ups(PetitionId id) {
   Statement st(db_,
                "SELECT at, actor, reached, satisfaction, note, reopened FROM petition_followups WHERE petition_id = ?1 "
                "ORDER BY at, id");

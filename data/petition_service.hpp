@@ -26,18 +26,18 @@ struct NewPetition {
 
 struct CreatedPetition {
   Petition petition;
-  std::vector<int64_t> possible_duplicates;  // same category within 250 m in the last 7 days
+  std::vector<PetitionId> possible_duplicates;  // same category within 250 m in the last 7 days
 };
 
 struct Change {
   Action action = Action::transition;  // transition | escalate | reassign
   std::optional<Status> to;            // target status (transition)
-  std::optional<int64_t> worker_id;   // new handler (reassign)
+  std::optional<WorkerId> worker_id;  // new handler (reassign)
   std::optional<int64_t> until;       // the deadline asked for (request_extension)
   std::string note;
   std::string actor;
   std::string role;                      // the actor's role: what they may do (role_may)
-  std::optional<int64_t> actor_worker;   // the worker the actor is, for a worker
+  std::optional<WorkerId> actor_worker;  // the worker the actor is, for a worker
   std::optional<int64_t> expected_version;  // If-Match
 };
 
@@ -73,16 +73,16 @@ class PetitionService {
   // Throws not_found, forbidden (a move the actor's role may not make, or a worker moving
   // a case another worker handles), conflict (a move the lifecycle does not allow),
   // precondition_failed (stale version) or invalid_input.
-  Petition change(int64_t id, const Change& c, int64_t now);
+  Petition change(PetitionId id, const Change& c, int64_t now);
   // Records a follow-up of a closed case (a dispatcher's); with `reopen` (only when the
   // reporter is unsatisfied) the case goes back to in_progress with its handler, counted
   // as reopened. Throws forbidden, not_found, conflict (not closed), precondition_failed or
   // _required, invalid_input.
-  Petition follow_up(int64_t id, const FollowUp& f, int64_t now);
-  std::vector<FollowUpRecord> follow_ups(int64_t id);
+  Petition follow_up(PetitionId id, const FollowUp& f, int64_t now);
+  std::vector<FollowUpRecord> follow_ups(PetitionId id);
 
  private:
-  void published(int64_t id);
+  void published(PetitionId id);
   Db& db_;
   ChangeFeed* changes_;
 };

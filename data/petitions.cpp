@@ -10,14 +10,14 @@ const char* const kSelect =
 
 Petition read_petition(Statement& st) {
   Petition p;
-  p.id = st.int64(0);
+  p.id = PetitionId{st.int64(0)};
   p.kind = stored_kind(st.text(1));
   p.category = st.text(2);
   p.description = st.text(3);
   p.reporter_contact = st.opt_text(4);
   p.status = stored_status(st.text(5));
   p.handler_level = stored_level(st.text(6));
-  p.handler_worker_id = st.opt_int64(7);
+  if (auto w = st.opt_int64(7)) p.handler_worker_id = WorkerId{*w};
   p.reported_by = st.opt_text(8);
   p.created_at = st.int64(9);
   p.deadline_at = st.opt_int64(10);
@@ -59,14 +59,14 @@ PetitionRepo::PetitionRepo(Db& db)
                  "INSERT INTO petition_events(petition_id, at, actor, action, from_status, to_status, "
                  "handler_level, note) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)") {}
 
-int64_t PetitionRepo::upsert(const Petition& p) {
+PetitionId PetitionRepo::upsert(const Petition& p) {
   Statement& s = upsert_;
   s.bind(1, p.id).bind(2, to_string(p.kind)).bind(3, p.category).bind(4, p.description).bind(5, p.reporter_contact);
   s.bind(6, to_string(p.status)).bind(7, to_string(p.handler_level)).bind(8, p.handler_worker_id).bind(9, p.reported_by);
   s.bind(10, p.created_at).bind(11, p.deadline_at).bind(12, p.closed_at).bind(13, p.reopened);
   s.bind(14, p.position.lon).bind(15, p.position.lat);
   s.bind(16, p.grid_code).bind(17, p.community_code).bind(18, p.subdistrict_code).run();
-  return p.id ? *p.id : db_.last_insert_rowid();
+  return p.id ? *p.id : PetitionId{db_.last_insert_rowid()};
 }
 
 void PetitionRepo::add_event(const PetitionEvent& e) {
@@ -84,21 +84,21 @@ void PetitionRepo::add_event(const PetitionEvent& e) {
   s.bind(8, e.note).run();
 }
 
-std::optional<Petition> PetitionRepo::get(int64_t id) {
+std::optional<Petition> PetitionRepo::get(PetitionId id) {
   Statement st(db_, std::string(kSelect) + " WHERE id = ?1");
   st.bind(1, id);
   if (!st.step()) return std::nullopt;
   return read_petition(st);
 }
 
-std::vector<PetitionEvent> PetitionRepo::events(int64_t petition_id) {
+std::vector<PetitionEvent> PetitionRepo::events(PetitionId petition_id) {
   Statement st(db_,
                "SELECT petition_id, at, actor, action, from_status, to_status, handler_level, note "
                "FROM petition_events WHERE petition_id = ?1 ORDER BY at, id");
   st.bind(1, petition_id);
   std::vector<PetitionEvent> out;
   while (st.step()) {
-    PetitionEvent e{st.int64(0), st.int64(1), st.text(2), stored_action(st.text(3)), std::nullopt,
+    PetitionEvent e{PetitionId{st.int64(0)}, st.int64(1), st.text(2), stored_action(st.text(3)), std::nullopt,
                     stored_status(st.text(5)), std::nullopt, st.text(7)};
     if (!st.is_null(4)) e.from_status = stored_status(st.text(4));
     if (!st.is_null(6)) e.handler_level = stored_level(st.text(6));

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "core/ids.hpp"
 #include "data/db.hpp"
 #include "data/petition_types.hpp"
 #include "geo/types.hpp"
@@ -15,14 +16,14 @@
 namespace gridmap::data {
 
 struct Petition {
-  std::optional<int64_t> id;
+  std::optional<PetitionId> id;
   Kind kind = Kind::appeal;
   std::string category;
   std::string description;
   std::optional<std::string> reporter_contact;  // personal data
   Status status = Status::reported;
   Level handler_level = Level::grid;
-  std::optional<int64_t> handler_worker_id;
+  std::optional<WorkerId> handler_worker_id;
   std::optional<std::string> reported_by;
   int64_t created_at = 0;
   std::optional<int64_t> deadline_at, closed_at;
@@ -43,7 +44,7 @@ struct Petition {
 };
 
 struct PetitionEvent {
-  int64_t petition_id = 0;
+  PetitionId petition_id;
   int64_t at = 0;
   std::string actor;
   Action action = Action::transition;
@@ -56,10 +57,10 @@ struct PetitionEvent {
 class PetitionRepo {
  public:
   explicit PetitionRepo(Db& db);
-  int64_t upsert(const Petition& p);
+  PetitionId upsert(const Petition& p);
   void add_event(const PetitionEvent& e);
-  std::optional<Petition> get(int64_t id);
-  std::vector<PetitionEvent> events(int64_t petition_id);
+  std::optional<Petition> get(PetitionId id);
+  std::vector<PetitionEvent> events(PetitionId petition_id);
   void for_each(const std::function<void(const Petition&)>& f);  // ordered by id
   int64_t count();
   int64_t count_by_status(Status status);

@@ -16,6 +16,7 @@
 namespace gridmap::server {
 namespace {
 
+// An id in the path: one that cannot exist is simply not found.
 int64_t int_path(const Request& req, const char* name, const char* what) {
   const std::string& s = req.path_params.at(name);
   int64_t v = 0;
@@ -24,17 +25,24 @@ int64_t int_path(const Request& req, const char* name, const char* what) {
   return v;
 }
 
+PetitionId petition_path(const Request& req) { return PetitionId{int_path(req, "id", "petition")}; }
+
+std::optional<WorkerId> worker_of(const Context& ctx) {
+  if (auto w = principal(ctx).worker_id) return WorkerId{*w};
+  return std::nullopt;
+}
+
 std::string actor(const Context& ctx) {
   return principal(ctx).name;
 }
 
-void require_visible(App& app, const Context& ctx, int64_t id) {
-  if (!record_visible(app, data::Layer::petitions, ctx, std::to_string(id)))
-    throw Error(ErrorKind::not_found, "no petition " + std::to_string(id));
+void require_visible(App& app, const Context& ctx, PetitionId id) {
+  if (!record_visible(app, data::Layer::petitions, ctx, std::to_string(id.value)))
+    throw Error(ErrorKind::not_found, "no petition " + std::to_string(id.value));
 }
 
-Response with_feature(App& app, int64_t id, int status) {
-  auto f = data::get_feature(app.read_db(), data::Layer::petitions, std::to_string(id), App::now());
+Response with_feature(App& app, PetitionId id, int status) {
+  auto f = data::get_feature(app.read_db(), data::Layer::petitions, std::to_string(id.value), App::now());
   Response r = json_response(feature_json(*f), status);
   r.headers.emplace_back("ETag", "\"v" + std::to_string(f->version) + "\"");
   return r;
@@ -67,7 +75,7 @@ Response create(App& app, const Request& req, const Context& ctx) {
   n.actor = actor(ctx);
   auto st = app.locator();
   data::CreatedPetition c = app.write([&](data::Db& db) { return data::PetitionService(db, &app.changes()).create(n, st->locator, App::now()); });
-  auto f = data::get_feature(app.read_db(), data::Layer::petitions, std::to_string(*c.petition.id), App::now());
+  auto f = data::get_feature(app.read_db(), data::Layer::petitions, std::to_string(c.petition.id->value), App::now());
   // The feature plus the possible duplicates the dispatcher should look at.
   // Only those the caller may read: a worker's list must not reveal other grids' cases.
   // Anyone may report anywhere, so judge by the scope of reading a petition, not of this route.
@@ -79,18 +87,18 @@ Response create(App& app, const Request& req, const Context& ctx) {
   write_feature_members(w, *f);
   w.Key("possible_duplicates");
   w.StartArray();
-  for (int64_t other : c.possible_duplicates)
-    if (record_visible(app, data::Layer::petitions, reading, std::to_string(other))) w.Int64(other);
+  for (PetitionId other : c.possible_duplicates)
+    if (record_visible(app, data::Layer::petitions, reading, std::to_string(other.value))) w.Int64(other.value);
   w.EndArray();
   w.EndObject();
   Response r = json_response(buf.GetString(), 201);
   r.headers.emplace_back("ETag", "\"v" + std::to_string(f->version) + "\"");
-  r.headers.emplace_back("Location", "/api/v1/petitions/" + std::to_string(*c.petition.id));
+  r.headers.emplace_back("Location", "/api/v1/petitions/" + std::to_string(c.petition.id->value));
   return r;
 }
 
 Response transition(App& app, const Request& req, const Context& ctx) {
-  int64_t id = int_path(req, "id", "petition");
+  PetitionId id = petition_path(req);
   require_visible(app, ctx, id);
   rapidjson::Document d = parse_json(req.body);
   data::Change c;
@@ -107,7 +115,7 @@ Response transition(App& app, const Request& req, const Context& ctx) {
     if (!c.to) throw_invalid("unknown status '" + *to + "' (use " + data::status_names() + ")");
   }
   if (c.action == data::Action::transition && !c.to) throw_invalid("'to' is required (the target status)");
-  c.worker_id = opt_int(d, "worker_id");
+  if (auto w = opt_int(d, "worker_id")) c.worker_id = WorkerId{*w};
   if (auto until = opt_string(d, "until")) {
     c.until = data::parse_time(*until);
     if (!c.until) throw_invalid("'until' is not a time: " + *until);
@@ -116,7 +124,7 @@ Response transition(App& app, const Request& req, const Context& ctx) {
   if (c.note.size() > 10000) throw_invalid("note is longer than 10,000 bytes");
   c.actor = actor(ctx);
   c.role = principal(ctx).role;
-  c.actor_worker = principal(ctx).worker_id;
+  c.actor_worker = worker_of(ctx);
   c.expected_version = if_match_version(req);
   app.write([&](data::Db& db) { return data::PetitionService(db, &app.changes()).change(id, c, App::now()); });
   return with_feature(app, id, 200);
@@ -124,7 +132,7 @@ Response transition(App& app, const Request& req, const Context& ctx) {
 
 // POST /api/v1/petitions/{id}/follow-ups (回访): {"reached", "satisfaction", "note", "reopen"}.
 Response add_follow_up(App& app, const Request& req, const Context& ctx) {
-  int64_t id = int_path(req, "id", "petition");
+  PetitionId id = petition_path(req);
   require_visible(app, ctx, id);
   rapidjson::Document d = parse_json(req.body);
   if (!d.IsObject()) throw_invalid("expected a JSON object: {\"reached\", \"satisfaction\", \"note\", \"reopen\"}");
@@ -144,7 +152,7 @@ Response add_follow_up(App& app, const Request& req, const Context& ctx) {
 }
 
 Response follow_ups(App& app, const Request& req, const Context& ctx) {
-  int64_t id = int_path(req, "id", "petition");
+  PetitionId id = petition_path(req);
   require_visible(app, ctx, id);
   rapidjson::StringBuffer buf;
   JsonWriter w(buf);
@@ -173,10 +181,10 @@ Response follow_ups(App& app, const Request& req, const Context& ctx) {
 }
 
 Response events(App& app, const Request& req, const Context& ctx) {
-  int64_t id = int_path(req, "id", "petition");
+  PetitionId id = petition_path(req);
   require_visible(app, ctx, id);
   data::PetitionRepo repo(app.read_db());
-  if (!repo.get(id)) throw Error(ErrorKind::not_found, "no petition " + std::to_string(id));
+  if (!repo.get(id)) throw Error(ErrorKind::not_found, "no petition " + std::to_string(id.value));
   rapidjson::StringBuffer buf;
   JsonWriter w(buf);
   w.StartArray();

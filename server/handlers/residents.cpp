@@ -108,7 +108,7 @@ Response remove(App& app, const Request& req, const Context& ctx) {
 
 Response reveal_contact(App& app, const Request& req, const Context& ctx) {
   int64_t id = id_of(req, "petition");
-  auto p = data::PetitionRepo(app.read_db()).get(id);
+  auto p = data::PetitionRepo(app.read_db()).get(PetitionId{id});
   if (!p) throw Error(ErrorKind::not_found, "no petition " + std::to_string(id));
   rapidjson::Document d = parse_json(req.body.empty() ? "{}" : req.body);
   std::string reason = opt_string(d, "reason").value_or("");

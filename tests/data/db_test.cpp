@@ -216,7 +216,7 @@ TEST_CASE("petitions keep their events and categories their deadlines") {
   p.category = "env";
   p.created_at = 1740787200;
   p.position = {111.7, 40.8};
-  int64_t id = repo.upsert(p);
+  PetitionId id = repo.upsert(p);
   repo.add_event({id, 1740787200, "worker:1", data::Action::report, {}, data::Status::reported, data::Level::grid, ""});
   CHECK(data::Catalogue(db).get("env")->deadline == 48);
   CHECK(repo.events(id).size() == 1);

@@ -97,7 +97,7 @@ void build_city(data::Db& db) {
   data::Catalogue(db).put(data::simple_category("环境卫生", "环境卫生", 72));
   auto petition = [&](int64_t id, const char* kind, const char* status, LonLat p, int64_t created) {
     data::Petition x;
-    x.id = id;
+    x.id = PetitionId{id};
     x.kind = data::parse_kind(kind).value();
     x.category = "环境卫生";
     x.description = "楼道堆放杂物,\n影响通行 \"急\"";
@@ -214,7 +214,7 @@ void compare_households(data::Db& a, data::Db& b, double tol) {
 void compare_petitions(data::Db& a, data::Db& b, double tol) {
   data::PetitionRepo rb(b);
   data::PetitionRepo(a).for_each([&](const data::Petition& p) {
-    INFO("petition " << *p.id);
+    INFO("petition " << p.id->value);
     std::optional<data::Petition> v = rb.get(*p.id);
     REQUIRE(v);
     CHECK(v->kind == p.kind);

@@ -37,7 +37,7 @@ TEST_CASE(
   n.actor = "li";
   n.reporter_contact = "13800001234";
   int64_t created = 1'767'225'600;  // 2026-01-01T00:00:00Z
-  int64_t id = *data::PetitionService(db).create(n, locator, created).petition.id;
+  int64_t id = data::PetitionService(db).create(n, locator, created).petition.id->value;
   db.exec("UPDATE petitions SET deadline_at = " + std::to_string(created + 86'400) +
           ", supervised = 1 WHERE id = " + std::to_string(id));
 

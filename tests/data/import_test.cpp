@@ -766,14 +766,14 @@ TEST_CASE("petitions are validated and get their deadline from the category") {
                point_json({111.745, 40.805}))}));
   data::ImportReport r = s.import(data::Layer::petitions, file);
   REQUIRE(r.committed);
-  data::Petition p1 = *repo.get(1);
+  data::Petition p1 = *repo.get(PetitionId{1});
   CHECK(p1.created_at == 1740787200);  // 08:00 China time
   // 48 working hours from Saturday 08:00: the clock starts Monday 09:00 (7.5 hours a day),
   // five days make 37.5, the next Monday 7.5 more, and 3 hours of Tuesday the rest.
   CHECK(p1.deadline_at == *data::parse_time("2025-03-11 12:00"));
   CHECK(p1.grid_code == "C1G2");
   CHECK(p1.subdistrict_code == "S1");
-  data::Petition p2 = *repo.get(2);
+  data::Petition p2 = *repo.get(PetitionId{2});
   CHECK(p2.kind == data::Kind::incident);
   CHECK(p2.deadline_at == 1740873600);
   CHECK(p2.closed_at == 1740808800);

@@ -28,20 +28,20 @@ struct Scratch {
     data::Catalogue(db).put(data::simple_category("noise", "噪声扰民", 72));
     feed.subscribe([this](const data::ChangeNotice& c) { heard.push_back(c.key); });
   }
-  int64_t report(const std::string& actor = "li") {
+  PetitionId report(const std::string& actor = "li") {
     data::NewPetition n;
     n.category = "noise";
     n.position = {111.7, 40.8};
     n.actor = actor;
     return *data::PetitionService(db, &feed).create(n, locator, 1000).petition.id;
   }
-  data::Petition move(int64_t id, const std::string& to, const std::string& role,
+  data::Petition move(PetitionId id, const std::string& to, const std::string& role,
                       std::optional<int64_t> worker = {}, std::optional<int64_t> version = {}) {
     data::Change c;
     c.to = data::parse_status(to);
     c.role = role;
     c.actor = role;
-    c.actor_worker = worker;
+    if (worker) c.actor_worker = WorkerId{*worker};
     c.expected_version = version ? version : data::PetitionRepo(db).get(id)->version;
     c.note = "done";
     return data::PetitionService(db, &feed).change(id, c, 2000);
@@ -64,7 +64,7 @@ TEST_CASE(
     "moves are checked for the role, the lifecycle and the version, and only committed ones are "
     "heard") {
   Scratch s;
-  int64_t id = s.report();
+  PetitionId id = s.report();
   s.feed.deliver();
   REQUIRE(s.heard.size() == 1);
   CHECK(kind_of([&] { s.move(id, "dispatched", "worker", 1); }) == ErrorKind::forbidden);
@@ -82,12 +82,12 @@ TEST_CASE(
   // The case has no handler (no grid here): no worker may start it.
   CHECK(kind_of([&] { s.move(id, "in_progress", "worker", 1); }) == ErrorKind::forbidden);
   // Its reporter may resolve on site what they reported.
-  int64_t mine = s.report("worker-li");
+  PetitionId mine = s.report("worker-li");
   data::Change c;
   c.to = data::Status::closed;
   c.role = "worker";
   c.actor = "worker-li";
-  c.actor_worker = 1;
+  c.actor_worker = WorkerId{1};
   c.note = "当场劝离";
   c.expected_version = 1;
   CHECK(data::PetitionService(s.db, &s.feed).change(mine, c, 3000).status == data::Status::closed);
@@ -112,7 +112,7 @@ TEST_CASE("a notice published in a transaction that rolls back is never delivere
 
 TEST_CASE("a move without the version is 428, and nobody reviews a case they handled") {
   Scratch s;
-  int64_t id = s.report();
+  PetitionId id = s.report();
   data::Change bare;
   bare.to = data::Status::registered;
   bare.role = "dispatcher";
@@ -121,7 +121,7 @@ TEST_CASE("a move without the version is 428, and nobody reviews a case they han
         ErrorKind::precondition_required);
   // Give the case a handler, worker 7.
   s.db.exec("INSERT INTO workers(id, name) VALUES (7, '张伟'), (8, '李娜')");
-  s.db.exec("UPDATE petitions SET handler_worker_id = 7 WHERE id = " + std::to_string(id));
+  s.db.exec("UPDATE petitions SET handler_worker_id = 7 WHERE id = " + std::to_string(id.value));
   s.move(id, "registered", "dispatcher");
   s.move(id, "dispatched", "dispatcher");
   CHECK(kind_of([&] { s.move(id, "in_progress", "worker", 8); }) ==
@@ -141,7 +141,7 @@ TEST_CASE(
     "rejecting needs a reason, a reporter withdraws their own case, and final states take no more "
     "moves") {
   Scratch s;
-  int64_t a = s.report("li"), b = s.report("wang");
+  PetitionId a = s.report("li"), b = s.report("wang");
   data::Change c;
   c.to = data::Status::rejected;
   c.role = "dispatcher";
@@ -170,12 +170,12 @@ TEST_CASE(
     "a suspended case's deadline moves on by the working time it was suspended, and it resumes "
     "where it was") {
   Scratch s;
-  int64_t id = s.report();
+  PetitionId id = s.report();
   auto at = [](const char* t) { return *data::parse_time(t); };
   // Reported Monday 2026-03-02 09:00 with 72 working hours: set the deadline by hand to
   // Thursday 2026-03-12 12:00 for round figures.
   s.db.exec("UPDATE petitions SET deadline_at = " + std::to_string(at("2026-03-12 12:00")) +
-            " WHERE id = " + std::to_string(id));
+            " WHERE id = " + std::to_string(id.value));
   auto change = [&](data::Status to, const char* when, const std::string& note = "") {
     data::Change c;
     c.to = to;
@@ -206,10 +206,10 @@ TEST_CASE(
 TEST_CASE(
     "an extension is asked for with a later deadline and a reason, and decided by someone else") {
   Scratch s;
-  int64_t id = s.report();
+  PetitionId id = s.report();
   s.db.exec("INSERT INTO workers(id, name) VALUES (7, '张伟')");
   s.db.exec("UPDATE petitions SET handler_worker_id = 7, deadline_at = 10000 WHERE id = " +
-            std::to_string(id));
+            std::to_string(id.value));
   auto ask = [&](data::Action a, const std::string& role, const std::string& actor,
                  std::optional<int64_t> worker, std::optional<int64_t> until,
                  const std::string& note) {
@@ -217,7 +217,7 @@ TEST_CASE(
     c.action = a;
     c.role = role;
     c.actor = actor;
-    c.actor_worker = worker;
+    if (worker) c.actor_worker = WorkerId{*worker};
     c.until = until;
     c.note = note;
     c.expected_version = data::PetitionRepo(s.db).get(id)->version;

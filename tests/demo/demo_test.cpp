@@ -112,7 +112,7 @@ TEST_CASE("every demo petition has a full event history consistent with the life
   int checked = 0;
   repo.for_each([&](const Petition& p) {
     auto ev = repo.events(*p.id);
-    INFO("petition " << *p.id);
+    INFO("petition " << p.id->value);
     REQUIRE(ev.size() >= 2);
     CHECK(ev.front().action == Action::report);
     CHECK(ev.front().to_status == reported);
@@ -198,7 +198,7 @@ TEST_CASE("the demo is deterministic for a seed and differs between seeds") {
   auto first_grid = [](Db& db) { return AreaRepo(db, Layer::grids).all().front().wkb; };
   CHECK(first_grid(again.db) == first_grid(tatabu().db));
   CHECK(first_grid(other.db) != first_grid(tatabu().db));
-  CHECK(PetitionRepo(again.db).get(100)->created_at == PetitionRepo(tatabu().db).get(100)->created_at);
+  CHECK(PetitionRepo(again.db).get(PetitionId{100})->created_at == PetitionRepo(tatabu().db).get(PetitionId{100})->created_at);
 }
 
 TEST_CASE("the demo refuses a database that already holds grids") {
