@@ -18,11 +18,11 @@ struct Options {
   size_t queries = 10000;  // knn
   size_t k = 5;            // knn
   size_t moves = 1000000;  // updates and updates_persisted
-  std::string db;          // updates_persisted: the SpatiaLite file to create; mvt: to read
-  std::string out;         // mvt: where its tiles go; mvt_grids: the CSV file
+  std::string db;          // updates_persisted: the SpatiaLite file to create; mvt, kpi: to read
+  std::string out;         // mvt: where its tiles go; mvt_grids: the CSV file; kpi: a directory
   std::string zooms = "10,12,14,16";  // mvt
-  size_t petitions = 10000000;  // heat: petitions to generate
-  std::string petitions_csv;    // heat: the generated petitions (gen_petitions prints it)
+  size_t petitions = 10000000;        // heat: petitions to generate
+  std::string petitions_csv;          // heat: the generated petitions (gen_petitions prints it)
   int runs = 3;                       // best of
 };
 
@@ -35,6 +35,7 @@ void run_mvt(const Options& o);        // mvt_z10 ... mvt_z16: cold grids tiles
 void run_mvt_grids(const Options& o);  // the grids with their tile attributes, as CSV
 void run_mvt_count(const Options& o);  // features and vertices of the tile file o.dir
 void run_heat(const Options& o);       // heat_z8, heat_z11, heat_z14, heat_build, heat_memory
+void run_kpi(const Options& o);        // kpi_s: KPIs per grid over a year; rows for PostgreSQL
 
 void report(std::string_view key, double value);
 void note(const char* fmt, ...) __attribute__((format(printf, 1, 2)));  // to stderr

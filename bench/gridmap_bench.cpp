@@ -10,6 +10,7 @@
 //   TILE.mvt
 //   gridmap_bench gen_petitions DIR [--petitions N] [--seed N]   (prints the CSV's path)
 //   gridmap_bench heat DIR --csv FILE [--runs N]
+//   gridmap_bench kpi DIR --db CITY.sqlite --out OUTDIR [--runs N]  (DIR unused)
 #include <cstdarg>
 #include <cstdio>
 #include <cstring>
@@ -48,8 +49,9 @@ unsigned long long count_arg(const char* name, const char* value) {
 Options parse(int argc, char** argv) {
   if (argc < 3)
     throw_invalid(
-        "usage: gridmap_bench gen|gen_petitions|pip|knn|updates|updates_persisted|hotspots|heat|mvt|"
-        "mvt_grids|mvt_count DIR [options]");
+        "usage: gridmap_bench "
+        "gen|gen_petitions|pip|knn|updates|updates_persisted|hotspots|heat|mvt|"
+        "mvt_grids|mvt_count|kpi DIR [options]");
   Options o;
   o.dir = argv[2];
   for (int i = 3; i < argc; i += 2) {
@@ -119,6 +121,8 @@ int run(int argc, char** argv) {
     run_mvt_grids(o);
   else if (what == "mvt_count")
     run_mvt_count(o);
+  else if (what == "kpi")
+    run_kpi(o);
   else {
     throw_invalid("unknown benchmark " + what);
   }

@@ -90,6 +90,8 @@ const LayerSql& sql_of(Layer l) {
                                    {"suspended_at", "t.suspended_at", time},
                                    {"extension_until", "t.extension_until", time},
                                    {"extensions", "t.extensions", integer},
+                                   {"department", "(SELECT code FROM departments WHERE id = t.department_id)", text},
+                                   {"merged_into", "t.merged_into", integer},
                                    {"grid_code", "t.grid_code", text},
                                    {"community_code", "t.community_code", text},
                                    {"subdistrict_code", "t.subdistrict_code", text}},
@@ -100,7 +102,8 @@ const LayerSql& sql_of(Layer l) {
                                    {"community_code", "t.community_code"},
                                    {"subdistrict_code", "t.subdistrict_code"},
                                    {"handler_level", "t.handler_level"},
-                                   {"handler_worker_id", "t.handler_worker_id"}},
+                                   {"handler_worker_id", "t.handler_worker_id"},
+                                   {"department", "(SELECT code FROM departments WHERE id = t.department_id)"}},
                                   Extra::petition_clock};
   switch (l) {
     case Layer::subdistricts:
@@ -252,7 +255,8 @@ enum Param : int {
   kNow,
   kScopeGrids,
   kScopeReporter,
-  kScopeWorker,  // a worker's reach
+  kScopeWorker,
+  kScopeDepartment,  // a caller's reach
   kFirstFilter
 };
 
@@ -310,17 +314,17 @@ FeaturePage list_features(Db& db, const FeatureQuery& q) {
   where += q.cursor ? std::string(" AND t.") + s.key + " > ?7" : std::string(" AND ?7 IS NULL");
   bool scoped = q.grid_scope || q.handler_worker;
   if (!scoped)
-    where += " AND ?10 IS ?10 AND ?11 IS ?11 AND ?12 IS ?12";
+    where += " AND ?10 IS ?10 AND ?11 IS ?11 AND ?12 IS ?12 AND ?13 IS ?13";
   else if (q.layer == Layer::petitions)
     where +=
         " AND (t.grid_code IN (SELECT value FROM json_each(?10)) OR t.reported_by = ?11 OR "
-        "t.handler_worker_id = ?12)";
+        "t.handler_worker_id = ?12 OR t.department_id = ?13)";
   else if (q.layer == Layer::workers)
-    where += " AND t.id = ?12 AND ?10 IS ?10 AND ?11 IS ?11";
+    where += " AND t.id = ?12 AND ?10 IS ?10 AND ?11 IS ?11 AND ?13 IS ?13";
   else if (q.layer == Layer::households)
-    where += " AND t.grid_code IN (SELECT value FROM json_each(?10)) AND ?11 IS ?11 AND ?12 IS ?12";
+    where += " AND t.grid_code IN (SELECT value FROM json_each(?10)) AND ?11 IS ?11 AND ?12 IS ?12 AND ?13 IS ?13";
   else  // boundaries are public to every role
-    where += " AND ?10 IS ?10 AND ?11 IS ?11 AND ?12 IS ?12";
+    where += " AND ?10 IS ?10 AND ?11 IS ?11 AND ?12 IS ?12 AND ?13 IS ?13";
   std::string sql = "SELECT " + select_list(s) + " FROM " + s.table + " t" + where +
                     " ORDER BY t." + s.key + " LIMIT ?8";
   Statement st(db, sql);
@@ -334,7 +338,8 @@ FeaturePage list_features(Db& db, const FeatureQuery& q) {
   if (scoped) {
     st.bind(kScopeGrids, json_strings(q.grid_scope.value_or(std::vector<std::string>{})));
     st.bind(kScopeReporter, q.reporter.value_or(""))
-        .bind(kScopeWorker, q.handler_worker.value_or(-1));
+        .bind(kScopeWorker, q.handler_worker.value_or(-1))
+        .bind(kScopeDepartment, q.department.value_or(-1));
   }
   if (q.cursor) {
     if (s.integer_key) {
@@ -410,10 +415,11 @@ bool within_reach(Db& db, Layer layer, const std::string& key, const Reach& reac
     st.bind(1, *id);
     return st.step() && in_grids(st.opt_text(0));
   }
-  Statement st(db, "SELECT grid_code, reported_by, handler_worker_id FROM petitions WHERE id = ?1");
+  Statement st(db, "SELECT grid_code, reported_by, handler_worker_id, department_id FROM petitions WHERE id = ?1");
   st.bind(1, *id);
   return st.step() && (in_grids(st.opt_text(0)) || st.opt_text(1) == reach.reporter ||
-                       (reach.worker && st.opt_int64(2) == reach.worker));
+                       (reach.worker && st.opt_int64(2) == reach.worker) ||
+                       (reach.department && st.opt_int64(3) == reach.department));
 }
 
 std::optional<int64_t> version_of(Db& db, Layer layer, const std::string& key) {

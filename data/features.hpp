@@ -28,6 +28,7 @@ struct FeatureQuery {
   std::optional<std::vector<std::string>> grid_scope;
   std::optional<std::string> reporter;
   std::optional<int64_t> handler_worker;
+  std::optional<int64_t> department;  // petitions handled by this department are in reach too
 };
 
 // A property's value as stored: text, a number, a flag, a moment (rendered as ISO 8601 UTC),
@@ -61,6 +62,7 @@ struct Reach {
   std::vector<std::string> grids;
   std::string reporter;
   std::optional<int64_t> worker;
+  std::optional<int64_t> department;
 };
 // Whether the record is within the reach: households in the grids; petitions in the grids,
 // reported by or handled by the worker; workers only the worker itself; boundaries always.

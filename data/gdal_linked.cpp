@@ -1,5 +1,5 @@
-// data::import_layer and data::export_layer for programs that link GDAL (tests, tools):
-// straight calls of the implementations (see gdal_module.hpp).
+// data::import_layer, data::export_layer and data::sheet_xlsx for programs that link GDAL (tests,
+// tools): straight calls of the implementations (see gdal_module.hpp).
 #include "data/gdal_module.hpp"
 
 namespace gridmap::data {
@@ -10,6 +10,10 @@ ImportReport import_layer(Db& db, const ImportOptions& options) {
 
 int64_t export_layer(Db& db, const ExportOptions& options) {
   return gdal::export_layer(db, options);
+}
+
+std::string sheet_xlsx(const Sheet& sheet) {
+  return gdal::sheet_xlsx(sheet);
 }
 
 }  // namespace gridmap::data

@@ -1,6 +1,6 @@
-// data::import_layer and data::export_layer for the gridmap program: the GDAL code lives in
-// libgridmap_gdal.so next to the executable, opened on the first call (see gdal_module.hpp),
-// so that no other command pays for loading GDAL.
+// data::import_layer, data::export_layer and data::sheet_xlsx for the gridmap program: the GDAL
+// code lives in libgridmap_gdal.so next to the executable, opened on the first call (see
+// gdal_module.hpp), so that no other command pays for loading GDAL.
 #include <dlfcn.h>
 #include <unistd.h>
 
@@ -25,7 +25,7 @@ std::string executable_dir() {
 
 [[noreturn]] void unusable(const std::string& path, const std::string& why) {
   throw Error(ErrorKind::unavailable,
-              "the GDAL module " + path + " that import and export need " + why);
+              "the GDAL module " + path + " that import, export and .xlsx need " + why);
 }
 
 const gdal::ModuleApi& load() {
@@ -63,6 +63,10 @@ ImportReport import_layer(Db& db, const ImportOptions& options) {
 
 int64_t export_layer(Db& db, const ExportOptions& options) {
   return module().export_layer(db, options);
+}
+
+std::string sheet_xlsx(const Sheet& sheet) {
+  return module().sheet_xlsx(sheet);
 }
 
 }  // namespace gridmap::data

@@ -42,23 +42,32 @@ bool transition_allowed(Status from, Status to) noexcept {
 bool role_may(std::string_view role, Action action, Status from,
               std::optional<Status> to) noexcept {
   bool office = role == "admin" || role == "dispatcher";
+  // A community's or subdistrict's office acts like the centre on its own queue; a
+  // department and a grid worker handle what is theirs (the service checks whose it is).
+  bool area_office = role == "community" || role == "subdistrict";
+  bool handler = role == "worker" || role == "department";
   switch (action) {
     case Action::transition: {
       const MoveRule* r = to ? move_rule(from, *to) : nullptr;
-      if (!r) return office;  // the lifecycle refuses it (409), not the role
-      return office || (role == "worker" && (r->handler || r->reporter));
+      if (!r) return office || area_office;  // the lifecycle refuses it (409), not the role
+      if (role == "department") return r->handler;
+      return office || area_office || (role == "worker" && (r->handler || r->reporter));
     }
     case Action::escalate:
-      return office || role == "worker";
+      return office || area_office || role == "worker";
     case Action::reassign:
-    case Action::supervise:
     case Action::approve_extension:
     case Action::refuse_extension:
+      return office || area_office;
+    case Action::supervise:
+    case Action::merge:
       return office;
+    case Action::unmerge:
+      return role == "admin";
     case Action::request_extension:
-      return office || role == "worker";
+      return office || handler;
     case Action::report:
-      return office || role == "worker";
+      return office || area_office || role == "worker";
   }
   return false;
 }

@@ -10,11 +10,15 @@
 //   verified       → closed
 //   suspended      → back to the state it left (恢复); its clock stops meanwhile
 //
-// A dispatcher (or an admin) makes every move; a grid worker starts and submits what they
-// handle, resolves on site what they report or handle, and withdraws what they reported.
+// A dispatcher (or an admin) makes every move; so does a community's or subdistrict's
+// office on the cases of its area escalated to its level. A grid worker starts and submits
+// what they handle, resolves on site what they report or handle, and withdraws what they
+// reported; a department starts and submits the cases dispatched or escalated to it.
 // Nobody verifies or closes from review a case they handled (separation of duties).
-// Escalation (grid → community → subdistrict → department) changes the handler, not the
-// state; reassigning and supervising (督办) are a dispatcher's.
+// Escalation (grid → community → subdistrict → department, routed by category and
+// subdistrict) changes the handler, not the state; reassigning is the centre's or the
+// level's office; supervising (督办) and merging a duplicate into its master (合并) are the
+// centre's; only an admin undoes a merge.
 #pragma once
 
 #include <optional>

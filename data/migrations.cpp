@@ -338,6 +338,98 @@ CREATE TABLE petition_followups (
 CREATE INDEX petition_followups_petition ON petition_followups(petition_id, at);
 )SQL";
 
+// Version 9: notifications — what the event stream and the webhooks tell, kept 7 days
+// (data/notifications.hpp) — and the webhook subscriptions with their delivery log.
+const char* const kV9 = R"SQL(
+-- AUTOINCREMENT: an id is the stream's event id and the webhooks' idempotency key, never
+-- reused after pruning. The petition's state is copied in: scope checks and payloads need
+-- no join, and nothing personal (reporter, contact, description) is kept.
+CREATE TABLE notifications (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  at INTEGER NOT NULL,
+  kind TEXT NOT NULL CHECK (kind IN
+    ('new_case', 'dispatched', 'deadline_soon', 'overdue', 'escalated', 'reopened')),
+  petition_id INTEGER NOT NULL,
+  event_id INTEGER,
+  status TEXT NOT NULL,
+  category TEXT NOT NULL,
+  grid_code TEXT,
+  community_code TEXT,
+  subdistrict_code TEXT,
+  handler_level TEXT NOT NULL,
+  handler_worker_id INTEGER,
+  department_id INTEGER,
+  reported_by TEXT,
+  deadline_at INTEGER
+);
+CREATE INDEX notifications_at ON notifications(at);
+-- A time-driven notice is written once per case, kind and deadline.
+CREATE UNIQUE INDEX notifications_due ON notifications(petition_id, kind, deadline_at)
+  WHERE event_id IS NULL;
+-- The last petition_events row turned into notifications.
+CREATE TABLE notification_cursor (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  event_id INTEGER NOT NULL
+);
+
+CREATE TABLE webhooks (
+  id INTEGER PRIMARY KEY,
+  url TEXT NOT NULL,
+  secret TEXT NOT NULL,
+  subdistrict_code TEXT,
+  department_id INTEGER REFERENCES departments(id) ON DELETE CASCADE,
+  created_at INTEGER NOT NULL,
+  created_by TEXT NOT NULL,
+  CHECK ((subdistrict_code IS NULL) <> (department_id IS NULL))
+);
+-- One row per notification a webhook is to receive, sent in id order per webhook.
+CREATE TABLE webhook_deliveries (
+  webhook_id INTEGER NOT NULL REFERENCES webhooks(id) ON DELETE CASCADE,
+  notification_id INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  status_code INTEGER,
+  error TEXT NOT NULL DEFAULT '',
+  next_attempt_ms INTEGER NOT NULL,
+  delivered_at INTEGER,
+  PRIMARY KEY (webhook_id, notification_id)
+);
+CREATE INDEX webhook_deliveries_pending ON webhook_deliveries(webhook_id, notification_id)
+  WHERE delivered_at IS NULL;
+)SQL";
+
+// Version 10: departments handle cases (the petition's department), duplicates are kept on
+// the case and may be merged into their master (undone by an admin), and users of a
+// community, a subdistrict or a department see and act on their level's queue.
+const char* const kV10 = R"SQL(
+ALTER TABLE petitions ADD COLUMN department_id INTEGER REFERENCES departments(id);
+ALTER TABLE petitions ADD COLUMN merged_into INTEGER REFERENCES petitions(id);
+ALTER TABLE petitions ADD COLUMN merged_from TEXT;
+CREATE INDEX petitions_merged_into ON petitions(merged_into) WHERE merged_into IS NOT NULL;
+CREATE INDEX petitions_department ON petitions(department_id) WHERE department_id IS NOT NULL;
+-- The possible duplicates found when a case was reported (same category, 250 m, 7 days).
+CREATE TABLE petition_duplicates (
+  petition_id INTEGER NOT NULL REFERENCES petitions(id) ON DELETE CASCADE,
+  other_id INTEGER NOT NULL REFERENCES petitions(id) ON DELETE CASCADE,
+  distance_m REAL NOT NULL,
+  PRIMARY KEY (petition_id, other_id)
+) WITHOUT ROWID;
+CREATE INDEX petition_duplicates_other ON petition_duplicates(other_id);
+-- The area or department a community, subdistrict or department user acts for.
+ALTER TABLE users ADD COLUMN area_code TEXT;
+ALTER TABLE users ADD COLUMN department_id INTEGER REFERENCES departments(id);
+)SQL";
+
+void widen_merge_and_roles(Db& db) {
+  const CheckEdit edits[] = {
+      {"petition_events", "'approve_extension', 'refuse_extension')",
+       "'approve_extension', 'refuse_extension', 'merge', 'unmerge')", "'unmerge'"},
+      {"users", "('admin', 'dispatcher', 'worker', 'planner')",
+       "('admin', 'dispatcher', 'worker', 'planner', 'community', 'subdistrict', 'department')",
+       "'department')"}};
+  widen_checks(db, 10, edits);
+}
+
 struct Migration {
   int version;
   const char* sql;
@@ -345,7 +437,7 @@ struct Migration {
 };
 
 const std::vector<Migration>& migrations() {
-  static const std::vector<Migration> all = {{1, kV1}, {2, kV2}, {3, kV3}, {4, kV4}, {5, kV5}, {6, kV6, widen_lifecycle_checks}, {7, kV7}, {8, kV8, widen_extension_actions}};
+  static const std::vector<Migration> all = {{1, kV1}, {2, kV2}, {3, kV3}, {4, kV4}, {5, kV5}, {6, kV6, widen_lifecycle_checks}, {7, kV7}, {8, kV8, widen_extension_actions}, {9, kV9}, {10, kV10, widen_merge_and_roles}};
   return all;
 }
 

@@ -4,6 +4,7 @@
 
 #include "data/calendar_store.hpp"
 #include "data/catalogue.hpp"
+#include "data/departments.hpp"
 #include "data/lifecycle.hpp"
 #include "data/time.hpp"
 #include "geo/error.hpp"
@@ -23,7 +24,7 @@ std::optional<WorkerId> grid_worker(Db& db, const std::string& grid) {
   return WorkerId{st.int64(0)};
 }
 
-std::vector<PetitionId> duplicates(Db& db, const NewPetition& n, int64_t now) {
+std::vector<std::pair<PetitionId, double>> duplicates(Db& db, const NewPetition& n, int64_t now) {
   MetresPerDegree m = metres_per_degree(n.position.lat);
   double dx = kDuplicateRadiusM / m.lon, dy = kDuplicateRadiusM / m.lat;
   Statement st(
@@ -36,10 +37,10 @@ std::vector<PetitionId> duplicates(Db& db, const NewPetition& n, int64_t now) {
       .bind(4, n.position.lat - dy)
       .bind(5, n.position.lon + dx)
       .bind(6, n.position.lat + dy);
-  std::vector<PetitionId> out;
+  std::vector<std::pair<PetitionId, double>> out;
   while (st.step())
-    if (geodesic_distance_m(n.position, {st.real(1), st.real(2)}) <= kDuplicateRadiusM)
-      out.push_back(PetitionId{st.int64(0)});
+    if (double d = geodesic_distance_m(n.position, {st.real(1), st.real(2)}); d <= kDuplicateRadiusM)
+      out.emplace_back(PetitionId{st.int64(0)}, d);
   return out;
 }
 
@@ -57,6 +58,24 @@ void check_actor(const Petition& cur, const Change& c) {
                 "a " + (c.role.empty() ? std::string("caller") : c.role) + " may not " +
                     (transition ? "move a petition from " + move_text(cur.status, *c.to)
                                 : std::string(to_string(c.action)) + " a petition"));
+  std::string id_text = std::to_string(cur.id->value);
+  if (c.role == "community" || c.role == "subdistrict") {
+    // A community's or subdistrict's office acts on its level's queue in its area.
+    bool community = c.role == "community";
+    const std::optional<std::string>& area = community ? cur.community_code : cur.subdistrict_code;
+    if (cur.handler_level != (community ? Level::community : Level::subdistrict) || !c.actor_area || area != c.actor_area)
+      throw Error(ErrorKind::forbidden, "petition " + id_text + " is not in your " + c.role + "'s queue");
+    return;
+  }
+  if (c.role == "department") {
+    if (cur.handler_level != Level::department || !c.actor_department || cur.department_id != c.actor_department)
+      throw Error(ErrorKind::forbidden, "petition " + id_text + " is not with your department");
+    const MoveRule* rule = transition ? move_rule(cur.status, *c.to) : nullptr;
+    if (transition && rule && !rule->handler)
+      throw Error(ErrorKind::forbidden, "a department handles its cases; the centre moves them from " +
+                                            move_text(cur.status, *c.to));
+    return;
+  }
   if (c.role != "worker" || !transition) return;
   const MoveRule* rule = move_rule(cur.status, *c.to);
   if (!rule) return;  // 409 below
@@ -103,7 +122,8 @@ CreatedPetition PetitionService::create(const NewPetition& n, const Locator& loc
   PetitionRepo repo(db_);
   CatalogueEntry cat = Catalogue(db_).for_new_petition(n.category);
   CreatedPetition out;
-  out.possible_duplicates = duplicates(db_, n, now);
+  auto found = duplicates(db_, n, now);
+  for (auto& [other, distance] : found) out.possible_duplicates.push_back(other);
   Petition& p = out.petition;
   p.kind = n.kind;
   p.category = n.category;
@@ -121,6 +141,8 @@ CreatedPetition PetitionService::create(const NewPetition& n, const Locator& loc
     p.handler_worker_id = grid_worker(db_, g->grid_code);
   }
   p.id = repo.upsert(p);
+  Statement keep(db_, "INSERT INTO petition_duplicates(petition_id, other_id, distance_m) VALUES (?1, ?2, ?3)");
+  for (auto& [other, distance] : found) keep.bind(1, *p.id).bind(2, other).bind(3, distance).run();
   repo.add_event({*p.id, p.created_at, n.actor, Action::report, std::nullopt, Status::reported,
                   Level::grid, n.description});
   published(*p.id);
@@ -170,6 +192,18 @@ Petition PetitionService::change(PetitionId id, const Change& c, int64_t now) {
                         "' may not be resolved on site: register and dispatch it");
     }
     check_reviewer(db_, *cur, c);
+    if (c.department) {
+      // 派遣 to a department (职能部门): it handles the case from now on.
+      if (to != Status::dispatched) throw_invalid("'department' goes with a move to dispatched");
+      if (c.role == "worker" || c.role == "department")
+        throw Error(ErrorKind::forbidden, "the centre dispatches cases to departments");
+      auto d = DepartmentRepo(db_).get(*c.department);
+      if (!d) throw_invalid("unknown department '" + *c.department + "' (see /api/v1/departments)");
+      next.handler_level = Level::department;
+      next.department_id = d->id;
+      ev.handler_level = Level::department;
+      ev.note = "department " + d->code + (c.note.empty() ? "" : ": " + c.note);
+    }
     next.status = to;
     ev.to_status = to;
     if (is_final(to)) next.closed_at = now;
@@ -196,6 +230,16 @@ Petition PetitionService::change(PetitionId id, const Change& c, int64_t now) {
                   "a " + std::string(to_string(cur->status)) + " petition cannot be escalated");
     next.handler_level = *up;
     ev.handler_level = next.handler_level;
+    if (*up == Level::department) {
+      // Above the subdistrict: the department the catalogue routes this category to here.
+      auto d = DepartmentRepo(db_).route_for(cur->category, cur->subdistrict_code);
+      if (!d)
+        throw Error(ErrorKind::conflict, "no department handles category " + cur->category + " in subdistrict " +
+                                             cur->subdistrict_code.value_or("(none)") +
+                                             ": add a route (PUT /api/v1/departments/{code}) or dispatch it to one");
+      next.department_id = d->id;
+      ev.note = "department " + d->code + (c.note.empty() ? "" : ": " + c.note);
+    }
   } else if (c.action == Action::reassign) {
     if (!c.worker_id) throw_invalid("reassign needs worker_id");
     Statement w(db_, "SELECT 1 FROM workers WHERE id = ?1");
@@ -239,6 +283,8 @@ Petition PetitionService::change(PetitionId id, const Change& c, int64_t now) {
     next.extension_until.reset();
     next.extension_reason.clear();
     next.extension_by.reset();
+  } else if (c.action == Action::merge || c.action == Action::unmerge) {
+    merge(*cur, next, ev, c, now);
   } else if (c.action == Action::supervise) {
     if (is_final(cur->status))
       throw Error(ErrorKind::conflict,
@@ -257,7 +303,8 @@ Petition PetitionService::change(PetitionId id, const Change& c, int64_t now) {
       "reopened = ?5, version = version + 1, updated_at = ?6, deadline_at = ?9, suspended_from = "
       "?10, "
       "suspended_at = ?11, supervised = ?12, supervise_note = ?13, extension_until = ?14, extension_reason = ?15, "
-               "extension_by = ?16, extensions = ?17 WHERE id = ?7 AND version = ?8");
+               "extension_by = ?16, extensions = ?17, department_id = ?18, merged_into = ?19, merged_from = ?20 "
+               "WHERE id = ?7 AND version = ?8");
   up.bind(1, to_string(next.status))
       .bind(2, to_string(next.handler_level))
       .bind(3, next.handler_worker_id)
@@ -273,16 +320,85 @@ Petition PetitionService::change(PetitionId id, const Change& c, int64_t now) {
     up.bind_null(10);
   up.bind(11, next.suspended_at).bind(12, int64_t{next.supervised}).bind(13, next.supervise_note);
   up.bind(14, next.extension_until).bind(15, next.extension_reason).bind(16, next.extension_by);
-  up.bind(17, int64_t{next.extensions});
+  up.bind(17, int64_t{next.extensions}).bind(18, next.department_id).bind(19, next.merged_into);
+  if (next.merged_from)
+    up.bind(20, to_string(*next.merged_from));
+  else
+    up.bind_null(20);
   up.run();
   if (db_.changes() != 1)
     throw Error(ErrorKind::precondition_failed,
                 "petition " + std::to_string(id.value) + " changed meanwhile; reload it");
   repo.add_event(ev);
   published(id);
+  if (c.action == Action::merge) tell_master(*next.merged_into, next, c, now);
+  if (c.action == Action::unmerge) tell_master(*cur->merged_into, next, c, now);
   tx.commit();
   next.version = cur->version + 1;
   return next;
+}
+
+void PetitionService::merge(const Petition& cur, Petition& next, PetitionEvent& ev, const Change& c, int64_t now) {
+  std::string id_text = "petition " + std::to_string(cur.id->value);
+  if (c.action == Action::unmerge) {
+    if (!cur.merged_into) throw Error(ErrorKind::conflict, id_text + " was not merged");
+    next.status = cur.merged_from.value_or(Status::registered);
+    next.closed_at.reset();
+    next.merged_into.reset();
+    next.merged_from.reset();
+    ev.to_status = next.status;
+    ev.note = "unmerged from #" + std::to_string(cur.merged_into->value) + (c.note.empty() ? "" : ": " + c.note);
+    return;
+  }
+  if (!c.master) throw_invalid("merge needs 'master_id', the case this one duplicates");
+  if (*c.master == *cur.id) throw_invalid("a case cannot be merged into itself");
+  if (is_final(cur.status))
+    throw Error(ErrorKind::conflict, "a " + std::string(to_string(cur.status)) + " petition cannot be merged");
+  PetitionRepo repo(db_);
+  auto master = repo.get(*c.master);
+  if (!master) throw_invalid("no petition " + std::to_string(c.master->value) + " to merge into");
+  if (master->merged_into)
+    throw Error(ErrorKind::conflict, "petition " + std::to_string(c.master->value) + " is itself merged into #" +
+                                         std::to_string(master->merged_into->value) + ": merge into that one");
+  Statement masters(db_, "SELECT count(*) FROM petitions WHERE merged_into = ?1");
+  masters.bind(1, *cur.id);
+  masters.step();
+  if (masters.int64(0) > 0)
+    throw Error(ErrorKind::conflict, id_text + " is the master of other cases: merge the other way round");
+  next.merged_from = cur.status;
+  next.merged_into = c.master;
+  next.status = Status::closed;
+  next.closed_at = now;
+  ev.to_status = Status::closed;
+  ev.note = "merged into #" + std::to_string(c.master->value) + (c.note.empty() ? "" : ": " + c.note);
+}
+
+void PetitionService::tell_master(PetitionId master, const Petition& dup, const Change& c, int64_t now) {
+  Statement bump(db_, "UPDATE petitions SET version = version + 1, updated_at = ?2 WHERE id = ?1");
+  bump.bind(1, master).bind(2, now).run();
+  PetitionRepo repo(db_);
+  Status status = repo.get(master)->status;
+  bool merged = c.action == Action::merge;
+  repo.add_event({master, now, c.actor, c.action, status, status, std::nullopt,
+                  "#" + std::to_string(dup.id->value) + (merged ? " merged into this case" : " unmerged from this case") +
+                      (c.note.empty() ? "" : ": " + c.note)});
+  published(master);
+}
+
+std::vector<DuplicateLink> PetitionService::duplicates_of(PetitionId id) {
+  Statement st(db_,
+               "SELECT l.other, l.distance_m, p.status, p.merged_into FROM (SELECT other_id AS other, distance_m FROM "
+               "petition_duplicates WHERE petition_id = ?1 UNION SELECT petition_id, distance_m FROM "
+               "petition_duplicates WHERE other_id = ?1) l JOIN petitions p ON p.id = l.other "
+               "ORDER BY l.distance_m, l.other");
+  st.bind(1, id);
+  std::vector<DuplicateLink> out;
+  while (st.step()) {
+    DuplicateLink d{PetitionId{st.int64(0)}, st.real(1), stored_status(st.text(2)), std::nullopt};
+    if (auto m = st.opt_int64(3)) d.merged_into = PetitionId{*m};
+    out.push_back(d);
+  }
+  return out;
 }
 
 std::string_view to_string(Satisfaction s) noexcept {

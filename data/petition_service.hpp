@@ -39,6 +39,19 @@ struct Change {
   std::string role;                      // the actor's role: what they may do (role_may)
   std::optional<WorkerId> actor_worker;  // the worker the actor is, for a worker
   std::optional<int64_t> expected_version;  // If-Match
+  std::optional<PetitionId> master;         // merge: the case this one duplicates
+  std::optional<std::string> department;    // dispatch to a department (its code)
+  // A community or subdistrict user's area code; a department user's department.
+  std::optional<std::string> actor_area;
+  std::optional<int64_t> actor_department;
+};
+
+// A possible duplicate kept on a case: found when one of the two was reported.
+struct DuplicateLink {
+  PetitionId other;
+  double distance_m = 0;
+  Status other_status = Status::reported;
+  std::optional<PetitionId> merged_into;  // of the other case
 };
 
 // The reporter's follow-up (回访) of a closed case.
@@ -80,9 +93,15 @@ class PetitionService {
   // _required, invalid_input.
   Petition follow_up(PetitionId id, const FollowUp& f, int64_t now);
   std::vector<FollowUpRecord> follow_ups(PetitionId id);
+  // The possible duplicates of a case, both those found when it was reported and later
+  // reports that found it; nearest first.
+  std::vector<DuplicateLink> duplicates_of(PetitionId id);
 
  private:
   void published(PetitionId id);
+  // merge / unmerge: the duplicate `next` and its master both record it.
+  void merge(const Petition& cur, Petition& next, PetitionEvent& ev, const Change& c, int64_t now);
+  void tell_master(PetitionId master, const Petition& dup, const Change& c, int64_t now);
   Db& db_;
   ChangeFeed* changes_;
 };

@@ -99,6 +99,10 @@ std::string_view to_string(Action a) noexcept {
       return "approve_extension";
     case Action::refuse_extension:
       return "refuse_extension";
+    case Action::merge:
+      return "merge";
+    case Action::unmerge:
+      return "unmerge";
   }
   return "";
 }

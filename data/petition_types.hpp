@@ -37,6 +37,8 @@ enum class Action : unsigned char {
   request_extension,  // 延期申请: a new deadline asked for, with a reason
   approve_extension,  // the deadline moves to what was asked
   refuse_extension,
+  merge,    // a duplicate closes into its master case (合并)
+  unmerge,  // an admin undoes a merge
 };
 
 // Every value, in order (a status's index is its place in the lifecycle).
@@ -46,9 +48,10 @@ inline constexpr std::array<Status, 10> kAllStatuses = {
 inline constexpr std::array<Kind, 2> kAllKinds = {Kind::appeal, Kind::incident};
 inline constexpr std::array<Level, 4> kAllLevels = {Level::grid, Level::community,
                                                     Level::subdistrict, Level::department};
-inline constexpr std::array<Action, 8> kAllActions = {
+inline constexpr std::array<Action, 10> kAllActions = {
     Action::report,    Action::transition,        Action::escalate,          Action::reassign,
-    Action::supervise, Action::request_extension, Action::approve_extension, Action::refuse_extension};
+    Action::supervise, Action::request_extension, Action::approve_extension, Action::refuse_extension,
+    Action::merge,     Action::unmerge};
 
 // Done with: closed, rejected or withdrawn (no more moves).
 bool is_final(Status s) noexcept;

@@ -6,7 +6,8 @@ const char* const kSelect =
     "SELECT id, kind, category, description, reporter_contact, status, handler_level, "
     "handler_worker_id, reported_by, created_at, deadline_at, closed_at, reopened, X(geom), Y(geom), "
     "grid_code, community_code, subdistrict_code, version, suspended_from, suspended_at, supervised, "
-    "supervise_note, extension_until, extension_reason, extension_by, extensions FROM petitions";
+    "supervise_note, extension_until, extension_reason, extension_by, extensions, department_id, merged_into, "
+    "merged_from FROM petitions";
 
 Petition read_petition(Statement& st) {
   Petition p;
@@ -36,6 +37,9 @@ Petition read_petition(Statement& st) {
   p.extension_reason = st.text(24);
   p.extension_by = st.opt_text(25);
   p.extensions = static_cast<int>(st.int64(26));
+  p.department_id = st.opt_int64(27);
+  if (auto m = st.opt_int64(28)) p.merged_into = PetitionId{*m};
+  if (!st.is_null(29)) p.merged_from = stored_status(st.text(29));
   return p;
 }
 }  // namespace

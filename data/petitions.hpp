@@ -41,6 +41,10 @@ struct Petition {
   std::string extension_reason;
   std::optional<std::string> extension_by;
   int extensions = 0;  // granted ones
+  std::optional<int64_t> department_id;  // the department handling it (handler_level department)
+  // A duplicate merged into its master case: closed, with the state it left (for unmerge).
+  std::optional<PetitionId> merged_into;
+  std::optional<Status> merged_from;
 };
 
 struct PetitionEvent {

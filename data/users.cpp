@@ -36,15 +36,42 @@ User read_user(Statement& st) {
   u.role = st.text(2);
   u.worker_id = st.opt_int64(3);
   u.disabled = st.int64(4) != 0;
+  u.area_code = st.opt_text(5);
+  u.department_id = st.opt_int64(6);
   return u;
 }
 
-const char* const kSelect = "SELECT id, name, role, worker_id, disabled FROM users";
+const char* const kSelect = "SELECT id, name, role, worker_id, disabled, area_code, department_id FROM users";
+
+// A user's patch, over the user `u` (an alias of users): a user linked to a worker has that
+// worker's grids as they are now (an admin's reassignment moves the user's access with
+// it); a community or subdistrict user every grid of the area as it is now; any other user
+// the grids given to the user itself.
+// A user's patch, the user's id bound to ?1: a user linked to a worker has that worker's
+// grids as they are now (an admin's reassignment moves the user's access with it); a
+// community or subdistrict user every grid of the area as it is now; any other user the
+// grids given to the user itself.
+constexpr const char* kPatchOf =
+    "SELECT grid_code FROM worker_grids WHERE worker_id = (SELECT worker_id FROM users WHERE id = ?1) "
+    "UNION SELECT grid_code FROM user_grids WHERE user_id = ?1 AND (SELECT worker_id FROM users WHERE id = ?1) IS NULL "
+    "UNION SELECT code FROM grids WHERE community_code = "
+    "(SELECT area_code FROM users WHERE id = ?1 AND role = 'community') "
+    "UNION SELECT g.code FROM grids g JOIN communities c ON c.code = g.community_code WHERE c.subdistrict_code = "
+    "(SELECT area_code FROM users WHERE id = ?1 AND role = 'subdistrict') ORDER BY 1";
+
+std::vector<std::string> patch_of(Statement& st, int64_t user) {
+  std::vector<std::string> out;
+  st.bind(1, user);
+  while (st.step()) out.push_back(st.text(0));
+  st.reset();
+  return out;
+}
 
 }  // namespace
 
 bool is_valid_role(std::string_view r) noexcept {
-  return r == "admin" || r == "dispatcher" || r == "worker" || r == "planner";
+  return r == "admin" || r == "dispatcher" || r == "worker" || r == "planner" || r == "community" ||
+         r == "subdistrict" || r == "department";
 }
 
 bool is_token_shaped(const std::string& token) noexcept {
@@ -59,29 +86,27 @@ std::string token_hash(const std::string& token) {
   return hex(h, sizeof h);
 }
 
-namespace {
-// A user's patch: a user linked to a worker has that worker's grids as they are now (an
-// admin's reassignment moves the user's access with it); any other user the grids given
-// to the user itself.
-constexpr const char* kPatchOf =
-    "SELECT grid_code FROM worker_grids WHERE worker_id = (SELECT worker_id FROM users WHERE id = ?1) "
-    "UNION SELECT grid_code FROM user_grids WHERE user_id = ?1 AND "
-    "(SELECT worker_id FROM users WHERE id = ?1) IS NULL ORDER BY 1";
-}  // namespace
-
 void UserRepo::load_grids(User& u) {
   Statement st(db_, kPatchOf);
   st.bind(1, u.id);
   u.grids.clear();
-  while (st.step()) u.grids.push_back(st.text(0));
+  u.grids = patch_of(st, u.id);
 }
 
 User UserRepo::add(const std::string& name, const std::string& role,
                    const std::vector<std::string>& grids, std::optional<int64_t> worker_id,
-                   const std::optional<std::string>& password) {
+                   const std::optional<std::string>& password, const Unit& unit) {
   if (name.empty() || name.size() > 64) throw_invalid("a user name needs 1 to 64 characters");
   if (!is_valid_role(role))
-    throw_invalid("unknown role '" + role + "' (use admin, dispatcher, worker or planner)");
+    throw_invalid("unknown role '" + role +
+                  "' (use admin, dispatcher, worker, planner, community, subdistrict or department)");
+  bool area_role = role == "community" || role == "subdistrict";
+  if (area_role != unit.area_code.has_value())
+    throw_invalid(area_role ? "a " + role + " user needs --area CODE, the " + role + " they act for"
+                            : "--area is for community and subdistrict users");
+  if ((role == "department") != unit.department.has_value())
+    throw_invalid(role == "department" ? "a department user needs --department CODE"
+                                       : "--department is for department users");
   if (role == "worker" && grids.empty() && !worker_id)
     throw_invalid("a worker user needs --worker ID (their patch is that worker's grids) or at least one --grid");
   std::optional<std::string> hash;
@@ -106,9 +131,21 @@ User UserRepo::add(const std::string& name, const std::string& role,
                       "'s; a worker user's patch is their worker's grids");
     }
   }
+  if (unit.area_code) {
+    AreaRepo level(db_, role == "community" ? Layer::communities : Layer::subdistricts);
+    if (!level.exists(*unit.area_code)) throw_invalid("no " + role + " with code " + *unit.area_code);
+  }
+  std::optional<int64_t> department;
+  if (unit.department) {
+    Statement d(db_, "SELECT id FROM departments WHERE code = ?1");
+    d.bind(1, *unit.department);
+    if (!d.step()) throw_invalid("unknown department '" + *unit.department + "' (see /api/v1/departments)");
+    department = d.int64(0);
+  }
   Statement ins(db_,
-                "INSERT INTO users(name, role, password_hash, worker_id) VALUES (?1, ?2, ?3, ?4)");
-  ins.bind(1, name).bind(2, role).bind(3, hash).bind(4, worker_id).run();
+                "INSERT INTO users(name, role, password_hash, worker_id, area_code, department_id) VALUES (?1, ?2, ?3, "
+                "?4, ?5, ?6)");
+  ins.bind(1, name).bind(2, role).bind(3, hash).bind(4, worker_id).bind(5, unit.area_code).bind(6, department).run();
   int64_t id = db_.last_insert_rowid();
   Statement g(db_, "INSERT INTO user_grids(user_id, grid_code) VALUES (?1, ?2)");
   for (auto& code : grids) g.bind(1, id).bind(2, code).run();
@@ -213,13 +250,12 @@ std::optional<User> UserRepo::by_token(const std::string& token, int64_t now) {
 
 TokenCheck::TokenCheck(Db& db)
     : st_(db,
-          "SELECT u.id, u.name, u.role, u.worker_id, (SELECT group_concat(grid_code, ',') FROM "
-          "(SELECT grid_code FROM worker_grids WHERE worker_id = u.worker_id UNION "
-          "SELECT grid_code FROM user_grids WHERE user_id = u.id AND u.worker_id IS NULL ORDER BY 1)) "
+          "SELECT u.id, u.name, u.role, u.worker_id, NULL, u.area_code, u.department_id "
           "FROM tokens t "
           "JOIN users u ON u.id = t.user_id WHERE t.hash = ?1 AND t.revoked_at IS NULL AND "
           "t.expires_at > ?2 "
-          "AND u.disabled = 0") {}
+          "AND u.disabled = 0"),
+      patch_(db, kPatchOf) {}
 
 std::optional<User> TokenCheck::user(const std::string& token, const std::string& hash,
                                      int64_t now) {
@@ -229,15 +265,9 @@ std::optional<User> TokenCheck::user(const std::string& token, const std::string
     st_.reset();
     return std::nullopt;
   }
-  User u{st_.int64(0), st_.text(1), st_.text(2), {}, st_.opt_int64(3), false};
-  std::string grids = st_.is_null(4) ? "" : st_.text(4);
+  User u{st_.int64(0), st_.text(1), st_.text(2), {}, st_.opt_int64(3), false, st_.opt_text(5), st_.opt_int64(6)};
   st_.reset();
-  for (size_t start = 0; start < grids.size();) {
-    size_t end = grids.find(',', start);
-    if (end == std::string::npos) end = grids.size();
-    u.grids.push_back(grids.substr(start, end - start));
-    start = end + 1;
-  }
+  u.grids = patch_of(patch_, u.id);
   return u;
 }
 

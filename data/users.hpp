@@ -13,10 +13,20 @@ namespace gridmap::data {
 struct User {
   int64_t id = 0;
   std::string name;
-  std::string role;  // admin | dispatcher | worker | planner
+  std::string role;  // admin | dispatcher | worker | planner | community | subdistrict | department
+  // The patch: a worker's grids; for a community or subdistrict user, every grid of the area.
   std::vector<std::string> grids;
   std::optional<int64_t> worker_id;
   bool disabled = false;
+  std::optional<std::string> area_code;   // a community or subdistrict user's area
+  std::optional<int64_t> department_id;   // a department user's department
+};
+
+// Whom a community, subdistrict or department user acts for: the area's code, or the
+// department's code.
+struct Unit {
+  std::optional<std::string> area_code;
+  std::optional<std::string> department;
 };
 
 bool is_valid_role(std::string_view role) noexcept;
@@ -27,7 +37,8 @@ class UserRepo {
   // Creates a user; throws conflict when the name is taken, invalid_input for a bad role,
   // unknown grid or worker.
   User add(const std::string& name, const std::string& role, const std::vector<std::string>& grids,
-           std::optional<int64_t> worker_id, const std::optional<std::string>& password);
+           std::optional<int64_t> worker_id, const std::optional<std::string>& password,
+           const Unit& unit = {});
   std::optional<User> find(const std::string& name);
   std::optional<User> get(int64_t id);
   std::vector<User> list();
@@ -59,7 +70,7 @@ class TokenCheck {
   std::optional<User> user(const std::string& token, const std::string& hash, int64_t now);
 
  private:
-  Statement st_;
+  Statement st_, patch_;
 };
 
 std::string token_hash(const std::string& token);         // hex BLAKE2b-256

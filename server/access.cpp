@@ -52,6 +52,7 @@ const std::vector<AccessRule>& access_rules() {
       {"petitions.events", false, A, A, O, D},
       {"petitions.followup", false, A, A, D, D},  // 回访: the centre calls the reporter back
       {"petitions.followups", false, A, A, O, D},
+      {"petitions.duplicates", false, A, A, O, D},
       {"petitions.reveal", false, A, A, D, D},
       {"visits.create", false, A, D, O, D},
       {"visits.list", false, A, D, O, D},
@@ -62,6 +63,11 @@ const std::vector<AccessRule>& access_rules() {
       {"catalogue.item", false, A, A, A, A},
       {"catalogue.put", false, A, D, D, D},
       {"catalogue.delete", false, A, D, D, D},
+      // Departments: read by whoever dispatches or handles cases, changed by an admin.
+      {"departments.list", false, A, A, A, D},
+      {"departments.item", false, A, A, A, D},
+      {"departments.put", false, A, D, D, D},
+      {"departments.delete", false, A, D, D, D},
       {"stats", false, A, A, D, A},
       {"coverage", false, A, A, D, A},
       {"hotspots", false, A, A, D, A},
@@ -94,6 +100,13 @@ const std::vector<AccessRule>& access_rules() {
       // whole city would show them other grids' petitions.
       {"heatmap", false, A, A, D, A},
       {"tiles.density", false, A, A, D, A},
+      // Notifications: the stream of the caller's scope (a worker's patch, as the petitions
+      // list); webhook subscriptions are an admin's.
+      {"events.stream", false, A, A, O, D},
+      {"webhooks.list", false, A, D, D, D},
+      {"webhooks.create", false, A, D, D, D},
+      {"webhooks.item", false, A, D, D, D},
+      {"webhooks.delete", false, A, D, D, D},
   };
   return rules;
 }
@@ -109,6 +122,9 @@ Scope scope_of(const AccessRule& r, std::string_view role) noexcept {
   if (role == "dispatcher") return r.dispatcher;
   if (role == "worker") return r.worker;
   if (role == "planner") return r.planner;
+  // A community's, subdistrict's or department's office has a worker's routes, over its
+  // patch: the area's grids, or the department's cases (server/context.hpp).
+  if (role == "community" || role == "subdistrict" || role == "department") return r.worker;
   return Scope::denied;
 }
 

@@ -57,10 +57,12 @@ App::App(AppOptions options) : options_(std::move(options)) {
   register_session(router_);
   register_residents(router_);
   register_catalogue(router_);
+  register_departments(router_);
   register_tiles(router_);
   register_fonts(router_);
   register_basemap(router_);
   register_heat(router_);
+  register_events(router_);
   web_ = std::make_unique<StaticFiles>(options_.web_dir.empty() ? std::string(GRIDMAP_WEB_DIR) : options_.web_dir);
   for (const Route& r : router_.routes())
     if (!rule_for(r.name)) throw_internal("route " + r.name + " has no entry in the access table");
@@ -81,6 +83,7 @@ App::App(AppOptions options) : options_(std::move(options)) {
   // The petitions' heat index is read now, not on the first heat map request (the
   // province's 10 million petitions take a while). A failure here is left to that request,
   // which reads it again and reports what went wrong.
+  notifier_ = std::make_unique<Notifier>(*this, options_.notify);
   heat_warm_ = std::thread([this] {
     try {
       data::Db db = data::Db::open(options_.db_path, false);
@@ -91,6 +94,7 @@ App::App(AppOptions options) : options_(std::move(options)) {
 }
 
 App::~App() {
+  notifier_.reset();  // its threads write through the writer and read the indexes
   stopping_.store(true);
   if (heat_warm_.joinable()) heat_warm_.join();
 }
@@ -126,6 +130,7 @@ void App::on_change(const data::ChangeNotice& c) {
       tiles_->household_changed(read_db(), std::stoll(c.key));
       return;
     case data::Layer::petitions:
+      if (notifier_) notifier_->poke();  // its events become notifications
       tiles_->petition_changed(read_db(), std::stoll(c.key));
       return;
   }
@@ -272,8 +277,8 @@ Principal App::check_token(const std::string& token, const std::string& hash, in
   if (!t_read.token) t_read.token = std::make_unique<data::TokenCheck>(db);
   auto u = t_read.token->user(token, hash, t);
   if (!u) throw Error(ErrorKind::unauthorized, "the token is unknown, expired or revoked; sign in again");
-  return Principal{u->id, std::move(u->name), std::move(u->role), std::move(u->grids),
-                   u->worker_id};
+  return Principal{u->id,       std::move(u->name),      std::move(u->role), std::move(u->grids),
+                   u->worker_id, std::move(u->area_code), u->department_id};
 }
 
 Response App::handle(Request& req) {

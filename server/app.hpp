@@ -20,6 +20,7 @@
 #include "server/context.hpp"
 #include "server/http/message.hpp"
 #include "server/metrics.hpp"
+#include "server/notifier.hpp"
 #include "server/router.hpp"
 
 // Held by the application, included by the handlers that use them.
@@ -46,6 +47,7 @@ struct AppOptions {
   std::string public_url;
   size_t max_batch = 100000;  // items per batch request (locate, nearest, positions)
   size_t max_page = 1000;     // features per page
+  NotifyOptions notify;       // the event stream and the webhooks
 };
 
 class StaticFiles;
@@ -91,6 +93,7 @@ class App {
   tiles::GlyphFont* font() { return font_.get(); }          // null: no labels
   const tiles::Basemap* basemap() const { return basemap_.get(); }  // null: none
   Metrics& metrics() { return metrics_; }
+  Notifier& notifier() { return *notifier_; }
   const AppOptions& options() const { return options_; }
   const Router& router() const { return router_; }
   static int64_t now();
@@ -123,6 +126,7 @@ class App {
   std::unordered_map<std::string, CachedToken> tokens_;
   std::atomic<bool> stopping_{false};
   std::thread heat_warm_;  // reads the heat index at start-up
+  std::unique_ptr<Notifier> notifier_;  // last: its threads use everything above
 };
 
 // Maps a domain error to its HTTP problem (status, stable type).
@@ -138,10 +142,12 @@ void register_system(Router& r);
 void register_session(Router& r);
 void register_residents(Router& r);
 void register_catalogue(Router& r);
+void register_departments(Router& r);
 void register_tiles(Router& r);
 void register_fonts(Router& r);
 void register_basemap(Router& r);
 void register_heat(Router& r);
+void register_events(Router& r);
 
 // Helpers shared by handlers.
 Response json_response(std::string body, int status = 200);

@@ -17,8 +17,10 @@ struct Principal {
   int64_t user_id = 0;
   std::string name;
   std::string role;
-  std::vector<std::string> grids;  // a worker's patch
+  std::vector<std::string> grids;  // a worker's patch; every grid of a community's or subdistrict's area
   std::optional<int64_t> worker_id;
+  std::optional<std::string> area_code;  // a community or subdistrict user's area
+  std::optional<int64_t> department_id;  // a department user's department: its cases are in reach
 };
 
 struct Context {

@@ -130,7 +130,8 @@ const std::string& petitions_point_style() {
         R"("paint":{"circle-radius":5,"circle-stroke-width":1,"circle-stroke-color":"#ffffff",)"
         R"("circle-color":["match",["get","status"],)";
     for (data::Status st : data::kAllStatuses)
-      if (auto c = status_colour(st)) s += "\"" + std::string(data::to_string(st)) + "\",\"" + std::string(*c) + "\",";
+      if (auto c = status_colour(st))  // appended: GCC 12 -O3 warns falsely of "\"" + ... (-Wrestrict)
+        s.append("\"").append(data::to_string(st)).append("\",\"").append(*c).append("\",");
     return s + R"("#999999"]}})";
   }();
   return style;

@@ -35,7 +35,8 @@ const Command kCommands[] = {
      "serve   --db FILE [--listen 127.0.0.1:8080] [--threads N] [--font FILE] [--basemap "
      "FILE.mbtiles] [--quiet]"},
     {"user", cmd_user,
-     "user    add NAME --role admin|dispatcher|worker|planner [--grid CODE]... [--worker ID]\n"
+     "user    add NAME --role admin|dispatcher|worker|planner|community|subdistrict|department\n"
+     "            [--grid CODE]... [--worker ID] [--area CODE] [--department CODE]\n"
      "        [--password-stdin] --db FILE   (prints an API token as its last line)\n"
      "        list | disable NAME | enable NAME | passwd NAME | token NAME  --db FILE"},
     {"audit", cmd_audit, "audit   verify --db FILE"},

@@ -1,6 +1,8 @@
 // gridmap serve --db FILE [--create] [--listen 127.0.0.1:8080] [--threads N] [--font FILE]
 //               [--basemap FILE.mbtiles] [--public-url URL] [--max-connections N]
-//               [--max-connections-per-address N]
+//               [--max-connections-per-address N] [--deadline-warning-hours N]
+//               [--notify-check-ms N] [--sse-heartbeat-ms N] [--webhook-retry-ms N]
+//               [--webhook-retry-max-ms N]
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -33,8 +35,10 @@ std::string checked_public_url(std::string url) {
 
 int cmd_serve(const ArgList& argv) {
   Args args("serve", argv,
-            {"--db", "--listen", "--threads", "--max-body-mb", "--request-timeout-ms", "--web", "--font", "--basemap",
-             "--public-url", "--max-connections", "--max-connections-per-address"},
+            {"--db", "--listen", "--threads", "--max-body-mb", "--request-timeout-ms", "--web",
+             "--font", "--basemap", "--public-url", "--max-connections",
+             "--max-connections-per-address", "--deadline-warning-hours", "--notify-check-ms",
+             "--sse-heartbeat-ms", "--webhook-retry-ms", "--webhook-retry-max-ms"},
             {"--quiet", "--create"});
   if (!args.positional().empty()) throw_invalid("serve: unexpected argument '" + args.positional()[0] + "'");
   server::ServerOptions so;
@@ -56,6 +60,15 @@ int cmd_serve(const ArgList& argv) {
   ao.create = args.flag("--create");
   if (auto url = args.get("--public-url")) ao.public_url = checked_public_url(*url);
   ao.web_dir = args.get("--web").value_or("");
+  ao.notify.deadline_warning_s = args.integer("--deadline-warning-hours", 4, 1, 24 * 30) * 3600;
+  ao.notify.check_every =
+      std::chrono::milliseconds(args.integer("--notify-check-ms", 60000, 50, 3600000));
+  ao.notify.heartbeat =
+      std::chrono::milliseconds(args.integer("--sse-heartbeat-ms", 15000, 100, 3600000));
+  ao.notify.retry_first =
+      std::chrono::milliseconds(args.integer("--webhook-retry-ms", 1000, 10, 3600000));
+  ao.notify.retry_cap =
+      std::chrono::milliseconds(args.integer("--webhook-retry-max-ms", 600000, 10, 86400000));
   // Map labels need a font: the one named, or the default when installed (a map without
   // names otherwise). A named font that cannot be read stops the server.
   if (auto font = args.get("--font")) {

@@ -1,4 +1,5 @@
-// gridmap user add NAME --role R [--grid CODE]... [--worker ID] --db FILE   (prints a token last)
+// gridmap user add NAME --role R [--grid CODE]... [--worker ID] [--area CODE] [--department CODE]
+//   --db FILE   (prints a token last)
 // gridmap user list|disable NAME|enable NAME|passwd NAME|token NAME --db FILE
 // gridmap audit verify --db FILE
 #include <chrono>
@@ -28,7 +29,7 @@ std::string read_password() {
 }  // namespace
 
 int cmd_user(const ArgList& argv) {
-  Args args("user", argv, {"--db", "--role", "--grid", "--worker", "--days"}, {"--password-stdin"});
+  Args args("user", argv, {"--db", "--role", "--grid", "--worker", "--days", "--area", "--department"}, {"--password-stdin"});
   const auto& pos = args.positional();
   if (pos.empty()) throw_invalid("user: give add, list, disable, enable, passwd or token");
   std::string verb = pos[0];
@@ -44,7 +45,8 @@ int cmd_user(const ArgList& argv) {
     if (args.flag("--password-stdin")) pw = read_password();
     std::optional<int64_t> worker;
     if (args.get("--worker")) worker = args.integer("--worker", 0, 1, INT64_MAX);
-    data::User u = users.add(name(), args.require("--role"), args.all("--grid"), worker, pw);
+    data::Unit unit{args.get("--area"), args.get("--department")};
+    data::User u = users.add(name(), args.require("--role"), args.all("--grid"), worker, pw, unit);
     std::string token = users.issue_token(u.id, "api", now(), days * 86400);
     std::cout << "user " << u.name << " (" << u.role << ") created; API token, shown once, valid " << days << " days:\n"
               << token << "\n";

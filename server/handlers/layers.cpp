@@ -61,6 +61,7 @@ Response list(App& app, data::Layer layer, const Request& req, const Context& ct
     q.grid_scope = p.grids;
     q.reporter = p.name;
     q.handler_worker = p.worker_id.value_or(-1);
+    q.department = p.department_id.value_or(-1);
   }
   static const std::set<std::string> reserved{"bbox", "limit", "cursor", "crs", "from", "to"};
   for (auto& [k, v] : req.query)
@@ -74,7 +75,7 @@ Response list(App& app, data::Layer layer, const Request& req, const Context& ct
 bool visible(App& app, data::Layer layer, const Context& ctx, const std::string& key) {
   const Principal& p = principal(ctx);
   if (!ctx.own_only()) return true;
-  return data::within_reach(app.read_db(), layer, key, {p.grids, p.name, p.worker_id});
+  return data::within_reach(app.read_db(), layer, key, {p.grids, p.name, p.worker_id, p.department_id});
 }
 
 Response item(App& app, data::Layer layer, const Request& req, const Context& ctx) {

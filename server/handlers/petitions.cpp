@@ -106,8 +106,8 @@ Response transition(App& app, const Request& req, const Context& ctx) {
     auto a = data::parse_action(*action);
     if (!a || a == data::Action::report)
       throw_invalid("unknown action '" + *action +
-                    "' (use transition, escalate, reassign, supervise, request_extension, approve_extension or "
-                    "refuse_extension)");
+                    "' (use transition, escalate, reassign, supervise, request_extension, approve_extension, "
+                    "refuse_extension, merge or unmerge)");
     c.action = *a;
   }
   if (auto to = opt_string(d, "to")) {
@@ -125,6 +125,15 @@ Response transition(App& app, const Request& req, const Context& ctx) {
   c.actor = actor(ctx);
   c.role = principal(ctx).role;
   c.actor_worker = worker_of(ctx);
+  c.actor_area = principal(ctx).area_code;
+  c.actor_department = principal(ctx).department_id;
+  c.department = opt_string(d, "department");
+  if (auto m = opt_int(d, "master_id")) {
+    // The master must be a case the caller can read: merging cannot probe for others.
+    c.master = PetitionId{*m};
+    if (!record_visible(app, data::Layer::petitions, ctx, std::to_string(*m)))
+      throw_invalid("no petition " + std::to_string(*m) + " to merge into");
+  }
   c.expected_version = if_match_version(req);
   app.write([&](data::Db& db) { return data::PetitionService(db, &app.changes()).change(id, c, App::now()); });
   return with_feature(app, id, 200);
@@ -149,6 +158,32 @@ Response add_follow_up(App& app, const Request& req, const Context& ctx) {
   f.expected_version = if_match_version(req);
   app.write([&](data::Db& db) { return data::PetitionService(db, &app.changes()).follow_up(id, f, App::now()); });
   return with_feature(app, id, 201);
+}
+
+// GET /api/v1/petitions/{id}/duplicates: the possible duplicates kept on the case, those
+// the caller may read, nearest first, with whether each is merged (and into which case).
+Response duplicates(App& app, const Request& req, const Context& ctx) {
+  PetitionId id = petition_path(req);
+  require_visible(app, ctx, id);
+  rapidjson::StringBuffer buf;
+  JsonWriter w(buf);
+  w.StartArray();
+  for (const data::DuplicateLink& d : data::PetitionService(app.read_db()).duplicates_of(id)) {
+    if (!record_visible(app, data::Layer::petitions, ctx, std::to_string(d.other.value))) continue;
+    w.StartObject();
+    w.Key("id");
+    w.Int64(d.other.value);
+    w.Key("distance_m");
+    write_number(w, d.distance_m, 1);
+    w.Key("status");
+    write_string(w, data::to_string(d.other_status));
+    w.Key("merged_into");
+    if (d.merged_into) w.Int64(d.merged_into->value);
+    else w.Null();
+    w.EndObject();
+  }
+  w.EndArray();
+  return json_response(buf.GetString());
 }
 
 Response follow_ups(App& app, const Request& req, const Context& ctx) {
@@ -290,6 +325,7 @@ void register_petitions(Router& r) {
   r.add("GET", "/api/v1/petitions/{id}/events", "petitions.events", events);
   r.add("POST", "/api/v1/petitions/{id}/follow-ups", "petitions.followup", add_follow_up);
   r.add("GET", "/api/v1/petitions/{id}/follow-ups", "petitions.followups", follow_ups);
+  r.add("GET", "/api/v1/petitions/{id}/duplicates", "petitions.duplicates", duplicates);
   r.add("POST", "/api/v1/workers/{id}/visits", "visits.create", add_visit);
   r.add("GET", "/api/v1/workers/{id}/visits", "visits.list", list_visits);
   r.add("PUT", "/api/v1/workers/{id}/worklog/{day}", "worklog.put", put_worklog);

@@ -129,7 +129,7 @@ void register_session(Router& r) {
           std::string token = app.write([&](data::Db& db) {
             return data::UserRepo(db).issue_token(user->id, "session", now, kSessionSeconds);
           });
-          Response res = me_json({user->id, user->name, user->role, user->grids, user->worker_id});
+          Response res = me_json({user->id, user->name, user->role, user->grids, user->worker_id, user->area_code, user->department_id});
           res.headers.emplace_back("Set-Cookie", cookie(token, kSessionSeconds));
           res.headers.emplace_back("Cache-Control", "no-store");
           return res;

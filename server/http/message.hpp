@@ -3,6 +3,7 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -23,6 +24,21 @@ struct Request {
   std::optional<std::string> header(const std::string& lower_name) const;
 };
 
+// The body of a response written as it is produced (server-sent events). The server sends
+// the header, then, on the connection's own event loop about every 100 ms, asks the source
+// for what is ready and writes it as a chunk, until the source ends, the client goes away or
+// the server stops. A stream does not count as a request in flight (no request timeout, no
+// wait at shutdown); a client that stops reading is cut off after request_timeout.
+class StreamSource {
+ public:
+  virtual ~StreamSource() = default;
+  // What to send now (empty: nothing yet), or nullopt to end the stream. Called on an event
+  // loop: it must not block (take what others queued, never read a database here).
+  virtual std::optional<std::string> poll() = 0;
+  // The server is stopping: the last bytes to send before the stream ends ("" for none).
+  virtual std::string farewell() { return {}; }
+};
+
 struct Response {
   int status = 200;
   std::string content_type = "application/json";
@@ -32,6 +48,8 @@ struct Response {
   // outside its event loops and sends what it returns, so other connections are not held
   // up; the fields above are then ignored.
   std::function<Response()> deferred;
+  // When set, `body` is sent first and the source then streams the rest (chunked).
+  std::shared_ptr<StreamSource> stream;
 };
 
 // application/problem+json with a stable `type` (a URI under /problems/), a title and a

@@ -1,14 +1,16 @@
 #include "server/http/server.hpp"
 
+#include <array>
 #include <atomic>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/signal_set.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <cstdio>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
@@ -113,6 +115,10 @@ class Session : public std::enable_shared_from_this<Session> {
   // waited over kShedHeaderWait for a header.
   void sweep(Clock::time_point now) {
     if (!socket_.is_open()) return;
+    if (stream_) {  // a stream is not shed and ends with its farewell when the server stops
+      if (now >= deadline_) return close();
+      return pump();
+    }
     if (now >= deadline_ || (shared_->stopping && !busy_)) return close();
     if (shared_->shedding && !busy_ && (now - waiting_since_ >= kShedHeaderWait || (idle_ && buffer_.size() == 0)))
       close();
@@ -265,6 +271,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void send(const std::string& method, const std::string& path, Response res) {
+    if (res.stream && method != "HEAD") return start_stream(method, path, std::move(res));
     res_ = {};
     res_.version(11);
     res_.result(static_cast<unsigned>(res.status));
@@ -293,7 +300,95 @@ class Session : public std::enable_shared_from_this<Session> {
     read_header();
   }
 
+  // A streamed answer: the header (chunked), then what the source gives, chunk by chunk.
+  // Once the header is out the connection no longer counts as busy, so neither the request
+  // timeout nor a stop waits for it; a write that stalls is still cut off by its deadline.
+  void start_stream(const std::string& method, const std::string& path, Response res) {
+    method_ = method;
+    path_ = path;
+    stream_ = std::move(res.stream);
+    stream_status_ = res.status;
+    auto head = std::make_shared<http::response<http::empty_body>>();
+    head->version(11);
+    head->result(static_cast<unsigned>(res.status));
+    head->set(http::field::server, "gridmap");
+    head->set(http::field::content_type, res.content_type);
+    for (auto& [k, v] : res.headers) head->set(k, v);
+    head->keep_alive(false);  // the connection ends with the stream
+    head->chunked(true);
+    auto sr = std::make_shared<http::response_serializer<http::empty_body>>(*head);
+    deadline_ = Clock::now() + shared_->options.request_timeout;
+    writing_ = true;
+    http::async_write_header(socket_, *sr,
+                             [self = shared_from_this(), head, sr, first = std::move(res.body)](
+                                 beast::error_code ec, size_t n) mutable {
+                               self->writing_ = false;
+                               self->stream_bytes_ += n;
+                               if (ec) return self->close();
+                               if (self->busy_) {
+                                 self->busy_ = false;
+                                 --self->shared_->busy;
+                               }
+                               self->deadline_ = Clock::time_point::max();
+                               self->watch_peer();
+                               if (!first.empty())
+                                 return self->write_chunk(std::move(first), false);
+                               self->pump();
+                             });
+  }
+
+  // Reads (and drops) whatever the client sends while it streams: an end of stream or an
+  // error means the client went away, and the stream ends at once, not at the next write.
+  void watch_peer() {
+    socket_.async_read_some(net::buffer(sink_),
+                            [self = shared_from_this()](beast::error_code ec, size_t) {
+                              if (ec) return self->close();
+                              self->watch_peer();
+                            });
+  }
+
+  // On the loop: sends what the source has ready, one write at a time.
+  void pump() {
+    if (!stream_ || writing_ || !socket_.is_open()) return;
+    if (shared_->stopping) return write_chunk(stream_->farewell(), true);
+    std::optional<std::string> more;
+    try {
+      more = stream_->poll();
+    } catch (const std::exception&) {
+      more.reset();
+    }
+    if (!more) return write_chunk({}, true);
+    if (!more->empty()) write_chunk(std::move(*more), false);
+  }
+
+  void write_chunk(std::string data, bool last) {
+    char size[32];
+    std::snprintf(size, sizeof size, "%zx\r\n", data.size());
+    out_.clear();
+    if (!data.empty()) out_.append(size).append(data).append("\r\n");
+    if (last) out_ += "0\r\n\r\n";
+    if (out_.empty()) return;
+    writing_ = true;
+    deadline_ = Clock::now() + shared_->options.request_timeout;  // a reader that stalls is cut off
+    net::async_write(socket_, net::buffer(out_),
+                     [self = shared_from_this(), last](beast::error_code ec, size_t n) {
+                       self->writing_ = false;
+                       self->stream_bytes_ += n;
+                       self->deadline_ = Clock::time_point::max();
+                       if (ec || last) return self->close();
+                       self->pump();
+                     });
+  }
+
+  void end_stream() {
+    if (!stream_) return;
+    stream_.reset();
+    double ms = std::chrono::duration<double, std::milli>(Clock::now() - started_).count();
+    if (shared_->log) shared_->log({method_, path_, stream_status_, stream_bytes_, ms});
+  }
+
   void close() {
+    end_stream();
     if (busy_) {
       busy_ = false;
       --shared_->busy;
@@ -312,6 +407,13 @@ class Session : public std::enable_shared_from_this<Session> {
   std::string method_, path_, remote_;
   bool keep_alive_ = true, busy_ = false, first_ = true;
   bool idle_ = false;  // between requests on a kept-alive connection, nothing read yet
+  // A streamed answer (Response::stream) in progress.
+  std::shared_ptr<StreamSource> stream_;
+  std::string out_;               // the chunk being written
+  std::array<char, 512> sink_{};  // what the client sends meanwhile, dropped
+  bool writing_ = false;
+  int stream_status_ = 200;
+  size_t stream_bytes_ = 0;
 };
 
 }  // namespace

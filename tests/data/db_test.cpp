@@ -231,7 +231,15 @@ TEST_CASE("a version 1 database is migrated to the current schema and keeps its 
   {
     data::Db db = data::Db::open(path);
     // Schema 5's catalogue, departments and calendar out; the categories table as it was.
+    // Schema 10's duplicates, merges, departments on cases and area users out.
     db.exec(
+        "DROP TABLE petition_duplicates; DROP INDEX petitions_merged_into; DROP INDEX petitions_department; "
+        "ALTER TABLE petitions DROP COLUMN department_id; ALTER TABLE petitions DROP COLUMN merged_into; "
+        "ALTER TABLE petitions DROP COLUMN merged_from; ALTER TABLE users DROP COLUMN area_code; "
+        "ALTER TABLE users DROP COLUMN department_id");
+    db.exec(
+        "DROP TABLE webhook_deliveries; DROP TABLE webhooks; DROP TABLE notification_cursor; "
+        "DROP TABLE notifications; "
         "DROP TABLE petition_followups; DROP TABLE work_calendar; DROP TABLE department_routes; DROP TABLE department_users; "
         "DROP TABLE departments; DROP TABLE categories; CREATE TABLE categories (code TEXT PRIMARY KEY "
         "NOT NULL, name TEXT NOT NULL, deadline_hours INTEGER NOT NULL CHECK (deadline_hours > 0))");
@@ -252,6 +260,7 @@ TEST_CASE("a version 1 database is migrated to the current schema and keeps its 
   CHECK(count(db, "SELECT count(*) FROM pragma_table_info('petitions') WHERE name = 'version'") ==
         1);
   CHECK(count(db, "SELECT count(*) FROM categories") == 1);
+  CHECK(count(db, "SELECT count(*) FROM pragma_table_info('petitions') WHERE name = 'merged_into'") == 1);
   CHECK(count(db, "SELECT count(*) FROM pragma_table_info('audit_log') WHERE name = 'keyed'") == 1);
   // The old category is a catalogue entry whose hours now count working time.
   std::optional<data::CatalogueEntry> noise = data::Catalogue(db).get("noise");

@@ -102,6 +102,12 @@ const std::map<std::string, Sample>& samples() {
       {"basemap.tilejson", {"GET", "/basemap.json", ""}},
       {"heatmap", {"GET", "/heatmap/12/3319/1538.png", ""}},
       {"tiles.density", {"GET", "/tiles/density/12/3319/1538.mvt", ""}},
+      // A bad Last-Event-ID: answered (400) rather than streamed, which would never end.
+      {"events.stream", {"GET", "/api/v1/events/stream?last_event_id=x", ""}},
+      {"webhooks.list", {"GET", "/api/v1/webhooks", ""}},
+      {"webhooks.create", {"POST", "/api/v1/webhooks", "{}"}},
+      {"webhooks.item", {"GET", "/api/v1/webhooks/999", ""}},
+      {"webhooks.delete", {"DELETE", "/api/v1/webhooks/999", ""}},
   };
   return s;
 }

@@ -129,3 +129,72 @@ TEST_CASE(
       CHECK(x["satisfaction_rate"].GetDouble() == 0.5);
     }
 }
+
+TEST_CASE("stats per category, ranked, as a monthly series and as CSV and xlsx downloads") {
+  test::RoleServer s;
+  rapidjson::Document cats = json(s.get("/api/v1/stats?level=category", "planner"));
+  REQUIRE(cats.Size() > 1);
+  CHECK(total(cats) == count_sql(s.db, "SELECT count(*) FROM petitions"));
+  // Ranked by completion rate, best first; ranks follow the order, ties share one.
+  rapidjson::Document ranked =
+      json(s.get("/api/v1/stats?level=grid&sort=completion_rate&order=desc", "dispatcher"));
+  REQUIRE(ranked.Size() == 41);
+  for (rapidjson::SizeType i = 1; i < ranked.Size(); ++i) {
+    double prev = ranked[i - 1]["completion_rate"].GetDouble(),
+           here = ranked[i]["completion_rate"].GetDouble();
+    CHECK(prev >= here);
+    int64_t rank = ranked[i]["rank"].GetInt64();
+    CHECK(rank == (prev == here ? ranked[i - 1]["rank"].GetInt64() : int64_t(i) + 1));
+  }
+  rapidjson::Document asc =
+      json(s.get("/api/v1/stats?level=grid&sort=completion_rate&order=asc", "planner"));
+  CHECK(asc[0]["completion_rate"].GetDouble() <=
+        asc[asc.Size() - 1]["completion_rate"].GetDouble());
+  CHECK_FALSE(json(s.get("/api/v1/stats?level=grid", "planner"))[0].HasMember("rank"));
+  // A year month by month, in Asia/Shanghai months: every case due in the year counted once.
+  rapidjson::Document months = json(s.get(
+      "/api/v1/stats?level=subdistrict&series=month&from=2025-06-01&to=2026-06-01", "planner"));
+  REQUIRE(months.Size() > 1);
+  CHECK(std::string(months[0]["month"].GetString()) == "2025-06");
+  CHECK(std::string(months[0]["from"].GetString()) == "2025-05-31T16:00:00Z");
+  int64_t due = 0;
+  for (const auto& m : months.GetArray()) due += m["due"].GetInt64();
+  CHECK(due ==
+        count_sql(s.db,
+                  "SELECT count(*) FROM petitions WHERE status NOT IN ('rejected', 'withdrawn') "
+                  "AND deadline_at >= 1748707200 AND deadline_at < 1780243200"));
+  // Downloads: by Accept or by format=, Chinese headers, a BOM, an attachment.
+  test::HttpResult csv = s.get("/api/v1/stats?level=community&from=2026-01-01&to=2026-02-01",
+                               "planner", {{"Accept", "text/csv"}});
+  REQUIRE(csv.status == 200);
+  CHECK(csv.headers["content-type"].rfind("text/csv", 0) == 0);
+  CHECK(csv.headers["content-disposition"] ==
+        "attachment; filename=\"kpi-community-2026-01-01-2026-02-01.csv\"");
+  CHECK(csv.body.rfind("\xEF\xBB\xBF社区编码,社区名称,统计起始,统计截止,上报数", 0) == 0);
+  CHECK(csv.body.find(",2026-01-01 00:00,2026-02-01 00:00,") != std::string::npos);
+  test::HttpResult csv2 =
+      s.get("/api/v1/stats?level=community&from=2026-01-01&to=2026-02-01&format=csv", "planner");
+  CHECK(csv2.body == csv.body);
+  const std::string xlsx_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+  test::HttpResult xlsx =
+      s.get("/api/v1/stats?level=grid&sort=overdue", "planner", {{"Accept", xlsx_type}});
+  REQUIRE(xlsx.status == 200);
+  CHECK(xlsx.headers["content-type"] == xlsx_type);
+  CHECK(xlsx.headers["content-disposition"] == "attachment; filename=\"kpi-grid.xlsx\"");
+  CHECK(xlsx.body.rfind("PK", 0) == 0);
+  CHECK(s.get("/api/v1/stats?format=xlsx", "planner").body.rfind("PK", 0) == 0);
+  // No resident's personal data in any form.
+  for (const auto* body : {&csv.body, &csv2.body})
+    CHECK(body->find("reporter") == std::string::npos);
+  // Planners, dispatchers and admins only.
+  CHECK(s.get("/api/v1/stats?format=csv", "worker").status >= 400);
+}
+
+TEST_CASE("stats refuse an unknown level, sort, order, series or format, and from after to") {
+  test::RoleServer s;
+  for (const char* q :
+       {"level=galaxy", "sort=happiness", "sort=due&order=up", "order=asc", "series=week",
+        "format=pdf", "from=2026-03-01&to=2026-02-01", "from=2026-03-01&to=2026-03-01",
+        "series=month&from=2016-01-01&to=2026-03-01"})
+    check_problem(s.get(std::string("/api/v1/stats?") + q, "planner"), 400, "invalid_input");
+}

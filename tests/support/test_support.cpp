@@ -298,6 +298,34 @@ HttpResult RoleServer::move(int64_t id, const std::string& body, const std::stri
       {{"Authorization", "Bearer " + tokens.at(role)}, {"Content-Type", "application/json"}});
 }
 
+HttpResult RoleServer::as(const std::string& user, const std::string& method, const std::string& target,
+                          const std::string& body) {
+  return http(server->port(), method, target, body, {{"Authorization", "Bearer " + tokens.at(user)}});
+}
+
+void RoleServer::add_user(const std::string& name, const std::string& role, const std::vector<std::string>& extra) {
+  tokens[name] = make_user(db, name, role, extra);
+}
+
+std::pair<double, double> RoleServer::point_in(const std::string& grid) {
+  HttpResult r = get("/api/v1/households?grid_code=" + grid + "&limit=1");
+  REQUIRE(r.status == 200);
+  auto d = json(r);
+  REQUIRE(d["features"].Size() == 1);
+  const auto& c = d["features"][0]["geometry"]["coordinates"];
+  return {c[0].GetDouble(), c[1].GetDouble()};
+}
+
+int64_t RoleServer::report(const std::string& grid, const std::string& category) {
+  auto [lon, lat] = point_in(grid);
+  HttpResult r = as("dispatcher", "POST", "/api/v1/petitions",
+                    "{\"lon\":" + std::to_string(lon) + ",\"lat\":" + std::to_string(lat) +
+                        ",\"category\":\"" + category + "\",\"description\":\"楼道堆物\"}");
+  INFO(r.body);
+  REQUIRE(r.status == 201);
+  return json(r)["id"].GetInt64();
+}
+
 HttpResult RoleServer::send(const std::string& method, const std::string& target,
                             const std::string& body) {
   return http(server->port(), method, target, body,

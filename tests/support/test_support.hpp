@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <rapidjson/document.h>
@@ -109,6 +110,15 @@ struct RoleServer {
   HttpResult move(int64_t id, const std::string& body, const std::string& role = "admin");
   HttpResult send(const std::string& method, const std::string& target,
                   const std::string& body);  // as admin
+  // A request as a user of `tokens` (a role above, or one added with add_user).
+  HttpResult as(const std::string& user, const std::string& method, const std::string& target,
+                const std::string& body = "");
+  // Adds a user (gridmap user add, while the server runs); its token goes to tokens[name].
+  void add_user(const std::string& name, const std::string& role, const std::vector<std::string>& extra = {});
+  // A point inside `grid` (one of its households), and a petition reported there by the
+  // dispatcher; returns its id.
+  std::pair<double, double> point_in(const std::string& grid);
+  int64_t report(const std::string& grid, const std::string& category = "noise");
 };
 
 }  // namespace gridmap::test

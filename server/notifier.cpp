@@ -1,0 +1,250 @@
+#include "server/notifier.hpp"
+
+#include <algorithm>
+#include <cstdio>
+
+#include "data/webhooks.hpp"
+#include "server/app.hpp"
+#include "server/http/client.hpp"
+
+namespace gridmap::server {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Replayed to a reconnecting stream per page read.
+constexpr size_t kReplayPage = 2000;
+// How often old notifications are pruned.
+constexpr auto kPruneEvery = std::chrono::minutes(10);
+
+// A stream's live part: what its subscription queued since the replay, and a heartbeat
+// comment when nothing was sent for a while (proxies and browsers keep the connection).
+class EventStream final : public StreamSource {
+ public:
+  EventStream(std::shared_ptr<Subscription> sub, int64_t replayed_through,
+              std::chrono::milliseconds heartbeat)
+      : sub_(std::move(sub)), last_id_(replayed_through), heartbeat_(heartbeat) {}
+
+  std::optional<std::string> poll() override {
+    std::string out;
+    for (const data::Notification& n : sub_->take()) {
+      if (n.id <= last_id_) continue;  // already in the replay
+      last_id_ = n.id;
+      out += sse_frame(n);
+    }
+    auto now = Clock::now();
+    if (out.empty() && now - last_sent_ >= heartbeat_) out = ": heartbeat\n\n";
+    if (!out.empty()) last_sent_ = now;
+    return out;
+  }
+
+  std::string farewell() override { return ": the server is stopping\n\n"; }
+
+ private:
+  std::shared_ptr<Subscription> sub_;
+  int64_t last_id_;
+  std::chrono::milliseconds heartbeat_;
+  Clock::time_point last_sent_ = Clock::now();
+};
+
+}  // namespace
+
+bool in_scope(const Principal& p, bool own_only, const data::Notification& n) {
+  if (!own_only) return true;
+  if (n.grid_code && std::find(p.grids.begin(), p.grids.end(), *n.grid_code) != p.grids.end())
+    return true;
+  if (p.worker_id && n.handler_worker_id == p.worker_id) return true;
+  if (p.department_id && n.department_id == p.department_id) return true;
+  return n.reported_by && *n.reported_by == p.name;
+}
+
+void Subscription::offer(const data::Notification& n) {
+  if (!filter_(n)) return;
+  std::lock_guard l(lock_);
+  queue_.push_back(n);
+}
+
+std::vector<data::Notification> Subscription::take() {
+  std::lock_guard l(lock_);
+  std::vector<data::Notification> out;
+  out.swap(queue_);
+  return out;
+}
+
+std::string sse_frame(const data::Notification& n) {
+  std::string out = "id: " + std::to_string(n.id) + "\nevent: ";
+  out += data::to_string(n.kind);
+  out += "\ndata: " + data::notification_json(n) + "\n\n";  // JSON text holds no newline
+  return out;
+}
+
+Notifier::Notifier(App& app, NotifyOptions options) : app_(app), options_(options) {
+  app_.write([](data::Db& db) {
+    data::Notifications(db).start();  // from now on: the history before is not announced
+    return 0;
+  });
+  collector_ = std::thread([this] { collect_loop(); });
+  deliverer_ = std::thread([this] { deliver_loop(); });
+}
+
+Notifier::~Notifier() {
+  {
+    std::lock_guard l(lock_);
+    stop_ = true;
+  }
+  wake_.notify_all();
+  wake_webhooks_.notify_all();
+  collector_.join();
+  deliverer_.join();
+}
+
+void Notifier::poke() {
+  {
+    std::lock_guard l(lock_);
+    poked_ = true;
+  }
+  wake_.notify_all();
+}
+
+void Notifier::poke_webhooks() {
+  {
+    std::lock_guard l(lock_);
+    webhooks_poked_ = true;
+  }
+  wake_webhooks_.notify_all();
+}
+
+std::shared_ptr<Subscription> Notifier::subscribe(
+    std::function<bool(const data::Notification&)> filter) {
+  auto sub = std::make_shared<Subscription>(std::move(filter));
+  std::lock_guard l(lock_);
+  std::erase_if(subscribers_, [](const auto& w) { return w.expired(); });
+  subscribers_.push_back(sub);
+  return sub;
+}
+
+std::shared_ptr<StreamSource> Notifier::stream(const Principal& p, bool own_only,
+                                               std::optional<int64_t> last_id,
+                                               std::string& replay) {
+  auto filter = [p, own_only](const data::Notification& n) { return in_scope(p, own_only, n); };
+  // Subscribed before the replay is read: what commits meanwhile is in one or the other
+  // (or both, and then skipped by id), never in neither.
+  auto sub = subscribe(filter);
+  data::Notifications store(app_.read_db());
+  int64_t through = last_id ? *last_id : store.newest();
+  while (last_id) {
+    auto page = store.after(through, kReplayPage);
+    for (const data::Notification& n : page)
+      if (filter(n)) replay += sse_frame(n);
+    if (!page.empty()) through = page.back().id;
+    if (page.size() < kReplayPage) break;
+  }
+  return std::make_shared<EventStream>(std::move(sub), through, options_.heartbeat);
+}
+
+void Notifier::collect_loop() {
+  auto next_check = Clock::now();
+  auto next_prune = Clock::now();
+  std::unique_lock l(lock_);
+  while (!stop_) {
+    wake_.wait_until(l, next_check, [this] { return stop_ || poked_; });
+    if (stop_) break;
+    poked_ = false;
+    l.unlock();
+    std::vector<data::Notification> fresh;
+    try {
+      int64_t now = App::now();
+      fresh = app_.write([&](data::Db& db) {
+        return data::Notifications(db).collect(now, options_.deadline_warning_s, now_ms());
+      });
+      if (Clock::now() >= next_prune) {
+        app_.write([&](data::Db& db) {
+          return data::Notifications(db).prune(now - data::kNotificationsKeptS);
+        });
+        next_prune = Clock::now() + kPruneEvery;
+      }
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "gridmap: collecting notifications failed: %s\n", e.what());
+    }
+    if (Clock::now() >= next_check) next_check = Clock::now() + options_.check_every;
+    l.lock();
+    if (fresh.empty()) continue;
+    std::vector<std::shared_ptr<Subscription>> subs;
+    for (const auto& w : subscribers_)
+      if (auto s = w.lock()) subs.push_back(std::move(s));
+    webhooks_poked_ = true;
+    l.unlock();
+    wake_webhooks_.notify_all();
+    for (const auto& s : subs)
+      for (const data::Notification& n : fresh) s->offer(n);
+    l.lock();
+  }
+}
+
+bool Notifier::deliver_due() {
+  std::vector<data::DueDelivery> due = data::Webhooks(app_.read_db()).due(now_ms());
+  for (const data::DueDelivery& d : due) {
+    auto url = data::parse_http_url(d.url);
+    ClientResult res;
+    std::string body = data::notification_json(d.notification);
+    if (!url) {
+      res.error = "not an http:// URL";
+    } else {
+      ClientRequest req{url->host, url->port, url->target, {}, body};
+      req.headers = {{"X-Gridmap-Signature", "sha256=" + data::webhook_signature(d.secret, body)},
+                     {"X-Gridmap-Delivery", std::to_string(d.notification.id)},
+                     {"X-Gridmap-Event", std::string(data::to_string(d.notification.kind))}};
+      res = http_post(req);
+    }
+    bool ok = res.status >= 200 && res.status < 300;
+    // 1 s, 2 s, 4 s ... up to the cap (10 min): the attempts made so far set the wait.
+    auto wait = options_.retry_first;
+    for (int i = 0; i < d.attempts && wait < options_.retry_cap; ++i) wait *= 2;
+    wait = std::min(wait, options_.retry_cap);
+    app_.write([&](data::Db& db) {
+      data::Webhooks hooks(db);
+      if (ok)
+        hooks.delivered(d.webhook_id, d.notification.id, res.status, App::now());
+      else
+        hooks.failed(d.webhook_id, d.notification.id,
+                     res.status ? std::optional<int>(res.status) : std::nullopt,
+                     res.status ? "answered " + std::to_string(res.status) : res.error,
+                     now_ms() + wait.count());
+      return 0;
+    });
+  }
+  return !due.empty();
+}
+
+void Notifier::deliver_loop() {
+  std::unique_lock l(lock_);
+  while (!stop_) {
+    l.unlock();
+    bool tried = false;
+    std::optional<int64_t> next;
+    try {
+      tried = deliver_due();
+      next = data::Webhooks(app_.read_db()).next_due_ms();
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "gridmap: delivering webhooks failed: %s\n", e.what());
+    }
+    l.lock();
+    if (tried) continue;  // the next of each subscription, at once
+    // Until the next attempt is due (checked at least once a minute), or woken.
+    auto wait = std::chrono::milliseconds(60000);
+    if (next)
+      wait = std::clamp(std::chrono::milliseconds(*next - now_ms()), std::chrono::milliseconds(0),
+                        wait);
+    wake_webhooks_.wait_for(l, wait, [this] { return stop_ || webhooks_poked_; });
+    webhooks_poked_ = false;
+  }
+}
+
+}  // namespace gridmap::server

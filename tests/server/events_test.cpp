@@ -1,0 +1,450 @@
+// Notifications over a real server on loopback: the event stream of each user's scope (new
+// cases, dispatches, deadlines), resumed with Last-Event-ID after a dropped connection, and
+// webhooks delivered to a real receiver that fails before it recovers.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sodium.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "data/db.hpp"
+#include "support/stream_client.hpp"
+#include "support/test_support.hpp"
+
+using namespace gridmap;
+using namespace std::chrono_literals;
+using test::HttpResult;
+using test::json;
+using test::SseEvent;
+using test::StreamClient;
+
+namespace {
+
+constexpr const char* kFirstGrid = "150102001001001";
+constexpr const char* kOtherGrid = "150102001009001";
+constexpr const char* kSubdistrict = "150102001";
+
+struct Fixture {
+  test::TempDir dir;
+  std::string db = dir.file("tatabu.sqlite");
+  std::map<std::string, std::string> tokens;  // user -> token
+  std::unique_ptr<test::ServerProcess> server;
+
+  explicit Fixture(std::vector<std::string> extra = {}) {
+    REQUIRE(test::run_gridmap({"demo", "--db", db, "--preset", "tatabu"}).exit_code == 0);
+    tokens["admin"] = test::make_user(db, "admin", "admin");
+    tokens["dispatcher"] = test::make_user(db, "dispatcher", "dispatcher");
+    tokens["dispatcher2"] = test::make_user(db, "dispatcher2", "dispatcher");
+    tokens["worker"] =
+        test::make_user(db, "worker1", "worker", {"--grid", kFirstGrid, "--worker", "1"});
+    tokens["other"] =
+        test::make_user(db, "worker2", "worker",
+                        {"--grid", kOtherGrid, "--worker", std::to_string(worker_of(kOtherGrid))});
+    test::set_default_headers({});
+    extra.insert(extra.end(), {"--notify-check-ms", "200", "--sse-heartbeat-ms", "300"});
+    server = std::make_unique<test::ServerProcess>(db, extra);
+  }
+  int64_t worker_of(const std::string& grid) {
+    data::Db d = data::Db::open(db, false);
+    data::Statement st(
+        d, "SELECT worker_id FROM worker_grids WHERE grid_code = ?1 ORDER BY worker_id LIMIT 1");
+    st.bind(1, grid);
+    REQUIRE(st.step());
+    return st.int64(0);
+  }
+  std::map<std::string, std::string> auth(const std::string& user) {
+    return {{"Authorization", "Bearer " + tokens.at(user)}};
+  }
+  HttpResult as(const std::string& user, const std::string& method, const std::string& target,
+                const std::string& body = "") {
+    return test::http(server->port(), method, target, body, auth(user));
+  }
+  // A point inside `grid`: one of its households.
+  std::pair<double, double> point_in(const std::string& grid) {
+    auto d = json(as("admin", "GET", "/api/v1/households?grid_code=" + grid + "&limit=1"));
+    const auto& c = d["features"][0]["geometry"]["coordinates"];
+    return {c[0].GetDouble(), c[1].GetDouble()};
+  }
+  int64_t report(const std::string& grid, const std::string& contact = "13800000000") {
+    auto [lon, lat] = point_in(grid);
+    HttpResult r =
+        as("dispatcher", "POST", "/api/v1/petitions",
+           "{\"lon\":" + std::to_string(lon) + ",\"lat\":" + std::to_string(lat) +
+               ",\"kind\":\"appeal\",\"category\":\"noise\",\"description\":\"楼上装修噪音\","
+               "\"reporter_contact\":\"" +
+               contact + "\"}");
+    INFO(r.body);
+    REQUIRE(r.status == 201);
+    return json(r)["id"].GetInt64();
+  }
+  void move(int64_t id, const std::string& to) {
+    HttpResult r =
+        test::move_petition(server->port(), id, "{\"to\":\"" + to + "\"}", auth("dispatcher"));
+    INFO(r.body);
+    REQUIRE(r.status == 200);
+  }
+  void dispatch(int64_t id) {
+    move(id, "registered");
+    move(id, "dispatched");
+  }
+  std::unique_ptr<StreamClient> stream(const std::string& user,
+                                       std::map<std::string, std::string> headers = {},
+                                       const std::string& query = "") {
+    headers["Authorization"] = "Bearer " + tokens.at(user);
+    auto c = std::make_unique<StreamClient>(
+        server->port(), StreamClient::get("/api/v1/events/stream" + query, headers));
+    REQUIRE(
+        c->wait_for([](const std::string& b) { return b.find("retry:") != std::string::npos; }));
+    REQUIRE(c->status() == 200);
+    return c;
+  }
+};
+
+std::vector<SseEvent> events_of(const StreamClient& c) {
+  return test::sse_events(c.body());
+}
+
+int64_t petition_of(const SseEvent& e) {
+  rapidjson::Document d;
+  d.Parse(e.data.c_str());
+  REQUIRE(!d.HasParseError());
+  return d["petition_id"].GetInt64();
+}
+
+// Waits until the stream holds an event of `kind` for petition `id`.
+bool wait_event(StreamClient& c, const std::string& kind, int64_t id, int timeout_ms = 2000) {
+  return c.wait_for(
+      [&](const std::string& body) {
+        for (const SseEvent& e : test::sse_events(body))
+          if (e.event == kind && petition_of(e) == id) return true;
+        return false;
+      },
+      timeout_ms);
+}
+
+std::set<int64_t> petitions_in(const std::vector<SseEvent>& events) {
+  std::set<int64_t> out;
+  for (const SseEvent& e : events) out.insert(petition_of(e));
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE(
+    "the event stream tells each user of changes in their scope within 2 s, without personal "
+    "data") {
+  Fixture f;
+  auto worker = f.stream("worker");
+  auto other = f.stream("other");
+  auto dispatcher = f.stream("dispatcher");
+  int64_t mine = f.report(kFirstGrid);
+  CHECK(wait_event(*worker, "new_case", mine));
+  CHECK(wait_event(*dispatcher, "new_case", mine));
+  f.dispatch(mine);
+  CHECK(wait_event(*worker, "dispatched", mine));
+  int64_t theirs = f.report(kOtherGrid);
+  CHECK(wait_event(*other, "new_case", theirs));
+  CHECK(wait_event(*dispatcher, "new_case", theirs));
+  std::this_thread::sleep_for(400ms);  // a heartbeat's time: anything else would be in by now
+  CHECK(worker->wait_for(
+      [](const std::string& b) { return b.find(": heartbeat") != std::string::npos; }, 1000));
+  CHECK(petitions_in(events_of(*worker)) == std::set<int64_t>{mine});
+  CHECK(petitions_in(events_of(*other)) == std::set<int64_t>{theirs});
+  for (const SseEvent& e : events_of(*dispatcher)) {
+    CHECK(e.data.find("13800000000") == std::string::npos);
+    CHECK(e.data.find("装修") == std::string::npos);
+    CHECK(e.data.find("reporter") == std::string::npos);
+  }
+  // Ids only grow.
+  auto all = events_of(*dispatcher);
+  for (size_t i = 1; i < all.size(); ++i) CHECK(std::stoll(all[i].id) > std::stoll(all[i - 1].id));
+}
+
+TEST_CASE(
+    "a stream resumed with Last-Event-ID gets exactly the missed events of its scope, in order") {
+  Fixture f;
+  auto worker = f.stream("worker");
+  int64_t first = f.report(kFirstGrid);
+  REQUIRE(wait_event(*worker, "new_case", first));
+  std::string last_seen = events_of(*worker).back().id;
+  worker->close();  // the connection drops
+
+  int64_t second = f.report(kFirstGrid);
+  f.dispatch(second);
+  int64_t elsewhere = f.report(kOtherGrid);
+  f.dispatch(elsewhere);
+  f.dispatch(first);
+  // What the dispatcher saw meanwhile, to know the ids of the missed ones.
+  auto everything = f.stream("dispatcher", {{"Last-Event-ID", last_seen}});
+  REQUIRE(wait_event(*everything, "dispatched", first));
+  std::vector<std::string> expected;
+  for (const SseEvent& e : events_of(*everything))
+    if (petition_of(e) != elsewhere)
+      expected.push_back(e.id + " " + e.event + " " + std::to_string(petition_of(e)));
+  REQUIRE(expected.size() == 3);  // second: new_case, dispatched; then first: dispatched
+  auto check_resumed = [&](StreamClient& c) {
+    REQUIRE(wait_event(c, "dispatched", first));
+    std::this_thread::sleep_for(400ms);
+    c.wait_for([](const std::string&) { return false; }, 200);
+    std::vector<std::string> got;
+    for (const SseEvent& e : events_of(c))
+      got.push_back(e.id + " " + e.event + " " + std::to_string(petition_of(e)));
+    CHECK(got == expected);
+  };
+  auto resumed = f.stream("worker", {{"Last-Event-ID", last_seen}});
+  check_resumed(*resumed);
+  // EventSource polyfills that cannot set the header send it as a parameter.
+  auto polyfill = f.stream("worker", {}, "?last_event_id=" + last_seen);
+  check_resumed(*polyfill);
+  // The other grid's worker resumes with none of this grid's cases.
+  auto other = f.stream("other", {{"Last-Event-ID", "0"}});
+  REQUIRE(wait_event(*other, "dispatched", elsewhere));
+  CHECK(petitions_in(events_of(*other)) == std::set<int64_t>{elsewhere});
+}
+
+TEST_CASE("the event stream refuses strangers, planners and a bad Last-Event-ID") {
+  Fixture f;
+  test::check_problem(test::http(f.server->port(), "GET", "/api/v1/events/stream"), 401,
+                      "unauthorized");
+  test::check_problem(f.as("admin", "GET", "/api/v1/events/stream?last_event_id=abc"), 400,
+                      "invalid_input");
+  test::check_problem(f.as("admin", "GET", "/api/v1/events/stream?since=1"), 400, "invalid_input");
+  f.tokens["planner"] = test::make_user(f.db, "planner", "planner");
+  test::check_problem(f.as("planner", "GET", "/api/v1/events/stream"), 403, "forbidden");
+}
+
+TEST_CASE("a deadline within the warning and an overdue case are told once each") {
+  Fixture f({"--deadline-warning-hours", "720"});  // every new case's deadline is within 30 days
+  auto worker = f.stream("worker");
+  int64_t id = f.report(kFirstGrid);
+  REQUIRE(wait_event(*worker, "deadline_soon", id));
+  {
+    // The deadline passes (as if time went by).
+    data::Db d = data::Db::open(f.db, false);
+    data::Statement st(d, "UPDATE petitions SET deadline_at = ?1 WHERE id = ?2");
+    st.bind(1, int64_t{1000}).bind(2, id).run();
+  }
+  REQUIRE(wait_event(*worker, "overdue", id));
+  std::this_thread::sleep_for(1000ms);  // five more checks
+  worker->wait_for([](const std::string&) { return false; }, 200);
+  int soon = 0, overdue = 0;
+  for (const SseEvent& e : events_of(*worker)) {
+    if (petition_of(e) != id) continue;
+    soon += e.event == "deadline_soon";
+    overdue += e.event == "overdue";
+  }
+  CHECK(soon == 1);
+  CHECK(overdue == 1);
+}
+
+namespace {
+
+// A webhook receiver on loopback: answers 500 to the first `failures` requests, then 200,
+// and records what it accepted.
+struct Receiver {
+  struct Delivery {
+    std::string id, signature, body;
+  };
+  int listener = -1;
+  uint16_t port = 0;
+  int failures;
+  std::atomic<int> requests{0};
+  std::atomic<bool> stop{false};
+  std::mutex lock;
+  std::vector<Delivery> accepted;
+  std::thread runner;
+
+  explicit Receiver(int failures_first) : failures(failures_first) {
+    listener = ::socket(AF_INET, SOCK_STREAM, 0);
+    int one = 1;
+    ::setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::bind(listener, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+    REQUIRE(::listen(listener, 16) == 0);
+    socklen_t len = sizeof a;
+    ::getsockname(listener, reinterpret_cast<sockaddr*>(&a), &len);
+    port = ntohs(a.sin_port);
+    runner = std::thread([this] { serve(); });
+  }
+  ~Receiver() {
+    stop = true;
+    runner.join();
+    ::close(listener);
+  }
+  std::vector<Delivery> deliveries() {
+    std::lock_guard l(lock);
+    return accepted;
+  }
+
+ private:
+  static std::string header(const std::string& head, const std::string& name) {
+    std::string lower = head;
+    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    size_t at = lower.find("\r\n" + name + ":");
+    if (at == std::string::npos) return "";
+    size_t start = head.find_first_not_of(' ', at + name.size() + 3);
+    return head.substr(start, head.find("\r\n", start) - start);
+  }
+  void serve() {
+    while (!stop) {
+      pollfd p{listener, POLLIN, 0};
+      if (::poll(&p, 1, 50) <= 0) continue;
+      int fd = ::accept(listener, nullptr, nullptr);
+      if (fd < 0) continue;
+      std::string in;
+      char buf[4096];
+      size_t need = std::string::npos;
+      while (true) {
+        pollfd q{fd, POLLIN, 0};
+        if (::poll(&q, 1, 2000) <= 0) break;
+        ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+        if (n <= 0) break;
+        in.append(buf, static_cast<size_t>(n));
+        size_t end = in.find("\r\n\r\n");
+        if (end != std::string::npos && need == std::string::npos)
+          need = end + 4 + std::stoul(header(in.substr(0, end + 2), "content-length"));
+        if (need != std::string::npos && in.size() >= need) break;
+      }
+      int n = ++requests;
+      bool ok = n > failures;
+      if (ok && need != std::string::npos) {
+        size_t end = in.find("\r\n\r\n");
+        std::string head = in.substr(0, end + 2);
+        std::lock_guard l(lock);
+        accepted.push_back({header(head, "x-gridmap-delivery"), header(head, "x-gridmap-signature"),
+                            in.substr(end + 4)});
+      }
+      std::string answer =
+          ok ? "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"
+             : "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 4\r\nConnection: "
+               "close\r\n\r\ndown";
+      ::send(fd, answer.data(), answer.size(), MSG_NOSIGNAL);
+      ::close(fd);
+    }
+  }
+};
+
+std::string hmac_hex(const std::string& key, const std::string& body) {
+  REQUIRE(sodium_init() >= 0);
+  crypto_auth_hmacsha256_state st;
+  unsigned char mac[crypto_auth_hmacsha256_BYTES];
+  crypto_auth_hmacsha256_init(&st, reinterpret_cast<const unsigned char*>(key.data()), key.size());
+  crypto_auth_hmacsha256_update(&st, reinterpret_cast<const unsigned char*>(body.data()),
+                                body.size());
+  crypto_auth_hmacsha256_final(&st, mac);
+  char hex[2 * sizeof mac + 1];
+  sodium_bin2hex(hex, sizeof hex, mac, sizeof mac);
+  return hex;
+}
+
+}  // namespace
+
+TEST_CASE(
+    "a webhook receiver that fails first gets every event afterwards, signed, once, in order") {
+  Fixture f({"--webhook-retry-ms", "50", "--webhook-retry-max-ms", "300"});
+  Receiver receiver(4);
+  const std::string secret = "s3cret-key-for-hmac-0123456789";
+  // Where the stream stood before the subscription: only what follows is sent to it.
+  auto before = f.stream("admin");
+  int64_t probe = f.report(kFirstGrid);
+  REQUIRE(wait_event(*before, "new_case", probe));
+  std::string baseline = events_of(*before).back().id;
+  HttpResult created = f.as("admin", "POST", "/api/v1/webhooks",
+                            "{\"url\":\"http://127.0.0.1:" + std::to_string(receiver.port) +
+                                "/hooks/gridmap\",\"secret\":\"" + secret +
+                                "\",\"subdistrict_code\":\"" + kSubdistrict + "\"}");
+  INFO(created.body);
+  REQUIRE(created.status == 201);
+  CHECK(created.body.find(secret) == std::string::npos);  // never shown back
+  int64_t hook = json(created)["id"].GetInt64();
+
+  int64_t a = f.report(kFirstGrid), b = f.report(kOtherGrid);
+  f.dispatch(a);
+  f.dispatch(b);
+  auto admin = f.stream("admin", {{"Last-Event-ID", baseline}});
+  REQUIRE(wait_event(*admin, "dispatched", b));
+  std::vector<std::string> expected;
+  for (const SseEvent& e : events_of(*admin)) expected.push_back(e.id);
+  REQUIRE(expected.size() == 4);  // two new cases, two dispatches
+
+  std::vector<Receiver::Delivery> got;
+  for (int i = 0; i < 100 && got.size() < expected.size(); ++i) {
+    std::this_thread::sleep_for(100ms);
+    got = receiver.deliveries();
+  }
+  std::vector<std::string> ids;
+  for (const auto& d : got) {
+    ids.push_back(d.id);
+    CHECK(d.signature == "sha256=" + hmac_hex(secret, d.body));
+    CHECK(d.signature != "sha256=" + hmac_hex("another secret", d.body));
+    CHECK(json(HttpResult{200, {}, d.body})["id"].GetInt64() == std::stoll(d.id));
+    CHECK(d.body.find("13800000000") == std::string::npos);
+  }
+  CHECK(ids == expected);  // each once (idempotency keys), in order, none lost
+  CHECK(receiver.requests > static_cast<int>(expected.size()));  // the failures were retried
+
+  auto log = json(f.as("admin", "GET", "/api/v1/webhooks/" + std::to_string(hook)));
+  CHECK(log["pending"].GetInt64() == 0);
+  CHECK(log["delivered"].GetInt64() == static_cast<int64_t>(expected.size()));
+  const auto& deliveries = log["deliveries"];
+  REQUIRE(deliveries.Size() == expected.size());
+  const auto& oldest = deliveries[deliveries.Size() - 1];
+  CHECK(oldest["attempts"].GetInt() == 5);  // four 500s, then 200
+  CHECK(oldest["status_code"].GetInt() == 200);
+  CHECK(oldest["delivered_at"].IsString());
+}
+
+TEST_CASE(
+    "webhooks are an admin's: others are refused, a bad URL or scope is 400, a removal is "
+    "audited") {
+  Fixture f;
+  const std::string good =
+      "{\"url\":\"http://127.0.0.1:9/hook\",\"secret\":\"0123456789abcdef\","
+      "\"subdistrict_code\":\"" +
+      std::string(kSubdistrict) + "\"}";
+  for (const char* user : {"dispatcher", "worker"}) {
+    test::check_problem(f.as(user, "POST", "/api/v1/webhooks", good), 403, "forbidden");
+    test::check_problem(f.as(user, "GET", "/api/v1/webhooks"), 403, "forbidden");
+  }
+  test::check_problem(test::http(f.server->port(), "GET", "/api/v1/webhooks"), 401, "unauthorized");
+  for (
+      const std::string bad :
+      {R"({"url":"https://127.0.0.1/hook","secret":"0123456789abcdef","subdistrict_code":"150102001"})",
+       R"({"url":"ftp://x/hook","secret":"0123456789abcdef","subdistrict_code":"150102001"})",
+       R"({"url":"http://exa mple/","secret":"0123456789abcdef","subdistrict_code":"150102001"})",
+       R"({"url":"http://127.0.0.1:99999/","secret":"0123456789abcdef","subdistrict_code":"150102001"})",
+       R"({"url":"http://127.0.0.1/hook","secret":"short","subdistrict_code":"150102001"})",
+       R"({"url":"http://127.0.0.1/hook","secret":"0123456789abcdef","subdistrict_code":"999999999"})",
+       R"({"url":"http://127.0.0.1/hook","secret":"0123456789abcdef","department":"nowhere"})",
+       R"({"url":"http://127.0.0.1/hook","secret":"0123456789abcdef"})",
+       R"({"url":"http://127.0.0.1/hook","secret":"0123456789abcdef","subdistrict_code":"150102001","colour":"red"})"}) {
+    INFO(bad);
+    test::check_problem(f.as("admin", "POST", "/api/v1/webhooks", bad), 400, "invalid_input");
+  }
+  HttpResult created = f.as("admin", "POST", "/api/v1/webhooks",
+                            R"({"url":"http://127.0.0.1:9/hook","subdistrict_code":"150102001"})");
+  REQUIRE(created.status == 201);
+  auto d = json(created);
+  CHECK(std::string(d["secret"].GetString()).size() == 64);  // made and shown once
+  std::string target = "/api/v1/webhooks/" + std::to_string(d["id"].GetInt64());
+  auto listed = json(f.as("admin", "GET", "/api/v1/webhooks"));
+  REQUIRE(listed["webhooks"].Size() == 1);
+  CHECK(!listed["webhooks"][0].HasMember("secret"));
+  CHECK(f.as("admin", "DELETE", target).status == 204);
+  test::check_problem(f.as("admin", "DELETE", target), 404, "not_found");
+  data::Db db = data::Db::open(f.db, false);
+  data::Statement st(
+      db, "SELECT count(*) FROM audit_log WHERE action IN ('webhook_add', 'webhook_remove')");
+  REQUIRE(st.step());
+  CHECK(st.int64(0) == 2);
+}
