@@ -356,7 +356,7 @@ class Generator {
       w.on_duty = rng_.chance(0.75);
       Point p = point_in_grid(g);
       w.position = layout_.at(p.u, p.v);
-      w.position_at = kNow - rng_.below(8 * kHour);
+      w.position_at = kNow - rng_.below(8 * kHour) + shift();
       w.grids = {grid_code_[g]};
       repo.upsert(w);
     }
@@ -533,6 +533,12 @@ class Generator {
         target = i == n - 1 ? Status::pending_review : i >= n - 5 ? Status::in_progress : Status::closed;
       std::vector<PetitionEvent> events = lifecycle(pet, kCategories[cat].hours, g + 1, target);
       apply(pet, events);
+      if (int64_t dt = shift()) {
+        pet.created_at += dt;
+        pet.deadline_at = due_at(entries[cat], pet.created_at, calendar);
+        if (pet.closed_at) *pet.closed_at += dt;
+        for (auto& e : events) e.at += dt;
+      }
       PetitionId id = repo.upsert(pet);
       for (auto& e : events) {
         e.petition_id = id;
@@ -589,6 +595,9 @@ class Generator {
     }
     return ev;
   }
+
+  // How far the timeline moves from the fixed "now" (DemoOptions::now).
+  int64_t shift() const { return opt_.now ? *opt_.now - kNow : 0; }
 
   static void apply(Petition& p, const std::vector<PetitionEvent>& ev) {
     p.status = ev.back().to_status;

@@ -20,6 +20,11 @@ std::optional<Preset> parse_preset(std::string_view name) noexcept;
 struct DemoOptions {
   Preset preset = Preset::city;
   uint64_t seed = 1;
+  // Where the timeline ends (Unix seconds): the city is generated for its fixed "now"
+  // (2026-11-01 00:00 CST) and every time moved by the difference, so a seed gives the same
+  // city whenever it is made; deadlines are counted again in working time from the moved
+  // report times. Absent: the fixed "now".
+  std::optional<int64_t> now;
   std::function<void(int64_t done, int64_t total)> progress;
 };
 

@@ -268,11 +268,10 @@ std::vector<StatsRow> petition_stats(Db& db, const StatsQuery& q, const WorkCale
           "(SELECT satisfaction FROM petition_followups f WHERE f.petition_id = petitions.id AND "
           "f.reached = 1 ORDER BY f.id DESC LIMIT 1), "
           // 挂起/恢复 of a closed case, for its working time
-          "CASE WHEN status = 'closed' THEN (SELECT group_concat(e.at || ':' || (e.to_status = "
-          "'suspended'), ',') FROM (SELECT at, to_status FROM petition_events e WHERE "
-          "e.petition_id "
-          "= petitions.id AND (e.to_status = 'suspended' OR e.from_status = 'suspended') ORDER BY "
-          "e.at, e.id) e) END FROM petitions "
+          "CASE WHEN status = 'closed' THEN (SELECT group_concat(e.at || ':' || "
+          "(e.to_status = 'suspended'), ',') FROM (SELECT at, to_status FROM petition_events e "
+          "WHERE e.petition_id = petitions.id AND (e.to_status = 'suspended' OR "
+          "e.from_status = 'suspended') ORDER BY e.at, e.id) e) END FROM petitions "
           "WHERE ((created_at >= ?1 AND created_at < ?2) OR (deadline_at >= ?1 AND deadline_at < "
           "?2)) AND merged_into IS NULL AND " +
           key_column(q.level) +

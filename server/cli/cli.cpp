@@ -20,7 +20,7 @@ struct Command {
 };
 
 const Command kCommands[] = {
-    {"demo", cmd_demo, "demo    --db FILE [--preset tatabu|city|province] [--seed N]"},
+    {"demo", cmd_demo, "demo    --db FILE [--preset tatabu|city|province] [--seed N] [--now TIME]"},
     {"import", cmd_import,
      "import  LAYER FILE --db FILE [--crs EPSG:N|wgs84|cgcs2000|gcj02|bd09] [--code-field F]\n"
      "        [--name-field F] [--parent-field F] [--lon-field F --lat-field F] [--encoding GBK]\n"

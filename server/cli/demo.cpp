@@ -1,8 +1,10 @@
-// gridmap demo --db FILE [--preset tatabu|city|province] [--seed N]
+// gridmap demo --db FILE [--preset tatabu|city|province] [--seed N] [--now TIME]
+#include <ctime>
 #include <iostream>
 
 #include "data/areas.hpp"
 #include "data/demo.hpp"
+#include "data/time.hpp"
 #include "data/users.hpp"
 #include "geo/error.hpp"
 #include "server/cli/args.hpp"
@@ -11,7 +13,7 @@
 namespace gridmap::cli {
 
 int cmd_demo(const ArgList& argv) {
-  Args args("demo", argv, {"--db", "--preset", "--seed"});
+  Args args("demo", argv, {"--db", "--preset", "--seed", "--now"});
   if (!args.positional().empty()) throw_invalid("demo: unexpected argument '" + args.positional()[0] + "'");
   data::DemoOptions o;
   std::string preset = args.get("--preset").value_or("city");
@@ -19,6 +21,13 @@ int cmd_demo(const ArgList& argv) {
   if (!p) throw_invalid("unknown preset '" + preset + "' (use tatabu, city or province)");
   o.preset = *p;
   o.seed = static_cast<uint64_t>(args.integer("--seed", 1, 0, 2147483647));
+  // The timeline ends now, so the queue is alive; --now TIME for another moment.
+  if (auto at = args.get("--now")) {
+    o.now = data::parse_time(*at);
+    if (!o.now) throw_invalid("demo: --now '" + *at + "' is not a time (2026-11-01T08:00:00+08:00)");
+  } else {
+    o.now = static_cast<int64_t>(std::time(nullptr));
+  }
   data::Db db = data::Db::open(args.db());
   Progress progress("generating " + preset);
   o.progress = [&](int64_t done, int64_t total) { progress(done, total); };

@@ -7,6 +7,7 @@
 
 #include "data/audit.hpp"
 #include "data/db.hpp"
+#include "data/departments.hpp"
 #include "data/households.hpp"
 #include "data/users.hpp"
 #include "server/access.hpp"
@@ -69,6 +70,7 @@ const std::map<std::string, Sample>& samples() {
       {"petitions.events", {"GET", "/api/v1/petitions/1/events", ""}},
       {"petitions.followup", {"POST", "/api/v1/petitions/1/follow-ups", "{}"}},
       {"petitions.followups", {"GET", "/api/v1/petitions/1/follow-ups", ""}},
+      {"petitions.duplicates", {"GET", "/api/v1/petitions/1/duplicates", ""}},
       {"petitions.reveal", {"POST", "/api/v1/petitions/1/reveal", "{\"reason\":\"回访\"}"}},
       {"visits.create", {"POST", "/api/v1/workers/1/visits", "{}"}},
       {"visits.list", {"GET", "/api/v1/workers/1/visits", ""}},
@@ -78,6 +80,10 @@ const std::map<std::string, Sample>& samples() {
       {"catalogue.item", {"GET", "/api/v1/catalogue/noise", ""}},
       {"catalogue.put", {"PUT", "/api/v1/catalogue/nothing_here", "{}"}},
       {"catalogue.delete", {"DELETE", "/api/v1/catalogue/nothing_here", ""}},
+      {"departments.list", {"GET", "/api/v1/departments", ""}},
+      {"departments.item", {"GET", "/api/v1/departments/nothing_here", ""}},
+      {"departments.put", {"PUT", "/api/v1/departments/nothing_here", "{}"}},
+      {"departments.delete", {"DELETE", "/api/v1/departments/nothing_here", ""}},
       {"stats", {"GET", "/api/v1/stats", ""}},
       {"coverage", {"GET", "/api/v1/coverage", ""}},
       {"hotspots", {"GET", "/api/v1/hotspots?from=2025-11-01&to=2026-11-01", ""}},
@@ -128,6 +134,14 @@ struct Fixture {
     // Worker 1 is the demo worker of the first grid.
     tokens["worker"] =
         test::make_user(db, "worker1", "worker", {"--grid", first_grid, "--worker", "1"});
+    // The offices of the first grid's community and subdistrict, and of a department.
+    tokens["community"] = test::make_user(db, "community", "community", {"--area", "150102001001"});
+    tokens["subdistrict"] = test::make_user(db, "subdistrict", "subdistrict", {"--area", "150102001"});
+    {
+      data::Db d = data::Db::open(db, false);
+      data::DepartmentRepo(d).put({0, "city-mgmt", "城管局", {}});
+    }
+    tokens["department"] = test::make_user(db, "department", "department", {"--department", "city-mgmt"});
     test::set_default_headers({});
     server = std::make_unique<test::ServerProcess>(db);
   }
@@ -160,7 +174,7 @@ TEST_CASE("every route, for every role and for no credentials, answers as the ac
     REQUIRE(rule);                        // a route without an access rule
     REQUIRE(samples().count(name) == 1);  // a route without a sample request in this test
     const Sample& s = samples().at(name);
-    for (std::string role : {"", "admin", "dispatcher", "worker", "planner"}) {
+    for (std::string role : {"", "admin", "dispatcher", "worker", "planner", "community", "subdistrict", "department"}) {
       INFO("role '" << role << "'");
       // Signing out revokes the token it is sent with: sign out with a spare one.
       HttpResult r = name == "session.delete" && !role.empty()

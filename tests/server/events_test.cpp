@@ -262,13 +262,14 @@ struct Receiver {
   std::vector<Delivery> accepted;
   std::thread runner;
 
-  explicit Receiver(int failures_first) : failures(failures_first) {
+  explicit Receiver(int failures_first, uint16_t on_port = 0) : failures(failures_first) {
     listener = ::socket(AF_INET, SOCK_STREAM, 0);
     int one = 1;
     ::setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     sockaddr_in a{};
     a.sin_family = AF_INET;
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(on_port);
     REQUIRE(::bind(listener, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
     REQUIRE(::listen(listener, 16) == 0);
     socklen_t len = sizeof a;
@@ -402,6 +403,59 @@ TEST_CASE(
   CHECK(oldest["attempts"].GetInt() == 5);  // four 500s, then 200
   CHECK(oldest["status_code"].GetInt() == 200);
   CHECK(oldest["delivered_at"].IsString());
+}
+
+namespace {
+
+// A free loopback port, closed again: nothing listens there until a receiver binds it.
+uint16_t free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+  socklen_t len = sizeof a;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  ::close(fd);
+  return ntohs(a.sin_port);
+}
+
+}  // namespace
+
+TEST_CASE("a webhook receiver that was down gets everything in order once it is back") {
+  Fixture f({"--webhook-retry-ms", "50", "--webhook-retry-max-ms", "200"});
+  uint16_t port = free_port();
+  HttpResult created = f.as("admin", "POST", "/api/v1/webhooks",
+                            "{\"url\":\"http://127.0.0.1:" + std::to_string(port) +
+                                "/hook\",\"secret\":\"0123456789abcdef\",\"subdistrict_code\":\"" +
+                                kSubdistrict + "\"}");
+  REQUIRE(created.status == 201);
+  std::string target = "/api/v1/webhooks/" + std::to_string(json(created)["id"].GetInt64());
+  auto admin = f.stream("admin");
+  std::vector<int64_t> cases;
+  for (int i = 0; i < 3; ++i) cases.push_back(f.report(i % 2 ? kOtherGrid : kFirstGrid));
+  REQUIRE(wait_event(*admin, "new_case", cases.back()));
+  std::vector<std::string> expected;
+  for (const SseEvent& e : events_of(*admin)) expected.push_back(e.id);
+  // Down (connection refused) for a while: attempts are logged, nothing is lost.
+  std::this_thread::sleep_for(1000ms);
+  auto down = json(f.as("admin", "GET", target));
+  CHECK(down["pending"].GetInt64() == static_cast<int64_t>(expected.size()));
+  const auto& head = down["deliveries"][down["deliveries"].Size() - 1];
+  CHECK(head["attempts"].GetInt() >= 3);
+  CHECK(head["status_code"].IsNull());
+  CHECK(std::string(head["error"].GetString()).find("connect") != std::string::npos);
+  CHECK(head["next_attempt_at"].IsString());
+  Receiver receiver(0, port);
+  std::vector<Receiver::Delivery> got;
+  for (int i = 0; i < 50 && got.size() < expected.size(); ++i) {
+    std::this_thread::sleep_for(100ms);
+    got = receiver.deliveries();
+  }
+  std::vector<std::string> ids;
+  for (const auto& d : got) ids.push_back(d.id);
+  CHECK(ids == expected);
+  CHECK(json(f.as("admin", "GET", target))["pending"].GetInt64() == 0);
 }
 
 TEST_CASE(
