@@ -105,9 +105,12 @@ TEST_CASE("every move for every role answers as the written-out table says") {
       if (!rule) continue;
       CHECK(rule->handler == (who.find('H') != std::string::npos));
       CHECK(rule->reporter == (who.find('R') != std::string::npos));
-      for (const char* role : {"admin", "dispatcher"})
+      // The centre and a level's office make every move (the service then holds the office
+      // to its area's queue); a department only the handler's moves.
+      for (const char* role : {"admin", "dispatcher", "community", "subdistrict"})
         CHECK(data::role_may(role, Action::transition, from, to));
       CHECK(data::role_may("worker", Action::transition, from, to) == (who.size() > 1));
+      CHECK(data::role_may("department", Action::transition, from, to) == (who.find('H') != std::string::npos));
       CHECK_FALSE(data::role_may("planner", Action::transition, from, to));
       ++checked;
     }
@@ -122,6 +125,25 @@ TEST_CASE("every move for every role answers as the written-out table says") {
   CHECK_FALSE(data::move_rule(reported, registered)->needs_note);
   CHECK(data::role_may("dispatcher", Action::supervise, in_progress, std::nullopt));
   CHECK_FALSE(data::role_may("worker", Action::supervise, in_progress, std::nullopt));
+  // Every other action for every role, written out: O = office (admin, dispatcher),
+  // L = a level's office (community, subdistrict), W = worker, D = department, A = admin only.
+  const std::pair<Action, const char*> actions[] = {
+      {Action::escalate, "OLW"},          {Action::reassign, "OL"},  {Action::supervise, "O"},
+      {Action::request_extension, "OWD"}, {Action::approve_extension, "OL"},
+      {Action::refuse_extension, "OL"},   {Action::merge, "O"},      {Action::unmerge, "A"},
+      {Action::report, "OLW"}};
+  for (auto [action, who] : actions) {
+    std::string w = who;
+    auto has = [&](char c) { return w.find(c) != std::string::npos; };
+    INFO(data::to_string(action));
+    CHECK(data::role_may("admin", action, in_progress, std::nullopt));
+    CHECK(data::role_may("dispatcher", action, in_progress, std::nullopt) == has('O'));
+    CHECK(data::role_may("community", action, in_progress, std::nullopt) == has('L'));
+    CHECK(data::role_may("subdistrict", action, in_progress, std::nullopt) == has('L'));
+    CHECK(data::role_may("worker", action, in_progress, std::nullopt) == has('W'));
+    CHECK(data::role_may("department", action, in_progress, std::nullopt) == has('D'));
+    CHECK_FALSE(data::role_may("planner", action, in_progress, std::nullopt));
+  }
   CHECK(data::is_final(withdrawn));
   CHECK_FALSE(data::clock_runs(suspended));
   CHECK(data::clock_runs(registered));
