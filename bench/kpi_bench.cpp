@@ -48,10 +48,12 @@ void run_kpi(const Options& o) {
   if (o.db.empty() || o.out.empty()) throw_invalid("kpi needs --db CITY.sqlite --out DIR");
   data::Db db = data::Db::open(o.db, false);
   data::Transaction tx(db);  // never committed: the pauses below are rolled back
-  // The year: the last 12 whole months up to the month of the latest report (Asia/Shanghai).
-  int64_t to = data::month_start(scalar(db, "SELECT max(created_at) FROM petitions"), 0);
+  // The year: the 12 months up to the end of the month of the latest report (Asia/Shanghai),
+  // seen at the demo's "now" (its latest event), so that some cases are still open, some of
+  // them overdue.
+  int64_t now = scalar(db, "SELECT max(at) FROM petition_events");
+  int64_t to = data::month_start(scalar(db, "SELECT max(created_at) FROM petitions"), 1);
   int64_t from = data::month_start(to, -12);
-  int64_t now = to;
   {
     data::Statement ins(
         db,

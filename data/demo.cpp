@@ -10,6 +10,7 @@
 #include "data/areas.hpp"
 #include "data/bulk.hpp"
 #include "data/catalogue.hpp"
+#include "data/departments.hpp"
 #include "data/work_calendar.hpp"
 #include "data/demo_layout.hpp"
 #include "data/households.hpp"
@@ -324,6 +325,14 @@ class Generator {
     std::istringstream in{std::string(kDemoCatalogue)};
     CatalogueImport r = Catalogue(db_).import_csv(in);
     if (!r.committed()) throw_internal("the demo catalogue has a bad row: " + r.issues.front().message);
+    // The departments (职能部门) cases go to above the subdistrict, each routed the 大类 it
+    // handles in every subdistrict.
+    DepartmentRepo departments(db_);
+    departments.put({0, "city-management", "区城市管理局", {{"city_appearance", ""}, {"transport", ""}}});
+    departments.put({0, "housing-construction", "区住房和城乡建设局", {{"housing", ""}, {"public_facilities", ""}}});
+    departments.put({0, "public-security", "公安分局", {{"public_safety", ""}}});
+    departments.put({0, "civil-affairs", "区民政局", {{"livelihood", ""}}});
+    departments.put({0, "justice", "区司法局", {{"disputes", ""}}});
   }
 
   void write_areas() {

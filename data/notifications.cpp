@@ -16,13 +16,16 @@ constexpr NoticeKind kKinds[] = {NoticeKind::new_case,      NoticeKind::dispatch
 constexpr int kEventBatch = 5000;
 
 // The petition's columns every notification copies, after the event's: p.* from column `c`.
-// A case with a department is routed by category, in its subdistrict or everywhere ('').
+// The department is the one the case was dispatched or escalated to (schema 10); a case at
+// department level without one goes by the category's route, in its subdistrict or
+// everywhere ('').
 constexpr const char* kPetitionColumns =
     "p.id, p.category, p.grid_code, p.community_code, p.subdistrict_code, p.handler_level, "
     "p.handler_worker_id, p.reported_by, p.deadline_at, "
-    "CASE WHEN p.handler_level = 'department' THEN (SELECT r.department_id FROM "
-    "department_routes r WHERE r.category = p.category AND r.subdistrict_code IN "
-    "(COALESCE(p.subdistrict_code, ''), '') ORDER BY r.subdistrict_code DESC LIMIT 1) END";
+    "COALESCE(p.department_id, CASE WHEN p.handler_level = 'department' THEN (SELECT "
+    "r.department_id FROM department_routes r WHERE r.category = p.category AND "
+    "r.subdistrict_code IN (COALESCE(p.subdistrict_code, ''), '') ORDER BY r.subdistrict_code "
+    "DESC LIMIT 1) END)";
 
 void read_petition(const Statement& st, int c, Notification& n) {
   n.petition_id = st.int64(c);

@@ -96,9 +96,9 @@ void check_reviewer(Db& db, const Petition& cur, const Change& c) {
   if (!handled) {
     Statement st(
         db,
-        "SELECT actor FROM petition_events WHERE petition_id = ?1 AND to_status = 'pending_review' "
+        "SELECT actor FROM petition_events WHERE petition_id = ?1 AND to_status = ?2 "
         "ORDER BY at DESC, id DESC LIMIT 1");
-    st.bind(1, *cur.id);
+    st.bind(1, *cur.id).bind(2, to_string(Status::pending_review));
     handled = st.step() && st.text(0) == c.actor;
   }
   if (handled)
@@ -453,9 +453,9 @@ Petition PetitionService::follow_up(PetitionId id, const FollowUp& f, int64_t no
     next.closed_at.reset();
     next.reopened = 1;
     Statement up(db_,
-                 "UPDATE petitions SET status = 'in_progress', closed_at = NULL, reopened = 1, version = version + 1, "
+                 "UPDATE petitions SET status = ?4, closed_at = NULL, reopened = 1, version = version + 1, "
                  "updated_at = ?1 WHERE id = ?2 AND version = ?3");
-    up.bind(1, now).bind(2, id).bind(3, cur->version).run();
+    up.bind(1, now).bind(2, id).bind(3, cur->version).bind(4, to_string(Status::in_progress)).run();
     repo.add_event({id, now, f.actor, Action::transition, Status::closed, Status::in_progress, std::nullopt,
                     "回访不满意，重新办理" + (f.note.empty() ? std::string() : ": " + f.note)});
   } else {

@@ -86,10 +86,19 @@ std::string sse_frame(const data::Notification& n) {
 }
 
 Notifier::Notifier(App& app, NotifyOptions options) : app_(app), options_(options) {
-  app_.write([](data::Db& db) {
-    data::Notifications(db).start();  // from now on: the history before is not announced
-    return 0;
-  });
+  // A database the server cannot write (read-only file, mount) is served without
+  // notifications: nothing changes there to tell of.
+  try {
+    app_.write([this](data::Db& db) {
+      if (db.read_only()) return 0;
+      data::Notifications(db).start();  // from now on: the history before is not announced
+      writable_ = true;
+      return 0;
+    });
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "gridmap: notifications are off: %s\n", e.what());
+  }
+  if (!writable_) return;
   collector_ = std::thread([this] { collect_loop(); });
   deliverer_ = std::thread([this] { deliver_loop(); });
 }
@@ -101,8 +110,8 @@ Notifier::~Notifier() {
   }
   wake_.notify_all();
   wake_webhooks_.notify_all();
-  collector_.join();
-  deliverer_.join();
+  if (collector_.joinable()) collector_.join();
+  if (deliverer_.joinable()) deliverer_.join();
 }
 
 void Notifier::poke() {

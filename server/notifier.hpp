@@ -79,6 +79,7 @@ class Notifier {
   std::mutex lock_;
   std::condition_variable wake_, wake_webhooks_;
   bool stop_ = false, poked_ = false, webhooks_poked_ = false;
+  bool writable_ = false;  // set once, before the threads start
   std::vector<std::weak_ptr<Subscription>> subscribers_;
   std::thread collector_, deliverer_;
 };
