@@ -250,15 +250,25 @@ std::vector<StatsRow> petition_stats(Db& db, const StatsQuery& q, const WorkCale
   }
   const int64_t lo = buckets.periods.front().first, hi = buckets.periods.back().second;
 
-  // Rows by (code, bucket): codes numbered as met, a hash map over code × bucket.
+  // Rows by (code, bucket): codes numbered as met, rows[code × buckets + bucket] (a series
+  // has every month of each code anyway).
   std::unordered_map<std::string, size_t> code_index;
   std::vector<std::string> codes;
-  std::unordered_map<size_t, Acc> rows;
+  std::vector<Acc> rows;
+  std::vector<bool> used;
   const size_t nb = buckets.periods.size();
-  auto row = [&](size_t bucket, const std::string& code) -> Acc& {
-    auto [it, fresh] = code_index.try_emplace(code, codes.size());
-    if (fresh) codes.push_back(code);
-    return rows[it->second * nb + bucket];
+  auto code_of = [&](std::string code) {
+    auto [it, fresh] = code_index.try_emplace(std::move(code), codes.size());
+    if (fresh) {
+      codes.push_back(it->first);
+      rows.resize(codes.size() * nb);
+      used.resize(codes.size() * nb);
+    }
+    return it->second;
+  };
+  auto row = [&](size_t bucket, size_t code) -> Acc& {
+    used[code * nb + bucket] = true;
+    return rows[code * nb + bucket];
   };
   Statement st(
       db,
@@ -281,7 +291,7 @@ std::vector<StatsRow> petition_stats(Db& db, const StatsQuery& q, const WorkCale
   st.bind(1, lo).bind(2, hi);
   st.bind(3, q.filter.subdistrict_code).bind(4, q.filter.community_code).bind(5, q.filter.category);
   while (st.step()) {
-    std::string code = st.text(0);
+    size_t code = code_of(st.text(0));
     Status status = stored_status(st.text(1));
     int64_t created = st.int64(2);
     auto deadline = st.opt_int64(3), closed = st.opt_int64(4);
@@ -313,24 +323,24 @@ std::vector<StatsRow> petition_stats(Db& db, const StatsQuery& q, const WorkCale
     }
   }
   if (q.series == StatsSeries::month)  // every month of each row, zeros included: no gaps
-    for (size_t c = 0; c < codes.size(); ++c)
-      for (size_t b = 0; b < nb; ++b) rows[c * nb + b];
+    used.assign(used.size(), true);
   std::unordered_map<std::string, std::string> names;
   Statement ns(db, names_sql(q.level));
   while (ns.step()) names.emplace(ns.text(0), ns.text(1));
   // By month, then code.
   std::vector<size_t> order;
   order.reserve(rows.size());
-  for (auto& [key, a] : rows) order.push_back(key);
+  for (size_t key = 0; key < used.size(); ++key)
+    if (used[key]) order.push_back(key);
   std::sort(order.begin(), order.end(), [&](size_t x, size_t y) {
     if (x % nb != y % nb) return x % nb < y % nb;
     return codes[x / nb] < codes[y / nb];
   });
   std::vector<StatsRow> out;
-  out.reserve(rows.size());
+  out.reserve(order.size());
   for (size_t key : order) {
     Acc& a = rows[key];
-    size_t bucket = key % nb;
+    const size_t bucket = key % nb;
     StatsRow& r = a.row;
     r.code = codes[key / nb];
     if (auto it = names.find(r.code); it != names.end()) r.name = it->second;

@@ -59,6 +59,27 @@ try {
     await page.waitForSelector('#detail [data-status=closed]');
     const onMap = await page.evaluate(() => document.querySelectorAll('#side tr.row').length);
     if (onMap > 0) failures.push(`the closed petition is still listed as pending review (${onMap} rows)`);
+    // A newly reported case (reported here through the API, as a resident's call would be)
+    // goes to a department (派遣至部门), picked from the demo's.
+    const made = await page.evaluate(async () => {
+      // Where the map looks now: at the case just closed.
+      const id = /#(\d+)/.exec(document.querySelector('#detail h3').textContent)[1];
+      const p = await (await fetch(`/api/v1/petitions/${id}`)).json();
+      const [lon, lat] = p.geometry.coordinates;
+      const r = await fetch('/api/v1/petitions', { method: 'POST', headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ lon, lat, category: 'neighbour', description: '邻里噪音纠纷' }) });
+      return r.status;
+    });
+    if (made !== 201) failures.push(`reporting a case answered ${made}`);
+    await page.selectOption('select[name=status]', 'reported');
+    await page.waitForSelector('#side tr.row');
+    await page.click('#side tr.row');
+    await page.waitForSelector('#detail [data-status=reported]');
+    await page.selectOption('#detail select[name=department]', 'justice');
+    await page.click('#detail button[data-action=dispatch-department]');
+    await page.waitForSelector('#detail [data-status=dispatched]');
+    const detailText = await page.evaluate(() => document.getElementById('detail').textContent);
+    if (!detailText.includes('区司法局')) failures.push('the dispatched case does not name its department');
   } else if (role === 'worker') {
     // Locate a point of the patch by tapping the map, then report a petition there.
     const box = await page.locator('#map').boundingBox();

@@ -502,3 +502,43 @@ TEST_CASE(
   REQUIRE(st.step());
   CHECK(st.int64(0) == 2);
 }
+
+TEST_CASE("a department's stream and webhook get the cases dispatched to it, and only those") {
+  Fixture f({"--webhook-retry-ms", "50"});
+  f.tokens["department"] =
+      test::make_user(f.db, "city1", "department", {"--department", "city-management"});
+  Receiver receiver(0);
+  HttpResult created =
+      f.as("admin", "POST", "/api/v1/webhooks",
+           "{\"url\":\"http://127.0.0.1:" + std::to_string(receiver.port) +
+               "/hook\",\"secret\":\"0123456789abcdef\",\"department\":\"city-management\"}");
+  INFO(created.body);
+  REQUIRE(created.status == 201);
+  auto department = f.stream("department");
+  auto admin = f.stream("admin");
+  int64_t theirs = f.report(kFirstGrid), other = f.report(kFirstGrid);
+  f.move(theirs, "registered");
+  HttpResult moved = test::move_petition(f.server->port(), theirs,
+                                         R"({"to":"dispatched","department":"city-management"})",
+                                         f.auth("dispatcher"));
+  INFO(moved.body);
+  REQUIRE(moved.status == 200);
+  f.dispatch(other);
+  REQUIRE(wait_event(*department, "dispatched", theirs));
+  REQUIRE(wait_event(*admin, "dispatched", other));
+  std::this_thread::sleep_for(300ms);
+  department->wait_for([](const std::string&) { return false; }, 200);
+  CHECK(petitions_in(events_of(*department)) == std::set<int64_t>{theirs});
+  std::vector<Receiver::Delivery> got;
+  for (int i = 0; i < 30 && got.empty(); ++i) {
+    std::this_thread::sleep_for(100ms);
+    got = receiver.deliveries();
+  }
+  std::this_thread::sleep_for(300ms);
+  got = receiver.deliveries();
+  REQUIRE(got.size() == 1);
+  rapidjson::Document d;
+  d.Parse(got[0].body.c_str());
+  CHECK(d["petition_id"].GetInt64() == theirs);
+  CHECK(std::string(d["kind"].GetString()) == "dispatched");
+}

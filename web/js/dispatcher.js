@@ -17,6 +17,7 @@ const ACTIONS = {
 };
 
 export async function dispatcherView(map, side) {
+  const departments = (await api('/api/v1/departments')).data;
   const filters = { status: '', category: '', kind: '', overdue: false, from: '', to: '' };
   let selected = null;
   const setPetitions = geojsonLayer(map, 'gm-petitions', [
@@ -67,21 +68,39 @@ export async function dispatcherView(map, side) {
     const { data: p, etag } = await api(`/api/v1/petitions/${id}`);
     const [lon, lat] = p.geometry.coordinates;
     if (fly) map.flyTo({ center: [lon, lat], zoom: Math.max(map.getZoom(), 15) });
-    const [{ data: events }, { data: nearest }] = await Promise.all([
-      api(`/api/v1/petitions/${id}/events`), api(`/api/v1/workers/nearest?lon=${lon}&lat=${lat}&k=5`)]);
+    const [{ data: events }, { data: nearest }, { data: duplicates }] = await Promise.all([
+      api(`/api/v1/petitions/${id}/events`), api(`/api/v1/workers/nearest?lon=${lon}&lat=${lat}&k=5`),
+      api(`/api/v1/petitions/${id}/duplicates`)]);
     const pr = p.properties;
-    const act = (to, label) => el('button', { type: 'button', 'data-action': to, text: t(label), onclick: async () => {
-      const body = to === 'escalate' ? { action: 'escalate', note: t('escalate') } : { to, note: to === 'closed' && pr.status === 'reported' ? t('resolve_on_site') : t(label) };
+    const send = async (body) => {
       await api(`/api/v1/petitions/${id}/transitions`, { method: 'POST', body, headers: { 'If-Match': etag } });
       await refresh();
       await show(id, false);
-    } });
+    };
+    const act = (to, label) => el('button', { type: 'button', 'data-action': to, text: t(label), onclick: () => send(
+      to === 'escalate' ? { action: 'escalate', note: t('escalate') } : { to, note: to === 'closed' && pr.status === 'reported' ? t('resolve_on_site') : t(label) }) });
+    const open = !['closed', 'rejected', 'withdrawn'].includes(pr.status);
+    // 派遣至部门: a department picker beside the dispatch move.
+    const department = el('select', { name: 'department', 'aria-label': t('department') },
+      ...departments.map((d) => el('option', { value: d.code, text: d.name })));
+    const toDepartment = ['reported', 'registered'].includes(pr.status) && departments.length
+      ? el('div', { class: 'actions' }, department, el('button', { type: 'button', 'data-action': 'dispatch-department', text: t('dispatch_department'),
+        onclick: () => send({ to: 'dispatched', department: department.value, note: t('dispatch_department') }) }))
+      : el('span');
+    const dup = (d) => el('li', { text: `#${d.id} · ${Math.round(d.distance_m)} ${t('meters')} · ${t(d.status)}${d.merged_into ? ` · ${t('merged_into')} #${d.merged_into}` : ''} ` },
+      open && !d.merged_into ? el('button', { type: 'button', 'data-action': 'merge', text: `${t('merge_into')} #${d.id}`,
+        onclick: () => send({ action: 'merge', master_id: d.id, note: t('duplicates') }) }) : el('span'));
     detail.replaceChildren(
       el('h3', { text: `${t('details')} #${id}` }),
       el('p', { text: `${t(pr.kind)} · ${t(pr.category)} · ` }, el('span', { class: `status-${pr.status}`, 'data-status': pr.status, text: t(pr.status) })),
       el('p', { text: pr.description }),
-      el('p', { text: `${t('grid')}: ${pr.grid_code || '-'} · ${t('worker')}: ${pr.handler_worker_id || '-'}` }),
-      el('div', { class: 'actions' }, ...(ACTIONS[pr.status] || []).map(([to, label]) => act(to, label))),
+      el('p', { text: `${t('grid')}: ${pr.grid_code || '-'} · ${t('worker')}: ${pr.handler_worker_id || '-'}${pr.department ? ` · ${t('department')}: ${(departments.find((d) => d.code === pr.department) || { name: pr.department }).name}` : ''}${pr.merged_into ? ` · ${t('merged_into')} #${pr.merged_into}` : ''}` }),
+      // Nothing is above a department: escalation stops there.
+      el('div', { class: 'actions' }, ...(ACTIONS[pr.status] || [])
+        .filter(([to]) => !(to === 'escalate' && pr.handler_level === 'department')).map(([to, label]) => act(to, label))),
+      toDepartment,
+      el('h3', { text: t('duplicates') }),
+      duplicates.length ? el('ol', {}, ...duplicates.map(dup)) : el('p', { text: t('none') }),
       el('h3', { text: t('history') }),
       el('ol', {}, ...events.map((e) => el('li', { text: `${e.at.slice(0, 16).replace('T', ' ')} ${e.actor}: ${t(e.to)} ${e.note}` }))),
       el('h3', { text: t('nearest') }),
