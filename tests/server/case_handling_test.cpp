@@ -37,6 +37,16 @@ std::pair<std::string, std::string> parents_of(RoleServer& s, const std::string&
   return {community, c["properties"]["subdistrict_code"].GetString()};
 }
 
+// Every petition the stats count (level=all: one row), and how many are closed.
+std::pair<int64_t, int64_t> counted(RoleServer& s) {
+  HttpResult r = s.as("planner", "GET", "/api/v1/stats?level=all");
+  INFO(r.body);
+  REQUIRE(r.status == 200);
+  auto d = json(r);
+  REQUIRE(d.Size() == 1);
+  return {d[0]["total"].GetInt64(), d[0]["closed"].GetInt64()};
+}
+
 int list_count(RoleServer& s, const std::string& user, const std::string& query) {
   HttpResult r = s.as(user, "GET", "/api/v1/petitions?limit=1000&" + query);
   INFO(r.body);
@@ -176,6 +186,7 @@ TEST_CASE(
         250);
 
   REQUIRE(s.move(dup, "{\"to\":\"registered\"}", "dispatcher").status == 200);
+  auto before = counted(s);
   check_problem(
       s.move(dup, "{\"action\":\"merge\",\"master_id\":" + std::to_string(master) + "}", "worker"),
       403);
@@ -192,6 +203,8 @@ TEST_CASE(
   REQUIRE(merged.status == 200);
   CHECK(prop(s, dup, "status") == "closed");
   CHECK(prop(s, dup, "merged_into") == std::to_string(master));
+  // KPIs count the master only: the merged duplicate is neither a case nor a closed one.
+  CHECK(counted(s) == std::make_pair(before.first - 1, before.second));
   // History on both; a merged case is merged no further, and its master cannot be merged into it.
   auto on_master = json(s.get(path_of(master) + "/events"));
   CHECK(std::string(on_master[on_master.Size() - 1]["action"].GetString()) == "merge");
@@ -207,5 +220,6 @@ TEST_CASE(
   CHECK(prop(s, dup, "status") == "registered");
   CHECK(prop(s, dup, "merged_into") == "null");
   CHECK(prop(s, dup, "closed_at") == "null");
+  CHECK(counted(s) == before);
   check_problem(s.move(dup, "{\"action\":\"unmerge\"}", "admin"), 409);
 }
