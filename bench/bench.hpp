@@ -35,6 +35,7 @@ void run_mvt(const Options& o);        // mvt_z10 ... mvt_z16: cold grids tiles
 void run_mvt_grids(const Options& o);  // the grids with their tile attributes, as CSV
 void run_mvt_count(const Options& o);  // features and vertices of the tile file o.dir
 void run_heat(const Options& o);       // heat_z8, heat_z11, heat_z14, heat_build, heat_memory
+void run_transitions(const Options& o);  // transitions_rate: lifecycle moves/s; SQL for PostgreSQL
 void run_kpi(const Options& o);        // kpi_s: KPIs per grid over a year; rows for PostgreSQL
 
 void report(std::string_view key, double value);

@@ -11,6 +11,7 @@
 //   gridmap_bench gen_petitions DIR [--petitions N] [--seed N]   (prints the CSV's path)
 //   gridmap_bench heat DIR --csv FILE [--runs N]
 //   gridmap_bench kpi DIR --db CITY.sqlite --out OUTDIR [--runs N]  (DIR unused)
+//   gridmap_bench transitions DIR --db NEW.sqlite --out OUTDIR [--moves N]  (N petitions; DIR unused)
 #include <cstdarg>
 #include <cstdio>
 #include <cstring>
@@ -123,6 +124,8 @@ int run(int argc, char** argv) {
     run_mvt_count(o);
   else if (what == "kpi")
     run_kpi(o);
+  else if (what == "transitions")
+    run_transitions(o);
   else {
     throw_invalid("unknown benchmark " + what);
   }

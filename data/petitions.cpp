@@ -58,10 +58,12 @@ PetitionRepo::PetitionRepo(Db& db)
               "created_at = excluded.created_at, deadline_at = excluded.deadline_at, "
               "closed_at = excluded.closed_at, reopened = excluded.reopened, geom = excluded.geom, "
               "grid_code = excluded.grid_code, community_code = excluded.community_code, "
-              "subdistrict_code = excluded.subdistrict_code, updated_at = unixepoch(), version = version + 1"),
+              "subdistrict_code = excluded.subdistrict_code, updated_at = unixepoch(), version = version + 1",
+              Statement::reuse),
       add_event_(db,
                  "INSERT INTO petition_events(petition_id, at, actor, action, from_status, to_status, "
-                 "handler_level, note) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)") {}
+                 "handler_level, note) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                 Statement::reuse) {}
 
 PetitionId PetitionRepo::upsert(const Petition& p) {
   Statement& s = upsert_;
@@ -89,7 +91,7 @@ void PetitionRepo::add_event(const PetitionEvent& e) {
 }
 
 std::optional<Petition> PetitionRepo::get(PetitionId id) {
-  Statement st(db_, std::string(kSelect) + " WHERE id = ?1");
+  Statement st(db_, std::string(kSelect) + " WHERE id = ?1", Statement::reuse);
   st.bind(1, id);
   if (!st.step()) return std::nullopt;
   return read_petition(st);

@@ -233,7 +233,7 @@ TEST_CASE("a version 1 database is migrated to the current schema and keeps its 
     // Schema 5's catalogue, departments and calendar out; the categories table as it was.
     // Schema 10's duplicates, merges, departments on cases and area users out.
     db.exec(
-        "DROP TABLE petition_duplicates; DROP INDEX petitions_merged_into; DROP INDEX petitions_department; "
+        "DROP TABLE petition_duplicates; DROP INDEX petition_events_pauses; DROP INDEX petitions_merged_into; DROP INDEX petitions_department; "
         "ALTER TABLE petitions DROP COLUMN department_id; ALTER TABLE petitions DROP COLUMN merged_into; "
         "ALTER TABLE petitions DROP COLUMN merged_from; ALTER TABLE users DROP COLUMN area_code; "
         "ALTER TABLE users DROP COLUMN department_id");
