@@ -36,7 +36,8 @@ void run_transitions(const Options& o) {
       data::NewPetition p;
       p.category = "noise";
       // Far apart (no duplicates to look up), all in one city.
-      p.position = {111.5 + static_cast<double>(i % 1000) * 0.001, 40.7 + static_cast<double>(i / 1000) * 0.001};
+      p.position = {111.5 + static_cast<double>(i % 1000) * 0.001,
+                    40.7 + static_cast<double>(i / 1000) * 0.001};
       p.actor = "bench";
       ids.push_back(s.create(p, locator, 1'767'225'600).petition.id.value());
     }
@@ -47,9 +48,9 @@ void run_transitions(const Options& o) {
     data::Status to;
     const char* actor;
   };
-  const Move moves[] = {{data::Status::registered, "d1"},     {data::Status::dispatched, "d1"},
-                        {data::Status::in_progress, "d1"},    {data::Status::pending_review, "d1"},
-                        {data::Status::verified, "d2"},       {data::Status::closed, "d2"}};
+  const Move moves[] = {{data::Status::registered, "d1"},  {data::Status::dispatched, "d1"},
+                        {data::Status::in_progress, "d1"}, {data::Status::pending_review, "d1"},
+                        {data::Status::verified, "d2"},    {data::Status::closed, "d2"}};
   data::PetitionService service(db);
   auto start = std::chrono::steady_clock::now();
   int64_t now = 1'767'229'200;
@@ -79,11 +80,13 @@ void run_transitions(const Options& o) {
     for (const Move& m : moves) {
       std::string to(data::to_string(m.to));
       ++at;
-      sql << "BEGIN; UPDATE bench_petitions SET status = '" << to << "', version = version + 1, updated_at = "
-          << at << " WHERE id = " << (i + 1) << " AND version = " << version
-          << "; INSERT INTO bench_events(petition_id, at, actor, action, from_status, to_status, note) VALUES ("
-          << (i + 1) << ", " << at << ", '" << m.actor << "', 'transition', '" << from << "', '" << to
-          << "', 'bench'); COMMIT;\n";
+      sql << "BEGIN; UPDATE bench_petitions SET status = '" << to
+          << "', version = version + 1, updated_at = " << at << " WHERE id = " << (i + 1)
+          << " AND version = " << version
+          << "; INSERT INTO bench_events(petition_id, at, actor, action, from_status, to_status, "
+             "note) VALUES ("
+          << (i + 1) << ", " << at << ", '" << m.actor << "', 'transition', '" << from << "', '"
+          << to << "', 'bench'); COMMIT;\n";
       ++version;
       from = to;
     }

@@ -50,7 +50,9 @@ bool role_may(std::string_view role, Action action, Status from,
     case Action::transition: {
       const MoveRule* r = to ? move_rule(from, *to) : nullptr;
       if (!r) return office || area_office;  // the lifecycle refuses it (409), not the role
-      if (role == "department") return r->handler;
+      if (role == "department")  // starts and submits; the centre registers, closes and reviews
+        return (from == Status::dispatched && *to == Status::in_progress) ||
+               (from == Status::in_progress && *to == Status::pending_review);
       return office || area_office || (role == "worker" && (r->handler || r->reporter));
     }
     case Action::escalate:

@@ -129,8 +129,9 @@ double ratio(int64_t a, int64_t b) {
 using PauseEvents = std::unordered_map<int64_t, std::vector<std::pair<int64_t, bool>>>;
 PauseEvents pause_events(Db& db) {
   std::string s = "'" + std::string(to_string(Status::suspended)) + "'";
-  Statement st(db, "SELECT petition_id, at, to_status = " + s + " FROM petition_events WHERE to_status = " + s +
-                       " OR from_status = " + s + " ORDER BY petition_id, at, id");
+  Statement st(db, "SELECT petition_id, at, to_status = " + s +
+                       " FROM petition_events WHERE to_status = " + s + " OR from_status = " + s +
+                       " ORDER BY petition_id, at, id");
   PauseEvents out;
   while (st.step()) out[st.int64(0)].emplace_back(st.int64(1), st.int64(2) != 0);
   return out;
@@ -138,7 +139,8 @@ PauseEvents pause_events(Db& db) {
 
 // The suspensions of a closed case from its events, in order; one still running at the
 // close ends there.
-std::vector<Pause> pauses_of(const std::vector<std::pair<int64_t, bool>>& events, int64_t closed_at) {
+std::vector<Pause> pauses_of(const std::vector<std::pair<int64_t, bool>>& events,
+                             int64_t closed_at) {
   std::vector<Pause> out;
   constexpr int64_t kNone = INT64_MIN;
   int64_t start = kNone;
@@ -316,7 +318,8 @@ std::vector<StatsRow> petition_stats(Db& db, const StatsQuery& q, const WorkCale
       auto paused = pauses.find(st.int64(8));
       std::vector<Pause> pauses_here =
           paused == pauses.end() ? std::vector<Pause>{} : pauses_of(paused->second, *closed);
-      a.hours.push_back(static_cast<double>(calendar.elapsed(created, *closed, pauses_here)) / 3600.0);
+      a.hours.push_back(static_cast<double>(calendar.elapsed(created, *closed, pauses_here)) /
+                        3600.0);
     } else if (clock_runs(status) && *deadline < q.now) {
       ++r.overdue;
     }

@@ -113,7 +113,8 @@ const std::vector<AccessRule>& access_rules() {
 
 const AccessRule* rule_for(std::string_view route) noexcept {
   const auto& rules = access_rules();
-  auto it = std::find_if(rules.begin(), rules.end(), [&](const AccessRule& r) { return r.route == route; });
+  auto it = std::find_if(rules.begin(), rules.end(),
+                         [&](const AccessRule& r) { return r.route == route; });
   return it == rules.end() ? nullptr : &*it;
 }
 
@@ -122,9 +123,15 @@ Scope scope_of(const AccessRule& r, std::string_view role) noexcept {
   if (role == "dispatcher") return r.dispatcher;
   if (role == "worker") return r.worker;
   if (role == "planner") return r.planner;
-  // A community's, subdistrict's or department's office has a worker's routes, over its
-  // patch: the area's grids, or the department's cases (server/context.hpp).
-  if (role == "community" || role == "subdistrict" || role == "department") return r.worker;
+  // A community's, subdistrict's or department's office has a worker's routes over its
+  // patch (the area's grids, or the department's cases: server/context.hpp), but not the
+  // residents' personal data, nor the field work of a worker in the street.
+  if (role == "community" || role == "subdistrict" || role == "department") {
+    for (std::string_view field :
+         {"residents.", "households.create", "visits.", "worklog.", "workers.position"})
+      if (r.route.substr(0, field.size()) == field) return Scope::denied;
+    return r.worker;
+  }
   return Scope::denied;
 }
 

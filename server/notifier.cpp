@@ -29,10 +29,14 @@ constexpr auto kPruneEvery = std::chrono::minutes(10);
 class EventStream final : public StreamSource {
  public:
   EventStream(std::shared_ptr<Subscription> sub, int64_t replayed_through,
-              std::chrono::milliseconds heartbeat)
-      : sub_(std::move(sub)), last_id_(replayed_through), heartbeat_(heartbeat) {}
+              std::chrono::milliseconds heartbeat, std::chrono::milliseconds lifetime)
+      : sub_(std::move(sub)),
+        last_id_(replayed_through),
+        heartbeat_(heartbeat),
+        ends_(Clock::now() + lifetime) {}
 
   std::optional<std::string> poll() override {
+    if (ended_) return std::nullopt;
     std::string out;
     for (const data::Notification& n : sub_->take()) {
       if (n.id <= last_id_) continue;  // already in the replay
@@ -40,6 +44,12 @@ class EventStream final : public StreamSource {
       out += sse_frame(n);
     }
     auto now = Clock::now();
+    if (now >= ends_) {
+      // What was queued goes out, then the stream ends: the client comes back (after
+      // `retry`) with Last-Event-ID and is authenticated again.
+      ended_ = true;
+      return out + "retry: 1000\n: reconnect\n\n";
+    }
     if (out.empty() && now - last_sent_ >= heartbeat_) out = ": heartbeat\n\n";
     if (!out.empty()) last_sent_ = now;
     return out;
@@ -51,6 +61,8 @@ class EventStream final : public StreamSource {
   std::shared_ptr<Subscription> sub_;
   int64_t last_id_;
   std::chrono::milliseconds heartbeat_;
+  Clock::time_point ends_;
+  bool ended_ = false;
   Clock::time_point last_sent_ = Clock::now();
 };
 
@@ -155,7 +167,8 @@ std::shared_ptr<StreamSource> Notifier::stream(const Principal& p, bool own_only
     if (!page.empty()) through = page.back().id;
     if (page.size() < kReplayPage) break;
   }
-  return std::make_shared<EventStream>(std::move(sub), through, options_.heartbeat);
+  return std::make_shared<EventStream>(std::move(sub), through, options_.heartbeat,
+                                       options_.stream_lifetime);
 }
 
 void Notifier::collect_loop() {

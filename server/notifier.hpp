@@ -26,6 +26,9 @@ struct NotifyOptions {
   int64_t deadline_warning_s = 4 * 3600;                // "deadline within N hours"
   std::chrono::milliseconds check_every{60000};         // deadlines and overdue cases
   std::chrono::milliseconds heartbeat{15000};           // a comment on an idle stream
+  // A stream ends after this long; the browser reconnects with Last-Event-ID and its
+  // credentials are checked again (a revoked token or a moved patch ends there).
+  std::chrono::milliseconds stream_lifetime{5 * 60 * 1000};
   std::chrono::milliseconds retry_first{1000};          // a failed delivery's first wait
   std::chrono::milliseconds retry_cap{10 * 60 * 1000};  // doubling up to this
 };

@@ -1,7 +1,7 @@
 // gridmap serve --db FILE [--create] [--listen 127.0.0.1:8080] [--threads N] [--font FILE]
 //               [--basemap FILE.mbtiles] [--public-url URL] [--max-connections N]
 //               [--max-connections-per-address N] [--deadline-warning-hours N]
-//               [--notify-check-ms N] [--sse-heartbeat-ms N] [--webhook-retry-ms N]
+//               [--notify-check-ms N] [--sse-heartbeat-ms N] [--sse-lifetime-ms N] [--webhook-retry-ms N]
 //               [--webhook-retry-max-ms N]
 #include <cstdio>
 #include <filesystem>
@@ -38,7 +38,7 @@ int cmd_serve(const ArgList& argv) {
             {"--db", "--listen", "--threads", "--max-body-mb", "--request-timeout-ms", "--web",
              "--font", "--basemap", "--public-url", "--max-connections",
              "--max-connections-per-address", "--deadline-warning-hours", "--notify-check-ms",
-             "--sse-heartbeat-ms", "--webhook-retry-ms", "--webhook-retry-max-ms"},
+             "--sse-heartbeat-ms", "--sse-lifetime-ms", "--webhook-retry-ms", "--webhook-retry-max-ms"},
             {"--quiet", "--create"});
   if (!args.positional().empty()) throw_invalid("serve: unexpected argument '" + args.positional()[0] + "'");
   server::ServerOptions so;
@@ -65,6 +65,8 @@ int cmd_serve(const ArgList& argv) {
       std::chrono::milliseconds(args.integer("--notify-check-ms", 60000, 50, 3600000));
   ao.notify.heartbeat =
       std::chrono::milliseconds(args.integer("--sse-heartbeat-ms", 15000, 100, 3600000));
+  ao.notify.stream_lifetime =
+      std::chrono::milliseconds(args.integer("--sse-lifetime-ms", 300000, 1000, 86400000));
   ao.notify.retry_first =
       std::chrono::milliseconds(args.integer("--webhook-retry-ms", 1000, 10, 3600000));
   ao.notify.retry_cap =

@@ -106,11 +106,13 @@ TEST_CASE("every move for every role answers as the written-out table says") {
       CHECK(rule->handler == (who.find('H') != std::string::npos));
       CHECK(rule->reporter == (who.find('R') != std::string::npos));
       // The centre and a level's office make every move (the service then holds the office
-      // to its area's queue); a department only the handler's moves.
+      // to its area's queue); a department only starts and submits.
       for (const char* role : {"admin", "dispatcher", "community", "subdistrict"})
         CHECK(data::role_may(role, Action::transition, from, to));
       CHECK(data::role_may("worker", Action::transition, from, to) == (who.size() > 1));
-      CHECK(data::role_may("department", Action::transition, from, to) == (who.find('H') != std::string::npos));
+      bool department_move = (from == dispatched && to == in_progress) ||
+                             (from == in_progress && to == pending_review);
+      CHECK(data::role_may("department", Action::transition, from, to) == department_move);
       CHECK_FALSE(data::role_may("planner", Action::transition, from, to));
       ++checked;
     }
@@ -127,11 +129,15 @@ TEST_CASE("every move for every role answers as the written-out table says") {
   CHECK_FALSE(data::role_may("worker", Action::supervise, in_progress, std::nullopt));
   // Every other action for every role, written out: O = office (admin, dispatcher),
   // L = a level's office (community, subdistrict), W = worker, D = department, A = admin only.
-  const std::pair<Action, const char*> actions[] = {
-      {Action::escalate, "OLW"},          {Action::reassign, "OL"},  {Action::supervise, "O"},
-      {Action::request_extension, "OWD"}, {Action::approve_extension, "OL"},
-      {Action::refuse_extension, "OL"},   {Action::merge, "O"},      {Action::unmerge, "A"},
-      {Action::report, "OLW"}};
+  const std::pair<Action, const char*> actions[] = {{Action::escalate, "OLW"},
+                                                    {Action::reassign, "OL"},
+                                                    {Action::supervise, "O"},
+                                                    {Action::request_extension, "OWD"},
+                                                    {Action::approve_extension, "OL"},
+                                                    {Action::refuse_extension, "OL"},
+                                                    {Action::merge, "O"},
+                                                    {Action::unmerge, "A"},
+                                                    {Action::report, "OLW"}};
   for (auto [action, who] : actions) {
     std::string w = who;
     auto has = [&](char c) { return w.find(c) != std::string::npos; };

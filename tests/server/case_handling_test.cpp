@@ -105,6 +105,9 @@ TEST_CASE(
   check_problem(s.as("cg1", "GET", path_of(other)), 404);
   CHECK(list_count(s, "dispatcher", "department=city-mgmt") == 1);
   REQUIRE(s.move(id, "{\"to\":\"in_progress\"}", "cg1").status == 200);
+  // The grid's worker no longer handles it, and nobody reads residents through a department.
+  check_problem(s.move(id, "{\"to\":\"pending_review\"}", "worker"), 403);
+  check_problem(s.as("cg1", "GET", "/api/v1/households/1/residents"), 403);
   REQUIRE(s.move(id, "{\"to\":\"pending_review\",\"note\":\"已处理\"}", "cg1").status == 200);
   check_problem(s.move(id, "{\"to\":\"verified\"}", "cg1"), 403);
   REQUIRE(s.move(id, "{\"to\":\"verified\"}", "dispatcher").status == 200);
@@ -149,6 +152,13 @@ TEST_CASE(
   REQUIRE(s.move(id, "{\"action\":\"escalate\",\"note\":\"需社区协调\"}", "dispatcher").status ==
           200);
   CHECK(prop(s, id, "handler_level") == "community");
+  // In the community's queue the grid's worker neither escalates it further nor handles it.
+  check_problem(s.move(id, "{\"action\":\"escalate\"}", "worker"), 403);
+  // The office reassigns only to a worker of its area (one elsewhere answers as a missing one).
+  check_problem(s.move(id, "{\"action\":\"reassign\",\"worker_id\":999999}", "shequ"), 400);
+  check_problem(s.move(id, "{\"action\":\"reassign\",\"worker_id\":41}", "shequ"), 400);
+  // Residents' personal data is not an office's.
+  check_problem(s.as("shequ", "GET", "/api/v1/households/1/residents"), 403);
   // Now in the community's queue: its office dispatches it; another community's cannot.
   check_problem(s.move(id, "{\"to\":\"dispatched\"}", "other-shequ"), 404);
   check_problem(s.move(id, "{\"to\":\"dispatched\"}", "jiedao"), 403);  // not at its level yet
@@ -186,6 +196,7 @@ TEST_CASE(
         250);
 
   REQUIRE(s.move(dup, "{\"to\":\"registered\"}", "dispatcher").status == 200);
+  int64_t unrelated = s.report("150102001009001", "consultation");
   auto before = counted(s);
   check_problem(
       s.move(dup, "{\"action\":\"merge\",\"master_id\":" + std::to_string(master) + "}", "worker"),
@@ -195,6 +206,11 @@ TEST_CASE(
       s.move(dup, "{\"action\":\"merge\",\"master_id\":" + std::to_string(dup) + "}", "dispatcher"),
       400);
   check_problem(s.move(dup, "{\"action\":\"merge\",\"master_id\":99999999}", "dispatcher"), 400);
+  // Not into a case that is no duplicate of it (another category, far away).
+  check_problem(
+      s.move(dup, "{\"action\":\"merge\",\"master_id\":" + std::to_string(unrelated) + "}",
+             "dispatcher"),
+      409);
   HttpResult merged = s.move(
       dup,
       "{\"action\":\"merge\",\"master_id\":" + std::to_string(master) + ",\"note\":\"同一处\"}",
@@ -216,6 +232,13 @@ TEST_CASE(
                 409);
   // Unmerge: an admin's only; the case goes back where it was.
   check_problem(s.move(dup, "{\"action\":\"unmerge\"}", "dispatcher"), 403);
+  // A merged case is followed up through its master.
+  HttpResult fu =
+      gridmap::test::http(s.server->port(), "POST", path_of(dup) + "/follow-ups",
+                          "{\"reached\":true,\"satisfaction\":\"unsatisfied\",\"reopen\":true}",
+                          {{"Authorization", "Bearer " + s.tokens.at("dispatcher")},
+                           {"If-Match", "\"v" + prop(s, dup, "version") + "\""}});
+  check_problem(fu, 409);
   REQUIRE(s.move(dup, "{\"action\":\"unmerge\",\"note\":\"不是同一件事\"}", "admin").status == 200);
   CHECK(prop(s, dup, "status") == "registered");
   CHECK(prop(s, dup, "merged_into") == "null");

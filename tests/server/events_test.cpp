@@ -542,3 +542,14 @@ TEST_CASE("a department's stream and webhook get the cases dispatched to it, and
   CHECK(d["petition_id"].GetInt64() == theirs);
   CHECK(std::string(d["kind"].GetString()) == "dispatched");
 }
+
+TEST_CASE("a stream ends after its lifetime, and a revoked user's reconnect is refused") {
+  Fixture f({"--sse-lifetime-ms", "1500"});
+  auto worker = f.stream("worker");
+  // Disabled meanwhile: the open stream keeps no access beyond its lifetime.
+  REQUIRE(test::run_gridmap({"user", "disable", "worker1", "--db", f.db}).exit_code == 0);
+  REQUIRE(worker->wait_end(5000));
+  CHECK(worker->last_chunk());
+  CHECK(worker->body().find("reconnect") != std::string::npos);
+  test::check_problem(f.as("worker", "GET", "/api/v1/events/stream"), 401, "unauthorized");
+}
