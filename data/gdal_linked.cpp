@@ -16,4 +16,8 @@ std::string sheet_xlsx(const Sheet& sheet) {
   return gdal::sheet_xlsx(sheet);
 }
 
+Sheet read_sheet(const std::string& path) {
+  return gdal::read_sheet(path);
+}
+
 }  // namespace gridmap::data

@@ -69,4 +69,8 @@ std::string sheet_xlsx(const Sheet& sheet) {
   return module().sheet_xlsx(sheet);
 }
 
+Sheet read_sheet(const std::string& path) {
+  return module().read_sheet(path);
+}
+
 }  // namespace gridmap::data

@@ -6,6 +6,7 @@ extern "C" const gridmap::data::gdal::ModuleApi* gridmap_gdal_module() {
   using namespace gridmap::data;
   static const gdal::ModuleApi api{
       gdal::kModuleVersion, sizeof(ImportOptions), sizeof(ImportReport), sizeof(ExportOptions),
-      sizeof(Db),           &gdal::import_layer,   &gdal::export_layer,  &gdal::sheet_xlsx};
+      sizeof(Db),           &gdal::import_layer,   &gdal::export_layer,  &gdal::sheet_xlsx,
+      &gdal::read_sheet};
   return &api;
 }

@@ -21,6 +21,7 @@ namespace gridmap::data::gdal {
 ImportReport import_layer(Db& db, const ImportOptions& options);
 int64_t export_layer(Db& db, const ExportOptions& options);
 std::string sheet_xlsx(const Sheet& sheet);
+Sheet read_sheet(const std::string& path);
 
 // What the module hands out. The module is built with the program from the same sources;
 // the sizes catch a module left over from another build.
@@ -30,8 +31,9 @@ struct ModuleApi {
   ImportReport (*import_layer)(Db&, const ImportOptions&);
   int64_t (*export_layer)(Db&, const ExportOptions&);
   std::string (*sheet_xlsx)(const Sheet&);
+  Sheet (*read_sheet)(const std::string&);
 };
-inline constexpr int kModuleVersion = 2;
+inline constexpr int kModuleVersion = 3;
 inline constexpr const char* kModuleFile = "libgridmap_gdal.so";
 inline constexpr const char* kModuleEntry = "gridmap_gdal_module";
 

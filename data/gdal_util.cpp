@@ -14,16 +14,17 @@
 #include "geo/error.hpp"
 
 namespace gridmap::data::gdal {
-namespace {
-
-// Drivers gridmap reads; GDAL may know many more, but only these are accepted.
-const char* const kReadDrivers[] = {"GeoJSON", "ESRI Shapefile", "GPKG", "LIBKML", "KML",
-                                    "CSV",     "XLSX",           nullptr};
 
 void register_drivers() {
   static std::once_flag once;
   std::call_once(once, [] { GDALAllRegister(); });
 }
+
+namespace {
+
+// Drivers gridmap reads; GDAL may know many more, but only these are accepted.
+const char* const kReadDrivers[] = {"GeoJSON", "ESRI Shapefile", "GPKG", "LIBKML", "KML",
+                                    "CSV",     "XLSX",           nullptr};
 
 std::string one_line(std::string s) {
   std::replace_if(

@@ -36,6 +36,9 @@ class ErrorCapture {
   CPLErrorHandlerPusher pusher_;
 };
 
+// GDAL's drivers, registered once per process.
+void register_drivers();
+
 // Throws invalid_input "what: <GDAL's message>".
 [[noreturn]] void fail(const std::string& what, const ErrorCapture& errors);
 

@@ -3,6 +3,7 @@
 #include <cpl_vsi.h>
 
 #include <atomic>
+#include <iterator>
 #include <string>
 
 #include "data/gdal_module.hpp"
@@ -70,6 +71,51 @@ std::string sheet_xlsx(const Sheet& sheet) {
   GByte* bytes = VSIGetMemFileBuffer(file.path.c_str(), &size, FALSE);
   if (!bytes) throw Error(ErrorKind::internal, "the workbook was not written");
   return std::string(reinterpret_cast<const char*>(bytes), static_cast<size_t>(size));
+}
+
+Sheet read_sheet(const std::string& path) {
+  register_drivers();
+  ErrorCapture errors;
+  // The first row names the columns, and cells are read as written ("3d", "0501"): the
+  // drivers' configuration, for this thread while the file is read (GDAL 3.6 has no open
+  // options for it).
+  struct Config {
+    const char* key;
+    const char* value;
+  };
+  const Config config[] = {{"OGR_XLSX_HEADERS", "FORCE"},
+                           {"OGR_XLSX_FIELD_TYPES", "STRING"},
+                           {"OGR_ODS_HEADERS", "FORCE"},
+                           {"OGR_ODS_FIELD_TYPES", "STRING"}};
+  for (const Config& c : config) CPLSetThreadLocalConfigOption(c.key, c.value);
+  struct Reset {
+    const Config* begin;
+    const Config* end;
+    ~Reset() {
+      for (const Config* c = begin; c != end; ++c) CPLSetThreadLocalConfigOption(c->key, nullptr);
+    }
+  } reset{std::begin(config), std::end(config)};
+  const char* const drivers[] = {"XLSX", "ODS", nullptr};
+  GDALDatasetUniquePtr ds(GDALDataset::FromHandle(
+      GDALOpenEx(path.c_str(), GDAL_OF_VECTOR | GDAL_OF_READONLY, drivers, nullptr, nullptr)));
+  if (!ds) fail("cannot read " + path + " as a spreadsheet (.xlsx or .ods)", errors);
+  OGRLayer* layer = ds->GetLayerCount() > 0 ? ds->GetLayer(0) : nullptr;
+  if (!layer) throw_invalid(path + " has no worksheet");
+  Sheet sheet;
+  sheet.name = layer->GetName();
+  OGRFeatureDefn* def = layer->GetLayerDefn();
+  for (int i = 0; i < def->GetFieldCount(); ++i)
+    sheet.headers.emplace_back(def->GetFieldDefn(i)->GetNameRef());
+  for (auto& f : *layer) {
+    std::vector<SheetCell>& row = sheet.rows.emplace_back();
+    for (int i = 0; i < def->GetFieldCount(); ++i) {
+      if (f->IsFieldSetAndNotNull(i))
+        row.emplace_back(std::string(f->GetFieldAsString(i)));
+      else
+        row.emplace_back(std::monostate{});
+    }
+  }
+  return sheet;
 }
 
 }  // namespace gridmap::data::gdal

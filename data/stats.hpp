@@ -109,5 +109,9 @@ std::string sheet_csv(const Sheet& sheet);
 // An Office Open XML workbook of one worksheet, written by GDAL's XLSX driver (the GDAL
 // module, see gdal_module.hpp).
 std::string sheet_xlsx(const Sheet& sheet);
+// The first worksheet of an .xlsx or .ods file, its first row the headers and every cell as
+// text (GDAL's XLSX and ODS drivers, the GDAL module). Throws invalid_input for a file that
+// is not one.
+Sheet read_sheet(const std::string& path);
 
 }  // namespace gridmap::data

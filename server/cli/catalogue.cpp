@@ -1,15 +1,19 @@
-// gridmap catalogue import FILE.csv --db FILE    (all rows or none; each bad row reported)
-// gridmap catalogue export [OUT.csv] --db FILE   (stdout without OUT)
-// gridmap calendar import FILE.csv --db FILE     (replaces the working calendar)
-// gridmap calendar export [OUT.csv] --db FILE    (the stored calendar, else the built-in one)
+// gridmap catalogue import FILE.csv|.xlsx|.ods --db FILE    (all rows or none; each bad row
+// reported) gridmap catalogue export [OUT.csv] --db FILE   (stdout without OUT) gridmap calendar
+// import FILE.csv --db FILE     (replaces the working calendar) gridmap calendar export [OUT.csv]
+// --db FILE    (the stored calendar, else the built-in one)
+#include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <fstream>
 #include <iostream>
+#include <memory>
 #include <sstream>
 
 #include "data/calendar_store.hpp"
 #include "data/catalogue.hpp"
 #include "data/db.hpp"
+#include "data/stats.hpp"
 #include "data/work_calendar.hpp"
 #include "geo/error.hpp"
 #include "server/cli/args.hpp"
@@ -65,9 +69,22 @@ int cmd_catalogue(const ArgList& argv) {
     write_output(pos, out.str());
     return 0;
   }
-  std::ifstream in = open_input(pos[1]);
+  // A workbook (.xlsx, .ods) is read as the CSV its first worksheet is: its rows are the
+  // lines the issues name.
+  const std::string& file = pos[1];
+  auto ends_with = [&](std::string_view ext) {
+    return file.size() >= ext.size() &&
+           std::equal(ext.rbegin(), ext.rend(), file.rbegin(), [](char a, char b) {
+             return a == std::tolower(static_cast<unsigned char>(b));
+           });
+  };
+  std::unique_ptr<std::istream> in;
+  if (ends_with(".xlsx") || ends_with(".ods"))
+    in = std::make_unique<std::istringstream>(data::sheet_csv(data::read_sheet(file)));
+  else
+    in = std::make_unique<std::ifstream>(open_input(file));
   data::Transaction tx(db);
-  data::CatalogueImport r = data::Catalogue(db).import_csv(in);
+  data::CatalogueImport r = data::Catalogue(db).import_csv(*in);
   if (!r.committed()) {
     for (const data::CatalogueIssue& i : r.issues)
       std::cerr << pos[1] << " line " << i.line << (i.code.empty() ? "" : " (" + i.code + ")")

@@ -40,7 +40,7 @@ const Command kCommands[] = {
      "        [--password-stdin] --db FILE   (prints an API token as its last line)\n"
      "        list | disable NAME | enable NAME | passwd NAME | token NAME  --db FILE"},
     {"audit", cmd_audit, "audit   verify --db FILE"},
-    {"catalogue", cmd_catalogue, "catalogue import FILE.csv | export [OUT.csv] --db FILE"},
+    {"catalogue", cmd_catalogue, "catalogue import FILE.csv|.xlsx|.ods | export [OUT.csv] --db FILE"},
     {"calendar", cmd_calendar, "calendar import FILE.csv | export [OUT.csv] --db FILE"},
     {"tiles", cmd_tiles,
      "tiles   export --layer LAYER --minzoom A --maxzoom B --out FILE.mbtiles [--threads N]\n"

@@ -2,6 +2,9 @@
 // line on a database built from its own boundaries, and through the admin API.
 #include <catch2/catch.hpp>
 
+#include <gdal_priv.h>
+#include <ogrsf_frmts.h>
+
 #include <fstream>
 
 #include "support/test_support.hpp"
@@ -21,13 +24,16 @@ void write_file(const std::string& path, const std::string& text) {
 
 test::HttpResult as(test::RoleServer& s, const std::string& role, const std::string& method,
                     const std::string& target, const std::string& body = "") {
-  return http(s.server->port(), method, target, body,
-              {{"Authorization", "Bearer " + s.tokens.at(role)}, {"Content-Type", "application/json"}});
+  return http(
+      s.server->port(), method, target, body,
+      {{"Authorization", "Bearer " + s.tokens.at(role)}, {"Content-Type", "application/json"}});
 }
 
 }  // namespace
 
-TEST_CASE("the demo ships 8 大类 with 40 小类, and a petition under a 大类 is refused naming the catalogue") {
+TEST_CASE(
+    "the demo ships 8 大类 with 40 小类, and a petition under a 大类 is refused naming the "
+    "catalogue") {
   test::RoleServer s;
   rapidjson::Document d = json(s.get("/api/v1/catalogue", "worker"));
   REQUIRE(d["categories"].IsArray());
@@ -68,14 +74,17 @@ TEST_CASE("an admin adds, changes and removes a category, nobody else may, and a
             .status == 200);
   // Bad entries: no name, a bad deadline, an unknown parent, a 小类 as parent, another code.
   for (const char* bad :
-       {R"({"deadline":"1d"})", R"({"name":"x","deadline":"soon"})", R"({"name":"x","deadline":"0h"})",
-        R"({"name":"x","deadline":"1d","parent":"nowhere"})", R"({"name":"x","deadline":"1d","parent":"noise"})",
-        R"({"code":"other","name":"x","deadline":"1d"})", R"({"name":"x","deadline":"1d","level":"province"})",
-        R"([1,2])"}) {
+       {R"({"deadline":"1d"})", R"({"name":"x","deadline":"soon"})",
+        R"({"name":"x","deadline":"0h"})", R"({"name":"x","deadline":"1d","parent":"nowhere"})",
+        R"({"name":"x","deadline":"1d","parent":"noise"})",
+        R"({"code":"other","name":"x","deadline":"1d"})",
+        R"({"name":"x","deadline":"1d","level":"province"})", R"([1,2])"}) {
     INFO(bad);
-    check_problem(as(s, "admin", "PUT", "/api/v1/catalogue/rattling_covers", bad), 400, "invalid_input");
+    check_problem(as(s, "admin", "PUT", "/api/v1/catalogue/rattling_covers", bad), 400,
+                  "invalid_input");
   }
-  CHECK(std::string(json(s.get("/api/v1/catalogue/rattling_covers"))["deadline"].GetString()) == "1d");
+  CHECK(std::string(json(s.get("/api/v1/catalogue/rattling_covers"))["deadline"].GetString()) ==
+        "1d");
   // Removing: refused while petitions or 小类 use it.
   check_problem(as(s, "admin", "DELETE", "/api/v1/catalogue/noise"), 409, "conflict");
   check_problem(as(s, "admin", "DELETE", "/api/v1/catalogue/public_facilities"), 409, "conflict");
@@ -84,7 +93,63 @@ TEST_CASE("an admin adds, changes and removes a category, nobody else may, and a
   check_problem(s.get("/api/v1/catalogue/rattling_covers"), 404, "not_found");
 }
 
-TEST_CASE("an office with its own boundaries imports a catalogue and a calendar from the command line") {
+namespace {
+
+// A workbook of one worksheet, written with GDAL's XLSX driver as an office's spreadsheet would be.
+void write_xlsx(const std::string& path, const std::vector<std::vector<std::string>>& rows) {
+  GDALAllRegister();
+  GDALDriver* driver = GetGDALDriverManager()->GetDriverByName("XLSX");
+  REQUIRE(driver);
+  GDALDatasetUniquePtr ds(driver->Create(path.c_str(), 0, 0, 0, GDT_Unknown, nullptr));
+  REQUIRE(ds);
+  OGRLayer* layer = ds->CreateLayer("事项目录", nullptr, wkbNone, nullptr);
+  REQUIRE(layer);
+  for (const std::string& h : rows[0]) {
+    OGRFieldDefn field(h.c_str(), OFTString);
+    REQUIRE(layer->CreateField(&field) == OGRERR_NONE);
+  }
+  for (size_t r = 1; r < rows.size(); ++r) {
+    OGRFeatureUniquePtr f(OGRFeature::CreateFeature(layer->GetLayerDefn()));
+    for (size_t c = 0; c < rows[r].size(); ++c)
+      if (!rows[r][c].empty()) f->SetField(static_cast<int>(c), rows[r][c].c_str());
+    REQUIRE(layer->CreateFeature(f.get()) == OGRERR_NONE);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("a catalogue comes from an office's .xlsx workbook, bad rows named by their row") {
+  test::TempDir dir;
+  std::string db = dir.file("own.sqlite");
+  REQUIRE(run_gridmap({"demo", "--db", db, "--preset", "tatabu"}).exit_code == 0);
+  std::string bad = dir.file("bad.xlsx");
+  write_xlsx(bad, {{"code", "name", "parent", "deadline"},
+                   {"roads", "道路", "", "5d"},
+                   {"potholes", "坑槽", "roads", "2x"}});
+  test::RunResult r = run_gridmap({"catalogue", "import", bad, "--db", db});
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Catch::Contains("line 3") && Catch::Contains("nothing was imported"));
+  CHECK(run_gridmap({"catalogue", "export", "--db", db}).out.find("potholes") == std::string::npos);
+  std::string good = dir.file("good.XLSX");
+  write_xlsx(good, {{"code", "name", "name_en", "parent", "deadline", "on_site_close"},
+                    {"roads", "道路", "Roads", "", "5d", "yes"},
+                    {"potholes", "坑槽", "Potholes", "roads", "16h", "no"}});
+  r = run_gridmap({"catalogue", "import", good, "--db", db});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK_THAT(r.out, Catch::Contains("2 added"));
+  CHECK_THAT(run_gridmap({"catalogue", "export", "--db", db}).out,
+             Catch::Contains("potholes,坑槽,Potholes,roads,grid,16h,no,no"));
+  // Not a workbook at all: one line, exit 2, nothing imported.
+  std::string fake = dir.file("fake.xlsx");
+  write_file(fake, "code,name\nx,y\n");
+  r = run_gridmap({"catalogue", "import", fake, "--db", db});
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Catch::Contains("spreadsheet"));
+}
+
+TEST_CASE(
+    "an office with its own boundaries imports a catalogue and a calendar from the command line") {
   test::TempDir dir;
   std::string db = dir.file("own.sqlite");
   REQUIRE(run_gridmap({"demo", "--db", db, "--preset", "tatabu"}).exit_code == 0);
@@ -97,7 +162,8 @@ TEST_CASE("an office with its own boundaries imports a catalogue and a calendar 
              "signs,标志,nowhere,1d\n");
   test::RunResult r = run_gridmap({"catalogue", "import", bad, "--db", db});
   CHECK(r.exit_code == 2);
-  CHECK_THAT(r.err, Catch::Contains("line 3") && Catch::Contains("line 4") && Catch::Contains("nothing was imported"));
+  CHECK_THAT(r.err, Catch::Contains("line 3") && Catch::Contains("line 4") &&
+                        Catch::Contains("nothing was imported"));
   CHECK(run_gridmap({"catalogue", "export", "--db", db}).out.find("potholes") == std::string::npos);
   std::string good = dir.file("good.csv");
   write_file(good,
@@ -111,7 +177,8 @@ TEST_CASE("an office with its own boundaries imports a catalogue and a calendar 
   REQUIRE(run_gridmap({"catalogue", "export", out, "--db", db}).exit_code == 0);
   std::ifstream in(out);
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  CHECK_THAT(text, Catch::StartsWith("code,name,name_en,parent,level,deadline,on_site_close,photos_to_close"));
+  CHECK_THAT(text, Catch::StartsWith(
+                       "code,name,name_en,parent,level,deadline,on_site_close,photos_to_close"));
   CHECK_THAT(text, Catch::Contains("potholes,坑槽,,roads,grid,16h,yes,no"));
   // The calendar: a bad file names its line; a good one replaces the built-in calendar.
   std::string badcal = dir.file("badcal.csv");
@@ -122,6 +189,7 @@ TEST_CASE("an office with its own boundaries imports a catalogue and a calendar 
   std::string cal = dir.file("cal.csv");
   write_file(cal, "date,type,name\n2027-02-06,workday,春节调休\n2027-02-10,holiday,春节\n");
   REQUIRE(run_gridmap({"calendar", "import", cal, "--db", db}).exit_code == 0);
-  CHECK_THAT(run_gridmap({"calendar", "export", "--db", db}).out, Catch::Contains("2027-02-10,holiday"));
+  CHECK_THAT(run_gridmap({"calendar", "export", "--db", db}).out,
+             Catch::Contains("2027-02-10,holiday"));
   CHECK(run_gridmap({"catalogue", "frobnicate", "--db", db}).exit_code != 0);
 }
