@@ -137,6 +137,17 @@ PauseEvents pause_events(Db& db) {
   return out;
 }
 
+// 回访: of every case whose reporter a follow-up reached, whether the latest such one was
+// satisfied (or basically), read at once rather than per case.
+std::unordered_map<int64_t, bool> latest_follow_ups(Db& db) {
+  Statement st(db,
+               "SELECT petition_id, satisfaction FROM petition_followups WHERE reached = 1 ORDER "
+               "BY petition_id, id");
+  std::unordered_map<int64_t, bool> out;
+  while (st.step()) out[st.int64(0)] = st.opt_text(1) != std::optional<std::string>("unsatisfied");
+  return out;
+}
+
 // The suspensions of a closed case from its events, in order; one still running at the
 // close ends there.
 std::vector<Pause> pauses_of(const std::vector<std::pair<int64_t, bool>>& events,
@@ -280,14 +291,11 @@ std::vector<StatsRow> petition_stats(Db& db, const StatsQuery& q, const WorkCale
     return rows[code * nb + bucket];
   };
   const PauseEvents pauses = pause_events(db);
+  const std::unordered_map<int64_t, bool> followed = latest_follow_ups(db);
   Statement st(
       db,
       std::string("SELECT ") + key_column(q.level) +
-          ", status, created_at, deadline_at, closed_at, reopened, extensions, "
-          // 回访: the latest follow-up that reached the reporter
-          "(SELECT satisfaction FROM petition_followups f WHERE f.petition_id = petitions.id AND "
-          "f.reached = 1 ORDER BY f.id DESC LIMIT 1), "
-          "id FROM petitions "
+          ", status, created_at, deadline_at, closed_at, reopened, extensions, id FROM petitions "
           "WHERE ((created_at >= ?1 AND created_at < ?2) OR (deadline_at >= ?1 AND deadline_at < "
           "?2)) AND merged_into IS NULL AND " +
           key_column(q.level) +
@@ -315,7 +323,7 @@ std::vector<StatsRow> petition_stats(Db& db, const StatsQuery& q, const WorkCale
     if (status == Status::closed && closed) {
       ++r.closed;
       r.closed_on_time += *closed <= *deadline;
-      auto paused = pauses.find(st.int64(8));
+      auto paused = pauses.find(st.int64(7));
       std::vector<Pause> pauses_here =
           paused == pauses.end() ? std::vector<Pause>{} : pauses_of(paused->second, *closed);
       a.hours.push_back(static_cast<double>(calendar.elapsed(created, *closed, pauses_here)) /
@@ -325,9 +333,9 @@ std::vector<StatsRow> petition_stats(Db& db, const StatsQuery& q, const WorkCale
     }
     r.reopened += st.int64(5) != 0;
     r.extended += st.int64(6) > 0;
-    if (!st.is_null(7)) {
+    if (auto f = followed.find(st.int64(7)); f != followed.end()) {
       ++r.followed_up;
-      r.satisfied += st.text(7) != "unsatisfied";
+      r.satisfied += f->second;
     }
   }
   if (q.series == StatsSeries::month)  // every month of each row, zeros included: no gaps
