@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "core/ids.hpp"
 #include "data/db.hpp"
 #include "data/layer.hpp"
 
@@ -20,7 +21,7 @@ struct Area {
 
 // A grid with the codes above it, as used to stamp points with their hierarchy.
 struct GridLineage {
-  std::string grid_code;
+  GridCode grid_code;
   std::optional<std::string> community_code;
   std::optional<std::string> subdistrict_code;
 };

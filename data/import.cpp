@@ -219,7 +219,6 @@ class Input {
     }
   }
 
-
   GeomPtr source_area(const OGRFeature& f, Names& notes) const {
     if (const OGRGeometry* g = f.GetGeometryRef(); g && !g->IsEmpty()) return ogr_area(*g, notes);
     if (std::optional<std::string> wkt = text(f, wkt_)) return geos_area(geos::from_wkt(*wkt));
@@ -231,7 +230,8 @@ class Input {
     OGRwkbGeometryType type = wkbFlatten(copy->getGeometryType());
     if (type == wkbPolygon) {
       if (!clean_rings(*copy->toPolygon(), notes))
-        reject("the outer ring has " + std::to_string(copy->toPolygon()->getExteriorRing()->getNumPoints()) +
+        reject("the outer ring has " +
+               std::to_string(copy->toPolygon()->getExteriorRing()->getNumPoints()) +
                " points; a ring needs at least 4 (zero area)");
     } else if (type == wkbMultiPolygon) {
       // Real boundaries from public sets carry slivers of 3 points beside the real parts:
@@ -243,16 +243,20 @@ class Input {
         multi.removeGeometry(i);
         ++dropped;
       }
-      if (multi.getNumGeometries() == 0) reject("every part has fewer than 4 points in its outer ring (zero area)");
+      if (multi.getNumGeometries() == 0)
+        reject("every part has fewer than 4 points in its outer ring (zero area)");
       if (dropped > 0)
-        notes.push_back("dropped " + std::to_string(dropped) + " degenerate part(s) (outer rings of fewer than 4 points)");
+        notes.push_back("dropped " + std::to_string(dropped) +
+                        " degenerate part(s) (outer rings of fewer than 4 points)");
     } else {
       reject("expected a polygon, got a " + lower(copy->getGeometryName()));
     }
     return gdal::to_geos(*copy);
   }
 
-  static int ring_points(OGRLinearRing& ring) { return ring.getNumPoints() + (ring.get_IsClosed() ? 0 : 1); }
+  static int ring_points(OGRLinearRing& ring) {
+    return ring.getNumPoints() + (ring.get_IsClosed() ? 0 : 1);
+  }
 
   // Closes open rings and drops holes of fewer than 4 points (both reported); false when the
   // outer ring itself has fewer than 4 points.
@@ -266,7 +270,8 @@ class Input {
         ++holes_dropped;
       }
     if (holes_dropped > 0)
-      notes.push_back("dropped " + std::to_string(holes_dropped) + " degenerate hole(s) (fewer than 4 points)");
+      notes.push_back("dropped " + std::to_string(holes_dropped) +
+                      " degenerate hole(s) (fewer than 4 points)");
     int unclosed = 0;
     for (OGRLinearRing* ring : poly)
       if (ring->getNumPoints() > 0 && !ring->get_IsClosed()) ++unclosed;
@@ -523,7 +528,7 @@ class WorkerImporter : public FeatureImporter {
 template <class T>
 void stamp(const Locator& locator, T& item) {
   const GridLineage* g = locator.locate(item.position);
-  item.grid_code = g ? std::optional<std::string>(g->grid_code) : std::nullopt;
+  item.grid_code = g ? std::optional<std::string>(g->grid_code.value) : std::nullopt;
   item.community_code = g ? g->community_code : std::nullopt;
   item.subdistrict_code = g ? g->subdistrict_code : std::nullopt;
 }
@@ -570,7 +575,11 @@ class HouseholdImporter : public FeatureImporter {
 class PetitionImporter : public FeatureImporter {
  public:
   PetitionImporter(Db& db, Input& in)
-      : in_(in), repo_(db), locator_(Locator::load(db)), catalogue_(db), calendar_(load_calendar(db)) {
+      : in_(in),
+        repo_(db),
+        locator_(Locator::load(db)),
+        catalogue_(db),
+        calendar_(load_calendar(db)) {
     refuse_area_options(in.options(), "petitions");
     id_ = in.field(in.options().code_field, {"id", "petition_id"}, "--code-field");
     kind_ = in.field(std::nullopt, {"kind", "类型"}, "");
@@ -618,7 +627,8 @@ class PetitionImporter : public FeatureImporter {
     }
     if (std::optional<std::string> handler = in_.text(f, handler_)) {
       std::optional<Level> l = parse_level(*handler);
-      if (!l) reject("handler '" + *handler + "' is not grid, community, subdistrict or department");
+      if (!l)
+        reject("handler '" + *handler + "' is not grid, community, subdistrict or department");
       p.handler_level = *l;
     }
   }
@@ -638,7 +648,9 @@ class PetitionImporter : public FeatureImporter {
     auto it = categories_.find(code);
     if (it != categories_.end()) return it->second;
     std::optional<CatalogueEntry> e = catalogue_.get(code);
-    if (!e) reject("unknown category '" + code + "' (not in the catalogue: `gridmap catalogue import` adds it)");
+    if (!e)
+      reject("unknown category '" + code +
+             "' (not in the catalogue: `gridmap catalogue import` adds it)");
     return categories_.emplace(code, *e).first->second;
   }
 

@@ -11,7 +11,8 @@ Locator Locator::load(Db& db) {
   AreaRepo grids(db, Layer::grids);
   size_t i = 0;
   grids.for_each([&](const Area& a) {
-    if (i >= lineage.size() || lineage[i].grid_code != a.code) throw_internal("grid list changed while loading");
+    if (i >= lineage.size() || lineage[i].grid_code.value != a.code)
+      throw_internal("grid list changed while loading");
     geoms.push_back(geos::from_wkb(a.wkb));
     ++i;
   });

@@ -153,10 +153,10 @@ CreatedPetition PetitionService::create(const NewPetition& n, const Locator& loc
   p.deadline_at = due_at(cat, p.created_at, load_calendar(db_));
   p.position = n.position;
   if (const GridLineage* g = locator.locate(n.position)) {
-    p.grid_code = g->grid_code;
+    p.grid_code = g->grid_code.value;
     p.community_code = g->community_code;
     p.subdistrict_code = g->subdistrict_code;
-    p.handler_worker_id = grid_worker(db_, g->grid_code);
+    p.handler_worker_id = grid_worker(db_, g->grid_code.value);
   }
   p.id = repo.upsert(p);
   Statement keep(

@@ -11,12 +11,12 @@ namespace gridmap::data {
 WorkerDirectory WorkerDirectory::load(Db& db) {
   WorkerDirectory d;
   for (const GridLineage& g : grid_lineage(db)) {
-    d.grid_no_.emplace(g.grid_code, static_cast<uint32_t>(d.grid_codes_.size()));
-    d.grid_codes_.push_back(g.grid_code);
+    d.grid_no_.emplace(g.grid_code.value, static_cast<uint32_t>(d.grid_codes_.size()));
+    d.grid_codes_.push_back(g.grid_code.value);
     if (g.community_code) {
       auto c =
           d.community_no_.emplace(*g.community_code, static_cast<uint32_t>(d.community_no_.size()));
-      d.community_of_grid_.emplace(g.grid_code, c.first->second);
+      d.community_of_grid_.emplace(g.grid_code.value, c.first->second);
     }
   }
   WorkerRepo repo(db);

@@ -163,7 +163,7 @@ Response post_household(App& app, const Request& req, const Context& ctx) {
   h.position = p;
   if (d.HasMember("properties") && d["properties"].IsObject()) h.address = opt_string(d["properties"], "address").value_or("");
   if (const data::GridLineage* gl = app.locator()->locator.locate(p)) {
-    h.grid_code = gl->grid_code;
+    h.grid_code = gl->grid_code.value;
     h.community_code = gl->community_code;
     h.subdistrict_code = gl->subdistrict_code;
   }

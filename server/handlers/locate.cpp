@@ -32,9 +32,9 @@ Response locate_one(App& app, const Request& req, const Context&) {
   if (loc.grid) {
     w.StartObject();
     w.Key("code");
-    write_string(w, loc.grid->grid_code);
+    write_string(w, loc.grid->grid_code.value);
     w.Key("name");
-    write_string(w, data::PlaceNames::of(st->names.grids, loc.grid->grid_code));
+    write_string(w, data::PlaceNames::of(st->names.grids, loc.grid->grid_code.value));
     w.EndObject();
   } else {
     w.Null();
@@ -46,7 +46,8 @@ Response locate_one(App& app, const Request& req, const Context&) {
   w.Key("workers");
   w.StartArray();
   if (loc.grid)
-    if (auto it = st->names.workers_by_grid.find(loc.grid->grid_code); it != st->names.workers_by_grid.end())
+    if (auto it = st->names.workers_by_grid.find(loc.grid->grid_code.value);
+        it != st->names.workers_by_grid.end())
       for (auto& [id, name] : it->second) {
         w.StartObject();
         w.Key("id");
@@ -60,7 +61,7 @@ Response locate_one(App& app, const Request& req, const Context&) {
   w.Bool(loc.on_edge);
   w.Key("other_grids");
   w.StartArray();
-  for (auto* n : loc.neighbours) write_string(w, n->grid_code);
+  for (auto* n : loc.neighbours) write_string(w, n->grid_code.value);
   w.EndArray();
   w.Key("distance_to_edge_m");
   if (loc.grid)
@@ -71,7 +72,7 @@ Response locate_one(App& app, const Request& req, const Context&) {
   if (loc.nearest) {
     w.StartObject();
     w.Key("code");
-    write_string(w, loc.nearest->grid_code);
+    write_string(w, loc.nearest->grid_code.value);
     w.Key("distance_m");
     write_number(w, loc.nearest_distance_m, 2);
     w.EndObject();
@@ -96,7 +97,7 @@ Response locate_batch(App& app, const Request& req, const Context&) {
     if (grid[i] == GridIndex::kNone)
       out += "null";
     else
-      append_json_string(out, st->locator.grids()[grid[i]].grid_code);
+      append_json_string(out, st->locator.grids()[grid[i]].grid_code.value);
   }
   out += ']';
   return json_response(std::move(out));

@@ -172,7 +172,7 @@ TEST_CASE("areas are upserted by code and listed in code order with their lineag
   data::Locator locator = data::Locator::load(db);
   const data::GridLineage* hit = locator.locate({111.715, 40.805});
   REQUIRE(hit != nullptr);
-  CHECK(hit->grid_code == "150102001001002");
+  CHECK(hit->grid_code.value == "150102001001002");
 }
 
 TEST_CASE("a worker's grid assignment is replaced on upsert") {

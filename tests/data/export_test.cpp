@@ -45,7 +45,7 @@ template <class T>
 void stamp(const data::Locator& loc, T& item) {
   const data::GridLineage* g = loc.locate(item.position);
   if (!g) return;
-  item.grid_code = g->grid_code;
+  item.grid_code = g->grid_code.value;
   item.community_code = g->community_code;
   item.subdistrict_code = g->subdistrict_code;
 }

@@ -180,14 +180,14 @@ TEST_CASE("households and petitions lie in the grid they are stamped with") {
     if (*h.id % 7) return;
     const GridLineage* g = loc.locate(h.position);
     REQUIRE(g);
-    CHECK(g->grid_code == *h.grid_code);
+    CHECK(g->grid_code.value == *h.grid_code);
     CHECK(g->community_code == h.community_code);
     ++n;
   });
   PetitionRepo(db).for_each([&](const Petition& p) {
     const GridLineage* g = loc.locate(p.position);
     REQUIRE(g);
-    CHECK(g->grid_code == *p.grid_code);
+    CHECK(g->grid_code.value == *p.grid_code);
     CHECK(g->subdistrict_code == p.subdistrict_code);
   });
   CHECK(n > 1000);

@@ -57,8 +57,8 @@ TEST_CASE("the demo city's planted hotspots come out hot, uniform petitions give
     const GridLineage* g = locator.locate(h.position);
     REQUIRE(g);
     auto idx = static_cast<size_t>(
-        std::find(layout.codes.begin(), layout.codes.end(), g->grid_code) - layout.codes.begin());
-    seen += h.kind + " in " + g->grid_code + " z " + std::to_string(spots[idx].current.z) + " " +
+        std::find(layout.codes.begin(), layout.codes.end(), g->grid_code.value) - layout.codes.begin());
+    seen += h.kind + " in " + g->grid_code.value + " z " + std::to_string(spots[idx].current.z) + " " +
             std::string(to_string(spots[idx].current.cls)) + "; ";
     hot_sites += is_hot(spots[idx].current.cls);
   }
@@ -205,13 +205,13 @@ TEST_CASE(
     if (h.kind != "market" && h.kind != "dormitory") continue;
     const GridLineage* g = locator.locate(h.position);
     REQUIRE(g);
-    uint32_t idx = layout.index.at(g->grid_code);
+    uint32_t idx = layout.index.at(g->grid_code.value);
     ++sites;
     bool hot = is_hot(spots[idx].current.cls), around = hot;
     for (uint32_t j : layout.neighbours[idx]) around = around || is_hot(spots[j].current.cls);
     hot_sites += hot;
     hot_around += around;
-    seen += h.kind + " " + g->grid_code + " z " + std::to_string(spots[idx].current.z) + "; ";
+    seen += h.kind + " " + g->grid_code.value + " z " + std::to_string(spots[idx].current.z) + "; ";
   }
   INFO(seen << " " << hot_sites << " sites hot, " << hot_around << " hot or next to a hot grid, of "
             << sites);

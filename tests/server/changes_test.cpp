@@ -82,7 +82,7 @@ TEST_CASE(
   CHECK(f.notices["grids"] == 1);
   const data::GridLineage* g = f.app->locator()->locator.locate(inside);
   REQUIRE(g != nullptr);
-  CHECK(g->grid_code == "999999999999001");
+  CHECK(g->grid_code.value == "999999999999001");
   REQUIRE(f.call("GET", tile).status == 200);
   CHECK(f.misses() == cached + 1);  // rebuilt: the edit made the cached tile stale
 
