@@ -85,7 +85,7 @@ std::vector<GridLineage> grid_lineage(Db& db) {
                "SELECT g.code, g.community_code, c.subdistrict_code FROM grids g "
                "LEFT JOIN communities c ON c.code = g.community_code ORDER BY g.code");
   std::vector<GridLineage> out;
-  while (st.step()) out.push_back({st.text(0), st.opt_text(1), st.opt_text(2)});
+  while (st.step()) out.push_back({GridCode{st.text(0)}, st.opt_text(1), st.opt_text(2)});
   return out;
 }
 

@@ -41,14 +41,14 @@ void read_petition(const Statement& st, int c, Notification& n) {
 }
 
 // What a petition event announces, if anything.
-std::optional<NoticeKind> kind_of(std::string_view action, std::string_view from,
-                                  std::string_view to) {
-  if (action == "report") return NoticeKind::new_case;
-  if (action == "reassign") return NoticeKind::dispatched;
-  if (action == "escalate") return NoticeKind::escalated;
-  if (action != "transition") return std::nullopt;
-  if (to == "dispatched") return NoticeKind::dispatched;
-  if (to == "in_progress" && (from == "pending_review" || from == "verified" || from == "closed"))
+std::optional<NoticeKind> kind_of(Action action, std::optional<Status> from, Status to) {
+  if (action == Action::report) return NoticeKind::new_case;
+  if (action == Action::reassign) return NoticeKind::dispatched;
+  if (action == Action::escalate) return NoticeKind::escalated;
+  if (action != Action::transition) return std::nullopt;
+  if (to == Status::dispatched) return NoticeKind::dispatched;
+  if (to == Status::in_progress &&
+      (from == Status::pending_review || from == Status::verified || from == Status::closed))
     return NoticeKind::reopened;
   return std::nullopt;
 }
@@ -166,7 +166,9 @@ std::vector<Notification> Notifications::collect(int64_t now, int64_t warn_s, in
   ev.bind(1, last).bind(2, int64_t{kEventBatch});
   while (ev.step()) {
     last = ev.int64(0);
-    auto kind = kind_of(ev.text(2), ev.text(3), ev.text(4));
+    std::optional<Status> from;
+    if (!ev.text(3).empty()) from = stored_status(ev.text(3));
+    auto kind = kind_of(stored_action(ev.text(2)), from, stored_status(ev.text(4)));
     if (!kind) continue;
     Notification n;
     n.at = ev.int64(1);
