@@ -568,9 +568,9 @@ class Generator {
     auto add = [&](int64_t dt, std::string actor, Action action, std::optional<Status> from, Status to,
                    std::string note, std::optional<Level> level = std::nullopt) {
       t += std::max<int64_t>(60, dt);
-      ev.push_back({0, t, std::move(actor), action, from, to, level, std::move(note)});
+      ev.push_back({PetitionId{0}, t, std::move(actor), action, from, to, level, std::move(note)});
     };
-    ev.push_back({0, t, p.kind == Kind::appeal ? "resident" : w, Action::report, std::nullopt, reported, Level::grid, p.description});
+    ev.push_back({PetitionId{0}, t, p.kind == Kind::appeal ? "resident" : w, Action::report, std::nullopt, reported, Level::grid, p.description});
     bool on_site = !target || target == closed ? rng_.chance(p.kind == Kind::incident ? 0.25 : 0.06) : false;
     if (on_site) {
       add(static_cast<int64_t>(rng_.uniform(10, 60) * 60), w, Action::transition, reported, closed, "当场处理");
