@@ -9,104 +9,107 @@ constexpr Scope D = Scope::denied, A = Scope::all, O = Scope::own;
 }
 
 // Workers see their own patch; dispatchers petitions and workers everywhere (households
-// without resident details); planners aggregates and boundaries only.
+// without resident details); planners aggregates and boundaries only. A community's,
+// subdistrict's or department's office has a worker's routes over its patch (the area's
+// grids, or the department's cases: server/context.hpp), but not the residents' personal
+// data nor a worker's field work in the street.
 const std::vector<AccessRule>& access_rules() {
   static const std::vector<AccessRule> rules = {
-      // route                     public  admin disp  worker plan
-      {"healthz", true, A, A, A, A},
-      {"session.create", true, A, A, A, A},
-      {"session.delete", false, A, A, A, A},
-      {"session.me", true, A, A, A, A},  // answers {"signed_in": false} to strangers
-      {"metrics", false, A, D, D, D},
-      {"locate", false, A, A, A, A},
-      {"locate.batch", false, A, A, A, A},
-      {"workers.nearest", false, A, A, D, D},
-      {"workers.nearest.batch", false, A, A, D, D},
-      {"workers.position", false, A, D, O, D},
-      {"workers.positions", false, A, D, O, D},  // own pings only, for a worker
-      {"subdistricts.list", false, A, A, A, A},
-      {"subdistricts.item", false, A, A, A, A},
-      {"subdistricts.create", false, A, D, D, D},
-      {"subdistricts.update", false, A, D, D, D},
-      {"communities.list", false, A, A, A, A},
-      {"communities.item", false, A, A, A, A},
-      {"communities.create", false, A, D, D, D},
-      {"communities.update", false, A, D, D, D},
-      {"grids.list", false, A, A, A, A},
-      {"grids.item", false, A, A, A, A},
-      {"grids.create", false, A, D, D, D},
-      {"grids.update", false, A, D, D, D},
-      {"workers.list", false, A, A, O, D},
-      {"workers.item", false, A, A, O, D},
-      {"workers.update", false, A, A, D, D},
-      {"households.list", false, A, A, O, D},
-      {"households.item", false, A, A, O, D},
-      {"households.create", false, A, D, O, D},
-      {"residents.list", false, A, D, O, D},
-      {"residents.reveal", false, A, D, O, D},
-      {"residents.delete", false, A, D, D, D},
-      {"petitions.list", false, A, A, O, D},
-      {"petitions.item", false, A, A, O, D},
-      {"petitions.create", false, A, A, A, D},
-      {"petitions.transition", false, A, A, O, D},
-      {"petitions.events", false, A, A, O, D},
-      {"petitions.followup", false, A, A, D, D},  // 回访: the centre calls the reporter back
-      {"petitions.followups", false, A, A, O, D},
-      {"petitions.duplicates", false, A, A, O, D},
-      {"petitions.reveal", false, A, A, D, D},
-      {"visits.create", false, A, D, O, D},
-      {"visits.list", false, A, D, O, D},
-      {"worklog.put", false, A, D, O, D},
-      {"worklog.get", false, A, D, O, D},
+      // route                     public  admin disp  worker plan  community subdistrict department
+      {"healthz", true, A, A, A, A, A, A, A},
+      {"session.create", true, A, A, A, A, A, A, A},
+      {"session.delete", false, A, A, A, A, A, A, A},
+      {"session.me", true, A, A, A, A, A, A, A},  // answers {"signed_in": false} to strangers
+      {"metrics", false, A, D, D, D, D, D, D},
+      {"locate", false, A, A, A, A, A, A, A},
+      {"locate.batch", false, A, A, A, A, A, A, A},
+      {"workers.nearest", false, A, A, D, D, D, D, D},
+      {"workers.nearest.batch", false, A, A, D, D, D, D, D},
+      {"workers.position", false, A, D, O, D, D, D, D},
+      {"workers.positions", false, A, D, O, D, D, D, D},  // own pings only, for a worker
+      {"subdistricts.list", false, A, A, A, A, A, A, A},
+      {"subdistricts.item", false, A, A, A, A, A, A, A},
+      {"subdistricts.create", false, A, D, D, D, D, D, D},
+      {"subdistricts.update", false, A, D, D, D, D, D, D},
+      {"communities.list", false, A, A, A, A, A, A, A},
+      {"communities.item", false, A, A, A, A, A, A, A},
+      {"communities.create", false, A, D, D, D, D, D, D},
+      {"communities.update", false, A, D, D, D, D, D, D},
+      {"grids.list", false, A, A, A, A, A, A, A},
+      {"grids.item", false, A, A, A, A, A, A, A},
+      {"grids.create", false, A, D, D, D, D, D, D},
+      {"grids.update", false, A, D, D, D, D, D, D},
+      {"workers.list", false, A, A, O, D, O, O, O},
+      {"workers.item", false, A, A, O, D, O, O, O},
+      {"workers.update", false, A, A, D, D, D, D, D},
+      {"households.list", false, A, A, O, D, O, O, O},
+      {"households.item", false, A, A, O, D, O, O, O},
+      {"households.create", false, A, D, O, D, D, D, D},
+      {"residents.list", false, A, D, O, D, D, D, D},
+      {"residents.reveal", false, A, D, O, D, D, D, D},
+      {"residents.delete", false, A, D, D, D, D, D, D},
+      {"petitions.list", false, A, A, O, D, O, O, O},
+      {"petitions.item", false, A, A, O, D, O, O, O},
+      {"petitions.create", false, A, A, A, D, A, A, A},
+      {"petitions.transition", false, A, A, O, D, O, O, O},
+      {"petitions.events", false, A, A, O, D, O, O, O},
+      {"petitions.followup", false, A, A, D, D, D, D, D},  // 回访: the centre calls the reporter back
+      {"petitions.followups", false, A, A, O, D, O, O, O},
+      {"petitions.duplicates", false, A, A, O, D, O, O, O},
+      {"petitions.reveal", false, A, A, D, D, D, D, D},
+      {"visits.create", false, A, D, O, D, D, D, D},
+      {"visits.list", false, A, D, O, D, D, D, D},
+      {"worklog.put", false, A, D, O, D, D, D, D},
+      {"worklog.get", false, A, D, O, D, D, D, D},
       // The catalogue: read by everyone who reports or counts cases, changed by an admin.
-      {"catalogue.list", false, A, A, A, A},
-      {"catalogue.item", false, A, A, A, A},
-      {"catalogue.put", false, A, D, D, D},
-      {"catalogue.delete", false, A, D, D, D},
+      {"catalogue.list", false, A, A, A, A, A, A, A},
+      {"catalogue.item", false, A, A, A, A, A, A, A},
+      {"catalogue.put", false, A, D, D, D, D, D, D},
+      {"catalogue.delete", false, A, D, D, D, D, D, D},
       // Departments: read by whoever dispatches or handles cases, changed by an admin.
-      {"departments.list", false, A, A, A, D},
-      {"departments.item", false, A, A, A, D},
-      {"departments.put", false, A, D, D, D},
-      {"departments.delete", false, A, D, D, D},
-      {"stats", false, A, A, D, A},
-      {"coverage", false, A, A, D, A},
-      {"hotspots", false, A, A, D, A},
+      {"departments.list", false, A, A, A, D, A, A, A},
+      {"departments.item", false, A, A, A, D, A, A, A},
+      {"departments.put", false, A, D, D, D, D, D, D},
+      {"departments.delete", false, A, D, D, D, D, D, D},
+      {"stats", false, A, A, D, A, D, D, D},
+      {"coverage", false, A, A, D, A, D, D, D},
+      {"hotspots", false, A, A, D, A, D, D, D},
       // Vector tiles: households and petitions as their lists, workers for dispatch only.
-      {"tiles.subdistricts", false, A, A, A, A},
-      {"tiles.communities", false, A, A, A, A},
-      {"tiles.grids", false, A, A, A, A},
-      {"tiles.households", false, A, A, O, D},
-      {"tiles.petitions", false, A, A, O, D},
-      {"tiles.workers", false, A, A, D, D},
-      {"tilejson.subdistricts", false, A, A, A, A},
-      {"tilejson.communities", false, A, A, A, A},
-      {"tilejson.grids", false, A, A, A, A},
-      {"tilejson.households", false, A, A, O, D},
-      {"tilejson.petitions", false, A, A, O, D},
-      {"tilejson.workers", false, A, A, D, D},
+      {"tiles.subdistricts", false, A, A, A, A, A, A, A},
+      {"tiles.communities", false, A, A, A, A, A, A, A},
+      {"tiles.grids", false, A, A, A, A, A, A, A},
+      {"tiles.households", false, A, A, O, D, O, O, O},
+      {"tiles.petitions", false, A, A, O, D, O, O, O},
+      {"tiles.workers", false, A, A, D, D, D, D, D},
+      {"tilejson.subdistricts", false, A, A, A, A, A, A, A},
+      {"tilejson.communities", false, A, A, A, A, A, A, A},
+      {"tilejson.grids", false, A, A, A, A, A, A, A},
+      {"tilejson.households", false, A, A, O, D, O, O, O},
+      {"tilejson.petitions", false, A, A, O, D, O, O, O},
+      {"tilejson.workers", false, A, A, D, D, D, D, D},
       // Hotspots are aggregates, as the hotspots route.
-      {"tiles.hotspots", false, A, A, D, A},
-      {"tilejson.hotspots", false, A, A, D, A},
-      {"style", false, A, A, A, A},
+      {"tiles.hotspots", false, A, A, D, A, D, D, D},
+      {"tilejson.hotspots", false, A, A, D, A, D, D, D},
+      {"style", false, A, A, A, A, A, A, A},
       // Glyphs hold nothing but the shapes of a system font: public, so that any page
       // (the sign-in page too) may draw text. The base map follows the style.
-      {"fonts", true, A, A, A, A},
-      {"basemap.tile", false, A, A, A, A},
-      {"basemap.tilejson", false, A, A, A, A},
+      {"fonts", true, A, A, A, A, A, A, A},
+      {"basemap.tile", false, A, A, A, A, A, A, A},
+      {"basemap.tilejson", false, A, A, A, A, A, A, A},
       // Petition heat and density: aggregates for planners, k-anonymous for them (bins of
       // fewer than 5 petitions left out, see tiles/heat_render.hpp); admins and dispatchers
       // see every count. Workers are refused: their patch's petitions are theirs to see one
       // by one, and a heat map of their patch alone would add nothing while one of the
       // whole city would show them other grids' petitions.
-      {"heatmap", false, A, A, D, A},
-      {"tiles.density", false, A, A, D, A},
+      {"heatmap", false, A, A, D, A, D, D, D},
+      {"tiles.density", false, A, A, D, A, D, D, D},
       // Notifications: the stream of the caller's scope (a worker's patch, as the petitions
       // list); webhook subscriptions are an admin's.
-      {"events.stream", false, A, A, O, D},
-      {"webhooks.list", false, A, D, D, D},
-      {"webhooks.create", false, A, D, D, D},
-      {"webhooks.item", false, A, D, D, D},
-      {"webhooks.delete", false, A, D, D, D},
+      {"events.stream", false, A, A, O, D, O, O, O},
+      {"webhooks.list", false, A, D, D, D, D, D, D},
+      {"webhooks.create", false, A, D, D, D, D, D, D},
+      {"webhooks.item", false, A, D, D, D, D, D, D},
+      {"webhooks.delete", false, A, D, D, D, D, D, D},
   };
   return rules;
 }
@@ -123,15 +126,9 @@ Scope scope_of(const AccessRule& r, std::string_view role) noexcept {
   if (role == "dispatcher") return r.dispatcher;
   if (role == "worker") return r.worker;
   if (role == "planner") return r.planner;
-  // A community's, subdistrict's or department's office has a worker's routes over its
-  // patch (the area's grids, or the department's cases: server/context.hpp), but not the
-  // residents' personal data, nor the field work of a worker in the street.
-  if (role == "community" || role == "subdistrict" || role == "department") {
-    for (std::string_view field :
-         {"residents.", "households.create", "visits.", "worklog.", "workers.position"})
-      if (r.route.substr(0, field.size()) == field) return Scope::denied;
-    return r.worker;
-  }
+  if (role == "community") return r.community;
+  if (role == "subdistrict") return r.subdistrict;
+  if (role == "department") return r.department;
   return Scope::denied;
 }
 

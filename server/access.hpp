@@ -14,6 +14,7 @@ struct AccessRule {
   std::string_view route;  // route name in the routing table
   bool is_public;          // answers without credentials
   Scope admin, dispatcher, worker, planner;
+  Scope community, subdistrict, department;  // the offices of an area or a department
 };
 
 const std::vector<AccessRule>& access_rules();
