@@ -17,9 +17,12 @@ namespace gridmap::data {
 
 class Db;
 
+// The key of a notice for many records of a layer at once (an import).
+inline constexpr const char* kManyRecords = "*";
+
 struct ChangeNotice {
   Layer layer = Layer::grids;
-  std::string key;                  // the record's code (areas) or id
+  std::string key;                  // the record's code (areas) or id; kManyRecords
   std::optional<Box> before, after;  // areas: the extent before and after the change
 };
 

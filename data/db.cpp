@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <memory>
 
@@ -23,7 +24,7 @@ void Db::fail(std::string_view what) const {
   throw Error(ErrorKind::internal, msg);
 }
 
-Db Db::open(const std::string& path, bool create) {
+Db Db::open(const std::string& path, bool create, int schema) {
   if (path.empty()) throw_invalid("--db needs a file name");
   if (!create && !std::filesystem::exists(path))
     throw_invalid("database " + path + " does not exist");
@@ -60,7 +61,7 @@ Db Db::open(const std::string& path, bool create) {
     throw Error(ErrorKind::unavailable,
                 path + " is not a usable gridmap database (" + e.what() + ")");
   }
-  if (migrate(db)) return open(path, false);  // a fresh connection reads the edited schema
+  if (migrate(db, schema)) return open(path, false, schema);  // a fresh connection reads the edited schema
   return db;
 }
 
@@ -282,16 +283,30 @@ std::string Statement::column_name(int c) const {
 }
 
 Transaction::Transaction(Db& db) : db_(db) {
-  db_.exec("BEGIN IMMEDIATE");
+  // Inside another transaction of this connection (a service composed of services), a
+  // savepoint: its rollback undoes its own part only, its commit waits for the outer one.
+  nested_ = sqlite3_get_autocommit(db_.handle()) == 0;
+  callbacks_before_ = db_.on_commit_.size();
+  db_.exec(nested_ ? "SAVEPOINT nested" : "BEGIN IMMEDIATE");
 }
 
 Transaction::~Transaction() {
   if (!open_) return;
+  if (nested_) {
+    sqlite3_exec(db_.handle(), "ROLLBACK TO nested; RELEASE nested", nullptr, nullptr, nullptr);
+    db_.on_commit_.resize(std::min(db_.on_commit_.size(), callbacks_before_));
+    return;
+  }
   sqlite3_exec(db_.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
   db_.on_commit_.clear();
 }
 
 void Transaction::commit() {
+  if (nested_) {
+    db_.exec("RELEASE nested");
+    open_ = false;
+    return;
+  }
   db_.exec("COMMIT");
   open_ = false;
   auto done = std::move(db_.on_commit_);

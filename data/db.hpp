@@ -77,7 +77,8 @@ class Db {
   // without it), so that what does not use it (a tile export) does not pay for loading it. Throws
   // invalid_input for a missing file when !create, unavailable when the file is not a gridmap
   // database or is locked.
-  static Db open(const std::string& path, bool create = true);
+  // `schema`: migrate no further than that version (tests of upgrades); 0 for the latest.
+  static Db open(const std::string& path, bool create = true, int schema = 0);
   // Opens an existing SQLite file of another kind (an MBTiles base map) read-only: no
   // SpatiaLite, no migrations. Throws invalid_input for a missing file, unavailable when
   // it is not an SQLite database.
@@ -117,7 +118,8 @@ class Db {
   std::vector<std::function<void()>> on_commit_;             // of the open transaction
 };
 
-// BEGIN IMMEDIATE on construction; rolls back on destruction unless commit() succeeded.
+// BEGIN IMMEDIATE on construction (a savepoint inside an open transaction of the same
+// connection); rolls back on destruction unless commit() succeeded.
 class Transaction {
  public:
   explicit Transaction(Db& db);
@@ -129,6 +131,8 @@ class Transaction {
  private:
   Db& db_;
   bool open_ = true;
+  bool nested_ = false;
+  size_t callbacks_before_ = 0;  // after_commit callbacks registered before it began
 };
 
 }  // namespace gridmap::data

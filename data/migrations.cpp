@@ -433,6 +433,172 @@ void widen_merge_and_roles(Db& db) {
   widen_checks(db, 10, edits);
 }
 
+// Version 11: field work. Photos and documents attached to cases, visits and work-log
+// entries (the files themselves are content-addressed outside the database,
+// data/blob_store.hpp); visits with a place, a duration, the answers of the 入户走访 form
+// (whose fields are configurable per subdistrict) and the case they raised; the work log
+// as entries through the day with their earlier versions kept.
+const char* const kV11 = R"SQL(
+CREATE TABLE attachments (
+  id INTEGER PRIMARY KEY,
+  owner_kind TEXT NOT NULL CHECK (owner_kind IN ('petition', 'visit', 'worklog')),
+  owner_id INTEGER NOT NULL,
+  stage TEXT NOT NULL CHECK (stage IN ('report', 'before', 'progress', 'after', 'record')),
+  sha256 TEXT NOT NULL,
+  thumb_sha256 TEXT,
+  content_type TEXT NOT NULL,
+  original_type TEXT NOT NULL,
+  bytes INTEGER NOT NULL,
+  width INTEGER NOT NULL DEFAULT 0,
+  height INTEGER NOT NULL DEFAULT 0,
+  taken_at INTEGER,
+  taken_lon REAL,
+  taken_lat REAL,
+  taken_distance_m REAL,
+  file_name TEXT NOT NULL DEFAULT '',
+  uploaded_by TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
+CREATE INDEX attachments_owner ON attachments(owner_kind, owner_id);
+CREATE INDEX attachments_sha ON attachments(sha256);
+CREATE INDEX attachments_thumb ON attachments(thumb_sha256) WHERE thumb_sha256 IS NOT NULL;
+
+ALTER TABLE visits ADD COLUMN lon REAL;
+ALTER TABLE visits ADD COLUMN lat REAL;
+ALTER TABLE visits ADD COLUMN distance_m REAL;
+ALTER TABLE visits ADD COLUMN off_site_reason TEXT;
+ALTER TABLE visits ADD COLUMN duration_min INTEGER;
+ALTER TABLE visits ADD COLUMN recorded_at INTEGER;
+ALTER TABLE visits ADD COLUMN petition_id INTEGER REFERENCES petitions(id) ON DELETE SET NULL;
+CREATE INDEX visits_worker ON visits(worker_id, at);
+-- The answers of a visit's form: one row per value (a multiple choice has several).
+CREATE TABLE visit_answers (
+  visit_id INTEGER NOT NULL REFERENCES visits(id) ON DELETE CASCADE,
+  field TEXT NOT NULL,
+  position INTEGER NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (visit_id, field, position)
+) WITHOUT ROWID;
+-- The 入户走访 form: the city's fields (scope '') unless a subdistrict has its own.
+CREATE TABLE visit_form_fields (
+  scope TEXT NOT NULL,
+  position INTEGER NOT NULL,
+  key TEXT NOT NULL,
+  label TEXT NOT NULL,
+  type TEXT NOT NULL CHECK (type IN ('integer', 'text', 'flag', 'choice', 'choices')),
+  options TEXT NOT NULL DEFAULT '',
+  required INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (scope, key)
+) WITHOUT ROWID;
+INSERT INTO visit_form_fields(scope, position, key, label, type, options, required) VALUES
+  ('', 1, 'residents_met', '见到的居民人数', 'integer', '', 0),
+  ('', 2, 'needs', '反映的诉求', 'text', '', 0),
+  ('', 3, 'risk_flags', '风险隐患', 'choices',
+   '独居老人无人照料' || char(10) || '矛盾纠纷' || char(10) || '安全隐患' || char(10) ||
+   '群租' || char(10) || '精神障碍' || char(10) || '其他', 0),
+  ('', 4, 'services', '提供的服务', 'choices',
+   '政策宣传' || char(10) || '代办事项' || char(10) || '帮扶慰问' || char(10) ||
+   '调解' || char(10) || '信息采集' || char(10) || '其他', 0),
+  ('', 5, 'household_present', '家中有人', 'flag', '', 0);
+
+-- The work log: entries through the day, editable for three days; each edit keeps the
+-- text it replaced.
+CREATE TABLE work_log_entries (
+  id INTEGER PRIMARY KEY,
+  worker_id INTEGER NOT NULL REFERENCES workers(id) ON DELETE CASCADE,
+  day TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  text TEXT NOT NULL,
+  version INTEGER NOT NULL DEFAULT 1,
+  created_at INTEGER NOT NULL,
+  created_by TEXT NOT NULL,
+  edited_at INTEGER,
+  edited_by TEXT
+);
+CREATE INDEX work_log_entries_worker ON work_log_entries(worker_id, day);
+CREATE TABLE work_log_versions (
+  entry_id INTEGER NOT NULL REFERENCES work_log_entries(id) ON DELETE CASCADE,
+  version INTEGER NOT NULL,
+  text TEXT NOT NULL,
+  written_at INTEGER NOT NULL,
+  written_by TEXT NOT NULL,
+  PRIMARY KEY (entry_id, version)
+) WITHOUT ROWID;
+-- A day's log of the earlier schema becomes that day's one entry, at 18:00 China time.
+INSERT INTO work_log_entries(worker_id, day, at, text, created_at, created_by)
+  SELECT worker_id, day, unixepoch(day || ' 10:00:00'), text, unixepoch(day || ' 10:00:00'), 'migration'
+  FROM work_logs WHERE unixepoch(day || ' 10:00:00') IS NOT NULL;
+DROP TABLE work_logs;
+
+-- Patrol tracks (巡查轨迹): kept only for workers who opted in, while on duty, and only
+-- for the retention period (data/patrols.hpp).
+ALTER TABLE workers ADD COLUMN patrol INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE patrol_points (
+  worker_id INTEGER NOT NULL REFERENCES workers(id) ON DELETE CASCADE,
+  at INTEGER NOT NULL,
+  lon REAL NOT NULL,
+  lat REAL NOT NULL,
+  PRIMARY KEY (worker_id, at)
+) WITHOUT ROWID;
+CREATE INDEX patrol_points_at ON patrol_points(at);
+
+-- The register (一标三实): standard addresses down to the room, residents with their
+-- relation, status and tags, and units (实有单位).
+CREATE TABLE buildings (
+  id INTEGER PRIMARY KEY,
+  subdistrict_code TEXT REFERENCES subdistricts(code) ON UPDATE CASCADE ON DELETE SET NULL,
+  community_code TEXT REFERENCES communities(code) ON UPDATE CASCADE ON DELETE SET NULL,
+  grid_code TEXT REFERENCES grids(code) ON UPDATE CASCADE ON DELETE SET NULL,
+  road TEXT NOT NULL DEFAULT '',
+  number TEXT NOT NULL DEFAULT '',
+  compound TEXT NOT NULL DEFAULT '',
+  name TEXT NOT NULL DEFAULT ''
+);
+CREATE UNIQUE INDEX buildings_address ON buildings(coalesce(community_code, ''), road, number, compound, name);
+CREATE INDEX buildings_grid ON buildings(grid_code);
+SELECT AddGeometryColumn('buildings', 'geom', 4326, 'POINT', 'XY');
+SELECT AddGeometryColumn('buildings', 'footprint', 4326, 'MULTIPOLYGON', 'XY');
+SELECT CreateSpatialIndex('buildings', 'geom');
+ALTER TABLE households ADD COLUMN building_id INTEGER REFERENCES buildings(id) ON DELETE SET NULL;
+ALTER TABLE households ADD COLUMN unit TEXT NOT NULL DEFAULT '';
+ALTER TABLE households ADD COLUMN room TEXT NOT NULL DEFAULT '';
+CREATE INDEX households_building ON households(building_id, unit, room);
+ALTER TABLE residents ADD COLUMN relation TEXT NOT NULL DEFAULT 'other' CHECK (relation IN
+  ('head', 'spouse', 'child', 'parent', 'grandchild', 'grandparent', 'sibling', 'other'));
+ALTER TABLE residents ADD COLUMN gender TEXT CHECK (gender IN ('male', 'female'));
+ALTER TABLE residents ADD COLUMN birth_date TEXT;
+ALTER TABLE residents ADD COLUMN status TEXT NOT NULL DEFAULT 'present' CHECK (status IN
+  ('present', 'moved_out', 'deceased'));
+ALTER TABLE residents ADD COLUMN status_at INTEGER;
+ALTER TABLE residents ADD COLUMN updated_at INTEGER;
+CREATE INDEX residents_id_number ON residents(id_number) WHERE id_number IS NOT NULL;
+CREATE TABLE resident_tags (
+  resident_id INTEGER NOT NULL REFERENCES residents(id) ON DELETE CASCADE,
+  tag TEXT NOT NULL CHECK (tag IN ('lonely_elderly', 'disabled', 'low_income', 'special_care',
+    'left_behind_child', 'key_person')),
+  set_by TEXT NOT NULL,
+  set_at INTEGER NOT NULL,
+  PRIMARY KEY (resident_id, tag)
+) WITHOUT ROWID;
+CREATE INDEX resident_tags_tag ON resident_tags(tag);
+CREATE TABLE units (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL,
+  kind TEXT NOT NULL DEFAULT 'company' CHECK (kind IN ('shop', 'company', 'organisation', 'school', 'other')),
+  credit_code TEXT,
+  contact_name TEXT,
+  contact_phone TEXT,
+  building_id INTEGER REFERENCES buildings(id) ON DELETE SET NULL,
+  address TEXT NOT NULL DEFAULT '',
+  grid_code TEXT REFERENCES grids(code) ON UPDATE CASCADE ON DELETE SET NULL,
+  community_code TEXT REFERENCES communities(code) ON UPDATE CASCADE ON DELETE SET NULL,
+  subdistrict_code TEXT REFERENCES subdistricts(code) ON UPDATE CASCADE ON DELETE SET NULL,
+  updated_at INTEGER NOT NULL DEFAULT (unixepoch())
+);
+CREATE INDEX units_grid ON units(grid_code);
+SELECT AddGeometryColumn('units', 'geom', 4326, 'POINT', 'XY');
+)SQL";
+
 struct Migration {
   int version;
   const char* sql;
@@ -440,7 +606,7 @@ struct Migration {
 };
 
 const std::vector<Migration>& migrations() {
-  static const std::vector<Migration> all = {{1, kV1}, {2, kV2}, {3, kV3}, {4, kV4}, {5, kV5}, {6, kV6, widen_lifecycle_checks}, {7, kV7}, {8, kV8, widen_extension_actions}, {9, kV9}, {10, kV10, widen_merge_and_roles}};
+  static const std::vector<Migration> all = {{1, kV1}, {2, kV2}, {3, kV3}, {4, kV4}, {5, kV5}, {6, kV6, widen_lifecycle_checks}, {7, kV7}, {8, kV8, widen_extension_actions}, {9, kV9}, {10, kV10, widen_merge_and_roles}, {11, kV11}};
   return all;
 }
 
@@ -483,19 +649,20 @@ bool is_empty_database(Db& db) {
 
 }  // namespace
 
-bool migrate(Db& db) {
+bool migrate(Db& db, int target) {
+  if (target <= 0 || target > kSchemaVersion) target = kSchemaVersion;
   int version = db.schema_version();
   if (version > kSchemaVersion && !has_table(db, "petitions"))
     throw Error(ErrorKind::unavailable, db.path() + " is an SQLite file but not a gridmap database");
   if (version > kSchemaVersion)
     throw Error(ErrorKind::unavailable, db.path() + " was written by a newer gridmap (schema " +
                                             std::to_string(version) + ")");
-  if (version == kSchemaVersion) return false;
+  if (version >= target) return false;
   if (version == 0 && !is_empty_database(db))
     throw Error(ErrorKind::unavailable, db.path() + " is an SQLite file but not a gridmap database");
   bool edited = false;
   for (const Migration& m : migrations()) {
-    if (m.version <= version) continue;
+    if (m.version <= version || m.version > target) continue;
     Transaction tx(db);
     if (version == 0) run_checked(db, "SELECT InitSpatialMetadata(0)");
     run_checked(db, m.sql);

@@ -1,7 +1,8 @@
 // Persists workers' last known positions in batches: pings are coalesced in memory (the
 // latest per worker wins) and written by a background thread in one transaction per
-// interval, so a burst of pings never costs a transaction each. Only the last position and
-// its time are kept — no track history (positions are personal movement data).
+// interval, so a burst of pings never costs a transaction each. The last position and its
+// time are kept; a point of the patrol track too, in the same transaction, for a worker who
+// opted in and is on duty (data/patrols.hpp; positions are personal movement data).
 #pragma once
 
 #include <chrono>

@@ -12,6 +12,13 @@ std::string mask_id(const std::string& id) {
   return id.substr(0, 3) + std::string(id.size() - 7, '*') + id.substr(id.size() - 4);
 }
 
+std::string mask_name(const std::string& name) {
+  if (name.empty()) return name;
+  size_t first = 1;
+  while (first < name.size() && (static_cast<unsigned char>(name[first]) & 0xC0) == 0x80) ++first;
+  return name.substr(0, first) + "**";
+}
+
 namespace {
 Resident read(Statement& st, bool reveal) {
   Resident r;
@@ -24,12 +31,7 @@ Resident read(Statement& st, bool reveal) {
   if (!reveal) {
     if (r.phone) r.phone = mask_phone(*r.phone);
     if (r.id_number) r.id_number = mask_id(*r.id_number);
-    // A name shows its family name only: 王**.
-    if (!r.name.empty()) {
-      size_t first = 1;
-      while (first < r.name.size() && (static_cast<unsigned char>(r.name[first]) & 0xC0) == 0x80) ++first;
-      r.name = r.name.substr(0, first) + "**";
-    }
+    r.name = mask_name(r.name);  // the family name only: 王**
   }
   return r;
 }

@@ -13,6 +13,7 @@ namespace gridmap::data {
 
 std::string mask_phone(const std::string& phone);  // 13812341234 -> 138****1234
 std::string mask_id(const std::string& id);        // 110101199003071234 -> 110***********1234
+std::string mask_name(const std::string& name);    // 王小明 -> 王** (the family name only)
 
 // The residents of a household, masked unless `reveal`.
 std::vector<Resident> residents_of(Db& db, int64_t household_id, bool reveal);

@@ -1,6 +1,7 @@
 #include "data/time.hpp"
 
 #include <charconv>
+#include <chrono>
 #include <cstdio>
 
 namespace gridmap::data {
@@ -45,6 +46,12 @@ bool take_char(std::string_view& s, char c) {
 }
 }  // namespace
 
+int64_t now_seconds() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 std::string format_time(int64_t t) {
   int64_t days = t >= 0 ? t / 86400 : (t - 86399) / 86400;
   int64_t secs = t - days * 86400;
@@ -52,8 +59,9 @@ std::string format_time(int64_t t) {
   unsigned m, d;
   civil_from_days(days, y, m, d);
   char buf[32];
-  std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02dZ", y, m, d, static_cast<int>(secs / 3600),
-                static_cast<int>(secs / 60 % 60), static_cast<int>(secs % 60));
+  std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02dZ", y, m, d,
+                static_cast<int>(secs / 3600), static_cast<int>(secs / 60 % 60),
+                static_cast<int>(secs % 60));
   return buf;
 }
 
@@ -100,8 +108,8 @@ std::optional<int64_t> parse_time(std::string_view s) {
     offset = sign * (oh * 3600 + om * 60);
   }
   if (!s.empty()) return std::nullopt;
-  return days_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d)) * 86400 + h * 3600 +
-         mi * 60 + sec - offset;
+  return days_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d)) * 86400 +
+         h * 3600 + mi * 60 + sec - offset;
 }
 
 }  // namespace gridmap::data

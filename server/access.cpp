@@ -48,6 +48,22 @@ const std::vector<AccessRule>& access_rules() {
       {"residents.list", false, A, D, O, D, D, D, D},
       {"residents.reveal", false, A, D, O, D, D, D, D},
       {"residents.delete", false, A, D, D, D, D, D, D},
+      // The register (一标三实): a worker keeps their patch's residents and units; the
+      // centre reads units (not residents); imports are an admin's.
+      {"residents.create", false, A, D, O, D, D, D, D},
+      {"residents.item", false, A, D, O, D, D, D, D},
+      {"residents.update", false, A, D, O, D, D, D, D},
+      {"residents.tag", false, A, D, O, D, D, D, D},
+      {"residents.untag", false, A, D, O, D, D, D, D},
+      {"residents.tagged", false, A, D, O, D, D, D, D},
+      {"units.list", false, A, A, O, D, O, O, D},
+      {"units.item", false, A, A, O, D, O, O, D},
+      {"units.create", false, A, D, O, D, D, D, D},
+      {"units.update", false, A, D, O, D, D, D, D},
+      {"units.delete", false, A, D, D, D, D, D, D},
+      {"units.reveal", false, A, A, O, D, D, D, D},
+      {"register.import", false, A, D, D, D, D, D, D},
+      {"register.template", false, A, A, A, D, A, A, D},
       {"petitions.list", false, A, A, O, D, O, O, O},
       {"petitions.item", false, A, A, O, D, O, O, O},
       {"petitions.create", false, A, A, A, D, A, A, A},
@@ -57,10 +73,39 @@ const std::vector<AccessRule>& access_rules() {
       {"petitions.followups", false, A, A, O, D, O, O, O},
       {"petitions.duplicates", false, A, A, O, D, O, O, O},
       {"petitions.reveal", false, A, A, D, D, D, D, D},
+      // Field work: a worker records their own; the centre reads everyone's, a community's
+      // or subdistrict's office those of its area's workers (server/handlers/field_work.cpp).
       {"visits.create", false, A, D, O, D, D, D, D},
-      {"visits.list", false, A, D, O, D, D, D, D},
+      {"visits.list", false, A, A, O, D, O, O, D},
+      {"visits.item", false, A, A, O, D, O, O, D},
+      {"households.visits", false, A, A, O, D, O, O, D},
+      {"visitform.get", false, A, A, A, A, A, A, A},
+      {"visitform.put", false, A, D, D, D, D, O, D},  // a subdistrict's office: its own form
+      {"worklog.create", false, A, D, O, D, D, D, D},
+      {"worklog.edit", false, A, D, O, D, D, D, D},
+      {"worklog.list", false, A, A, O, D, O, O, D},
+      {"worklog.item", false, A, A, O, D, O, O, D},
+      {"worklog.versions", false, A, A, O, D, O, O, D},
       {"worklog.put", false, A, D, O, D, D, D, D},
-      {"worklog.get", false, A, D, O, D, D, D, D},
+      {"worklog.get", false, A, A, O, D, O, O, D},
+      // Attachments: uploaded to what the caller may change, read by whoever may read the
+      // record they belong to (server/handlers/attachments.cpp decides per record).
+      {"petitions.attachments.create", false, A, A, O, D, O, O, O},
+      {"petitions.attachments.list", false, A, A, O, D, O, O, O},
+      {"visits.attachments.create", false, A, D, O, D, D, D, D},
+      {"visits.attachments.list", false, A, A, O, D, O, O, D},
+      {"worklog.attachments.create", false, A, D, O, D, D, D, D},
+      {"worklog.attachments.list", false, A, A, O, D, O, O, D},
+      {"attachments.file", false, A, A, O, D, O, O, O},
+      {"attachments.thumbnail", false, A, A, O, D, O, O, O},
+      {"attachments.delete", false, A, A, O, D, O, O, O},
+      // Patrol tracks: a worker opts in and reads their own; the centre reads everyone's, an
+      // area's office its workers'; planners only aggregates. Visit coverage: figures per
+      // grid or worker, an area's office its area's (server/handlers/patrols.cpp).
+      {"patrols.set", false, A, D, O, D, D, D, D},
+      {"patrols.track", false, A, A, O, D, O, O, D},
+      {"patrols.stats", false, A, A, D, A, D, D, D},
+      {"visits.coverage", false, A, A, D, A, O, O, D},
       // The catalogue: read by everyone who reports or counts cases, changed by an admin.
       {"catalogue.list", false, A, A, A, A, A, A, A},
       {"catalogue.item", false, A, A, A, A, A, A, A},

@@ -4,8 +4,11 @@
 #include <charconv>
 #include <cstdio>
 #include <chrono>
+#include <filesystem>
 
 #include "data/areas.hpp"
+#include "data/attachments.hpp"
+#include "data/blob_store.hpp"
 #include "data/coverage_store.hpp"
 #include "data/position_writer.hpp"
 #include "data/time.hpp"
@@ -43,6 +46,10 @@ App::App(AppOptions options) : options_(std::move(options)) {
   locator_ = load_locator(*writer_);
   workers_ = std::make_unique<data::WorkerDirectory>(data::WorkerDirectory::load(*writer_));
   positions_ = std::make_unique<data::PositionWriter>(options_.db_path);
+  files_ = std::make_unique<data::DirBlobStore>(options_.files_dir.empty() ? data::files_dir_for(options_.db_path)
+                                                                         : std::filesystem::path(options_.files_dir));
+  // Files a stopped process stored but never referenced (it died between the two) go now.
+  data::Attachments(*writer_, *files_).sweep_orphans();
   tiles_ = std::make_unique<tiles::TileService>();
   if (!options_.font_path.empty()) font_ = std::make_unique<tiles::GlyphFont>(options_.font_path);
   if (!options_.basemap_path.empty())
@@ -63,6 +70,10 @@ App::App(AppOptions options) : options_(std::move(options)) {
   register_basemap(router_);
   register_heat(router_);
   register_events(router_);
+  register_field_work(router_);
+  register_attachments(router_);
+  register_patrols(router_);
+  register_register(router_);
   web_ = std::make_unique<StaticFiles>(options_.web_dir.empty() ? std::string(GRIDMAP_WEB_DIR) : options_.web_dir);
   for (const Route& r : router_.routes())
     if (!rule_for(r.name)) throw_internal("route " + r.name + " has no entry in the access table");
@@ -99,9 +110,7 @@ App::~App() {
   if (heat_warm_.joinable()) heat_warm_.join();
 }
 
-int64_t App::now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
+int64_t App::now() { return data::now_seconds(); }
 
 data::Db& App::read_db() {
   if (t_read.owner != this || !t_read.db) {
@@ -127,7 +136,8 @@ void App::on_change(const data::ChangeNotice& c) {
       tiles_->workers_changed(read_db());
       return;
     case data::Layer::households:
-      tiles_->household_changed(read_db(), std::stoll(c.key));
+      if (c.key == data::kManyRecords) tiles_->households_reloaded(read_db());
+      else tiles_->household_changed(read_db(), std::stoll(c.key));
       return;
     case data::Layer::petitions:
       if (notifier_) notifier_->poke();  // its events become notifications
@@ -221,7 +231,7 @@ std::optional<std::string> credential(const Request& req) {
   return session_cookie(req);
 }
 
-void App::check_same_origin(const Request& req) const {
+void App::check_same_origin(const Request& req, bool upload) const {
   if (!is_write(req.method)) return;
   // A browser sends the session cookie with requests other sites' pages make, and says
   // which page made them (Origin, else Referer), which no page can forge. A bearer token
@@ -241,7 +251,14 @@ void App::check_same_origin(const Request& req) const {
     type = type.substr(0, type.find(';'));
     while (!type.empty() && type.back() == ' ') type.pop_back();
     for (char& ch : type) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-    if (type != "application/json" && type != "application/geo+json" && type != "application/merge-patch+json")
+    bool json = type == "application/json" || type == "application/geo+json" || type == "application/merge-patch+json";
+    // A file comes as itself or in a multipart form (the web app's upload): the Origin was
+    // checked above, and the handler checks the file's type by its content.
+    bool file = upload && (type == "multipart/form-data" || type == "application/octet-stream" ||
+                           type == "application/pdf" || type.rfind("image/", 0) == 0 || type == "text/csv" ||
+                           type == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" ||
+                           type == "application/vnd.oasis.opendocument.spreadsheet");
+    if (!json && !file)
       throw Error(ErrorKind::unsupported_media_type, "send the body as application/json, not '" + type + "'");
   }
 }
@@ -301,7 +318,9 @@ Response App::handle(Request& req) {
       route = r->name;
       const AccessRule* rule = rule_for(r->name);
       if (!rule) throw_internal("route " + r->name + " has no access rule");
-      check_same_origin(req);
+      bool upload = r->name == "register.import" ||
+                    (r->name.size() > 19 && r->name.compare(r->name.size() - 19, 19, ".attachments.create") == 0);
+      check_same_origin(req, upload);
       Context ctx;
       if (!rule->is_public) {
         Principal p = authenticate(req);
@@ -334,6 +353,12 @@ void only_params(const Request& req, std::initializer_list<std::string_view> kno
     for (std::string_view n : known) list += (list.empty() ? "" : ", ") + std::string(n);
     throw_invalid("unknown parameter '" + k + "' (" + std::string(route) + " takes " + list + ")");
   }
+}
+
+Response no_content() {
+  Response r;
+  r.status = 204;
+  return r;
 }
 
 Response json_response(std::string body, int status) {
@@ -403,6 +428,15 @@ std::optional<int64_t> time_param(const Request& req, const char* name) {
   auto t = data::parse_time(*v);
   if (!t) throw_invalid(std::string("'") + name + "' must be a date or time like 2026-03-01 or 2026-03-01T08:00:00+08:00");
   return t;
+}
+
+int64_t path_id(const Request& req, const char* name, const char* what) {
+  const std::string& s = req.path_params.at(name);
+  int64_t v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || p != s.data() + s.size())
+    throw Error(ErrorKind::not_found, std::string("no ") + what + " '" + s + "'");
+  return v;
 }
 
 std::optional<int64_t> if_match_version(const Request& req) {

@@ -25,6 +25,7 @@
 
 // Held by the application, included by the handlers that use them.
 namespace gridmap::data {
+class BlobStore;
 class PositionWriter;
 class WorkerDirectory;
 }  // namespace gridmap::data
@@ -47,6 +48,11 @@ struct AppOptions {
   std::string public_url;
   size_t max_batch = 100000;  // items per batch request (locate, nearest, positions)
   size_t max_page = 1000;     // features per page
+  // Attachments: where their files live (empty: "<db>.files" beside the database) and the
+  // largest file taken (larger: 413).
+  std::string files_dir;
+  size_t max_upload_bytes = 10u << 20;
+  int patrol_retention_days = 30;  // patrol track points older than this are purged
   NotifyOptions notify;       // the event stream and the webhooks
 };
 
@@ -65,7 +71,8 @@ class App {
   // Refuses a write a browser made for another site's page (CSRF): 403 when its Origin (or
   // Referer) is not this server, or a cookie-signed write has neither; 415 for a body that
   // is not JSON.
-  void check_same_origin(const Request& req) const;
+  // `upload`: a route that takes a file (a photo, a PDF, or a multipart form holding one).
+  void check_same_origin(const Request& req, bool upload = false) const;
   void forget_token(const std::string& token);  // after a sign-out
   void forget_tokens();  // after a change to who may see what (a worker's grids)
 
@@ -89,6 +96,7 @@ class App {
   std::string coverage_json();  // cached until the layout changes
   data::WorkerDirectory& workers() { return *workers_; }
   data::PositionWriter& positions() { return *positions_; }
+  data::BlobStore& files() { return *files_; }  // attachments' bytes
   tiles::TileService& tiles() { return *tiles_; }  // tiles and their cache; told of changes
   tiles::GlyphFont* font() { return font_.get(); }          // null: no labels
   const tiles::Basemap* basemap() const { return basemap_.get(); }  // null: none
@@ -107,6 +115,7 @@ class App {
   std::atomic<std::shared_ptr<const LocatorState>> locator_;
   std::unique_ptr<data::WorkerDirectory> workers_;
   std::unique_ptr<data::PositionWriter> positions_;
+  std::unique_ptr<data::BlobStore> files_;
   std::unique_ptr<tiles::TileService> tiles_;
   std::unique_ptr<tiles::GlyphFont> font_;
   std::unique_ptr<tiles::Basemap> basemap_;
@@ -148,9 +157,18 @@ void register_fonts(Router& r);
 void register_basemap(Router& r);
 void register_heat(Router& r);
 void register_events(Router& r);
+void register_field_work(Router& r);
+void register_attachments(Router& r);
+void register_patrols(Router& r);
+void register_register(Router& r);
 
 // Helpers shared by handlers.
 Response json_response(std::string body, int status = 200);
+Response no_content();  // 204
+// A worker's field records (visits, work log) are theirs; a supervisor (a community's or
+// subdistrict's office) reaches the workers with a grid in its area. 403 for a worker
+// naming another, 404 for a worker outside a supervisor's area, as for a missing one.
+void require_worker_in_reach(App& app, const Context& ctx, int64_t worker);
 // Refuses (400) a query parameter outside `known`, naming what `route` takes: a misspelt
 // filter must not be silently ignored.
 void only_params(const Request& req, std::initializer_list<std::string_view> known, std::string_view route);
@@ -164,6 +182,8 @@ void check_batch_size(App& app, size_t n, const char* items);
 // throws invalid_input naming the first bad item, too_large past max_batch.
 std::vector<LonLat> points_body(App& app, const Request& req);
 std::optional<int64_t> time_param(const Request& req, const char* name);
+// A numeric id in the path: one that cannot exist is simply not found ("no <what> '<text>'").
+int64_t path_id(const Request& req, const char* name, const char* what);
 std::optional<int64_t> if_match_version(const Request& req);  // "v12" / "12" in If-Match
 // The configured public URL for absolute URLs in styles and TileJSON, or "" (URLs relative
 // to the page). Never the request's Host: behind a cache that would let anyone poison it.

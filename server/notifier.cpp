@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "data/patrols.hpp"
 #include "data/webhooks.hpp"
 #include "server/app.hpp"
 #include "server/http/client.hpp"
@@ -23,6 +24,14 @@ int64_t now_ms() {
 constexpr size_t kReplayPage = 2000;
 // How often old notifications are pruned.
 constexpr auto kPruneEvery = std::chrono::minutes(10);
+// How often patrol track points past their retention are purged (data/patrols.hpp).
+constexpr auto kPatrolPurgeEvery = std::chrono::hours(1);
+
+// Deletes the patrol track points older than the retention; returns how many.
+int64_t purge_patrols(App& app) {
+  int64_t limit = App::now() - int64_t{app.options().patrol_retention_days} * 86400;
+  return app.write([&](data::Db& db) { return data::Patrols(db).purge(limit); });
+}
 
 // A stream's live part: what its subscription queued since the replay, and a heartbeat
 // comment when nothing was sent for a while (proxies and browsers keep the connection).
@@ -111,6 +120,11 @@ Notifier::Notifier(App& app, NotifyOptions options) : app_(app), options_(option
     std::fprintf(stderr, "gridmap: notifications are off: %s\n", e.what());
   }
   if (!writable_) return;
+  try {
+    purge_patrols(app_);  // once at start-up, before the first request; then hourly
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "gridmap: purging old patrol tracks failed: %s\n", e.what());
+  }
   collector_ = std::thread([this] { collect_loop(); });
   deliverer_ = std::thread([this] { deliver_loop(); });
 }
@@ -174,6 +188,7 @@ std::shared_ptr<StreamSource> Notifier::stream(const Principal& p, bool own_only
 void Notifier::collect_loop() {
   auto next_check = Clock::now();
   auto next_prune = Clock::now();
+  auto next_patrol_purge = Clock::now() + kPatrolPurgeEvery;  // the first one ran at start-up
   std::unique_lock l(lock_);
   while (!stop_) {
     wake_.wait_until(l, next_check, [this] { return stop_ || poked_; });
@@ -186,6 +201,10 @@ void Notifier::collect_loop() {
       fresh = app_.write([&](data::Db& db) {
         return data::Notifications(db).collect(now, options_.deadline_warning_s, now_ms());
       });
+      if (Clock::now() >= next_patrol_purge) {
+        next_patrol_purge = Clock::now() + kPatrolPurgeEvery;
+        purge_patrols(app_);
+      }
       if (Clock::now() >= next_prune) {
         app_.write([&](data::Db& db) {
           return data::Notifications(db).prune(now - data::kNotificationsKeptS);

@@ -2,6 +2,8 @@
 // feed) and due deadlines (checked periodically) into notification rows, hands each to the
 // open event streams, and wakes a second thread that delivers them to the webhooks, signed,
 // in order per subscription, with back-off. Neither thread ever runs on a request thread.
+// The first thread also purges patrol track points past their retention (at start-up and
+// hourly, AppOptions::patrol_retention_days).
 #pragma once
 
 #include <chrono>

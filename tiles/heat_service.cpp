@@ -113,4 +113,9 @@ void HeatTiles::household_changed(data::Db& db, int64_t id) {
     density_cache_.invalidate_layer(data::Layer::petitions);
 }
 
+void HeatTiles::households_reloaded(data::Db& db) {
+  households_.reloaded(db);
+  density_cache_.invalidate_layer(data::Layer::petitions);
+}
+
 }  // namespace gridmap::tiles

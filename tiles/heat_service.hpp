@@ -44,6 +44,7 @@ class HeatTiles {
 
   void petition_changed(data::Db& db, int64_t id);
   void household_changed(data::Db& db, int64_t id);
+  void households_reloaded(data::Db& db);  // many at once (an import)
 
   HeatStore& petitions() noexcept { return petitions_; }
   TileCache& heat_cache() noexcept { return heat_cache_; }

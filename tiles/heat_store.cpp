@@ -16,11 +16,13 @@ namespace {
 // none for an unknown name.
 template <class E, class Mask>
 Mask mask_of(const std::vector<std::string>& values, std::optional<E> (*parse)(std::string_view)) {
-  static_assert(data::kAllKinds.size() <= 8 && data::kAllStatuses.size() <= 16, "a heat filter's masks");
+  static_assert(data::kAllKinds.size() <= 8 && data::kAllStatuses.size() <= 16,
+                "a heat filter's masks");
   if (values.empty()) return static_cast<Mask>(~Mask{0});
   Mask m = 0;
   for (const std::string& v : values)
-    if (std::optional<E> e = parse(v)) m = static_cast<Mask>(m | Mask(1u << static_cast<unsigned>(*e)));
+    if (std::optional<E> e = parse(v))
+      m = static_cast<Mask>(m | Mask(1u << static_cast<unsigned>(*e)));
   return m;
 }
 
@@ -193,6 +195,13 @@ void HeatStore::changed(data::Db& db, int64_t id) {
   std::lock_guard l(lock_);
   if (!current_.load()) return;  // not loaded yet: the first snapshot reads the change
   apply(db, id);
+}
+
+void HeatStore::reloaded(data::Db& db) {
+  settle();
+  std::lock_guard l(lock_);
+  if (!current_.load()) return;  // not loaded yet: the first snapshot reads everything
+  if (auto fresh = load(db, source_)) current_.store(std::move(fresh));
 }
 
 void HeatStore::apply(data::Db& db, int64_t id) {

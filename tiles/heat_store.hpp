@@ -58,6 +58,8 @@ class HeatStore {
   // While the layer is being read the change is noted and applied after, so the writer
   // never waits for a load.
   void changed(data::Db& db, int64_t id);
+  // Many records changed at once (an import): the layer is read again, once loaded.
+  void reloaded(data::Db& db);
   // Waits for a background rebuild, if one runs (for tests and shutdown).
   void settle();
 

@@ -89,6 +89,21 @@ void TileService::household_changed(data::Db& db, int64_t id) {
       cache_.invalidate_bbox(data::Layer::grids, *box);
 }
 
+void TileService::households_reloaded(data::Db& db) {
+  hotspots_.households_changed();
+  hotspot_tiles_.invalidate_layer(data::Layer::grids);
+  heat_.households_reloaded(db);
+  {
+    std::lock_guard l(update_lock_);
+    if (households_.loaded.load())
+      households_.value.store(
+          PointStore::load(db, data::Layer::households, options_.max_points_in_memory));
+    if (grids_.loaded.load()) grids_.value.store(GridAttributes::load(db));
+  }
+  cache_.invalidate_layer(data::Layer::households);
+  cache_.invalidate_layer(data::Layer::grids);
+}
+
 void TileService::area_changed(data::Layer layer, std::optional<Box> before,
                                std::optional<Box> after) {
   if (layer == data::Layer::grids) {

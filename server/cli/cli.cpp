@@ -33,7 +33,7 @@ const Command kCommands[] = {
     {"check", cmd_check, "check   --db FILE [--json] [--sliver-m2 A]"},
     {"serve", cmd_serve,
      "serve   --db FILE [--listen 127.0.0.1:8080] [--threads N] [--font FILE] [--basemap "
-     "FILE.mbtiles] [--quiet]"},
+     "FILE.mbtiles] [--files DIR] [--max-upload-mb N] [--quiet]"},
     {"user", cmd_user,
      "user    add NAME --role admin|dispatcher|worker|planner|community|subdistrict|department\n"
      "            [--grid CODE]... [--worker ID] [--area CODE] [--department CODE]\n"

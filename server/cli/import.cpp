@@ -1,12 +1,60 @@
-// gridmap import LAYER FILE --db FILE [...]
+// gridmap import LAYER FILE --db FILE [...]; gridmap import register FILE.csv|.xlsx|.ods --db FILE
+#include <fstream>
 #include <iostream>
+#include <sstream>
 
 #include "data/import.hpp"
+#include "data/locator.hpp"
+#include "data/register.hpp"
+#include "data/stats.hpp"
+#include "data/time.hpp"
 #include "geo/error.hpp"
 #include "server/cli/args.hpp"
 #include "server/cli/commands.hpp"
 
 namespace gridmap::cli {
+
+namespace {
+
+// The register (一标三实): residents and households with their standard addresses, from
+// CSV (UTF-8 or GBK) or a workbook's first sheet; all rows or none unless --skip-invalid.
+int import_register(const Args& args) {
+  const std::string& file = args.positional()[1];
+  std::unique_ptr<std::istream> in;
+  auto ends_with = [&](const char* ext) {
+    std::string e(ext);
+    return file.size() >= e.size() && file.compare(file.size() - e.size(), e.size(), e) == 0;
+  };
+  if (ends_with(".xlsx") || ends_with(".ods")) {
+    in = std::make_unique<std::istringstream>(data::sheet_csv(data::read_sheet(file)));
+  } else {
+    auto f = std::make_unique<std::ifstream>(file, std::ios::binary);
+    if (!*f) throw_invalid("import: cannot read " + file);
+    in = std::move(f);
+  }
+  data::Db db = data::Db::open(args.db());
+  data::Locator locator = data::Locator::load(db);
+  data::RegisterImportOptions o;
+  o.encoding = args.get("--encoding");
+  o.skip_invalid = args.flag("--skip-invalid");
+  o.actor = "cli";
+  o.now = data::now_seconds();
+  data::RegisterImportReport r = data::import_register(db, locator, *in, o);
+  for (const auto& i : r.issues)
+    std::cerr << "row " << i.row << ": " << (i.rejected ? "rejected: " : "warning: ") << i.message
+              << "\n";
+  if (!r.committed)
+    throw_invalid(std::to_string(r.rejected) + " of " + std::to_string(r.rows) +
+                  " rows cannot be used; nothing was imported (fix them or pass --skip-invalid)");
+  std::cout << "imported " << r.rows - r.rejected << " of " << r.rows << " rows from " << file
+            << ": " << r.households_created << " households created, " << r.households_matched
+            << " matched, " << r.residents_created << " residents created, " << r.residents_updated
+            << " updated, " << r.rejected << " rejected, " << r.unparsed_addresses
+            << " addresses did not parse\n";
+  return 0;
+}
+
+}  // namespace
 
 int cmd_import(const ArgList& argv) {
   Args args("import", argv,
@@ -14,11 +62,13 @@ int cmd_import(const ArgList& argv) {
              "--lat-field", "--encoding", "--layer"},
             {"--skip-invalid"});
   if (args.positional().size() != 2) throw_invalid("import: give LAYER and FILE");
+  if (args.positional()[0] == "register") return import_register(args);
   data::ImportOptions o;
   auto layer = data::parse_layer(args.positional()[0]);
   if (!layer)
-    throw_invalid("unknown layer '" + args.positional()[0] +
-                  "' (use subdistricts, communities, grids, workers, households or petitions)");
+    throw_invalid(
+        "unknown layer '" + args.positional()[0] +
+        "' (use subdistricts, communities, grids, workers, households, petitions or register)");
   o.layer = *layer;
   o.file = args.positional()[1];
   o.crs = args.opt_crs();
@@ -38,12 +88,14 @@ int cmd_import(const ArgList& argv) {
   data::ImportReport r = data::import_layer(db, o);
   for (const data::ImportIssue& i : r.issues)
     std::cerr << "feature " << i.feature << (i.code.empty() ? "" : " (" + i.code + ")") << ": "
-              << (i.rejected && i.message.rfind("rejected", 0) != 0 ? "rejected: " : "") << i.message << "\n";
+              << (i.rejected && i.message.rfind("rejected", 0) != 0 ? "rejected: " : "")
+              << i.message << "\n";
   if (!r.committed)
-    throw_invalid(std::to_string(r.rejected) + " of " + std::to_string(r.read) +
-                  " features cannot be used; nothing was imported (fix them or pass --skip-invalid)");
-  std::cout << "imported " << r.imported << " " << args.positional()[0] << " from " << o.file << " ("
-            << r.repaired << " repaired, " << r.rejected << " rejected)\n";
+    throw_invalid(
+        std::to_string(r.rejected) + " of " + std::to_string(r.read) +
+        " features cannot be used; nothing was imported (fix them or pass --skip-invalid)");
+  std::cout << "imported " << r.imported << " " << args.positional()[0] << " from " << o.file
+            << " (" << r.repaired << " repaired, " << r.rejected << " rejected)\n";
   return 0;
 }
 

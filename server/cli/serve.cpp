@@ -2,7 +2,7 @@
 //               [--basemap FILE.mbtiles] [--public-url URL] [--max-connections N]
 //               [--max-connections-per-address N] [--deadline-warning-hours N]
 //               [--notify-check-ms N] [--sse-heartbeat-ms N] [--sse-lifetime-ms N] [--webhook-retry-ms N]
-//               [--webhook-retry-max-ms N]
+//               [--webhook-retry-max-ms N] [--patrol-retention-days N]
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -38,7 +38,8 @@ int cmd_serve(const ArgList& argv) {
             {"--db", "--listen", "--threads", "--max-body-mb", "--request-timeout-ms", "--web",
              "--font", "--basemap", "--public-url", "--max-connections",
              "--max-connections-per-address", "--deadline-warning-hours", "--notify-check-ms",
-             "--sse-heartbeat-ms", "--sse-lifetime-ms", "--webhook-retry-ms", "--webhook-retry-max-ms"},
+             "--sse-heartbeat-ms", "--sse-lifetime-ms", "--webhook-retry-ms", "--webhook-retry-max-ms",
+             "--files", "--max-upload-mb", "--patrol-retention-days"},
             {"--quiet", "--create"});
   if (!args.positional().empty()) throw_invalid("serve: unexpected argument '" + args.positional()[0] + "'");
   server::ServerOptions so;
@@ -60,6 +61,11 @@ int cmd_serve(const ArgList& argv) {
   ao.create = args.flag("--create");
   if (auto url = args.get("--public-url")) ao.public_url = checked_public_url(*url);
   ao.web_dir = args.get("--web").value_or("");
+  ao.files_dir = args.get("--files").value_or("");
+  ao.max_upload_bytes = static_cast<size_t>(args.integer("--max-upload-mb", 10, 1, 1024)) << 20;
+  if (ao.max_upload_bytes + (64u << 10) > so.max_body_bytes)
+    so.max_body_bytes = ao.max_upload_bytes + (64u << 10);  // room for a multipart form's wrapping
+  ao.patrol_retention_days = static_cast<int>(args.integer("--patrol-retention-days", 30, 1, 3650));
   ao.notify.deadline_warning_s = args.integer("--deadline-warning-hours", 4, 1, 24 * 30) * 3600;
   ao.notify.check_every =
       std::chrono::milliseconds(args.integer("--notify-check-ms", 60000, 50, 3600000));

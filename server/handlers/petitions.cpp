@@ -1,9 +1,6 @@
-// Petitions: create at a point, transitions through the lifecycle, history; visits and work
-// logs of workers.
-#include <charconv>
-
+// Petitions: create at a point, transitions through the lifecycle, history, follow-ups and
+// duplicates.
 #include "data/features.hpp"
-#include "data/field_work.hpp"
 #include "data/petition_service.hpp"
 #include "data/time.hpp"
 #include "geo/error.hpp"
@@ -16,16 +13,7 @@
 namespace gridmap::server {
 namespace {
 
-// An id in the path: one that cannot exist is simply not found.
-int64_t int_path(const Request& req, const char* name, const char* what) {
-  const std::string& s = req.path_params.at(name);
-  int64_t v = 0;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || p != s.data() + s.size()) throw Error(ErrorKind::not_found, std::string("no ") + what + " '" + s + "'");
-  return v;
-}
-
-PetitionId petition_path(const Request& req) { return PetitionId{int_path(req, "id", "petition")}; }
+PetitionId petition_path(const Request& req) { return PetitionId{path_id(req, "id", "petition")}; }
 
 std::optional<WorkerId> worker_of(const Context& ctx) {
   if (auto w = principal(ctx).worker_id) return WorkerId{*w};
@@ -247,76 +235,6 @@ Response events(App& app, const Request& req, const Context& ctx) {
   return json_response(buf.GetString());
 }
 
-// A caller held to a patch (a worker) reaches the households of their grids only.
-const std::vector<std::string>* patch_of(const Context& ctx) {
-  const Principal& p = principal(ctx);
-  return ctx.own_only() ? &p.grids : nullptr;
-}
-
-Response add_visit(App& app, const Request& req, const Context& ctx) {
-  int64_t worker = int_path(req, "id", "worker");
-  require_self(ctx, worker);
-  rapidjson::Document d = parse_json(req.body);
-  auto household = opt_int(d, "household_id");
-  if (!household) throw_invalid("'household_id' is required");
-  std::string note = opt_string(d, "note").value_or("");
-  int64_t id = app.write([&](data::Db& db) {
-    return data::FieldWork(db).add_visit(worker, *household, App::now(), note, patch_of(ctx));
-  });
-  return json_response("{\"id\":" + std::to_string(id) + "}", 201);
-}
-
-Response list_visits(App& app, const Request& req, const Context& ctx) {
-  int64_t worker = int_path(req, "id", "worker");
-  require_self(ctx, worker);
-  rapidjson::StringBuffer buf;
-  JsonWriter w(buf);
-  w.StartArray();
-  for (const data::Visit& v : data::FieldWork(app.read_db()).visits_of(worker)) {
-    w.StartObject();
-    w.Key("id");
-    w.Int64(v.id);
-    w.Key("household_id");
-    w.Int64(v.household_id);
-    w.Key("at");
-    write_string(w, data::format_time(v.at));
-    w.Key("note");
-    write_string(w, v.note);
-    w.EndObject();
-  }
-  w.EndArray();
-  return json_response(buf.GetString());
-}
-
-Response put_worklog(App& app, const Request& req, const Context& ctx) {
-  int64_t worker = int_path(req, "id", "worker");
-  require_self(ctx, worker);
-  const std::string& day = req.path_params.at("day");
-  if (!data::parse_time(day) || day.size() != 10) throw_invalid("the day must be YYYY-MM-DD");
-  rapidjson::Document d = parse_json(req.body);
-  std::string text = need_string(d, "text");
-  app.write([&](data::Db& db) {
-    data::FieldWork(db).put_log(worker, day, text);
-    return 0;
-  });
-  return json_response("{\"worker_id\":" + std::to_string(worker) + ",\"day\":\"" + day + "\"}");
-}
-
-Response get_worklog(App& app, const Request& req, const Context& ctx) {
-  int64_t worker = int_path(req, "id", "worker");
-  require_self(ctx, worker);
-  auto text = data::FieldWork(app.read_db()).log_of(worker, req.path_params.at("day"));
-  rapidjson::StringBuffer buf;
-  JsonWriter w(buf);
-  w.StartObject();
-  w.Key("day");
-  write_string(w, req.path_params.at("day"));
-  w.Key("text");
-  write_string(w, text.value_or(""));  // a day without a log yet is an empty log
-  w.EndObject();
-  return json_response(buf.GetString());
-}
-
 }  // namespace
 
 void register_petitions(Router& r) {
@@ -326,10 +244,6 @@ void register_petitions(Router& r) {
   r.add("POST", "/api/v1/petitions/{id}/follow-ups", "petitions.followup", add_follow_up);
   r.add("GET", "/api/v1/petitions/{id}/follow-ups", "petitions.followups", follow_ups);
   r.add("GET", "/api/v1/petitions/{id}/duplicates", "petitions.duplicates", duplicates);
-  r.add("POST", "/api/v1/workers/{id}/visits", "visits.create", add_visit);
-  r.add("GET", "/api/v1/workers/{id}/visits", "visits.list", list_visits);
-  r.add("PUT", "/api/v1/workers/{id}/worklog/{day}", "worklog.put", put_worklog);
-  r.add("GET", "/api/v1/workers/{id}/worklog/{day}", "worklog.get", get_worklog);
 }
 
 }  // namespace gridmap::server

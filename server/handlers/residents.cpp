@@ -1,7 +1,5 @@
 // Residents' personal data: masked lists, explicit reveal, secure delete — every read and
 // reveal written to the audit log. Also the reveal of a petition's reporter contact.
-#include <charconv>
-
 #include "data/audit.hpp"
 #include "data/petitions.hpp"
 #include "data/residents.hpp"
@@ -11,14 +9,6 @@
 
 namespace gridmap::server {
 namespace {
-
-int64_t id_of(const Request& req, const char* what) {
-  const std::string& s = req.path_params.at("id");
-  int64_t v = 0;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || p != s.data() + s.size()) throw Error(ErrorKind::not_found, std::string("no ") + what + " '" + s + "'");
-  return v;
-}
 
 void write_resident(JsonWriter& w, const data::Resident& r) {
   w.StartObject();
@@ -48,7 +38,7 @@ void check_household(App& app, const Context& ctx, int64_t household) {
 }
 
 Response list(App& app, const Request& req, const Context& ctx) {
-  int64_t household = id_of(req, "household");
+  int64_t household = path_id(req, "id", "household");
   check_household(app, ctx, household);
   auto rows = data::residents_of(app.read_db(), household, false);
   app.write([&](data::Db& db) {
@@ -66,7 +56,7 @@ Response list(App& app, const Request& req, const Context& ctx) {
 }
 
 Response reveal(App& app, const Request& req, const Context& ctx) {
-  int64_t id = id_of(req, "resident");
+  int64_t id = path_id(req, "id", "resident");
   auto r = data::resident(app.read_db(), id, true);
   // Outside the caller's patch a resident answers exactly as a missing one.
   auto grid = r ? data::household_grid(app.read_db(), r->household_id) : std::nullopt;
@@ -89,7 +79,7 @@ Response reveal(App& app, const Request& req, const Context& ctx) {
 }
 
 Response remove(App& app, const Request& req, const Context& ctx) {
-  int64_t id = id_of(req, "resident");
+  int64_t id = path_id(req, "id", "resident");
   bool gone = app.write([&](data::Db& db) {
     bool ok = data::delete_resident(db, id);
     if (ok) {
@@ -107,7 +97,7 @@ Response remove(App& app, const Request& req, const Context& ctx) {
 }
 
 Response reveal_contact(App& app, const Request& req, const Context& ctx) {
-  int64_t id = id_of(req, "petition");
+  int64_t id = path_id(req, "id", "petition");
   auto p = data::PetitionRepo(app.read_db()).get(PetitionId{id});
   if (!p) throw Error(ErrorKind::not_found, "no petition " + std::to_string(id));
   rapidjson::Document d = parse_json(req.body.empty() ? "{}" : req.body);

@@ -9,6 +9,7 @@
 #include "data/households.hpp"
 #include "data/locator.hpp"
 #include "data/petitions.hpp"
+#include "data/time.hpp"
 #include "data/workers.hpp"
 #include "geo/error.hpp"
 #include "geo/geos.hpp"
@@ -229,31 +230,12 @@ TEST_CASE("a version 1 database is migrated to the current schema and keeps its 
   test::TempDir dir;
   std::string path = dir.file("old.db");
   {
-    data::Db db = data::Db::open(path);
-    // Schema 5's catalogue, departments and calendar out; the categories table as it was.
-    // Schema 10's duplicates, merges, departments on cases and area users out.
-    db.exec(
-        "DROP TABLE petition_duplicates; DROP INDEX petition_events_pauses; DROP INDEX petitions_merged_into; DROP INDEX petitions_department; "
-        "ALTER TABLE petitions DROP COLUMN department_id; ALTER TABLE petitions DROP COLUMN merged_into; "
-        "ALTER TABLE petitions DROP COLUMN merged_from; ALTER TABLE users DROP COLUMN area_code; "
-        "ALTER TABLE users DROP COLUMN department_id");
-    db.exec(
-        "DROP TABLE webhook_deliveries; DROP TABLE webhooks; DROP TABLE notification_cursor; "
-        "DROP TABLE notifications; "
-        "DROP TABLE petition_followups; DROP TABLE work_calendar; DROP TABLE department_routes; DROP TABLE department_users; "
-        "DROP TABLE departments; DROP TABLE categories; CREATE TABLE categories (code TEXT PRIMARY KEY "
-        "NOT NULL, name TEXT NOT NULL, deadline_hours INTEGER NOT NULL CHECK (deadline_hours > 0))");
+    data::Db db = data::Db::open(path, true, 1);  // the schema of version 1, as it was
+    REQUIRE(db.schema_version() == 1);
+    CHECK(count(db, "SELECT count(*) FROM sqlite_master WHERE name = 'work_logs'") == 1);
     db.exec("INSERT INTO categories(code, name, deadline_hours) VALUES ('noise', '噪声扰民', 72)");
-    // Turn it back into a version 1 file: no row versions yet.
-    for (const char* t :
-         {"subdistricts", "communities", "grids", "workers", "households", "petitions"})
-      db.exec(std::string("ALTER TABLE ") + t + " DROP COLUMN version");
-    db.exec("DROP TABLE tokens");
-    db.exec("ALTER TABLE audit_log DROP COLUMN keyed");
-    for (const char* c : {"suspended_from", "suspended_at", "supervised", "supervise_note", "extension_until",
-                          "extension_reason", "extension_by", "extensions"})
-      db.exec(std::string("ALTER TABLE petitions DROP COLUMN ") + c);
-    db.exec("PRAGMA user_version = 1");
+    db.exec("INSERT INTO workers(id, name) VALUES (1, '张三')");
+    db.exec("INSERT INTO work_logs(worker_id, day, text) VALUES (1, '2026-11-30', '走访5户')");
   }
   data::Db db = data::Db::open(path);
   CHECK(db.schema_version() == data::kSchemaVersion);
@@ -269,4 +251,51 @@ TEST_CASE("a version 1 database is migrated to the current schema and keeps its 
   CHECK(noise->unit == data::DeadlineUnit::working_hours);
   CHECK_FALSE(noise->parent);
   CHECK(data::Catalogue(db).petition_codes() == "noise");
+  // Version 11: a day's log became that day's one entry, at 18:00 China time.
+  data::Statement log(db, "SELECT worker_id, day, at, text FROM work_log_entries");
+  REQUIRE(log.step());
+  CHECK(log.int64(0) == 1);
+  CHECK(log.text(1) == "2026-11-30");
+  CHECK(log.int64(2) == *data::parse_time("2026-11-30T18:00:00+08:00"));
+  CHECK(log.text(3) == "走访5户");
+  CHECK(count(db, "SELECT count(*) FROM sqlite_master WHERE name = 'work_logs'") == 0);
+}
+
+TEST_CASE("a transaction inside another is a savepoint: its rollback undoes its part only") {
+  test::TempDir dir;
+  data::Db db = data::Db::open(dir.file("nested.sqlite"));
+  db.exec("CREATE TABLE t (v INTEGER)");
+  std::vector<int> committed;
+  {
+    data::Transaction outer(db);
+    db.exec("INSERT INTO t VALUES (1)");
+    {
+      data::Transaction inner(db);
+      db.exec("INSERT INTO t VALUES (2)");
+      db.after_commit([&] { committed.push_back(2); });
+      // dropped: rolled back to the savepoint, its after-commit work forgotten
+    }
+    {
+      data::Transaction inner(db);
+      db.exec("INSERT INTO t VALUES (3)");
+      db.after_commit([&] { committed.push_back(3); });
+      inner.commit();
+    }
+    CHECK(committed.empty());  // the inner commit waits for the outer one
+    outer.commit();
+  }
+  data::Statement st(db, "SELECT group_concat(v, ',') FROM (SELECT v FROM t ORDER BY v)");
+  REQUIRE(st.step());
+  CHECK(st.text(0) == "1,3");
+  CHECK(committed == std::vector<int>{3});
+  // An outer rollback undoes a committed inner part too.
+  {
+    data::Transaction outer(db);
+    {
+      data::Transaction inner(db);
+      db.exec("INSERT INTO t VALUES (4)");
+      inner.commit();
+    }
+  }
+  CHECK(count(db, "SELECT count(*) FROM t") == 2);
 }

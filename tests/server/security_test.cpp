@@ -434,7 +434,7 @@ TEST_CASE("out of a worker's patch looks exactly like missing: visits, residents
   data::Household theirs = household_in(s.db, RoleServer::kFirstGrid, false);
   auto visit = [&](int64_t household) {
     return as(s, "worker", "POST", "/api/v1/workers/1/visits",
-              "{\"household_id\":" + std::to_string(household) + ",\"note\":\"走访\"}");
+              "{\"household_id\":" + std::to_string(household) + ",\"note\":\"走访\",\"off_site_reason\":\"电话走访\"}");
   };
   CHECK(visit(*mine.id).status == 201);
   auto outside = visit(*theirs.id), missing = visit(99999999);

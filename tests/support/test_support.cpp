@@ -197,11 +197,14 @@ HttpResult http(uint16_t port, const std::string& method, const std::string& tar
   std::string req = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n";
   std::map<std::string, std::string> all = defaults();
   for (auto& [k, v] : headers) all[k] = v;
-  for (auto& [k, v] : all)
+  bool typed = false;  // the caller names the body's type (a photo, a form)
+  for (auto& [k, v] : all) {
     if (!v.empty()) req += k + ": " + v + "\r\n";
+    typed |= !v.empty() && (k == "Content-Type" || k == "content-type");
+  }
   if (!body.empty() || method == "POST" || method == "PUT" || method == "PATCH")
-    req +=
-        "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
+    req += std::string(typed ? "" : "Content-Type: application/json\r\n") +
+           "Content-Length: " + std::to_string(body.size()) + "\r\n";
   req += "\r\n" + body;
   return parse_response(raw_exchange(port, req, 30000));
 }

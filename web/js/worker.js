@@ -26,6 +26,7 @@ export async function workerView(map, side, me) {
   const reported = el('p', { id: 'reported' });
   const homes = el('select', { name: 'household' });
   const note = el('input', { name: 'visit-note', placeholder: t('note') });
+  const offSite = el('input', { name: 'visit-off-site', placeholder: t('off_site_reason') });
   const log = el('textarea', { name: 'worklog', rows: '3' });
   const today = new Date().toISOString().slice(0, 10);
   const petitions = el('ul');
@@ -61,10 +62,18 @@ export async function workerView(map, side, me) {
       await loadMine();
     } }), reported,
     el('h3', { text: t('petitions') }), petitions,
-    el('h3', { text: t('households') }), homes, note,
+    el('h3', { text: t('households') }), homes, note, offSite,
     el('button', { type: 'button', text: t('visit'), onclick: async () => {
-      await api(`/api/v1/workers/${me.worker_id}/visits`, { method: 'POST', body: { household_id: Number(homes.value), note: note.value } });
-      note.value = t('saved');
+      // Where the worker is (located or tapped), or why the visit is recorded elsewhere.
+      const body = { household_id: Number(homes.value), note: note.value, form: { residents_met: 1 } };
+      if (here) { body.lon = here[0]; body.lat = here[1]; }
+      if (offSite.value) body.off_site_reason = offSite.value;
+      try {
+        await api(`/api/v1/workers/${me.worker_id}/visits`, { method: 'POST', body });
+        note.value = t('saved');
+      } catch (e) {
+        note.value = e.message;
+      }
     } }),
     el('h3', { text: t('worklog') }), log,
     el('button', { type: 'button', text: t('save'), onclick: async () => {

@@ -1,0 +1,178 @@
+// The register (一标三实): checks of personal data, and the import of a register file —
+// standard addresses, upserts, bad rows, GBK.
+#include <catch2/catch.hpp>
+
+#include <iconv.h>
+
+#include <sstream>
+
+#include "data/db.hpp"
+#include "data/locator.hpp"
+#include "data/register.hpp"
+#include "geo/error.hpp"
+#include "support/test_support.hpp"
+
+using namespace gridmap;
+
+namespace {
+
+// An ID number with its GB 11643 check digit computed here (not by the code under test).
+std::string id_with_check(const std::string& first17) {
+  static const int w[17] = {7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2};
+  int sum = 0;
+  for (int i = 0; i < 17; ++i) sum += (first17[i] - '0') * w[i];
+  return first17 + "10X98765432"[sum % 11];
+}
+
+int64_t count(data::Db& db, const std::string& sql) {
+  data::Statement st(db, sql);
+  REQUIRE(st.step());
+  return st.int64(0);
+}
+
+std::string utf8_to_gbk(const std::string& s) {
+  iconv_t cd = iconv_open("GB18030", "UTF-8");
+  REQUIRE(cd != reinterpret_cast<iconv_t>(-1));
+  std::string out(s.size() * 2 + 4, '\0');
+  char* in = const_cast<char*>(s.data());
+  size_t in_left = s.size(), out_left = out.size();
+  char* dst = out.data();
+  REQUIRE(iconv(cd, &in, &in_left, &dst, &out_left) != static_cast<size_t>(-1));
+  iconv_close(cd);
+  out.resize(out.size() - out_left);
+  return out;
+}
+
+struct City {
+  test::TempDir dir;
+  std::string path = dir.file("city.sqlite");
+  std::optional<data::Db> db;
+  std::optional<data::Locator> locator;
+  std::string lon, lat;  // a point inside a grid (one of the demo's households)
+  City() {
+    REQUIRE(test::run_gridmap({"demo", "--db", path, "--preset", "tatabu"}).exit_code == 0);
+    db.emplace(data::Db::open(path));
+    locator.emplace(data::Locator::load(*db));
+    data::Statement st(
+        *db,
+        "SELECT X(geom), Y(geom) FROM households WHERE grid_code IS NOT NULL ORDER BY id LIMIT 1");
+    REQUIRE(st.step());
+    lon = std::to_string(st.real(0));
+    lat = std::to_string(st.real(1));
+  }
+  data::RegisterImportReport import(const std::string& csv, bool skip = false,
+                                    std::optional<std::string> enc = {}) {
+    std::istringstream in(csv);
+    data::RegisterImportOptions o;
+    o.skip_invalid = skip;
+    o.encoding = enc;
+    o.now = 1800000000;
+    return data::import_register(*db, *locator, in, o);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("ID numbers carry their GB 11643 check digit, phones are mobiles or landlines") {
+  CHECK(data::valid_id_number("11010519491231002X"));
+  CHECK(data::valid_id_number(id_with_check("42010219900307123")));
+  CHECK_FALSE(data::valid_id_number("110105194912310021"));  // the wrong check digit
+  CHECK_FALSE(data::valid_id_number("11010519491231002"));
+  CHECK_FALSE(data::valid_id_number("1101051949123100AX"));
+  CHECK(data::valid_phone("13800001234"));
+  CHECK(data::valid_phone("027-85881234"));
+  CHECK(data::valid_phone("02785881234"));
+  CHECK_FALSE(data::valid_phone("12800001234"));
+  CHECK_FALSE(data::valid_phone("138000012345"));
+  CHECK_FALSE(data::valid_phone("not a phone"));
+}
+
+TEST_CASE("the register import: standard addresses, upserts, every bad row named, all or nothing") {
+  City c;
+  std::string id1 = id_with_check("42010219900307123"), id2 = id_with_check("42010219920511452");
+  std::string where = "," + c.lon + "," + c.lat;
+  std::string header =
+      "地址,经度,纬度,姓名,身份证号,联系电话,与户主关系,性别,出生日期,人员标签,备注\n";
+  std::string good = "大智街道解放大道1118号3栋2单元502室" + where + ",王小明," + id1 +
+                     ",13800001234,户主,男,1990-03-07,低保、残疾人,轮椅\n" +
+                     "大智街道解放大道1118号3栋2单元502室" + where + ",李小红," + id2 +
+                     ",,配偶,女,1992/05/11,,\n" + "解放大道1118号3栋2单元601室" + where +
+                     ",,,,,,,,\n";
+  std::string bad = "解放大道1118号3栋1单元101室" + where +
+                    ",张三,110105194912310021,,,,,,\n" +                   // a bad ID number
+                    "不详" + where + ",赵四,,,,,,,\n" +                    // no address
+                    "解放大道1118号3栋1单元102室,abc,def,钱五,,,,,,,\n" +  // no position
+                    "解放大道1118号3栋1单元103室" + where +
+                    ",孙六,,,舅舅,,,,\n" +  // unknown relation
+                    "解放大道1118号3栋1单元104室" + where + ",周七,,,,,,外星人,\n";  // unknown tag
+  int64_t households = count(*c.db, "SELECT count(*) FROM households");
+  int64_t residents = count(*c.db, "SELECT count(*) FROM residents");
+
+  SECTION("a file with bad rows stores nothing and names every bad row") {
+    auto r = c.import(header + good + bad);
+    CHECK_FALSE(r.committed);
+    CHECK(r.rows == 8);
+    CHECK(r.rejected == 5);
+    std::vector<int64_t> rows;
+    for (const auto& i : r.issues)
+      if (i.rejected) rows.push_back(i.row);
+    CHECK(rows == std::vector<int64_t>{5, 6, 7, 8, 9});
+    CHECK(count(*c.db, "SELECT count(*) FROM households") == households);
+    CHECK(count(*c.db, "SELECT count(*) FROM residents") == residents);
+  }
+  SECTION("with skip_invalid the good rows go in; importing again updates, never duplicates") {
+    auto r = c.import(header + good + bad, true);
+    CHECK(r.committed);
+    CHECK(r.rejected == 5);
+    CHECK(r.households_created == 2);  // rooms 502 and 601
+    CHECK(r.households_matched == 1);
+    CHECK(r.residents_created == 2);
+    CHECK(count(*c.db, "SELECT count(*) FROM households") == households + 2);
+    CHECK(count(*c.db, "SELECT count(*) FROM buildings") >= 1);
+    data::Statement st(
+        *c.db,
+        "SELECT r.relation, r.gender, r.birth_date, h.unit, h.room, b.road, b.number, b.name, "
+        "h.grid_code "
+        "FROM residents r JOIN households h ON h.id = r.household_id JOIN buildings b ON b.id = "
+        "h.building_id WHERE r.id_number = ?1");
+    st.bind(1, id1);
+    REQUIRE(st.step());
+    CHECK(st.text(0) == "head");
+    CHECK(st.text(1) == "male");
+    CHECK(st.text(2) == "1990-03-07");
+    CHECK(st.text(3) == "2");
+    CHECK(st.text(4) == "502");
+    CHECK(st.text(5) == "解放大道");
+    CHECK(st.text(6) == "1118");
+    CHECK(st.text(7) == "3");
+    CHECK_FALSE(st.is_null(8));  // stamped with its grid
+    CHECK(count(*c.db, "SELECT count(*) FROM resident_tags") == 2);
+    // Again, with a new phone for 王小明, found by his ID number.
+    auto again = c.import(header + "大智街道解放大道1118号3栋2单元502室" + where + ",王小明," +
+                          id1 + ",13900009999,,,,,\n");
+    CHECK(again.committed);
+    CHECK(again.residents_updated == 1);
+    CHECK(again.residents_created == 0);
+    CHECK(again.households_matched == 1);
+    CHECK(count(*c.db, "SELECT count(*) FROM residents") == residents + 2);
+    data::Statement ph(*c.db, "SELECT phone, relation FROM residents WHERE id_number = ?1");
+    ph.bind(1, id1);
+    REQUIRE(ph.step());
+    CHECK(ph.text(0) == "13900009999");
+    CHECK(ph.text(1) == "head");  // an empty cell keeps what is stored
+  }
+  SECTION("a GBK file reads as its UTF-8 twin, detected or named") {
+    auto r = c.import(utf8_to_gbk(header + good));
+    CHECK(r.committed);
+    CHECK(r.residents_created == 2);
+    data::Statement st(*c.db, "SELECT name FROM residents WHERE id_number = ?1");
+    st.bind(1, id2);
+    REQUIRE(st.step());
+    CHECK(st.text(0) == "李小红");
+    CHECK_THROWS_AS(c.import(utf8_to_gbk(header + good), false, "UTF-8"), Error);
+  }
+  SECTION("a file without an address column or in a foreign shape is refused") {
+    CHECK_THROWS_AS(c.import("姓名,电话\n王,1\n"), Error);
+    CHECK_THROWS_AS(c.import(""), Error);
+  }
+}
