@@ -45,7 +45,8 @@ AddressParse parse_address(std::string_view text);
 
 // The canonical one-line form:
 // "<province><city><district><subdistrict><community><road><number>号<compound><building>栋
-// <unit>单元<room>室", omitting empty parts. Parsing it gives the same fields (not the note).
+// <unit>单元<room>室", omitting empty parts. For real addresses (the 200 of the test fixture)
+// parsing it gives the same fields back (not the note); for junk with leftovers it may not.
 std::string format_address(const StandardAddress& a);
 
 }  // namespace gridmap::data

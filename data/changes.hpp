@@ -22,7 +22,7 @@ inline constexpr const char* kManyRecords = "*";
 
 struct ChangeNotice {
   Layer layer = Layer::grids;
-  std::string key;                  // the record's code (areas) or id; kManyRecords
+  std::string key;                   // the record's code (areas) or id; kManyRecords
   std::optional<Box> before, after;  // areas: the extent before and after the change
 };
 

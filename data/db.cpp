@@ -46,11 +46,14 @@ Db Db::open(const std::string& path, bool create, int schema) {
   try {
     ours = db.schema_version() != 0;
   } catch (const Error& e) {
-    throw Error(ErrorKind::unavailable, path + " is not a usable gridmap database (" + e.what() + ")");
+    throw Error(ErrorKind::unavailable,
+                path + " is not a usable gridmap database (" + e.what() + ")");
   }
   if (!create && !ours)
-    throw_invalid(path + " is not a gridmap database (empty, or another program's file); `gridmap demo` or "
-                         "`gridmap import` creates one, `gridmap serve --create` an empty one");
+    throw_invalid(
+        path +
+        " is not a gridmap database (empty, or another program's file); `gridmap demo` or "
+        "`gridmap import` creates one, `gridmap serve --create` an empty one");
   // SpatiaLite is loaded by the first statement that needs it (see prepare()).
   try {
     db.exec("PRAGMA foreign_keys = ON");
@@ -61,7 +64,8 @@ Db Db::open(const std::string& path, bool create, int schema) {
     throw Error(ErrorKind::unavailable,
                 path + " is not a usable gridmap database (" + e.what() + ")");
   }
-  if (migrate(db, schema)) return open(path, false, schema);  // a fresh connection reads the edited schema
+  if (migrate(db, schema))
+    return open(path, false, schema);  // a fresh connection reads the edited schema
   return db;
 }
 

@@ -277,16 +277,21 @@ void widen_checks(Db& db, int migration, std::span<const CheckEdit> edits) {
   version.reset();
   db.exec("PRAGMA writable_schema = ON");
   for (const CheckEdit& e : edits) {
-    Statement up(db, "UPDATE sqlite_master SET sql = replace(sql, ?1, ?2) WHERE type = 'table' AND name = ?3 AND "
-                     "instr(sql, ?1) > 0");
+    Statement up(db,
+                 "UPDATE sqlite_master SET sql = replace(sql, ?1, ?2) WHERE type = 'table' AND "
+                 "name = ?3 AND "
+                 "instr(sql, ?1) > 0");
     up.bind(1, e.from).bind(2, e.to).bind(3, e.table).run();
     if (db.changes() == 1) continue;
-    Statement done(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1 AND instr(sql, ?2) > 0");
+    Statement done(
+        db,
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1 AND instr(sql, ?2) > 0");
     done.bind(1, e.table).bind(2, e.marker);
     if (!done.step()) {
       db.exec("PRAGMA writable_schema = OFF");
-      throw Error(ErrorKind::internal, "migration " + std::to_string(migration) + ": the CHECK constraint of " +
-                                           e.table + " is neither the one it widens nor a widened one");
+      throw Error(ErrorKind::internal, "migration " + std::to_string(migration) +
+                                           ": the CHECK constraint of " + e.table +
+                                           " is neither the one it widens nor a widened one");
     }
   }
   db.exec("PRAGMA schema_version = " + std::to_string(schema + 1));
@@ -296,7 +301,8 @@ void widen_checks(Db& db, int migration, std::span<const CheckEdit> edits) {
 void widen_lifecycle_checks(Db& db) {
   const CheckEdit edits[] = {
       {"petitions", "('reported', 'dispatched', 'in_progress', 'pending_review', 'closed')",
-       "('reported', 'dispatched', 'in_progress', 'pending_review', 'closed', 'registered', 'rejected', "
+       "('reported', 'dispatched', 'in_progress', 'pending_review', 'closed', 'registered', "
+       "'rejected', "
        "'verified', 'suspended', 'withdrawn')",
        "'withdrawn'"},
       {"petition_events", "('report', 'transition', 'escalate', 'reassign')",
@@ -606,7 +612,12 @@ struct Migration {
 };
 
 const std::vector<Migration>& migrations() {
-  static const std::vector<Migration> all = {{1, kV1}, {2, kV2}, {3, kV3}, {4, kV4}, {5, kV5}, {6, kV6, widen_lifecycle_checks}, {7, kV7}, {8, kV8, widen_extension_actions}, {9, kV9}, {10, kV10, widen_merge_and_roles}, {11, kV11}};
+  static const std::vector<Migration> all = {{1, kV1},  {2, kV2},
+                                             {3, kV3},  {4, kV4},
+                                             {5, kV5},  {6, kV6, widen_lifecycle_checks},
+                                             {7, kV7},  {8, kV8, widen_extension_actions},
+                                             {9, kV9},  {10, kV10, widen_merge_and_roles},
+                                             {11, kV11}};
   return all;
 }
 
@@ -626,7 +637,8 @@ void run_checked(Db& db, std::string_view sql) {
     std::string_view tail;
     Statement st(db, sql, &tail);
     bool row = st.step();
-    if (row && st.columns() > 0 && !st.is_null(0) && st.int64(0) == 0 && sql.substr(0, 6) == "SELECT")
+    if (row && st.columns() > 0 && !st.is_null(0) && st.int64(0) == 0 &&
+        sql.substr(0, 6) == "SELECT")
       throw Error(ErrorKind::internal,
                   "migration step failed: " + std::string(sql.substr(0, sql.size() - tail.size())));
     while (row && st.step()) {
@@ -653,13 +665,15 @@ bool migrate(Db& db, int target) {
   if (target <= 0 || target > kSchemaVersion) target = kSchemaVersion;
   int version = db.schema_version();
   if (version > kSchemaVersion && !has_table(db, "petitions"))
-    throw Error(ErrorKind::unavailable, db.path() + " is an SQLite file but not a gridmap database");
+    throw Error(ErrorKind::unavailable,
+                db.path() + " is an SQLite file but not a gridmap database");
   if (version > kSchemaVersion)
     throw Error(ErrorKind::unavailable, db.path() + " was written by a newer gridmap (schema " +
                                             std::to_string(version) + ")");
   if (version >= target) return false;
   if (version == 0 && !is_empty_database(db))
-    throw Error(ErrorKind::unavailable, db.path() + " is an SQLite file but not a gridmap database");
+    throw Error(ErrorKind::unavailable,
+                db.path() + " is an SQLite file but not a gridmap database");
   bool edited = false;
   for (const Migration& m : migrations()) {
     if (m.version <= version || m.version > target) continue;

@@ -215,15 +215,17 @@ Petition PetitionService::change(PetitionId id, const Change& c, int64_t now) {
       // A category that closes on evidence: a photo of the result (处置后) first.
       std::optional<CatalogueEntry> cat = Catalogue(db_).get(cur->category);
       if (cat && cat->photos_to_close) {
-        Statement photos(db_,
-                         "SELECT 1 FROM attachments WHERE owner_kind = 'petition' AND owner_id = ?1 "
-                         "AND stage = 'after' AND content_type LIKE 'image/%' LIMIT 1");
+        Statement photos(
+            db_,
+            "SELECT 1 FROM attachments WHERE owner_kind = 'petition' AND owner_id = ?1 "
+            "AND stage = 'after' AND content_type LIKE 'image/%' LIMIT 1");
         photos.bind(1, id);
         if (!photos.step())
-          throw Error(ErrorKind::conflict, "category '" + cur->category +
-                                               "' needs a photo of the result: upload one with stage=after first "
-                                               "(POST /api/v1/petitions/" + std::to_string(id.value) +
-                                               "/attachments?stage=after)");
+          throw Error(ErrorKind::conflict,
+                      "category '" + cur->category +
+                          "' needs a photo of the result: upload one with stage=after first "
+                          "(POST /api/v1/petitions/" +
+                          std::to_string(id.value) + "/attachments?stage=after)");
       }
     }
     check_reviewer(db_, *cur, c);

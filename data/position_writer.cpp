@@ -93,11 +93,13 @@ void PositionWriter::write_pending() {
                  "WHERE id = ?4 AND (position_at IS NULL OR position_at <= ?3)");
     // The patrol track (data/patrols.hpp): only for a worker who opted in and is on duty.
     Statement track(*db_,
-                    "INSERT OR REPLACE INTO patrol_points(worker_id, at, lon, lat) SELECT ?1, ?2, ?3, ?4 "
-                    "WHERE EXISTS (SELECT 1 FROM workers WHERE id = ?1 AND patrol = 1 AND on_duty = 1)");
+                    "INSERT OR REPLACE INTO patrol_points(worker_id, at, lon, lat) "
+                    "SELECT ?1, ?2, ?3, ?4 WHERE EXISTS (SELECT 1 FROM workers "
+                    "WHERE id = ?1 AND patrol = 1 AND on_duty = 1)");
     for (const auto& [id, ping] : rows) {
       st.bind(1, ping.position.lon).bind(2, ping.position.lat).bind(3, ping.at).bind(4, id).run();
-      track.bind(1, id).bind(2, ping.at).bind(3, ping.position.lon).bind(4, ping.position.lat).run();
+      track.bind(1, id).bind(2, ping.at).bind(3, ping.position.lon).bind(4, ping.position.lat);
+      track.run();
     }
     tx.commit();
   } catch (const std::exception& e) {

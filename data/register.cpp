@@ -7,9 +7,11 @@
 #include <cerrno>
 #include <charconv>
 #include <cmath>
+#include <cstring>
 #include <sstream>
 #include <unordered_map>
 
+#include "data/bulk.hpp"
 #include "data/csv.hpp"
 #include "data/locator.hpp"
 #include "data/residents.hpp"
@@ -581,6 +583,23 @@ std::vector<std::string> split_tags(const std::string& s) {
   return out;
 }
 
+// A SpatiaLite point (SRID 4326) as its blob, built here instead of by MakePoint() for each
+// of a million rows: start, little-endian, SRID, MBR, MBR end, class POINT, x, y, end.
+std::string point_blob(LonLat p) {
+  std::string b(60, '\0');
+  auto put = [&](size_t at, const void* v, size_t n) { std::memcpy(b.data() + at, v, n); };
+  int32_t srid = 4326, cls = 1;
+  b[1] = 0x01;
+  put(2, &srid, 4);
+  double mbr[4] = {p.lon, p.lat, p.lon, p.lat}, xy[2] = {p.lon, p.lat};
+  put(6, mbr, sizeof mbr);
+  b[38] = 0x7C;
+  put(39, &cls, 4);
+  put(43, xy, sizeof xy);
+  b[59] = static_cast<char>(0xFE);
+  return b;
+}
+
 std::optional<std::string> gender_of(const std::string& s) {
   if (s == "男" || s == "male" || s == "M") return "male";
   if (s == "女" || s == "female" || s == "F") return "female";
@@ -621,18 +640,76 @@ RegisterImportReport import_register(Db& db, const Locator& locator, std::istrea
     if (rejected) ++report.rejected;
     if (report.issues.size() < 1000) report.issues.push_back({row, std::move(message), rejected});
   };
-  Register reg(db);
+  // What is registered already, in memory: every lookup of the import is a hash probe, and
+  // a bulk import may drop the tables' indexes while it writes.
+  std::unordered_map<std::string, int64_t> buildings, households, by_id_number, by_name;
+  for (auto* m : {&buildings, &households, &by_id_number, &by_name}) m->reserve(1 << 16);
+  auto building_key = [](const std::string& community, const StandardAddress& a) {
+    return community + '\x1f' + a.road + '\x1f' + a.number + '\x1f' + a.compound + '\x1f' +
+           a.building;
+  };
+  auto room_key = [](int64_t building, const std::string& unit, const std::string& room) {
+    return std::to_string(building) + '\x1f' + unit + '\x1f' + room;
+  };
+  auto name_key = [](int64_t household, const std::string& name) {
+    return std::to_string(household) + '\x1f' + name;
+  };
+  {
+    Statement st(
+        db, "SELECT id, coalesce(community_code, ''), road, number, compound, name FROM buildings");
+    while (st.step()) {
+      StandardAddress a;
+      a.road = st.text(2);
+      a.number = st.text(3);
+      a.compound = st.text(4);
+      a.building = st.text(5);
+      buildings.emplace(building_key(st.text(1), a), st.int64(0));
+    }
+    Statement h(db,
+                "SELECT id, building_id, unit, room FROM households WHERE building_id IS NOT NULL");
+    while (h.step()) households.emplace(room_key(h.int64(1), h.text(2), h.text(3)), h.int64(0));
+    Statement r(db, "SELECT id, household_id, name, id_number FROM residents");
+    while (r.step()) {
+      by_name.emplace(name_key(r.int64(1), r.text(2)), r.int64(0));
+      if (!r.is_null(3)) by_id_number.emplace(r.text(3), r.int64(0));
+    }
+  }
+  // A bulk import (the CLI's, on a file no one else writes) builds the indexes once at the
+  // end and writes through a rollback journal; otherwise one transaction of up to millions
+  // of rows keeps its pages in memory until the commit (512 MB at most, given back after).
+  std::optional<BulkLoad> bulk;
+  int64_t cache_pages = 0;
+  if (o.bulk) {
+    bulk.emplace(db,
+                 std::vector<std::string>{"buildings", "households", "residents", "resident_tags"});
+  } else {
+    Statement c(db, "PRAGMA cache_size");
+    if (c.step()) cache_pages = c.int64(0);
+    db.exec("PRAGMA cache_size = -524288");
+  }
+  struct RestoreCache {
+    Db& db;
+    int64_t pages;
+    ~RestoreCache() {
+      if (pages == 0) return;
+      try {
+        db.exec("PRAGMA cache_size = " + std::to_string(pages));
+      } catch (const std::exception&) {
+      }
+    }
+  } restore{db, cache_pages};
   Transaction tx(db);
-  Statement find_household(
-      db, "SELECT id FROM households WHERE building_id = ?1 AND unit = ?2 AND room = ?3 LIMIT 1");
+  Statement add_building(
+      db,
+      "INSERT INTO buildings(subdistrict_code, community_code, grid_code, road, number, compound, "
+      "name, geom) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
+      "CASE WHEN ?8 IS NULL THEN NULL ELSE MakePoint(?8, ?9, 4326) END)");
   Statement building_point(
       db, "SELECT X(geom), Y(geom) FROM buildings WHERE id = ?1 AND geom IS NOT NULL");
   Statement add_household(
       db,
       "INSERT INTO households(address, geom, grid_code, community_code, subdistrict_code, "
-      "building_id, unit, room) VALUES (?1, MakePoint(?2, ?3, 4326), ?4, ?5, ?6, ?7, ?8, ?9)");
-  Statement by_id(db, "SELECT id FROM residents WHERE id_number = ?1 LIMIT 1");
-  Statement by_name(db, "SELECT id FROM residents WHERE household_id = ?1 AND name = ?2 LIMIT 1");
+      "building_id, unit, room) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
   Statement add_person(
       db,
       "INSERT INTO residents(household_id, name, phone, id_number, notes, relation, gender, "
@@ -647,8 +724,6 @@ RegisterImportReport import_register(Db& db, const Locator& locator, std::istrea
       db,
       "INSERT INTO resident_tags(resident_id, tag, set_by, set_at) VALUES (?1, ?2, ?3, ?4) "
       "ON CONFLICT(resident_id, tag) DO NOTHING");
-  std::unordered_map<std::string, int64_t>
-      buildings;  // community|road|number|compound|building -> id
   int64_t row_number = 1;
   while (auto row = reader.next()) {
     ++row_number;
@@ -736,21 +811,28 @@ RegisterImportReport import_register(Db& db, const Locator& locator, std::istrea
     // The household: its building (by standard address within the community), then its room.
     const GridLineage* g = position ? locator.locate(*position) : nullptr;
     std::optional<std::string> community = g ? g->community_code : std::nullopt;
-    std::string key = community.value_or("") + '\x1f' + a.road + '\x1f' + a.number + '\x1f' +
-                      a.compound + '\x1f' + a.building;
+    std::string key = building_key(community.value_or(""), a);
     int64_t building = 0;
     if (auto it = buildings.find(key); it != buildings.end()) {
       building = it->second;
     } else {
-      building = reg.building_for(a, community, g ? g->subdistrict_code : std::nullopt,
-                                  g ? std::optional<std::string>(g->grid_code.value) : std::nullopt,
-                                  position);
+      add_building.bind(1, g ? g->subdistrict_code : std::nullopt).bind(2, community);
+      if (g)
+        add_building.bind(3, g->grid_code.value);
+      else
+        add_building.bind_null(3);
+      add_building.bind(4, a.road).bind(5, a.number).bind(6, a.compound).bind(7, a.building);
+      if (position)
+        add_building.bind(8, position->lon).bind(9, position->lat);
+      else
+        add_building.bind_null(8).bind_null(9);
+      add_building.run();
+      building = db.last_insert_rowid();
       buildings.emplace(std::move(key), building);
     }
-    find_household.bind(1, building).bind(2, a.unit).bind(3, a.room);
+    std::string room = room_key(building, a.unit, a.room);
     std::optional<int64_t> household;
-    if (find_household.step()) household = find_household.int64(0);
-    find_household.reset();
+    if (auto it = households.find(room); it != households.end()) household = it->second;
     if (household) {
       ++report.households_matched;
     } else {
@@ -765,29 +847,25 @@ RegisterImportReport import_register(Db& db, const Locator& locator, std::istrea
         continue;
       }
       if (!g) g = locator.locate(*position);
-      add_household.bind(1, format_address(a)).bind(2, position->lon).bind(3, position->lat);
+      add_household.bind(1, format_address(a)).bind_blob(2, point_blob(*position));
       if (g)
-        add_household.bind(4, g->grid_code.value)
-            .bind(5, g->community_code)
-            .bind(6, g->subdistrict_code);
+        add_household.bind(3, g->grid_code.value)
+            .bind(4, g->community_code)
+            .bind(5, g->subdistrict_code);
       else
-        add_household.bind_null(4).bind_null(5).bind_null(6);
-      add_household.bind(7, building).bind(8, a.unit).bind(9, a.room).run();
+        add_household.bind_null(3).bind_null(4).bind_null(5);
+      add_household.bind(6, building).bind(7, a.unit).bind(8, a.room).run();
       household = db.last_insert_rowid();
+      households.emplace(std::move(room), *household);
       ++report.households_created;
     }
     if (name.empty()) continue;
     std::optional<int64_t> person;
-    if (id_number) {
-      by_id.bind(1, *id_number);
-      if (by_id.step()) person = by_id.int64(0);
-      by_id.reset();
-    }
-    if (!person) {
-      by_name.bind(1, *household).bind(2, name);
-      if (by_name.step()) person = by_name.int64(0);
-      by_name.reset();
-    }
+    if (id_number)
+      if (auto it = by_id_number.find(*id_number); it != by_id_number.end()) person = it->second;
+    if (!person)
+      if (auto it = by_name.find(name_key(*household, name)); it != by_name.end())
+        person = it->second;
     std::optional<std::string> notes = non_empty(field(c_notes));
     std::optional<std::string> rel;
     if (relation) rel = std::string(to_string(*relation));
@@ -809,11 +887,14 @@ RegisterImportReport import_register(Db& db, const Locator& locator, std::istrea
       add_person.bind(6, rel.value_or("other")).bind(7, gender).bind(8, birth).bind(9, o.now).run();
       person = db.last_insert_rowid();
       ++report.residents_created;
+      by_name.emplace(name_key(*household, name), *person);
+      if (id_number) by_id_number.emplace(*id_number, *person);
     }
     for (Tag t : tags)
       add_tag.bind(1, *person).bind(2, to_string(t)).bind(3, o.actor).bind(4, o.now).run();
   }
   if (report.rejected > 0 && !o.skip_invalid) return report;  // rolled back: nothing stored
+  if (bulk) bulk->finish();
   tx.commit();
   report.committed = true;
   return report;

@@ -144,6 +144,10 @@ bool valid_phone(std::string_view phone) noexcept;   // mobile 1XXXXXXXXXX or a 
 struct RegisterImportOptions {
   std::optional<std::string> encoding;  // "UTF-8" | "GBK"; detected when absent
   bool skip_invalid = false;
+  // No one else writes the file meanwhile (the CLI's import: a running server holds the
+  // serve lock): the tables' indexes are dropped for the import and built once at the end
+  // (data/bulk.hpp). Never on a server's database.
+  bool bulk = false;
   std::string actor = "import";
   int64_t now = 0;
 };

@@ -8,7 +8,7 @@
 
 namespace gridmap::data {
 
-int64_t now_seconds();  // the wall clock, as stored
+int64_t now_seconds();                           // the wall clock, as stored
 std::string format_time(int64_t epoch_seconds);  // "2025-03-01T08:00:00Z"
 // Accepts "YYYY-MM-DD", "YYYY-MM-DD[T ]HH:MM[:SS]" with an optional "Z" or "±HH:MM" zone, and
 // plain epoch seconds. A time without a zone is China Standard Time (UTC+8), which is what

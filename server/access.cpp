@@ -69,7 +69,8 @@ const std::vector<AccessRule>& access_rules() {
       {"petitions.create", false, A, A, A, D, A, A, A},
       {"petitions.transition", false, A, A, O, D, O, O, O},
       {"petitions.events", false, A, A, O, D, O, O, O},
-      {"petitions.followup", false, A, A, D, D, D, D, D},  // 回访: the centre calls the reporter back
+      // 回访: the centre calls the reporter back.
+      {"petitions.followup", false, A, A, D, D, D, D, D},
       {"petitions.followups", false, A, A, O, D, O, O, O},
       {"petitions.duplicates", false, A, A, O, D, O, O, O},
       {"petitions.reveal", false, A, A, D, D, D, D, D},

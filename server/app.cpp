@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <charconv>
-#include <cstdio>
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 
 #include "data/areas.hpp"
@@ -29,7 +29,8 @@ namespace gridmap::server {
 
 namespace {
 std::shared_ptr<const LocatorState> load_locator(data::Db& db) {
-  return std::make_shared<LocatorState>(LocatorState{data::Locator::load(db), data::PlaceNames::load(db)});
+  return std::make_shared<LocatorState>(
+      LocatorState{data::Locator::load(db), data::PlaceNames::load(db)});
 }
 
 // Each server thread reads through its own connection; the statement every request runs
@@ -46,8 +47,9 @@ App::App(AppOptions options) : options_(std::move(options)) {
   locator_ = load_locator(*writer_);
   workers_ = std::make_unique<data::WorkerDirectory>(data::WorkerDirectory::load(*writer_));
   positions_ = std::make_unique<data::PositionWriter>(options_.db_path);
-  files_ = std::make_unique<data::DirBlobStore>(options_.files_dir.empty() ? data::files_dir_for(options_.db_path)
-                                                                         : std::filesystem::path(options_.files_dir));
+  files_ = std::make_unique<data::DirBlobStore>(options_.files_dir.empty()
+                                                    ? data::files_dir_for(options_.db_path)
+                                                    : std::filesystem::path(options_.files_dir));
   // Files a stopped process stored but never referenced (it died between the two) go now.
   data::Attachments(*writer_, *files_).sweep_orphans();
   tiles_ = std::make_unique<tiles::TileService>();
@@ -74,7 +76,8 @@ App::App(AppOptions options) : options_(std::move(options)) {
   register_attachments(router_);
   register_patrols(router_);
   register_register(router_);
-  web_ = std::make_unique<StaticFiles>(options_.web_dir.empty() ? std::string(GRIDMAP_WEB_DIR) : options_.web_dir);
+  web_ = std::make_unique<StaticFiles>(options_.web_dir.empty() ? std::string(GRIDMAP_WEB_DIR)
+                                                                : options_.web_dir);
   for (const Route& r : router_.routes())
     if (!rule_for(r.name)) throw_internal("route " + r.name + " has no entry in the access table");
   metrics_.gauge("gridmap_grid_index_grids", "Grids in the point-in-grid index.",
@@ -110,7 +113,9 @@ App::~App() {
   if (heat_warm_.joinable()) heat_warm_.join();
 }
 
-int64_t App::now() { return data::now_seconds(); }
+int64_t App::now() {
+  return data::now_seconds();
+}
 
 data::Db& App::read_db() {
   if (t_read.owner != this || !t_read.db) {
@@ -131,13 +136,15 @@ void App::on_change(const data::ChangeNotice& c) {
       return;
     case data::Layer::workers:
       if (auto w = data::WorkerRepo(read_db()).get(std::stoll(c.key))) workers_->refresh(*w);
-      forget_tokens();  // a worker user's patch follows the worker's grids from now on
+      forget_tokens();   // a worker user's patch follows the worker's grids from now on
       reload_locator();  // the workers named by point-in-grid
       tiles_->workers_changed(read_db());
       return;
     case data::Layer::households:
-      if (c.key == data::kManyRecords) tiles_->households_reloaded(read_db());
-      else tiles_->household_changed(read_db(), std::stoll(c.key));
+      if (c.key == data::kManyRecords)
+        tiles_->households_reloaded(read_db());
+      else
+        tiles_->household_changed(read_db(), std::stoll(c.key));
       return;
     case data::Layer::petitions:
       if (notifier_) notifier_->poke();  // its events become notifications
@@ -159,7 +166,8 @@ void App::invalidate_coverage() {
 
 std::string App::coverage_json() {
   std::lock_guard l(coverage_lock_);
-  if (coverage_cache_.empty()) coverage_cache_ = data::coverage_json(data::check_stored_coverage(read_db()));
+  if (coverage_cache_.empty())
+    coverage_cache_ = data::coverage_json(data::check_stored_coverage(read_db()));
   return coverage_cache_;
 }
 
@@ -171,19 +179,28 @@ Response problem_for(const std::exception& e) {
     return problem(500, "internal", "Internal error", "the server failed to answer this request");
   }
   switch (err->kind()) {
-    case ErrorKind::invalid_input: return problem(400, "invalid_input", "Invalid input", err->what());
-    case ErrorKind::not_found: return problem(404, "not_found", "Not found", err->what());
-    case ErrorKind::conflict: return problem(409, "conflict", "Conflict", err->what());
-    case ErrorKind::precondition_failed: return problem(412, "precondition_failed", "Precondition failed", err->what());
+    case ErrorKind::invalid_input:
+      return problem(400, "invalid_input", "Invalid input", err->what());
+    case ErrorKind::not_found:
+      return problem(404, "not_found", "Not found", err->what());
+    case ErrorKind::conflict:
+      return problem(409, "conflict", "Conflict", err->what());
+    case ErrorKind::precondition_failed:
+      return problem(412, "precondition_failed", "Precondition failed", err->what());
     case ErrorKind::precondition_required:
       return problem(428, "precondition_required", "Precondition required", err->what());
-    case ErrorKind::forbidden: return problem(403, "forbidden", "Forbidden", err->what());
-    case ErrorKind::unauthorized: return problem(401, "unauthorized", "Unauthorized", err->what());
-    case ErrorKind::too_large: return problem(413, "too_large", "Too large", err->what());
+    case ErrorKind::forbidden:
+      return problem(403, "forbidden", "Forbidden", err->what());
+    case ErrorKind::unauthorized:
+      return problem(401, "unauthorized", "Unauthorized", err->what());
+    case ErrorKind::too_large:
+      return problem(413, "too_large", "Too large", err->what());
     case ErrorKind::unsupported_media_type:
       return problem(415, "unsupported_media_type", "Unsupported media type", err->what());
-    case ErrorKind::unavailable: return problem(503, "unavailable", "Service unavailable", err->what());
-    case ErrorKind::internal: break;
+    case ErrorKind::unavailable:
+      return problem(503, "unavailable", "Service unavailable", err->what());
+    case ErrorKind::internal:
+      break;
   }
   return problem(500, "internal", "Internal error", "the server failed to answer this request");
 }
@@ -196,7 +213,8 @@ std::optional<std::string> cookie_value(std::string_view header, std::string_vie
     std::string_view pair = header.substr(0, end);
     while (!pair.empty() && pair.front() == ' ') pair.remove_prefix(1);
     size_t eq = pair.find('=');
-    if (eq != std::string_view::npos && pair.substr(0, eq) == name) return std::string(pair.substr(eq + 1));
+    if (eq != std::string_view::npos && pair.substr(0, eq) == name)
+      return std::string(pair.substr(eq + 1));
     if (end == std::string_view::npos) break;
     header.remove_prefix(end + 1);
   }
@@ -223,7 +241,9 @@ std::string authority(std::string_view url) {
   return out;
 }
 
-bool is_write(const std::string& method) { return method != "GET" && method != "HEAD" && method != "OPTIONS"; }
+bool is_write(const std::string& method) {
+  return method != "GET" && method != "HEAD" && method != "OPTIONS";
+}
 }  // namespace
 
 std::optional<std::string> credential(const Request& req) {
@@ -240,37 +260,47 @@ void App::check_same_origin(const Request& req, bool upload) const {
   if (!origin || *origin == "null") origin = req.header("referer");
   bool by_cookie = !bearer(req) && session_cookie(req);
   if (!origin && !by_cookie) return;  // a script or a tool, not a browser page
-  if (!origin) throw Error(ErrorKind::forbidden, "a signed-in write needs an Origin header (cross-site requests are refused)");
+  if (!origin)
+    throw Error(ErrorKind::forbidden,
+                "a signed-in write needs an Origin header (cross-site requests are refused)");
   std::string from = authority(*origin);
   bool same = from == authority(req.header("host").value_or("")) ||
               (!options_.public_url.empty() && from == authority(options_.public_url));
-  if (!same) throw Error(ErrorKind::forbidden, "a request from another site's page is refused (Origin " + from + ")");
+  if (!same)
+    throw Error(ErrorKind::forbidden,
+                "a request from another site's page is refused (Origin " + from + ")");
   // Another site's form can send text/plain without asking; JSON needs our own page.
   if (!req.body.empty()) {
     std::string type = req.header("content-type").value_or("");
     type = type.substr(0, type.find(';'));
     while (!type.empty() && type.back() == ' ') type.pop_back();
     for (char& ch : type) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-    bool json = type == "application/json" || type == "application/geo+json" || type == "application/merge-patch+json";
+    bool json = type == "application/json" || type == "application/geo+json" ||
+                type == "application/merge-patch+json";
     // A file comes as itself or in a multipart form (the web app's upload): the Origin was
     // checked above, and the handler checks the file's type by its content.
-    bool file = upload && (type == "multipart/form-data" || type == "application/octet-stream" ||
-                           type == "application/pdf" || type.rfind("image/", 0) == 0 || type == "text/csv" ||
-                           type == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" ||
-                           type == "application/vnd.oasis.opendocument.spreadsheet");
+    bool file = upload &&
+                (type == "multipart/form-data" || type == "application/octet-stream" ||
+                 type == "application/pdf" || type.rfind("image/", 0) == 0 || type == "text/csv" ||
+                 type == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" ||
+                 type == "application/vnd.oasis.opendocument.spreadsheet");
     if (!json && !file)
-      throw Error(ErrorKind::unsupported_media_type, "send the body as application/json, not '" + type + "'");
+      throw Error(ErrorKind::unsupported_media_type,
+                  "send the body as application/json, not '" + type + "'");
   }
 }
 
 Principal App::authenticate(const Request& req) {
   auto token = credential(req);
-  if (!token) throw Error(ErrorKind::unauthorized, "sign in first: send 'Authorization: Bearer <token>' or a session cookie");
+  if (!token)
+    throw Error(ErrorKind::unauthorized,
+                "sign in first: send 'Authorization: Bearer <token>' or a session cookie");
   std::string hash = data::token_hash(*token);
   int64_t t = now();
   {
     std::shared_lock l(token_lock_);
-    if (auto it = tokens_.find(hash); it != tokens_.end() && t - it->second.checked_at < 1) return it->second.principal;
+    if (auto it = tokens_.find(hash); it != tokens_.end() && t - it->second.checked_at < 1)
+      return it->second.principal;
   }
   Principal p = check_token(*token, hash, t);
   std::unique_lock l(token_lock_);
@@ -293,8 +323,9 @@ Principal App::check_token(const std::string& token, const std::string& hash, in
   data::Db& db = read_db();
   if (!t_read.token) t_read.token = std::make_unique<data::TokenCheck>(db);
   auto u = t_read.token->user(token, hash, t);
-  if (!u) throw Error(ErrorKind::unauthorized, "the token is unknown, expired or revoked; sign in again");
-  return Principal{u->id,       std::move(u->name),      std::move(u->role), std::move(u->grids),
+  if (!u)
+    throw Error(ErrorKind::unauthorized, "the token is unknown, expired or revoked; sign in again");
+  return Principal{u->id,        std::move(u->name),      std::move(u->role), std::move(u->grids),
                    u->worker_id, std::move(u->area_code), u->department_id};
 }
 
@@ -305,21 +336,25 @@ Response App::handle(Request& req) {
   try {
     // The sign-in page and the web map's files answer without credentials.
     if (auto file = web_->serve(req)) {
-      metrics_.observe("web", file->status, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+      metrics_.observe(
+          "web", file->status,
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
       return *file;
     }
     // A parameter given twice is refused everywhere: lists are comma-separated values of one
     // parameter, so a repeat is either a mistake or an attempt to confuse a filter.
     for (auto it = req.query.begin(); it != req.query.end(); it = req.query.upper_bound(it->first))
       if (req.query.count(it->first) > 1)
-        throw_invalid("parameter '" + it->first + "' is given more than once; give it once (lists are comma-separated)");
+        throw_invalid("parameter '" + it->first +
+                      "' is given more than once; give it once (lists are comma-separated)");
     const Route* r = router_.find(req, res);
     if (r) {
       route = r->name;
       const AccessRule* rule = rule_for(r->name);
       if (!rule) throw_internal("route " + r->name + " has no access rule");
       bool upload = r->name == "register.import" ||
-                    (r->name.size() > 19 && r->name.compare(r->name.size() - 19, 19, ".attachments.create") == 0);
+                    (r->name.size() > 19 &&
+                     r->name.compare(r->name.size() - 19, 19, ".attachments.create") == 0);
       check_same_origin(req, upload);
       Context ctx;
       if (!rule->is_public) {
@@ -342,11 +377,13 @@ Response App::handle(Request& req) {
   } catch (const std::exception& e) {
     res = problem_for(e);
   }
-  metrics_.observe(route, res.status, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  metrics_.observe(route, res.status,
+                   std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   return res;
 }
 
-void only_params(const Request& req, std::initializer_list<std::string_view> known, std::string_view route) {
+void only_params(const Request& req, std::initializer_list<std::string_view> known,
+                 std::string_view route) {
   for (const auto& [k, v] : req.query) {
     if (std::find(known.begin(), known.end(), k) != known.end()) continue;
     std::string list;
@@ -393,13 +430,16 @@ LonLat to_wgs84(const Request& req, LonLat p) {
   crs::Crs c = crs_of(req);
   LonLat w = c.kind == crs::Kind::wgs84 ? p : crs::Transformer(c, crs::Crs{})(p);
   if (!is_valid_wgs84(w))
-    throw_invalid("coordinate (" + std::to_string(p.lon) + ", " + std::to_string(p.lat) + ") is out of range");
+    throw_invalid("coordinate (" + std::to_string(p.lon) + ", " + std::to_string(p.lat) +
+                  ") is out of range");
   return w;
 }
 
 void check_batch_size(App& app, size_t n, const char* items) {
   size_t most = app.options().max_batch;
-  if (n > most) throw Error(ErrorKind::too_large, "at most " + std::to_string(most) + " " + items + " per request, got " + std::to_string(n));
+  if (n > most)
+    throw Error(ErrorKind::too_large, "at most " + std::to_string(most) + " " + items +
+                                          " per request, got " + std::to_string(n));
 }
 
 std::vector<LonLat> points_body(App& app, const Request& req) {
@@ -426,7 +466,9 @@ std::optional<int64_t> time_param(const Request& req, const char* name) {
   auto v = req.param(name);
   if (!v || v->empty()) return std::nullopt;
   auto t = data::parse_time(*v);
-  if (!t) throw_invalid(std::string("'") + name + "' must be a date or time like 2026-03-01 or 2026-03-01T08:00:00+08:00");
+  if (!t)
+    throw_invalid(std::string("'") + name +
+                  "' must be a date or time like 2026-03-01 or 2026-03-01T08:00:00+08:00");
   return t;
 }
 
@@ -449,7 +491,8 @@ std::optional<int64_t> if_match_version(const Request& req) {
   int64_t out = 0;
   auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
   if (ec != std::errc() || p != v.data() + v.size() || v.empty())
-    throw Error(ErrorKind::precondition_failed, "If-Match '" + *h + "' is not a version this server issued");
+    throw Error(ErrorKind::precondition_failed,
+                "If-Match '" + *h + "' is not a version this server issued");
   return out;
 }
 

@@ -39,8 +39,8 @@ namespace gridmap::server {
 
 struct AppOptions {
   std::string db_path;
-  bool create = false;  // make an empty database when the file is new or empty
-  std::string web_dir;  // the web map's files; empty: the build's copy
+  bool create = false;       // make an empty database when the file is new or empty
+  std::string web_dir;       // the web map's files; empty: the build's copy
   std::string font_path;     // the font of map labels; empty: a map without names
   std::string basemap_path;  // an MBTiles base map; empty: a plain background
   // The origin users reach the server at ("https://grid.example.gov.cn"), for absolute URLs
@@ -53,7 +53,7 @@ struct AppOptions {
   std::string files_dir;
   size_t max_upload_bytes = 10u << 20;
   int patrol_retention_days = 30;  // patrol track points older than this are purged
-  NotifyOptions notify;       // the event stream and the webhooks
+  NotifyOptions notify;            // the event stream and the webhooks
 };
 
 class StaticFiles;
@@ -96,9 +96,9 @@ class App {
   std::string coverage_json();  // cached until the layout changes
   data::WorkerDirectory& workers() { return *workers_; }
   data::PositionWriter& positions() { return *positions_; }
-  data::BlobStore& files() { return *files_; }  // attachments' bytes
-  tiles::TileService& tiles() { return *tiles_; }  // tiles and their cache; told of changes
-  tiles::GlyphFont* font() { return font_.get(); }          // null: no labels
+  data::BlobStore& files() { return *files_; }      // attachments' bytes
+  tiles::TileService& tiles() { return *tiles_; }   // tiles and their cache; told of changes
+  tiles::GlyphFont* font() { return font_.get(); }  // null: no labels
   const tiles::Basemap* basemap() const { return basemap_.get(); }  // null: none
   Metrics& metrics() { return metrics_; }
   Notifier& notifier() { return *notifier_; }
@@ -134,7 +134,7 @@ class App {
   std::shared_mutex token_lock_;
   std::unordered_map<std::string, CachedToken> tokens_;
   std::atomic<bool> stopping_{false};
-  std::thread heat_warm_;  // reads the heat index at start-up
+  std::thread heat_warm_;               // reads the heat index at start-up
   std::unique_ptr<Notifier> notifier_;  // last: its threads use everything above
 };
 
@@ -171,7 +171,8 @@ Response no_content();  // 204
 void require_worker_in_reach(App& app, const Context& ctx, int64_t worker);
 // Refuses (400) a query parameter outside `known`, naming what `route` takes: a misspelt
 // filter must not be silently ignored.
-void only_params(const Request& req, std::initializer_list<std::string_view> known, std::string_view route);
+void only_params(const Request& req, std::initializer_list<std::string_view> known,
+                 std::string_view route);
 LonLat lonlat_param(const Request& req, const char* lon = "lon", const char* lat = "lat");
 // Converts a coordinate given in the request's `crs` parameter to WGS84.
 LonLat to_wgs84(const Request& req, LonLat p);

@@ -48,7 +48,7 @@ class TileService {
   // Changes, reported after they are committed.
   void petition_changed(data::Db& db, int64_t id);   // reported, moved on, escalated, ...
   void household_changed(data::Db& db, int64_t id);  // added or edited (counts of its grid too)
-  void households_reloaded(data::Db& db);             // many at once (an import of the register)
+  void households_reloaded(data::Db& db);            // many at once (an import of the register)
   // An area's boundary changed; `before` and `after` are its boxes (absent when it did not
   // exist before, or no longer does).
   void area_changed(data::Layer layer, std::optional<Box> before, std::optional<Box> after);

@@ -24,7 +24,8 @@ const Command kCommands[] = {
     {"import", cmd_import,
      "import  LAYER FILE --db FILE [--crs EPSG:N|wgs84|cgcs2000|gcj02|bd09] [--code-field F]\n"
      "        [--name-field F] [--parent-field F] [--lon-field F --lat-field F] [--encoding GBK]\n"
-     "        [--layer NAME] [--skip-invalid]"},
+     "        [--layer NAME] [--skip-invalid]\n"
+     "        register FILE.csv|.xlsx|.ods --db FILE [--encoding GBK] [--skip-invalid]"},
     {"export", cmd_export,
      "export  LAYER OUT --db FILE [--format geojson|gpkg|shp|csv] [--crs ...]"},
     {"locate", cmd_locate, "locate  --db FILE (LON LAT | --csv IN) [--crs ...]"},

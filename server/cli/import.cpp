@@ -6,6 +6,7 @@
 #include "data/import.hpp"
 #include "data/locator.hpp"
 #include "data/register.hpp"
+#include "data/serve_lock.hpp"
 #include "data/stats.hpp"
 #include "data/time.hpp"
 #include "geo/error.hpp"
@@ -32,12 +33,16 @@ int import_register(const Args& args) {
     if (!*f) throw_invalid("import: cannot read " + file);
     in = std::move(f);
   }
+  // A bulk import drops the tables' indexes while it writes: not under a running server
+  // (which would also not see the new households); POST /api/v1/register/import is for that.
+  data::ServeLock lock(args.db());
   data::Db db = data::Db::open(args.db());
   data::Locator locator = data::Locator::load(db);
   data::RegisterImportOptions o;
   o.encoding = args.get("--encoding");
   o.skip_invalid = args.flag("--skip-invalid");
   o.actor = "cli";
+  o.bulk = true;
   o.now = data::now_seconds();
   data::RegisterImportReport r = data::import_register(db, locator, *in, o);
   for (const auto& i : r.issues)

@@ -1,7 +1,8 @@
 // gridmap serve --db FILE [--create] [--listen 127.0.0.1:8080] [--threads N] [--font FILE]
 //               [--basemap FILE.mbtiles] [--public-url URL] [--max-connections N]
 //               [--max-connections-per-address N] [--deadline-warning-hours N]
-//               [--notify-check-ms N] [--sse-heartbeat-ms N] [--sse-lifetime-ms N] [--webhook-retry-ms N]
+//               [--notify-check-ms N] [--sse-heartbeat-ms N] [--sse-lifetime-ms N]
+//               [--webhook-retry-ms N]
 //               [--webhook-retry-max-ms N] [--patrol-retention-days N]
 #include <cstdio>
 #include <filesystem>
@@ -28,34 +29,58 @@ std::string checked_public_url(std::string url) {
   std::string host = scheme == std::string::npos ? "" : url.substr(scheme + 3);
   bool ok = (url.rfind("http://", 0) == 0 || url.rfind("https://", 0) == 0) && !host.empty() &&
             host.find_first_of("/?#@ \"'<>\\") == std::string::npos;
-  if (!ok) throw_invalid("--public-url must be like https://grid.example.gov.cn (scheme and host, no path), not '" + url + "'");
+  if (!ok)
+    throw_invalid(
+        "--public-url must be like https://grid.example.gov.cn (scheme and host, no path), not '" +
+        url + "'");
   return url;
 }
 }  // namespace
 
 int cmd_serve(const ArgList& argv) {
   Args args("serve", argv,
-            {"--db", "--listen", "--threads", "--max-body-mb", "--request-timeout-ms", "--web",
-             "--font", "--basemap", "--public-url", "--max-connections",
-             "--max-connections-per-address", "--deadline-warning-hours", "--notify-check-ms",
-             "--sse-heartbeat-ms", "--sse-lifetime-ms", "--webhook-retry-ms", "--webhook-retry-max-ms",
-             "--files", "--max-upload-mb", "--patrol-retention-days"},
+            {"--db",
+             "--listen",
+             "--threads",
+             "--max-body-mb",
+             "--request-timeout-ms",
+             "--web",
+             "--font",
+             "--basemap",
+             "--public-url",
+             "--max-connections",
+             "--max-connections-per-address",
+             "--deadline-warning-hours",
+             "--notify-check-ms",
+             "--sse-heartbeat-ms",
+             "--sse-lifetime-ms",
+             "--webhook-retry-ms",
+             "--webhook-retry-max-ms",
+             "--files",
+             "--max-upload-mb",
+             "--patrol-retention-days"},
             {"--quiet", "--create"});
-  if (!args.positional().empty()) throw_invalid("serve: unexpected argument '" + args.positional()[0] + "'");
+  if (!args.positional().empty())
+    throw_invalid("serve: unexpected argument '" + args.positional()[0] + "'");
   server::ServerOptions so;
   std::string listen = args.get("--listen").value_or("127.0.0.1:8080");
   size_t colon = listen.rfind(':');
-  if (colon == std::string::npos) throw_invalid("--listen must be ADDRESS:PORT, not '" + listen + "'");
+  if (colon == std::string::npos)
+    throw_invalid("--listen must be ADDRESS:PORT, not '" + listen + "'");
   so.address = listen.substr(0, colon);
-  if (so.address.size() > 2 && so.address.front() == '[') so.address = so.address.substr(1, so.address.size() - 2);
+  if (so.address.size() > 2 && so.address.front() == '[')
+    so.address = so.address.substr(1, so.address.size() - 2);
   Args port_args("serve", {"--port", listen.substr(colon + 1)}, {"--port"});
   so.port = static_cast<uint16_t>(port_args.integer("--port", 8080, 0, 65535));
-  so.threads = static_cast<int>(args.integer("--threads", std::max(1u, std::thread::hardware_concurrency()), 1, 256));
+  so.threads = static_cast<int>(
+      args.integer("--threads", std::max(1u, std::thread::hardware_concurrency()), 1, 256));
   so.max_body_bytes = static_cast<size_t>(args.integer("--max-body-mb", 32, 1, 1024)) << 20;
-  so.request_timeout = std::chrono::milliseconds(args.integer("--request-timeout-ms", 15000, 100, 3600000));
-  so.max_connections = static_cast<int>(args.integer("--max-connections", so.max_connections, 1, 1000000));
-  so.max_connections_per_address =
-      static_cast<int>(args.integer("--max-connections-per-address", so.max_connections_per_address, 0, 1000000));
+  so.request_timeout =
+      std::chrono::milliseconds(args.integer("--request-timeout-ms", 15000, 100, 3600000));
+  so.max_connections =
+      static_cast<int>(args.integer("--max-connections", so.max_connections, 1, 1000000));
+  so.max_connections_per_address = static_cast<int>(
+      args.integer("--max-connections-per-address", so.max_connections_per_address, 0, 1000000));
   server::AppOptions ao;
   ao.db_path = args.db();
   ao.create = args.flag("--create");
@@ -89,9 +114,12 @@ int cmd_serve(const ArgList& argv) {
               << " (install fonts-wqy-microhei or pass --font FILE): the map shows no names\n";
   }
   ao.basemap_path = args.get("--basemap").value_or("");
-  if (args.get("--basemap") && ao.basemap_path.empty()) throw_invalid("--basemap needs a file name");
+  if (args.get("--basemap") && ao.basemap_path.empty())
+    throw_invalid("--basemap needs a file name");
   if (!ao.create && !std::filesystem::exists(ao.db_path))
-    throw_invalid("database " + ao.db_path + " does not exist (gridmap demo or gridmap import creates one, --create an empty one)");
+    throw_invalid(
+        "database " + ao.db_path +
+        " does not exist (gridmap demo or gridmap import creates one, --create an empty one)");
   data::ServeLock lock(ao.db_path);  // one server per file
   server::App app(ao);
   bool quiet = args.flag("--quiet");
@@ -101,11 +129,13 @@ int cmd_serve(const ArgList& argv) {
       [&](const server::AccessRecord& a) {
         if (quiet) return;
         std::lock_guard l(log_lock);
-        std::fprintf(stderr, "%s %s %d %zu %.2fms\n", a.method.c_str(), a.path.c_str(), a.status, a.bytes, a.duration_ms);
+        std::fprintf(stderr, "%s %s %d %zu %.2fms\n", a.method.c_str(), a.path.c_str(), a.status,
+                     a.bytes, a.duration_ms);
       });
   http.bind();
-  std::cout << "gridmap serving " << ao.db_path << " at http://" << (so.address == "0.0.0.0" ? "127.0.0.1" : so.address) << ":"
-            << http.port() << "/" << std::endl;
+  std::cout << "gridmap serving " << ao.db_path << " at http://"
+            << (so.address == "0.0.0.0" ? "127.0.0.1" : so.address) << ":" << http.port() << "/"
+            << std::endl;
   http.run();
   app.positions().flush();
   std::cerr << "gridmap: stopped cleanly\n";

@@ -1,5 +1,5 @@
-#include "data/catalogue.hpp"
 #include "data/db.hpp"
+#include "data/catalogue.hpp"
 #include "data/migrations.hpp"
 
 #include <gdal.h>
@@ -218,7 +218,14 @@ TEST_CASE("petitions keep their events and categories their deadlines") {
   p.created_at = 1740787200;
   p.position = {111.7, 40.8};
   PetitionId id = repo.upsert(p);
-  repo.add_event({id, 1740787200, "worker:1", data::Action::report, {}, data::Status::reported, data::Level::grid, ""});
+  repo.add_event({id,
+                  1740787200,
+                  "worker:1",
+                  data::Action::report,
+                  {},
+                  data::Status::reported,
+                  data::Level::grid,
+                  ""});
   CHECK(data::Catalogue(db).get("env")->deadline == 48);
   CHECK(repo.events(id).size() == 1);
   CHECK(repo.count_by_status(data::Status::reported) == 1);
@@ -242,7 +249,9 @@ TEST_CASE("a version 1 database is migrated to the current schema and keeps its 
   CHECK(count(db, "SELECT count(*) FROM pragma_table_info('petitions') WHERE name = 'version'") ==
         1);
   CHECK(count(db, "SELECT count(*) FROM categories") == 1);
-  CHECK(count(db, "SELECT count(*) FROM pragma_table_info('petitions') WHERE name = 'merged_into'") == 1);
+  CHECK(
+      count(db, "SELECT count(*) FROM pragma_table_info('petitions') WHERE name = 'merged_into'") ==
+      1);
   CHECK(count(db, "SELECT count(*) FROM pragma_table_info('audit_log') WHERE name = 'keyed'") == 1);
   // The old category is a catalogue entry whose hours now count working time.
   std::optional<data::CatalogueEntry> noise = data::Catalogue(db).get("noise");

@@ -146,6 +146,13 @@ TEST_CASE("the register import: standard addresses, upserts, every bad row named
     CHECK(st.text(6) == "1118");
     CHECK(st.text(7) == "3");
     CHECK_FALSE(st.is_null(8));  // stamped with its grid
+    data::Statement geom(
+        *c.db,
+        "SELECT X(h.geom), Y(h.geom), b.road FROM households h JOIN buildings b ON "
+        "b.id = h.building_id WHERE h.room = '601'");
+    REQUIRE(geom.step());
+    CHECK(geom.real(0) == Approx(std::stod(c.lon)));
+    CHECK(geom.real(1) == Approx(std::stod(c.lat)));
     CHECK(count(*c.db, "SELECT count(*) FROM resident_tags") == 2);
     // Again, with a new phone for 王小明, found by his ID number.
     auto again = c.import(header + "大智街道解放大道1118号3栋2单元502室" + where + ",王小明," +

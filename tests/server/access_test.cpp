@@ -172,19 +172,22 @@ struct Fixture {
         test::make_user(db, "worker1", "worker", {"--grid", first_grid, "--worker", "1"});
     // The offices of the first grid's community and subdistrict, and of a department.
     tokens["community"] = test::make_user(db, "community", "community", {"--area", "150102001001"});
-    tokens["subdistrict"] = test::make_user(db, "subdistrict", "subdistrict", {"--area", "150102001"});
+    tokens["subdistrict"] =
+        test::make_user(db, "subdistrict", "subdistrict", {"--area", "150102001"});
     {
       data::Db d = data::Db::open(db, false);
       data::DepartmentRepo(d).put({0, "city-mgmt", "城管局", {}});
     }
-    tokens["department"] = test::make_user(db, "department", "department", {"--department", "city-mgmt"});
+    tokens["department"] =
+        test::make_user(db, "department", "department", {"--department", "city-mgmt"});
     test::set_default_headers({});
     server = std::make_unique<test::ServerProcess>(db);
   }
   std::string spare_token(const std::string& role) {
     data::Db d = data::Db::open(db, false);
     data::UserRepo users(d);
-    return users.issue_token(users.find(role == "worker" ? "worker1" : role)->id, "api", server::App::now(), 3600);
+    return users.issue_token(users.find(role == "worker" ? "worker1" : role)->id, "api",
+                             server::App::now(), 3600);
   }
   HttpResult as(const std::string& role, const std::string& method, const std::string& target,
                 const std::string& body = "") {
@@ -210,7 +213,8 @@ TEST_CASE("every route, for every role and for no credentials, answers as the ac
     REQUIRE(rule);                        // a route without an access rule
     REQUIRE(samples().count(name) == 1);  // a route without a sample request in this test
     const Sample& s = samples().at(name);
-    for (std::string role : {"", "admin", "dispatcher", "worker", "planner", "community", "subdistrict", "department"}) {
+    for (std::string role : {"", "admin", "dispatcher", "worker", "planner", "community",
+                             "subdistrict", "department"}) {
       INFO("role '" << role << "'");
       // Signing out revokes the token it is sent with: sign out with a spare one.
       HttpResult r = name == "session.delete" && !role.empty()

@@ -301,12 +301,14 @@ HttpResult RoleServer::move(int64_t id, const std::string& body, const std::stri
       {{"Authorization", "Bearer " + tokens.at(role)}, {"Content-Type", "application/json"}});
 }
 
-HttpResult RoleServer::as(const std::string& user, const std::string& method, const std::string& target,
-                          const std::string& body) {
-  return http(server->port(), method, target, body, {{"Authorization", "Bearer " + tokens.at(user)}});
+HttpResult RoleServer::as(const std::string& user, const std::string& method,
+                          const std::string& target, const std::string& body) {
+  return http(server->port(), method, target, body,
+              {{"Authorization", "Bearer " + tokens.at(user)}});
 }
 
-void RoleServer::add_user(const std::string& name, const std::string& role, const std::vector<std::string>& extra) {
+void RoleServer::add_user(const std::string& name, const std::string& role,
+                          const std::vector<std::string>& extra) {
   tokens[name] = make_user(db, name, role, extra);
 }
 
