@@ -206,7 +206,8 @@ void drop_attachments(Db& db, BlobStore& store, OwnerKind kind, int64_t owner) {
 
 size_t Attachments::sweep_orphans() {
   size_t removed = 0;
-  for (const std::string& k : store_.keys())
+  // Only files at least ten minutes old: another process may be between a file and its row.
+  for (const std::string& k : store_.keys(std::chrono::minutes(10)))
     if (!referenced(db_, k)) {
       store_.remove(k);
       ++removed;

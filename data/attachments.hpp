@@ -59,7 +59,7 @@ class Attachments {
   // when absent; conflict for an owner whose record is closed.
   bool remove(int64_t id, int64_t now);
   // Removes the files no row refers to (a process that died between the file and the
-  // row); the count removed.
+  // row), written at least ten minutes ago; the count removed.
   size_t sweep_orphans();
 
  private:

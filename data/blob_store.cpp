@@ -37,8 +37,9 @@ bool is_key(std::string_view key) {
   return true;
 }
 
-[[noreturn]] void fail(const std::string& what, const fs::path& p) {
-  throw Error(ErrorKind::unavailable, what + " " + p.string() + ": " + std::strerror(errno));
+// Without the path: the message may reach a client.
+[[noreturn]] void fail(const std::string& what, const fs::path&) {
+  throw Error(ErrorKind::unavailable, what + " an attachment's file: " + std::strerror(errno));
 }
 
 void sync_dir(const fs::path& dir) {
@@ -96,7 +97,7 @@ void DirBlobStore::put(const std::string& key, std::string_view bytes) {
   fs::create_directories(target.parent_path(), ec);
   if (ec || ::rename(tmp.c_str(), target.c_str()) != 0) {
     ::unlink(tmp.c_str());
-    throw Error(ErrorKind::unavailable, "cannot store " + target.string());
+    throw Error(ErrorKind::unavailable, "cannot store an attachment's file");
   }
   sync_dir(target.parent_path());
 }
@@ -116,14 +117,19 @@ void DirBlobStore::remove(const std::string& key) {
   fs::remove(path_of(key), ec);
 }
 
-std::vector<std::string> DirBlobStore::keys() const {
+std::vector<std::string> DirBlobStore::keys(std::chrono::seconds min_age) const {
   std::vector<std::string> out;
   std::error_code ec;
+  auto now = fs::file_time_type::clock::now();
   for (auto it = fs::recursive_directory_iterator(dir_, ec);
        !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
     if (it->path().parent_path() == dir_ / "tmp") continue;
     std::string name = it->path().filename().string();
-    if (it->is_regular_file() && is_key(name)) out.push_back(std::move(name));
+    if (!it->is_regular_file() || !is_key(name)) continue;
+    std::error_code tec;
+    auto written = fs::last_write_time(it->path(), tec);
+    if (min_age.count() > 0 && (tec || now - written < min_age)) continue;
+    out.push_back(std::move(name));
   }
   return out;
 }

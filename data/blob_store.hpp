@@ -3,6 +3,7 @@
 // the directory store beside the database file is the default.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -22,8 +23,10 @@ class BlobStore {
   virtual void put(const std::string& key, std::string_view bytes) = 0;
   virtual std::optional<std::string> get(const std::string& key) const = 0;
   virtual bool contains(const std::string& key) const = 0;
-  virtual void remove(const std::string& key) = 0;    // no error when absent
-  virtual std::vector<std::string> keys() const = 0;  // every stored key, for sweeps and backups
+  virtual void remove(const std::string& key) = 0;  // no error when absent
+  // The stored keys, for sweeps and backups: those stored at least `min_age` ago.
+  virtual std::vector<std::string> keys(
+      std::chrono::seconds min_age = std::chrono::seconds(0)) const = 0;
 };
 
 // Files under DIR/ab/cd/<key>, written to DIR/tmp first, synced, then renamed into place.
@@ -34,7 +37,8 @@ class DirBlobStore final : public BlobStore {
   std::optional<std::string> get(const std::string& key) const override;
   bool contains(const std::string& key) const override;
   void remove(const std::string& key) override;
-  std::vector<std::string> keys() const override;
+  std::vector<std::string> keys(
+      std::chrono::seconds min_age = std::chrono::seconds(0)) const override;
   const std::filesystem::path& dir() const noexcept { return dir_; }
 
  private:

@@ -32,7 +32,7 @@ using namespace std::string_view_literals;
 
 constexpr int stored_quality = 90;
 constexpr int thumbnail_quality = 85;
-constexpr int max_jpeg_scans = 1000;  // a progressive JPEG of thousands of scans is a CPU bomb
+constexpr int max_jpeg_scans = 100;  // a progressive JPEG of thousands of scans is a CPU bomb
 constexpr std::string_view exif_header = "Exif\0\0"sv;
 
 [[noreturn]] void invalid(const std::string& why) {
@@ -284,7 +284,10 @@ std::string encode_jpeg(const Image& img, int quality, std::string_view icc = {}
   e.info.in_color_space = JCS_RGB;
   jpeg_set_defaults(&e.info);
   jpeg_set_quality(&e.info, quality, TRUE);
-  e.info.optimize_coding = TRUE;
+  // Optimised Huffman tables need a second pass over the whole image's coefficients: for
+  // thumbnails and phone-sized photos only.
+  e.info.optimize_coding =
+      static_cast<int64_t>(img.width) * img.height <= 16'000'000 ? TRUE : FALSE;
   jpeg_start_compress(&e.info, TRUE);
   if (is_rgb_icc(icc))
     jpeg_write_icc_profile(&e.info, bytes_of(icc), static_cast<unsigned>(icc.size()));
@@ -406,7 +409,15 @@ void walk_jpeg(std::string_view b, JpegWalk& out) {
     if (len < 2 || len > n - i)
       invalid("not a valid JPEG: a segment runs past the end of the file");
     const std::string_view payload = b.substr(i + 2, len - 2);
-    if (jpeg_segment_kept(marker, payload)) {
+    if (marker == 0xE0 && jpeg_segment_kept(marker, payload) && payload.size() > 14) {
+      // JFIF keeps its version, density and units; its embedded thumbnail (a picture of the
+      // original, crop or not) goes: 0 x 0.
+      out.stripped.append(marker_bytes, 2);
+      out.stripped += std::string("\x00\x10", 2);
+      out.stripped.append(payload.substr(0, 12));
+      out.stripped += std::string("\x00\x00", 2);
+      out.had_metadata = true;
+    } else if (jpeg_segment_kept(marker, payload)) {
       out.stripped.append(marker_bytes, 2);
       out.stripped.append(b.substr(i, len));
     } else {

@@ -468,6 +468,14 @@ CREATE TABLE attachments (
 CREATE INDEX attachments_owner ON attachments(owner_kind, owner_id);
 CREATE INDEX attachments_sha ON attachments(sha256);
 CREATE INDEX attachments_thumb ON attachments(thumb_sha256) WHERE thumb_sha256 IS NOT NULL;
+-- A record's files go with it (their bytes at the next start-up's sweep), so that a reused
+-- id never shows another record's photos.
+CREATE TRIGGER attachments_of_petition AFTER DELETE ON petitions BEGIN
+  DELETE FROM attachments WHERE owner_kind = 'petition' AND owner_id = old.id;
+END;
+CREATE TRIGGER attachments_of_visit AFTER DELETE ON visits BEGIN
+  DELETE FROM attachments WHERE owner_kind = 'visit' AND owner_id = old.id;
+END;
 
 ALTER TABLE visits ADD COLUMN lon REAL;
 ALTER TABLE visits ADD COLUMN lat REAL;
@@ -522,6 +530,9 @@ CREATE TABLE work_log_entries (
   edited_by TEXT
 );
 CREATE INDEX work_log_entries_worker ON work_log_entries(worker_id, day);
+CREATE TRIGGER attachments_of_worklog AFTER DELETE ON work_log_entries BEGIN
+  DELETE FROM attachments WHERE owner_kind = 'worklog' AND owner_id = old.id;
+END;
 CREATE TABLE work_log_versions (
   entry_id INTEGER NOT NULL REFERENCES work_log_entries(id) ON DELETE CASCADE,
   version INTEGER NOT NULL,

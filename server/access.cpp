@@ -74,12 +74,14 @@ const std::vector<AccessRule>& access_rules() {
       {"petitions.followups", false, A, A, O, D, O, O, O},
       {"petitions.duplicates", false, A, A, O, D, O, O, O},
       {"petitions.reveal", false, A, A, D, D, D, D, D},
-      // Field work: a worker records their own; the centre reads everyone's, a community's
-      // or subdistrict's office those of its area's workers (server/handlers/field_work.cpp).
+      // Field work: a worker records their own. A visit holds what residents said at home
+      // (notes, form, photos): its worker and an admin read it, supervisors the coverage
+      // figures only. Work logs: the centre reads everyone's, a community's or subdistrict's
+      // office those of its area's workers (server/handlers/field_work.cpp).
       {"visits.create", false, A, D, O, D, D, D, D},
-      {"visits.list", false, A, A, O, D, O, O, D},
-      {"visits.item", false, A, A, O, D, O, O, D},
-      {"households.visits", false, A, A, O, D, O, O, D},
+      {"visits.list", false, A, D, O, D, D, D, D},
+      {"visits.item", false, A, D, O, D, D, D, D},
+      {"households.visits", false, A, D, O, D, D, D, D},
       {"visitform.get", false, A, A, A, A, A, A, A},
       {"visitform.put", false, A, D, D, D, D, O, D},  // a subdistrict's office: its own form
       {"worklog.create", false, A, D, O, D, D, D, D},
@@ -94,7 +96,7 @@ const std::vector<AccessRule>& access_rules() {
       {"petitions.attachments.create", false, A, A, O, D, O, O, O},
       {"petitions.attachments.list", false, A, A, O, D, O, O, O},
       {"visits.attachments.create", false, A, D, O, D, D, D, D},
-      {"visits.attachments.list", false, A, A, O, D, O, O, D},
+      {"visits.attachments.list", false, A, D, O, D, D, D, D},
       {"worklog.attachments.create", false, A, D, O, D, D, D, D},
       {"worklog.attachments.list", false, A, A, O, D, O, O, D},
       {"attachments.file", false, A, A, O, D, O, O, O},

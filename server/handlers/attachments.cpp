@@ -3,8 +3,11 @@
 // cleaned of metadata and thumbnailed (data/media.hpp) before the writer stores them.
 // Whoever may read the record may read its files; to anyone else a file does not exist.
 #include <algorithm>
+#include <chrono>
+#include <semaphore>
 
 #include "data/attachments.hpp"
+#include "data/audit.hpp"
 #include "data/blob_store.hpp"
 #include "data/field_work.hpp"
 #include "data/media.hpp"
@@ -189,6 +192,15 @@ Response upload(App& app, const Request& req, const Context& ctx, OwnerKind kind
                         : "a visit's or a log's files take no stage");
     stage = *s;
   }
+  // Decoding a 50-megapixel photo takes hundreds of MB and a CPU second: two at a time, so a
+  // burst of uploads cannot exhaust the server (503 after 10 s of waiting).
+  static std::counting_semaphore<64> decoders(2);
+  if (!decoders.try_acquire_for(std::chrono::seconds(10)))
+    throw Error(ErrorKind::unavailable,
+                "too many photos are being processed; send this one again shortly");
+  struct Release {
+    ~Release() { decoders.release(); }
+  } release;
   data::media::Processed file = data::media::process(bytes);
   check_declared(declared, file);
   const std::string& actor = principal(ctx).name;
@@ -287,8 +299,14 @@ Response remove(App& app, const Request& req, const Context& ctx) {
   const Principal& p = principal(ctx);
   if (p.role != "admin" && p.role != "dispatcher" && p.name != a.uploaded_by)
     throw Error(ErrorKind::forbidden, "only who uploaded a file (or the centre) may delete it");
-  app.write(
-      [&](data::Db& db) { return data::Attachments(db, app.files()).remove(a.id, App::now()); });
+  app.write([&](data::Db& db) {
+    data::Transaction tx(db);
+    data::Attachments(db, app.files()).remove(a.id, App::now());
+    data::audit(db, App::now(), p.name, "delete_attachment", "attachment:" + std::to_string(a.id),
+                std::string(data::to_string(a.owner_kind)) + " " + std::to_string(a.owner_id));
+    tx.commit();
+    return 0;
+  });
   return no_content();
 }
 

@@ -402,6 +402,9 @@ Response edit_log(App& app, const Request& req, const Context& ctx) {
   if (!d.IsObject()) throw_invalid("expected a JSON object: {\"text\": ...}");
   std::string text = need_string(d, "text");
   auto expected = if_match_version(req);
+  if (!expected)
+    throw Error(ErrorKind::precondition_required,
+                "send the entry's version in If-Match (its ETag), so that two edits cannot cross");
   auto e = app.write([&](data::Db& db) {
     return data::FieldWork(db).edit_log(cur.id, text, expected, principal(ctx).name, App::now());
   });

@@ -22,6 +22,7 @@
 //      about a metre) with those figures as properties. A community's or subdistrict's
 //      office gets its area's grids (or workers) only.
 #include "data/patrols.hpp"
+#include "data/audit.hpp"
 #include "data/time.hpp"
 #include "data/visit_coverage.hpp"
 #include "geo/error.hpp"
@@ -90,6 +91,13 @@ Response get_track(App& app, const Request& req, const Context& ctx) {
   auto day = req.param("day");
   if (!day) throw_invalid("'day' is required: a China date YYYY-MM-DD");
   data::PatrolTrack t = data::Patrols(app.read_db()).track(worker, *day);
+  // A track is a person's whereabouts: a supervisor's every read of one is audited.
+  if (principal(ctx).worker_id != worker)
+    app.write([&](data::Db& db) {
+      data::audit(db, App::now(), principal(ctx).name, "read_track",
+                  "worker:" + std::to_string(worker), *day);
+      return 0;
+    });
   rapidjson::StringBuffer buf;
   JsonWriter w(buf);
   w.StartObject();
@@ -134,7 +142,7 @@ Response get_track(App& app, const Request& req, const Context& ctx) {
   return json_response(buf.GetString());
 }
 
-Response patrol_stats(App& app, const Request& req, const Context&) {
+Response patrol_stats(App& app, const Request& req, const Context& ctx) {
   only_params(req, {"from", "to", "level"}, "stats/patrols");
   std::string level_text = req.param("level").value_or("grid");
   auto level = data::parse_patrol_level(level_text);
@@ -143,7 +151,10 @@ Response patrol_stats(App& app, const Request& req, const Context&) {
   int64_t to = time_param(req, "to").value_or(App::now());
   int64_t from = time_param(req, "from").value_or(to - kDefaultStatsDays * 86400);
   if (from >= to) throw_invalid("'from' must be before 'to'");
+  if (to - from > 366 * 86400) throw_invalid("the period is at most 366 days");
   auto rows = data::Patrols(app.read_db()).aggregates(*level, from, to);
+  // A planner sees no area patrolled by fewer than 3 workers: its figures would be a person's.
+  bool k_anonymous = principal(ctx).role == "planner";
   rapidjson::StringBuffer buf;
   JsonWriter w(buf);
   w.StartObject();
@@ -165,10 +176,17 @@ Response patrol_stats(App& app, const Request& req, const Context&) {
     w.Int64(r.workers);
     w.Key("worker_days");
     w.Int64(r.worker_days);
+    bool hidden = k_anonymous && r.workers > 0 && r.workers < 3;
     w.Key("distance_m");
-    write_number(w, r.distance_m, 1);
+    if (hidden)
+      w.Null();
+    else
+      write_number(w, r.distance_m, 1);
     w.Key("mean_coverage");
-    write_number(w, r.mean_coverage, 4);
+    if (hidden)
+      w.Null();
+    else
+      write_number(w, r.mean_coverage, 4);
     w.EndObject();
   }
   w.EndArray();
@@ -222,6 +240,8 @@ Response visit_coverage(App& app, const Request& req, const Context& ctx) {
   std::string format = req.param("format").value_or("json");
   if (format != "json" && format != "geojson")
     throw_invalid("'format' must be json or geojson, not '" + format + "'");
+  if (q.level == data::CoverageLevel::worker && principal(ctx).role == "planner")
+    throw Error(ErrorKind::forbidden, "planners read coverage by area (level=grid), not by person");
   if (format == "geojson" && q.level != data::CoverageLevel::grid)
     throw_invalid("format=geojson draws grids: it needs level=grid");
   q.now = App::now();

@@ -1,10 +1,12 @@
 // The register (一标三实) over HTTP: residents created, edited, moved out or dead, tagged;
 // units (实有单位); the import of a register file and its template. Personal data is read
 // masked; a reveal says why and is audited, as are imports.
+#include <stdlib.h>
 #include <unistd.h>
+
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <sstream>
 
 #include "data/audit.hpp"
@@ -391,18 +393,26 @@ Response import(App& app, const Request& req, const Context& ctx) {
   std::unique_ptr<std::istream> in;
   bool zip = req.body.rfind("PK\x03\x04", 0) == 0;  // .xlsx and .ods are zip files
   if (zip) {
+    // GDAL reads a workbook from a file: a private one (0600, a unique name), removed at once.
     std::string path =
-        (std::filesystem::temp_directory_path() /
-         ("gridmap-register-" + std::to_string(::getpid()) + "-" + std::to_string(o.now) + ".xlsx"))
-            .string();
-    {
-      std::ofstream f(path, std::ios::binary);
-      f << req.body;
-    }
+        (std::filesystem::temp_directory_path() / "gridmap-register-XXXXXX").string();
+    int fd = ::mkstemp(path.data());
+    if (fd < 0)
+      throw Error(ErrorKind::unavailable, "cannot make a temporary file for the workbook");
     struct Remove {
       std::string p;
       ~Remove() { std::remove(p.c_str()); }
     } remove{path};
+    size_t done = 0;
+    while (done < req.body.size()) {
+      ssize_t n = ::write(fd, req.body.data() + done, req.body.size() - done);
+      if (n <= 0) {
+        ::close(fd);
+        throw Error(ErrorKind::unavailable, "cannot write the workbook to a temporary file");
+      }
+      done += static_cast<size_t>(n);
+    }
+    ::close(fd);
     in = std::make_unique<std::istringstream>(data::sheet_csv(data::read_sheet(path)));
   } else {
     in = std::make_unique<std::istringstream>(req.body);

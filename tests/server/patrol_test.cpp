@@ -140,7 +140,15 @@ TEST_CASE(
   const auto* g = row_of(st["rows"], "code", RoleServer::kFirstGrid);
   REQUIRE(g);
   CHECK((*g)["workers"].GetInt64() == 1);
-  CHECK((*g)["distance_m"].GetDouble() > 0);
+  // One worker's figures would be that person's: a planner gets them for 3 workers or more.
+  CHECK((*g)["distance_m"].IsNull());
+  CHECK((*g)["mean_coverage"].IsNull());
+  auto centre = json(s.as(
+      "dispatcher", "GET",
+      "/api/v1/stats/patrols?level=grid&from=" + day + "&to=" + data::china_day(noon + 86400)));
+  const auto* cg = row_of(centre["rows"], "code", RoleServer::kFirstGrid);
+  REQUIRE(cg);
+  CHECK((*cg)["distance_m"].GetDouble() > 0);
   CHECK_FALSE(has_key(st, "worker_id"));
   CHECK_FALSE(has_key(st, "points"));
   CHECK(s.as("planner", "GET", "/api/v1/stats/patrols?level=subdistrict").status == 200);
@@ -238,7 +246,8 @@ TEST_CASE("a visit shows in its grid's coverage figures, as rows and as a map la
       CHECK(f["properties"]["share_30d"].GetDouble() > 0);
     }
   CHECK(drawn);
-  check_problem(s.as("planner", "GET", "/api/v1/stats/visits?level=worker&format=geojson"), 400);
+  check_problem(s.as("admin", "GET", "/api/v1/stats/visits?level=worker&format=geojson"), 400);
+  check_problem(s.as("planner", "GET", "/api/v1/stats/visits?level=worker"), 403);  // by person
   check_problem(s.as("worker", "GET", "/api/v1/stats/visits"), 403);
 
   // A community's office: its own grids only.
