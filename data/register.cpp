@@ -15,6 +15,7 @@
 #include "data/csv.hpp"
 #include "data/locator.hpp"
 #include "data/residents.hpp"
+#include "data/stats.hpp"
 #include "data/time.hpp"
 #include "geo/error.hpp"
 
@@ -503,6 +504,60 @@ std::string gbk_to_utf8(std::string_view bytes) {
 }
 
 // ---- Import ----
+
+Sheet register_sheet(Db& db) {
+  Sheet sheet;
+  sheet.name = "实有人口";
+  sheet.headers = register_headers();
+  sheet.headers.push_back("状态");
+  Statement st(
+      db,
+      "SELECT h.address, printf('%.7f', X(h.geom)), printf('%.7f', Y(h.geom)), r.name, "
+      "r.id_number, "
+      "r.phone, r.relation, r.gender, r.birth_date, "
+      "(SELECT group_concat(tag, ',') FROM resident_tags t WHERE t.resident_id = r.id), r.notes, "
+      "r.status "
+      "FROM households h LEFT JOIN residents r ON r.household_id = h.id ORDER BY h.id, r.id");
+  // Every cell as text, as the import reads it back; an empty cell for what is not known.
+  auto cell = [](std::optional<std::string> v) {
+    SheetCell c;
+    if (v) c = std::move(*v);
+    return c;
+  };
+  while (st.step()) {
+    std::vector<SheetCell> row;
+    for (int c : {0, 1, 2, 3, 4, 5}) row.push_back(cell(st.opt_text(c)));
+    bool person = !st.is_null(3);
+    std::optional<std::string> relation, gender, tags, status;
+    if (person) {
+      relation = std::string(chinese_name(parse_relation(st.text(6)).value_or(Relation::other)));
+      status = std::string(
+          kStatuses[static_cast<size_t>(
+                        parse_resident_status(st.text(11)).value_or(ResidentStatus::present))]
+              .chinese);
+    }
+    if (auto g = st.opt_text(7)) gender = *g == "male" ? "男" : "女";
+    if (auto t = st.opt_text(9)) {
+      std::string joined;
+      std::string_view rest = *t;
+      while (!rest.empty()) {
+        size_t comma = rest.find(',');
+        if (auto tag = parse_tag(rest.substr(0, comma)))
+          joined += (joined.empty() ? "" : "、") + std::string(chinese_name(*tag));
+        rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+      }
+      if (!joined.empty()) tags = joined;
+    }
+    row.push_back(cell(relation));
+    row.push_back(cell(gender));
+    row.push_back(cell(st.opt_text(8)));
+    row.push_back(cell(tags));
+    row.push_back(cell(st.opt_text(10)));
+    row.push_back(cell(status));
+    sheet.rows.push_back(std::move(row));
+  }
+  return sheet;
+}
 
 std::vector<std::string> register_headers() {
   return {"地址",       "经度", "纬度",     "姓名",     "身份证号", "联系电话",

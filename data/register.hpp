@@ -164,6 +164,10 @@ struct RegisterImportReport {
 };
 RegisterImportReport import_register(Db& db, const Locator& locator, std::istream& csv,
                                      const RegisterImportOptions& options);
+// The register as the import reads it (its headers, then 状态): one row per resident, and
+// one per household without any; unmasked (the callers restrict and audit it).
+struct Sheet;
+Sheet register_sheet(Db& db);
 // The headers of the import file and an example row: the template offered for download.
 std::vector<std::string> register_headers();
 std::vector<std::string> register_example_row();

@@ -63,6 +63,7 @@ const std::vector<AccessRule>& access_rules() {
       {"units.delete", false, A, D, D, D, D, D, D},
       {"units.reveal", false, A, A, O, D, D, D, D},
       {"register.import", false, A, D, D, D, D, D, D},
+      {"register.export", false, A, D, D, D, D, D, D},
       {"register.template", false, A, A, A, D, A, A, D},
       {"petitions.list", false, A, A, O, D, O, O, O},
       {"petitions.item", false, A, A, O, D, O, O, O},

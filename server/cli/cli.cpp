@@ -27,7 +27,8 @@ const Command kCommands[] = {
      "        [--layer NAME] [--skip-invalid]\n"
      "        register FILE.csv|.xlsx|.ods --db FILE [--encoding GBK] [--skip-invalid]"},
     {"export", cmd_export,
-     "export  LAYER OUT --db FILE [--format geojson|gpkg|shp|csv] [--crs ...]"},
+     "export  LAYER OUT --db FILE [--format geojson|gpkg|shp|csv] [--crs ...]\n"
+     "        register OUT.csv|.xlsx --db FILE"},
     {"locate", cmd_locate, "locate  --db FILE (LON LAT | --csv IN) [--crs ...]"},
     {"nearest", cmd_nearest,
      "nearest --db FILE LON LAT [-k N] [--all] [--community CODE] [--grid CODE] [--crs ...]"},

@@ -1,7 +1,13 @@
-// gridmap export LAYER OUT --db FILE [--format geojson|gpkg|shp|csv] [--crs ...]
+// gridmap export LAYER OUT --db FILE [--format geojson|gpkg|shp|csv] [--crs ...];
+// gridmap export register OUT.csv|.xlsx --db FILE (residents unmasked: audited)
+#include <fstream>
 #include <iostream>
 
+#include "data/audit.hpp"
 #include "data/export.hpp"
+#include "data/register.hpp"
+#include "data/stats.hpp"
+#include "data/time.hpp"
 #include "geo/error.hpp"
 #include "server/cli/args.hpp"
 #include "server/cli/commands.hpp"
@@ -11,6 +17,23 @@ namespace gridmap::cli {
 int cmd_export(const ArgList& argv) {
   Args args("export", argv, {"--db", "--format", "--crs"});
   if (args.positional().size() != 2) throw_invalid("export: give LAYER and OUT");
+  if (args.positional()[0] == "register") {
+    const std::string& out = args.positional()[1];
+    bool xlsx = out.size() > 5 && out.compare(out.size() - 5, 5, ".xlsx") == 0;
+    bool csv = out.size() > 4 && out.compare(out.size() - 4, 4, ".csv") == 0;
+    if (!xlsx && !csv) throw_invalid("export register: OUT ends in .csv or .xlsx");
+    data::Db db = data::Db::open(args.db(), false);
+    data::Sheet sheet = data::register_sheet(db);
+    std::string bytes = xlsx ? data::sheet_xlsx(sheet) : data::sheet_csv(sheet);
+    {
+      std::ofstream f(out, std::ios::binary | std::ios::trunc);
+      if (!(f << bytes)) throw_invalid("export register: cannot write " + out);
+    }
+    data::audit(db, data::now_seconds(), "cli", "export_register", "register",
+                std::to_string(sheet.rows.size()) + " rows to " + out);
+    std::cout << "exported " << sheet.rows.size() << " register rows to " << out << "\n";
+    return 0;
+  }
   data::ExportOptions o;
   auto layer = data::parse_layer(args.positional()[0]);
   if (!layer)

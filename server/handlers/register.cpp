@@ -475,6 +475,25 @@ Response import(App& app, const Request& req, const Context& ctx) {
   return res;
 }
 
+// The whole register, unmasked, for an admin: every export audited with its size.
+Response export_file(App& app, const Request& req, const Context& ctx) {
+  only_params(req, {"format"}, "register/export");
+  std::string format = req.param("format").value_or("xlsx");
+  if (format != "xlsx" && format != "csv") throw_invalid("format is xlsx or csv");
+  data::Sheet sheet = data::register_sheet(app.read_db());
+  audit(app, ctx, "export_register", "register",
+        std::to_string(sheet.rows.size()) + " rows, " + format);
+  Response r;
+  r.status = 200;
+  r.body = format == "xlsx" ? data::sheet_xlsx(sheet) : data::sheet_csv(sheet);
+  r.content_type = format == "xlsx"
+                       ? "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+                       : "text/csv; charset=utf-8";
+  r.headers.emplace_back("Content-Disposition", "attachment; filename=\"register." + format + "\"");
+  r.headers.emplace_back("Cache-Control", "no-store");
+  return r;
+}
+
 Response template_file(App&, const Request& req, const Context&) {
   only_params(req, {"format"}, "register/template");
   std::string format = req.param("format").value_or("xlsx");
@@ -516,6 +535,7 @@ void register_register(Router& r) {
   r.add("POST", "/api/v1/units/{id}/reveal", "units.reveal", reveal_unit);
   r.add("POST", "/api/v1/register/import", "register.import", import);
   r.add("GET", "/api/v1/register/template", "register.template", template_file);
+  r.add("GET", "/api/v1/register/export", "register.export", export_file);
 }
 
 }  // namespace gridmap::server

@@ -76,6 +76,7 @@ const std::map<std::string, Sample>& samples() {
       {"units.delete", {"DELETE", "/api/v1/units/999999", ""}},
       {"units.reveal", {"POST", "/api/v1/units/999999/reveal", "{}"}},
       {"register.import", {"POST", "/api/v1/register/import", ""}},
+      {"register.export", {"GET", "/api/v1/register/export?format=csv", ""}},
       {"register.template", {"GET", "/api/v1/register/template?format=csv", ""}},
       {"petitions.list", {"GET", "/api/v1/petitions", ""}},
       {"petitions.item", {"GET", "/api/v1/petitions/1", ""}},

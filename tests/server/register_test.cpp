@@ -165,6 +165,14 @@ TEST_CASE(
            {{"Authorization", "Bearer " + s.tokens.at("dispatcher")}, {"Content-Type", "text/csv"}})
           .status == 403);
   check_problem(send("?skip_invalid=maybe", csv), 400);
+  // The export: the register unmasked, for an admin, audited; no one else.
+  HttpResult exported = s.get("/api/v1/register/export?format=csv");
+  REQUIRE(exported.status == 200);
+  CHECK(exported.body.find("陈一") != std::string::npos);
+  CHECK(exported.body.find("13800000001") != std::string::npos);
+  CHECK(count(s.db, "SELECT count(*) FROM audit_log WHERE action = 'export_register'") == 1);
+  CHECK(s.get("/api/v1/register/export", "dispatcher").status == 403);
+  CHECK(s.get("/api/v1/register/export").body.rfind("PK", 0) == 0);
   // The template: a workbook (a zip) by default, CSV on request, headers in Chinese.
   HttpResult xlsx = s.get("/api/v1/register/template");
   REQUIRE(xlsx.status == 200);
