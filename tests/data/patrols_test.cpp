@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "data/db.hpp"
+#include "data/demo.hpp"
 #include "data/patrols.hpp"
 #include "data/position_writer.hpp"
 #include "data/time.hpp"
@@ -27,7 +28,13 @@ struct DemoDb {
     static test::TempDir master_dir;
     static const std::string master = [] {
       std::string p = master_dir.file("tatabu.sqlite");
-      REQUIRE(test::run_gridmap({"demo", "--db", p, "--preset", "tatabu"}).exit_code == 0);
+      {
+        data::Db db = data::Db::open(p);
+        data::DemoOptions o;
+        o.preset = data::Preset::tatabu;
+        o.now = data::now_seconds();
+        data::generate_demo(db, o);
+      }
       return p;
     }();
     std::filesystem::copy_file(master, path);

@@ -7,9 +7,11 @@
 #include <sstream>
 
 #include "data/db.hpp"
+#include "data/demo.hpp"
 #include "data/locator.hpp"
 #include "data/register.hpp"
 #include "data/stats.hpp"
+#include "data/time.hpp"
 #include "geo/error.hpp"
 #include "support/test_support.hpp"
 
@@ -51,7 +53,13 @@ struct City {
   std::optional<data::Locator> locator;
   std::string lon, lat;  // a point inside a grid (one of the demo's households)
   City() {
-    REQUIRE(test::run_gridmap({"demo", "--db", path, "--preset", "tatabu"}).exit_code == 0);
+    {
+      data::Db db = data::Db::open(path);
+      data::DemoOptions o;
+      o.preset = data::Preset::tatabu;
+      o.now = data::now_seconds();
+      data::generate_demo(db, o);
+    }
     db.emplace(data::Db::open(path));
     locator.emplace(data::Locator::load(*db));
     data::Statement st(
@@ -184,7 +192,8 @@ TEST_CASE("the register import: standard addresses, upserts, every bad row named
     data::Sheet sheet = data::register_sheet(*c.db);
     std::string csv = data::sheet_csv(sheet);
     CHECK(csv.find("王小明") != std::string::npos);  // unmasked: an admin's export
-    CHECK((csv.find("低保、残疾人") != std::string::npos || csv.find("残疾人、低保") != std::string::npos));
+    CHECK((csv.find("低保、残疾人") != std::string::npos ||
+           csv.find("残疾人、低保") != std::string::npos));
     int64_t before_h =
         count(*c.db, "SELECT count(*) FROM households WHERE building_id IS NOT NULL");
     int64_t before_r = count(*c.db, "SELECT count(*) FROM residents");
