@@ -271,10 +271,7 @@ void App::check_same_origin(const Request& req, bool upload) const {
                 "a request from another site's page is refused (Origin " + from + ")");
   // Another site's form can send text/plain without asking; JSON needs our own page.
   if (!req.body.empty()) {
-    std::string type = req.header("content-type").value_or("");
-    type = type.substr(0, type.find(';'));
-    while (!type.empty() && type.back() == ' ') type.pop_back();
-    for (char& ch : type) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    std::string type = media_type(req);
     bool json = type == "application/json" || type == "application/geo+json" ||
                 type == "application/merge-patch+json";
     // A file comes as itself or in a multipart form (the web app's upload): the Origin was
@@ -470,6 +467,31 @@ std::optional<int64_t> time_param(const Request& req, const char* name) {
     throw_invalid(std::string("'") + name +
                   "' must be a date or time like 2026-03-01 or 2026-03-01T08:00:00+08:00");
   return t;
+}
+
+std::string media_type(const Request& req) {
+  std::string type = req.header("content-type").value_or("");
+  type = type.substr(0, type.find(';'));
+  while (!type.empty() && type.back() == ' ') type.pop_back();
+  for (char& ch : type) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return type;
+}
+
+size_t limit_param(const Request& req, size_t fallback) {
+  auto l = req.param("limit");
+  if (!l) return fallback;
+  try {
+    return static_cast<size_t>(std::clamp<long long>(std::stoll(*l), 1, 5000));
+  } catch (const std::exception&) {
+    throw_invalid("'limit' is a number from 1 to 5000");
+  }
+}
+
+std::string reason_param(const Request& req) {
+  rapidjson::Document d = parse_json(req.body.empty() ? "{}" : req.body);
+  std::string reason = opt_string(d, "reason").value_or("");
+  if (reason.empty()) throw_invalid("say why in 'reason' (it goes to the audit log)");
+  return reason;
 }
 
 int64_t path_id(const Request& req, const char* name, const char* what) {

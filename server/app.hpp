@@ -183,6 +183,13 @@ void check_batch_size(App& app, size_t n, const char* items);
 // throws invalid_input naming the first bad item, too_large past max_batch.
 std::vector<LonLat> points_body(App& app, const Request& req);
 std::optional<int64_t> time_param(const Request& req, const char* name);
+// The body's media type: Content-Type without parameters, lower case ("" when absent).
+std::string media_type(const Request& req);
+// 'limit' of a list: `fallback` when absent, clamped to 1..5000; 400 when not a number.
+size_t limit_param(const Request& req, size_t fallback = 500);
+// The body's non-empty "reason" (a reveal of personal data says why: it goes to the audit
+// log); 400 without one.
+std::string reason_param(const Request& req);
 // A numeric id in the path: one that cannot exist is simply not found ("no <what> '<text>'").
 int64_t path_id(const Request& req, const char* name, const char* what);
 std::optional<int64_t> if_match_version(const Request& req);  // "v12" / "12" in If-Match

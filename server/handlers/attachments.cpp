@@ -137,13 +137,6 @@ void write_attachment(JsonWriter& w, const data::Attachment& a) {
   w.EndObject();
 }
 
-std::string lower_type(std::string_view header) {
-  std::string t(header.substr(0, header.find(';')));
-  while (!t.empty() && t.back() == ' ') t.pop_back();
-  for (char& c : t) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return t;
-}
-
 // A declared type that names another of the accepted types than the content is: refused.
 void check_declared(const std::string& declared, const data::media::Processed& file) {
   static const char* known[] = {"image/jpeg", "image/png",  "image/webp",
@@ -160,7 +153,7 @@ Response upload(App& app, const Request& req, const Context& ctx, OwnerKind kind
   only_params(req, {"stage", "name"}, "attachments");
   int64_t owner = path_id(req, "id", noun(kind));
   require_owner(app, ctx, kind, owner, true);
-  std::string declared = lower_type(req.header("content-type").value_or(""));
+  std::string declared = media_type(req);
   std::string_view bytes = req.body;
   std::optional<std::string> stage_text = req.param("stage");
   std::string name = req.param("name").value_or("");

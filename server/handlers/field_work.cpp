@@ -444,13 +444,7 @@ Response list_logs(App& app, const Request& req, const Context& ctx) {
   }
   q.from_day = req.param("from");
   q.to_day = req.param("to");
-  if (auto l = req.param("limit")) {
-    try {
-      q.limit = static_cast<size_t>(std::clamp<long long>(std::stoll(*l), 1, 5000));
-    } catch (const std::exception&) {
-      throw_invalid("'limit' is a number from 1 to 5000");
-    }
-  }
+  q.limit = limit_param(req, q.limit);
   const Principal& p = principal(ctx);
   if (ctx.own_only()) {
     if (p.worker_id) {

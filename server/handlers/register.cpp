@@ -242,16 +242,6 @@ Response clear_tag(App& app, const Request& req, const Context& ctx) {
   return no_content();
 }
 
-size_t limit_param(const Request& req) {
-  auto l = req.param("limit");
-  if (!l) return 500;
-  try {
-    return static_cast<size_t>(std::clamp<long long>(std::stoll(*l), 1, 5000));
-  } catch (const std::exception&) {
-    throw_invalid("'limit' is a number from 1 to 5000");
-  }
-}
-
 // People who need attention, masked: a worker's patch, everyone for an admin.
 Response tagged(App& app, const Request& req, const Context& ctx) {
   only_params(req, {"tag", "limit"}, "residents");
@@ -331,9 +321,7 @@ Response get_unit(App& app, const Request& req, const Context& ctx) {
 Response reveal_unit(App& app, const Request& req, const Context& ctx) {
   int64_t id = path_id(req, "id", "unit");
   require_unit(app, ctx, id);
-  rapidjson::Document d = parse_json(req.body.empty() ? "{}" : req.body);
-  std::string reason = opt_string(d, "reason").value_or("");
-  if (reason.empty()) throw_invalid("say why in 'reason' (it goes to the audit log)");
+  std::string reason = reason_param(req);
   audit(app, ctx, "reveal_unit_contact", "unit:" + std::to_string(id), reason);
   return unit_response(app, id, 200, true);
 }

@@ -1,8 +1,8 @@
 // Residents' personal data: masked lists, explicit reveal, secure delete — every read and
 // reveal written to the audit log. Also the reveal of a petition's reporter contact.
+#include "data/residents.hpp"
 #include "data/audit.hpp"
 #include "data/petitions.hpp"
-#include "data/residents.hpp"
 #include "geo/error.hpp"
 #include "server/app.hpp"
 #include "server/json.hpp"
@@ -19,14 +19,20 @@ void write_resident(JsonWriter& w, const data::Resident& r) {
   w.Key("name");
   write_string(w, r.name);
   w.Key("phone");
-  if (r.phone) write_string(w, *r.phone);
-  else w.Null();
+  if (r.phone)
+    write_string(w, *r.phone);
+  else
+    w.Null();
   w.Key("id_number");
-  if (r.id_number) write_string(w, *r.id_number);
-  else w.Null();
+  if (r.id_number)
+    write_string(w, *r.id_number);
+  else
+    w.Null();
   w.Key("notes");
-  if (r.notes) write_string(w, *r.notes);
-  else w.Null();
+  if (r.notes)
+    write_string(w, *r.notes);
+  else
+    w.Null();
   w.EndObject();
 }
 
@@ -62,9 +68,7 @@ Response reveal(App& app, const Request& req, const Context& ctx) {
   auto grid = r ? data::household_grid(app.read_db(), r->household_id) : std::nullopt;
   if (!r || !grid || !in_patch(ctx, grid))
     throw Error(ErrorKind::not_found, "no resident " + std::to_string(id));
-  rapidjson::Document d = parse_json(req.body.empty() ? "{}" : req.body);
-  std::string reason = opt_string(d, "reason").value_or("");
-  if (reason.empty()) throw_invalid("say why in 'reason' (it goes to the audit log)");
+  std::string reason = reason_param(req);
   app.write([&](data::Db& db) {
     data::audit(db, App::now(), principal(ctx).name, "reveal_resident",
                 "resident:" + std::to_string(id), reason);
@@ -100,9 +104,7 @@ Response reveal_contact(App& app, const Request& req, const Context& ctx) {
   int64_t id = path_id(req, "id", "petition");
   auto p = data::PetitionRepo(app.read_db()).get(PetitionId{id});
   if (!p) throw Error(ErrorKind::not_found, "no petition " + std::to_string(id));
-  rapidjson::Document d = parse_json(req.body.empty() ? "{}" : req.body);
-  std::string reason = opt_string(d, "reason").value_or("");
-  if (reason.empty()) throw_invalid("say why in 'reason' (it goes to the audit log)");
+  std::string reason = reason_param(req);
   app.write([&](data::Db& db) {
     data::audit(db, App::now(), principal(ctx).name, "reveal_reporter_contact",
                 "petition:" + std::to_string(id), reason);
@@ -112,8 +114,10 @@ Response reveal_contact(App& app, const Request& req, const Context& ctx) {
   JsonWriter w(buf);
   w.StartObject();
   w.Key("reporter_contact");
-  if (p->reporter_contact) write_string(w, *p->reporter_contact);
-  else w.Null();
+  if (p->reporter_contact)
+    write_string(w, *p->reporter_contact);
+  else
+    w.Null();
   w.EndObject();
   Response res = json_response(buf.GetString());
   res.headers.emplace_back("Cache-Control", "no-store");

@@ -14,11 +14,14 @@
 #include "data/db.hpp"
 #include "data/households.hpp"
 #include "data/media.hpp"
+#include "support/city_support.hpp"
 #include "support/media_samples.hpp"
 #include "support/test_support.hpp"
 
 using namespace gridmap;
 using test::check_problem;
+using test::count_rows;
+using test::household_in;
 using test::http;
 using test::HttpResult;
 using test::json;
@@ -38,13 +41,6 @@ HttpResult get_as(RoleServer& s, const std::string& role, const std::string& tar
   return http(s.server->port(), "GET", target, "", headers);
 }
 
-int64_t count(const std::string& db, const std::string& sql) {
-  data::Db d = data::Db::open(db, false);
-  data::Statement st(d, sql);
-  REQUIRE(st.step());
-  return st.int64(0);
-}
-
 // The content files stored beside the database (not the temp directory).
 size_t stored_files(const std::string& db) {
   size_t n = 0;
@@ -53,16 +49,6 @@ size_t stored_files(const std::string& db) {
   for (const auto& e : std::filesystem::recursive_directory_iterator(dir))
     if (e.is_regular_file() && e.path().parent_path().filename() != "tmp") ++n;
   return n;
-}
-
-data::Household household_of(const std::string& db, const std::string& grid, bool inside) {
-  data::Db d = data::Db::open(db, false);
-  data::Statement st(
-      d, inside ? "SELECT id FROM households WHERE grid_code = ?1 ORDER BY id LIMIT 1"
-                : "SELECT id FROM households WHERE grid_code <> ?1 ORDER BY id LIMIT 1");
-  st.bind(1, grid);
-  REQUIRE(st.step());
-  return *data::HouseholdRepo(d).get(st.int64(0));
 }
 
 // A point `metres` north of p.
@@ -159,7 +145,7 @@ TEST_CASE(
     CHECK(s.as("dispatcher", "DELETE", "/api/v1/attachments/" + std::to_string(a["id"].GetInt64()))
               .status == 204);
   CHECK(stored_files(s.db) == 0);
-  CHECK(count(s.db, "SELECT count(*) FROM attachments") == 0);
+  CHECK(count_rows(s.db, "SELECT count(*) FROM attachments") == 0);
   check_problem(get_as(s, "worker", list[0]["url"].GetString()), 404, "not_found");
 }
 
@@ -202,7 +188,7 @@ TEST_CASE(
     ::close(fd);
   }
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  CHECK(count(s.db, "SELECT count(*) FROM attachments") == 0);
+  CHECK(count_rows(s.db, "SELECT count(*) FROM attachments") == 0);
   CHECK(stored_files(s.db) == 0);
   CHECK(s.get("/healthz").status == 200);
 }
@@ -232,7 +218,7 @@ TEST_CASE("attachments: a multipart form works, and a record out of reach hides 
              "--" + boundary + "\r\ngarbage", "multipart/form-data; boundary=" + boundary),
       400);
   // A case of another grid: its files do not exist for the worker, as a missing one.
-  data::Household theirs = household_of(s.db, RoleServer::kFirstGrid, false);
+  data::Household theirs = household_in(s.db, RoleServer::kFirstGrid, false);
   HttpResult other = s.as("dispatcher", "POST", "/api/v1/petitions",
                           "{\"lon\":" + std::to_string(theirs.position.lon) + ",\"lat\":" +
                               std::to_string(theirs.position.lat) + ",\"category\":\"noise\"}");
@@ -292,8 +278,8 @@ TEST_CASE(
     "visits: in the worker's grids only, near the household or with a reason, with the form's "
     "answers") {
   RoleServer s;
-  data::Household mine = household_of(s.db, RoleServer::kFirstGrid, true);
-  data::Household theirs = household_of(s.db, RoleServer::kFirstGrid, false);
+  data::Household mine = household_in(s.db, RoleServer::kFirstGrid, true);
+  data::Household theirs = household_in(s.db, RoleServer::kFirstGrid, false);
   std::string route = "/api/v1/workers/1/visits";
   // On the doorstep: recorded with the distance and the answers typed as the form says.
   HttpResult ok =
@@ -370,13 +356,13 @@ TEST_CASE(
   CHECK(std::string(p["properties"]["category"].GetString()) == "welfare");
   CHECK(p["geometry"]["coordinates"][0].GetDouble() == Approx(mine.position.lon));
   // A bad case leaves no visit behind.
-  int64_t before = count(s.db, "SELECT count(*) FROM visits");
+  int64_t before = count_rows(s.db, "SELECT count(*) FROM visits");
   check_problem(
       s.as("worker", "POST", route,
            visit_body(*mine.id, door,
                       ",\"form\":{\"elderly\":0},\"petition\":{\"category\":\"no_such\"}")),
       400);
-  CHECK(count(s.db, "SELECT count(*) FROM visits") == before);
+  CHECK(count_rows(s.db, "SELECT count(*) FROM visits") == before);
   // Read back: the worker's own, a household's history, one visit; not another worker's.
   auto list = json(s.as("worker", "GET", route));
   CHECK(list.Size() >= 4);
@@ -443,7 +429,7 @@ TEST_CASE(
   REQUIRE(s.as("worker", "PUT", route + "/" + today, "{\"text\":\"全天小结\"}").status == 200);
   auto day = json(s.as("worker", "GET", route + "/" + today));
   CHECK(day["entries"].Size() >= 1);
-  CHECK(count(s.db, "SELECT count(*) FROM work_log_versions") >= 2);
+  CHECK(count_rows(s.db, "SELECT count(*) FROM work_log_versions") >= 2);
   // Supervisors: the dispatcher everyone's, the community's office its area's workers, a
   // worker only their own; planners none.
   s.add_user("community", "community",

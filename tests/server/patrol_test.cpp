@@ -11,22 +11,17 @@
 #include "data/households.hpp"
 #include "data/time.hpp"
 #include "server/app.hpp"
+#include "support/city_support.hpp"
 #include "support/test_support.hpp"
 
 using namespace gridmap;
 using test::check_problem;
+using test::count_rows;
 using test::HttpResult;
 using test::json;
 using test::RoleServer;
 
 namespace {
-
-int64_t count(const std::string& db, const std::string& sql) {
-  data::Db d = data::Db::open(db, false);
-  data::Statement st(d, sql);
-  REQUIRE(st.step());
-  return st.int64(0);
-}
 
 void exec(const std::string& db, const std::string& sql) {
   data::Db d = data::Db::open(db, false);
@@ -41,9 +36,9 @@ std::string ping(double lon, double lat, int64_t ts) {
 // Waits until the position writer has stored `n` track points of worker 1.
 void wait_for_points(const std::string& db, int64_t n) {
   for (int i = 0;
-       i < 100 && count(db, "SELECT count(*) FROM patrol_points WHERE worker_id = 1") < n; ++i)
+       i < 100 && count_rows(db, "SELECT count(*) FROM patrol_points WHERE worker_id = 1") < n; ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  REQUIRE(count(db, "SELECT count(*) FROM patrol_points WHERE worker_id = 1") == n);
+  REQUIRE(count_rows(db, "SELECT count(*) FROM patrol_points WHERE worker_id = 1") == n);
 }
 
 const rapidjson::Value* row_of(const rapidjson::Value& rows, const char* key,
@@ -80,7 +75,7 @@ TEST_CASE(
   REQUIRE(s.as("worker", "PUT", "/api/v1/workers/1/position", ping(lon, lat, noon - 600)).status ==
           202);
   std::this_thread::sleep_for(std::chrono::milliseconds(1200));
-  CHECK(count(s.db, "SELECT count(*) FROM patrol_points") == 0);
+  CHECK(count_rows(s.db, "SELECT count(*) FROM patrol_points") == 0);
 
   HttpResult on = s.as("worker", "PUT", "/api/v1/workers/1/patrol", "{\"on\":true}");
   INFO(on.body);
@@ -160,7 +155,7 @@ TEST_CASE(
   REQUIRE(s.as("worker", "PUT", "/api/v1/workers/1/position", ping(lon, lat, noon + 600)).status ==
           202);
   std::this_thread::sleep_for(std::chrono::milliseconds(1200));
-  CHECK(count(s.db, "SELECT count(*) FROM patrol_points") == 3);
+  CHECK(count_rows(s.db, "SELECT count(*) FROM patrol_points") == 3);
 }
 
 TEST_CASE("the server purges track points past the retention at start-up") {
@@ -175,8 +170,8 @@ TEST_CASE("the server purges track points past the retention at start-up") {
     for (int64_t at : {now - 3 * 86400, now - 2 * 86400, now - 3600}) st.bind(1, at).run();
   }
   test::ServerProcess server(db, {"--patrol-retention-days", "1"});
-  CHECK(count(db, "SELECT count(*) FROM patrol_points") == 1);
-  CHECK(count(db, "SELECT min(at) FROM patrol_points") == now - 3600);
+  CHECK(count_rows(db, "SELECT count(*) FROM patrol_points") == 1);
+  CHECK(count_rows(db, "SELECT min(at) FROM patrol_points") == now - 3600);
   server.stop();
   CHECK(test::run_gridmap({"serve", "--db", db, "--patrol-retention-days", "0"}).exit_code != 0);
 }

@@ -3,42 +3,24 @@
 #include <catch2/catch.hpp>
 
 #include "data/db.hpp"
+#include "support/city_support.hpp"
 #include "support/test_support.hpp"
 
 using namespace gridmap;
 using test::check_problem;
+using test::count_rows;
+using test::household_in;
 using test::http;
 using test::HttpResult;
 using test::json;
 using test::RoleServer;
 
-namespace {
-
-int64_t count(const std::string& db, const std::string& sql) {
-  data::Db d = data::Db::open(db, false);
-  data::Statement st(d, sql);
-  REQUIRE(st.step());
-  return st.int64(0);
-}
-
-int64_t household_of(const std::string& db, const std::string& grid, bool inside) {
-  data::Db d = data::Db::open(db, false);
-  data::Statement st(
-      d, inside ? "SELECT id FROM households WHERE grid_code = ?1 ORDER BY id LIMIT 1"
-                : "SELECT id FROM households WHERE grid_code <> ?1 ORDER BY id LIMIT 1");
-  st.bind(1, grid);
-  REQUIRE(st.step());
-  return st.int64(0);
-}
-
-}  // namespace
-
 TEST_CASE(
     "residents: a worker registers, edits, moves out and tags the people of their patch, read "
     "masked") {
   RoleServer s;
-  int64_t mine = household_of(s.db, RoleServer::kFirstGrid, true);
-  int64_t theirs = household_of(s.db, RoleServer::kFirstGrid, false);
+  int64_t mine = *household_in(s.db, RoleServer::kFirstGrid, true).id;
+  int64_t theirs = *household_in(s.db, RoleServer::kFirstGrid, false).id;
   std::string body =
       "{\"name\":\"王小明\",\"id_number\":\"11010519491231002X\",\"phone\":\"13800001234\","
       "\"relation\":\"head\",\"gender\":\"male\",\"birth_date\":\"1949-12-31\"}";
@@ -65,15 +47,17 @@ TEST_CASE(
                      "{\"name\":\"李\",\"phone\":\"12345\"}"),
                 400);
   // Every read is audited, masked or not.
-  int64_t reads = count(s.db, "SELECT count(*) FROM audit_log WHERE action = 'read_residents'");
+  int64_t reads =
+      count_rows(s.db, "SELECT count(*) FROM audit_log WHERE action = 'read_residents'");
   CHECK(s.as("worker", "GET", item).status == 200);
-  CHECK(count(s.db, "SELECT count(*) FROM audit_log WHERE action = 'read_residents'") == reads + 1);
+  CHECK(count_rows(s.db, "SELECT count(*) FROM audit_log WHERE action = 'read_residents'") ==
+        reads + 1);
   auto revealed = json(s.as("worker", "POST", item + "/reveal", "{\"reason\":\"核对身份\"}"));
   CHECK(std::string(revealed["name"].GetString()) == "王小明");
-  CHECK(count(s.db,
-              "SELECT count(*) FROM audit_log WHERE action = 'reveal_resident' AND subject = "
-              "'resident:" +
-                  std::to_string(id) + "'") == 1);
+  CHECK(count_rows(s.db,
+                   "SELECT count(*) FROM audit_log WHERE action = 'reveal_resident' AND subject = "
+                   "'resident:" +
+                       std::to_string(id) + "'") == 1);
   // Moved out: the status and its time are kept.
   auto moved = json(
       s.as("worker", "PATCH", item, "{\"status\":\"moved_out\",\"status_at\":\"2026-12-01\"}"));
@@ -112,7 +96,8 @@ TEST_CASE("units: recorded in a worker's grids, the contact masked until reveale
   check_problem(s.as("worker", "POST", item + "/reveal", "{}"), 400);
   auto shown = json(s.as("worker", "POST", item + "/reveal", "{\"reason\":\"联系整改\"}"));
   CHECK(std::string(shown["contact_phone"].GetString()) == "13912345678");
-  CHECK(count(s.db, "SELECT count(*) FROM audit_log WHERE action = 'reveal_unit_contact'") == 1);
+  CHECK(count_rows(s.db, "SELECT count(*) FROM audit_log WHERE action = 'reveal_unit_contact'") ==
+        1);
   // Elsewhere: a worker cannot place a unit outside their grids.
   check_problem(s.as("worker", "POST", "/api/v1/units", "{\"name\":\"x\",\"lon\":0.5,\"lat\":0.5}"),
                 403);
@@ -140,18 +125,18 @@ TEST_CASE(
         s.server->port(), "POST", "/api/v1/register/import" + query, body,
         {{"Authorization", "Bearer " + s.tokens.at("admin")}, {"Content-Type", "text/csv"}});
   };
-  int64_t residents = count(s.db, "SELECT count(*) FROM residents");
+  int64_t residents = count_rows(s.db, "SELECT count(*) FROM residents");
   HttpResult refused = send("", csv);
   check_problem(refused, 422);
   auto r = json(refused);
   CHECK_FALSE(r["committed"].GetBool());
   REQUIRE(r["issues"].Size() == 1);
   CHECK(r["issues"][0]["row"].GetInt64() == 3);
-  CHECK(count(s.db, "SELECT count(*) FROM residents") == residents);
+  CHECK(count_rows(s.db, "SELECT count(*) FROM residents") == residents);
   HttpResult done = send("?skip_invalid=true", csv);
   REQUIRE(done.status == 200);
   CHECK(json(done)["residents_created"].GetInt64() == 1);
-  CHECK(count(s.db, "SELECT count(*) FROM residents") == residents + 1);
+  CHECK(count_rows(s.db, "SELECT count(*) FROM residents") == residents + 1);
   // The new household is on the map at once (the tiles read the households again).
   auto homes = json(
       s.get("/api/v1/households?grid_code=" + std::string(RoleServer::kFirstGrid) + "&limit=1000"));
@@ -170,7 +155,7 @@ TEST_CASE(
   REQUIRE(exported.status == 200);
   CHECK(exported.body.find("陈一") != std::string::npos);
   CHECK(exported.body.find("13800000001") != std::string::npos);
-  CHECK(count(s.db, "SELECT count(*) FROM audit_log WHERE action = 'export_register'") == 1);
+  CHECK(count_rows(s.db, "SELECT count(*) FROM audit_log WHERE action = 'export_register'") == 1);
   CHECK(s.get("/api/v1/register/export", "dispatcher").status == 403);
   CHECK(s.get("/api/v1/register/export").body.rfind("PK", 0) == 0);
   // The template: a workbook (a zip) by default, CSV on request, headers in Chinese.

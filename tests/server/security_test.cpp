@@ -22,10 +22,12 @@
 #include "data/db.hpp"
 #include "data/households.hpp"
 #include "data/petitions.hpp"
+#include "support/city_support.hpp"
 #include "support/test_support.hpp"
 
 using namespace gridmap;
 using test::check_problem;
+using test::household_in;
 using test::http;
 using test::HttpResult;
 using test::json;
@@ -87,16 +89,6 @@ HttpResult as(RoleServer& s, const std::string& role, const std::string& method,
               std::map<std::string, std::string> headers = {}) {
   headers["Authorization"] = bearer(s, role);
   return http(s.server->port(), method, target, body, headers);
-}
-
-data::Household household_in(const std::string& db, const std::string& grid, bool inside) {
-  data::Db d = data::Db::open(db, false);
-  data::Statement st(
-      d, inside ? "SELECT id FROM households WHERE grid_code = ?1 ORDER BY id LIMIT 1"
-                : "SELECT id FROM households WHERE grid_code <> ?1 ORDER BY id LIMIT 1");
-  st.bind(1, grid);
-  REQUIRE(st.step());
-  return *data::HouseholdRepo(d).get(st.int64(0));
 }
 
 std::string point_body(LonLat p, const std::string& category = "noise") {
@@ -434,7 +426,8 @@ TEST_CASE("out of a worker's patch looks exactly like missing: visits, residents
   data::Household theirs = household_in(s.db, RoleServer::kFirstGrid, false);
   auto visit = [&](int64_t household) {
     return as(s, "worker", "POST", "/api/v1/workers/1/visits",
-              "{\"household_id\":" + std::to_string(household) + ",\"note\":\"走访\",\"off_site_reason\":\"电话走访\"}");
+              "{\"household_id\":" + std::to_string(household) +
+                  ",\"note\":\"走访\",\"off_site_reason\":\"电话走访\"}");
   };
   CHECK(visit(*mine.id).status == 201);
   auto outside = visit(*theirs.id), missing = visit(99999999);
