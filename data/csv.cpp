@@ -9,62 +9,83 @@ namespace gridmap::data {
 
 std::optional<std::vector<std::string>> CsvReader::next() {
   std::vector<std::string> fields;
-  std::string field;
-  bool quoted = false, any = false, field_started = false;
-  int64_t start_line = line_ + 1;
-  int c;
-  while ((c = in_.get()) != EOF) {
-    any = true;
-    if (first_) {
-      first_ = false;
-      if (c == 0xEF && in_.peek() == 0xBB) {  // UTF-8 byte order mark
-        in_.get();
-        if (in_.peek() == 0xBF) {
-          in_.get();
-          continue;
+  if (!next(fields)) return std::nullopt;
+  return fields;
+}
+
+// A line at a time (getline reads in bulk, and a record on a pipe is parsed as soon as its
+// line arrives), then the line's bytes; a quoted field goes on over the next line.
+bool CsvReader::next(std::vector<std::string>& fields) {
+  if (!std::getline(in_, buf_)) return false;
+  ++line_;
+  int64_t start_line = line_;
+  size_t used = 0;
+  auto open_field = [&]() -> std::string& {
+    if (used == fields.size()) fields.emplace_back();
+    std::string& f = fields[used++];
+    f.clear();
+    return f;
+  };
+  std::string* field = &open_field();
+  bool quoted = false, field_started = false;
+  size_t i = 0;
+  if (first_) {
+    first_ = false;
+    if (buf_.compare(0, 3, "\xEF\xBB\xBF") == 0) i = 3;  // UTF-8 byte order mark
+  }
+  for (;;) {
+    const char* p = buf_.data();
+    const size_t n = buf_.size();
+    while (i < n) {
+      char c = p[i];
+      if (quoted) {
+        // Up to the next quote in one append.
+        size_t q = buf_.find('"', i);
+        if (q == std::string::npos) {
+          field->append(p + i, n - i);
+          i = n;
+          break;
         }
-        field += "\xEF\xBB";  // not a mark after all, but the field's first bytes
-        field_started = true;
-        continue;
-      }
-    }
-    if (quoted) {
-      if (c == '"') {
-        if (in_.peek() == '"') {
-          in_.get();
-          field += '"';
+        field->append(p + i, q - i);
+        if (q + 1 < n && p[q + 1] == '"') {
+          field->push_back('"');
+          i = q + 2;
         } else {
           quoted = false;
+          i = q + 1;
         }
-      } else {
-        if (c == '\n') ++line_;
-        field += static_cast<char>(c);
+        continue;
       }
-      continue;
+      if (c == '"' && !field_started) {
+        quoted = true;
+        field_started = true;
+        ++i;
+      } else if (c == ',') {
+        field = &open_field();
+        field_started = false;
+        ++i;
+      } else if (c == '\r') {
+        ++i;  // tolerated before \n
+      } else {
+        // Up to the next comma, quote or carriage return in one append.
+        size_t j = i + 1;
+        while (j < n && p[j] != ',' && p[j] != '"' && p[j] != '\r') ++j;
+        field->append(p + i, j - i);
+        field_started = true;
+        i = j;
+      }
     }
-    if (c == '"' && !field_started) {
-      quoted = true;
-      field_started = true;
-    } else if (c == ',') {
-      fields.push_back(std::move(field));
-      field.clear();
-      field_started = false;
-    } else if (c == '\n') {
-      ++line_;
-      fields.push_back(std::move(field));
-      return fields;
-    } else if (c == '\r') {
-      // tolerated before \n
-    } else {
-      field += static_cast<char>(c);
-      field_started = true;
-    }
+    if (!quoted) break;
+    // A quoted field holds the line's end: the record goes on over the next line.
+    if (!std::getline(in_, buf_))
+      throw_invalid("CSV: unterminated quoted field starting on line " +
+                    std::to_string(start_line));
+    ++line_;
+    field->push_back('\n');
+    i = 0;
   }
-  if (quoted) throw_invalid("CSV: unterminated quoted field starting on line " + std::to_string(start_line));
-  if (!any) return std::nullopt;
-  ++line_;
-  fields.push_back(std::move(field));
-  return fields;
+  fields.resize(used);
+  return true;
 }
 
 std::string csv_escape(const std::string& f) {

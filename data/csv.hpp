@@ -14,10 +14,14 @@ class CsvReader {
   explicit CsvReader(std::istream& in) : in_(in) {}
   // The next record, or nullopt at the end. Throws invalid_input on an unterminated quote.
   std::optional<std::vector<std::string>> next();
+  // The same into `fields` (its strings reused: no allocation per record once warm); false
+  // at the end.
+  bool next(std::vector<std::string>& fields);
   int64_t line() const noexcept { return line_; }
 
  private:
   std::istream& in_;
+  std::string buf_;  // the line being read
   int64_t line_ = 0;
   bool first_ = true;
 };

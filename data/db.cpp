@@ -228,6 +228,12 @@ Statement& Statement::bind_blob(int i, std::string_view b) {
     db_->fail("bind");
   return *this;
 }
+Statement& Statement::bind_unowned(int i, std::string_view t, bool blob) {
+  int rc = blob ? sqlite3_bind_blob(stmt_, i, t.data(), static_cast<int>(t.size()), SQLITE_STATIC)
+                : sqlite3_bind_text(stmt_, i, t.data(), static_cast<int>(t.size()), SQLITE_STATIC);
+  if (rc != SQLITE_OK) db_->fail("bind");
+  return *this;
+}
 Statement& Statement::bind_null(int i) {
   if (sqlite3_bind_null(stmt_, i) != SQLITE_OK) db_->fail("bind");
   return *this;
@@ -270,6 +276,11 @@ std::string Statement::blob(int c) const {
   const void* b = sqlite3_column_blob(stmt_, c);
   return b ? std::string(static_cast<const char*>(b), sqlite3_column_bytes(stmt_, c))
            : std::string();
+}
+std::string_view Statement::blob_view(int c) const {
+  const void* b = sqlite3_column_blob(stmt_, c);
+  return b ? std::string_view(static_cast<const char*>(b), static_cast<size_t>(sqlite3_column_bytes(stmt_, c)))
+           : std::string_view();
 }
 std::optional<int64_t> Statement::opt_int64(int c) const {
   if (is_null(c)) return std::nullopt;

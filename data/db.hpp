@@ -45,6 +45,9 @@ class Statement {
   Statement& bind(int i, const GridCode& code) { return bind(i, std::string_view(code.value)); }
   Statement& bind_blob(int i, std::string_view bytes);
   Statement& bind_null(int i);
+  // Text (or a blob) not copied: the bytes must stay as they are until the statement is
+  // reset (a batch's rows bound from their buffer).
+  Statement& bind_unowned(int i, std::string_view bytes, bool blob);
   template <class T>
   Statement& bind(int i, const std::optional<T>& v) {
     return v ? bind(i, *v) : bind_null(i);
@@ -59,6 +62,7 @@ class Statement {
   double real(int col) const;
   std::string text(int col) const;
   std::string blob(int col) const;
+  std::string_view blob_view(int col) const;  // valid until the next step or reset
   std::optional<int64_t> opt_int64(int col) const;
   std::optional<std::string> opt_text(int col) const;
   int columns() const;

@@ -264,6 +264,7 @@ class Generator {
     report(1);
     BulkLoad bulk(db_, {"subdistricts", "communities", "grids", "workers", "households", "petitions", "petition_events", "residents"});
     Transaction tx(db_);
+    bulk.suspend();
     write_categories();
     write_areas();
     report(2);
@@ -385,39 +386,42 @@ class Generator {
       assigned += households_per_grid_[g];
     }
     for (size_t g = 0; assigned < spec_.households; g = (g + 1) % L.grids.size()) ++households_per_grid_[g], ++assigned;
-    HouseholdRepo repo(db_);
+    // Millions of rows: written in batches (data/bulk.hpp), ids given here.
+    BatchInsert households(db_, "INSERT INTO households(id, address, geom, grid_code, community_code, subdistrict_code)", 6);
+    BatchInsert residents(db_, "INSERT INTO residents(household_id, name, phone, id_number, notes)", 5);
     int64_t id = 0;
     for (size_t g = 0; g < L.grids.size(); ++g) {
       size_t comm = L.grids[g].parent;
       const std::string& county = spec_.counties[L.subdistricts[grid_sub_[g]].parent];
       for (int64_t k = 0; k < households_per_grid_[g]; ++k) {
         Point p = point_in_grid(g);
-        Household h;
-        h.id = ++id;
-        h.address = comm_name_[comm] + kStreets[rng_.below(std::size(kStreets))] + std::to_string(1 + rng_.below(200)) +
-                    "号" + std::to_string(1 + rng_.below(30)) + "栋" + std::to_string(1 + rng_.below(6)) + "单元" +
-                    std::to_string(101 + rng_.below(18) * 100 + rng_.below(4)) + "室";
-        h.position = L.at(p.u, p.v);
-        h.grid_code = grid_code_[g];
-        h.community_code = comm_code_[comm];
-        h.subdistrict_code = sub_code_[grid_sub_[g]];
-        repo.upsert(h);
-        if (spec_.residents) add_residents(repo, id, county);
+        std::string address = comm_name_[comm] + kStreets[rng_.below(std::size(kStreets))] + std::to_string(1 + rng_.below(200)) +
+                              "号" + std::to_string(1 + rng_.below(30)) + "栋" + std::to_string(1 + rng_.below(6)) + "单元" +
+                              std::to_string(101 + rng_.below(18) * 100 + rng_.below(4)) + "室";
+        LonLat at = L.at(p.u, p.v);
+        households.rows().value(++id).value(address).blob(point_blob(at.lon, at.lat));
+        households.rows().value(grid_code_[g]).value(comm_code_[comm]).value(sub_code_[grid_sub_[g]]).end_row();
+        if (spec_.residents) add_residents(residents.rows(), id, county);
+        if (households.full() || residents.full()) {
+          households.flush();
+          residents.flush();
+        }
       }
     }
+    households.flush();
+    residents.flush();
     sum_.households = id;
   }
 
-  void add_residents(HouseholdRepo& repo, int64_t household, const std::string& county) {
+  void add_residents(RowBuffer& rows, int64_t household, const std::string& county) {
     int n = 1 + static_cast<int>(rng_.below(4));
     for (int i = 0; i < n; ++i) {
-      Resident r;
-      r.household_id = household;
-      r.name = person_name(rng_);
-      r.phone = phone(rng_);
-      r.id_number = id_number(rng_, county);
-      if (rng_.chance(0.05)) r.notes = rng_.chance(0.5) ? "独居老人" : "低保户";
-      repo.add_resident(r);
+      std::string name = person_name(rng_);
+      std::string tel = phone(rng_);
+      std::string id = id_number(rng_, county);
+      std::optional<std::string> notes;
+      if (rng_.chance(0.05)) notes = rng_.chance(0.5) ? "独居老人" : "低保户";
+      rows.value(household).value(name).value(tel).value(id).value(notes).end_row();
       ++sum_.residents;
     }
   }
@@ -513,7 +517,15 @@ class Generator {
     size_t dummy = 0;
     for (auto& t : times) t = sample_time(dummy, rng_);
     std::sort(times.begin(), times.end());
-    PetitionRepo repo(db_);
+    BatchInsert petitions(db_,
+                          "INSERT INTO petitions(id, kind, category, description, reporter_contact, status, "
+                          "handler_level, handler_worker_id, created_at, deadline_at, closed_at, reopened, geom, "
+                          "grid_code, community_code, subdistrict_code)",
+                          16);
+    BatchInsert history(db_,
+                        "INSERT INTO petition_events(petition_id, at, actor, action, from_status, to_status, "
+                        "handler_level, note)",
+                        8);
     std::vector<CatalogueEntry> entries;  // of kCategories, for the deadlines in working time
     for (const CategoryInfo& c : kCategories) entries.push_back(Catalogue(db_).get(c.code).value());
     const WorkCalendar& calendar = WorkCalendar::china_default();
@@ -548,14 +560,35 @@ class Generator {
         if (pet.closed_at) *pet.closed_at += dt;
         for (auto& e : events) e.at += dt;
       }
-      PetitionId id = repo.upsert(pet);
+      RowBuffer& row = petitions.rows();
+      row.value(pet.id->value).value(to_string(pet.kind)).value(pet.category).value(pet.description);
+      row.value(pet.reporter_contact).value(to_string(pet.status)).value(to_string(pet.handler_level));
+      row.value(pet.handler_worker_id->value).value(pet.created_at).value(pet.deadline_at).value(pet.closed_at);
+      row.value(int64_t{pet.reopened}).blob(point_blob(pet.position.lon, pet.position.lat));
+      row.value(pet.grid_code).value(pet.community_code).value(pet.subdistrict_code).end_row();
       for (auto& e : events) {
-        e.petition_id = id;
-        repo.add_event(e);
+        RowBuffer& ev = history.rows();
+        ev.value(pet.id->value).value(e.at).value(e.actor).value(to_string(e.action));
+        if (e.from_status)
+          ev.value(to_string(*e.from_status));
+        else
+          ev.null();
+        ev.value(to_string(e.to_status));
+        if (e.handler_level)
+          ev.value(to_string(*e.handler_level));
+        else
+          ev.null();
+        ev.value(e.note).end_row();
+      }
+      if (petitions.full() || history.full()) {
+        petitions.flush();
+        history.flush();
       }
       sum_.events += static_cast<int64_t>(events.size());
       if (opt_.progress && i % 50000 == 0) opt_.progress(3, 4);
     }
+    petitions.flush();
+    history.flush();
     sum_.petitions = n;
   }
 

@@ -8,14 +8,18 @@
 #include <charconv>
 #include <cmath>
 #include <cstring>
+#include <memory>
 #include <sstream>
+#include <streambuf>
 #include <unordered_map>
 
 #include "data/bulk.hpp"
+#include "data/chunk_queue.hpp"
 #include "data/csv.hpp"
 #include "data/locator.hpp"
 #include "data/residents.hpp"
 #include "data/stats.hpp"
+#include "data/string_id_map.hpp"
 #include "data/time.hpp"
 #include "geo/error.hpp"
 
@@ -465,6 +469,14 @@ std::optional<RoomAddress> Register::room_of(int64_t household) {
 bool is_utf8(std::string_view s) noexcept {
   size_t i = 0;
   while (i < s.size()) {
+    // Eight ASCII bytes at a time.
+    while (i + 8 <= s.size()) {
+      uint64_t w;
+      std::memcpy(&w, s.data() + i, 8);
+      if (w & 0x8080808080808080ull) break;
+      i += 8;
+    }
+    if (i >= s.size()) break;
     auto c = static_cast<unsigned char>(s[i]);
     int n = c < 0x80 ? 0 : (c >> 5) == 6 ? 1 : (c >> 4) == 14 ? 2 : (c >> 3) == 30 ? 3 : -1;
     if (n < 0 || i + static_cast<size_t>(n) >= s.size() + (n == 0 ? 1 : 0)) return false;
@@ -598,6 +610,14 @@ constexpr std::array<std::string_view, c_count> kEnglish{
     "address",  "lon",    "lat",        "name", "id_number", "phone",
     "relation", "gender", "birth_date", "tags", "notes"};
 
+void trim_in_place(std::string& s) {
+  auto sp = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
+  while (!s.empty() && sp(s.back())) s.pop_back();
+  size_t i = 0;
+  while (i < s.size() && sp(s[i])) ++i;
+  if (i) s.erase(0, i);
+}
+
 std::string trim(std::string s) {
   auto sp = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
   while (!s.empty() && sp(s.back())) s.pop_back();
@@ -638,22 +658,31 @@ std::vector<std::string> split_tags(const std::string& s) {
   return out;
 }
 
-// A SpatiaLite point (SRID 4326) as its blob, built here instead of by MakePoint() for each
-// of a million rows: start, little-endian, SRID, MBR, MBR end, class POINT, x, y, end.
-std::string point_blob(LonLat p) {
-  std::string b(60, '\0');
-  auto put = [&](size_t at, const void* v, size_t n) { std::memcpy(b.data() + at, v, n); };
-  int32_t srid = 4326, cls = 1;
-  b[1] = 0x01;
-  put(2, &srid, 4);
-  double mbr[4] = {p.lon, p.lat, p.lon, p.lat}, xy[2] = {p.lon, p.lat};
-  put(6, mbr, sizeof mbr);
-  b[38] = 0x7C;
-  put(39, &cls, 4);
-  put(43, xy, sizeof xy);
-  b[59] = static_cast<char>(0xFE);
-  return b;
-}
+// A stream's bytes with the first ones already read put back in front.
+class PrefixedBuf : public std::streambuf {
+ public:
+  PrefixedBuf(std::string head, std::streambuf* rest) : head_(std::move(head)), rest_(rest) {
+    setg(head_.data(), head_.data(), head_.data() + head_.size());
+  }
+
+ protected:
+  int_type underflow() override {
+    if (gptr() < egptr()) return traits_type::to_int_type(*gptr());
+    if (!rest_) return traits_type::eof();
+    buf_.resize(1 << 20);
+    std::streamsize n = rest_->sgetn(buf_.data(), static_cast<std::streamsize>(buf_.size()));
+    if (n <= 0) {
+      rest_ = nullptr;
+      return traits_type::eof();
+    }
+    setg(buf_.data(), buf_.data(), buf_.data() + n);
+    return traits_type::to_int_type(*gptr());
+  }
+
+ private:
+  std::string head_, buf_;
+  std::streambuf* rest_;
+};
 
 std::optional<std::string> gender_of(const std::string& s) {
   if (s == "男" || s == "male" || s == "M") return "male";
@@ -665,16 +694,36 @@ std::optional<std::string> gender_of(const std::string& s) {
 
 RegisterImportReport import_register(Db& db, const Locator& locator, std::istream& raw,
                                      const RegisterImportOptions& o) {
-  std::string bytes((std::istreambuf_iterator<char>(raw)), {});
-  std::string enc = o.encoding.value_or(is_utf8(bytes) ? "UTF-8" : "GBK");
+  // The encoding from the first megabyte; a UTF-8 file is then read as it is parsed (each
+  // row checked), a GBK one converted whole.
+  constexpr size_t kHead = 1 << 20;
+  std::string head(kHead, '\0');
+  auto got = raw.rdbuf() ? raw.rdbuf()->sgetn(head.data(), static_cast<std::streamsize>(kHead)) : 0;
+  head.resize(static_cast<size_t>(std::max<std::streamsize>(got, 0)));
+  const bool more = head.size() == kHead;
+  // A character cut at the end of the megabyte is not a fault: judge up to its last line.
+  size_t judged = more ? head.rfind('\n') : head.size();
+  const bool utf8 =
+      is_utf8(std::string_view(head).substr(0, judged == std::string::npos ? 0 : judged));
+  std::string enc = o.encoding.value_or(utf8 ? "UTF-8" : "GBK");
   for (char& c : enc) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  if (enc == "GBK" || enc == "GB18030" || enc == "GB2312")
-    bytes = gbk_to_utf8(bytes);
-  else if (enc != "UTF-8" && enc != "UTF8")
+  std::unique_ptr<std::streambuf> text;
+  if (enc == "GBK" || enc == "GB18030" || enc == "GB2312") {
+    std::string bytes = std::move(head);
+    if (more) {
+      std::ostringstream rest;
+      rest << raw.rdbuf();
+      bytes += rest.str();
+    }
+    text = std::make_unique<std::stringbuf>(gbk_to_utf8(bytes));
+  } else if (enc != "UTF-8" && enc != "UTF8") {
     throw_invalid("--encoding is UTF-8 or GBK, not '" + enc + "'");
-  else if (!is_utf8(bytes))
+  } else if (!utf8) {
     throw_invalid("the file is not UTF-8: say --encoding GBK if it is GBK");
-  std::istringstream in(std::move(bytes));
+  } else {
+    text = std::make_unique<PrefixedBuf>(std::move(head), more ? raw.rdbuf() : nullptr);
+  }
+  std::istream in(text.get());
   CsvReader reader(in);
   auto header = reader.next();
   if (!header)
@@ -697,36 +746,49 @@ RegisterImportReport import_register(Db& db, const Locator& locator, std::istrea
   };
   // What is registered already, in memory: every lookup of the import is a hash probe, and
   // a bulk import may drop the tables' indexes while it writes.
-  std::unordered_map<std::string, int64_t> buildings, households, by_id_number, by_name;
-  for (auto* m : {&buildings, &households, &by_id_number, &by_name}) m->reserve(1 << 16);
-  auto building_key = [](const std::string& community, const StandardAddress& a) {
-    return community + '\x1f' + a.road + '\x1f' + a.number + '\x1f' + a.compound + '\x1f' +
-           a.building;
+  StringIdMap buildings, households, by_id_number, by_name;
+  std::unordered_map<int64_t, LonLat> building_place;
+  std::string key;  // the composite key of a lookup, built in place
+  auto building_key = [&key](const std::string& community,
+                             const StandardAddress& a) -> std::string_view {
+    key.clear();
+    for (const std::string* part : {&community, &a.road, &a.number, &a.compound, &a.building})
+      key.append(*part).push_back('\x1f');
+    return key;
   };
-  auto room_key = [](int64_t building, const std::string& unit, const std::string& room) {
-    return std::to_string(building) + '\x1f' + unit + '\x1f' + room;
+  auto room_key = [&key](int64_t building, const std::string& unit,
+                         const std::string& room) -> std::string_view {
+    key.assign(std::to_string(building))
+        .append(1, '\x1f')
+        .append(unit)
+        .append(1, '\x1f')
+        .append(room);
+    return key;
   };
-  auto name_key = [](int64_t household, const std::string& name) {
-    return std::to_string(household) + '\x1f' + name;
+  auto name_key = [&key](int64_t household, const std::string& name) -> std::string_view {
+    key.assign(std::to_string(household)).append(1, '\x1f').append(name);
+    return key;
   };
   {
-    Statement st(
-        db, "SELECT id, coalesce(community_code, ''), road, number, compound, name FROM buildings");
+    Statement st(db,
+                 "SELECT id, coalesce(community_code, ''), road, number, compound, name, X(geom), "
+                 "Y(geom) FROM buildings");
     while (st.step()) {
       StandardAddress a;
       a.road = st.text(2);
       a.number = st.text(3);
       a.compound = st.text(4);
       a.building = st.text(5);
-      buildings.emplace(building_key(st.text(1), a), st.int64(0));
+      buildings.insert(building_key(st.text(1), a), st.int64(0));
+      if (!st.is_null(6)) building_place.emplace(st.int64(0), LonLat{st.real(6), st.real(7)});
     }
     Statement h(db,
                 "SELECT id, building_id, unit, room FROM households WHERE building_id IS NOT NULL");
-    while (h.step()) households.emplace(room_key(h.int64(1), h.text(2), h.text(3)), h.int64(0));
+    while (h.step()) households.insert(room_key(h.int64(1), h.text(2), h.text(3)), h.int64(0));
     Statement r(db, "SELECT id, household_id, name, id_number FROM residents");
     while (r.step()) {
-      by_name.emplace(name_key(r.int64(1), r.text(2)), r.int64(0));
-      if (!r.is_null(3)) by_id_number.emplace(r.text(3), r.int64(0));
+      by_name.insert(name_key(r.int64(1), r.text(2)), r.int64(0));
+      if (!r.is_null(3)) by_id_number.insert(r.text(3), r.int64(0));
     }
   }
   // A bulk import (the CLI's, on a file no one else writes) builds the indexes once at the
@@ -735,8 +797,10 @@ RegisterImportReport import_register(Db& db, const Locator& locator, std::istrea
   std::optional<BulkLoad> bulk;
   int64_t cache_pages = 0;
   if (o.bulk) {
+    // A register comes sorted by address, as it is kept: rooms by building, people by room.
     bulk.emplace(db,
-                 std::vector<std::string>{"buildings", "households", "residents", "resident_tags"});
+                 std::vector<std::string>{"buildings", "households", "residents", "resident_tags"},
+                 std::vector<std::string>{"households_building", "residents_household"});
   } else {
     Statement c(db, "PRAGMA cache_size");
     if (c.step()) cache_pages = c.int64(0);
@@ -754,200 +818,241 @@ RegisterImportReport import_register(Db& db, const Locator& locator, std::istrea
     }
   } restore{db, cache_pages};
   Transaction tx(db);
-  Statement add_building(
-      db,
-      "INSERT INTO buildings(subdistrict_code, community_code, grid_code, road, number, compound, "
-      "name, geom) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
-      "CASE WHEN ?8 IS NULL THEN NULL ELSE MakePoint(?8, ?9, 4326) END)");
-  Statement building_point(
-      db, "SELECT X(geom), Y(geom) FROM buildings WHERE id = ?1 AND geom IS NOT NULL");
-  Statement add_household(
-      db,
-      "INSERT INTO households(address, geom, grid_code, community_code, subdistrict_code, "
-      "building_id, unit, room) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
-  Statement add_person(
-      db,
-      "INSERT INTO residents(household_id, name, phone, id_number, notes, relation, gender, "
-      "birth_date, status, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'present', ?9)");
+  if (bulk) bulk->suspend();
+  // Ids are given here (the import holds the write lock: no one else takes one meanwhile),
+  // so that reading the file and writing the rows need not wait for each other: one thread
+  // reads, checks and matches the rows into chunks, this one writes them.
+  auto next_id = [&db](const char* table) {
+    Statement st(db, std::string("SELECT coalesce(max(id), 0) + 1 FROM ") + table);
+    st.step();
+    return st.int64(0);
+  };
+  int64_t next_building = next_id("buildings"), next_household = next_id("households"),
+          next_person = next_id("residents");
+  BatchInsert add_building(db,
+                           "INSERT INTO buildings(id, subdistrict_code, community_code, grid_code, "
+                           "road, number, compound, name, geom)",
+                           9);
+  BatchInsert add_household(db,
+                            "INSERT INTO households(id, address, geom, grid_code, community_code, "
+                            "subdistrict_code, building_id, unit, room)",
+                            9);
+  BatchInsert add_person(db,
+                         "INSERT INTO residents(id, household_id, name, phone, id_number, notes, "
+                         "relation, gender, birth_date, status, updated_at)",
+                         11);
+  BatchInsert add_tag(db, "INSERT INTO resident_tags(resident_id, tag, set_by, set_at)", 4,
+                      "ON CONFLICT(resident_id, tag) DO NOTHING");
   Statement update_person(
       db,
       "UPDATE residents SET household_id = ?2, name = ?3, phone = coalesce(?4, phone), id_number = "
       "coalesce(?5, id_number), notes = coalesce(?6, notes), relation = coalesce(?7, relation), "
       "gender = coalesce(?8, gender), birth_date = coalesce(?9, birth_date), updated_at = ?10 "
       "WHERE id = ?1");
-  Statement add_tag(
-      db,
-      "INSERT INTO resident_tags(resident_id, tag, set_by, set_at) VALUES (?1, ?2, ?3, ?4) "
-      "ON CONFLICT(resident_id, tag) DO NOTHING");
-  int64_t row_number = 1;
-  while (auto row = reader.next()) {
-    ++row_number;
-    ++report.rows;
-    auto field = [&](Col c) -> std::string {
-      if (!col[c] || *col[c] >= row->size()) return {};
-      return trim((*row)[*col[c]]);
-    };
-    if (std::all_of(row->begin(), row->end(), [](const std::string& f) { return f.empty(); })) {
-      --report.rows;
-      continue;
+  struct Chunk {
+    RowBuffer buildings{9}, households{9}, people{11}, updates{10}, tags{4};
+  };
+  // Written in this order: a chunk's rows refer to its own and earlier chunks' rows only, and
+  // a person updated is one inserted before (in this chunk or an earlier one) or stored.
+  auto write = [&](const Chunk& c) {
+    add_building.write(c.buildings);
+    add_household.write(c.households);
+    add_person.write(c.people);
+    for (size_t r = 0; r < c.updates.rows(); ++r) {
+      c.updates.bind_row(update_person, r);
+      update_person.run();
     }
-    std::string text = field(c_address);
-    AddressParse parsed = parse_address(text);
-    if (!parsed.address) {
-      ++report.unparsed_addresses;
-      std::string why;
-      for (const auto& p : parsed.problems) why += (why.empty() ? "" : "; ") + p;
-      issue(row_number, "地址无法解析 (the address does not parse): '" + text + "': " + why, true);
-      continue;
-    }
-    const StandardAddress& a = *parsed.address;
-    if (!parsed.problems.empty()) {
-      std::string why;
-      for (const auto& p : parsed.problems) why += (why.empty() ? "" : "; ") + p;
-      issue(row_number, "地址部分解析 (the address parsed in part): " + why, false);
-    }
-    std::optional<LonLat> position;
-    if (col[c_lon] && (!field(c_lon).empty() || !field(c_lat).empty())) {
-      auto lon = number_of(field(c_lon)), lat = number_of(field(c_lat));
-      if (!lon || !lat || !is_valid_wgs84({*lon, *lat})) {
-        issue(
-            row_number,
-            "经度/纬度 is not a longitude/latitude: '" + field(c_lon) + "', '" + field(c_lat) + "'",
-            true);
+    add_tag.write(c.tags);
+  };
+  ChunkQueue<Chunk> queue(4);
+  auto read = [&] {
+    auto chunk = std::make_unique<Chunk>();
+    size_t in_chunk = 0;
+    int64_t row_number = 1;
+    std::vector<std::string> fields;
+    while (reader.next(fields)) {
+      if (queue.stopped()) return;
+      if (++in_chunk == 4096) {
+        queue.push(std::move(chunk));
+        chunk = std::make_unique<Chunk>();
+        in_chunk = 0;
+      }
+      const std::vector<std::string>* row = &fields;
+      ++row_number;
+      ++report.rows;
+      for (std::string& f : fields) {
+        if (!is_utf8(f))
+          throw_invalid("row " + std::to_string(row_number) +
+                        " is not UTF-8: say --encoding GBK if the file is GBK");
+        trim_in_place(f);
+      }
+      static const std::string none;
+      auto field = [&](Col c) -> const std::string& {
+        if (!col[c] || *col[c] >= row->size()) return none;
+        return (*row)[*col[c]];
+      };
+      if (std::all_of(row->begin(), row->end(), [](const std::string& f) { return f.empty(); })) {
+        --report.rows;
         continue;
       }
-      position = LonLat{*lon, *lat};
-    }
-    // Personal data first: a bad row changes nothing.
-    std::string name = field(c_name);
-    std::optional<std::string> id_number = non_empty(field(c_id)),
-                               phone = non_empty(field(c_phone));
-    std::optional<Relation> relation;
-    std::optional<std::string> gender, birth;
-    std::vector<Tag> tags;
-    std::string bad;
-    if (id_number) {
-      if (id_number->size() == 18 && id_number->back() == 'x') id_number->back() = 'X';
-      if (!valid_id_number(*id_number)) bad = "身份证号 is not a valid ID number";
-    }
-    if (bad.empty() && phone && !valid_phone(*phone))
-      bad = "联系电话 '" + *phone + "' is not a phone number";
-    if (bad.empty() && !field(c_relation).empty()) {
-      relation = parse_relation(field(c_relation));
-      if (!relation)
-        bad = "与户主关系 '" + field(c_relation) +
-              "' is not one of 户主, 配偶, 子女, 父母, 孙子女, 祖父母, 兄弟姐妹, 其他";
-    }
-    if (bad.empty() && !field(c_gender).empty()) {
-      gender = gender_of(field(c_gender));
-      if (!gender) bad = "性别 '" + field(c_gender) + "' is 男 or 女";
-    }
-    if (bad.empty() && !field(c_birth).empty()) {
-      birth = field(c_birth);
-      std::replace(birth->begin(), birth->end(), '/', '-');
-      if (!is_date(*birth)) bad = "出生日期 '" + field(c_birth) + "' is not a date (YYYY-MM-DD)";
-    }
-    if (bad.empty())
-      for (const std::string& t : split_tags(field(c_tags))) {
-        auto tag = parse_tag(t);
-        if (!tag) {
-          bad = "人员标签 '" + t +
-                "' is not one of 独居老人, 残疾人, 低保, 优抚对象, 留守儿童, 重点人员";
-          break;
+      // The ID number's lookup comes after the address is parsed: its slot is loaded meanwhile.
+      if (col[c_id]) by_id_number.prefetch(field(c_id));
+      const std::string& text = field(c_address);
+      AddressParse parsed = parse_address(text);
+      if (!parsed.address) {
+        ++report.unparsed_addresses;
+        std::string why;
+        for (const auto& p : parsed.problems) why += (why.empty() ? "" : "; ") + p;
+        issue(row_number, "地址无法解析 (the address does not parse): '" + text + "': " + why,
+              true);
+        continue;
+      }
+      const StandardAddress& a = *parsed.address;
+      if (!parsed.problems.empty()) {
+        std::string why;
+        for (const auto& p : parsed.problems) why += (why.empty() ? "" : "; ") + p;
+        issue(row_number, "地址部分解析 (the address parsed in part): " + why, false);
+      }
+      std::optional<LonLat> position;
+      if (col[c_lon] && (!field(c_lon).empty() || !field(c_lat).empty())) {
+        auto lon = number_of(field(c_lon)), lat = number_of(field(c_lat));
+        if (!lon || !lat || !is_valid_wgs84({*lon, *lat})) {
+          issue(row_number,
+                "经度/纬度 is not a longitude/latitude: '" + field(c_lon) + "', '" + field(c_lat) +
+                    "'",
+                true);
+          continue;
         }
-        tags.push_back(*tag);
+        position = LonLat{*lon, *lat};
       }
-    if (bad.empty() && name.empty() && (id_number || phone || !tags.empty()))
-      bad = "a resident's details without a 姓名 (name)";
-    if (!bad.empty()) {
-      issue(row_number, bad, true);
-      continue;
-    }
-    // The household: its building (by standard address within the community), then its room.
-    const GridLineage* g = position ? locator.locate(*position) : nullptr;
-    std::optional<std::string> community = g ? g->community_code : std::nullopt;
-    std::string key = building_key(community.value_or(""), a);
-    int64_t building = 0;
-    if (auto it = buildings.find(key); it != buildings.end()) {
-      building = it->second;
-    } else {
-      add_building.bind(1, g ? g->subdistrict_code : std::nullopt).bind(2, community);
-      if (g)
-        add_building.bind(3, g->grid_code.value);
-      else
-        add_building.bind_null(3);
-      add_building.bind(4, a.road).bind(5, a.number).bind(6, a.compound).bind(7, a.building);
-      if (position)
-        add_building.bind(8, position->lon).bind(9, position->lat);
-      else
-        add_building.bind_null(8).bind_null(9);
-      add_building.run();
-      building = db.last_insert_rowid();
-      buildings.emplace(std::move(key), building);
-    }
-    std::string room = room_key(building, a.unit, a.room);
-    std::optional<int64_t> household;
-    if (auto it = households.find(room); it != households.end()) household = it->second;
-    if (household) {
-      ++report.households_matched;
-    } else {
-      if (!position) {
-        building_point.bind(1, building);
-        if (building_point.step())
-          position = LonLat{building_point.real(0), building_point.real(1)};
-        building_point.reset();
+      // Personal data first: a bad row changes nothing.
+      std::string name = field(c_name);
+      std::optional<std::string> id_number = non_empty(field(c_id)),
+                                 phone = non_empty(field(c_phone));
+      std::optional<Relation> relation;
+      std::optional<std::string> gender, birth;
+      std::vector<Tag> tags;
+      std::string bad;
+      if (id_number) {
+        if (id_number->size() == 18 && id_number->back() == 'x') id_number->back() = 'X';
+        if (!valid_id_number(*id_number)) bad = "身份证号 is not a valid ID number";
       }
-      if (!position) {
-        issue(row_number, "a new household needs its place: give 经度 and 纬度", true);
+      if (bad.empty() && phone && !valid_phone(*phone))
+        bad = "联系电话 '" + *phone + "' is not a phone number";
+      if (bad.empty() && !field(c_relation).empty()) {
+        relation = parse_relation(field(c_relation));
+        if (!relation)
+          bad = "与户主关系 '" + field(c_relation) +
+                "' is not one of 户主, 配偶, 子女, 父母, 孙子女, 祖父母, 兄弟姐妹, 其他";
+      }
+      if (bad.empty() && !field(c_gender).empty()) {
+        gender = gender_of(field(c_gender));
+        if (!gender) bad = "性别 '" + field(c_gender) + "' is 男 or 女";
+      }
+      if (bad.empty() && !field(c_birth).empty()) {
+        birth = field(c_birth);
+        std::replace(birth->begin(), birth->end(), '/', '-');
+        if (!is_date(*birth)) bad = "出生日期 '" + field(c_birth) + "' is not a date (YYYY-MM-DD)";
+      }
+      if (bad.empty())
+        for (const std::string& t : split_tags(field(c_tags))) {
+          auto tag = parse_tag(t);
+          if (!tag) {
+            bad = "人员标签 '" + t +
+                  "' is not one of 独居老人, 残疾人, 低保, 优抚对象, 留守儿童, 重点人员";
+            break;
+          }
+          tags.push_back(*tag);
+        }
+      if (bad.empty() && name.empty() && (id_number || phone || !tags.empty()))
+        bad = "a resident's details without a 姓名 (name)";
+      if (!bad.empty()) {
+        issue(row_number, bad, true);
         continue;
       }
-      if (!g) g = locator.locate(*position);
-      add_household.bind(1, format_address(a)).bind_blob(2, point_blob(*position));
-      if (g)
-        add_household.bind(3, g->grid_code.value)
-            .bind(4, g->community_code)
-            .bind(5, g->subdistrict_code);
-      else
-        add_household.bind_null(3).bind_null(4).bind_null(5);
-      add_household.bind(6, building).bind(7, a.unit).bind(8, a.room).run();
-      household = db.last_insert_rowid();
-      households.emplace(std::move(room), *household);
-      ++report.households_created;
+      // The household: its building (by standard address within the community), then its room.
+      const GridLineage* g = position ? locator.locate(*position) : nullptr;
+      std::optional<std::string> community = g ? g->community_code : std::nullopt;
+      int64_t building = 0;
+      if (const int64_t* found = buildings.find(building_key(community.value_or(""), a))) {
+        building = *found;
+      } else {
+        building = next_building++;
+        buildings.insert(key, building);
+        chunk->buildings.value(building)
+            .value(g ? g->subdistrict_code : std::nullopt)
+            .value(community);
+        if (g)
+          chunk->buildings.value(g->grid_code.value);
+        else
+          chunk->buildings.null();
+        chunk->buildings.value(a.road).value(a.number).value(a.compound).value(a.building);
+        if (position) {
+          chunk->buildings.blob(point_blob(position->lon, position->lat));
+          building_place.emplace(building, *position);
+        } else {
+          chunk->buildings.null();
+        }
+        chunk->buildings.end_row();
+      }
+      std::optional<int64_t> household;
+      bool new_household = false;
+      if (const int64_t* found = households.find(room_key(building, a.unit, a.room)))
+        household = *found;
+      if (household) {
+        ++report.households_matched;
+      } else {
+        if (!position)
+          if (auto at = building_place.find(building); at != building_place.end())
+            position = at->second;
+        if (!position) {
+          issue(row_number, "a new household needs its place: give 经度 and 纬度", true);
+          continue;
+        }
+        if (!g) g = locator.locate(*position);
+        household = next_household++;
+        new_household = true;
+        households.insert(room_key(building, a.unit, a.room), *household);
+        RowBuffer& h = chunk->households;
+        h.value(*household).value(format_address(a)).blob(point_blob(position->lon, position->lat));
+        if (g)
+          h.value(g->grid_code.value).value(g->community_code).value(g->subdistrict_code);
+        else
+          h.null().null().null();
+        h.value(building).value(a.unit).value(a.room).end_row();
+        ++report.households_created;
+      }
+      if (name.empty()) continue;
+      std::optional<int64_t> person;
+      if (id_number)
+        if (const int64_t* found = by_id_number.find(*id_number)) person = *found;
+      // No one lives yet in a household made by this row.
+      if (!person && !new_household)
+        if (const int64_t* found = by_name.find(name_key(*household, name))) person = *found;
+      std::optional<std::string> notes = non_empty(field(c_notes));
+      std::optional<std::string> rel;
+      if (relation) rel = std::string(to_string(*relation));
+      if (person) {
+        RowBuffer& u = chunk->updates;
+        u.value(*person).value(*household).value(name).value(phone).value(id_number);
+        u.value(notes).value(rel).value(gender).value(birth).value(o.now).end_row();
+        ++report.residents_updated;
+      } else {
+        person = next_person++;
+        RowBuffer& p = chunk->people;
+        p.value(*person).value(*household).value(name).value(phone).value(id_number);
+        p.value(notes).value(rel.value_or("other")).value(gender).value(birth);
+        p.value("present").value(o.now).end_row();
+        ++report.residents_created;
+        by_name.insert(name_key(*household, name), *person);
+        if (id_number) by_id_number.insert(*id_number, *person);
+      }
+      for (Tag t : tags)
+        chunk->tags.value(*person).value(to_string(t)).value(o.actor).value(o.now).end_row();
     }
-    if (name.empty()) continue;
-    std::optional<int64_t> person;
-    if (id_number)
-      if (auto it = by_id_number.find(*id_number); it != by_id_number.end()) person = it->second;
-    if (!person)
-      if (auto it = by_name.find(name_key(*household, name)); it != by_name.end())
-        person = it->second;
-    std::optional<std::string> notes = non_empty(field(c_notes));
-    std::optional<std::string> rel;
-    if (relation) rel = std::string(to_string(*relation));
-    if (person) {
-      update_person.bind(1, *person)
-          .bind(2, *household)
-          .bind(3, name)
-          .bind(4, phone)
-          .bind(5, id_number);
-      update_person.bind(6, notes)
-          .bind(7, rel)
-          .bind(8, gender)
-          .bind(9, birth)
-          .bind(10, o.now)
-          .run();
-      ++report.residents_updated;
-    } else {
-      add_person.bind(1, *household).bind(2, name).bind(3, phone).bind(4, id_number).bind(5, notes);
-      add_person.bind(6, rel.value_or("other")).bind(7, gender).bind(8, birth).bind(9, o.now).run();
-      person = db.last_insert_rowid();
-      ++report.residents_created;
-      by_name.emplace(name_key(*household, name), *person);
-      if (id_number) by_id_number.emplace(*id_number, *person);
-    }
-    for (Tag t : tags)
-      add_tag.bind(1, *person).bind(2, to_string(t)).bind(3, o.actor).bind(4, o.now).run();
-  }
+    queue.push(std::move(chunk));
+  };
+  queue.run(read, write);
   if (report.rejected > 0 && !o.skip_invalid) return report;  // rolled back: nothing stored
   if (bulk) bulk->finish();
   tx.commit();
