@@ -925,6 +925,11 @@ RegisterImportReport import_register(Db& db, const Locator& locator, std::istrea
         }
         position = LonLat{*lon, *lat};
       }
+      // The building, looked up (not made) now: its room's slot loads while the rest is checked.
+      const GridLineage* g = position ? locator.locate(*position) : nullptr;
+      std::optional<std::string> community = g ? g->community_code : std::nullopt;
+      const int64_t* known_building = buildings.find(building_key(community.value_or(""), a));
+      if (known_building) households.prefetch(room_key(*known_building, a.unit, a.room));
       // Personal data first: a bad row changes nothing.
       std::string name = field(c_name);
       std::optional<std::string> id_number = non_empty(field(c_id)),
@@ -971,14 +976,12 @@ RegisterImportReport import_register(Db& db, const Locator& locator, std::istrea
         continue;
       }
       // The household: its building (by standard address within the community), then its room.
-      const GridLineage* g = position ? locator.locate(*position) : nullptr;
-      std::optional<std::string> community = g ? g->community_code : std::nullopt;
       int64_t building = 0;
-      if (const int64_t* found = buildings.find(building_key(community.value_or(""), a))) {
-        building = *found;
+      if (known_building) {
+        building = *known_building;
       } else {
         building = next_building++;
-        buildings.insert(key, building);
+        buildings.insert(building_key(community.value_or(""), a), building);
         chunk->buildings.value(building)
             .value(g ? g->subdistrict_code : std::nullopt)
             .value(community);
@@ -1012,6 +1015,7 @@ RegisterImportReport import_register(Db& db, const Locator& locator, std::istrea
         if (!g) g = locator.locate(*position);
         household = next_household++;
         new_household = true;
+        if (!name.empty()) by_name.prefetch(name_key(*household, name));
         households.insert(room_key(building, a.unit, a.room), *household);
         RowBuffer& h = chunk->households;
         h.value(*household).value(format_address(a)).blob(point_blob(position->lon, position->lat));
