@@ -17,6 +17,14 @@ const std::vector<AccessRule>& access_rules() {
   static const std::vector<AccessRule> rules = {
       // route                     public  admin disp  worker plan  community subdistrict department
       {"healthz", true, A, A, A, A, A, A, A},
+      // OGC API - Features: the landing page and conformance are public; each collection
+      // is read as its layer's list is (handlers/ogc.cpp), so any signed-in role may ask.
+      {"ogc.landing", true, A, A, A, A, A, A, A},
+      {"ogc.conformance", true, A, A, A, A, A, A, A},
+      {"ogc.collections", false, A, A, A, A, A, A, A},
+      {"ogc.collection", false, A, A, A, A, A, A, A},
+      {"ogc.items", false, A, A, A, A, A, A, A},
+      {"ogc.item", false, A, A, A, A, A, A, A},
       {"session.create", true, A, A, A, A, A, A, A},
       {"session.delete", false, A, A, A, A, A, A, A},
       {"session.me", true, A, A, A, A, A, A, A},  // answers {"signed_in": false} to strangers

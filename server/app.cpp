@@ -18,6 +18,8 @@
 #include "geo/crs.hpp"
 #include "geo/error.hpp"
 #include "server/access.hpp"
+#include "server/content_coding.hpp"
+#include "server/cors.hpp"
 #include "server/json.hpp"
 #include "server/locator_state.hpp"
 #include "server/static_files.hpp"
@@ -61,6 +63,7 @@ App::App(AppOptions options) : options_(std::move(options)) {
   register_workers(router_);
   register_petitions(router_);
   register_layers(router_);
+  register_ogc(router_);
   register_stats(router_);
   register_system(router_);
   register_session(router_);
@@ -265,7 +268,8 @@ void App::check_same_origin(const Request& req, bool upload) const {
                 "a signed-in write needs an Origin header (cross-site requests are refused)");
   std::string from = authority(*origin);
   bool same = from == authority(req.header("host").value_or("")) ||
-              (!options_.public_url.empty() && from == authority(options_.public_url));
+              (!options_.public_url.empty() && from == authority(options_.public_url)) ||
+              allowed_origin(options_.cors_origins, req).has_value();
   if (!same)
     throw Error(ErrorKind::forbidden,
                 "a request from another site's page is refused (Origin " + from + ")");
@@ -331,6 +335,7 @@ Response App::handle(Request& req) {
   std::string route = "-";
   Response res;
   try {
+    if (auto pre = preflight(options_.cors_origins, req)) return *pre;
     // The sign-in page and the web map's files answer without credentials.
     if (auto file = web_->serve(req)) {
       metrics_.observe(
@@ -338,6 +343,7 @@ Response App::handle(Request& req) {
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
       return *file;
     }
+    identity_validators(req);
     // A parameter given twice is refused everywhere: lists are comma-separated values of one
     // parameter, so a repeat is either a mistake or an attempt to confuse a filter.
     for (auto it = req.query.begin(); it != req.query.end(); it = req.query.upper_bound(it->first))
@@ -374,6 +380,11 @@ Response App::handle(Request& req) {
   } catch (const std::exception& e) {
     res = problem_for(e);
   }
+  // How to authenticate, on every 401 (RFC 9110 11.6.1): a bearer token (or the session
+  // cookie the web map's sign-in sets).
+  if (res.status == 401) res.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"gridmap\"");
+  encode_for(req, res);
+  add_cors_headers(options_.cors_origins, req, route == "fonts", res);
   metrics_.observe(route, res.status,
                    std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   return res;

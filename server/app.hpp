@@ -4,11 +4,13 @@
 
 #include <atomic>
 #include <cstdint>
+#include <initializer_list>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <shared_mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <unordered_map>
 #include <vector>
@@ -25,6 +27,7 @@
 
 // Held by the application, included by the handlers that use them.
 namespace gridmap::data {
+struct FeatureQuery;
 class BlobStore;
 class PositionWriter;
 class WorkerDirectory;
@@ -46,6 +49,9 @@ struct AppOptions {
   // The origin users reach the server at ("https://grid.example.gov.cn"), for absolute URLs
   // in styles and TileJSON and as an accepted Origin; empty: URLs are relative to the page.
   std::string public_url;
+  // Web origins whose pages may call the API from a browser (CORS, with credentials),
+  // normalised (server/cors.hpp); empty: none but this server's own pages.
+  std::vector<std::string> cors_origins;
   size_t max_batch = 100000;  // items per batch request (locate, nearest, positions)
   size_t max_page = 1000;     // features per page
   // Attachments: where their files live (empty: "<db>.files" beside the database) and the
@@ -145,6 +151,7 @@ Response problem_for(const std::exception& e);
 void register_locate(Router& r);
 void register_workers(Router& r);
 void register_layers(Router& r);
+void register_ogc(Router& r);
 void register_petitions(Router& r);
 void register_stats(Router& r);
 void register_system(Router& r);
@@ -201,5 +208,9 @@ std::optional<std::string> credential(const Request& req);
 // Whether the caller may see the record (own-patch callers only their patch); handlers
 // answer 404 otherwise, so existence does not leak.
 bool record_visible(App& app, data::Layer layer, const Context& ctx, const std::string& key);
+// A list's query from its parameters (bbox, limit, cursor and attribute filters: every
+// parameter not `reserved`) and the caller's patch (handlers/layers.cpp).
+data::FeatureQuery layer_query(App& app, data::Layer layer, const Request& req, const Context& ctx,
+                               std::initializer_list<std::string_view> reserved);
 
 }  // namespace gridmap::server

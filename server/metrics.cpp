@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <utility>
 
+#include "core/version.hpp"
+
 namespace gridmap::server {
 
 namespace {
@@ -59,10 +61,16 @@ std::string Metrics::render() const {
       sum.sum += h.sum;
     }
   }
-  std::string out =
+  char buf[256];
+  // The build a scrape comes from, as Prometheus exporters give it: a constant 1 labelled.
+  std::snprintf(buf, sizeof buf,
+                "# HELP gridmap_build_info The version and commit of this gridmap.\n# TYPE "
+                "gridmap_build_info gauge\ngridmap_build_info{version=\"%s\",commit=\"%s\"} 1\n",
+                version(), commit());
+  std::string out = buf;
+  out +=
       "# HELP gridmap_requests_total HTTP requests by route and status.\n# TYPE "
       "gridmap_requests_total counter\n";
-  char buf[256];
   for (auto& [key, n] : requests) {
     std::snprintf(buf, sizeof buf, "gridmap_requests_total{route=\"%s\",status=\"%d\"} %llu\n",
                   key.first.c_str(), key.second, static_cast<unsigned long long>(n));

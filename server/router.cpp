@@ -39,6 +39,7 @@ const Route* Router::find(Request& req, Response& refusal) const {
     if (!same) {
       if (!allowed.empty()) allowed += ", ";
       allowed += r.method;
+      if (r.method == "GET") allowed += ", HEAD";  // every GET answers HEAD too
       continue;
     }
     req.path_params = std::move(params);

@@ -35,7 +35,7 @@ Args::Args(const std::string& command, const std::vector<std::string>& argv,
       }
       values_.emplace(name, value);
     } else {
-      throw_invalid(command_ + ": unknown option " + name + " (see 'gridmap help')");
+      throw_invalid(command_ + ": unknown option " + name + " (see 'gridmap " + command_ + " --help')");
     }
   }
 }

@@ -2,11 +2,13 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <functional>
 #include <iostream>
 #include <string_view>
 
+#include "core/version.hpp"
 #include "geo/error.hpp"
 #include "server/cli/commands.hpp"
 
@@ -34,13 +36,19 @@ const Command kCommands[] = {
      "nearest --db FILE LON LAT [-k N] [--all] [--community CODE] [--grid CODE] [--crs ...]"},
     {"check", cmd_check, "check   --db FILE [--json] [--sliver-m2 A]"},
     {"serve", cmd_serve,
-     "serve   --db FILE [--listen 127.0.0.1:8080] [--threads N] [--font FILE] [--basemap "
-     "FILE.mbtiles] [--files DIR] [--max-upload-mb N] [--quiet]"},
+     "serve   --db FILE [--create] [--listen 127.0.0.1:8080] [--threads N]\n"
+     "        [--public-url URL] [--cors-origin URL[,URL...]] [--web DIR] [--font FILE] [--basemap FILE.mbtiles]\n"
+     "        [--files DIR] [--max-upload-mb N] [--max-body-mb N] [--request-timeout-ms N]\n"
+     "        [--max-connections N] [--max-connections-per-address N]\n"
+     "        [--sse-heartbeat-ms N] [--sse-lifetime-ms N] [--notify-check-ms N]\n"
+     "        [--deadline-warning-hours N] [--webhook-retry-ms N] [--webhook-retry-max-ms N]\n"
+     "        [--patrol-retention-days N] [--quiet]"},
     {"user", cmd_user,
      "user    add NAME --role admin|dispatcher|worker|planner|community|subdistrict|department\n"
      "            [--grid CODE]... [--worker ID] [--area CODE] [--department CODE]\n"
      "        [--password-stdin] --db FILE   (prints an API token as its last line)\n"
-     "        list | disable NAME | enable NAME | passwd NAME | token NAME  --db FILE"},
+     "        list | disable NAME | enable NAME | passwd NAME | token NAME [--days N]\n"
+     "        --db FILE"},
     {"audit", cmd_audit, "audit   verify --db FILE"},
     {"catalogue", cmd_catalogue, "catalogue import FILE.csv|.xlsx|.ods | export [OUT.csv] --db FILE"},
     {"calendar", cmd_calendar, "calendar import FILE.csv | export [OUT.csv] --db FILE"},
@@ -73,9 +81,19 @@ int run(int argc, char** argv) {
     usage(std::cout);
     return 0;
   }
+  if (name == "version" || name == "--version") {
+    std::cout << "gridmap " << version() << " (" << commit() << ")\n";
+    return 0;
+  }
   ArgList args(argv + 2, argv + argc);
   for (const Command& c : kCommands) {
     if (c.name != name) continue;
+    // `gridmap COMMAND --help`: that command's options, every one of them.
+    if (std::find(args.begin(), args.end(), "--help") != args.end() ||
+        std::find(args.begin(), args.end(), "-h") != args.end()) {
+      std::cout << "usage: gridmap " << c.usage << "\n";
+      return 0;
+    }
     try {
       return c.run(args);
     } catch (const Error& e) {

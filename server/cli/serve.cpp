@@ -18,12 +18,13 @@
 #include "server/cli/commands.hpp"
 #include "server/http/server.hpp"
 #include "tiles/glyphs.hpp"
+#include "server/cors.hpp"
 
 namespace gridmap::cli {
 
 namespace {
 // "http[s]://host[:port]" with nothing after it but an optional "/".
-std::string checked_public_url(std::string url) {
+std::string checked_public_url(std::string url, const char* option = "--public-url") {
   while (!url.empty() && url.back() == '/') url.pop_back();
   size_t scheme = url.find("://");
   std::string host = scheme == std::string::npos ? "" : url.substr(scheme + 3);
@@ -31,7 +32,8 @@ std::string checked_public_url(std::string url) {
             host.find_first_of("/?#@ \"'<>\\") == std::string::npos;
   if (!ok)
     throw_invalid(
-        "--public-url must be like https://grid.example.gov.cn (scheme and host, no path), not '" +
+        std::string(option) +
+        " must be like https://grid.example.gov.cn (scheme and host, no path), not '" +
         url + "'");
   return url;
 }
@@ -58,7 +60,8 @@ int cmd_serve(const ArgList& argv) {
              "--webhook-retry-max-ms",
              "--files",
              "--max-upload-mb",
-             "--patrol-retention-days"},
+             "--patrol-retention-days",
+             "--cors-origin"},
             {"--quiet", "--create"});
   if (!args.positional().empty())
     throw_invalid("serve: unexpected argument '" + args.positional()[0] + "'");
@@ -85,6 +88,19 @@ int cmd_serve(const ArgList& argv) {
   ao.db_path = args.db();
   ao.create = args.flag("--create");
   if (auto url = args.get("--public-url")) ao.public_url = checked_public_url(*url);
+  // --cors-origin, repeated or comma-separated: origins only (scheme, host, port).
+  for (const std::string& list : args.all("--cors-origin"))
+    for (size_t at = 0; at <= list.size();) {
+      size_t comma = std::min(list.find(',', at), list.size());
+      std::string one = list.substr(at, comma - at);
+      while (!one.empty() && one.front() == ' ') one.erase(0, 1);
+      while (!one.empty() && one.back() == ' ') one.pop_back();
+      if (one == "*")
+        throw_invalid("--cors-origin names origins (https://portal.example.gov.cn), not '*': "
+                      "signed-in answers are never for any site");
+      ao.cors_origins.push_back(server::normal_origin(checked_public_url(one, "--cors-origin")));
+      at = comma + 1;
+    }
   ao.web_dir = args.get("--web").value_or("");
   ao.files_dir = args.get("--files").value_or("");
   ao.max_upload_bytes = static_cast<size_t>(args.integer("--max-upload-mb", 10, 1, 1024)) << 20;

@@ -1,7 +1,9 @@
 // GET /api/v1/{layer}[/{id}] for every layer; POST/PATCH for areas, workers, households.
 #include <charconv>
 #include <cmath>
+#include <algorithm>
 #include <set>
+#include <string_view>
 
 #include "data/area_service.hpp"
 #include "data/features.hpp"
@@ -38,7 +40,10 @@ Box bbox_param(const Request& req) {
   return {lo.lon, lo.lat, hi.lon, hi.lat};
 }
 
-Response list(App& app, data::Layer layer, const Request& req, const Context& ctx) {
+}  // namespace
+
+data::FeatureQuery layer_query(App& app, data::Layer layer, const Request& req, const Context& ctx,
+                               std::initializer_list<std::string_view> reserved) {
   data::FeatureQuery q;
   q.layer = layer;
   q.now = App::now();
@@ -52,10 +57,6 @@ Response list(App& app, data::Layer layer, const Request& req, const Context& ct
     q.limit = static_cast<size_t>(n);
   }
   q.cursor = req.param("cursor");
-  if (layer == data::Layer::petitions) {
-    q.created_from = time_param(req, "from");
-    q.created_to = time_param(req, "to");
-  }
   const Principal& p = principal(ctx);
   if (ctx.own_only()) {
     q.grid_scope = p.grids;
@@ -63,9 +64,19 @@ Response list(App& app, data::Layer layer, const Request& req, const Context& ct
     q.handler_worker = p.worker_id.value_or(-1);
     q.department = p.department_id.value_or(-1);
   }
-  static const std::set<std::string> reserved{"bbox", "limit", "cursor", "crs", "from", "to"};
   for (auto& [k, v] : req.query)
-    if (!reserved.count(k)) q.filters.emplace_back(k, v);
+    if (std::find(reserved.begin(), reserved.end(), k) == reserved.end()) q.filters.emplace_back(k, v);
+  return q;
+}
+
+namespace {
+
+Response list(App& app, data::Layer layer, const Request& req, const Context& ctx) {
+  data::FeatureQuery q = layer_query(app, layer, req, ctx, {"bbox", "limit", "cursor", "crs", "from", "to"});
+  if (layer == data::Layer::petitions) {
+    q.created_from = time_param(req, "from");
+    q.created_to = time_param(req, "to");
+  }
   if (req.param("crs") && *req.param("crs") != "wgs84")
     throw_invalid("features are served in WGS84; 'crs' applies to the bbox only when it is wgs84");
   return json_response(page_json(data::list_features(app.read_db(), q)));

@@ -1,5 +1,7 @@
 #include "server/http/message.hpp"
 
+#include <cctype>
+
 #include "core/json_text.hpp"
 
 namespace gridmap::server {
@@ -28,6 +30,23 @@ Response problem(int status, const std::string& type, const std::string& title, 
   append_json_string(r.body, detail);
   r.body += "}";
   return r;
+}
+
+std::string percent_encode(std::string_view s) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(s.size());
+  for (char ch : s) {
+    auto c = static_cast<unsigned char>(ch);
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+      out += ch;
+    } else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
 }
 
 std::string percent_decode(std::string_view s, bool plus_is_space) {

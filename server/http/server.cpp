@@ -277,11 +277,19 @@ class Session : public std::enable_shared_from_this<Session> {
     res_.result(static_cast<unsigned>(res.status));
     res_.set(http::field::server, "gridmap");
     res_.set(http::field::content_type, res.content_type);
-    for (auto& [k, v] : res.headers) res_.set(k, v);
+    for (auto& [k, v] : res.headers) {
+      // Vary lists add up (Accept-Encoding, Origin); any other header is set once.
+      if (beast::iequals(k, "Vary") && res_.count(http::field::vary))
+        res_.set(http::field::vary, std::string(res_[http::field::vary]) + ", " + v);
+      else
+        res_.set(k, v);
+    }
     res_.body() = std::move(res.body);
     bool keep = keep_alive_ && !shared_->stopping;
     res_.keep_alive(keep);
     res_.prepare_payload();
+    // No body, and no Content-Length either, on a 204 or a 304 (RFC 9110 8.6).
+    if (res.status == 204 || res.status == 304) res_.erase(http::field::content_length);
     if (method == "HEAD") res_.body().clear();
     method_ = method;
     path_ = path;

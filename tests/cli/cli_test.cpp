@@ -200,3 +200,44 @@ TEST_CASE("the demo creates one sign-in per role, listed by user list") {
   check_refused({"user", "add", "x", "--role", "emperor", "--db", tatabu_dir().file("t.sqlite")}, "unknown role");
   check_refused({"user", "add", "y", "--role", "worker", "--db", tatabu_dir().file("t.sqlite")}, "at least one --grid");
 }
+
+TEST_CASE("--version names the release and the commit, --help on each command lists its options") {
+  for (const char* v : {"--version", "version"}) {
+    auto r = run_gridmap({v});
+    CHECK(r.exit_code == 0);
+    CHECK(r.out.rfind("gridmap 0.", 0) == 0);
+    CHECK(r.out.find('(') != std::string::npos);
+  }
+  auto serve = run_gridmap({"serve", "--help"});
+  CHECK(serve.exit_code == 0);
+  // Every option serve takes (server/cli/serve.cpp), the ones once undocumented included.
+  for (const char* o : {"--db", "--create", "--listen", "--threads", "--public-url", "--cors-origin", "--web",
+                        "--font", "--basemap", "--files", "--max-upload-mb", "--max-body-mb",
+                        "--request-timeout-ms", "--max-connections", "--max-connections-per-address",
+                        "--sse-heartbeat-ms", "--sse-lifetime-ms", "--notify-check-ms",
+                        "--deadline-warning-hours", "--webhook-retry-ms", "--webhook-retry-max-ms",
+                        "--patrol-retention-days", "--quiet"}) {
+    INFO(o);
+    CHECK(serve.out.find(std::string(o) + (std::string(o) == "--max-connections" ? " " : "")) !=
+          std::string::npos);
+  }
+  for (const char* c : {"demo", "import", "export", "locate", "nearest", "check", "user", "audit",
+                        "catalogue", "calendar", "tiles", "convert"}) {
+    auto r = run_gridmap({c, "--help"});
+    INFO(c);
+    CHECK(r.exit_code == 0);
+    CHECK(r.out.rfind(std::string("usage: gridmap ") + c, 0) == 0);
+  }
+  auto unknown = run_gridmap({"serve", "--db", "x.sqlite", "--frobnicate", "1"});
+  CHECK(unknown.exit_code == 2);
+  CHECK(unknown.err.find("see 'gridmap serve --help'") != std::string::npos);
+}
+
+TEST_CASE("serve refuses a --cors-origin that is not an origin, '*' included") {
+  for (const char* bad : {"*", "portal.example.gov.cn", "https://portal.example.gov.cn/path"}) {
+    auto r = run_gridmap({"serve", "--db", "/nonexistent/x.sqlite", "--cors-origin", bad});
+    INFO(bad);
+    CHECK(r.exit_code == 2);
+    CHECK(r.err.find("--cors-origin") != std::string::npos);
+  }
+}

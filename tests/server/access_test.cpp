@@ -30,6 +30,12 @@ struct Sample {
 const std::map<std::string, Sample>& samples() {
   static const std::map<std::string, Sample> s = {
       {"healthz", {"GET", "/healthz", ""}},
+      {"ogc.landing", {"GET", "/ogc", ""}},
+      {"ogc.conformance", {"GET", "/ogc/conformance", ""}},
+      {"ogc.collections", {"GET", "/ogc/collections", ""}},
+      {"ogc.collection", {"GET", "/ogc/collections/grids", ""}},
+      {"ogc.items", {"GET", "/ogc/collections/grids/items?limit=2", ""}},
+      {"ogc.item", {"GET", "/ogc/collections/grids/items/150102001001001", ""}},
       {"metrics", {"GET", "/metrics", ""}},
       {"session.create",
        {"POST", "/api/v1/session", "{\"name\":\"nobody\",\"password\":\"wrong-password\"}"}},

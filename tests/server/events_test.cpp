@@ -411,22 +411,7 @@ TEST_CASE(
   CHECK(oldest["delivered_at"].IsString());
 }
 
-namespace {
-
-// A free loopback port, closed again: nothing listens there until a receiver binds it.
-uint16_t free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
-
-}  // namespace
+using test::free_port;
 
 TEST_CASE("a webhook receiver that was down gets everything in order once it is back") {
   Fixture f({"--webhook-retry-ms", "50", "--webhook-retry-max-ms", "200"});

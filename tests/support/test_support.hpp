@@ -40,6 +40,8 @@ RunResult run_program(const std::string& binary, const std::vector<std::string>&
                       const std::string& stdin_text = "");
 
 void write_file(const std::string& path, const std::string& content);
+// A free loopback port, closed again: nothing listens there until someone binds it.
+uint16_t free_port();
 std::string read_file(const std::string& path);
 
 }  // namespace gridmap::test
