@@ -201,7 +201,7 @@ TEST_CASE("the demo creates one sign-in per role, listed by user list") {
   check_refused({"user", "add", "y", "--role", "worker", "--db", tatabu_dir().file("t.sqlite")}, "at least one --grid");
 }
 
-TEST_CASE("--version names the release and the commit, --help on each command lists its options") {
+TEST_CASE("gridmap --version names the release and the commit, and each command's --help lists its options") {
   for (const char* v : {"--version", "version"}) {
     auto r = run_gridmap({v});
     CHECK(r.exit_code == 0);

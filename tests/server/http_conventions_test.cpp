@@ -108,7 +108,7 @@ TEST_CASE("/healthz and /metrics name the build") {
                           "\",commit=\"" + commit + "\"} 1") != std::string::npos);
 }
 
-TEST_CASE("CORS is off unless an origin is named; a named origin gets its answers, others none") {
+TEST_CASE("CORS is off unless an origin is named, then that origin gets its answers and others none") {
   test::RoleServer s;
   const std::string portal = "https://portal.example.gov.cn";
   auto auth = [&](std::map<std::string, std::string> h) {
