@@ -619,11 +619,8 @@ void trim_in_place(std::string& s) {
 }
 
 std::string trim(std::string s) {
-  auto sp = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
-  while (!s.empty() && sp(s.back())) s.pop_back();
-  size_t i = 0;
-  while (i < s.size() && sp(s[i])) ++i;
-  return s.substr(i);
+  trim_in_place(s);
+  return s;
 }
 
 std::optional<double> number_of(const std::string& s) {

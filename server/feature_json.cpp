@@ -67,10 +67,7 @@ std::string feature_json(const data::Feature& f) {
   return buf.GetString();
 }
 
-std::string page_json(const data::FeaturePage& page) {
-  rapidjson::StringBuffer buf;
-  JsonWriter w(buf);
-  w.StartObject();
+void write_collection_members(JsonWriter& w, const data::FeaturePage& page) {
   w.Key("type");
   w.String("FeatureCollection");
   w.Key("features");
@@ -81,6 +78,13 @@ std::string page_json(const data::FeaturePage& page) {
     w.EndObject();
   }
   w.EndArray();
+}
+
+std::string page_json(const data::FeaturePage& page) {
+  rapidjson::StringBuffer buf;
+  JsonWriter w(buf);
+  w.StartObject();
+  write_collection_members(w, page);
   w.Key("next");
   if (page.next)
     write_string(w, *page.next);

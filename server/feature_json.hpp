@@ -12,6 +12,9 @@ namespace gridmap::server {
 // that adds its own before closing the object.
 void write_feature_members(JsonWriter& w, const data::Feature& f);
 std::string feature_json(const data::Feature& f);
+// The "type" and "features" members of a FeatureCollection, for a caller that adds its own
+// (paging, links) before closing the object.
+void write_collection_members(JsonWriter& w, const data::FeaturePage& page);
 // A FeatureCollection with "next": the cursor of the next page, or null.
 std::string page_json(const data::FeaturePage& page);
 

@@ -213,16 +213,7 @@ Response items(App& app, const Request& req, const Context& ctx) {
   rapidjson::StringBuffer buf;
   JsonWriter w(buf);
   w.StartObject();
-  w.Key("type");
-  w.String("FeatureCollection");
-  w.Key("features");
-  w.StartArray();
-  for (const data::Feature& f : page.features) {
-    w.StartObject();
-    write_feature_members(w, f);
-    w.EndObject();
-  }
-  w.EndArray();
+  write_collection_members(w, page);
   w.Key("numberReturned");
   w.Uint64(page.features.size());
   w.Key("timeStamp");

@@ -94,21 +94,6 @@ Response tilejson(App& app, data::Layer layer, const Request& req) {
   return r;
 }
 
-std::string url_encode(std::string_view v) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : v) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || c == ':') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  }
-  return out;
-}
-
 // The query is kept as given (`to` absent stays absent: the window follows the clock).
 Response hotspots_tilejson(App& app, const Request& req, const Context&) {
   hotspot_query(app, req);  // refuses what the tiles would refuse
@@ -117,7 +102,7 @@ Response hotspots_tilejson(App& app, const Request& req, const Context&) {
     if (auto v = req.param(k)) {
       // Appended piece by piece: GCC 12 at -O3 sees a false -Wrestrict in "" + string.
       if (!query.empty()) query.push_back('&');
-      query.append(k).append("=").append(url_encode(*v));
+      query.append(k).append("=").append(percent_encode(*v, ":"));  // times keep their colons
     }
   Response r = json_response(
       tiles::hotspots_tilejson(tiles::data_bounds(app.read_db()), base_url(app), query));

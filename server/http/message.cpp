@@ -32,13 +32,14 @@ Response problem(int status, const std::string& type, const std::string& title, 
   return r;
 }
 
-std::string percent_encode(std::string_view s) {
+std::string percent_encode(std::string_view s, std::string_view also_kept) {
   static const char* hex = "0123456789ABCDEF";
   std::string out;
   out.reserve(s.size());
   for (char ch : s) {
     auto c = static_cast<unsigned char>(ch);
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~' ||
+        also_kept.find(ch) != std::string_view::npos) {
       out += ch;
     } else {
       out += '%';

@@ -57,8 +57,9 @@ struct Response {
 Response problem(int status, const std::string& type, const std::string& title, const std::string& detail);
 
 std::string percent_decode(std::string_view s, bool plus_is_space);
-// Every byte but the unreserved ones (A-Z a-z 0-9 - . _ ~) as %XX: a query value in a link.
-std::string percent_encode(std::string_view s);
+// Every byte but the unreserved ones (A-Z a-z 0-9 - . _ ~) and those of `also_kept` as
+// %XX: a query value in a link.
+std::string percent_encode(std::string_view s, std::string_view also_kept = {});
 std::multimap<std::string, std::string> parse_query(std::string_view q);
 
 }  // namespace gridmap::server
