@@ -17,6 +17,8 @@ const std::vector<AccessRule>& access_rules() {
   static const std::vector<AccessRule> rules = {
       // route                     public  admin disp  worker plan  community subdistrict department
       {"healthz", true, A, A, A, A, A, A, A},
+      {"problems.list", true, A, A, A, A, A, A, A},  // what each problem `type` means
+      {"problems.item", true, A, A, A, A, A, A, A},
       // OGC API - Features: the landing page and conformance are public; each collection
       // is read as its layer's list is (handlers/ogc.cpp), so any signed-in role may ask.
       {"ogc.landing", true, A, A, A, A, A, A, A},

@@ -1,11 +1,13 @@
 #include "server/app.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 
+#include "core/json_text.hpp"
 #include "data/areas.hpp"
 #include "data/attachments.hpp"
 #include "data/blob_store.hpp"
@@ -224,6 +226,28 @@ std::optional<std::string> cookie_value(std::string_view header, std::string_vie
   return std::nullopt;
 }
 
+// The client's X-Request-Id when it is a sane token (a proxy's id ties the two logs
+// together), else a fresh one.
+std::string request_id(const Request& req) {
+  if (auto given = req.header("x-request-id"); given && !given->empty() && given->size() <= 64 &&
+                                               std::all_of(given->begin(), given->end(), [](char c) {
+                                                 return std::isalnum(static_cast<unsigned char>(c)) ||
+                                                        c == '-' || c == '_' || c == '.';
+                                               }))
+    return *given;
+  return new_request_id();
+}
+
+// RFC 9457's `instance`: the resource the problem occurred at (the path, never the query).
+void add_instance(Response& res, const std::string& path) {
+  if (res.body.size() < 2 || res.body.back() != '}' || res.body.find("\"instance\"") != std::string::npos)
+    return;
+  res.body.pop_back();
+  res.body += ",\"instance\":";
+  append_json_string(res.body, path);
+  res.body += "}";
+}
+
 std::optional<std::string> bearer(const Request& req) {
   if (auto a = req.header("authorization"); a && a->rfind("Bearer ", 0) == 0) return a->substr(7);
   return std::nullopt;
@@ -333,6 +357,7 @@ Principal App::check_token(const std::string& token, const std::string& hash, in
 Response App::handle(Request& req) {
   auto start = std::chrono::steady_clock::now();
   std::string route = "-";
+  std::string user;
   Response res;
   try {
     if (auto pre = preflight(options_.cors_origins, req)) return *pre;
@@ -341,6 +366,8 @@ Response App::handle(Request& req) {
       metrics_.observe(
           "web", file->status,
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+      file->request_id = request_id(req);
+      file->route = "web";
       return *file;
     }
     identity_validators(req);
@@ -365,6 +392,7 @@ Response App::handle(Request& req) {
         ctx.scope = scope_of(*rule, p.role);
         if (ctx.scope == Scope::denied)
           throw Error(ErrorKind::forbidden, "a " + p.role + " may not use " + r->name);
+        user = std::to_string(p.user_id);
         ctx.principal = std::move(p);
       }
       res = r->fn(*this, req, ctx);
@@ -383,6 +411,10 @@ Response App::handle(Request& req) {
   // How to authenticate, on every 401 (RFC 9110 11.6.1): a bearer token (or the session
   // cookie the web map's sign-in sets).
   if (res.status == 401) res.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"gridmap\"");
+  if (res.content_type == "application/problem+json") add_instance(res, req.path);
+  res.request_id = request_id(req);
+  res.user = std::move(user);
+  res.route = route;
   encode_for(req, res);
   add_cors_headers(options_.cors_origins, req, route == "fonts", res);
   metrics_.observe(route, res.status,
@@ -410,6 +442,12 @@ Response json_response(std::string body, int status) {
   Response r;
   r.status = status;
   r.body = std::move(body);
+  return r;
+}
+
+Response geojson_response(std::string body, int status) {
+  Response r = json_response(std::move(body), status);
+  r.content_type = "application/geo+json";
   return r;
 }
 

@@ -43,7 +43,7 @@ namespace gridmap::server {
 struct AppOptions {
   std::string db_path;
   bool create = false;       // make an empty database when the file is new or empty
-  std::string web_dir;       // the web map's files; empty: the build's copy
+  std::string web_dir;       // the web map's files; empty: found next to the program
   std::string font_path;     // the font of map labels; empty: a map without names
   std::string basemap_path;  // an MBTiles base map; empty: a plain background
   // The origin users reach the server at ("https://grid.example.gov.cn"), for absolute URLs
@@ -171,6 +171,8 @@ void register_register(Router& r);
 
 // Helpers shared by handlers.
 Response json_response(std::string body, int status = 200);
+// A GeoJSON Feature or FeatureCollection (RFC 7946: application/geo+json).
+Response geojson_response(std::string body, int status = 200);
 Response no_content();  // 204
 // A worker's field records (visits, work log) are theirs; a supervisor (a community's or
 // subdistrict's office) reaches the workers with a grid in its area. 403 for a worker

@@ -3,7 +3,7 @@
 //               [--max-connections-per-address N] [--deadline-warning-hours N]
 //               [--notify-check-ms N] [--sse-heartbeat-ms N] [--sse-lifetime-ms N]
 //               [--webhook-retry-ms N]
-//               [--webhook-retry-max-ms N] [--patrol-retention-days N]
+//               [--webhook-retry-max-ms N] [--patrol-retention-days N] [--log-format text|json]
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -13,6 +13,7 @@
 #include "data/position_writer.hpp"
 #include "data/serve_lock.hpp"
 #include "geo/error.hpp"
+#include "server/access_log.hpp"
 #include "server/app.hpp"
 #include "server/cli/args.hpp"
 #include "server/cli/commands.hpp"
@@ -61,7 +62,8 @@ int cmd_serve(const ArgList& argv) {
              "--files",
              "--max-upload-mb",
              "--patrol-retention-days",
-             "--cors-origin"},
+             "--cors-origin",
+             "--log-format"},
             {"--quiet", "--create"});
   if (!args.positional().empty())
     throw_invalid("serve: unexpected argument '" + args.positional()[0] + "'");
@@ -136,6 +138,7 @@ int cmd_serve(const ArgList& argv) {
     throw_invalid(
         "database " + ao.db_path +
         " does not exist (gridmap demo or gridmap import creates one, --create an empty one)");
+  server::LogFormat log_format = server::parse_log_format(args.get("--log-format").value_or("text"));
   data::ServeLock lock(ao.db_path);  // one server per file
   server::App app(ao);
   bool quiet = args.flag("--quiet");
@@ -144,14 +147,19 @@ int cmd_serve(const ArgList& argv) {
       so, [&app](server::Request& r) { return app.handle(r); },
       [&](const server::AccessRecord& a) {
         if (quiet) return;
+        std::string line = server::access_line(a, log_format, std::chrono::system_clock::now());
         std::lock_guard l(log_lock);
-        std::fprintf(stderr, "%s %s %d %zu %.2fms\n", a.method.c_str(), a.path.c_str(), a.status,
-                     a.bytes, a.duration_ms);
+        std::fwrite(line.data(), 1, line.size(), stderr);
       });
   http.bind();
-  std::cout << "gridmap serving " << ao.db_path << " at http://"
-            << (so.address == "0.0.0.0" ? "127.0.0.1" : so.address) << ":" << http.port() << "/"
-            << std::endl;
+  std::string host = so.address == "0.0.0.0" || so.address == "::" ? "127.0.0.1"
+                     : so.address.find(':') != std::string::npos ? "[" + so.address + "]"
+                                                                 : so.address;
+  std::string here = "http://" + host + ":" + std::to_string(http.port());
+  // Problem types are absolute URIs under the server's public address (documented at
+  // /problems/NAME); without --public-url, the address it listens on.
+  server::set_problem_base(ao.public_url.empty() ? here : ao.public_url);
+  std::cout << "gridmap serving " << ao.db_path << " at " << here << "/" << std::endl;
   http.run();
   app.positions().flush();
   std::cerr << "gridmap: stopped cleanly\n";

@@ -79,7 +79,7 @@ Response list(App& app, data::Layer layer, const Request& req, const Context& ct
   }
   if (req.param("crs") && *req.param("crs") != "wgs84")
     throw_invalid("features are served in WGS84; 'crs' applies to the bbox only when it is wgs84");
-  return json_response(page_json(data::list_features(app.read_db(), q)));
+  return geojson_response(page_json(data::list_features(app.read_db(), q)));
 }
 
 // Whether an own-patch caller may see this record (outside it, it does not exist for them).
@@ -101,7 +101,7 @@ Response item(App& app, data::Layer layer, const Request& req, const Context& ct
     r.headers.emplace_back("ETag", tag);
     return r;
   }
-  Response r = json_response(feature_json(*f));
+  Response r = geojson_response(feature_json(*f));
   r.headers.emplace_back("ETag", tag);
   return r;
 }
@@ -132,7 +132,7 @@ Response write_area(App& app, data::Layer layer, const Request& req, bool create
     return 0;
   });
   auto f = data::get_feature(app.read_db(), layer, e.code, App::now());
-  Response r = json_response(feature_json(*f), create ? 201 : 200);
+  Response r = geojson_response(feature_json(*f), create ? 201 : 200);
   r.headers.emplace_back("ETag", etag(f->version));
   return r;
 }
@@ -157,7 +157,7 @@ Response patch_worker(App& app, const Request& req, const Context&) {
   e.expected_version = if_match_version(req);
   app.write([&](data::Db& db) { return data::update_worker(db, app.changes(), e); });
   auto f = data::get_feature(app.read_db(), data::Layer::workers, key, App::now());
-  Response r = json_response(feature_json(*f));
+  Response r = geojson_response(feature_json(*f));
   r.headers.emplace_back("ETag", etag(f->version));
   return r;
 }
@@ -182,7 +182,7 @@ Response post_household(App& app, const Request& req, const Context& ctx) {
     throw Error(ErrorKind::forbidden, "the household is outside your grids");
   int64_t id = app.write([&](data::Db& db) { return data::add_household(db, app.changes(), h); });
   auto f = data::get_feature(app.read_db(), data::Layer::households, std::to_string(id), App::now());
-  Response r = json_response(feature_json(*f), 201);
+  Response r = geojson_response(feature_json(*f), 201);
   r.headers.emplace_back("ETag", etag(f->version));
   r.headers.emplace_back("Location", "/api/v1/households/" + std::to_string(id));
   return r;

@@ -31,7 +31,7 @@ void require_visible(App& app, const Context& ctx, PetitionId id) {
 
 Response with_feature(App& app, PetitionId id, int status) {
   auto f = data::get_feature(app.read_db(), data::Layer::petitions, std::to_string(id.value), App::now());
-  Response r = json_response(feature_json(*f), status);
+  Response r = geojson_response(feature_json(*f), status);
   r.headers.emplace_back("ETag", "\"v" + std::to_string(f->version) + "\"");
   return r;
 }

@@ -422,7 +422,7 @@ Response import(App& app, const Request& req, const Context& ctx) {
   w.StartObject();
   if (!r.committed) {
     w.Key("type");
-    write_string(w, "/problems/invalid_input");
+    write_string(w, problem_type_uri("invalid_input"));
     w.Key("title");
     write_string(w, "Invalid input");
     w.Key("status");

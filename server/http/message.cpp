@@ -1,6 +1,8 @@
 #include "server/http/message.hpp"
 
 #include <cctype>
+#include <cstdio>
+#include <random>
 
 #include "core/json_text.hpp"
 
@@ -18,18 +20,41 @@ std::optional<std::string> Request::header(const std::string& name) const {
   return it->second;
 }
 
+namespace {
+std::string& problem_base() {
+  static std::string base = "http://localhost";
+  return base;
+}
+}  // namespace
+
+void set_problem_base(std::string base) {
+  while (!base.empty() && base.back() == '/') base.pop_back();
+  problem_base() = std::move(base);
+}
+
+std::string problem_type_uri(std::string_view name) {
+  return problem_base() + "/problems/" + std::string(name);
+}
+
 Response problem(int status, const std::string& type, const std::string& title, const std::string& detail) {
   Response r;
   r.status = status;
   r.content_type = "application/problem+json";
   r.body = "{\"type\":";
-  append_json_string(r.body, "/problems/" + type);
+  append_json_string(r.body, problem_type_uri(type));
   r.body += ",\"title\":";
   append_json_string(r.body, title);
   r.body += ",\"status\":" + std::to_string(status) + ",\"detail\":";
   append_json_string(r.body, detail);
   r.body += "}";
   return r;
+}
+
+std::string new_request_id() {
+  thread_local std::mt19937_64 random{std::random_device{}()};
+  char out[17];
+  std::snprintf(out, sizeof out, "%016llx", static_cast<unsigned long long>(random()));
+  return out;
 }
 
 std::string percent_encode(std::string_view s, std::string_view also_kept) {

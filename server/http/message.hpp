@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -50,11 +51,23 @@ struct Response {
   std::function<Response()> deferred;
   // When set, `body` is sent first and the source then streams the rest (chunked).
   std::shared_ptr<StreamSource> stream;
+  // For the access log, set by the application: the request's id (the server sends it as
+  // X-Request-Id), who asked (a user id, "" for no one) and the route's name.
+  std::string request_id;
+  std::string user;
+  std::string route;
 };
 
-// application/problem+json with a stable `type` (a URI under /problems/), a title and a
-// detail a user can act on.
+// A fresh request id: 16 hex digits from a random 64-bit number.
+std::string new_request_id();
+
+// application/problem+json (RFC 9457) with a stable, absolute `type` (problem_type_uri), a
+// title and a detail a user can act on. The application adds `instance`.
 Response problem(int status, const std::string& type, const std::string& title, const std::string& detail);
+// "<base>/problems/<name>": the server documents each type at that address. The base is the
+// server's public URL, set once at start-up (set_problem_base) before any request is served.
+std::string problem_type_uri(std::string_view name);
+void set_problem_base(std::string base);
 
 std::string percent_decode(std::string_view s, bool plus_is_space);
 // Every byte but the unreserved ones (A-Z a-z 0-9 - . _ ~) and those of `also_kept` as

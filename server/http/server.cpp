@@ -270,6 +270,13 @@ class Session : public std::enable_shared_from_this<Session> {
     send(method, path, problem(status, type, title, detail));
   }
 
+  // What the access log says of this answer; an answer made here (a refusal) gets its id now.
+  void log_fields(Response& res) {
+    request_id_ = res.request_id.empty() ? new_request_id() : std::move(res.request_id);
+    user_ = std::move(res.user);
+    route_ = res.route.empty() ? "-" : std::move(res.route);
+  }
+
   void send(const std::string& method, const std::string& path, Response res) {
     if (res.stream && method != "HEAD") return start_stream(method, path, std::move(res));
     res_ = {};
@@ -293,6 +300,8 @@ class Session : public std::enable_shared_from_this<Session> {
     if (method == "HEAD") res_.body().clear();
     method_ = method;
     path_ = path;
+    log_fields(res);
+    res_.set("X-Request-Id", request_id_);
     deadline_ = Clock::now() + shared_->options.request_timeout;  // a reader that stalls is cut off
     http::async_write(socket_, res_,
                       beast::bind_front_handler(&Session::on_write, shared_from_this()));
@@ -301,7 +310,8 @@ class Session : public std::enable_shared_from_this<Session> {
   void on_write(beast::error_code ec, size_t bytes) {
     double ms = std::chrono::duration<double, std::milli>(Clock::now() - started_).count();
     if (shared_->log)
-      shared_->log({method_, path_, static_cast<int>(res_.result_int()), bytes, ms});
+      shared_->log({method_, path_, static_cast<int>(res_.result_int()), bytes, ms, request_id_, user_,
+                    route_});
     busy_ = false;
     --shared_->busy;
     if (ec || !res_.keep_alive() || shared_->stopping) return close();
@@ -314,6 +324,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void start_stream(const std::string& method, const std::string& path, Response res) {
     method_ = method;
     path_ = path;
+    log_fields(res);
     stream_ = std::move(res.stream);
     stream_status_ = res.status;
     auto head = std::make_shared<http::response<http::empty_body>>();
@@ -322,6 +333,7 @@ class Session : public std::enable_shared_from_this<Session> {
     head->set(http::field::server, "gridmap");
     head->set(http::field::content_type, res.content_type);
     for (auto& [k, v] : res.headers) head->set(k, v);
+    head->set("X-Request-Id", request_id_);
     head->keep_alive(false);  // the connection ends with the stream
     head->chunked(true);
     auto sr = std::make_shared<http::response_serializer<http::empty_body>>(*head);
@@ -392,7 +404,8 @@ class Session : public std::enable_shared_from_this<Session> {
     if (!stream_) return;
     stream_.reset();
     double ms = std::chrono::duration<double, std::milli>(Clock::now() - started_).count();
-    if (shared_->log) shared_->log({method_, path_, stream_status_, stream_bytes_, ms});
+    if (shared_->log)
+      shared_->log({method_, path_, stream_status_, stream_bytes_, ms, request_id_, user_, route_});
   }
 
   void close() {
@@ -413,6 +426,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::shared_ptr<Shared> shared_;
   Clock::time_point started_, deadline_ = Clock::time_point::max(), waiting_since_ = Clock::now();
   std::string method_, path_, remote_;
+  std::string request_id_, user_, route_;  // of the answer being written, for the access log
   bool keep_alive_ = true, busy_ = false, first_ = true;
   bool idle_ = false;  // between requests on a kept-alive connection, nothing read yet
   // A streamed answer (Response::stream) in progress.

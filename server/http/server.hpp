@@ -35,6 +35,9 @@ struct AccessRecord {
   int status;
   size_t bytes;
   double duration_ms;
+  const std::string& request_id;  // also sent as X-Request-Id
+  const std::string& user;        // who asked, "" when no one signed in
+  const std::string& route;       // the route's name, "-" outside the routing table
 };
 
 using Handler = std::function<Response(Request&)>;

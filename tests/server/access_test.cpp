@@ -30,6 +30,8 @@ struct Sample {
 const std::map<std::string, Sample>& samples() {
   static const std::map<std::string, Sample> s = {
       {"healthz", {"GET", "/healthz", ""}},
+      {"problems.list", {"GET", "/problems", ""}},
+      {"problems.item", {"GET", "/problems/not_found", ""}},
       {"ogc.landing", {"GET", "/ogc", ""}},
       {"ogc.conformance", {"GET", "/ogc/conformance", ""}},
       {"ogc.collections", {"GET", "/ogc/collections", ""}},

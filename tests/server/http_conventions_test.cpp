@@ -1,11 +1,14 @@
 // HTTP conventions every client expects: JSON compressed when asked (with Vary and an
 // entity tag per coding), WWW-Authenticate on 401, HEAD in Allow, no Content-Length on a
-// 304, the build's version in /healthz and /metrics.
+// 304, the build's version in /healthz and /metrics, absolute problem types with an instance,
+// request ids in X-Request-Id and the access log, application/geo+json for GeoJSON.
 #include <zlib.h>
 #include <catch2/catch.hpp>
 
+#include <chrono>
 #include <string>
 
+#include "server/access_log.hpp"
 #include "support/test_support.hpp"
 
 using namespace gridmap;
@@ -156,4 +159,116 @@ TEST_CASE("CORS is off unless an origin is named, then that origin gets its answ
   auto glyphs = test::http(s.server->port(), "GET", "/fonts/Noto%20Sans%20Regular/0-255.pbf", "",
                            {{"Origin", "https://evil.example"}});
   CHECK(header(glyphs, "access-control-allow-origin") == "*");
+}
+
+TEST_CASE("problems have absolute, documented types and an instance") {
+  test::RoleServer s;
+  std::string base = "http://127.0.0.1:" + std::to_string(s.server->port());
+  auto missing = s.get("/api/v1/petitions/999999999");
+  test::check_problem(missing, 404, "not_found");
+  auto p = test::json(missing);
+  CHECK(std::string(p["type"].GetString()) == base + "/problems/not_found");
+  REQUIRE(p.HasMember("instance"));
+  CHECK(std::string(p["instance"].GetString()) == "/api/v1/petitions/999999999");
+  // The instance is the path only: a query string (which may hold personal data) stays out.
+  auto bad = s.get("/api/v1/petitions?limit=zero&phone=13800138000");
+  test::check_problem(bad, 400, "invalid_input");
+  CHECK(std::string(test::json(bad)["instance"].GetString()) == "/api/v1/petitions");
+  // The type dereferences to its documentation, without credentials; so does the list.
+  auto doc = test::http(s.server->port(), "GET", "/problems/not_found");
+  REQUIRE(doc.status == 200);
+  auto d = test::json(doc);
+  CHECK(std::string(d["type"].GetString()) == base + "/problems/not_found");
+  CHECK(d["status"].GetInt() == 404);
+  CHECK(std::string(d["description"].GetString()).size() > 20);
+  auto all = test::json(test::http(s.server->port(), "GET", "/problems"));
+  REQUIRE(all["problem_types"].IsArray());
+  bool found_conflict = false;
+  for (auto& t : all["problem_types"].GetArray())
+    found_conflict |= std::string(t["name"].GetString()) == "conflict";
+  CHECK(found_conflict);
+  test::check_problem(test::http(s.server->port(), "GET", "/problems/no_such_thing"), 404, "not_found");
+}
+
+TEST_CASE("every answer has a request id, in X-Request-Id and in the access log line") {
+  test::RoleServer s;
+  auto first = s.get("/api/v1/grids?limit=1");
+  std::string id = header(first, "x-request-id");
+  CHECK(id.size() == 16);
+  CHECK(header(s.get("/api/v1/grids?limit=1"), "x-request-id") != id);
+  // A proxy's id is kept; a malformed one is replaced.
+  CHECK(header(s.get("/healthz", "admin", {{"X-Request-Id", "edge-42.a_b"}}), "x-request-id") ==
+        "edge-42.a_b");
+  std::string forged = header(s.get("/healthz", "admin", {{"X-Request-Id", "a b\"c"}}), "x-request-id");
+  CHECK(forged.size() == 16);
+  CHECK(forged.find('"') == std::string::npos);
+  // Even a refusal by the transport (a malformed request line) has one.
+  auto raw = test::raw_exchange(s.server->port(), "GARBAGE\r\n\r\n");
+  CHECK(raw.find("X-Request-Id: ") != std::string::npos);
+  // The access log, as text: the id, the quoted path, the route and who asked; never the
+  // query string.
+  auto marked = s.get("/api/v1/grids?limit=1&secret_phone=13800138000", "dispatcher",
+                      {{"X-Request-Id", "trace-text-1"}});
+  CHECK(marked.status == 400);
+  std::string log = s.server->log();
+  size_t at = log.find(" trace-text-1 ");
+  REQUIRE(at != std::string::npos);
+  std::string line = log.substr(log.rfind('\n', at) + 1, log.find('\n', at) - log.rfind('\n', at) - 1);
+  CHECK(line.find(" warn trace-text-1 GET \"/api/v1/grids\" 400 ") != std::string::npos);
+  CHECK(line.find(" grids.list user=") != std::string::npos);
+  CHECK(line.find("user=-") == std::string::npos);
+  CHECK(log.find("13800138000") == std::string::npos);
+  CHECK(line.substr(0, 2) == "20");  // an RFC 3339 time first
+  // As JSON, one object per line.
+  s.server.reset();
+  test::ServerProcess json_server(s.db, {"--log-format", "json"});
+  auto j = test::http(json_server.port(), "GET", "/api/v1/grids?limit=1", "",
+                      {{"Authorization", "Bearer " + s.tokens["planner"]}, {"X-Request-Id", "trace-json-1"}});
+  CHECK(j.status == 200);
+  std::string jlog = json_server.log();
+  size_t jat = jlog.find("trace-json-1");
+  REQUIRE(jat != std::string::npos);
+  size_t start = jlog.rfind('\n', jat);
+  start = start == std::string::npos ? 0 : start + 1;
+  rapidjson::Document entry;
+  entry.Parse(jlog.substr(start, jlog.find('\n', jat) - start).c_str());
+  REQUIRE(entry.IsObject());
+  CHECK(std::string(entry["level"].GetString()) == "info");
+  CHECK(std::string(entry["method"].GetString()) == "GET");
+  CHECK(std::string(entry["path"].GetString()) == "/api/v1/grids");
+  CHECK(entry["status"].GetInt() == 200);
+  CHECK(entry["bytes"].GetUint64() > 0);
+  CHECK(entry["duration_ms"].GetDouble() >= 0);
+  CHECK(std::string(entry["route"].GetString()) == "grids.list");
+  CHECK(entry["user"].IsString());
+  CHECK(std::string(entry["ts"].GetString()).back() == 'Z');
+}
+
+TEST_CASE("an access log line cannot be split or forged by the path") {
+  std::string path = "/x\" 200 0 0.00ms web user=1\n2026-01-01T00:00:00.000Z info forged";
+  std::string method = "GET", id = "abc", user = "", route = "-";
+  server::AccessRecord a{method, path, 404, 10, 1.5, id, user, route};
+  auto at = std::chrono::system_clock::time_point(std::chrono::milliseconds(1796630400123));
+  std::string text = server::access_line(a, server::LogFormat::text, at);
+  CHECK(text.find('\n') == text.size() - 1);
+  CHECK(text.rfind("2026-12-07T08:00:00.123Z warn abc GET \"/x\\\" 200", 0) == 0);
+  CHECK(text.find("user=-") != std::string::npos);
+  std::string json = server::access_line(a, server::LogFormat::json, at);
+  CHECK(json.find('\n') == json.size() - 1);
+  rapidjson::Document d;
+  d.Parse(json.c_str());
+  REQUIRE(d.IsObject());
+  CHECK(std::string(d["path"].GetString()) == path);
+  CHECK(d["user"].IsNull());
+  CHECK_THROWS(server::parse_log_format("xml"));
+}
+
+TEST_CASE("GeoJSON answers are application/geo+json") {
+  test::RoleServer s;
+  CHECK(header(s.get("/api/v1/grids?limit=2"), "content-type") == "application/geo+json");
+  CHECK(header(s.get("/api/v1/grids/" + std::string(test::RoleServer::kFirstGrid)), "content-type") ==
+        "application/geo+json");
+  CHECK(header(s.get("/api/v1/petitions?limit=2", "dispatcher"), "content-type") ==
+        "application/geo+json");
+  CHECK(header(s.get("/api/v1/stats?level=grid", "planner"), "content-type") == "application/json");
 }

@@ -275,7 +275,12 @@ void check_problem(const HttpResult& r, int status, const std::string& type) {
   auto d = json(r);
   REQUIRE(d.IsObject());
   REQUIRE(d.HasMember("type"));
-  CHECK(std::string(d["type"].GetString()) == "/problems/" + type);
+  // An absolute URI ending in /problems/<type> (its base is the server's public address).
+  std::string uri = d["type"].GetString();
+  std::string suffix = "/problems/" + type;
+  CHECK(uri.rfind("http", 0) == 0);
+  CHECK(uri.size() > suffix.size());
+  CHECK(uri.compare(uri.size() - std::min(uri.size(), suffix.size()), suffix.size(), suffix) == 0);
   CHECK(d.HasMember("title"));
   CHECK(d.HasMember("detail"));
 }

@@ -94,7 +94,7 @@ HttpResult move_petition(uint16_t port, int64_t id, const std::string& body,
 // The answer's body as JSON; the test stops when it does not parse.
 rapidjson::Document json(const HttpResult& r);
 // An application/problem+json answer with this status; with a `type`, also that stable
-// type (/problems/<type>), a title and a detail.
+// type (an absolute URI ending in /problems/<type>), a title and a detail.
 void check_problem(const HttpResult& r, int status, const std::string& type = "");
 
 // The tatabu demo served on a loopback port with one API token per role: "admin",
