@@ -3,13 +3,38 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <memory>
+#include <thread>
 
 #include "data/migrations.hpp"
 #include "geo/error.hpp"
 
 namespace gridmap::data {
+
+namespace {
+std::atomic<uint64_t> busy_waits{0};
+
+// As sqlite3_busy_timeout(10 s), counting each wait (busy_waits(), a metric): a lock held
+// by another connection is retried after 1, 2, 5, ... 100 ms, up to 10 s in all.
+int on_busy(void*, int count) {
+  static constexpr int kDelays[] = {1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, 100};
+  static constexpr int kTotal[] = {0, 1, 3, 8, 18, 33, 53, 78, 103, 128, 178, 228};
+  constexpr int kSteps = sizeof kDelays / sizeof kDelays[0];
+  int delay = count < kSteps ? kDelays[count] : kDelays[kSteps - 1];
+  int waited = count < kSteps ? kTotal[count] : kTotal[kSteps - 1] + (count - kSteps + 1) * 100;
+  if (waited + delay > 10000) return 0;
+  busy_waits.fetch_add(1, std::memory_order_relaxed);
+  std::this_thread::sleep_for(std::chrono::milliseconds(delay));
+  return 1;
+}
+
+void wait_when_busy(sqlite3* raw) { sqlite3_busy_handler(raw, on_busy, nullptr); }
+}  // namespace
+
+uint64_t busy_wait_count() noexcept { return busy_waits.load(std::memory_order_relaxed); }
 
 void Db::fail(std::string_view what) const {
   int code = sqlite3_extended_errcode(db_);
@@ -38,7 +63,7 @@ Db Db::open(const std::string& path, bool create, int schema) {
                 "cannot open database " + path + ": " + sqlite3_errmsg(raw));
   }
   sqlite3_extended_result_codes(raw, 1);
-  sqlite3_busy_timeout(raw, 10000);
+  wait_when_busy(raw);
   // An existing file is only ever migrated when it already is a gridmap database: an empty
   // file or another program's database is not silently turned into a new one (checked
   // before the pragmas below, which would write to it).
@@ -110,7 +135,7 @@ Db Db::open_readonly(const std::string& path) {
     throw Error(ErrorKind::unavailable, "cannot open " + path + ": " + sqlite3_errmsg(raw));
   }
   sqlite3_extended_result_codes(raw, 1);
-  sqlite3_busy_timeout(raw, 10000);
+  wait_when_busy(raw);
   // SQLite reads the header lazily: ask for the schema now, so a file of another kind fails here.
   try {
     db.exec("SELECT count(*) FROM sqlite_master");

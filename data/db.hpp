@@ -139,4 +139,8 @@ class Transaction {
   size_t callbacks_before_ = 0;  // after_commit callbacks registered before it began
 };
 
+// How many times a connection of this process waited for another's lock (each wait a
+// retry after a short sleep; a metric for the server).
+uint64_t busy_wait_count() noexcept;
+
 }  // namespace gridmap::data

@@ -239,6 +239,20 @@ class GdalSink : public Sink {
       gdal::fail("cannot describe " + o.crs.name() + " to GDAL", errors_);
     CPLStringList lco;
     if (shp_) lco.SetNameValue("ENCODING", "UTF-8");
+    if (o.format == ExportFormat::geojson) {
+      if (o.crs.kind == crs::Kind::wgs84) {
+        // RFC 7946: WGS84, no "crs" member, polygons wound right-handed, 7 decimals (~1 cm).
+        lco.SetNameValue("RFC7946", "YES");
+        lco.SetNameValue("COORDINATE_PRECISION", "7");
+      } else {
+        // Another CRS is outside RFC 7946: the file says so in a foreign member
+        // ("description"), so that no reader takes its coordinates for WGS84 unawares.
+        lco.SetNameValue("DESCRIPTION",
+                         ("NOT RFC 7946 GeoJSON: coordinates are in " + o.crs.name() +
+                          ", not WGS84 (gridmap export --crs)")
+                             .c_str());
+      }
+    }
     OGRwkbGeometryType type = schema_.areas ? wkbMultiPolygon : wkbPoint;
     std::string name(to_string(o.layer));
     layer_ = ds_->CreateLayer(name.c_str(), has_srs ? &srs : nullptr, type, lco.List());

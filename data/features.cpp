@@ -311,7 +311,8 @@ FeaturePage list_features(Db& db, const FeatureQuery& q) {
     where += " AND t.created_at >= ?5 AND t.created_at < ?6";
   else
     where += " AND ?5 IS ?5 AND ?6 IS ?6";
-  where += q.cursor ? std::string(" AND t.") + s.key + " > ?7" : std::string(" AND ?7 IS NULL");
+  where += q.cursor ? std::string(" AND t.") + s.key + (q.newest_first ? " < ?7" : " > ?7")
+                    : std::string(" AND ?7 IS NULL");
   bool scoped = q.grid_scope || q.handler_worker;
   if (!scoped)
     where += " AND ?10 IS ?10 AND ?11 IS ?11 AND ?12 IS ?12 AND ?13 IS ?13";
@@ -326,7 +327,7 @@ FeaturePage list_features(Db& db, const FeatureQuery& q) {
   else  // boundaries are public to every role
     where += " AND ?10 IS ?10 AND ?11 IS ?11 AND ?12 IS ?12 AND ?13 IS ?13";
   std::string sql = "SELECT " + select_list(s) + " FROM " + s.table + " t" + where +
-                    " ORDER BY t." + s.key + " LIMIT ?8";
+                    " ORDER BY t." + s.key + (q.newest_first ? " DESC" : "") + " LIMIT ?8";
   Statement st(db, sql);
   if (q.bbox)
     st.bind(kMinLon, q.bbox->min_lon)

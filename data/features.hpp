@@ -22,6 +22,7 @@ struct FeatureQuery {
   std::optional<int64_t> created_from, created_to;           // petitions only
   size_t limit = 100;
   std::optional<std::string> cursor;  // the last key of the previous page
+  bool newest_first = false;          // keys in descending order (the latest petitions first)
   int64_t now = 0;                    // for computed fields (overdue, age)
   // A worker's reach: households in these grids; petitions in these grids, reported by
   // `reporter` or handled by `handler_worker`; workers: only `handler_worker` itself.

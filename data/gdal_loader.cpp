@@ -1,27 +1,19 @@
 // data::import_layer, data::export_layer and data::sheet_xlsx for the gridmap program: the GDAL
-// code lives in libgridmap_gdal.so next to the executable, opened on the first call (see
-// gdal_module.hpp), so that no other command pays for loading GDAL.
+// code lives in libgridmap_gdal.so next to the executable (the build tree) or in
+// ../lib/gridmap/ (installed), opened on the first call (see gdal_module.hpp), so that no
+// other command pays for loading GDAL.
 #include <dlfcn.h>
-#include <unistd.h>
 
-#include <climits>
+#include <filesystem>
 #include <mutex>
 #include <string>
 
+#include "core/self_path.hpp"
 #include "data/gdal_module.hpp"
 #include "geo/error.hpp"
 
 namespace gridmap::data {
 namespace {
-
-// The directory of the running executable, with a trailing slash; empty when unknown.
-std::string executable_dir() {
-  char buf[PATH_MAX];
-  ssize_t n = readlink("/proc/self/exe", buf, sizeof buf);
-  if (n <= 0 || static_cast<size_t>(n) >= sizeof buf) return {};
-  std::string path(buf, static_cast<size_t>(n));
-  return path.substr(0, path.rfind('/') + 1);
-}
 
 [[noreturn]] void unusable(const std::string& path, const std::string& why) {
   throw Error(ErrorKind::unavailable,
@@ -29,8 +21,16 @@ std::string executable_dir() {
 }
 
 const gdal::ModuleApi& load() {
-  std::string path = executable_dir();
-  path.append(gdal::kModuleFile);
+  const std::filesystem::path installed =
+      std::filesystem::path(kInstalledLibDir) / gdal::kModuleFile;
+  auto found = find_near_executable({gdal::kModuleFile, installed});
+  if (!found) {
+    std::filesystem::path dir = executable_dir();
+    unusable(
+        (dir / gdal::kModuleFile).string(),
+        "is missing (and is not at " + (dir / installed).lexically_normal().string() + " either)");
+  }
+  const std::string path = found->string();
   // Never closed: the module stays until the process ends.
   void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (!handle) {

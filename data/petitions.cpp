@@ -97,6 +97,13 @@ std::optional<Petition> PetitionRepo::get(PetitionId id) {
   return read_petition(st);
 }
 
+std::optional<int64_t> PetitionRepo::last_event_at(PetitionId petition_id) {
+  Statement st(db_, "SELECT MAX(at) FROM petition_events WHERE petition_id = ?1");
+  st.bind(1, petition_id);
+  if (!st.step() || st.is_null(0)) return std::nullopt;
+  return st.int64(0);
+}
+
 std::vector<PetitionEvent> PetitionRepo::events(PetitionId petition_id) {
   Statement st(db_,
                "SELECT petition_id, at, actor, action, from_status, to_status, handler_level, note "

@@ -65,6 +65,8 @@ class PetitionRepo {
   void add_event(const PetitionEvent& e);
   std::optional<Petition> get(PetitionId id);
   std::vector<PetitionEvent> events(PetitionId petition_id);
+  // When its last event happened (nullopt for no petition).
+  std::optional<int64_t> last_event_at(PetitionId petition_id);
   void for_each(const std::function<void(const Petition&)>& f);  // ordered by id
   int64_t count();
   int64_t count_by_status(Status status);

@@ -19,6 +19,7 @@ const std::vector<AccessRule>& access_rules() {
       {"healthz", true, A, A, A, A, A, A, A},
       {"problems.list", true, A, A, A, A, A, A, A},  // what each problem `type` means
       {"problems.item", true, A, A, A, A, A, A, A},
+      {"openapi", true, A, A, A, A, A, A, A},  // the OpenAPI document of every route
       // OGC API - Features: the landing page and conformance are public; each collection
       // is read as its layer's list is (handlers/ogc.cpp), so any signed-in role may ask.
       {"ogc.landing", true, A, A, A, A, A, A, A},
@@ -27,6 +28,14 @@ const std::vector<AccessRule>& access_rules() {
       {"ogc.collection", false, A, A, A, A, A, A, A},
       {"ogc.items", false, A, A, A, A, A, A, A},
       {"ogc.item", false, A, A, A, A, A, A, A},
+      // Open311 GeoReport v2: the services (the catalogue) are public; requests are
+      // petitions, read and reported as through the petitions' own routes.
+      {"open311.discovery", true, A, A, A, A, A, A, A},
+      {"open311.services", true, A, A, A, A, A, A, A},
+      {"open311.service", true, A, A, A, A, A, A, A},
+      {"open311.requests", false, A, A, O, D, O, O, O},
+      {"open311.request", false, A, A, O, D, O, O, O},
+      {"open311.create", false, A, A, A, D, A, A, A},
       {"session.create", true, A, A, A, A, A, A, A},
       {"session.delete", false, A, A, A, A, A, A, A},
       {"session.me", true, A, A, A, A, A, A, A},  // answers {"signed_in": false} to strangers

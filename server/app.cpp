@@ -8,6 +8,7 @@
 #include <filesystem>
 
 #include "core/json_text.hpp"
+#include "core/self_path.hpp"
 #include "data/areas.hpp"
 #include "data/attachments.hpp"
 #include "data/blob_store.hpp"
@@ -20,6 +21,7 @@
 #include "geo/crs.hpp"
 #include "geo/error.hpp"
 #include "server/access.hpp"
+#include "server/api_doc.hpp"
 #include "server/content_coding.hpp"
 #include "server/cors.hpp"
 #include "server/json.hpp"
@@ -32,6 +34,14 @@
 namespace gridmap::server {
 
 namespace {
+// The web map next to the program: the build tree's copy (build/web) or the installed one
+// (PREFIX/share/gridmap/web); programs elsewhere in the build (the tests) take the build's.
+std::string default_web_dir() {
+  const std::filesystem::path installed = std::filesystem::path(kInstalledDataDir) / "web";
+  if (auto dir = find_near_executable({"web", installed})) return dir->string();
+  return GRIDMAP_WEB_DIR;
+}
+
 std::shared_ptr<const LocatorState> load_locator(data::Db& db) {
   return std::make_shared<LocatorState>(
       LocatorState{data::Locator::load(db), data::PlaceNames::load(db)});
@@ -81,10 +91,14 @@ App::App(AppOptions options) : options_(std::move(options)) {
   register_attachments(router_);
   register_patrols(router_);
   register_register(router_);
-  web_ = std::make_unique<StaticFiles>(options_.web_dir.empty() ? std::string(GRIDMAP_WEB_DIR)
+  register_open311(router_);
+  web_ = std::make_unique<StaticFiles>(options_.web_dir.empty() ? default_web_dir()
                                                                 : options_.web_dir);
-  for (const Route& r : router_.routes())
+  for (const Route& r : router_.routes()) {
     if (!rule_for(r.name)) throw_internal("route " + r.name + " has no entry in the access table");
+    if (!doc_for(r.name))
+      throw_internal("route " + r.name + " has no entry in server/api_doc_table.cpp");
+  }
   metrics_.gauge("gridmap_grid_index_grids", "Grids in the point-in-grid index.",
                  [this] { return static_cast<double>(locator()->locator.size()); });
   metrics_.gauge("gridmap_grid_index_bytes", "Memory of the point-in-grid index.",
@@ -93,12 +107,35 @@ App::App(AppOptions options) : options_(std::move(options)) {
                  [this] { return static_cast<double>(workers_->size()); });
   metrics_.gauge("gridmap_db_write_queue_positions", "Worker positions waiting to be written.",
                  [this] { return static_cast<double>(positions_->pending()); });
-  metrics_.gauge("gridmap_tile_cache_hits", "Tiles answered from the cache.",
-                 [this] { return static_cast<double>(tiles_->cache().counters().hits); });
-  metrics_.gauge("gridmap_tile_cache_misses", "Tiles built because the cache had none.",
-                 [this] { return static_cast<double>(tiles_->cache().counters().misses); });
+  metrics_.counter("gridmap_tile_cache_hits_total", "Tiles answered from the cache.",
+                   [this] { return static_cast<double>(tiles_->cache().counters().hits); });
+  metrics_.counter("gridmap_tile_cache_misses_total", "Tiles built because the cache had none.",
+                   [this] { return static_cast<double>(tiles_->cache().counters().misses); });
   metrics_.gauge("gridmap_tile_cache_bytes", "Compressed bytes of the cached tiles.",
                  [this] { return static_cast<double>(tiles_->cache().counters().bytes); });
+  metrics_.gauge("gridmap_tile_cache_entries", "Tiles in the cache.",
+                 [this] { return static_cast<double>(tiles_->cache().counters().entries); });
+  metrics_.gauge("gridmap_heat_cache_bytes", "Bytes of the cached heat map tiles.",
+                 [this] { return static_cast<double>(tiles_->heat().heat_cache().counters().bytes); });
+  metrics_.gauge("gridmap_heat_cache_entries", "Heat map tiles in the cache.",
+                 [this] { return static_cast<double>(tiles_->heat().heat_cache().counters().entries); });
+  metrics_.counter("gridmap_heat_cache_hits_total", "Heat map tiles answered from the cache.",
+                   [this] { return static_cast<double>(tiles_->heat().heat_cache().counters().hits); });
+  metrics_.counter("gridmap_heat_cache_misses_total", "Heat map tiles drawn because the cache had none.",
+                   [this] { return static_cast<double>(tiles_->heat().heat_cache().counters().misses); });
+  // The database on disk: the file and its write-ahead log (checkpointed back into it).
+  auto file_bytes = [](std::string path) {
+    std::error_code ec;
+    auto n = std::filesystem::file_size(path, ec);
+    return ec ? 0.0 : static_cast<double>(n);
+  };
+  metrics_.gauge("gridmap_db_bytes", "Size of the database file.",
+                 [this, file_bytes] { return file_bytes(options_.db_path); });
+  metrics_.gauge("gridmap_db_wal_bytes", "Size of the database's write-ahead log.",
+                 [this, file_bytes] { return file_bytes(options_.db_path + "-wal"); });
+  metrics_.counter("gridmap_db_busy_waits_total",
+                   "Times a connection waited for another's database lock.",
+                   [] { return static_cast<double>(data::busy_wait_count()); });
   // The petitions' heat index is read now, not on the first heat map request (the
   // province's 10 million petitions take a while). A failure here is left to that request,
   // which reads it again and reports what went wrong.
@@ -236,6 +273,10 @@ std::string request_id(const Request& req) {
                                                }))
     return *given;
   return new_request_id();
+}
+
+bool is_loopback(const std::string& address) {
+  return address.rfind("127.", 0) == 0 || address == "::1" || address.rfind("::ffff:127.", 0) == 0;
 }
 
 // RFC 9457's `instance`: the resource the problem occurred at (the path, never the query).
@@ -385,9 +426,13 @@ Response App::handle(Request& req) {
       bool upload = r->name == "register.import" ||
                     (r->name.size() > 19 &&
                      r->name.compare(r->name.size() - 19, 19, ".attachments.create") == 0);
+      adopt_api_key(req);  // Open311's api_key is a token
       check_same_origin(req, upload);
       Context ctx;
-      if (!rule->is_public) {
+      // Prometheus on this machine may scrape without a token when the operator allows it.
+      bool loopback_scrape = r->name == "metrics" && options_.metrics_from_loopback &&
+                             is_loopback(req.remote) && !credential(req);
+      if (!rule->is_public && !loopback_scrape) {
         Principal p = authenticate(req);
         ctx.scope = scope_of(*rule, p.role);
         if (ctx.scope == Scope::denied)
@@ -395,6 +440,7 @@ Response App::handle(Request& req) {
         user = std::to_string(p.user_id);
         ctx.principal = std::move(p);
       }
+      check_query(*doc_for(r->name), req);  // every route has one (checked at start-up)
       res = r->fn(*this, req, ctx);
       if (res.deferred)  // its errors map to problems like any other answer's
         res.deferred = [job = std::move(res.deferred)]() {
@@ -411,7 +457,12 @@ Response App::handle(Request& req) {
   // How to authenticate, on every 401 (RFC 9110 11.6.1): a bearer token (or the session
   // cookie the web map's sign-in sets).
   if (res.status == 401) res.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"gridmap\"");
-  if (res.content_type == "application/problem+json") add_instance(res, req.path);
+  if (res.content_type == "application/problem+json") {
+    if (is_open311(req))
+      res = open311_errors(req, res);
+    else
+      add_instance(res, req.path);
+  }
   res.request_id = request_id(req);
   res.user = std::move(user);
   res.route = route;

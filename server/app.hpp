@@ -49,6 +49,10 @@ struct AppOptions {
   // The origin users reach the server at ("https://grid.example.gov.cn"), for absolute URLs
   // in styles and TileJSON and as an accepted Origin; empty: URLs are relative to the page.
   std::string public_url;
+  // /metrics answers requests from 127.0.0.0/8 and ::1 without credentials (serve
+  // --metrics-from-loopback): a local Prometheus needs no token. Not behind a proxy on the
+  // same machine, whose requests all come from there.
+  bool metrics_from_loopback = false;
   // Web origins whose pages may call the API from a browser (CORS, with credentials),
   // normalised (server/cors.hpp); empty: none but this server's own pages.
   std::vector<std::string> cors_origins;
@@ -168,6 +172,7 @@ void register_field_work(Router& r);
 void register_attachments(Router& r);
 void register_patrols(Router& r);
 void register_register(Router& r);
+void register_open311(Router& r);
 
 // Helpers shared by handlers.
 Response json_response(std::string body, int status = 200);
@@ -210,6 +215,14 @@ std::optional<std::string> credential(const Request& req);
 // Whether the caller may see the record (own-patch callers only their patch); handlers
 // answer 404 otherwise, so existence does not leak.
 bool record_visible(App& app, data::Layer layer, const Context& ctx, const std::string& key);
+// Holds a list's query to the caller's patch when their role reaches only their own (a
+// worker's grids, cases they reported or handle; an office's area or department).
+void apply_reach(const Context& ctx, data::FeatureQuery& q);
+// Open311 (handlers/open311.cpp): its routes take the token as api_key too (query or form),
+// and answer errors as Open311's list of {code, description}.
+bool is_open311(const Request& req);
+void adopt_api_key(Request& req);
+Response open311_errors(const Request& req, const Response& problem);
 // A list's query from its parameters (bbox, limit, cursor and attribute filters: every
 // parameter not `reserved`) and the caller's patch (handlers/layers.cpp).
 data::FeatureQuery layer_query(App& app, data::Layer layer, const Request& req, const Context& ctx,

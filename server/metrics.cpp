@@ -1,7 +1,17 @@
 #include "server/metrics.hpp"
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <atomic>
+#include <charconv>
+#include <cmath>
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <sstream>
 #include <utility>
 
 #include "core/version.hpp"
@@ -42,10 +52,69 @@ void Metrics::gauge(std::string name, std::string help, std::function<double()> 
   gauges_.push_back({std::move(name), std::move(help), std::move(read)});
 }
 
-void Metrics::count(const std::string& counter, double by) {
+void Metrics::counter(std::string name, std::string help, std::function<double()> read) {
+  if (name.size() < 6 || name.compare(name.size() - 6, 6, "_total") != 0) name += "_total";
   std::lock_guard l(lock_);
-  counters_[counter] += by;
+  gauges_.push_back({std::move(name), std::move(help), std::move(read), true});
 }
+
+namespace {
+
+// A sample value at full precision: the shortest text that reads back as the same double.
+std::string number(double v) {
+  if (std::isnan(v)) return "NaN";
+  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
+  char buf[64];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  return ec == std::errc() ? std::string(buf, end) : "NaN";
+}
+
+void family(std::string& out, const std::string& name, const char* type, const std::string& help,
+            double value) {
+  out += "# HELP " + name + " " + help + "\n# TYPE " + name + " " + type + "\n" + name + " " +
+         number(value) + "\n";
+}
+
+// The process's own metrics under Prometheus's standard names, from /proc.
+void process_metrics(std::string& out) {
+  long ticks = sysconf(_SC_CLK_TCK), page = sysconf(_SC_PAGESIZE);
+  std::ifstream stat("/proc/self/stat");
+  std::string line;
+  std::getline(stat, line);
+  // Fields after the command (which may hold spaces, so read from its closing parenthesis).
+  size_t close = line.rfind(')');
+  if (close != std::string::npos && ticks > 0) {
+    std::istringstream rest(line.substr(close + 2));
+    std::vector<std::string> f{std::istream_iterator<std::string>(rest), {}};
+    // rest[0] is field 3 (state): utime 14, stime 15, starttime 22, vsize 23, rss 24.
+    auto field = [&](size_t n) { return n - 3 < f.size() ? std::strtod(f[n - 3].c_str(), nullptr) : 0.0; };
+    family(out, "process_cpu_seconds_total", "counter", "User and system CPU time spent in seconds.",
+           (field(14) + field(15)) / static_cast<double>(ticks));
+    family(out, "process_virtual_memory_bytes", "gauge", "Virtual memory size in bytes.", field(23));
+    family(out, "process_resident_memory_bytes", "gauge", "Resident memory size in bytes.",
+           field(24) * static_cast<double>(page));
+    std::ifstream boot("/proc/stat");
+    double btime = 0;
+    for (std::string l; std::getline(boot, l);)
+      if (l.rfind("btime ", 0) == 0) btime = std::strtod(l.c_str() + 6, nullptr);
+    if (btime > 0)
+      family(out, "process_start_time_seconds", "gauge",
+             "Start time of the process since the Unix epoch in seconds.",
+             btime + field(22) / static_cast<double>(ticks));
+  }
+  std::error_code ec;
+  double fds = 0;
+  for (auto it = std::filesystem::directory_iterator("/proc/self/fd", ec);
+       !ec && it != std::filesystem::directory_iterator(); it.increment(ec))
+    ++fds;
+  if (!ec) family(out, "process_open_fds", "gauge", "Number of open file descriptors.", fds);
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) == 0)
+    family(out, "process_max_fds", "gauge", "Maximum number of open file descriptors.",
+           static_cast<double>(limit.rlim_cur));
+}
+
+}  // namespace
 
 std::string Metrics::render() const {
   std::lock_guard l(lock_);
@@ -91,20 +160,14 @@ std::string Metrics::render() const {
                   static_cast<unsigned long long>(h.count));
     out += buf;
     std::snprintf(buf, sizeof buf,
-                  "gridmap_request_seconds_sum{route=\"%s\"} "
-                  "%.6f\ngridmap_request_seconds_count{route=\"%s\"} %llu\n",
-                  route.c_str(), h.sum, route.c_str(), static_cast<unsigned long long>(h.count));
+                  "gridmap_request_seconds_sum{route=\"%s\"} ", route.c_str());
+    out += buf + number(h.sum) + "\n";
+    std::snprintf(buf, sizeof buf, "gridmap_request_seconds_count{route=\"%s\"} %llu\n",
+                  route.c_str(), static_cast<unsigned long long>(h.count));
     out += buf;
   }
-  for (auto& [name, v] : counters_) {
-    std::snprintf(buf, sizeof buf, "# TYPE %s counter\n%s %.0f\n", name.c_str(), name.c_str(), v);
-    out += buf;
-  }
-  for (auto& g : gauges_) {
-    std::snprintf(buf, sizeof buf, "# HELP %s %s\n# TYPE %s gauge\n%s %.6g\n", g.name.c_str(),
-                  g.help.c_str(), g.name.c_str(), g.name.c_str(), g.read());
-    out += buf;
-  }
+  for (auto& g : gauges_) family(out, g.name, g.counter ? "counter" : "gauge", g.help, g.read());
+  process_metrics(out);
   return out;
 }
 

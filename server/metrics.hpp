@@ -1,4 +1,5 @@
-// Prometheus metrics: requests by route and status, latency histograms, gauges.
+// Prometheus metrics: requests by route and status, latency histograms, gauges, counters and
+// the process's own (CPU, memory, file descriptors), in the text exposition format 0.0.4.
 #pragma once
 
 #include <array>
@@ -21,7 +22,8 @@ class Metrics {
   void observe(const std::string& route, int status, double seconds);
   // A gauge read when /metrics is scraped.
   void gauge(std::string name, std::string help, std::function<double()> read);
-  void count(const std::string& counter, double by = 1);  // e.g. tile cache hits
+  // A counter kept elsewhere (a cache's hits), read when scraped; its name ends in _total.
+  void counter(std::string name, std::string help, std::function<double()> read);
   std::string render() const;
 
  private:
@@ -35,6 +37,7 @@ class Metrics {
   struct Gauge {
     std::string name, help;
     std::function<double()> read;
+    bool counter = false;
   };
   struct Shard {
     std::mutex lock;  // taken by its own thread, and by render()
@@ -46,7 +49,6 @@ class Metrics {
   const uint64_t id_;  // tells this instance's shards apart in each thread's cache
   mutable std::mutex lock_;
   std::vector<std::unique_ptr<Shard>> shards_;
-  std::map<std::string, double> counters_;
   std::vector<Gauge> gauges_;
 };
 

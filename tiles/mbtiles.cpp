@@ -12,8 +12,11 @@
 #include <mutex>
 #include <span>
 #include <thread>
+#include <tuple>
 #include <unordered_set>
 #include <vector>
+
+#include <protozero/pbf_reader.hpp>
 
 #include "geo/error.hpp"
 #include "tiles/area_store.hpp"
@@ -103,24 +106,6 @@ MbtilesResult write_mbtiles(data::Db& db, const MbtilesOptions& o) {
       "CREATE TABLE mbtiles.tiles (zoom_level INTEGER NOT NULL, tile_column INTEGER NOT NULL, "
       "tile_row INTEGER NOT NULL, tile_data BLOB NOT NULL);"
       "CREATE UNIQUE INDEX mbtiles.tile_index ON tiles (zoom_level, tile_column, tile_row);");
-  std::string layer(data::to_string(o.layer));
-  const std::pair<std::string, std::string> metadata[] = {
-      {"name", "gridmap " + layer},
-      {"format", "pbf"},
-      {"type", "overlay"},
-      {"version", "1"},
-      {"description", std::string(layer_info(o.layer).description)},
-      {"bounds", number(bounds.min_lon) + "," + number(bounds.min_lat) + "," +
-                     number(bounds.max_lon) + "," + number(bounds.max_lat)},
-      {"center", number((bounds.min_lon + bounds.max_lon) / 2) + "," +
-                     number((bounds.min_lat + bounds.max_lat) / 2) + "," +
-                     std::to_string(std::clamp(12, o.minzoom, o.maxzoom))},
-      {"minzoom", std::to_string(o.minzoom)},
-      {"maxzoom", std::to_string(o.maxzoom)},
-      {"json", mbtiles_json(o.layer)},
-  };
-  data::Statement meta(db, "INSERT INTO mbtiles.metadata (name, value) VALUES (?1, ?2)");
-  for (const auto& [k, v] : metadata) meta.bind(1, k).bind(2, v).run();
 
   data::Statement put(db,
                       "INSERT INTO mbtiles.tiles (zoom_level, tile_column, tile_row, tile_data) "
@@ -190,7 +175,27 @@ MbtilesResult write_mbtiles(data::Db& db, const MbtilesOptions& o) {
   struct Built {
     std::string blob;  // gzip-compressed; empty for an empty tile
     bool rows = false;
+    uint32_t layers = 0;  // bit i: vector layer i of the layer's info is in the tile
   };
+  const auto& vector_layers = layer_info(o.layer).vector_layers;
+  // The vector layers a tile holds, by their names (field 1 of each layer, field 3).
+  auto layers_in = [&](const std::string& mvt) {
+    uint32_t bits = 0;
+    protozero::pbf_reader tile(mvt);
+    while (tile.next(3)) {
+      protozero::pbf_reader l = tile.get_message();
+      while (l.next(1)) {
+        protozero::data_view view = l.get_view();
+        std::string_view name(view.data(), view.size());
+        for (size_t i = 0; i < vector_layers.size() && i < 32; ++i)
+          if (vector_layers[i].id == name) bits |= uint32_t{1} << i;
+        break;
+      }
+    }
+    return bits;
+  };
+  std::vector<std::pair<int, int>> seen(vector_layers.size(), {kMaxTileZoom + 1, -1});
+  std::pair<int, int> tile_zooms{kMaxTileZoom + 1, -1};
   auto build = [&](TileId t) {
     TileRequest req;
     req.layer = o.layer;
@@ -200,7 +205,10 @@ MbtilesResult write_mbtiles(data::Db& db, const MbtilesOptions& o) {
     BuiltTile tile = build_tile(db, req, snapshots);
     Built b;
     b.rows = tile.stats.rows > 0;
-    if (!tile.mvt.empty()) b.blob = gzip(tile.mvt, 6);
+    if (!tile.mvt.empty()) {
+      b.blob = gzip(tile.mvt, 6);
+      b.layers = layers_in(tile.mvt);
+    }
     return b;
   };
   MbtilesResult r;
@@ -218,6 +226,10 @@ MbtilesResult write_mbtiles(data::Db& db, const MbtilesOptions& o) {
             .run();
         ++r.tiles;
         r.bytes += static_cast<int64_t>(built[i].blob.size());
+        tile_zooms = {std::min(tile_zooms.first, z), std::max(tile_zooms.second, z)};
+        for (size_t l = 0; l < seen.size(); ++l)
+          if (built[i].layers & (uint32_t{1} << l))
+            seen[l] = {std::min(seen[l].first, z), std::max(seen[l].second, z)};
       }
       if (o.progress) o.progress(++done, total);
     }
@@ -275,6 +287,32 @@ MbtilesResult write_mbtiles(data::Db& db, const MbtilesOptions& o) {
     prev_z = z;
   }
   if (prev_z >= 0) write(prev_z, prev_ids, prev_built);
+  // The metadata says what the file holds: the zooms that have tiles, and only the vector
+  // layers found in them, each at the zooms it is found at.
+  std::string layer(data::to_string(o.layer));
+  int min_zoom = o.minzoom, max_zoom = o.maxzoom;
+  std::vector<LayerZooms> present;
+  for (size_t i = 0; i < seen.size(); ++i)
+    if (seen[i].first <= seen[i].second)
+      present.push_back({layer_info(o.layer).vector_layers[i].id, seen[i].first, seen[i].second});
+  if (tile_zooms.first <= tile_zooms.second) std::tie(min_zoom, max_zoom) = tile_zooms;
+  const std::pair<std::string, std::string> metadata[] = {
+      {"name", "gridmap " + layer},
+      {"format", "pbf"},
+      {"type", "overlay"},
+      {"version", "1"},
+      {"description", std::string(layer_info(o.layer).description)},
+      {"bounds", number(bounds.min_lon) + "," + number(bounds.min_lat) + "," +
+                     number(bounds.max_lon) + "," + number(bounds.max_lat)},
+      {"center", number((bounds.min_lon + bounds.max_lon) / 2) + "," +
+                     number((bounds.min_lat + bounds.max_lat) / 2) + "," +
+                     std::to_string(std::clamp(12, min_zoom, max_zoom))},
+      {"minzoom", std::to_string(min_zoom)},
+      {"maxzoom", std::to_string(max_zoom)},
+      {"json", mbtiles_json(o.layer, present)},
+  };
+  data::Statement meta(db, "INSERT INTO mbtiles.metadata (name, value) VALUES (?1, ?2)");
+  for (const auto& [k, v] : metadata) meta.bind(1, k).bind(2, v).run();
   file.commit();
   return r;
 }

@@ -315,11 +315,21 @@ std::string hotspots_tilejson(Box b, const std::string& base_url, const std::str
   return buf.GetString();
 }
 
-std::string mbtiles_json(data::Layer layer) {
+std::string mbtiles_json(data::Layer layer, std::span<const LayerZooms> present) {
   rapidjson::StringBuffer buf;
   Writer w(buf);
   w.StartObject();
-  vector_layers(w, layer, true);
+  key(w, "vector_layers");
+  w.StartArray();
+  for (const VectorLayerInfo& v : layer_info(layer).vector_layers)
+    for (const LayerZooms& z : present)
+      if (z.id == v.id) {
+        VectorLayerInfo clipped = v;
+        clipped.minzoom = z.minzoom;
+        clipped.maxzoom = z.maxzoom;
+        vector_layer(w, clipped, true);
+      }
+  w.EndArray();
   w.EndObject();
   return buf.GetString();
 }

@@ -5,6 +5,7 @@
 
 #include <span>
 #include <string>
+#include <string_view>
 
 #include "data/layer.hpp"
 #include "geo/types.hpp"
@@ -19,8 +20,14 @@ std::string tilejson(data::Layer layer, Box bounds, const std::string& base_url,
                      const std::string& query = "");
 // The TileJSON of the hotspots layer; `query` as for tilejson().
 std::string hotspots_tilejson(Box bounds, const std::string& base_url, const std::string& query);
-// The MBTiles `json` metadata value: {"vector_layers": [...]} with field types.
-std::string mbtiles_json(data::Layer layer);
+// The zooms of an MBTiles file at which one of its vector layers has features.
+struct LayerZooms {
+  std::string_view id;
+  int minzoom, maxzoom;
+};
+// The MBTiles `json` metadata value: {"vector_layers": [...]} with field types, for the
+// vector layers the file holds, at the zooms it holds them.
+std::string mbtiles_json(data::Layer layer, std::span<const LayerZooms> present);
 
 struct StyleExtras {
   // The font family of area names, served at /fonts/{fontstack}/{range}.pbf; empty: no names.

@@ -42,7 +42,8 @@ const Command kCommands[] = {
      "        [--max-connections N] [--max-connections-per-address N]\n"
      "        [--sse-heartbeat-ms N] [--sse-lifetime-ms N] [--notify-check-ms N]\n"
      "        [--deadline-warning-hours N] [--webhook-retry-ms N] [--webhook-retry-max-ms N]\n"
-     "        [--patrol-retention-days N] [--log-format text|json] [--quiet]"},
+     "        [--patrol-retention-days N] [--log-format text|json] [--metrics-from-loopback]\n"
+     "        [--quiet]"},
     {"user", cmd_user,
      "user    add NAME --role admin|dispatcher|worker|planner|community|subdistrict|department\n"
      "            [--grid CODE]... [--worker ID] [--area CODE] [--department CODE]\n"

@@ -64,7 +64,7 @@ int cmd_serve(const ArgList& argv) {
              "--patrol-retention-days",
              "--cors-origin",
              "--log-format"},
-            {"--quiet", "--create"});
+            {"--quiet", "--create", "--metrics-from-loopback"});
   if (!args.positional().empty())
     throw_invalid("serve: unexpected argument '" + args.positional()[0] + "'");
   server::ServerOptions so;
@@ -89,6 +89,7 @@ int cmd_serve(const ArgList& argv) {
   server::AppOptions ao;
   ao.db_path = args.db();
   ao.create = args.flag("--create");
+  ao.metrics_from_loopback = args.flag("--metrics-from-loopback");
   if (auto url = args.get("--public-url")) ao.public_url = checked_public_url(*url);
   // --cors-origin, repeated or comma-separated: origins only (scheme, host, port).
   for (const std::string& list : args.all("--cors-origin"))

@@ -42,6 +42,15 @@ Box bbox_param(const Request& req) {
 
 }  // namespace
 
+void apply_reach(const Context& ctx, data::FeatureQuery& q) {
+  const Principal& p = principal(ctx);
+  if (!ctx.own_only()) return;
+  q.grid_scope = p.grids;
+  q.reporter = p.name;
+  q.handler_worker = p.worker_id.value_or(-1);
+  q.department = p.department_id.value_or(-1);
+}
+
 data::FeatureQuery layer_query(App& app, data::Layer layer, const Request& req, const Context& ctx,
                                std::initializer_list<std::string_view> reserved) {
   data::FeatureQuery q;
@@ -57,13 +66,7 @@ data::FeatureQuery layer_query(App& app, data::Layer layer, const Request& req, 
     q.limit = static_cast<size_t>(n);
   }
   q.cursor = req.param("cursor");
-  const Principal& p = principal(ctx);
-  if (ctx.own_only()) {
-    q.grid_scope = p.grids;
-    q.reporter = p.name;
-    q.handler_worker = p.worker_id.value_or(-1);
-    q.department = p.department_id.value_or(-1);
-  }
+  apply_reach(ctx, q);
   for (auto& [k, v] : req.query)
     if (std::find(reserved.begin(), reserved.end(), k) == reserved.end()) q.filters.emplace_back(k, v);
   return q;

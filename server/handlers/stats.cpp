@@ -197,7 +197,7 @@ Response stats(App& app, const Request& req, const Context&) {
 Response hotspots(App& app, const Request& req, const Context&) {
   data::HotspotQuery q = hotspot_query(app, req);
   auto result = app.tiles().hotspots().get(app.read_db(), q);
-  return json_response(data::hotspots_geojson(*result->layout, result->spots));
+  return geojson_response(data::hotspots_geojson(*result->layout, result->spots));
 }
 
 }  // namespace

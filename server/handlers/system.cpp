@@ -1,9 +1,10 @@
-// GET /healthz, GET /metrics, GET /problems/{name}
+// GET /healthz, GET /metrics, GET /problems/{name}, GET /api/v1/openapi.json
 #include <array>
 
 #include "core/error.hpp"
 #include "core/json_text.hpp"
 #include "core/version.hpp"
+#include "server/api_doc.hpp"
 #include "server/app.hpp"
 
 namespace gridmap::server {
@@ -95,6 +96,9 @@ void register_system(Router& r) {
     res.content_type = "text/plain; version=0.0.4";
     res.body = app.metrics().render();
     return res;
+  });
+  r.add("GET", "/api/v1/openapi.json", "openapi", [](App& app, const Request&, const Context&) {
+    return json_response(openapi_json(app.router(), app.options().public_url));
   });
   r.add("GET", "/problems", "problems.list", problem_types);
   r.add("GET", "/problems/{name}", "problems.item", problem_type);

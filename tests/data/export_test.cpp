@@ -4,6 +4,10 @@
 
 #include <catch2/catch.hpp>
 
+#include <rapidjson/document.h>
+
+#include <algorithm>
+#include <cctype>
 #include <sstream>
 
 #include <filesystem>
@@ -292,8 +296,45 @@ TEST_CASE("every layer survives export and import in every format") {
   for (data::ExportFormat f : {data::ExportFormat::geojson, data::ExportFormat::gpkg,
                                data::ExportFormat::shp, data::ExportFormat::csv}) {
     DYNAMIC_SECTION("format " << extension(f)) {
-      round_trip(db, dir, f, crs::Crs{}, std::nullopt, 1e-9);
+      // GeoJSON keeps 7 decimals (RFC 7946's ~1 cm: a vertex moves up to 0.7e-7 degrees); the
+      // others every digit.
+      round_trip(db, dir, f, crs::Crs{}, std::nullopt,
+                 f == data::ExportFormat::geojson ? 1e-7 : 1e-9);
     }
+  }
+}
+
+TEST_CASE("a GeoJSON export follows RFC 7946 in WGS84 and says it does not in another CRS") {
+  test::TempDir dir;
+  data::Db db = data::Db::open(dir.file("city.db"));
+  build_city(db);
+  std::string file = dir.file("grids.geojson");
+  export_to(db, data::Layer::grids, file, data::ExportFormat::geojson, crs::Crs{});
+  std::string text = test::read_file(file);
+  CHECK(text.find("\"crs\"") == std::string::npos);
+  CHECK(text.find("NOT RFC 7946") == std::string::npos);
+  // No coordinate has more than 7 decimals.
+  size_t at = text.find("\"coordinates\"");
+  REQUIRE(at != std::string::npos);
+  size_t longest = 0;
+  for (size_t i = at; i < text.size(); ++i)
+    if (text[i] == '.' && std::isdigit(static_cast<unsigned char>(text[i - 1]))) {
+      size_t n = 0;
+      while (i + 1 + n < text.size() && std::isdigit(static_cast<unsigned char>(text[i + 1 + n]))) ++n;
+      longest = std::max(longest, n);
+    }
+  CHECK(longest > 0);
+  CHECK(longest <= 7);
+  for (const char* other : {"gcj02", "bd09", "EPSG:3857"}) {
+    INFO(other);
+    std::string marked = dir.file(std::string("grids-") + other + ".geojson");
+    export_to(db, data::Layer::grids, marked, data::ExportFormat::geojson, crs::parse(other));
+    rapidjson::Document d;
+    d.Parse(test::read_file(marked).c_str());
+    REQUIRE(d.IsObject());
+    REQUIRE(d.HasMember("description"));
+    CHECK(std::string(d["description"].GetString()).find("NOT RFC 7946") == 0);
+    CHECK(std::string(d["description"].GetString()).find(crs::parse(other).name()) != std::string::npos);
   }
 }
 

@@ -47,7 +47,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string what = req.method + " " + target + " as " + (role.empty() ? "nobody" : role);
   FUZZ_CHECK(res.status != 500, what + ": " + res.body);
   FUZZ_CHECK(res.status >= 200 && res.status < 600, what);
-  bool json = res.content_type == "application/json" || res.content_type == "application/problem+json";
+  bool json = res.content_type == "application/json" || res.content_type == "application/geo+json" ||
+              res.content_type == "application/problem+json";
   if (json && req.method != "HEAD" && res.status != 304) {
     rapidjson::Document d;
     d.Parse(res.body.data(), res.body.size());

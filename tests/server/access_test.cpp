@@ -2,6 +2,10 @@
 #include <catch2/catch.hpp>
 
 #include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <cstdio>
 #include <fstream>
 #include <thread>
 
@@ -32,6 +36,13 @@ const std::map<std::string, Sample>& samples() {
       {"healthz", {"GET", "/healthz", ""}},
       {"problems.list", {"GET", "/problems", ""}},
       {"problems.item", {"GET", "/problems/not_found", ""}},
+      {"openapi", {"GET", "/api/v1/openapi.json", ""}},
+      {"open311.discovery", {"GET", "/open311/v2/discovery.json", ""}},
+      {"open311.services", {"GET", "/open311/v2/services.json", ""}},
+      {"open311.service", {"GET", "/open311/v2/services/noise.json", ""}},
+      {"open311.requests", {"GET", "/open311/v2/requests.json?status=open", ""}},
+      {"open311.request", {"GET", "/open311/v2/requests/1.json", ""}},
+      {"open311.create", {"POST", "/open311/v2/requests.json", "service_code=noise"}},
       {"ogc.landing", {"GET", "/ogc", ""}},
       {"ogc.conformance", {"GET", "/ogc/conformance", ""}},
       {"ogc.collections", {"GET", "/ogc/collections", ""}},
@@ -210,12 +221,43 @@ struct Fixture {
 TEST_CASE("every route, for every role and for no credentials, answers as the access table says") {
   Fixture f;
   std::vector<std::string> routes;
+  std::string route_lines;  // "METHOD PATTERN NAME", for the OpenAPI check below
   {
     server::AppOptions o;
     o.db_path = f.db;
     server::App app(o);
-    for (auto& r : app.router().routes()) routes.push_back(r.name);
+    for (auto& r : app.router().routes()) {
+      routes.push_back(r.name);
+      route_lines += r.method + " " + r.pattern + " " + r.name + "\n";
+    }
   }
+  std::string exchanges;  // every answer below, one JSON object per line
+  auto record = [&](const std::string& route, const Sample& s, const std::string& role,
+                    const HttpResult& r) {
+    rapidjson::StringBuffer buf;
+    rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+    auto type = r.headers.count("content-type") ? r.headers.at("content-type") : std::string();
+    w.StartObject();
+    w.Key("route");
+    w.String(route.c_str());
+    w.Key("method");
+    w.String(s.method.c_str());
+    w.Key("target");
+    w.String(s.target.c_str());
+    w.Key("role");
+    w.String(role.c_str());
+    w.Key("status");
+    w.Int(r.status);
+    w.Key("type");
+    w.String(type.c_str());
+    if (type.find("json") != std::string::npos) {
+      w.Key("body");
+      w.String(r.body.c_str(), static_cast<rapidjson::SizeType>(r.body.size()));
+    }
+    w.EndObject();
+    exchanges += buf.GetString();
+    exchanges += "\n";
+  };
   for (const std::string& name : routes) {
     INFO("route " << name);
     const server::AccessRule* rule = server::rule_for(name);
@@ -231,6 +273,7 @@ TEST_CASE("every route, for every role and for no credentials, answers as the ac
                                 {{"Authorization", "Bearer " + f.spare_token(role)}})
                          : f.as(role, s.method, s.target, s.body);
       REQUIRE(r.status != 0);
+      record(name, s, role, r);
       if (rule->is_public) {
         CHECK(r.body.find("sign in first") == std::string::npos);
         CHECK(r.status != 403);
@@ -246,6 +289,54 @@ TEST_CASE("every route, for every role and for no credentials, answers as the ac
     }
   }
   CHECK(routes.size() == samples().size());
+  // The OpenAPI document names every route, and every answer above is as it documents
+  // (tests/server/openapi_check.mjs: an OpenAPI 3.1 validator and ajv, from npm).
+  auto doc = f.as("", "GET", "/api/v1/openapi.json");
+  REQUIRE(doc.status == 200);
+  std::string doc_path = f.dir.file("openapi.json"), routes_path = f.dir.file("routes.txt"),
+              exchanges_path = f.dir.file("exchanges.jsonl");
+  std::ofstream(doc_path) << doc.body;
+  std::ofstream(routes_path) << route_lines;
+  std::ofstream(exchanges_path) << exchanges;
+  std::string command = "node " GRIDMAP_TEST_DATA "/../server/openapi_check.mjs " + doc_path + " " +
+                        routes_path + " " + exchanges_path + " 2>&1";
+  std::string output;
+  FILE* pipe = popen(command.c_str(), "r");
+  REQUIRE(pipe);
+  char chunk[4096];
+  while (size_t n = fread(chunk, 1, sizeof chunk, pipe)) output.append(chunk, n);
+  int status = pclose(pipe);
+  INFO(output);
+  CHECK(output.find("openapi_check: ") != std::string::npos);
+  CHECK(status == 0);
+}
+
+TEST_CASE("every route refuses a query parameter it does not take, naming the ones it does") {
+  Fixture f;
+  for (const auto& [name, s] : samples()) {
+    INFO("route " << name);
+    const server::AccessRule* rule = server::rule_for(name);
+    REQUIRE(rule);
+    // A role the route serves (the admin, unless the route is not theirs).
+    std::string role;
+    for (std::string r : {"admin", "dispatcher", "worker", "planner", "department"})
+      if (server::scope_of(*rule, r) != server::Scope::denied) {
+        role = r;
+        break;
+      }
+    std::string target =
+        s.target + (s.target.find('?') == std::string::npos ? "?" : "&") + "zz_unknown=1";
+    HttpResult r = f.as(role, s.method, target, s.body);
+    if (name.rfind("open311.", 0) == 0)  // Open311's own error list
+      CHECK(r.status == 400);
+    else
+      test::check_problem(r, 400, "invalid_input");
+    CHECK(r.body.find("zz_unknown") != std::string::npos);
+  }
+  // A parameter a route does take still works, and one given twice is refused.
+  CHECK(f.as("planner", "GET", "/api/v1/stats?level=grid").status == 200);
+  CHECK(f.as("planner", "GET", "/api/v1/stats?level=grid&category=noise").status == 200);
+  test::check_problem(f.as("admin", "GET", "/api/v1/grids?limit=1&limit=2"), 400, "invalid_input");
 }
 
 TEST_CASE(

@@ -6,6 +6,11 @@
 #include <catch2/catch.hpp>
 
 #include <chrono>
+#include <cmath>
+#include <cstring>
+#include <map>
+#include <set>
+#include <sstream>
 #include <string>
 
 #include "server/access_log.hpp"
@@ -271,4 +276,91 @@ TEST_CASE("GeoJSON answers are application/geo+json") {
   CHECK(header(s.get("/api/v1/petitions?limit=2", "dispatcher"), "content-type") ==
         "application/geo+json");
   CHECK(header(s.get("/api/v1/stats?level=grid", "planner"), "content-type") == "application/json");
+}
+
+namespace {
+
+// The text exposition format as Prometheus reads it: every sample's family has HELP and TYPE
+// lines first, a counter's name ends in _total, values are numbers.
+std::map<std::string, double> check_exposition(const std::string& text) {
+  std::map<std::string, std::string> types;
+  std::set<std::string> helped;
+  std::map<std::string, double> samples;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    INFO(line);
+    REQUIRE(!line.empty());
+    if (line.rfind("# HELP ", 0) == 0) {
+      helped.insert(line.substr(7, line.find(' ', 7) - 7));
+      continue;
+    }
+    if (line.rfind("# TYPE ", 0) == 0) {
+      std::string name = line.substr(7, line.find(' ', 7) - 7);
+      std::string type = line.substr(line.rfind(' ') + 1);
+      CHECK((type == "counter" || type == "gauge" || type == "histogram"));
+      CHECK(types.count(name) == 0);  // one family, one TYPE line
+      types[name] = type;
+      if (type == "counter") CHECK(name.size() > 6);
+      if (type == "counter") CHECK(name.substr(name.size() - 6) == "_total");
+      continue;
+    }
+    REQUIRE(line[0] != '#');
+    std::string name = line.substr(0, line.find_first_of("{ "));
+    std::string family = name;
+    for (const char* suffix : {"_bucket", "_sum", "_count"})
+      if (!types.count(family) && family.size() > strlen(suffix) &&
+          family.substr(family.size() - strlen(suffix)) == suffix)
+        family = family.substr(0, family.size() - strlen(suffix));
+    CHECK(types.count(family) == 1);
+    CHECK(helped.count(family) == 1);
+    std::string value = line.substr(line.rfind(' ') + 1);
+    char* end = nullptr;
+    double v = std::strtod(value.c_str(), &end);
+    CHECK(*end == '\0');
+    samples[line.substr(0, line.rfind(' '))] = v;
+  }
+  return samples;
+}
+
+}  // namespace
+
+TEST_CASE("/metrics: counters end in _total, values at full precision, the process and the database measured") {
+  test::RoleServer s;
+  s.get("/tiles/grids/12/3319/1538.mvt");
+  s.get("/tiles/grids/12/3319/1538.mvt");
+  auto m = s.get("/metrics");
+  REQUIRE(m.status == 200);
+  auto samples = check_exposition(m.body);
+  for (const char* name :
+       {"process_cpu_seconds_total", "process_resident_memory_bytes", "process_virtual_memory_bytes",
+        "process_open_fds", "process_max_fds", "process_start_time_seconds", "gridmap_db_bytes",
+        "gridmap_db_wal_bytes", "gridmap_db_busy_waits_total", "gridmap_tile_cache_hits_total",
+        "gridmap_tile_cache_misses_total", "gridmap_tile_cache_bytes", "gridmap_heat_cache_bytes"}) {
+    INFO(name);
+    CHECK(samples.count(name) == 1);
+  }
+  CHECK(samples["process_resident_memory_bytes"] > 1e6);
+  CHECK(samples["process_open_fds"] >= 3);
+  CHECK(samples["gridmap_db_bytes"] > 1e5);
+  CHECK(samples["gridmap_tile_cache_hits_total"] >= 1);
+  CHECK(samples["process_start_time_seconds"] > 1.7e9);
+  // Full precision: a latency sum is not rounded to microseconds.
+  bool precise = false;
+  for (auto& [k, v] : samples)
+    if (k.rfind("gridmap_request_seconds_sum", 0) == 0 && v > 0 && std::abs(v * 1e6 - std::round(v * 1e6)) > 1e-9)
+      precise = true;
+  CHECK(precise);
+}
+
+TEST_CASE("a local Prometheus may scrape without a token only when the server allows it") {
+  test::RoleServer s;
+  CHECK(test::http(s.server->port(), "GET", "/metrics").status == 401);
+  s.server.reset();
+  test::ServerProcess open(s.db, {"--metrics-from-loopback"});
+  auto m = test::http(open.port(), "GET", "/metrics");
+  CHECK(m.status == 200);
+  CHECK(m.body.find("gridmap_requests_total") != std::string::npos);
+  CHECK(test::http(open.port(), "GET", "/api/v1/petitions").status == 401);  // only /metrics
+  // A token, when sent, is still checked (a bad one is refused, not ignored).
+  CHECK(test::http(open.port(), "GET", "/metrics", "", {{"Authorization", "Bearer nope"}}).status == 401);
 }

@@ -4,8 +4,11 @@
 #include <gdal.h>
 #include <ogr_api.h>
 
+#include <rapidjson/document.h>
+
 #include <algorithm>
 #include <filesystem>
+#include <map>
 #include <tuple>
 #include <vector>
 
@@ -36,7 +39,8 @@ TEST_CASE("tiles export writes an MBTiles file that GDAL reads, with its metadat
   OGRLayerH grids = GDALDatasetGetLayerByName(ds, "grids");
   REQUIRE(grids);
   CHECK(OGR_L_GetFeatureCount(grids, TRUE) >= 41);
-  CHECK(GDALDatasetGetLayerByName(ds, "grids_label"));
+  // Grid labels start at zoom 15: a file of zooms 10 to 14 does not declare them.
+  CHECK_FALSE(GDALDatasetGetLayerByName(ds, "grids_label"));
   GDALClose(ds);
   // The tables, read through a scratch gridmap database.
   data::Db scratch = data::Db::open(dir.file("scratch.sqlite"));
@@ -160,4 +164,48 @@ TEST_CASE("tiles export to a place it cannot write fails in one line and leaves 
   CHECK(t.exit_code == 2);
   CHECK(std::count(t.err.begin(), t.err.end(), '\n') == 1);
   CHECK(std::filesystem::is_directory(taken + "/inside"));
+}
+
+TEST_CASE("an MBTiles file's metadata names the zooms and layers it holds, not those asked for") {
+  test::TempDir dir;
+  std::string db = dir.file("tatabu.sqlite"), out = dir.file("grids.mbtiles");
+  REQUIRE(test::run_gridmap({"demo", "--db", db, "--preset", "tatabu"}).exit_code == 0);
+  // Zooms 0 to 4 of a few dozen grids: the grids layer starts further in, so the low zooms
+  // hold nothing, and the labels start later still.
+  auto r = test::run_gridmap({"tiles", "export", "--layer", "grids", "--minzoom", "0", "--maxzoom",
+                              "13", "--out", out, "--db", db});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  data::Db scratch = data::Db::open(dir.file("scratch.sqlite"));
+  data::Statement attach(scratch, "ATTACH DATABASE ?1 AS m");
+  attach.bind(1, out).run();
+  std::map<std::string, std::string> meta;
+  data::Statement st(scratch, "SELECT name, value FROM m.metadata");
+  while (st.step()) meta[st.text(0)] = st.text(1);
+  data::Statement zooms(scratch, "SELECT min(zoom_level), max(zoom_level) FROM m.tiles");
+  REQUIRE(zooms.step());
+  int first = static_cast<int>(zooms.int64(0)), last = static_cast<int>(zooms.int64(1));
+  CHECK(meta["minzoom"] == std::to_string(first));
+  CHECK(meta["maxzoom"] == std::to_string(last));
+  CHECK(first > 0);  // zoom 0 was asked for but holds no tile
+  rapidjson::Document json;
+  json.Parse(meta["json"].c_str());
+  REQUIRE(json.HasMember("vector_layers"));
+  REQUIRE(json["vector_layers"].Size() > 0);
+  GDALAllRegister();
+  const char* drivers[] = {"MBTiles", nullptr};
+  GDALDatasetH ds = GDALOpenEx(out.c_str(), GDAL_OF_VECTOR | GDAL_OF_READONLY, drivers, nullptr, nullptr);
+  REQUIRE(ds);
+  for (auto& v : json["vector_layers"].GetArray()) {
+    std::string id = v["id"].GetString();
+    INFO("vector layer " << id);
+    CHECK(v["minzoom"].GetInt() >= first);
+    CHECK(v["maxzoom"].GetInt() <= last);
+    CHECK(v["minzoom"].GetInt() <= v["maxzoom"].GetInt());
+    // Declared, so present: GDAL finds features of it.
+    OGRLayerH layer = GDALDatasetGetLayerByName(ds, id.c_str());
+    REQUIRE(layer);
+    CHECK(OGR_L_GetFeatureCount(layer, TRUE) > 0);
+  }
+  GDALClose(ds);
 }
