@@ -1,5 +1,7 @@
 #include "data/area_service.hpp"
 
+#include <span>
+
 #include "data/areas.hpp"
 #include "data/features.hpp"
 #include "geo/error.hpp"
@@ -39,6 +41,50 @@ void AreaService::write(const AreaEdit& e) {
   repo.upsert(a);
   if (!e.create) bump_version(db_, e.layer, e.code);
   changes_.publish(db_, {e.layer, e.code, before, extent_of(db_, e.layer, e.code)});
+  tx.commit();
+}
+
+void AreaService::remove(Layer layer, const std::string& code,
+                         std::optional<int64_t> expected_version) {
+  std::string what(to_string(layer));
+  Transaction tx(db_);
+  if (!AreaRepo(db_, layer).get(code)) throw Error(ErrorKind::not_found, "no " + what + " '" + code + "'");
+  check_version(db_, layer, code, expected_version);
+  struct Ref {
+    const char* table;
+    const char* column;
+    const char* what;
+  };
+  static const Ref subdistrict_refs[] = {{"communities", "subdistrict_code", "communities"},
+                                         {"households", "subdistrict_code", "households"},
+                                         {"petitions", "subdistrict_code", "cases"},
+                                         {"units", "subdistrict_code", "units"}};
+  static const Ref community_refs[] = {{"grids", "community_code", "grids"},
+                                       {"households", "community_code", "households"},
+                                       {"petitions", "community_code", "cases"},
+                                       {"units", "community_code", "units"}};
+  static const Ref grid_refs[] = {{"households", "grid_code", "households"},
+                                  {"petitions", "grid_code", "cases"},
+                                  {"units", "grid_code", "units"},
+                                  {"worker_grids", "grid_code", "worker assignments"},
+                                  {"user_grids", "grid_code", "users' patches"}};
+  std::span<const Ref> refs = layer == Layer::subdistricts  ? std::span<const Ref>(subdistrict_refs)
+                              : layer == Layer::communities ? std::span<const Ref>(community_refs)
+                                                            : std::span<const Ref>(grid_refs);
+  std::string held;
+  for (const Ref& r : refs) {
+    Statement n(db_, std::string("SELECT count(*) FROM ") + r.table + " WHERE " + r.column + " = ?1");
+    n.bind(1, code);
+    n.step();
+    if (n.int64(0) > 0) held += (held.empty() ? "" : ", ") + std::to_string(n.int64(0)) + " " + r.what;
+  }
+  if (!held.empty())
+    throw Error(ErrorKind::conflict, what + " '" + code + "' still holds " + held +
+                                         ": move or remove them first");
+  std::optional<Box> before = extent_of(db_, layer, code);
+  Statement del(db_, "DELETE FROM " + what + " WHERE code = ?1");
+  del.bind(1, code).run();
+  changes_.publish(db_, {layer, code, before, std::nullopt});
   tx.commit();
 }
 

@@ -28,6 +28,10 @@ class AreaService {
   AreaService(Db& db, ChangeFeed& changes) : db_(db), changes_(changes) {}
   // Throws conflict, not_found, precondition_failed or invalid_input; nothing is stored then.
   void write(const AreaEdit& edit);
+  // Removes an area nothing refers to: throws not_found, precondition_failed, or conflict
+  // naming what still lies in it (communities, grids, households, cases, units, workers' or
+  // users' assignments), which a removal would otherwise orphan or silently unassign.
+  void remove(Layer layer, const std::string& code, std::optional<int64_t> expected_version);
 
  private:
   Db& db_;

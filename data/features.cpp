@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <variant>
 
 #include "data/petition_types.hpp"
+#include "data/time.hpp"
 #include "geo/error.hpp"
 
 namespace gridmap::data {
@@ -234,6 +236,17 @@ Feature read_feature(const Statement& st, const LayerSql& s, Extras& extras) {
 
 }  // namespace
 
+std::vector<Queryable> queryables(Layer layer) {
+  std::vector<Queryable> out;
+  for (const Column& c : sql_of(layer).columns)
+    out.push_back({c.name,
+                   c.type == Type::integer   ? "integer"
+                   : c.type == Type::boolean ? "boolean"
+                                             : "string",
+                   c.type == Type::time});
+  return out;
+}
+
 std::vector<std::string> filterable(Layer layer) {
   std::vector<std::string> out;
   for (auto& [name, col] : sql_of(layer).filters) out.push_back(name);
@@ -284,12 +297,75 @@ std::string json_strings(const std::vector<std::string>& v) {
 }
 }  // namespace
 
+namespace {
+using Bound = std::variant<std::string, int64_t, double>;
+constexpr size_t kMostConditions = 64;
+
+// The SQL of a condition over the layer's columns, its literals appended to `values` (bound
+// from kFirstFilter on). Throws invalid_input naming an unknown property or a bad literal.
+std::string condition_sql(const LayerSql& s, Layer layer, const Condition& c,
+                          std::vector<Bound>& values, size_t& count) {
+  if (++count > kMostConditions)
+    throw_invalid("a filter of more than " + std::to_string(kMostConditions) +
+                  " conditions is refused");
+  switch (c.kind) {
+    case Condition::Kind::all:
+    case Condition::Kind::any: {
+      if (c.children.empty()) throw_internal("an empty AND/OR");
+      std::string out = "(";
+      for (size_t i = 0; i < c.children.size(); ++i) {
+        if (i) out += c.kind == Condition::Kind::all ? " AND " : " OR ";
+        out += condition_sql(s, layer, c.children[i], values, count);
+      }
+      return out + ")";
+    }
+    case Condition::Kind::negate:
+      if (c.children.size() != 1) throw_internal("NOT of other than one condition");
+      return "(NOT " + condition_sql(s, layer, c.children[0], values, count) + ")";
+    case Condition::Kind::compare:
+      break;
+  }
+  auto col = std::find_if(s.columns.begin(), s.columns.end(),
+                          [&](const Column& x) { return c.property == x.name; });
+  if (col == s.columns.end()) {
+    std::string known;
+    for (const Column& x : s.columns) known += (known.empty() ? "" : ", ") + std::string(x.name);
+    throw_invalid("cannot filter " + std::string(to_string(layer)) + " by '" + c.property +
+                  "' (its queryables: " + known + ")");
+  }
+  if (c.op == CompareOp::is_null) return "(" + std::string(col->sql) + " IS NULL)";
+  if (c.op == CompareOp::is_not_null) return "(" + std::string(col->sql) + " IS NOT NULL)";
+  // The literal as the column holds it: a time as epoch seconds, a flag as 0 or 1.
+  Bound v;
+  if (auto* text = std::get_if<std::string>(&c.value)) {
+    if (col->type == Type::time) {
+      auto t = parse_time(*text);
+      if (!t) throw_invalid("'" + c.property + "' is a time: '" + *text + "' is not one");
+      v = *t;
+    } else {
+      v = *text;
+    }
+  } else if (auto* b = std::get_if<bool>(&c.value)) {
+    v = int64_t{*b ? 1 : 0};
+  } else if (auto* i = std::get_if<int64_t>(&c.value)) {
+    v = *i;
+  } else {
+    v = std::get<double>(c.value);
+  }
+  static const char* const kOps[] = {" = ", " <> ", " < ", " <= ", " > ", " >= "};
+  std::string out = "(" + std::string(col->sql) + kOps[static_cast<int>(c.op)] +
+                    arg(kFirstFilter + static_cast<int>(values.size())) + ")";
+  values.push_back(std::move(v));
+  return out;
+}
+}  // namespace
+
 FeaturePage list_features(Db& db, const FeatureQuery& q) {
   const LayerSql& s = sql_of(q.layer);
   // Every fixed parameter appears in the SQL (unused ones as `?n IS ?n`) so that each is
   // bound to the same number whatever the query uses.
   std::string where = " WHERE " + arg(kNow) + " = " + arg(kNow);  // `now`: computed petition fields
-  std::vector<std::string> values;                                // bound from kFirstFilter on
+  std::vector<Bound> values;                                      // bound from kFirstFilter on
   for (auto& [name, value] : q.filters) {
     auto it = std::find_if(s.filters.begin(), s.filters.end(),
                            [&n = name](auto& f) { return f.first == n; });
@@ -301,6 +377,10 @@ FeaturePage list_features(Db& db, const FeatureQuery& q) {
     }
     where += " AND " + it->second + " = " + arg(kFirstFilter + static_cast<int>(values.size()));
     values.push_back(value);
+  }
+  if (q.condition) {
+    size_t count = 0;
+    where += " AND " + condition_sql(s, q.layer, *q.condition, values, count);
   }
   if (q.bbox)
     where += std::string(" AND t.ROWID IN (SELECT ROWID FROM SpatialIndex WHERE f_table_name = '") +
@@ -355,7 +435,8 @@ FeaturePage list_features(Db& db, const FeatureQuery& q) {
   }
   st.bind(kLimit, static_cast<int64_t>(q.limit + 1));
   st.bind(kNow, q.now);
-  for (size_t i = 0; i < values.size(); ++i) st.bind(kFirstFilter + static_cast<int>(i), values[i]);
+  for (size_t i = 0; i < values.size(); ++i)
+    std::visit([&](const auto& v) { st.bind(kFirstFilter + static_cast<int>(i), v); }, values[i]);
   FeaturePage page;
   Extras extras(db, s, q.now);
   while (st.step()) {

@@ -15,10 +15,33 @@
 
 namespace gridmap::data {
 
+// A condition on a layer's properties (OGC API - Features Part 3, CQL2's basic comparisons):
+// comparisons of a property with a literal, joined by AND, OR and NOT. The property is one
+// of the layer's columns (queryables()); a literal for a time property is an ISO 8601 text.
+enum class CompareOp { eq, ne, lt, le, gt, ge, is_null, is_not_null };
+struct Condition {
+  enum class Kind { compare, all, any, negate };
+  Kind kind = Kind::compare;
+  std::string property;  // compare
+  CompareOp op = CompareOp::eq;
+  std::variant<std::string, int64_t, double, bool> value;
+  std::vector<Condition> children;  // all (AND), any (OR), negate (its one child)
+};
+
+// A property a condition may name, and its JSON Schema type ("string", "integer",
+// "boolean"; times are "string" with format date-time).
+struct Queryable {
+  std::string name;
+  const char* type;
+  bool time = false;
+};
+std::vector<Queryable> queryables(Layer layer);
+
 struct FeatureQuery {
   Layer layer = Layer::grids;
   std::optional<Box> bbox;
   std::vector<std::pair<std::string, std::string>> filters;  // attribute = value
+  std::optional<Condition> condition;                         // and this condition
   std::optional<int64_t> created_from, created_to;           // petitions only
   size_t limit = 100;
   std::optional<std::string> cursor;  // the last key of the previous page

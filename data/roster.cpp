@@ -36,4 +36,46 @@ int64_t add_household(Db& db, ChangeFeed& changes, const Household& h) {
   return id;
 }
 
+Household update_household(Db& db, ChangeFeed& changes, const HouseholdEdit& e) {
+  std::string key = std::to_string(e.id);
+  Transaction tx(db);
+  HouseholdRepo repo(db);
+  auto cur = repo.get(e.id);
+  if (!cur) throw Error(ErrorKind::not_found, "no household " + key);
+  check_version(db, Layer::households, key, e.expected_version);
+  if (e.address) cur->address = *e.address;
+  if (e.moved_to) {
+    cur->position = e.moved_to->position;
+    cur->grid_code = e.moved_to->grid_code;
+    cur->community_code = e.moved_to->community_code;
+    cur->subdistrict_code = e.moved_to->subdistrict_code;
+  }
+  repo.upsert(*cur);
+  bump_version(db, Layer::households, key);
+  // A move leaves its old place (and grid) behind, which a notice of the new one does not
+  // reach: the households are read again.
+  changes.publish(db, {Layer::households, e.moved_to ? kManyRecords : key, std::nullopt, std::nullopt});
+  tx.commit();
+  return *cur;
+}
+
+void remove_household(Db& db, ChangeFeed& changes, int64_t id, std::optional<int64_t> expected_version) {
+  std::string key = std::to_string(id);
+  Transaction tx(db);
+  if (!HouseholdRepo(db).get(id)) throw Error(ErrorKind::not_found, "no household " + key);
+  check_version(db, Layer::households, key, expected_version);
+  for (auto [table, what] : {std::pair{"residents", "residents"}, std::pair{"visits", "visits"}}) {
+    Statement n(db, std::string("SELECT count(*) FROM ") + table + " WHERE household_id = ?1");
+    n.bind(1, id);
+    n.step();
+    if (n.int64(0) > 0)
+      throw Error(ErrorKind::conflict, "household " + key + " has " + std::to_string(n.int64(0)) +
+                                           " " + what + ": remove them first");
+  }
+  Statement del(db, "DELETE FROM households WHERE id = ?1");
+  del.bind(1, id).run();
+  changes.publish(db, {Layer::households, kManyRecords, std::nullopt, std::nullopt});
+  tx.commit();
+}
+
 }  // namespace gridmap::data

@@ -26,8 +26,15 @@ const std::vector<AccessRule>& access_rules() {
       {"ogc.conformance", true, A, A, A, A, A, A, A},
       {"ogc.collections", false, A, A, A, A, A, A, A},
       {"ogc.collection", false, A, A, A, A, A, A, A},
+      {"ogc.queryables", false, A, A, A, A, A, A, A},
       {"ogc.items", false, A, A, A, A, A, A, A},
       {"ogc.item", false, A, A, A, A, A, A, A},
+      // Part 4: boundaries are an admin's (checked per collection in handlers/ogc.cpp);
+      // households an admin's, or a worker's in their grids; removals an admin's.
+      {"ogc.create", false, A, D, O, D, D, D, D},
+      {"ogc.replace", false, A, D, O, D, D, D, D},
+      {"ogc.update", false, A, D, O, D, D, D, D},
+      {"ogc.delete", false, A, D, D, D, D, D, D},
       // Open311 GeoReport v2: the services (the catalogue) are public; requests are
       // petitions, read and reported as through the petitions' own routes.
       {"open311.discovery", true, A, A, A, A, A, A, A},

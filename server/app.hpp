@@ -15,6 +15,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include <rapidjson/fwd.h>
+
 #include "data/changes.hpp"
 #include "data/db.hpp"
 #include "data/layer.hpp"
@@ -27,7 +29,9 @@
 
 // Held by the application, included by the handlers that use them.
 namespace gridmap::data {
+struct AreaEdit;
 struct FeatureQuery;
+struct Household;
 class BlobStore;
 class PositionWriter;
 class WorkerDirectory;
@@ -215,6 +219,12 @@ std::optional<std::string> credential(const Request& req);
 // Whether the caller may see the record (own-patch callers only their patch); handlers
 // answer 404 otherwise, so existence does not leak.
 bool record_visible(App& app, data::Layer layer, const Context& ctx, const std::string& key);
+// A boundary edit from a GeoJSON Feature: properties code (on create), name, the parent's
+// code (subdistrict_code of a community, community_code of a grid); the geometry.
+data::AreaEdit area_edit(data::Layer layer, const rapidjson::Value& feature, bool create,
+                         const std::string& path_code);
+// A household at `p`, with the grid, community and subdistrict the point lies in.
+data::Household stamped_household(App& app, LonLat p);
 // Holds a list's query to the caller's patch when their role reaches only their own (a
 // worker's grids, cases they reported or handle; an office's area or department).
 void apply_reach(const Context& ctx, data::FeatureQuery& q);

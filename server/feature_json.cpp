@@ -2,6 +2,7 @@
 
 #include <type_traits>
 
+#include "core/error.hpp"
 #include "data/time.hpp"
 
 namespace gridmap::server {
@@ -91,6 +92,44 @@ std::string page_json(const data::FeaturePage& page) {
   else
     w.Null();
   w.EndObject();
+  return buf.GetString();
+}
+
+namespace {
+// Rewrites the positions of a "coordinates" value in place: a position is an array whose
+// first member is a number; anything else is an array of them.
+void reproject_positions(rapidjson::Value& v, rapidjson::Document::AllocatorType& a,
+                         const std::function<LonLat(LonLat)>& to, bool lat_first) {
+  if (!v.IsArray() || v.Empty()) return;
+  if (v[0].IsNumber()) {
+    if (v.Size() < 2 || !v[1].IsNumber()) throw_invalid("a GeoJSON position is not [lon, lat]");
+    LonLat p = to({v[0].GetDouble(), v[1].GetDouble()});
+    v[0].SetDouble(lat_first ? p.lat : p.lon);
+    v[1].SetDouble(lat_first ? p.lon : p.lat);
+    return;
+  }
+  for (auto& child : v.GetArray()) reproject_positions(child, a, to, lat_first);
+}
+
+void reproject_geometry_value(rapidjson::Value& g, rapidjson::Document::AllocatorType& a,
+                              const std::function<LonLat(LonLat)>& to, bool lat_first) {
+  if (!g.IsObject()) return;
+  if (g.HasMember("coordinates")) reproject_positions(g["coordinates"], a, to, lat_first);
+  if (g.HasMember("geometries") && g["geometries"].IsArray())
+    for (auto& child : g["geometries"].GetArray()) reproject_geometry_value(child, a, to, lat_first);
+}
+}  // namespace
+
+std::string reproject_geometry(std::string_view geojson, const std::function<LonLat(LonLat)>& to,
+                               bool lat_first, int decimals) {
+  rapidjson::Document d;
+  d.Parse(geojson.data(), geojson.size());
+  if (d.HasParseError()) throw_internal("a stored geometry is not JSON");
+  reproject_geometry_value(d, d.GetAllocator(), to, lat_first);
+  rapidjson::StringBuffer buf;
+  JsonWriter w(buf);
+  w.SetMaxDecimalPlaces(decimals);
+  d.Accept(w);
   return buf.GetString();
 }
 

@@ -1,7 +1,9 @@
 // Features (data/features.hpp) as GeoJSON: the one place their JSON is written.
 #pragma once
 
+#include <functional>
 #include <string>
+#include <string_view>
 
 #include "data/features.hpp"
 #include "server/json.hpp"
@@ -17,5 +19,10 @@ std::string feature_json(const data::Feature& f);
 void write_collection_members(JsonWriter& w, const data::FeaturePage& page);
 // A FeatureCollection with "next": the cursor of the next page, or null.
 std::string page_json(const data::FeaturePage& page);
+// A GeoJSON geometry (WGS84 lon/lat, as features hold it) with every position passed
+// through `to` and written with `decimals` decimals; `lat_first` puts each position's
+// second axis first (a CRS whose first axis is latitude, such as EPSG:4490).
+std::string reproject_geometry(std::string_view geojson, const std::function<LonLat(LonLat)>& to,
+                               bool lat_first, int decimals);
 
 }  // namespace gridmap::server

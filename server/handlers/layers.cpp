@@ -111,16 +111,20 @@ Response item(App& app, data::Layer layer, const Request& req, const Context& ct
 
 const char* parent_key(data::Layer l) { return l == data::Layer::communities ? "subdistrict_code" : "community_code"; }
 
-// POST creates (409 when the code exists), PATCH updates (404 when it does not).
-Response write_area(App& app, data::Layer layer, const Request& req, bool create) {
-  rapidjson::Document d = parse_json(req.body);
+}  // namespace
+
+data::AreaEdit area_edit(data::Layer layer, const rapidjson::Value& d, bool create,
+                         const std::string& path_code) {
   if (!d.IsObject() || !d.HasMember("properties") || !d["properties"].IsObject())
     throw_invalid("expected a GeoJSON Feature with properties");
   const auto& props = d["properties"];
   data::AreaEdit e;
   e.layer = layer;
   e.create = create;
-  e.code = create ? need_string(props, "code") : req.path_params.at("id");
+  e.code = create ? need_string(props, "code") : path_code;
+  if (!create)
+    if (auto code = opt_string(props, "code"); code && *code != path_code)
+      throw_invalid("the body's code '" + *code + "' is not the code in the path");
   e.name = opt_string(props, "name");
   if (layer != data::Layer::subdistricts) e.parent = opt_string(props, parent_key(layer));
   if (d.HasMember("geometry") && !d["geometry"].IsNull()) {
@@ -129,6 +133,26 @@ Response write_area(App& app, data::Layer layer, const Request& req, bool create
     d["geometry"].Accept(w);
     e.geojson = buf.GetString();
   }
+  return e;
+}
+
+data::Household stamped_household(App& app, LonLat p) {
+  data::Household h;
+  h.position = p;
+  if (const data::GridLineage* gl = app.locator()->locator.locate(p)) {
+    h.grid_code = gl->grid_code.value;
+    h.community_code = gl->community_code;
+    h.subdistrict_code = gl->subdistrict_code;
+  }
+  return h;
+}
+
+namespace {
+
+// POST creates (409 when the code exists), PATCH updates (404 when it does not).
+Response write_area(App& app, data::Layer layer, const Request& req, bool create) {
+  rapidjson::Document d = parse_json(req.body);
+  data::AreaEdit e = area_edit(layer, d, create, create ? "" : req.path_params.at("id"));
   if (!create) e.expected_version = if_match_version(req);
   app.write([&](data::Db& db) {
     data::AreaService(db, app.changes()).write(e);
@@ -173,14 +197,8 @@ Response post_household(App& app, const Request& req, const Context& ctx) {
       !g["coordinates"][0].IsNumber() || !g["coordinates"][1].IsNumber())
     throw_invalid("the household's geometry must be a Point [lon, lat]");
   LonLat p = to_wgs84(req, {g["coordinates"][0].GetDouble(), g["coordinates"][1].GetDouble()});
-  data::Household h;
-  h.position = p;
+  data::Household h = stamped_household(app, p);
   if (d.HasMember("properties") && d["properties"].IsObject()) h.address = opt_string(d["properties"], "address").value_or("");
-  if (const data::GridLineage* gl = app.locator()->locator.locate(p)) {
-    h.grid_code = gl->grid_code.value;
-    h.community_code = gl->community_code;
-    h.subdistrict_code = gl->subdistrict_code;
-  }
   if (!in_patch(ctx, h.grid_code))
     throw Error(ErrorKind::forbidden, "the household is outside your grids");
   int64_t id = app.write([&](data::Db& db) { return data::add_household(db, app.changes(), h); });

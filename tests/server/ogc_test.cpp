@@ -7,10 +7,16 @@
 #include <ogr_api.h>
 #include <catch2/catch.hpp>
 
+#include <cstdio>
 #include <map>
+#include <set>
 #include <string>
 
+#include "core/error.hpp"
 #include "data/db.hpp"
+#include "geo/crs.hpp"
+#include "server/cql2.hpp"
+#include "server/http/message.hpp"
 #include "support/test_support.hpp"
 
 using namespace gridmap;
@@ -181,4 +187,298 @@ TEST_CASE("the OGC API landing page, conformance, collections and items on the w
             .status == 404);
   CHECK(o.s.get("/ogc/collections/households/items/" + std::to_string(other.int64(0)), "dispatcher")
             .status == 200);
+}
+
+namespace {
+
+std::string q(const std::string& s) { return server::percent_encode(s); }
+
+std::pair<double, double> first_point(const rapidjson::Value& geometry) {
+  const rapidjson::Value* c = &geometry["coordinates"];
+  while ((*c)[0].IsArray()) c = &(*c)[0];
+  return {(*c)[0].GetDouble(), (*c)[1].GetDouble()};
+}
+
+}  // namespace
+
+TEST_CASE("OGC API Part 2: items in CRS84, EPSG:4326/4490 (latitude first), EPSG:3857 and GCJ-02, and a bbox in any of them") {
+  OgcServer o;
+  const std::string item = "/ogc/collections/grids/items/150102001001001";
+  auto plain = o.s.get(item);
+  REQUIRE(plain.status == 200);
+  CHECK(header(plain, "content-crs") == "<http://www.opengis.net/def/crs/OGC/1.3/CRS84>");
+  auto [lon, lat] = first_point(test::json(plain)["geometry"]);
+  for (const char* epsg : {"4326", "4490"}) {
+    std::string uri = std::string("http://www.opengis.net/def/crs/EPSG/0/") + epsg;
+    auto r = o.s.get(item + "?crs=" + q(uri));
+    REQUIRE(r.status == 200);
+    CHECK(header(r, "content-crs") == "<" + uri + ">");
+    auto [a, b] = first_point(test::json(r)["geometry"]);
+    CHECK(a == Approx(lat).margin(1e-7));  // latitude first
+    CHECK(b == Approx(lon).margin(1e-7));
+  }
+  auto merc = o.s.get(item + "?crs=" + q("http://www.opengis.net/def/crs/EPSG/0/3857"));
+  REQUIRE(merc.status == 200);
+  auto [x, y] = first_point(test::json(merc)["geometry"]);
+  CHECK(x == Approx(lon * 20037508.342789244 / 180).epsilon(1e-9));
+  CHECK(y > 4.9e6);
+  auto gcj = o.s.get(item + "?crs=" + q("urn:gridmap:def:crs:GCJ-02"));
+  REQUIRE(gcj.status == 200);
+  auto [glon, glat] = first_point(test::json(gcj)["geometry"]);
+  LonLat shifted = crs::wgs84_to_gcj02({lon, lat});
+  CHECK(glon == Approx(shifted.lon).margin(1e-7));
+  CHECK(glat == Approx(shifted.lat).margin(1e-7));
+  CHECK(std::abs(glon - lon) > 1e-4);  // GCJ-02 is hundreds of metres off
+  // The collection lists the CRSs; an unknown one is a 400.
+  auto coll = test::json(o.s.get("/ogc/collections/grids"));
+  std::string listed;
+  for (const auto& c : coll["crs"].GetArray()) listed += std::string(c.GetString()) + " ";
+  CHECK(listed.find("EPSG/0/4490") != std::string::npos);
+  CHECK(listed.find("urn:gridmap:def:crs:BD-09") != std::string::npos);
+  CHECK(std::string(coll["storageCrs"].GetString()) == "http://www.opengis.net/def/crs/OGC/1.3/CRS84");
+  test::check_problem(o.s.get(item + "?crs=" + q("http://www.opengis.net/def/crs/EPSG/0/999999")),
+                      400, "invalid_input");
+  // One box, written in three CRSs, selects the same grids.
+  data::Db db = data::Db::open(o.s.db);
+  data::Statement st(db,
+                     "SELECT MbrMinX(geom), MbrMinY(geom), MbrMaxX(geom), MbrMaxY(geom) FROM grids "
+                     "WHERE code = '150102001001001'");
+  REQUIRE(st.step());
+  double x0 = st.real(0), y0 = st.real(1), x1 = st.real(2), y1 = st.real(3);
+  auto ids = [&](const std::string& query) {
+    auto r = o.s.get("/ogc/collections/grids/items?limit=100&" + query);
+    INFO(query << " " << r.body.substr(0, 300));
+    REQUIRE(r.status == 200);
+    std::set<std::string> out;
+    for (const auto& f : test::json(r)["features"].GetArray()) out.insert(f["id"].GetString());
+    return out;
+  };
+  auto num = [](double v) {
+    char b[40];
+    std::snprintf(b, sizeof b, "%.9f", v);
+    return std::string(b);
+  };
+  auto crs84 = ids("bbox=" + num(x0) + "," + num(y0) + "," + num(x1) + "," + num(y1));
+  REQUIRE(crs84.count("150102001001001") == 1);
+  CHECK(crs84.size() < 41);
+  CHECK(ids("bbox=" + num(y0) + "," + num(x0) + "," + num(y1) + "," + num(x1) +
+            "&bbox-crs=" + q("http://www.opengis.net/def/crs/EPSG/0/4326")) == crs84);
+  crs::Transformer to_merc(crs::Crs{}, crs::parse("EPSG:3857"));
+  LonLat lo = to_merc({x0, y0}), hi = to_merc({x1, y1});
+  CHECK(ids("bbox=" + num(lo.lon) + "," + num(lo.lat) + "," + num(hi.lon) + "," + num(hi.lat) +
+            "&bbox-crs=" + q("http://www.opengis.net/def/crs/EPSG/0/3857")) == crs84);
+  // CRS84 named explicitly works with a bbox too.
+  CHECK(ids("bbox=" + num(x0) + "," + num(y0) + "," + num(x1) + "," + num(y1) + "&crs=" +
+            q("http://www.opengis.net/def/crs/OGC/1.3/CRS84")) == crs84);
+  test::check_problem(o.s.get("/ogc/collections/grids/items?bbox=1,2,3"), 400, "invalid_input");
+}
+
+TEST_CASE("OGC API Part 3: queryables, and a CQL2 text filter that selects as the database does") {
+  OgcServer o;
+  auto qs = o.s.get("/ogc/collections/petitions/queryables");
+  REQUIRE(qs.status == 200);
+  CHECK(header(qs, "content-type") == "application/schema+json");
+  auto schema = test::json(qs);
+  CHECK(std::string(schema["properties"]["status"]["type"].GetString()) == "string");
+  CHECK(std::string(schema["properties"]["created_at"]["format"].GetString()) == "date-time");
+  CHECK(std::string(schema["properties"]["reopened"]["type"].GetString()) == "integer");
+  CHECK_FALSE(schema["properties"].HasMember("reporter_contact"));  // personal data is not a property
+  auto conf = test::json(test::http(o.port, "GET", "/ogc/conformance"));
+  std::string classes;
+  for (const auto& c : conf["conformsTo"].GetArray()) classes += std::string(c.GetString()) + " ";
+  CHECK(classes.find("ogcapi-features-3/1.0/conf/filter") != std::string::npos);
+  CHECK(classes.find("cql2/1.0/conf/cql2-text") != std::string::npos);
+  CHECK(classes.find("ogcapi-features-2/1.0/conf/crs") != std::string::npos);
+  // The count of every page of a filtered list, as a worker or the admin.
+  auto count = [&](const std::string& filter, const std::string& role = "admin") {
+    int64_t n = 0;
+    std::string next = "/ogc/collections/petitions/items?limit=1000&filter=" + q(filter);
+    while (!next.empty()) {
+      auto r = o.s.get(next, role);
+      INFO(filter << ": " << r.body.substr(0, 300));
+      REQUIRE(r.status == 200);
+      auto page = test::json(r);
+      n += page["numberReturned"].GetInt64();
+      next.clear();
+      for (const auto& link : page["links"].GetArray())
+        if (std::string(link["rel"].GetString()) == "next")
+          next = std::string(link["href"].GetString()).substr(o.root.size());
+    }
+    return n;
+  };
+  int64_t total = o.count("SELECT count(*) FROM petitions");
+  int64_t closed = o.count("SELECT count(*) FROM petitions WHERE status = 'closed'");
+  REQUIRE(closed > 0);
+  CHECK(count("status = 'closed'") == closed);
+  CHECK(count("NOT (status = 'closed')") == total - closed);
+  CHECK(count("status <> 'closed'") == total - closed);
+  CHECK(count("status='closed' and category = 'noise'") ==
+        o.count("SELECT count(*) FROM petitions WHERE status = 'closed' AND category = 'noise'"));
+  CHECK(count("\"category\" = 'noise' OR category = 'no such'") ==
+        o.count("SELECT count(*) FROM petitions WHERE category = 'noise'"));
+  CHECK(count("created_at >= TIMESTAMP('2026-06-01T00:00:00Z') AND reopened > 0") ==
+        o.count("SELECT count(*) FROM petitions WHERE created_at >= unixepoch('2026-06-01') AND "
+                "reopened > 0"));
+  CHECK(count("closed_at IS NULL") == o.count("SELECT count(*) FROM petitions WHERE closed_at IS NULL"));
+  CHECK(count("supervised = TRUE") == o.count("SELECT count(*) FROM petitions WHERE supervised = 1"));
+  // A filter cannot widen a worker's patch.
+  CHECK(count("status = 'closed' OR status <> 'closed'", "worker") ==
+        count("grid_code = '150102001001001' OR grid_code <> '150102001001001'", "worker"));
+  CHECK(count("status = 'closed' OR status <> 'closed'", "worker") < total);
+  // Refusals name what is wrong.
+  auto bad = [&](const std::string& filter, const std::string& says) {
+    auto r = o.s.get("/ogc/collections/petitions/items?filter=" + q(filter));
+    INFO(filter << " -> " << r.body);
+    test::check_problem(r, 400, "invalid_input");
+    CHECK(r.body.find(says) != std::string::npos);
+  };
+  bad("reporter_contact = '138'", "queryables");
+  bad("status = ", "offset");
+  bad("status = 'closed", "unclosed");
+  bad("(status = 'closed'", "')'");
+  bad("created_at > TIMESTAMP('yesterday')", "time");
+  bad(std::string(200, '(') + "status = 'x'" + std::string(200, ')'), "nested");
+  std::string many = "status = 'x'";
+  for (int i = 0; i < 100; ++i) many += " OR status = 'x'";
+  bad(many, "conditions");
+  test::check_problem(o.s.get("/ogc/collections/petitions/items?filter-lang=cql2-json&filter=x"),
+                      400, "invalid_input");
+}
+
+TEST_CASE("the CQL2 text parser reads the basic grammar and nothing else") {
+  auto c = server::parse_cql2_text("a = 1 AND (b <> 'it''s' OR NOT c IS NOT NULL) and d >= -2.5e3");
+  REQUIRE(c.kind == data::Condition::Kind::all);
+  REQUIRE(c.children.size() == 3);
+  CHECK(c.children[0].property == "a");
+  CHECK(std::get<int64_t>(c.children[0].value) == 1);
+  const auto& any = c.children[1];
+  REQUIRE(any.kind == data::Condition::Kind::any);
+  CHECK(std::get<std::string>(any.children[0].value) == "it's");
+  CHECK(any.children[1].kind == data::Condition::Kind::negate);
+  CHECK(any.children[1].children[0].op == data::CompareOp::is_not_null);
+  CHECK(std::get<double>(c.children[2].value) == -2500.0);
+  CHECK(c.children[2].op == data::CompareOp::ge);
+  CHECK(std::get<bool>(server::parse_cql2_text("\"flag\" = true").value));
+  for (const char* broken : {"", "a", "a = ", "= 1", "a == 1", "a = 1 AND", "a = 1)", "1 = a",
+                             "a = 'x", "a IS NOTHING", "a = 1 b = 2", "a = TIMESTAMP(1)"}) {
+    INFO(broken);
+    CHECK_THROWS_AS(server::parse_cql2_text(broken), gridmap::Error);
+  }
+  CHECK_THROWS_AS(server::parse_cql2_text(std::string(5000, ' ')), gridmap::Error);
+}
+
+namespace {
+
+test::HttpResult send(OgcServer& o, const std::string& role, const std::string& method,
+                      const std::string& target, const std::string& body,
+                      std::map<std::string, std::string> headers = {}) {
+  headers["Authorization"] = "Bearer " + o.s.tokens.at(role);
+  headers["Content-Type"] = "application/geo+json";
+  return test::http(o.port, method, target, body, headers);
+}
+
+std::string square(double lon, double lat, double d) {
+  char b[400];
+  std::snprintf(b, sizeof b,
+                "{\"type\":\"Polygon\",\"coordinates\":[[[%.7f,%.7f],[%.7f,%.7f],[%.7f,%.7f],"
+                "[%.7f,%.7f],[%.7f,%.7f]]]}",
+                lon, lat, lon + d, lat, lon + d, lat + d, lon, lat + d, lon, lat);
+  return b;
+}
+
+std::string point(double lon, double lat) {
+  char b[120];
+  std::snprintf(b, sizeof b, "{\"type\":\"Point\",\"coordinates\":[%.8f,%.8f]}", lon, lat);
+  return b;
+}
+
+}  // namespace
+
+TEST_CASE("OGC API Part 4: boundaries and households created, replaced, changed and removed, each against the version it was made on") {
+  OgcServer o;
+  const std::string grids = "/ogc/collections/grids/items";
+  // A new grid, its corners sent in GCJ-02 (as a Chinese phone map gives them).
+  LonLat corner = crs::wgs84_to_gcj02({111.60, 40.60});
+  std::string feature = "{\"type\":\"Feature\",\"geometry\":" + square(corner.lon, corner.lat, 0.002) +
+                        ",\"properties\":{\"code\":\"150102001001099\",\"name\":\"试验网格\","
+                        "\"community_code\":\"150102001001\"}}";
+  auto created = send(o, "admin", "POST", grids, feature, {{"Content-Crs", "<urn:gridmap:def:crs:GCJ-02>"}});
+  INFO(created.body);
+  REQUIRE(created.status == 201);
+  CHECK(header(created, "location") == o.root + grids + "/150102001001099");
+  CHECK(header(created, "etag") == "\"v1\"");
+  auto stored = test::json(o.s.get(grids + "/150102001001099"));
+  auto [lon, lat] = first_point(stored["geometry"]);
+  CHECK(std::abs(lon - 111.60) + std::abs(lat - 40.60) < 1e-6);  // back in WGS84
+  CHECK(send(o, "admin", "POST", grids, feature).status == 409);  // the code exists
+  // Changes need the version they were made on.
+  std::string rename = "{\"type\":\"Feature\",\"properties\":{\"name\":\"改名网格\"}}";
+  CHECK(send(o, "admin", "PATCH", grids + "/150102001001099", rename).status == 428);
+  auto patched = send(o, "admin", "PATCH", grids + "/150102001001099", rename, {{"If-Match", "\"v1\""}});
+  REQUIRE(patched.status == 200);
+  CHECK(std::string(test::json(patched)["properties"]["name"].GetString()) == "改名网格");
+  CHECK(header(patched, "etag") == "\"v2\"");
+  CHECK(send(o, "admin", "PATCH", grids + "/150102001001099", rename, {{"If-Match", "\"v1\""}}).status == 412);
+  // A replacement gives everything.
+  CHECK(send(o, "admin", "PUT", grids + "/150102001001099",
+             "{\"type\":\"Feature\",\"geometry\":" + square(111.6, 40.6, 0.003) + ",\"properties\":{}}",
+             {{"If-Match", "\"v2\""}})
+            .status == 400);
+  auto replaced = send(o, "admin", "PUT", grids + "/150102001001099",
+                       "{\"type\":\"Feature\",\"geometry\":" + square(111.6, 40.6, 0.003) +
+                           ",\"properties\":{\"name\":\"试验网格\",\"community_code\":\"150102001001\"}}",
+                       {{"If-Match", "\"v2\""}});
+  INFO(replaced.body);
+  CHECK(replaced.status == 200);
+  // Boundaries are an admin's; a grid that holds households is not removed.
+  CHECK(send(o, "worker", "POST", grids, feature).status == 403);
+  CHECK(send(o, "dispatcher", "POST", grids, feature).status == 403);
+  auto busy = send(o, "admin", "DELETE", grids + "/150102001001001", "", {{"If-Match", "\"v1\""}});
+  test::check_problem(busy, 409, "conflict");
+  CHECK(busy.body.find("households") != std::string::npos);
+  CHECK(send(o, "admin", "DELETE", grids + "/150102001001099", "").status == 428);
+  CHECK(send(o, "admin", "DELETE", grids + "/150102001001099", "", {{"If-Match", "\"v2\""}}).status == 412);
+  CHECK(send(o, "admin", "DELETE", grids + "/150102001001099", "", {{"If-Match", "\"v3\""}}).status == 204);
+  CHECK(o.s.get(grids + "/150102001001099").status == 404);
+  // Read-only collections say so.
+  auto ro = send(o, "admin", "POST", "/ogc/collections/workers/items", "{}");
+  CHECK(ro.status == 405);
+  CHECK(header(ro, "allow") == "GET, HEAD");
+
+  // Households: a worker adds one in their grid, not elsewhere, and cannot move it out.
+  const std::string households = "/ogc/collections/households/items";
+  auto [hlon, hlat] = o.s.point_in(test::RoleServer::kFirstGrid);
+  auto [olon, olat] = o.s.point_in("150102001009001");
+  auto mine = send(o, "worker", "POST", households,
+                   "{\"type\":\"Feature\",\"geometry\":" + point(hlon + 1e-5, hlat) +
+                       ",\"properties\":{\"address\":\"3号楼2单元501\"}}");
+  INFO(mine.body);
+  REQUIRE(mine.status == 201);
+  std::string id = test::json(mine)["id"].IsString() ? test::json(mine)["id"].GetString()
+                                                      : std::to_string(test::json(mine)["id"].GetInt64());
+  CHECK(std::string(test::json(mine)["properties"]["grid_code"].GetString()) == test::RoleServer::kFirstGrid);
+  CHECK(send(o, "worker", "POST", households,
+             "{\"type\":\"Feature\",\"geometry\":" + point(olon, olat) + ",\"properties\":{}}")
+            .status == 403);
+  CHECK(send(o, "worker", "PATCH", households + "/" + id,
+             "{\"type\":\"Feature\",\"geometry\":" + point(olon, olat) + "}", {{"If-Match", "\"v1\""}})
+            .status == 403);
+  // The admin moves it to the other grid: its grid follows the point.
+  auto moved = send(o, "admin", "PATCH", households + "/" + id,
+                    "{\"type\":\"Feature\",\"geometry\":" + point(olon, olat) + "}", {{"If-Match", "\"v1\""}});
+  INFO(moved.body);
+  REQUIRE(moved.status == 200);
+  CHECK(std::string(test::json(moved)["properties"]["grid_code"].GetString()) == "150102001009001");
+  CHECK(o.s.get(households + "/" + id, "worker").status == 404);  // out of the worker's patch now
+  // A household someone lives in is not removed; an empty one is.
+  data::Db db = data::Db::open(o.s.db);
+  data::Statement lived(db, "SELECT household_id FROM residents LIMIT 1");
+  REQUIRE(lived.step());
+  std::string occupied = std::to_string(lived.int64(0));
+  auto v = header(o.s.get(households + "/" + occupied), "etag");
+  test::check_problem(send(o, "admin", "DELETE", households + "/" + occupied, "", {{"If-Match", v}}), 409,
+                      "conflict");
+  CHECK(send(o, "admin", "DELETE", households + "/" + id, "", {{"If-Match", "\"v2\""}}).status == 204);
+  CHECK(o.s.get(households + "/" + id).status == 404);
+  CHECK(send(o, "worker", "DELETE", households + "/" + occupied, "", {{"If-Match", v}}).status == 403);
 }
