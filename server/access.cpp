@@ -43,6 +43,8 @@ const std::vector<AccessRule>& access_rules() {
       {"open311.requests", false, A, A, O, D, O, O, O},
       {"open311.request", false, A, A, O, D, O, O, O},
       {"open311.create", false, A, A, A, D, A, A, A},
+      // A whole layer as a file: for the roles that list all of it (handlers/exports.cpp).
+      {"exports.layer", false, A, D, D, A, D, D, D},
       {"session.create", true, A, A, A, A, A, A, A},
       {"session.delete", false, A, A, A, A, A, A, A},
       {"session.me", true, A, A, A, A, A, A, A},  // answers {"signed_in": false} to strangers

@@ -92,6 +92,7 @@ App::App(AppOptions options) : options_(std::move(options)) {
   register_patrols(router_);
   register_register(router_);
   register_open311(router_);
+  register_exports(router_);
   web_ = std::make_unique<StaticFiles>(options_.web_dir.empty() ? default_web_dir()
                                                                 : options_.web_dir);
   for (const Route& r : router_.routes()) {

@@ -177,6 +177,7 @@ void register_attachments(Router& r);
 void register_patrols(Router& r);
 void register_register(Router& r);
 void register_open311(Router& r);
+void register_exports(Router& r);
 
 // Helpers shared by handlers.
 Response json_response(std::string body, int status = 200);

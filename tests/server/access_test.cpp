@@ -37,6 +37,7 @@ const std::map<std::string, Sample>& samples() {
       {"problems.list", {"GET", "/problems", ""}},
       {"problems.item", {"GET", "/problems/not_found", ""}},
       {"openapi", {"GET", "/api/v1/openapi.json", ""}},
+      {"exports.layer", {"GET", "/api/v1/export/subdistricts?format=csv", ""}},
       {"open311.discovery", {"GET", "/open311/v2/discovery.json", ""}},
       {"open311.services", {"GET", "/open311/v2/services.json", ""}},
       {"open311.service", {"GET", "/open311/v2/services/noise.json", ""}},
