@@ -474,16 +474,6 @@ Response App::handle(Request& req) {
   return res;
 }
 
-void only_params(const Request& req, std::initializer_list<std::string_view> known,
-                 std::string_view route) {
-  for (const auto& [k, v] : req.query) {
-    if (std::find(known.begin(), known.end(), k) != known.end()) continue;
-    std::string list;
-    for (std::string_view n : known) list += (list.empty() ? "" : ", ") + std::string(n);
-    throw_invalid("unknown parameter '" + k + "' (" + std::string(route) + " takes " + list + ")");
-  }
-}
-
 Response no_content() {
   Response r;
   r.status = 204;

@@ -188,10 +188,6 @@ Response no_content();  // 204
 // subdistrict's office) reaches the workers with a grid in its area. 403 for a worker
 // naming another, 404 for a worker outside a supervisor's area, as for a missing one.
 void require_worker_in_reach(App& app, const Context& ctx, int64_t worker);
-// Refuses (400) a query parameter outside `known`, naming what `route` takes: a misspelt
-// filter must not be silently ignored.
-void only_params(const Request& req, std::initializer_list<std::string_view> known,
-                 std::string_view route);
 LonLat lonlat_param(const Request& req, const char* lon = "lon", const char* lat = "lat");
 // Converts a coordinate given in the request's `crs` parameter to WGS84.
 LonLat to_wgs84(const Request& req, LonLat p);

@@ -150,7 +150,6 @@ void check_declared(const std::string& declared, const data::media::Processed& f
 }
 
 Response upload(App& app, const Request& req, const Context& ctx, OwnerKind kind) {
-  only_params(req, {"stage", "name"}, "attachments");
   int64_t owner = path_id(req, "id", noun(kind));
   require_owner(app, ctx, kind, owner, true);
   std::string declared = media_type(req);
@@ -210,7 +209,6 @@ Response upload(App& app, const Request& req, const Context& ctx, OwnerKind kind
 }
 
 Response list(App& app, const Request& req, const Context& ctx, OwnerKind kind) {
-  only_params(req, {}, "attachments");
   int64_t owner = path_id(req, "id", noun(kind));
   require_owner(app, ctx, kind, owner, false);
   rapidjson::StringBuffer buf;
@@ -269,7 +267,6 @@ std::string safe_name(const data::Attachment& a) {
 }
 
 Response file(App& app, const Request& req, const Context& ctx) {
-  only_params(req, {}, "attachments");
   data::Attachment a = readable(app, req, ctx);
   bool image = a.content_type.rfind("image/", 0) == 0;
   // A PDF is downloaded, not opened in the page.
@@ -279,7 +276,6 @@ Response file(App& app, const Request& req, const Context& ctx) {
 }
 
 Response thumbnail(App& app, const Request& req, const Context& ctx) {
-  only_params(req, {}, "attachments");
   data::Attachment a = readable(app, req, ctx);
   if (!a.thumb_sha256)
     throw Error(ErrorKind::not_found,

@@ -85,7 +85,6 @@ void write_track_geometry(JsonWriter& w, const Request& req, const data::PatrolT
 }
 
 Response get_track(App& app, const Request& req, const Context& ctx) {
-  only_params(req, {"day", "crs"}, "track");
   int64_t worker = path_id(req, "id", "worker");
   require_worker_in_reach(app, ctx, worker);
   auto day = req.param("day");
@@ -143,7 +142,6 @@ Response get_track(App& app, const Request& req, const Context& ctx) {
 }
 
 Response patrol_stats(App& app, const Request& req, const Context& ctx) {
-  only_params(req, {"from", "to", "level"}, "stats/patrols");
   std::string level_text = req.param("level").value_or("grid");
   auto level = data::parse_patrol_level(level_text);
   if (!level)
@@ -231,7 +229,6 @@ void write_coverage_row(JsonWriter& w, const data::VisitCoverage& c) {
 }
 
 Response visit_coverage(App& app, const Request& req, const Context& ctx) {
-  only_params(req, {"level", "format"}, "stats/visits");
   data::VisitCoverageQuery q;
   std::string level_text = req.param("level").value_or("grid");
   auto level = data::parse_coverage_level(level_text);

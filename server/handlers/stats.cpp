@@ -53,10 +53,6 @@ Format format_of(const Request& req) {
 }
 
 data::StatsQuery stats_query(App& app, const Request& req) {
-  only_params(req,
-              {"level", "from", "to", "subdistrict_code", "community_code", "category", "series",
-               "sort", "order", "format"},
-              "stats");
   data::StatsQuery q;
   q.now = App::now();
   q.filter.subdistrict_code = req.param("subdistrict_code");
@@ -203,7 +199,6 @@ Response hotspots(App& app, const Request& req, const Context&) {
 }  // namespace
 
 data::HotspotQuery hotspot_query(App& app, const Request& req) {
-  only_params(req, {"from", "to", "category", "kind", "value"}, "hotspots");
   data::HotspotQuery q;
   // Without `to`, the window ends with the current hour: the same window for an hour, so
   // that its tiles stay cached (no petition is reported ahead of now).
