@@ -1,6 +1,6 @@
-// An optional base map under gridmap's layers: tiles read from a local MBTiles 1.3 file
-// (raster PNG/JPEG/WebP or vector PBF), served as stored, for a map that works offline
-// and asks no other origin.
+// An optional base map under gridmap's layers: tiles read from a local MBTiles 1.3 file or
+// PMTiles v3 archive (raster PNG/JPEG/WebP or vector PBF), served as stored, for a map that
+// works offline and asks no other origin.
 #pragma once
 
 #include <cstdint>
@@ -16,6 +16,10 @@
 
 namespace gridmap::tiles {
 
+namespace pmtiles {
+class Archive;
+}
+
 struct BasemapInfo {
   std::string format;  // png, jpg, webp or pbf
   std::string name, attribution;
@@ -29,9 +33,13 @@ struct BasemapInfo {
 
 class Basemap {
  public:
-  // Opens the file read-only and reads its metadata. Throws invalid_input when the file is
-  // missing, is not an MBTiles file or has a format other than png, jpg, webp or pbf.
+  // Opens the file read-only and reads its metadata: a PMTiles archive when it starts with
+  // the PMTiles magic (or is named *.pmtiles), else an MBTiles file. Throws invalid_input
+  // when the file is missing, is neither, is truncated or damaged (a PMTiles file's header,
+  // root directory and metadata are checked), or has a format other than png, jpg, webp or
+  // pbf.
   explicit Basemap(const std::string& path);
+  ~Basemap();
 
   const BasemapInfo& info() const noexcept { return info_; }
   // The stored bytes of an XYZ tile (vector tiles are often gzip-compressed), or nullopt
@@ -42,9 +50,9 @@ class Basemap {
   std::string tile_url(const std::string& base_url) const;
 
  private:
-  mutable std::mutex lock_;  // one connection, one reader at a time
-  mutable data::Db db_;
-  mutable data::Statement tile_;
+  struct Mbtiles;
+  std::unique_ptr<Mbtiles> mbtiles_;  // one of the two
+  std::unique_ptr<const pmtiles::Archive> pmtiles_;
   BasemapInfo info_;
 };
 

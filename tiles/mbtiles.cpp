@@ -10,6 +10,7 @@
 #include <fstream>
 #include <future>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <thread>
 #include <tuple>
@@ -23,6 +24,7 @@
 #include "tiles/batch_heap.hpp"
 #include "tiles/gzip.hpp"
 #include "tiles/layers.hpp"
+#include "tiles/pmtiles.hpp"
 #include "tiles/point_store.hpp"
 #include "tiles/tilejson.hpp"
 
@@ -67,7 +69,58 @@ std::string number(double v) {
   return buf;
 }
 
-MbtilesResult write_mbtiles(data::Db& db, const MbtilesOptions& o);
+// The tiles go into the attached file's `tiles` table in the transaction opened here; the
+// metadata and the commit come last.
+class MbtilesSink final : public TileSink {
+ public:
+  MbtilesSink(data::Db& db, const std::string& path) : db_(db), file_(db, path) {
+    file_.begin();
+    db.exec(
+        "CREATE TABLE mbtiles.metadata (name TEXT NOT NULL, value TEXT);"
+        "CREATE TABLE mbtiles.tiles (zoom_level INTEGER NOT NULL, tile_column INTEGER NOT NULL, "
+        "tile_row INTEGER NOT NULL, tile_data BLOB NOT NULL);"
+        "CREATE UNIQUE INDEX mbtiles.tile_index ON tiles (zoom_level, tile_column, tile_row);");
+    put_.emplace(db,
+                 "INSERT INTO mbtiles.tiles (zoom_level, tile_column, tile_row, tile_data) "
+                 "VALUES (?1, ?2, ?3, ?4)");
+  }
+
+  void put(TileId t, std::string_view blob) override {
+    int64_t row = (int64_t{1} << t.z) - 1 - t.y;  // TMS counts rows from the south
+    put_->bind(1, t.z).bind(2, static_cast<int64_t>(t.x)).bind(3, row).bind_blob(4, blob).run();
+  }
+
+  void finish(const TileSetInfo& s) override {
+    const std::pair<std::string, std::string> metadata[] = {
+        {"name", s.name},
+        {"format", s.format},
+        {"type", s.type},
+        {"version", s.version},
+        {"description", s.description},
+        {"bounds", number(s.bounds.min_lon) + "," + number(s.bounds.min_lat) + "," +
+                       number(s.bounds.max_lon) + "," + number(s.bounds.max_lat)},
+        {"center",
+         number(s.center.lon) + "," + number(s.center.lat) + "," + std::to_string(s.center_zoom)},
+        {"minzoom", std::to_string(s.minzoom)},
+        {"maxzoom", std::to_string(s.maxzoom)},
+        {"json", s.json},
+    };
+    put_.reset();
+    data::Statement meta(db_, "INSERT INTO mbtiles.metadata (name, value) VALUES (?1, ?2)");
+    for (const auto& [k, v] : metadata) meta.bind(1, k).bind(2, v).run();
+    if (!s.attribution.empty()) meta.bind(1, "attribution").bind(2, s.attribution).run();
+    file_.commit();
+  }
+
+ private:
+  data::Db& db_;
+  Attached file_;
+  std::optional<data::Statement> put_;  // finalized before the file is detached
+};
+
+bool is_pmtiles(const std::string& path) {
+  return std::filesystem::path(path).extension() == ".pmtiles";
+}
 
 }  // namespace
 
@@ -75,6 +128,11 @@ MbtilesResult export_mbtiles(data::Db& db, const MbtilesOptions& o) {
   if (o.minzoom < kMinTileZoom || o.maxzoom > kMaxTileZoom || o.minzoom > o.maxzoom)
     throw_invalid("zooms must satisfy 0 <= minzoom <= maxzoom <= " + std::to_string(kMaxTileZoom));
   if (o.out.empty()) throw_invalid("--out needs a file name");
+  if (is_pmtiles(o.out)) {
+    // Written next to the target and renamed over it when complete.
+    pmtiles::Writer sink(o.out);
+    return export_tiles(db, o, sink);
+  }
   std::error_code ec;
   std::filesystem::remove(o.out, ec);
   if (ec) throw Error(ErrorKind::unavailable, "cannot replace " + o.out + ": " + ec.message());
@@ -83,7 +141,8 @@ MbtilesResult export_mbtiles(data::Db& db, const MbtilesOptions& o) {
   if (!std::ofstream(o.out, std::ios::binary))
     throw Error(ErrorKind::unavailable, "cannot create " + o.out);
   try {
-    return write_mbtiles(db, o);
+    MbtilesSink sink(db, o.out);
+    return export_tiles(db, o, sink);
   } catch (...) {
     // Half a file is of no use to anyone.
     std::filesystem::remove(o.out, ec);
@@ -91,25 +150,14 @@ MbtilesResult export_mbtiles(data::Db& db, const MbtilesOptions& o) {
   }
 }
 
-namespace {
-
-MbtilesResult write_mbtiles(data::Db& db, const MbtilesOptions& o) {
+MbtilesResult export_tiles(data::Db& db, const MbtilesOptions& o, TileSink& sink) {
+  if (o.minzoom < kMinTileZoom || o.maxzoom > kMaxTileZoom || o.minzoom > o.maxzoom)
+    throw_invalid("zooms must satisfy 0 <= minzoom <= maxzoom <= " + std::to_string(kMaxTileZoom));
   Box bounds = data_bounds(db);
   int64_t total = 0;
   for (int z = o.minzoom; z <= o.maxzoom; ++z)
     total += static_cast<int64_t>(tiles_covering(bounds, z).size());
 
-  Attached file(db, o.out);
-  file.begin();
-  db.exec(
-      "CREATE TABLE mbtiles.metadata (name TEXT NOT NULL, value TEXT);"
-      "CREATE TABLE mbtiles.tiles (zoom_level INTEGER NOT NULL, tile_column INTEGER NOT NULL, "
-      "tile_row INTEGER NOT NULL, tile_data BLOB NOT NULL);"
-      "CREATE UNIQUE INDEX mbtiles.tile_index ON tiles (zoom_level, tile_column, tile_row);");
-
-  data::Statement put(db,
-                      "INSERT INTO mbtiles.tiles (zoom_level, tile_column, tile_row, tile_data) "
-                      "VALUES (?1, ?2, ?3, ?4)");
   // The same in-memory snapshots the server uses, read once for all the tiles.
   TileSnapshots snapshots;
   if (o.layer == data::Layer::petitions || o.layer == data::Layer::households) {
@@ -218,12 +266,7 @@ MbtilesResult write_mbtiles(data::Db& db, const MbtilesOptions& o) {
       if (built[i].blob.empty()) {
         ++r.empty;
       } else {
-        int64_t row = (int64_t{1} << z) - 1 - ids[i].y;  // TMS counts rows from the south
-        put.bind(1, z)
-            .bind(2, static_cast<int64_t>(ids[i].x))
-            .bind(3, row)
-            .bind_blob(4, built[i].blob)
-            .run();
+        sink.put(ids[i], built[i].blob);
         ++r.tiles;
         r.bytes += static_cast<int64_t>(built[i].blob.size());
         tile_zooms = {std::min(tile_zooms.first, z), std::max(tile_zooms.second, z)};
@@ -296,26 +339,17 @@ MbtilesResult write_mbtiles(data::Db& db, const MbtilesOptions& o) {
     if (seen[i].first <= seen[i].second)
       present.push_back({layer_info(o.layer).vector_layers[i].id, seen[i].first, seen[i].second});
   if (tile_zooms.first <= tile_zooms.second) std::tie(min_zoom, max_zoom) = tile_zooms;
-  const std::pair<std::string, std::string> metadata[] = {
-      {"name", "gridmap " + layer},
-      {"format", "pbf"},
-      {"type", "overlay"},
-      {"version", "1"},
-      {"description", std::string(layer_info(o.layer).description)},
-      {"bounds", number(bounds.min_lon) + "," + number(bounds.min_lat) + "," +
-                     number(bounds.max_lon) + "," + number(bounds.max_lat)},
-      {"center", number((bounds.min_lon + bounds.max_lon) / 2) + "," +
-                     number((bounds.min_lat + bounds.max_lat) / 2) + "," +
-                     std::to_string(std::clamp(12, min_zoom, max_zoom))},
-      {"minzoom", std::to_string(min_zoom)},
-      {"maxzoom", std::to_string(max_zoom)},
-      {"json", mbtiles_json(o.layer, present)},
-  };
-  data::Statement meta(db, "INSERT INTO mbtiles.metadata (name, value) VALUES (?1, ?2)");
-  for (const auto& [k, v] : metadata) meta.bind(1, k).bind(2, v).run();
-  file.commit();
+  TileSetInfo info;
+  info.name = "gridmap " + layer;
+  info.description = std::string(layer_info(o.layer).description);
+  info.bounds = bounds;
+  info.center = {(bounds.min_lon + bounds.max_lon) / 2, (bounds.min_lat + bounds.max_lat) / 2};
+  info.center_zoom = std::clamp(12, min_zoom, max_zoom);
+  info.minzoom = min_zoom;
+  info.maxzoom = max_zoom;
+  info.json = mbtiles_json(o.layer, present);
+  sink.finish(info);
   return r;
 }
 
-}  // namespace
 }  // namespace gridmap::tiles

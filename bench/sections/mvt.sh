@@ -169,3 +169,10 @@ printf '# mvt_export: zoom %d-%d, grids layer; gridmap %d tiles (%d bytes), ogr2
   "$minzoom" "$maxzoom" "$(tile_count "$mvt/ours.mbtiles")" "$(stat -c %s "$mvt/ours.mbtiles")" \
   "$(tile_count "$mvt/gdal.mbtiles")" "$(stat -c %s "$mvt/gdal.mbtiles")"
 figure mvt_export "$ours_s" "$gdal_s" s "$(ratio "$gdal_s" "$ours_s")" %.3f
+log "mvt: the same export into a PMTiles archive (3 runs)"
+pm_s=$(for _ in 1 2 3; do
+  wall "$gridmap" tiles export --layer grids --minzoom "$minzoom" --maxzoom "$maxzoom" \
+    --out "$mvt/ours.pmtiles" --db "$city"
+done | best)
+printf '# mvt_export_pmtiles: the same tiles as PMTiles v3: %.3f s, %d bytes (MBTiles %.3f s, %d bytes)\n' \
+  "$pm_s" "$(stat -c %s "$mvt/ours.pmtiles")" "$ours_s" "$(stat -c %s "$mvt/ours.mbtiles")"

@@ -18,7 +18,7 @@ constexpr size_t kMaxTileBytes = size_t{64} << 20;
 
 const tiles::Basemap& basemap_of(App& app) {
   if (!app.basemap())
-    throw Error(ErrorKind::not_found, "this server has no base map (serve --basemap FILE.mbtiles)");
+    throw Error(ErrorKind::not_found, "this server has no base map (serve --basemap FILE.mbtiles or FILE.pmtiles)");
   return *app.basemap();
 }
 
