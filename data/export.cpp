@@ -341,16 +341,25 @@ GeomPtr to_output_crs(const crs::Transformer& t, const GEOSGeometry* g) {
   }
 }
 
+int64_t row_count(Db& db, Layer l) {
+  if (is_area(l)) return AreaRepo(db, l).count();
+  if (l == Layer::workers) return WorkerRepo(db).count();
+  if (l == Layer::households) return HouseholdRepo(db).count();
+  return PetitionRepo(db).count();
+}
+
 int64_t write_all(Db& db, const ExportOptions& o) {
   crs::Transformer to_out(crs::Crs{}, o.crs);
   std::unique_ptr<Sink> sink = open_sink(o);
+  int64_t total = o.progress ? row_count(db, o.layer) : 0;
   int64_t n = 0;
   each_row(db, o.layer, [&](Values v, GeomPtr g) {
     if (g && !to_out.is_identity()) g = to_output_crs(to_out, g.get());
     sink->write(v, g.get());
-    ++n;
+    if (++n % 1000 == 0 && o.progress) o.progress(n, total);
   });
   sink->close();
+  if (o.progress) o.progress(n, total);
   return n;
 }
 

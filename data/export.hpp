@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -23,6 +24,8 @@ struct ExportOptions {
   std::string out;
   ExportFormat format = ExportFormat::geojson;
   crs::Crs crs;  // WGS84 unless asked
+  // Called every 1000 features and after the last, with the layer's size; may be empty.
+  std::function<void(int64_t done, int64_t total)> progress;
 };
 
 // Writes every feature of the layer; returns how many. Personal data (resident records,

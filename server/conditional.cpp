@@ -4,7 +4,9 @@
 
 namespace gridmap::server {
 
-bool accepts_gzip(const Request& req) {
+bool accepts_gzip(const Request& req) { return accepts_coding(req, "gzip"); }
+
+bool accepts_coding(const Request& req, std::string_view wanted) {
   auto h = req.header("accept-encoding");
   if (!h) return false;
   std::string_view v = *h;
@@ -16,9 +18,14 @@ bool accepts_gzip(const Request& req) {
                      params = semi == std::string_view::npos ? "" : item.substr(semi);
     while (!coding.empty() && coding.front() == ' ') coding.remove_prefix(1);
     while (!coding.empty() && coding.back() == ' ') coding.remove_suffix(1);
-    bool refused = params.find("q=0") != std::string_view::npos &&
-                   params.find("q=0.") == std::string_view::npos;
-    if ((coding == "gzip" || coding == "*") && !refused) return true;
+    // q=0 (or 0.0, 0.00, 0.000) refuses the coding.
+    bool refused = false;
+    if (size_t q = params.find("q="); q != std::string_view::npos) {
+      std::string_view value = params.substr(q + 2);
+      value = value.substr(0, value.find_first_of(" ;,"));
+      refused = !value.empty() && value.find_first_not_of("0.") == std::string_view::npos;
+    }
+    if ((coding == wanted || (coding == "*" && wanted == "gzip")) && !refused) return true;
     if (comma == std::string_view::npos) break;
     v.remove_prefix(comma + 1);
   }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include "server/http/message.hpp"
 
@@ -10,6 +11,8 @@ namespace gridmap::server {
 
 // The client takes gzip (listed, or `*`, and not refused with q=0).
 bool accepts_gzip(const Request& req);
+// Whether Accept-Encoding takes this coding ("br", "gzip"; "*" stands for gzip only).
+bool accepts_coding(const Request& req, std::string_view coding);
 // If-None-Match names `etag` (weak or strong), or is `*`.
 bool etag_matches(const Request& req, const std::string& etag);
 

@@ -58,8 +58,14 @@ void check_verb(const std::string& command, const std::vector<std::string>& pos)
 
 }  // namespace
 
-int cmd_catalogue(const ArgList& argv) {
-  Args args("catalogue", argv, {"--db"});
+const CommandSpec& catalogue_spec() {
+  static const CommandSpec spec{"catalogue",
+                                "catalogue import FILE.csv|.xlsx|.ods | export [OUT.csv] --db FILE",
+                                {{"--db", "FILE", "the database", ""}}};
+  return spec;
+}
+
+int cmd_catalogue(const Args& args) {
   const auto& pos = args.positional();
   check_verb("catalogue", pos);
   data::Db db = data::Db::open(args.db(), false);
@@ -98,8 +104,14 @@ int cmd_catalogue(const ArgList& argv) {
   return 0;
 }
 
-int cmd_calendar(const ArgList& argv) {
-  Args args("calendar", argv, {"--db"});
+const CommandSpec& calendar_spec() {
+  static const CommandSpec spec{"calendar",
+                                "calendar import FILE.csv | export [OUT.csv] --db FILE",
+                                {{"--db", "FILE", "the database", ""}}};
+  return spec;
+}
+
+int cmd_calendar(const Args& args) {
   const auto& pos = args.positional();
   check_verb("calendar", pos);
   data::Db db = data::Db::open(args.db(), false);

@@ -11,13 +11,22 @@
 
 namespace gridmap::cli {
 
-int cmd_check(const ArgList& argv) {
-  Args args("check", argv, {"--db", "--sliver-m2"}, {"--json"});
+const CommandSpec& check_spec() {
+  static const CommandSpec spec{
+      "check",
+      "check   --db FILE [--json] [--sliver-m2 A]",
+      {{"--db", "FILE", "the database", ""},
+       {"--json", "", "the findings as JSON, with their geometries", "text"},
+       {"--sliver-m2", "A", "pieces smaller than A square metres are slivers", "10"}}};
+  return spec;
+}
+
+int cmd_check(const Args& args) {
   if (!args.positional().empty()) throw_invalid("check: unexpected argument '" + args.positional()[0] + "'");
   double sliver = 10;
   if (auto s = args.get("--sliver-m2")) {
-    sliver = parse_number(*s, "--sliver-m2");
-    if (sliver < 0) throw_invalid("--sliver-m2 must not be negative");
+    sliver = parse_number(*s, args.describe("--sliver-m2"));
+    if (sliver < 0) throw_invalid(args.describe("--sliver-m2") + " must not be negative");
   }
   data::Db db = data::Db::open(args.db(), false);
   std::vector<Finding> findings = data::check_stored_coverage(db, sliver);

@@ -1,40 +1,37 @@
-// One function per subcommand; each file under cli/ implements one.
+// One function per subcommand and the options it declares; each file under cli/ implements
+// one (user.cpp and catalogue.cpp two). cli.cpp reads the options (Args) and calls it.
 #pragma once
 
-#include <cstdint>
-#include <string>
-#include <vector>
+#include "server/cli/args.hpp"
+#include "server/cli/progress.hpp"
 
 namespace gridmap::cli {
 
-using ArgList = std::vector<std::string>;
-
-int cmd_demo(const ArgList& args);
-int cmd_import(const ArgList& args);
-int cmd_export(const ArgList& args);
-int cmd_convert(const ArgList& args);
-int cmd_locate(const ArgList& args);
-int cmd_nearest(const ArgList& args);
-int cmd_check(const ArgList& args);
-int cmd_serve(const ArgList& args);
-int cmd_user(const ArgList& args);
-int cmd_audit(const ArgList& args);
-int cmd_tiles(const ArgList& args);
-int cmd_catalogue(const ArgList& args);
-int cmd_calendar(const ArgList& args);
-
-// Progress on a terminal: "\r<label> done/total"; silent when stderr is not a terminal.
-class Progress {
- public:
-  explicit Progress(std::string label);
-  ~Progress();
-  void operator()(int64_t done, int64_t total);
-
- private:
-  std::string label_;
-  bool tty_;
-  int64_t last_ = -1;
-  bool printed_ = false;
-};
+const CommandSpec& demo_spec();
+int cmd_demo(const Args& args);
+const CommandSpec& import_spec();
+int cmd_import(const Args& args);
+const CommandSpec& export_spec();
+int cmd_export(const Args& args);
+const CommandSpec& convert_spec();
+int cmd_convert(const Args& args);
+const CommandSpec& locate_spec();
+int cmd_locate(const Args& args);
+const CommandSpec& nearest_spec();
+int cmd_nearest(const Args& args);
+const CommandSpec& check_spec();
+int cmd_check(const Args& args);
+const CommandSpec& serve_spec();
+int cmd_serve(const Args& args);
+const CommandSpec& user_spec();
+int cmd_user(const Args& args);
+const CommandSpec& audit_spec();
+int cmd_audit(const Args& args);
+const CommandSpec& tiles_spec();
+int cmd_tiles(const Args& args);
+const CommandSpec& catalogue_spec();
+int cmd_catalogue(const Args& args);
+const CommandSpec& calendar_spec();
+int cmd_calendar(const Args& args);
 
 }  // namespace gridmap::cli

@@ -9,8 +9,17 @@
 
 namespace gridmap::cli {
 
-int cmd_convert(const ArgList& argv) {
-  Args args("convert", argv, {"--from", "--to", "--csv"});
+const CommandSpec& convert_spec() {
+  static const CommandSpec spec{
+      "convert",
+      "convert --from CRS --to CRS (LON LAT | --csv IN)",
+      {{"--from", "CRS", "the input CRS: EPSG:N, wgs84, cgcs2000, gcj02 or bd09", ""},
+       {"--to", "CRS", "the output CRS, as --from", ""},
+       {"--csv", "IN", "convert every row of a CSV with lon and lat columns", ""}}};
+  return spec;
+}
+
+int cmd_convert(const Args& args) {
   crs::Transformer transform(crs::parse(args.require("--from")), crs::parse(args.require("--to")));
   if (auto csv = args.get("--csv")) {
     if (!args.positional().empty()) throw_invalid("convert: give either LON LAT or --csv, not both");

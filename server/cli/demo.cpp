@@ -12,8 +12,18 @@
 
 namespace gridmap::cli {
 
-int cmd_demo(const ArgList& argv) {
-  Args args("demo", argv, {"--db", "--preset", "--seed", "--now"});
+const CommandSpec& demo_spec() {
+  static const CommandSpec spec{
+      "demo",
+      "demo    --db FILE [--preset tatabu|city|province] [--seed N] [--now TIME]",
+      {{"--db", "FILE", "the database to create (an existing one must hold no grids)", ""},
+       {"--preset", "NAME", "the city: tatabu, city or province", "city"},
+       {"--seed", "N", "random seed: the same seed gives the same city", "1"},
+       {"--now", "TIME", "when the city's timeline ends (2026-11-01T08:00:00+08:00)", "now"}}};
+  return spec;
+}
+
+int cmd_demo(const Args& args) {
   if (!args.positional().empty()) throw_invalid("demo: unexpected argument '" + args.positional()[0] + "'");
   data::DemoOptions o;
   std::string preset = args.get("--preset").value_or("city");
@@ -24,7 +34,7 @@ int cmd_demo(const ArgList& argv) {
   // The timeline ends now, so the queue is alive; --now TIME for another moment.
   if (auto at = args.get("--now")) {
     o.now = data::parse_time(*at);
-    if (!o.now) throw_invalid("demo: --now '" + *at + "' is not a time (2026-11-01T08:00:00+08:00)");
+    if (!o.now) throw_invalid("demo: " + args.describe("--now") + " '" + *at + "' is not a time (2026-11-01T08:00:00+08:00)");
   } else {
     o.now = static_cast<int64_t>(std::time(nullptr));
   }
@@ -32,6 +42,7 @@ int cmd_demo(const ArgList& argv) {
   Progress progress("generating " + preset);
   o.progress = [&](int64_t done, int64_t total) { progress(done, total); };
   data::DemoSummary s = data::generate_demo(db, o);
+  progress.finish();
   std::cout << "demo city '" << preset << "' (seed " << o.seed << ") in " << args.db() << ": "
             << s.subdistricts << " subdistricts, " << s.communities << " communities, " << s.grids
             << " grids, " << s.workers << " workers, " << s.households << " households, " << s.petitions

@@ -14,8 +14,18 @@
 
 namespace gridmap::cli {
 
-int cmd_export(const ArgList& argv) {
-  Args args("export", argv, {"--db", "--format", "--crs"});
+const CommandSpec& export_spec() {
+  static const CommandSpec spec{
+      "export",
+      "export  LAYER OUT --db FILE [--format geojson|gpkg|shp|csv] [--crs ...]\n"
+      "        register OUT.csv|.xlsx --db FILE",
+      {{"--db", "FILE", "the database", ""},
+       {"--format", "NAME", "geojson, gpkg, shp or csv", "from OUT's extension, else geojson"},
+       {"--crs", "CRS", "the output CRS: EPSG:N, wgs84, cgcs2000, gcj02 or bd09", "wgs84"}}};
+  return spec;
+}
+
+int cmd_export(const Args& args) {
   if (args.positional().size() != 2) throw_invalid("export: give LAYER and OUT");
   if (args.positional()[0] == "register") {
     const std::string& out = args.positional()[1];
@@ -50,7 +60,10 @@ int cmd_export(const ArgList& argv) {
   }
   o.crs = args.crs();
   data::Db db = data::Db::open(args.db(), false);
+  Progress progress("exporting " + args.positional()[0]);
+  o.progress = [&progress](int64_t done, int64_t total) { progress(done, total); };
   int64_t n = data::export_layer(db, o);
+  progress.finish();
   std::cout << "exported " << n << " " << args.positional()[0] << " to " << o.out << "\n";
   return 0;
 }

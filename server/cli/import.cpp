@@ -61,11 +61,27 @@ int import_register(const Args& args) {
 
 }  // namespace
 
-int cmd_import(const ArgList& argv) {
-  Args args("import", argv,
-            {"--db", "--crs", "--code-field", "--name-field", "--parent-field", "--lon-field",
-             "--lat-field", "--encoding", "--layer"},
-            {"--skip-invalid"});
+const CommandSpec& import_spec() {
+  static const CommandSpec spec{
+      "import",
+      "import  LAYER FILE --db FILE [--crs EPSG:N|wgs84|cgcs2000|gcj02|bd09] [--code-field F]\n"
+      "        [--name-field F] [--parent-field F] [--lon-field F --lat-field F] [--encoding GBK]\n"
+      "        [--layer NAME] [--skip-invalid]\n"
+      "        register FILE.csv|.xlsx|.ods --db FILE [--encoding GBK] [--skip-invalid]",
+      {{"--db", "FILE", "the database", ""},
+       {"--crs", "CRS", "the file's CRS: EPSG:N, wgs84, cgcs2000, gcj02 or bd09", "the file's own"},
+       {"--code-field", "F", "the field holding each feature's code or id", "found by name"},
+       {"--name-field", "F", "the field holding each area's name", "found by name"},
+       {"--parent-field", "F", "the field holding the parent's code", "parent by containment"},
+       {"--lon-field", "F", "the longitude column of a table of points (with --lat-field)", ""},
+       {"--lat-field", "F", "the latitude column of a table of points (with --lon-field)", ""},
+       {"--encoding", "NAME", "the text encoding of the file (GBK, UTF-8)", "the file's own"},
+       {"--layer", "NAME", "which layer of a file that holds several", "the first"},
+       {"--skip-invalid", "", "store the usable features and report the rest", "all or nothing"}}};
+  return spec;
+}
+
+int cmd_import(const Args& args) {
   if (args.positional().size() != 2) throw_invalid("import: give LAYER and FILE");
   if (args.positional()[0] == "register") return import_register(args);
   data::ImportOptions o;
@@ -91,6 +107,7 @@ int cmd_import(const ArgList& argv) {
   Progress progress("importing " + args.positional()[0]);
   o.progress = [&](int64_t done, int64_t total) { progress(done, total); };
   data::ImportReport r = data::import_layer(db, o);
+  progress.finish();
   for (const data::ImportIssue& i : r.issues)
     std::cerr << "feature " << i.feature << (i.code.empty() ? "" : " (" + i.code + ")") << ": "
               << (i.rejected && i.message.rfind("rejected", 0) != 0 ? "rejected: " : "")

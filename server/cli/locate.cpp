@@ -20,8 +20,18 @@ std::vector<std::string> columns(const data::Location& loc) {
 }
 }  // namespace
 
-int cmd_locate(const ArgList& argv) {
-  Args args("locate", argv, {"--db", "--csv", "--crs"});
+const CommandSpec& locate_spec() {
+  static const CommandSpec spec{
+      "locate",
+      "locate  --db FILE (LON LAT | --csv IN) [--crs ...]",
+      {{"--db", "FILE", "the database", ""},
+       {"--csv", "IN", "locate every row of a CSV with lon and lat columns", ""},
+       {"--crs", "CRS", "the CRS of the coordinates: EPSG:N, wgs84, cgcs2000, gcj02 or bd09",
+        "wgs84"}}};
+  return spec;
+}
+
+int cmd_locate(const Args& args) {
   crs::Transformer to_wgs84(args.crs(), crs::Crs{});
   data::Db db = data::Db::open(args.db(), false);
   data::Locator locator = data::Locator::load(db);

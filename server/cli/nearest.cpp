@@ -12,8 +12,20 @@
 
 namespace gridmap::cli {
 
-int cmd_nearest(const ArgList& argv) {
-  Args args("nearest", argv, {"--db", "-k", "--community", "--grid", "--crs"}, {"--all"});
+const CommandSpec& nearest_spec() {
+  static const CommandSpec spec{
+      "nearest",
+      "nearest --db FILE LON LAT [-k N] [--all] [--community CODE] [--grid CODE] [--crs ...]",
+      {{"--db", "FILE", "the database", ""},
+       {"-k", "N", "how many workers (1 to 1000; the command line only)", "5"},
+       {"--all", "", "off-duty workers too", "on duty only"},
+       {"--community", "CODE", "only the workers of this community", ""},
+       {"--grid", "CODE", "only the workers of this grid", ""},
+       {"--crs", "CRS", "the CRS of LON LAT: EPSG:N, wgs84, cgcs2000, gcj02 or bd09", "wgs84"}}};
+  return spec;
+}
+
+int cmd_nearest(const Args& args) {
   if (args.positional().size() != 2) throw_invalid("nearest: give LON LAT");
   long k = args.integer("-k", 5, 1, 1000);
   crs::Transformer to_wgs84(args.crs(), crs::Crs{});

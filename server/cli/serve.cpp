@@ -40,43 +40,60 @@ std::string checked_public_url(std::string url, const char* option = "--public-u
 }
 }  // namespace
 
-int cmd_serve(const ArgList& argv) {
-  Args args("serve", argv,
-            {"--db",
-             "--listen",
-             "--threads",
-             "--max-body-mb",
-             "--request-timeout-ms",
-             "--web",
-             "--font",
-             "--basemap",
-             "--public-url",
-             "--max-connections",
-             "--max-connections-per-address",
-             "--deadline-warning-hours",
-             "--notify-check-ms",
-             "--sse-heartbeat-ms",
-             "--sse-lifetime-ms",
-             "--webhook-retry-ms",
-             "--webhook-retry-max-ms",
-             "--files",
-             "--max-upload-mb",
-             "--patrol-retention-days",
-             "--cors-origin",
-             "--log-format"},
-            {"--quiet", "--create", "--metrics-from-loopback"});
+const CommandSpec& serve_spec() {
+  static const CommandSpec spec{
+      "serve",
+      "serve   --db FILE [--create] [--listen 127.0.0.1:8080] [--threads N]\n"
+      "        [--public-url URL] [--cors-origin URL[,URL...]] [--web DIR] [--font FILE]\n"
+      "        [--basemap FILE.mbtiles] [--files DIR] [--max-upload-mb N] [--max-body-mb N]\n"
+      "        [--request-timeout-ms N] [--max-connections N] [--max-connections-per-address N]\n"
+      "        [--sse-heartbeat-ms N] [--sse-lifetime-ms N] [--notify-check-ms N]\n"
+      "        [--deadline-warning-hours N] [--webhook-retry-ms N] [--webhook-retry-max-ms N]\n"
+      "        [--patrol-retention-days N] [--log-format text|json] [--metrics-from-loopback]\n"
+      "        [--quiet]",
+      {{"--db", "FILE", "the database", ""},
+       {"--create", "", "create an empty database if FILE is missing", "refuse"},
+       {"--listen", "ADDRESS:PORT", "where to listen (port 0: any free one)", "127.0.0.1:8080"},
+       {"--threads", "N", "threads serving requests (1 to 256)", "one per core"},
+       {"--public-url", "URL", "the address users see: https://host[:port]", "where it listens"},
+       {"--cors-origin", "URL", "web pages that may call the API (repeat, or a,b)", "none"},
+       {"--web", "DIR", "serve the web map from DIR", "the installed one"},
+       {"--font", "FILE", "the font of the map's area names", std::string(tiles::kDefaultFontPath)},
+       {"--basemap", "FILE", "a local MBTiles base map under the layers", "none"},
+       {"--files", "DIR", "where attachments are stored", "next to the database"},
+       {"--max-upload-mb", "N", "the largest attachment, in MB", "10"},
+       {"--max-body-mb", "N", "the largest request body, in MB", "32"},
+       {"--request-timeout-ms", "N", "time to read a request and answer it", "15000"},
+       {"--max-connections", "N", "open connections at most",
+        std::to_string(server::ServerOptions{}.max_connections)},
+       {"--max-connections-per-address", "N", "open connections per client address (0: any)",
+        std::to_string(server::ServerOptions{}.max_connections_per_address)},
+       {"--sse-heartbeat-ms", "N", "keep-alive comment on event streams every N ms", "15000"},
+       {"--sse-lifetime-ms", "N", "event streams are closed after N ms", "300000"},
+       {"--notify-check-ms", "N", "deadline notifications checked every N ms", "60000"},
+       {"--deadline-warning-hours", "N", "warn this long before a petition's deadline", "4"},
+       {"--webhook-retry-ms", "N", "first wait before a failed webhook is retried", "1000"},
+       {"--webhook-retry-max-ms", "N", "longest wait between webhook retries", "600000"},
+       {"--patrol-retention-days", "N", "days patrol tracks are kept", "30"},
+       {"--log-format", "FORMAT", "access log lines as text or json", "text"},
+       {"--metrics-from-loopback", "", "/metrics from the loopback needs no token", "off"},
+       {"--quiet", "", "no access log", "one line per request"}}};
+  return spec;
+}
+
+int cmd_serve(const Args& args) {
   if (!args.positional().empty())
     throw_invalid("serve: unexpected argument '" + args.positional()[0] + "'");
   server::ServerOptions so;
   std::string listen = args.get("--listen").value_or("127.0.0.1:8080");
   size_t colon = listen.rfind(':');
   if (colon == std::string::npos)
-    throw_invalid("--listen must be ADDRESS:PORT, not '" + listen + "'");
+    throw_invalid(args.describe("--listen") + " must be ADDRESS:PORT, not '" + listen + "'");
   so.address = listen.substr(0, colon);
   if (so.address.size() > 2 && so.address.front() == '[')
     so.address = so.address.substr(1, so.address.size() - 2);
-  Args port_args("serve", {"--port", listen.substr(colon + 1)}, {"--port"});
-  so.port = static_cast<uint16_t>(port_args.integer("--port", 8080, 0, 65535));
+  so.port = static_cast<uint16_t>(parse_integer(
+      listen.substr(colon + 1), "serve: the port of " + args.describe("--listen"), 0, 65535));
   so.threads = static_cast<int>(
       args.integer("--threads", std::max(1u, std::thread::hardware_concurrency()), 1, 256));
   so.max_body_bytes = static_cast<size_t>(args.integer("--max-body-mb", 32, 1, 1024)) << 20;

@@ -1,4 +1,5 @@
-// gridmap tiles export --layer L --minzoom A --maxzoom B --out FILE.mbtiles [--threads N] --db FILE
+// gridmap tiles export --layer L --minzoom A --maxzoom B --out FILE.mbtiles|.pmtiles [--threads N]
+// --db FILE
 #include <chrono>
 #include <iostream>
 
@@ -12,8 +13,23 @@
 
 namespace gridmap::cli {
 
-int cmd_tiles(const ArgList& argv) {
-  Args args("tiles", argv, {"--db", "--layer", "--minzoom", "--maxzoom", "--out", "--threads"});
+const CommandSpec& tiles_spec() {
+  static const CommandSpec spec{
+      "tiles",
+      "tiles   export --layer LAYER --minzoom A --maxzoom B --out FILE.mbtiles|.pmtiles [--threads "
+      "N]\n"
+      "        --db FILE",
+      {{"--db", "FILE", "the database", ""},
+       {"--layer", "LAYER", "the layer to export", ""},
+       {"--minzoom", "A", "the lowest zoom", "0"},
+       {"--maxzoom", "B", "the highest zoom", "14"},
+       {"--out", "FILE",
+        "the file to write (replaced): .mbtiles, or .pmtiles for a PMTiles v3 archive", ""},
+       {"--threads", "N", "threads building tiles", "one per core"}}};
+  return spec;
+}
+
+int cmd_tiles(const Args& args) {
   if (args.positional().size() != 1 || args.positional()[0] != "export")
     throw_invalid("tiles: the only subcommand is 'export'");
   tiles::MbtilesOptions o;
@@ -34,10 +50,11 @@ int cmd_tiles(const ArgList& argv) {
               std::chrono::system_clock::now().time_since_epoch())
               .count();
   tiles::use_batch_heap();  // a batch job: see batch_heap.hpp
-  Progress progress("tiles");
+  Progress progress("exporting " + layer + " tiles");
   o.progress = [&progress](int64_t done, int64_t total) { progress(done, total); };
   data::Db db = data::Db::open(args.db(), false);
   tiles::MbtilesResult r = tiles::export_mbtiles(db, o);
+  progress.finish();
   std::cout << "exported " << r.tiles << " " << layer << " tiles (zoom " << o.minzoom << "-"
             << o.maxzoom << ", " << r.bytes << " bytes, " << r.empty << " empty left out) to "
             << o.out << "\n";

@@ -28,8 +28,26 @@ std::string read_password() {
 }
 }  // namespace
 
-int cmd_user(const ArgList& argv) {
-  Args args("user", argv, {"--db", "--role", "--grid", "--worker", "--days", "--area", "--department"}, {"--password-stdin"});
+const CommandSpec& user_spec() {
+  static const CommandSpec spec{
+      "user",
+      "user    add NAME --role admin|dispatcher|worker|planner|community|subdistrict|department\n"
+      "            [--grid CODE]... [--worker ID] [--area CODE] [--department CODE]\n"
+      "        [--password-stdin] --db FILE   (prints an API token as its last line)\n"
+      "        list | disable NAME | enable NAME | passwd NAME | token NAME [--days N]\n"
+      "        --db FILE",
+      {{"--db", "FILE", "the database", ""},
+       {"--role", "ROLE", "the new user's role", ""},
+       {"--grid", "CODE", "a grid the user works in (repeat it for several)", ""},
+       {"--worker", "ID", "the worker record of a worker", ""},
+       {"--area", "CODE", "the community or subdistrict of a community or subdistrict user", ""},
+       {"--department", "CODE", "the department of a department user", ""},
+       {"--days", "N", "how long the API token is valid", "90"},
+       {"--password-stdin", "", "read the password from the first line of stdin", ""}}};
+  return spec;
+}
+
+int cmd_user(const Args& args) {
   const auto& pos = args.positional();
   if (pos.empty()) throw_invalid("user: give add, list, disable, enable, passwd or token");
   std::string verb = pos[0];
@@ -74,8 +92,13 @@ int cmd_user(const ArgList& argv) {
   return 0;
 }
 
-int cmd_audit(const ArgList& argv) {
-  Args args("audit", argv, {"--db"});
+const CommandSpec& audit_spec() {
+  static const CommandSpec spec{
+      "audit", "audit   verify --db FILE", {{"--db", "FILE", "the database", ""}}};
+  return spec;
+}
+
+int cmd_audit(const Args& args) {
   if (args.positional().size() != 1 || args.positional()[0] != "verify") throw_invalid("audit: give verify");
   data::Db db = data::Db::open(args.db(), false);
   data::AuditCheck c = data::verify_audit(db);

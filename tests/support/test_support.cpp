@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <random>
 #include <sstream>
@@ -78,6 +79,33 @@ RunResult run_program(const std::string& binary, const std::vector<std::string>&
   r.out = read_file(out_path);
   r.err = read_file(err_path);
   return r;
+}
+
+ScopedEnv::ScopedEnv(const std::map<std::string, std::optional<std::string>>& vars) {
+  for (const auto& [name, value] : vars) {
+    const char* old = std::getenv(name.c_str());
+    saved_[name] = old ? std::optional<std::string>(old) : std::nullopt;
+    if (value)
+      setenv(name.c_str(), value->c_str(), 1);
+    else
+      unsetenv(name.c_str());
+  }
+}
+
+ScopedEnv::~ScopedEnv() {
+  for (const auto& [name, value] : saved_) {
+    if (value)
+      setenv(name.c_str(), value->c_str(), 1);
+    else
+      unsetenv(name.c_str());
+  }
+}
+
+RunResult run_gridmap_env(const std::vector<std::string>& args,
+                          const std::map<std::string, std::optional<std::string>>& env,
+                          const std::string& stdin_text) {
+  ScopedEnv scoped(env);
+  return run_gridmap(args, stdin_text);
 }
 
 }  // namespace gridmap::test

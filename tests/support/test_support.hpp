@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -38,6 +39,23 @@ RunResult run_gridmap(const std::vector<std::string>& args, const std::string& s
 // The same with another executable (e.g. a copy of gridmap elsewhere).
 RunResult run_program(const std::string& binary, const std::vector<std::string>& args,
                       const std::string& stdin_text = "");
+
+// Environment variables set (or, with std::nullopt, unset) while the object lives; the old
+// values come back after. Programs started meanwhile (run_gridmap, ServerProcess) see them.
+class ScopedEnv {
+ public:
+  explicit ScopedEnv(const std::map<std::string, std::optional<std::string>>& vars);
+  ~ScopedEnv();
+  ScopedEnv(const ScopedEnv&) = delete;
+  ScopedEnv& operator=(const ScopedEnv&) = delete;
+
+ private:
+  std::map<std::string, std::optional<std::string>> saved_;
+};
+// run_gridmap with these environment variables set besides the test's own.
+RunResult run_gridmap_env(const std::vector<std::string>& args,
+                          const std::map<std::string, std::optional<std::string>>& env,
+                          const std::string& stdin_text = "");
 
 void write_file(const std::string& path, const std::string& content);
 // A free loopback port, closed again: nothing listens there until someone binds it.
