@@ -27,7 +27,8 @@ const RouteDoc* doc_for(std::string_view route) noexcept {
 }
 
 void check_query(const RouteDoc& doc, const Request& req) {
-  for (const auto& [name, value] : req.query) {
+  for (const auto& param : req.query) {
+    const std::string& name = param.first;
     bool known = std::any_of(doc.query.begin(), doc.query.end(),
                              [&](const ParamDoc& p) { return p.name == name; });
     if (known || doc.layer_filters) continue;  // a layer checks its own filters

@@ -70,7 +70,6 @@ const std::vector<ParamDoc> kHotspot{kHotFrom, kHotTo, kHotCategory, kHotKind, k
 const std::vector<ParamDoc> kOpen311{kApiKey, kJurisdiction};
 
 constexpr std::string_view kGeoJson = "application/geo+json";
-constexpr std::string_view kJson = "application/json";
 constexpr std::string_view kMvt = "application/vnd.mapbox-vector-tile";
 
 }  // namespace

@@ -552,7 +552,8 @@ Response change_item(App& app, const Request& req, const Context& ctx, bool repl
 }
 
 Response delete_item(App& app, const Request& req, const Context& ctx) {
-  auto [layer, c] = collection(req, ctx);
+  auto [found, c] = collection(req, ctx);
+  data::Layer layer = found;  // (a lambda below takes it: not a structured binding)
   if (!editable(layer)) return read_only(layer);
   check_editor(layer, ctx);
   const std::string& id = req.path_params.at("item");
