@@ -9,6 +9,7 @@
 #include <limits>
 #include <utility>
 
+#include "core/text.hpp"
 #include "geo/error.hpp"
 
 namespace gridmap::data {
@@ -18,11 +19,6 @@ std::string quoted(const std::string& name) {
   std::string out = "\"";
   for (char c : name) out += c == '"' ? std::string("\"\"") : std::string(1, c);
   return out + '"';
-}
-
-std::string lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
 }
 
 // One box as the R-tree stores it: float32, the low bounds rounded down and the high ones
@@ -346,7 +342,7 @@ void BulkLoad::suspend() {
         Column c{t, geo.text(0), geo.int64(1), geo.int64(2), geo.int64(3) == 1, 0};
         Statement max(db_, "SELECT coalesce(max(rowid), 0) FROM " + quoted(t));
         if (max.step()) c.max_rowid = max.int64(0);
-        std::string suffix = lower(t) + "_" + lower(c.column);
+        std::string suffix = ascii_lower(t) + "_" + ascii_lower(c.column);
         for (const char* kind : {"ggi_", "tmi_"}) spatial_triggers.push_back(kind + suffix);
         if (c.indexed)
           for (const char* kind : {"gii_", "giu_", "gid_"})
@@ -365,7 +361,7 @@ void BulkLoad::suspend() {
           if (std::find(keep_.begin(), keep_.end(), st.text(1)) != keep_.end()) continue;
           indexes.push_back(st.text(1));
           index_sql_.push_back(st.text(2));
-        } else if (std::find(spatial_triggers.begin(), spatial_triggers.end(), lower(st.text(1))) !=
+        } else if (std::find(spatial_triggers.begin(), spatial_triggers.end(), ascii_lower(st.text(1))) !=
                    spatial_triggers.end()) {
           triggers.push_back(st.text(1));
           trigger_sql_.push_back(st.text(2));

@@ -9,6 +9,7 @@
 #include <variant>
 #include <vector>
 
+#include "core/text.hpp"
 #include "data/areas.hpp"
 #include "data/csv.hpp"
 #include "data/gdal_module.hpp"
@@ -290,12 +291,6 @@ class GdalSink : public Sink {
 // ---------------------------------------------------------------------------------------
 // The output file: its directory must exist; an old file (and its sidecars) is replaced.
 
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
-
 std::vector<fs::path> files_of(const fs::path& out, ExportFormat f) {
   std::vector<fs::path> files{out};
   if (f == ExportFormat::shp)
@@ -315,7 +310,7 @@ void prepare_output(const ExportOptions& o, const Db& db) {
   if (!fs::is_directory(dir, ec))
     throw_invalid("output directory " + dir.string() + " does not exist");
   if (fs::is_directory(out, ec)) throw_invalid(o.out + " is a directory, not a file");
-  if (o.format == ExportFormat::shp && lower(out.extension().string()) != ".shp")
+  if (o.format == ExportFormat::shp && ascii_lower(out.extension().string()) != ".shp")
     throw_invalid("a Shapefile output must end in .shp: " + o.out);
   for (const fs::path& f : files_of(out, o.format)) {
     fs::remove(f, ec);

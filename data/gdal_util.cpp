@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <mutex>
 
+#include "core/text.hpp"
 #include "data/time.hpp"
 #include "geo/error.hpp"
 
@@ -37,12 +38,6 @@ std::string trim(std::string s) {
   auto blank = [](unsigned char c) { return std::isspace(c) != 0; };
   s.erase(s.begin(), std::find_if_not(s.begin(), s.end(), blank));
   while (!s.empty() && blank(static_cast<unsigned char>(s.back()))) s.pop_back();
-  return s;
-}
-
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return s;
 }
 
@@ -170,7 +165,7 @@ int find_field(OGRFeatureDefn& defn, const std::string& name) {
   for (size_t i = 0; i < names.size(); ++i)
     if (names[i] == name) return static_cast<int>(i);
   for (size_t i = 0; i < names.size(); ++i)
-    if (lower(names[i]) == lower(name)) return static_cast<int>(i);
+    if (ascii_lower(names[i]) == ascii_lower(name)) return static_cast<int>(i);
   return -1;
 }
 

@@ -5,6 +5,7 @@
 #include <map>
 #include <memory>
 
+#include "core/text.hpp"
 #include "data/areas.hpp"
 #include "data/calendar_store.hpp"
 #include "data/catalogue.hpp"
@@ -40,11 +41,6 @@ std::string join(const Names& parts, const std::string& sep) {
   std::string out;
   for (const std::string& p : parts) out += (out.empty() ? "" : sep) + p;
   return out;
-}
-
-std::string lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
 }
 
 std::string geos_type_name(int type) {
@@ -182,7 +178,7 @@ class Input {
     if (type == wkbMultiPoint && g->toMultiPoint()->getNumGeometries() == 1)
       g = g->toMultiPoint()->getGeometryRef(0);
     else if (type != wkbPoint)
-      reject("expected a point, got a " + lower(g->getGeometryName()));
+      reject("expected a point, got a " + ascii_lower(g->getGeometryName()));
     return LonLat{g->toPoint()->getX(), g->toPoint()->getY()};
   }
 
@@ -249,7 +245,7 @@ class Input {
         notes.push_back("dropped " + std::to_string(dropped) +
                         " degenerate part(s) (outer rings of fewer than 4 points)");
     } else {
-      reject("expected a polygon, got a " + lower(copy->getGeometryName()));
+      reject("expected a polygon, got a " + ascii_lower(copy->getGeometryName()));
     }
     return gdal::to_geos(*copy);
   }
@@ -451,7 +447,7 @@ class AreaImporter : public FeatureImporter {
 bool parse_bool(const std::string& text) {
   static const Names yes = {"1", "true", "t", "yes", "y", "on", "是", "在岗"};
   static const Names no = {"0", "false", "f", "no", "n", "off", "否", "不在岗"};
-  std::string s = lower(text);
+  std::string s = ascii_lower(text);
   for (const std::string& y : yes)
     if (s == y) return true;
   for (const std::string& v : no)

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <numbers>
 
+#include "core/text.hpp"
 #include "geo/error.hpp"
 #include "geo/proj_lib.hpp"
 
@@ -34,13 +35,6 @@ double offset_lon(double x, double y) {
   return r;
 }
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
 }  // namespace
 
 std::string Crs::name() const {
@@ -58,7 +52,7 @@ std::string Crs::name() const {
 }
 
 Crs parse(std::string_view text) {
-  std::string s = lower(text);
+  std::string s = ascii_lower(text);
   if (s == "wgs84" || s == "cgcs2000") return {Kind::wgs84, 4326};
   if (s == "gcj02" || s == "gcj-02") return {Kind::gcj02, 0};
   if (s == "bd09" || s == "bd-09") return {Kind::bd09, 0};

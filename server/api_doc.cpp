@@ -6,6 +6,7 @@
 #include <map>
 
 #include "core/error.hpp"
+#include "core/text.hpp"
 #include "core/version.hpp"
 #include "server/access.hpp"
 #include "server/json.hpp"
@@ -60,11 +61,6 @@ std::vector<std::string> path_params(const std::string& pattern) {
   return out;
 }
 
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-  return s;
-}
-
 const char* reason(int status) {
   switch (status) {
     case 200:
@@ -84,7 +80,7 @@ void operation(JsonWriter& w, const Route& r, const RouteDoc& d, const AccessRul
   bool open311 = r.pattern.rfind("/open311/", 0) == 0;
   w.StartObject();
   key(w, "operationId");
-  write_string(w, r.name + (r.method == "GET" ? "" : "." + lower(r.method)));
+  write_string(w, r.name + (r.method == "GET" ? "" : "." + ascii_lower(r.method)));
   key(w, "summary");
   write_string(w, d.summary);
   key(w, "tags");
@@ -291,7 +287,7 @@ std::string openapi_json(const Router& router, const std::string& base) {
       const RouteDoc* d = doc_for(r.name);
       const AccessRule* rule = rule_for(r.name);
       if (!d || !rule) throw_internal("route " + r.name + " has no documentation or access rule");
-      key(w, lower(r.method));
+      key(w, ascii_lower(r.method));
       operation(w, r, *d, *rule);
     }
     w.EndObject();

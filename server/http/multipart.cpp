@@ -4,15 +4,10 @@
 #include <cctype>
 
 #include "core/error.hpp"
+#include "core/text.hpp"
 
 namespace gridmap::server {
 namespace {
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -28,7 +23,7 @@ std::optional<std::string> param(std::string_view value, std::string_view key) {
     ++i;
     size_t eq = i;
     while (eq < value.size() && value[eq] != '=' && value[eq] != ';') ++eq;
-    std::string k = lower(trim(value.substr(i, eq - i)));
+    std::string k = ascii_lower(trim(value.substr(i, eq - i)));
     std::string v;
     size_t j = eq;
     if (eq < value.size() && value[eq] == '=') {
@@ -55,7 +50,7 @@ std::optional<std::string> param(std::string_view value, std::string_view key) {
 }  // namespace
 
 std::optional<std::string> multipart_boundary(std::string_view content_type) {
-  std::string type = lower(trim(content_type.substr(0, content_type.find(';'))));
+  std::string type = ascii_lower(trim(content_type.substr(0, content_type.find(';'))));
   if (type != "multipart/form-data") return std::nullopt;
   auto b = param(content_type, "boundary");
   if (!b || b->empty() || b->size() > 70) return std::nullopt;
@@ -95,16 +90,16 @@ std::vector<FormPart> parse_multipart(std::string_view body, std::string_view bo
             line_start, eol == std::string_view::npos ? std::string_view::npos : eol - line_start);
         size_t colon = line.find(':');
         if (colon != std::string_view::npos) {
-          std::string key = lower(trim(line.substr(0, colon)));
+          std::string key = ascii_lower(trim(line.substr(0, colon)));
           std::string_view value = trim(line.substr(colon + 1));
           if (key == "content-disposition") {
-            if (lower(trim(value.substr(0, value.find(';')))) != "form-data")
+            if (ascii_lower(trim(value.substr(0, value.find(';')))) != "form-data")
               throw_invalid("a form part is not form-data");
             part.name = param(value, "name").value_or("");
             part.filename = param(value, "filename");
             disposition = true;
           } else if (key == "content-type") {
-            part.content_type = lower(trim(value.substr(0, value.find(';'))));
+            part.content_type = ascii_lower(trim(value.substr(0, value.find(';'))));
           }
         } else if (!line.empty()) {
           throw_invalid("a form part has a malformed header line");
