@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "core/text.hpp"
+#include "geo/spatialite_blob.hpp"
 #include "geo/error.hpp"
 
 namespace gridmap::data {
@@ -35,23 +36,6 @@ float down(double d) {
 float up(double d) {
   float f = static_cast<float>(d);
   return f < d ? std::nextafter(f, std::numeric_limits<float>::infinity()) : f;
-}
-
-// The bounding box SpatiaLite keeps in a geometry blob's header: 0x00, the byte order,
-// the SRID, then min x, min y, max x, max y, then 0x7C.
-bool header_box(std::string_view blob, double out[4]) {
-  if (blob.size() < 45 || blob[0] != 0 || static_cast<unsigned char>(blob[38]) != 0x7C)
-    return false;
-  bool little = blob[1] == 1;
-  if (!little && blob[1] != 0) return false;
-  for (int i = 0; i < 4; ++i) {
-    unsigned char b[8];
-    std::memcpy(b, blob.data() + 6 + 8 * i, 8);
-    if (little != (std::endian::native == std::endian::little)) std::reverse(b, b + 8);
-    std::memcpy(&out[i], b, 8);
-    if (!std::isfinite(out[i])) return false;
-  }
-  return out[0] <= out[2] && out[1] <= out[3];
 }
 
 // The position of (x, y) on a Hilbert curve over a 2^16 × 2^16 grid.
@@ -113,10 +97,11 @@ int64_t pack_rtree(Db& db, const std::string& name, const std::string& table,
   std::vector<Box> level;
   {
     Statement st(db, "SELECT rowid, " + quoted(column) + " FROM " + quoted(table));
-    double m[4];
     while (st.step())
-      if (header_box(st.blob_view(1), m))
-        level.push_back({st.int64(0), {down(m[0]), up(m[2]), down(m[1]), up(m[3])}});
+      if (auto h = read_blob_header(st.blob_view(1))) {
+        const gridmap::Box& m = h->box;
+        level.push_back({st.int64(0), {down(m.min_lon), up(m.max_lon), down(m.min_lat), up(m.max_lat)}});
+      }
   }
   const auto count = static_cast<int64_t>(level.size());
   if (level.empty()) return 0;  // CREATE VIRTUAL TABLE wrote the empty root already

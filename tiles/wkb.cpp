@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "geo/error.hpp"
+#include "geo/spatialite_blob.hpp"
 
 namespace gridmap::tiles {
 namespace {
@@ -113,29 +114,16 @@ std::vector<LonLatPolygon> polygons_from_wkb(std::string_view wkb) {
   return out;
 }
 
-// SpatiaLite BLOB: 0x00, endianness, SRID, box (4 doubles), 0x7C, class, geometry, 0xFE;
-// collection members start with 0x69 and their class.
-namespace {
-constexpr size_t kBlobHeader = 43;
-
-bool blob_header(std::string_view b, bool& little, uint32_t& cls) {
-  if (b.size() < kBlobHeader + 1 || b[0] != 0 || static_cast<uint8_t>(b[38]) != 0x7C ||
-      static_cast<uint8_t>(b.back()) != 0xFE)
-    return false;
-  little = b[1] == 1;
-  Reader r(b.substr(39, 4));
-  cls = r.u32(little);
-  return true;
-}
-}  // namespace
-
+// SpatiaLite BLOB (geo/spatialite_blob.hpp): the header, the geometry, 0xFE; collection
+// members start with 0x69 and their class.
 std::optional<std::vector<LonLatPolygon>> polygons_from_blob(std::string_view blob) {
-  bool little = true;
-  uint32_t cls = 0;
-  if (!blob_header(blob, little, cls) || cls >= 4000 || (cls % 1000 != 3 && cls % 1000 != 6))
-    return std::nullopt;
+  auto header = read_blob_header(blob);
+  if (!header) return std::nullopt;
+  bool little = header->little;
+  uint32_t cls = header->geometry_class;
+  if (cls >= 4000 || (cls % 1000 != 3 && cls % 1000 != 6)) return std::nullopt;
   int extra = cls >= 3000 ? 2 : cls >= 1000 ? 1 : 0;
-  Reader r(blob.substr(kBlobHeader, blob.size() - kBlobHeader - 1));
+  Reader r(blob.substr(kBlobHeaderBytes, blob.size() - kBlobHeaderBytes - 1));
   std::vector<LonLatPolygon> out;
   Header h{little, 3, extra};
   if (cls % 1000 == 3) {
@@ -151,13 +139,9 @@ std::optional<std::vector<LonLatPolygon>> polygons_from_blob(std::string_view bl
 }
 
 std::optional<LonLat> point_from_blob(std::string_view blob) {
-  bool little = true;
-  uint32_t cls = 0;
-  if (!blob_header(blob, little, cls) || cls % 1000 != 1) return std::nullopt;
-  Reader r(blob.substr(6, 16));
-  double x = r.f64(little);
-  double y = r.f64(little);
-  return LonLat{x, y};
+  auto header = read_blob_header(blob);
+  if (!header || header->geometry_class % 1000 != 1) return std::nullopt;
+  return LonLat{header->box.min_lon, header->box.min_lat};
 }
 
 }  // namespace gridmap::tiles
