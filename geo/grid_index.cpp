@@ -528,8 +528,14 @@ std::optional<NearestGrid> GridIndex::nearest(LonLat p, double max_m) const {
   double cell_m = std::min(m.cw * mpd.lon, m.ch * mpd.lat);
   // Start from the cell nearest to p and widen square rings until they are farther than
   // the best boundary found.
-  int ci = std::clamp(static_cast<int>(std::floor((p.lon - m.extent.min_lon) * m.inv_cw)), 0, m.nx - 1);
-  int cj = std::clamp(static_cast<int>(std::floor((p.lat - m.extent.min_lat) * m.inv_ch)), 0, m.ny - 1);
+  if (size() == 0) return std::nullopt;
+  // Clamped as doubles, then converted: a point far outside the extent (or a degenerate
+  // extent) gives cell numbers no int holds.
+  auto cell = [](double v, int n) {
+    return static_cast<int>(std::clamp(std::floor(v), 0.0, static_cast<double>(n - 1)));
+  };
+  int ci = cell((p.lon - m.extent.min_lon) * m.inv_cw, m.nx);
+  int cj = cell((p.lat - m.extent.min_lat) * m.inv_ch, m.ny);
   double outside_m = std::max({0.0, (m.extent.min_lon - p.lon) * mpd.lon, (p.lon - m.extent.max_lon) * mpd.lon,
                                (m.extent.min_lat - p.lat) * mpd.lat, (p.lat - m.extent.max_lat) * mpd.lat});
   if (outside_m > max_m) return std::nullopt;

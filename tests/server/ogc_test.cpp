@@ -250,7 +250,8 @@ TEST_CASE("OGC API Part 2: items in CRS84, EPSG:4326/4490 (latitude first), EPSG
     INFO(query << " " << r.body.substr(0, 300));
     REQUIRE(r.status == 200);
     std::set<std::string> out;
-    for (const auto& f : test::json(r)["features"].GetArray()) out.insert(f["id"].GetString());
+    auto page = test::json(r);  // (a range-for over a temporary's member would outlive it)
+    for (const auto& f : page["features"].GetArray()) out.insert(f["id"].GetString());
     return out;
   };
   auto num = [](double v) {
