@@ -33,5 +33,9 @@ const CommandSpec& catalogue_spec();
 int cmd_catalogue(const Args& args);
 const CommandSpec& calendar_spec();
 int cmd_calendar(const Args& args);
+const CommandSpec& backup_spec();
+int cmd_backup(const Args& args);
+const CommandSpec& restore_spec();
+int cmd_restore(const Args& args);
 
 }  // namespace gridmap::cli
