@@ -66,7 +66,7 @@ TEST_CASE(
     data::Db db = data::Db::open(c.db, false);
     data::Locator locator = data::Locator::load(db);
     data::Statement where(db, "SELECT X(geom), Y(geom) FROM households LIMIT 1");
-    REQUIRE(where.step());
+    if (!where.step()) return;  // (no REQUIRE off the test's thread: started stays false)
     LonLat p{where.real(0), where.real(1)};
     where.reset();
     for (int i = 0; !stop; ++i) {
