@@ -85,7 +85,12 @@ TEST_CASE(
       started = true;
     }
   });
-  while (!started) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  for (int i = 0; i < 2000 && !started; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  if (!started) {
+    stop = true;
+    writer.join();
+    FAIL("the writer wrote nothing");
+  }
   auto began = std::chrono::steady_clock::now().time_since_epoch().count();
   data::BackupOptions o;
   o.db_path = c.db;
