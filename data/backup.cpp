@@ -689,4 +689,28 @@ BackupManifest restore_backup(const RestoreOptions& o) {
   }
 }
 
+std::string scheduled_backup_name(int64_t at) {
+  std::string t = format_time(at);  // 2026-12-07T08:46:00Z
+  std::string compact;
+  for (char ch : t)
+    if (ch != '-' && ch != ':') compact += ch;
+  return "gridmap-" + compact + ".tar.gz";
+}
+
+int prune_backups(const std::string& dir, int keep) {
+  std::vector<fs::path> ours;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    std::string name = e.path().filename().string();
+    if (e.is_regular_file() && name.rfind("gridmap-", 0) == 0 && name.size() == 31 &&
+        name.compare(name.size() - 7, 7, ".tar.gz") == 0)
+      ours.push_back(e.path());
+  }
+  std::sort(ours.begin(), ours.end());
+  int removed = 0;
+  for (size_t i = 0; i + static_cast<size_t>(std::max(keep, 1)) < ours.size(); ++i)
+    if (fs::remove(ours[i], ec)) ++removed;
+  return removed;
+}
+
 }  // namespace gridmap::data

@@ -73,4 +73,10 @@ struct RestoreOptions {
 // failure removes what it wrote. Returns the manifest.
 BackupManifest restore_backup(const RestoreOptions& options);
 
+// Scheduled backups (serve --backup-dir): "gridmap-20261207T084600Z.tar.gz", so that names
+// sort as times; prune_backups removes all but the `keep` newest such files of `dir` (other
+// files are left alone) and returns how many it removed.
+std::string scheduled_backup_name(int64_t at);
+int prune_backups(const std::string& dir, int keep);
+
 }  // namespace gridmap::data
