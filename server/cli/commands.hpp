@@ -37,5 +37,7 @@ const CommandSpec& backup_spec();
 int cmd_backup(const Args& args);
 const CommandSpec& restore_spec();
 int cmd_restore(const Args& args);
+const CommandSpec& migrate_spec();
+int cmd_migrate(const Args& args);
 
 }  // namespace gridmap::cli

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <mutex>
@@ -116,7 +117,7 @@ const CommandSpec& serve_spec() {
       "        [--sse-heartbeat-ms N] [--sse-lifetime-ms N] [--notify-check-ms N]\n"
       "        [--deadline-warning-hours N] [--webhook-retry-ms N] [--webhook-retry-max-ms N]\n"
       "        [--patrol-retention-days N] [--log-format text|json] [--metrics-from-loopback]\n"
-      "        [--backup-dir DIR [--backup-every 6h] [--keep 28]] [--quiet]",
+      "        [--backup-dir DIR [--backup-every 6h] [--keep 28]] [--no-upgrade-backup] [--quiet]",
       {{"--db", "FILE", "the database", ""},
        {"--create", "", "create an empty database if FILE is missing", "refuse"},
        {"--listen", "ADDRESS:PORT", "where to listen (port 0: any free one)", "127.0.0.1:8080"},
@@ -146,6 +147,8 @@ const CommandSpec& serve_spec() {
        {"--backup-dir", "DIR", "take a backup (gridmap backup) into DIR on a schedule", "none"},
        {"--backup-every", "DURATION", "between scheduled backups: 90s, 30m, 6h or 1d", "6h"},
        {"--keep", "N", "scheduled backups kept in --backup-dir (the oldest go)", "28"},
+       {"--no-upgrade-backup", "", "migrate an older database without backing it up first",
+        "back up"},
        {"--quiet", "", "no access log", "one line per request"}}};
   return spec;
 }
@@ -238,6 +241,7 @@ int cmd_serve(const Args& args) {
     if (!std::filesystem::is_directory(*backup_dir))
       throw_invalid("--backup-dir " + *backup_dir + " is not a directory this server can make");
   }
+  if (args.flag("--no-upgrade-backup")) setenv("GRIDMAP_NO_UPGRADE_BACKUP", "1", 1);
   data::ServeLock lock(ao.db_path);  // one server per file
   server::App app(ao);
   std::optional<BackupSchedule> backups;

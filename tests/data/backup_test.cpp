@@ -19,6 +19,7 @@
 #include "data/db.hpp"
 #include "data/demo.hpp"
 #include "data/locator.hpp"
+#include "data/migrations.hpp"
 #include "data/petition_service.hpp"
 #include "data/time.hpp"
 #include "support/test_support.hpp"
@@ -85,7 +86,8 @@ TEST_CASE(
       started = true;
     }
   });
-  for (int i = 0; i < 2000 && !started; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  for (int i = 0; i < 2000 && !started; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
   if (!started) {
     stop = true;
     writer.join();
@@ -189,4 +191,58 @@ TEST_CASE("a damaged or doctored backup fails verify, and restore refuses an exi
   CHECK_FALSE(fs::exists(fresh));
   CHECK_FALSE(fs::exists(data::AuditAnchor::of(fresh).key_path));
   CHECK_FALSE(fs::exists(data::files_dir_for(fresh)));
+}
+
+TEST_CASE(
+    "an upgrade from every earlier schema leaves a backup and a current database; a newer one is "
+    "refused") {
+  test::TempDir dir;
+  for (int v = 1; v < data::kSchemaVersion; ++v) {
+    INFO("schema " << v);
+    std::string path = dir.file("v" + std::to_string(v) + ".sqlite");
+    { data::Db old = data::Db::open(path, true, v); }
+    {
+      data::Db db = data::Db::open(path, false);
+      CHECK(db.schema_version() == data::kSchemaVersion);
+      CHECK(data::pending_migrations(db).empty());
+    }
+    std::vector<fs::path> backups;
+    for (const auto& e : fs::directory_iterator(dir.file("")))
+      if (e.path().filename().string().rfind("v" + std::to_string(v) + ".sqlite.before-schema-",
+                                             0) == 0)
+        backups.push_back(e.path());
+    REQUIRE(backups.size() == 1);
+    auto check = data::verify_backup(backups[0].string());
+    INFO(check.problem);
+    CHECK(check.ok());
+    CHECK(check.manifest.schema_version == v);
+  }
+  // What an upgrade would do, said before it is done.
+  std::string old = dir.file("old.sqlite");
+  { data::Db db = data::Db::open(old, true, data::kSchemaVersion - 2); }
+  {
+    data::Db db = data::Db::open_readonly(old);
+    auto pending = data::pending_migrations(db);
+    REQUIRE(pending.size() == 2);
+    CHECK(pending.back().version == data::kSchemaVersion);
+    CHECK_FALSE(pending.back().changes.empty());
+  }
+  // Without the backup when told so.
+  setenv("GRIDMAP_NO_UPGRADE_BACKUP", "1", 1);
+  { data::Db db = data::Db::open(old, false); }
+  unsetenv("GRIDMAP_NO_UPGRADE_BACKUP");
+  for (const auto& e : fs::directory_iterator(dir.file("")))
+    CHECK(e.path().filename().string().rfind("old.sqlite.before-schema-", 0) != 0);
+  // A database written by a newer gridmap is refused, untouched.
+  std::string newer = dir.file("newer.sqlite");
+  {
+    data::Db db = data::Db::open(newer, true);
+    db.exec("PRAGMA user_version = " + std::to_string(data::kSchemaVersion + 1));
+  }
+  try {
+    data::Db db = data::Db::open(newer, false);
+    FAIL("a newer database was opened");
+  } catch (const Error& e) {
+    CHECK(std::string(e.what()).find("newer gridmap") != std::string::npos);
+  }
 }
