@@ -23,7 +23,7 @@ const Command kCommands[] = {
     {serve_spec, cmd_serve},         {user_spec, cmd_user},         {audit_spec, cmd_audit},
     {catalogue_spec, cmd_catalogue}, {calendar_spec, cmd_calendar}, {tiles_spec, cmd_tiles},
     {convert_spec, cmd_convert},     {backup_spec, cmd_backup},     {restore_spec, cmd_restore},
-    {migrate_spec, cmd_migrate},
+    {migrate_spec, cmd_migrate},     {resident_spec, cmd_resident},
 };
 
 std::vector<const CommandSpec*> all_specs() {

@@ -39,5 +39,7 @@ const CommandSpec& restore_spec();
 int cmd_restore(const Args& args);
 const CommandSpec& migrate_spec();
 int cmd_migrate(const Args& args);
+const CommandSpec& resident_spec();
+int cmd_resident(const Args& args);
 
 }  // namespace gridmap::cli
