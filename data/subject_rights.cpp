@@ -300,4 +300,16 @@ Erasure erase_resident(Db& db, int64_t resident_id, const std::string& actor,
   return e;
 }
 
+int64_t expire_case_contacts(Db& db, int64_t closed_before) {
+  Transaction tx(db);
+  Statement st(
+      db,
+      "UPDATE petitions SET reporter_contact = NULL WHERE reporter_contact IS NOT NULL AND "
+      "status IN ('closed', 'rejected', 'withdrawn') AND closed_at < ?1");
+  st.bind(1, closed_before).run();
+  int64_t n = db.changes();
+  tx.commit();
+  return n;
+}
+
 }  // namespace gridmap::data

@@ -116,7 +116,8 @@ const CommandSpec& serve_spec() {
       "        [--request-timeout-ms N] [--max-connections N] [--max-connections-per-address N]\n"
       "        [--sse-heartbeat-ms N] [--sse-lifetime-ms N] [--notify-check-ms N]\n"
       "        [--deadline-warning-hours N] [--webhook-retry-ms N] [--webhook-retry-max-ms N]\n"
-      "        [--patrol-retention-days N] [--log-format text|json] [--metrics-from-loopback]\n"
+      "        [--patrol-retention-days N] [--contact-retention-days N] [--log-format text|json]\n"
+      "        [--metrics-from-loopback]\n"
       "        [--backup-dir DIR [--backup-every 6h] [--keep 28]] [--no-upgrade-backup] [--quiet]",
       {{"--db", "FILE", "the database", ""},
        {"--create", "", "create an empty database if FILE is missing", "refuse"},
@@ -142,6 +143,7 @@ const CommandSpec& serve_spec() {
        {"--webhook-retry-ms", "N", "first wait before a failed webhook is retried", "1000"},
        {"--webhook-retry-max-ms", "N", "longest wait between webhook retries", "600000"},
        {"--patrol-retention-days", "N", "days patrol tracks are kept", "30"},
+       {"--contact-retention-days", "N", "days a closed case keeps its reporter's contact (0: always)", "1095"},
        {"--log-format", "FORMAT", "access log lines as text or json", "text"},
        {"--metrics-from-loopback", "", "/metrics from the loopback needs no token", "off"},
        {"--backup-dir", "DIR", "take a backup (gridmap backup) into DIR on a schedule", "none"},
@@ -200,6 +202,8 @@ int cmd_serve(const Args& args) {
   if (ao.max_upload_bytes + (64u << 10) > so.max_body_bytes)
     so.max_body_bytes = ao.max_upload_bytes + (64u << 10);  // room for a multipart form's wrapping
   ao.patrol_retention_days = static_cast<int>(args.integer("--patrol-retention-days", 30, 1, 3650));
+  ao.contact_retention_days =
+      static_cast<int>(args.integer("--contact-retention-days", 3 * 365, 0, 36500));
   ao.notify.deadline_warning_s = args.integer("--deadline-warning-hours", 4, 1, 24 * 30) * 3600;
   ao.notify.check_every =
       std::chrono::milliseconds(args.integer("--notify-check-ms", 60000, 50, 3600000));

@@ -137,3 +137,24 @@ TEST_CASE(
   for (const std::string& secret : {kIdNumber, kPhone, kName})
     CHECK(restored.find(secret) == std::string::npos);
 }
+
+TEST_CASE("retention removes the reporter's contact of cases closed long ago, and only theirs") {
+  test::TempDir dir;
+  data::Db db = data::Db::open(dir.file("r.sqlite"));
+  data::DemoOptions o;
+  o.preset = data::Preset::tatabu;
+  o.now = data::now_seconds();
+  data::generate_demo(db, o);
+  db.exec("UPDATE petitions SET reporter_contact = 'someone 13800000000'");
+  int64_t total = scalar(db, "SELECT count(*) FROM petitions");
+  int64_t closed = scalar(
+      db, "SELECT count(*) FROM petitions WHERE status IN ('closed', 'rejected', 'withdrawn')");
+  REQUIRE(closed > 0);
+  REQUIRE(closed < total);
+  int64_t limit = scalar(db, "SELECT max(closed_at) FROM petitions") + 1;
+  CHECK(data::expire_case_contacts(db, limit) == closed);
+  CHECK(scalar(db, "SELECT count(*) FROM petitions WHERE reporter_contact IS NULL") == closed);
+  CHECK(scalar(db, "SELECT count(*) FROM petitions") == total);
+  CHECK(data::expire_case_contacts(db, limit) == 0);
+  CHECK(data::expire_case_contacts(db, 0) == 0);
+}
