@@ -305,7 +305,7 @@ int64_t expire_case_contacts(Db& db, int64_t closed_before) {
   Statement st(
       db,
       "UPDATE petitions SET reporter_contact = NULL WHERE reporter_contact IS NOT NULL AND "
-      "status IN ('closed', 'rejected', 'withdrawn') AND closed_at < ?1");
+      "status IN ('closed', 'rejected', 'withdrawn') AND coalesce(closed_at, created_at) < ?1");
   st.bind(1, closed_before).run();
   int64_t n = db.changes();
   tx.commit();

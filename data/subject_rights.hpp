@@ -44,7 +44,8 @@ Erasure erase_resident(Db& db, int64_t resident_id, const std::string& actor,
                        const std::string& reason, int64_t now);
 
 // Retention of the reporters' contacts (serve --contact-retention-days): removes the contact
-// of every case closed before `closed_before` (epoch seconds); the case, its history and its
+// of every case closed (rejected, withdrawn) before `closed_before` (epoch seconds; a case
+// without a closing time by its report time); the case, its history and its
 // counts stay. Returns how many contacts went.
 int64_t expire_case_contacts(Db& db, int64_t closed_before);
 
