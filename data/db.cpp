@@ -5,11 +5,14 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <memory>
 #include <thread>
 
+#include "data/backup.hpp"
 #include "data/migrations.hpp"
+#include "data/time.hpp"
 #include "geo/error.hpp"
 
 namespace gridmap::data {
@@ -31,10 +34,14 @@ int on_busy(void*, int count) {
   return 1;
 }
 
-void wait_when_busy(sqlite3* raw) { sqlite3_busy_handler(raw, on_busy, nullptr); }
+void wait_when_busy(sqlite3* raw) {
+  sqlite3_busy_handler(raw, on_busy, nullptr);
+}
 }  // namespace
 
-uint64_t busy_wait_count() noexcept { return busy_waits.load(std::memory_order_relaxed); }
+uint64_t busy_wait_count() noexcept {
+  return busy_waits.load(std::memory_order_relaxed);
+}
 
 void Db::fail(std::string_view what) const {
   int code = sqlite3_extended_errcode(db_);
@@ -88,6 +95,18 @@ Db Db::open(const std::string& path, bool create, int schema) {
   } catch (const Error& e) {
     throw Error(ErrorKind::unavailable,
                 path + " is not a usable gridmap database (" + e.what() + ")");
+  }
+  // An older database is backed up beside itself before it is migrated: an upgrade that
+  // goes wrong, or a binary rolled back, finds it as it was.
+  int target = schema > 0 ? schema : kSchemaVersion;
+  if (ours && db.schema_version() < target && upgrade_backups_enabled()) {
+    BackupOptions b;
+    b.db_path = path;
+    b.out = path + ".before-schema-" + std::to_string(target) + "-" +
+            scheduled_backup_name(now_seconds());
+    backup_database(b);
+    std::fprintf(stderr, "gridmap: %s is schema %d; backed up to %s before migrating it to %d\n",
+                 path.c_str(), db.schema_version(), b.out.c_str(), target);
   }
   if (migrate(db, schema))
     return open(path, false, schema);  // a fresh connection reads the edited schema
@@ -304,7 +323,8 @@ std::string Statement::blob(int c) const {
 }
 std::string_view Statement::blob_view(int c) const {
   const void* b = sqlite3_column_blob(stmt_, c);
-  return b ? std::string_view(static_cast<const char*>(b), static_cast<size_t>(sqlite3_column_bytes(stmt_, c)))
+  return b ? std::string_view(static_cast<const char*>(b),
+                              static_cast<size_t>(sqlite3_column_bytes(stmt_, c)))
            : std::string_view();
 }
 std::optional<int64_t> Statement::opt_int64(int c) const {

@@ -1,5 +1,9 @@
 #include "data/migrations.hpp"
 
+#include <algorithm>
+#include <cstdlib>
+#include <string_view>
+
 #include <span>
 #include <string>
 #include <string_view>
@@ -700,6 +704,47 @@ bool migrate(Db& db, int target) {
     version = m.version;
   }
   return edited;
+}
+
+std::vector<PendingMigration> pending_migrations(Db& db) {
+  int version = db.schema_version();
+  if (version > kSchemaVersion)
+    throw Error(ErrorKind::unavailable, db.path() + " was written by a newer gridmap (schema " +
+                                            std::to_string(version) + ")");
+  std::vector<PendingMigration> out;
+  for (const Migration& m : migrations()) {
+    if (m.version <= version) continue;
+    PendingMigration p{m.version, {}};
+    // The head of each statement: "CREATE TABLE units", "ALTER TABLE users ADD COLUMN ...".
+    std::string_view sql = m.sql;
+    while (!sql.empty()) {
+      size_t start = sql.find_first_not_of(" \t\r\n");
+      if (start == std::string_view::npos) break;
+      sql.remove_prefix(start);
+      size_t end = sql.find(';');
+      std::string_view stmt = sql.substr(0, end);
+      sql.remove_prefix(end == std::string_view::npos ? sql.size() : end + 1);
+      while (stmt.substr(0, 2) == "--") {  // comment lines before it
+        size_t eol = stmt.find('\n');
+        stmt = eol == std::string_view::npos ? std::string_view() : stmt.substr(eol + 1);
+        stmt.remove_prefix(std::min(stmt.size(), stmt.find_first_not_of(" \t\r\n")));
+      }
+      if (stmt.empty()) continue;
+      std::string head(stmt.substr(0, stmt.find_first_of("(\n")));
+      while (!head.empty() && head.back() == ' ') head.pop_back();
+      if (head.rfind("SELECT InitSpatialMetadata", 0) == 0) continue;
+      p.changes.push_back(head);
+    }
+    if (m.also) p.changes.push_back("widen CHECK constraints of existing tables");
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+bool upgrade_backups_enabled() {
+  const char* v = std::getenv("GRIDMAP_NO_UPGRADE_BACKUP");
+  return !(v && (std::string_view(v) == "1" || std::string_view(v) == "true" ||
+                 std::string_view(v) == "yes"));
 }
 
 }  // namespace gridmap::data

@@ -76,6 +76,8 @@ const std::vector<AccessRule>& access_rules() {
       {"residents.list", false, A, D, O, D, D, D, D},
       {"residents.reveal", false, A, D, O, D, D, D, D},
       {"residents.delete", false, A, D, D, D, D, D, D},
+      {"residents.export", false, A, D, D, D, D, D, D},  // PIPL: all held about one person
+      {"residents.erase", false, A, D, D, D, D, D, D},
       // The register (一标三实): a worker keeps their patch's residents and units; the
       // centre reads units (not residents); imports are an admin's.
       {"residents.create", false, A, D, O, D, D, D, D},

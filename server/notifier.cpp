@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "data/patrols.hpp"
+#include "data/subject_rights.hpp"
 #include "data/webhooks.hpp"
 #include "server/app.hpp"
 #include "server/http/client.hpp"
@@ -27,10 +28,21 @@ constexpr auto kPruneEvery = std::chrono::minutes(10);
 // How often patrol track points past their retention are purged (data/patrols.hpp).
 constexpr auto kPatrolPurgeEvery = std::chrono::hours(1);
 
-// Deletes the patrol track points older than the retention; returns how many.
+// Retention: deletes the patrol track points older than their period and removes the
+// reporters' contacts of cases closed longer ago than theirs (0 days: kept); logs what went.
 int64_t purge_patrols(App& app) {
-  int64_t limit = App::now() - int64_t{app.options().patrol_retention_days} * 86400;
-  return app.write([&](data::Db& db) { return data::Patrols(db).purge(limit); });
+  int64_t now = App::now();
+  int64_t limit = now - int64_t{app.options().patrol_retention_days} * 86400;
+  int64_t points = app.write([&](data::Db& db) { return data::Patrols(db).purge(limit); });
+  int64_t contacts = 0;
+  if (int days = app.options().contact_retention_days; days > 0)
+    contacts = app.write([&](data::Db& db) {
+      return data::expire_case_contacts(db, now - int64_t{days} * 86400);
+    });
+  if (points > 0 || contacts > 0)
+    std::fprintf(stderr, "gridmap: retention: %lld patrol points and %lld case contacts removed\n",
+                 static_cast<long long>(points), static_cast<long long>(contacts));
+  return points;
 }
 
 // A stream's live part: what its subscription queued since the replay, and a heartbeat

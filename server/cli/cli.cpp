@@ -22,7 +22,8 @@ const Command kCommands[] = {
     {locate_spec, cmd_locate},       {nearest_spec, cmd_nearest},   {check_spec, cmd_check},
     {serve_spec, cmd_serve},         {user_spec, cmd_user},         {audit_spec, cmd_audit},
     {catalogue_spec, cmd_catalogue}, {calendar_spec, cmd_calendar}, {tiles_spec, cmd_tiles},
-    {convert_spec, cmd_convert},
+    {convert_spec, cmd_convert},     {backup_spec, cmd_backup},     {restore_spec, cmd_restore},
+    {migrate_spec, cmd_migrate},     {resident_spec, cmd_resident},
 };
 
 std::vector<const CommandSpec*> all_specs() {

@@ -33,5 +33,13 @@ const CommandSpec& catalogue_spec();
 int cmd_catalogue(const Args& args);
 const CommandSpec& calendar_spec();
 int cmd_calendar(const Args& args);
+const CommandSpec& backup_spec();
+int cmd_backup(const Args& args);
+const CommandSpec& restore_spec();
+int cmd_restore(const Args& args);
+const CommandSpec& migrate_spec();
+int cmd_migrate(const Args& args);
+const CommandSpec& resident_spec();
+int cmd_resident(const Args& args);
 
 }  // namespace gridmap::cli

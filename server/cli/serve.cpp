@@ -4,26 +4,94 @@
 //               [--notify-check-ms N] [--sse-heartbeat-ms N] [--sse-lifetime-ms N]
 //               [--webhook-retry-ms N]
 //               [--webhook-retry-max-ms N] [--patrol-retention-days N] [--log-format text|json]
+#include <cctype>
+#include <chrono>
+#include <condition_variable>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <mutex>
+#include <optional>
+#include <stop_token>
 #include <thread>
 
+#include "data/backup.hpp"
 #include "data/position_writer.hpp"
 #include "data/serve_lock.hpp"
+#include "data/time.hpp"
 #include "geo/error.hpp"
 #include "server/access_log.hpp"
 #include "server/app.hpp"
 #include "server/cli/args.hpp"
 #include "server/cli/commands.hpp"
+#include "server/cors.hpp"
 #include "server/http/server.hpp"
 #include "tiles/glyphs.hpp"
-#include "server/cors.hpp"
 
 namespace gridmap::cli {
 
 namespace {
+// "90s", "30m", "6h", "1d": a positive whole number and its unit.
+std::chrono::seconds parse_duration(const std::string& text, const std::string& what) {
+  size_t digits = 0;
+  while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits]))) ++digits;
+  std::string unit = text.substr(digits);
+  long long n = digits > 0 && digits <= 9 ? std::stoll(text.substr(0, digits)) : 0;
+  long long scale = unit == "s"   ? 1
+                    : unit == "m" ? 60
+                    : unit == "h" ? 3600
+                    : unit == "d" ? 86400
+                                  : 0;
+  if (n <= 0 || scale == 0)
+    throw_invalid(what + " must be like 90s, 30m, 6h or 1d, not '" + text + "'");
+  return std::chrono::seconds(n * scale);
+}
+
+// serve --backup-dir: a backup every `every`, the oldest beyond `keep` removed; each one
+// logged on stderr. Stops (between backups, or after the one running) with the server.
+class BackupSchedule {
+ public:
+  BackupSchedule(data::BackupOptions base, std::string dir, std::chrono::seconds every, int keep)
+      : thread_([=, this](std::stop_token stop) { run(stop, base, dir, every, keep); }) {}
+  ~BackupSchedule() {
+    thread_.request_stop();
+    wake_.notify_all();
+  }
+
+ private:
+  void run(std::stop_token stop, data::BackupOptions o, const std::string& dir,
+           std::chrono::seconds every, int keep) {
+    while (true) {
+      {
+        std::unique_lock l(lock_);
+        if (wake_.wait_for(l, stop, every, [] { return false; }) || stop.stop_requested()) return;
+      }
+      o.out =
+          (std::filesystem::path(dir) / data::scheduled_backup_name(data::now_seconds())).string();
+      try {
+        auto started = std::chrono::steady_clock::now();
+        data::BackupManifest m = data::backup_database(o);
+        int removed = data::prune_backups(dir, keep);
+        double s =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+        std::fprintf(stderr,
+                     "gridmap: backup %s written in %.1f s (%lld bytes of database, %lld "
+                     "attachments; %d old removed)\n",
+                     o.out.c_str(), s, static_cast<long long>(m.database_bytes),
+                     static_cast<long long>(m.files), removed);
+      } catch (const std::exception& e) {
+        std::fprintf(stderr, "gridmap: scheduled backup to %s failed: %s\n", o.out.c_str(),
+                     e.what());
+      }
+    }
+  }
+
+  std::mutex lock_;
+  std::condition_variable_any wake_;
+  std::jthread thread_;  // last: it starts once the members it uses exist
+};
+
 // "http[s]://host[:port]" with nothing after it but an optional "/".
 std::string checked_public_url(std::string url, const char* option = "--public-url") {
   while (!url.empty() && url.back() == '/') url.pop_back();
@@ -32,10 +100,9 @@ std::string checked_public_url(std::string url, const char* option = "--public-u
   bool ok = (url.rfind("http://", 0) == 0 || url.rfind("https://", 0) == 0) && !host.empty() &&
             host.find_first_of("/?#@ \"'<>\\") == std::string::npos;
   if (!ok)
-    throw_invalid(
-        std::string(option) +
-        " must be like https://grid.example.gov.cn (scheme and host, no path), not '" +
-        url + "'");
+    throw_invalid(std::string(option) +
+                  " must be like https://grid.example.gov.cn (scheme and host, no path), not '" +
+                  url + "'");
   return url;
 }
 }  // namespace
@@ -49,8 +116,9 @@ const CommandSpec& serve_spec() {
       "        [--request-timeout-ms N] [--max-connections N] [--max-connections-per-address N]\n"
       "        [--sse-heartbeat-ms N] [--sse-lifetime-ms N] [--notify-check-ms N]\n"
       "        [--deadline-warning-hours N] [--webhook-retry-ms N] [--webhook-retry-max-ms N]\n"
-      "        [--patrol-retention-days N] [--log-format text|json] [--metrics-from-loopback]\n"
-      "        [--quiet]",
+      "        [--patrol-retention-days N] [--contact-retention-days N] [--log-format text|json]\n"
+      "        [--metrics-from-loopback]\n"
+      "        [--backup-dir DIR [--backup-every 6h] [--keep 28]] [--no-upgrade-backup] [--quiet]",
       {{"--db", "FILE", "the database", ""},
        {"--create", "", "create an empty database if FILE is missing", "refuse"},
        {"--listen", "ADDRESS:PORT", "where to listen (port 0: any free one)", "127.0.0.1:8080"},
@@ -75,8 +143,14 @@ const CommandSpec& serve_spec() {
        {"--webhook-retry-ms", "N", "first wait before a failed webhook is retried", "1000"},
        {"--webhook-retry-max-ms", "N", "longest wait between webhook retries", "600000"},
        {"--patrol-retention-days", "N", "days patrol tracks are kept", "30"},
+       {"--contact-retention-days", "N", "days a closed case keeps its reporter's contact (0: always)", "1095"},
        {"--log-format", "FORMAT", "access log lines as text or json", "text"},
        {"--metrics-from-loopback", "", "/metrics from the loopback needs no token", "off"},
+       {"--backup-dir", "DIR", "take a backup (gridmap backup) into DIR on a schedule", "none"},
+       {"--backup-every", "DURATION", "between scheduled backups: 90s, 30m, 6h or 1d", "6h"},
+       {"--keep", "N", "scheduled backups kept in --backup-dir (the oldest go)", "28"},
+       {"--no-upgrade-backup", "", "migrate an older database without backing it up first",
+        "back up"},
        {"--quiet", "", "no access log", "one line per request"}}};
   return spec;
 }
@@ -116,8 +190,9 @@ int cmd_serve(const Args& args) {
       while (!one.empty() && one.front() == ' ') one.erase(0, 1);
       while (!one.empty() && one.back() == ' ') one.pop_back();
       if (one == "*")
-        throw_invalid("--cors-origin names origins (https://portal.example.gov.cn), not '*': "
-                      "signed-in answers are never for any site");
+        throw_invalid(
+            "--cors-origin names origins (https://portal.example.gov.cn), not '*': "
+            "signed-in answers are never for any site");
       ao.cors_origins.push_back(server::normal_origin(checked_public_url(one, "--cors-origin")));
       at = comma + 1;
     }
@@ -127,6 +202,8 @@ int cmd_serve(const Args& args) {
   if (ao.max_upload_bytes + (64u << 10) > so.max_body_bytes)
     so.max_body_bytes = ao.max_upload_bytes + (64u << 10);  // room for a multipart form's wrapping
   ao.patrol_retention_days = static_cast<int>(args.integer("--patrol-retention-days", 30, 1, 3650));
+  ao.contact_retention_days =
+      static_cast<int>(args.integer("--contact-retention-days", 3 * 365, 0, 36500));
   ao.notify.deadline_warning_s = args.integer("--deadline-warning-hours", 4, 1, 24 * 30) * 3600;
   ao.notify.check_every =
       std::chrono::milliseconds(args.integer("--notify-check-ms", 60000, 50, 3600000));
@@ -156,9 +233,28 @@ int cmd_serve(const Args& args) {
     throw_invalid(
         "database " + ao.db_path +
         " does not exist (gridmap demo or gridmap import creates one, --create an empty one)");
-  server::LogFormat log_format = server::parse_log_format(args.get("--log-format").value_or("text"));
+  server::LogFormat log_format =
+      server::parse_log_format(args.get("--log-format").value_or("text"));
+  std::optional<std::string> backup_dir = args.get("--backup-dir");
+  std::chrono::seconds backup_every =
+      parse_duration(args.get("--backup-every").value_or("6h"), args.describe("--backup-every"));
+  int keep = static_cast<int>(args.integer("--keep", 28, 1, 100000));
+  if (backup_dir) {
+    std::error_code ec;
+    std::filesystem::create_directories(*backup_dir, ec);
+    if (!std::filesystem::is_directory(*backup_dir))
+      throw_invalid("--backup-dir " + *backup_dir + " is not a directory this server can make");
+  }
+  if (args.flag("--no-upgrade-backup")) setenv("GRIDMAP_NO_UPGRADE_BACKUP", "1", 1);
   data::ServeLock lock(ao.db_path);  // one server per file
   server::App app(ao);
+  std::optional<BackupSchedule> backups;
+  if (backup_dir) {
+    data::BackupOptions bo;
+    bo.db_path = ao.db_path;
+    bo.files_dir = ao.files_dir;
+    backups.emplace(bo, *backup_dir, backup_every, keep);
+  }
   bool quiet = args.flag("--quiet");
   std::mutex log_lock;
   server::HttpServer http(
@@ -171,8 +267,8 @@ int cmd_serve(const Args& args) {
       });
   http.bind();
   std::string host = so.address == "0.0.0.0" || so.address == "::" ? "127.0.0.1"
-                     : so.address.find(':') != std::string::npos ? "[" + so.address + "]"
-                                                                 : so.address;
+                     : so.address.find(':') != std::string::npos   ? "[" + so.address + "]"
+                                                                   : so.address;
   std::string here = "http://" + host + ":" + std::to_string(http.port());
   // Problem types are absolute URIs under the server's public address (documented at
   // /problems/NAME); without --public-url, the address it listens on.

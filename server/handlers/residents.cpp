@@ -3,6 +3,7 @@
 #include "data/residents.hpp"
 #include "data/audit.hpp"
 #include "data/petitions.hpp"
+#include "data/subject_rights.hpp"
 #include "geo/error.hpp"
 #include "server/app.hpp"
 #include "server/json.hpp"
@@ -124,9 +125,52 @@ Response reveal_contact(App& app, const Request& req, const Context& ctx) {
   return res;
 }
 
+// PIPL 查阅: everything held about one person (admin; audited), as JSON.
+Response export_person(App& app, const Request& req, const Context& ctx) {
+  int64_t id = path_id(req, "id", "resident");
+  data::PersonalDataExport e = app.write([&](data::Db& db) {
+    data::PersonalDataExport out = data::export_resident(db, id);
+    data::audit(db, App::now(), principal(ctx).name, "export_personal_data",
+                "resident:" + std::to_string(id),
+                "cases " + std::to_string(out.cases) + ", visits " + std::to_string(out.visits));
+    return out;
+  });
+  Response res = json_response(e.json);
+  res.headers.emplace_back("Cache-Control", "no-store");
+  return res;
+}
+
+// PIPL 删除: the person erased everywhere (admin; the reason goes to the audit log).
+Response erase_person(App& app, const Request& req, const Context& ctx) {
+  int64_t id = path_id(req, "id", "resident");
+  std::string reason = reason_param(req);
+  data::Erasure e = app.write([&](data::Db& db) {
+    return data::erase_resident(db, id, principal(ctx).name, reason, App::now());
+  });
+  rapidjson::StringBuffer buf;
+  JsonWriter w(buf);
+  w.StartObject();
+  w.Key("resident_id");
+  w.Int64(e.resident_id);
+  w.Key("cases");
+  w.Int64(e.cases);
+  w.Key("visits");
+  w.Int64(e.visits);
+  w.Key("followups");
+  w.Int64(e.followups);
+  w.Key("tags");
+  w.Int64(e.tags);
+  w.Key("wal_truncated");
+  w.Bool(e.wal_truncated);
+  w.EndObject();
+  return json_response(buf.GetString());
+}
+
 }  // namespace
 
 void register_residents(Router& r) {
+  r.add("GET", "/api/v1/residents/{id}/export", "residents.export", export_person);
+  r.add("POST", "/api/v1/residents/{id}/erase", "residents.erase", erase_person);
   r.add("GET", "/api/v1/households/{id}/residents", "residents.list", list);
   r.add("POST", "/api/v1/residents/{id}/reveal", "residents.reveal", reveal);
   r.add("DELETE", "/api/v1/residents/{id}", "residents.delete", remove);

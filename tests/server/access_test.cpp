@@ -88,6 +88,8 @@ const std::map<std::string, Sample>& samples() {
       {"residents.list", {"GET", "/api/v1/households/1/residents", ""}},
       {"residents.reveal", {"POST", "/api/v1/residents/1/reveal", "{\"reason\":\"核对\"}"}},
       {"residents.delete", {"DELETE", "/api/v1/residents/999999", ""}},
+      {"residents.export", {"GET", "/api/v1/residents/999999/export", ""}},
+      {"residents.erase", {"POST", "/api/v1/residents/999999/erase", "{\"reason\":\"test\"}"}},
       {"residents.create", {"POST", "/api/v1/households/999999/residents", "{}"}},
       {"residents.item", {"GET", "/api/v1/residents/999999", ""}},
       {"residents.update", {"PATCH", "/api/v1/residents/999999", "{}"}},
