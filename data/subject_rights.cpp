@@ -279,6 +279,12 @@ Erasure erase_resident(Db& db, int64_t resident_id, const std::string& actor,
       bind_all(f, ids, 1);
       f.run();
       e.followups = db.changes();
+      // A case's history keeps the text it was reported with (the report event's note).
+      Statement ev(db, "UPDATE petition_events SET note = " + redacted("note", ids.size(), 1) +
+                           " WHERE " + mentions("note", ids.size(), 1));
+      bind_all(ev, ids, 1);
+      ev.run();
+      e.followups += db.changes();
     }
     {
       Statement n(db, "SELECT count(*) FROM resident_tags WHERE resident_id = ?1");

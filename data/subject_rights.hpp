@@ -5,7 +5,7 @@
 // Where a person appears: their resident record and tags; their household (address, room,
 // grid); the visits of that household whose notes or answers name them (name, phone or ID
 // number); the cases whose reporter's contact or text names them by phone or ID number, and
-// those cases' follow-up notes; the audit entries about their record (who revealed it when).
+// those cases' history and follow-up notes; the audit entries about their record (who revealed it when).
 #pragma once
 
 #include <cstdint>
@@ -30,7 +30,7 @@ PersonalDataExport export_resident(Db& db, int64_t resident_id);
 struct Erasure {
   int64_t resident_id = 0;
   int64_t cases = 0;      // reporter contacts removed, mentions redacted
-  int64_t followups = 0;  // notes redacted
+  int64_t followups = 0;  // follow-up and history notes redacted
   int64_t visits = 0;     // notes and answers redacted
   int64_t tags = 0;
   bool wal_truncated = false;  // false while another connection still reads the old pages

@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/error.hpp"
 #include "data/audit.hpp"
 #include "data/blob_store.hpp"
 #include "data/catalogue.hpp"
@@ -178,11 +179,11 @@ TEST_CASE("a damaged or doctored backup fails verify, and restore refuses an exi
   data::RestoreOptions r;
   r.archive = o.out;
   r.db_path = c.db;
-  CHECK_THROWS_AS(data::restore_backup(r), Error);
+  CHECK_THROWS_AS(data::restore_backup(r), gridmap::Error);
   std::string fresh = c.dir.file("fresh.sqlite");
   test::write_file(data::AuditAnchor::of(fresh).key_path, "someone else's key");
   r.db_path = fresh;
-  CHECK_THROWS_AS(data::restore_backup(r), Error);
+  CHECK_THROWS_AS(data::restore_backup(r), gridmap::Error);
   CHECK_FALSE(fs::exists(fresh));
   // A failed restore leaves nothing behind.
   fs::remove(data::AuditAnchor::of(fresh).key_path);
@@ -194,7 +195,7 @@ TEST_CASE("a damaged or doctored backup fails verify, and restore refuses an exi
 }
 
 TEST_CASE(
-    "an upgrade from every earlier schema leaves a backup and a current database; a newer one is "
+    "an upgrade from every earlier schema leaves a backup and a current database, and a newer one is "
     "refused") {
   test::TempDir dir;
   for (int v = 1; v < data::kSchemaVersion; ++v) {
@@ -242,7 +243,7 @@ TEST_CASE(
   try {
     data::Db db = data::Db::open(newer, false);
     FAIL("a newer database was opened");
-  } catch (const Error& e) {
+  } catch (const gridmap::Error& e) {
     CHECK(std::string(e.what()).find("newer gridmap") != std::string::npos);
   }
 }

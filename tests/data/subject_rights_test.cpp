@@ -32,6 +32,31 @@ int64_t scalar(data::Db& db, const std::string& sql) {
   return st.int64(0);
 }
 
+// The table.column values that still hold `secret` ("" when none).
+std::string where_is(data::Db& db, const std::string& secret) {
+  std::vector<std::string> tables;
+  {
+    data::Statement st(db, "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND "
+                           "sql NOT LIKE 'CREATE VIRTUAL%'");
+    while (st.step()) tables.push_back(st.text(0));
+  }
+  std::string found;
+  for (const std::string& t : tables) {
+    std::vector<std::string> columns;
+    {
+      data::Statement c(db, "SELECT name FROM pragma_table_info(?1)");
+      c.bind(1, t);
+      while (c.step()) columns.push_back(c.text(0));
+    }
+    for (const std::string& col : columns) {
+      data::Statement hit(db, "SELECT count(*) FROM \"" + t + "\" WHERE instr(CAST(\"" + col + "\" AS TEXT), ?1) > 0");
+      hit.bind(1, secret);
+      if (hit.step() && hit.int64(0) > 0) found += t + "." + col + " ";
+    }
+  }
+  return found;
+}
+
 // Every byte of the database's files: the file itself and its WAL.
 std::string on_disk(const std::string& db) {
   std::string all = test::read_file(db);
@@ -119,7 +144,8 @@ TEST_CASE(
   CHECK_THROWS(
       data::erase_resident(db, scalar(db, "SELECT min(id) FROM residents"), "admin", "", 0));
 
-  // No trace in the file, its WAL, or a backup taken afterwards.
+  // No trace in any table, the file, its WAL, or a backup taken afterwards.
+  for (const std::string& secret : {kIdNumber, kPhone, kName}) CHECK(where_is(db, secret) == "");
   std::string bytes = on_disk(path);
   for (const std::string& secret : {kIdNumber, kPhone, kName}) {
     INFO(secret);
