@@ -1,7 +1,7 @@
 // End-to-end: the real server on the tatabu demo, Debian's Chromium driven by playwright-core.
 // Each role signs in and completes its main flow; any console error or any request to
 // another origin fails the test. Screenshots land in the build directory.
-// Usage: node web_e2e.mjs GRIDMAP_BINARY OUT_DIR ROLE
+// Usage: [GRIDMAP_WEB_DIR=DIR] node web_e2e.mjs GRIDMAP_BINARY OUT_DIR ROLE
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,7 +12,10 @@ const [binary, outDir, role] = process.argv.slice(2);
 const dir = mkdtempSync(join(tmpdir(), 'gridmap-e2e-'));
 const db = join(dir, 'tatabu.sqlite');
 execFileSync(binary, ['demo', '--db', db, '--preset', 'tatabu'], { stdio: 'ignore' });
-const server = spawn(binary, ['serve', '--db', db, '--listen', '127.0.0.1:0', '--quiet'], { stdio: ['ignore', 'pipe', 'inherit'] });
+// GRIDMAP_WEB_DIR serves another copy of the web files (a work tree's, with MapLibre in vendor/)
+// instead of those next to the binary.
+const webDir = process.env.GRIDMAP_WEB_DIR ? ['--web', process.env.GRIDMAP_WEB_DIR] : [];
+const server = spawn(binary, ['serve', '--db', db, '--listen', '127.0.0.1:0', '--quiet', ...webDir], { stdio: ['ignore', 'pipe', 'inherit'] });
 const url = await new Promise((resolve, reject) => {
   server.stdout.on('data', (d) => { const m = /(http:\/\/[^\s]+)/.exec(String(d)); if (m) resolve(m[1]); });
   server.on('exit', () => reject(new Error('server exited')));
