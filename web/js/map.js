@@ -48,7 +48,7 @@ export function featureBounds(feature) {
 export function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) {
-    if (k === 'onclick') node.addEventListener('click', v);
+    if (k.startsWith('on') && typeof v === 'function') node.addEventListener(k.slice(2), v);
     else if (k === 'text') node.textContent = v;
     else node.setAttribute(k, v);
   }
@@ -59,3 +59,21 @@ export function el(tag, attrs = {}, ...children) {
 export const STATUS_COLOURS = ['match', ['get', 'status'],
   'reported', '#d9480f', 'dispatched', '#e67700', 'in_progress', '#1971c2', 'pending_review', '#7048e8', 'closed', '#2b8a3e',
   'registered', '#c92a2a', 'verified', '#9775fa', 'suspended', '#495057', '#868e96'];
+
+// Where a tile source's URLs point, with `query` in place of any query they had. MapLibre
+// reloads the source's tiles when they change (the filters of the petitions tiles).
+export function setTileQuery(map, source, query) {
+  const base = map.getStyle().sources[source].tiles[0].split('?')[0];
+  const url = query ? `${base}?${query}` : base;
+  const current = map.getSource(source).tiles;
+  if (current && current.length === 1 && current[0] === url) return false;
+  map.getSource(source).setTiles([url]);
+  return true;
+}
+
+// Refetch a tile source's tiles in place (revalidated by their ETags), without clearing the
+// map first: the live update after a change.
+export function reloadTiles(map, source) {
+  const cache = map.style && map.style.sourceCaches && map.style.sourceCaches[source];
+  if (cache && cache.reload) cache.reload();
+}
