@@ -70,6 +70,10 @@ try {
     // Live: a case reported now (through the API, as a resident's call would be) joins the
     // queue from the event stream within seconds, without the list being read again. A gas
     // hazard is due within hours: it goes to the top.
+    const tileUrls = [];  // petitions tiles requested, in order, with the time asked
+    page.on('request', (r) => { if (r.url().includes('/tiles/petitions/')) tileUrls.push(decodeURIComponent(r.url())); });
+    const tileTimes = [];
+    page.on('request', (r) => { if (r.url().includes('/tiles/petitions/')) tileTimes.push(Date.now()); });
     const listReads = [];
     page.on('request', (r) => { if (/\/api\/v1\/petitions\?/.test(r.url())) listReads.push(r.url()); });
     const report = (category, description) => page.evaluate(async ([cat, text]) => {
@@ -93,9 +97,12 @@ try {
     const order = await queueOrder('after a new case');
     if (order[0] && order[0].id !== gasId && !order[0].overdue) failures.push(`the gas hazard #${gasId} is not first in the queue`);
 
+    // The map's tiles under the new case are fetched again (after the event, not by a timer).
+    const refetchBy = Date.now() + 5000;
+    while (!tileTimes.some((at) => at > t0) && Date.now() < refetchBy) await page.waitForTimeout(200);
+    if (!tileTimes.some((at) => at > t0)) failures.push('the petitions tiles were not fetched again after a new case');
+
     // Filters drive the map: the petitions tiles are requested with the state and category.
-    const tileUrls = [];
-    page.on('request', (r) => { if (r.url().includes('/tiles/petitions/')) tileUrls.push(decodeURIComponent(r.url())); });
     await page.selectOption('select[name=category]', 'public_safety');
     const seen = async (test, what) => {
       const deadline = Date.now() + 10000;

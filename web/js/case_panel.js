@@ -61,10 +61,11 @@ export function casePanel(host, ctx) {
   }
 
   function close() {
+    const id = current ? current.id : null;
     token++;
     current = null;
     box.hidden = true;
-    ctx.closed();
+    ctx.closed(id);
   }
 
   // One move or action; the panel shows the case as it is afterwards (or why not).
@@ -165,7 +166,7 @@ export function casePanel(host, ctx) {
         viewer.replaceChildren(el('img', { src: a.url, alt: `${t('photos')} ${a.id}` }), el('p', { text: `${t(`stage_${a.stage}`)} · ${fmtTime(a.taken_at || a.created_at)} · ${t('close_panel')}: Esc` }));
         viewer.showModal();
       } }, el('img', { src: a.thumbnail_url, alt: `${t(`stage_${a.stage}`)}`, loading: 'lazy' }), el('small', { text: t(`stage_${a.stage}`) }))
-      : el('a', { href: a.url, text: `${a.name || a.id} (${a.content_type})` }));
+      : el('a', { href: a.url, text: `${a.file_name || a.id} (${a.content_type})` }));
 
     box.replaceChildren(
       el('div', { class: 'case-head' },

@@ -60,13 +60,21 @@ function chipColours(expression) {
   return rules.join('\n');
 }
 
-export async function dispatcherView(map, side, me) {
-  const [departments, catalogueList, workerList] = await Promise.all([
+// What the console needs from the API, asked for while the map loads (main.js starts it with
+// the map): departments, the catalogue, the workers' names and the open cases.
+export function dispatcherData() {
+  const all = async (layer) => { const out = []; let cursor = null; do {
+    const { data } = await api(`/api/v1/${layer}?limit=${PAGE}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+    out.push(...data.features); cursor = data.next; } while (cursor); return out; };
+  return Promise.all([
     api('/api/v1/departments').then((r) => r.data).catch(() => []),
     api('/api/v1/catalogue').then((r) => r.data.categories).catch(() => []),
-    (async () => { const out = []; let cursor = null; do {
-      const { data } = await api(`/api/v1/workers?limit=${PAGE}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
-      out.push(...data.features); cursor = data.next; } while (cursor); return out; })().catch(() => [])]);
+    all('workers').catch(() => []),
+    Promise.all(OPEN.map((s) => pages(`status=${s}`))).then((lists) => lists.flat())]);
+}
+
+export async function dispatcherView(map, side, me, early = dispatcherData()) {
+  const [departments, catalogueList, workerList, openCases] = await early;
   const catalogue = new Map(catalogueList.map((c) => [c.code, c]));
   const categoryName = (code) => { const c = catalogue.get(code); return c ? (currentLang() === 'en' ? c.name_en || c.name : c.name) : t(code); };
   const workers = new Map(workerList.map((w) => [w.id, w.properties]));
@@ -102,7 +110,8 @@ export async function dispatcherView(map, side, me) {
     me, map, departments, catalogue, categoryName, workerName,
     load: (workerId) => [...cases.values()].filter((f) => f.properties.handler_worker_id === workerId).length,
     changed: (f) => { upsert(f); reloadTiles(map, 'petitions'); scheduleStats(); },
-    closed: () => { drawFocus(); highlightRows(); const row = list.querySelector('tr.selected'); if (row) row.focus(); },
+    // Back to the case's row, for the keyboard.
+    closed: (id) => { drawFocus(); highlightRows(); const row = list.querySelector(`tr[data-id="${id}"]`); if (row) row.focus(); },
   });
 
   // --- the queue's controls
@@ -435,7 +444,7 @@ export async function dispatcherView(map, side, me) {
 
   controls();
   drawLegend();
-  await loadOpen();
+  for (const f of openCases) cases.set(f.id, f);
   update();
   connect();
   setInterval(checkStats, 30000);

@@ -13,11 +13,12 @@ export async function createMap(container) {
     transformRequest: (url) => ({ url: new URL(url, window.location.href).href }),
   });
   map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'top-left');
+  // The extent is asked for while the style loads.
+  const extent = fetch('/tiles/grids.json', { credentials: 'same-origin' }).then((res) => (res.ok ? res.json() : null)).catch(() => null);
   await new Promise((resolve) => map.on('load', resolve));
   try {
-    const res = await fetch('/tiles/grids.json', { credentials: 'same-origin' });
-    if (res.ok) {
-      const tj = await res.json();
+    const tj = await extent;
+    if (tj) {
       if (tj.bounds) map.fitBounds([[tj.bounds[0], tj.bounds[1]], [tj.bounds[2], tj.bounds[3]]], { padding: 20, duration: 0 });
     }
   } catch (e) { /* keep the style's own centre */ }
@@ -71,9 +72,21 @@ export function setTileQuery(map, source, query) {
   return true;
 }
 
-// Refetch a tile source's tiles in place (revalidated by their ETags), without clearing the
-// map first: the live update after a change.
+// Refetch a tile source's tiles in place, without clearing the map first: the live update
+// after a change. Tiles revalidate by their ETags (304 when unchanged). MapLibre's own
+// reload() re-parses the tiles it holds without fetching them; marking them 'expired' (as it
+// does itself when a tile's Cache-Control runs out) fetches them again. That is MapLibre
+// 4.7's internals (pinned in package-lock.json); without them the source is set anew.
 export function reloadTiles(map, source) {
   const cache = map.style && map.style.sourceCaches && map.style.sourceCaches[source];
-  if (cache && cache.reload) cache.reload();
+  if (!cache || !cache._tiles || typeof cache._reloadTile !== 'function') {
+    const src = map.getSource(source);
+    if (src && src.tiles) src.setTiles(src.tiles);
+    return;
+  }
+  if (cache._cache && cache._cache.reset) cache._cache.reset();  // off-screen tiles are stale too
+  for (const id of Object.keys(cache._tiles)) {
+    const state = cache._tiles[id].state;
+    if (state !== 'errored' && state !== 'loading') cache._reloadTile(id, 'expired');
+  }
 }
