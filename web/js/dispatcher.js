@@ -100,8 +100,9 @@ export async function dispatcherView(map, side, me, early = dispatcherData()) {
   map.setPaintProperty('petitions', 'circle-radius', ['interpolate', ['linear'], ['zoom'], 14, 5, 17, 8]);
   if (map.getLayer('workers')) map.setPaintProperty('workers', 'circle-radius', 5);
   // How many cases a cluster holds, on it; and the status chips in the style's own colours.
+  const countFilter = ['>', ['to-number', ['get', 'count']], 1];
   map.addLayer({ id: 'gm-cluster-count', type: 'symbol', source: 'petitions', 'source-layer': 'petitions_clusters',
-    filter: ['>', ['to-number', ['get', 'count']], 1],
+    filter: countFilter,
     layout: { 'text-field': ['to-string', ['get', 'count']], 'text-font': map.getLayoutProperty('grids-label', 'text-font') || ['WenQuanYi Micro Hei'], 'text-size': 11, 'text-allow-overlap': true },
     paint: { 'text-color': '#fff', 'text-halo-color': 'rgba(0,0,0,.35)', 'text-halo-width': 1 } });
   document.head.append(el('style', { text: chipColours(statusColours) }));
@@ -130,7 +131,11 @@ export async function dispatcherView(map, side, me, early = dispatcherData()) {
     const labelled = (key, control) => el('label', { class: 'field' }, el('span', { text: t(key) }), control);
     const bind = (control, key, value = () => control.value) => {
       if (control.type === 'checkbox') control.checked = filters[key]; else control.value = filters[key];
-      control.addEventListener(control.type === 'search' ? 'input' : 'change', () => { filters[key] = value(); update(); });
+      control.addEventListener(control.type === 'search' ? 'input' : 'change', async () => {
+        filters[key] = value();
+        if ((key === 'from' || key === 'to') && FINAL.includes(filters.tab)) await loadFinal();  // a final tab lists the period
+        update();
+      });
       return control;
     };
     const option = (value, text) => el('option', { value, text });
@@ -165,7 +170,7 @@ export async function dispatcherView(map, side, me, early = dispatcherData()) {
         el('label', { class: 'check' }, bind(supervised, 'supervised', () => supervised.checked), t('supervised'))),
       tabs, summary,
       el('table', { class: 'queue-table' },
-        el('thead', {}, el('tr', {}, ...['case_no', 'category', 'status', 'deadline', 'handler'].map((k) => el('th', { scope: 'col', text: t(k) })))),
+        el('thead', {}, el('tr', {}, ...['case_no', 'category', 'status', 'deadline', 'handler'].map((k) => el('th', { scope: 'col', 'data-col': k, text: t(k) })))),
         list),
       toast);
   }
@@ -228,6 +233,8 @@ export async function dispatcherView(map, side, me, early = dispatcherData()) {
       const due = (f) => (f.properties.deadline_at ? Date.parse(f.properties.deadline_at) : Infinity);
       shown.sort((a, b) => rank.get(a.id) - rank.get(b.id) || due(a) - due(b) || a.id - b.id);
     }
+    const timeHeader = side.querySelector('th[data-col=deadline]');
+    if (timeHeader) timeHeader.textContent = t(FINAL.includes(filters.tab) ? 'closed_at' : 'deadline');
     drawTabs(now, cats);
     drawList(shown, now);
     drawMap(shown);
@@ -286,9 +293,11 @@ export async function dispatcherView(map, side, me, early = dispatcherData()) {
     if (filters.to) parts.push(`to=${filters.to}`);
     setTileQuery(map, 'petitions', parts.join('&'));
     map.setFilter('petitions', filters.overdue ? ['to-boolean', ['get', 'overdue']] : null);
-    map.setFilter('petitions-clusters', filters.overdue ? ['>', ['to-number', ['get', 'overdue']], 0] : null);
+    const clusterFilter = filters.overdue ? ['>', ['to-number', ['get', 'overdue']], 0] : null;
+    map.setFilter('petitions-clusters', clusterFilter);
+    map.setFilter('gm-cluster-count', clusterFilter ? ['all', clusterFilter, countFilter] : countFilter);
     const narrowed = Boolean(filters.area || filters.supervised || filters.search.trim());
-    for (const id of ['petitions', 'petitions-clusters']) map.setLayoutProperty(id, 'visibility', narrowed ? 'none' : 'visible');
+    for (const id of ['petitions', 'petitions-clusters', 'gm-cluster-count']) map.setLayoutProperty(id, 'visibility', narrowed ? 'none' : 'visible');
     setMatches(narrowed ? { type: 'FeatureCollection', features: shown.map((f) => ({ type: 'Feature', id: f.id, geometry: f.geometry, properties: { id: f.id, status: f.properties.status } })) } : EMPTY);
     drawFocus();
   }

@@ -30,7 +30,7 @@ const TEXT = {
     hours: '小时', days: '天', overdue_by: '超期', due_in: '剩余', stage_report: '上报', stage_before: '处置前', stage_progress: '处置中', stage_after: '处置后',
     unmerge: '撤销合并', updated: '已更新', event_new_case: '新案件', event_dispatched: '已派遣', event_escalated: '已上报上级', event_reopened: '返工',
     event_deadline_soon: '即将到期', event_overdue: '已超期', reload_case: '案件已被他人修改，已重新载入', kind_all: '全部类型', category_all: '全部类别', area_all: '全部区域',
-    final_window: '最近', open_only: '仅待办', reassign: '改派', merge: '合并', request_extension: '申请延期', unmerge_done: '撤销合并',
+    final_window: '最近', closed_at: '办结时间', open_only: '仅待办', reassign: '改派', merge: '合并', request_extension: '申请延期', unmerge_done: '撤销合并',
   },
   en: {
     title: 'Grid management map', signin: 'Sign in', name: 'Name', password: 'Password', logout: 'Sign out',
@@ -62,7 +62,7 @@ const TEXT = {
     hours: 'h', days: 'd', overdue_by: 'Overdue by', due_in: 'Due in', stage_report: 'Report', stage_before: 'Before', stage_progress: 'Progress', stage_after: 'After',
     unmerge: 'Unmerge', updated: 'Updated', event_new_case: 'New case', event_dispatched: 'Dispatched', event_escalated: 'Escalated', event_reopened: 'Reopened',
     event_deadline_soon: 'Deadline soon', event_overdue: 'Overdue', reload_case: 'The case was changed by someone else and has been reloaded', kind_all: 'All kinds', category_all: 'All categories', area_all: 'All areas',
-    final_window: 'last', open_only: 'Open only', reassign: 'Reassigned', merge: 'Merged', request_extension: 'Extension requested', unmerge_done: 'Unmerged',
+    final_window: 'last', closed_at: 'Closed at', open_only: 'Open only', reassign: 'Reassigned', merge: 'Merged', request_extension: 'Extension requested', unmerge_done: 'Unmerged',
   },
 };
 
