@@ -1,7 +1,7 @@
 // End-to-end: the real server on the tatabu demo, Debian's Chromium driven by playwright-core.
 // Each role signs in and completes its main flow; any console error or any request to
 // another origin fails the test. Screenshots land in the build directory.
-// Usage: node web_e2e.mjs GRIDMAP_BINARY OUT_DIR ROLE
+// Usage: [GRIDMAP_WEB_DIR=DIR] node web_e2e.mjs GRIDMAP_BINARY OUT_DIR ROLE
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,7 +12,10 @@ const [binary, outDir, role] = process.argv.slice(2);
 const dir = mkdtempSync(join(tmpdir(), 'gridmap-e2e-'));
 const db = join(dir, 'tatabu.sqlite');
 execFileSync(binary, ['demo', '--db', db, '--preset', 'tatabu'], { stdio: 'ignore' });
-const server = spawn(binary, ['serve', '--db', db, '--listen', '127.0.0.1:0', '--quiet'], { stdio: ['ignore', 'pipe', 'inherit'] });
+// GRIDMAP_WEB_DIR serves another copy of the web files (a work tree's, with MapLibre in vendor/)
+// instead of those next to the binary.
+const webDir = process.env.GRIDMAP_WEB_DIR ? ['--web', process.env.GRIDMAP_WEB_DIR] : [];
+const server = spawn(binary, ['serve', '--db', db, '--listen', '127.0.0.1:0', '--quiet', ...webDir], { stdio: ['ignore', 'pipe', 'inherit'] });
 const url = await new Promise((resolve, reject) => {
   server.stdout.on('data', (d) => { const m = /(http:\/\/[^\s]+)/.exec(String(d)); if (m) resolve(m[1]); });
   server.on('exit', () => reject(new Error('server exited')));
@@ -47,9 +50,74 @@ try {
   await page.waitForFunction(() => window.gridmapReady === true, null, { timeout: 30000 });
 
   if (role === 'dispatcher') {
+    const rowIds = () => page.evaluate(() => [...document.querySelectorAll('#side tr.row')].map((tr) => Number(tr.dataset.id)));
+    // The work queue opens on the open cases, most urgent first: an overdue case, else the one
+    // whose deadline is earliest (suspended cases, whose clock stands still, last).
+    await page.waitForSelector('#side tr.row');
+    const queueOrder = async (what) => {
+      const order = await page.evaluate(async (ids) => Promise.all(ids.map(async (id) => (await (await fetch(`/api/v1/petitions/${id}`)).json()).properties)),
+        await rowIds());
+      if (order.some((p) => ['closed', 'rejected', 'withdrawn'].includes(p.status))) failures.push(`${what}: the open queue lists a final case`);
+      const running = order.filter((p) => p.status !== 'suspended');
+      const first = running[0];
+      const earliest = Math.min(...running.map((p) => Date.parse(p.deadline_at)));
+      if (!first || !(first.overdue || Date.parse(first.deadline_at) === earliest))
+        failures.push(`${what}: the queue does not start with an overdue or the earliest-deadline case (${order.map((p) => `#${p.id} ${p.status} ${p.deadline_at}`).join(', ')})`);
+      return order;
+    };
+    await queueOrder('at first');
+
+    // Live: a case reported now (through the API, as a resident's call would be) joins the
+    // queue from the event stream within seconds, without the list being read again. A gas
+    // hazard is due within hours: it goes to the top.
+    const tileUrls = [];  // petitions tiles requested, in order, with the time asked
+    page.on('request', (r) => { if (r.url().includes('/tiles/petitions/')) tileUrls.push(decodeURIComponent(r.url())); });
+    const tileTimes = [];
+    page.on('request', (r) => { if (r.url().includes('/tiles/petitions/')) tileTimes.push(Date.now()); });
+    const listReads = [];
+    page.on('request', (r) => { if (/\/api\/v1\/petitions\?/.test(r.url())) listReads.push(r.url()); });
+    const report = (category, description) => page.evaluate(async ([cat, text]) => {
+      const open = (await (await fetch('/api/v1/petitions?limit=1&status=in_progress')).json()).features[0];
+      const [lon, lat] = open.geometry.coordinates;
+      const r = await fetch('/api/v1/petitions', { method: 'POST', headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ lon: lon + 0.0004, lat, category: cat, description: text }) });
+      return [r.status, (await r.json()).id];
+    }, [category, description]);
+    await page.waitForFunction(() => document.querySelector('.live.on'), null, { timeout: 10000 });
+    const readsBefore = listReads.length;
+    const t0 = Date.now();
+    const [made, gasId] = await report('gas_hazards', '楼道燃气异味');
+    if (made !== 201) failures.push(`reporting a case answered ${made}`);
+    await page.waitForSelector(`#side tr.row[data-id="${gasId}"]`, { timeout: 5000 });
+    const liveMs = Date.now() - t0;
+    console.log(`e2e dispatcher: new case #${gasId} in the queue after ${liveMs} ms`);
+    if (liveMs > 3000) failures.push(`the new case took ${liveMs} ms to appear`);
+    const reread = listReads.slice(readsBefore).filter((u) => !/[?&]limit=1&status=in_progress/.test(u));
+    if (reread.length) failures.push(`the queue was read again for a new case: ${reread}`);
+    const order = await queueOrder('after a new case');
+    if (order[0] && order[0].id !== gasId && !order[0].overdue) failures.push(`the gas hazard #${gasId} is not first in the queue`);
+
+    // The map's tiles under the new case are fetched again (after the event, not by a timer).
+    const refetchBy = Date.now() + 5000;
+    while (!tileTimes.some((at) => at > t0) && Date.now() < refetchBy) await page.waitForTimeout(200);
+    if (!tileTimes.some((at) => at > t0)) failures.push('the petitions tiles were not fetched again after a new case');
+
+    // Filters drive the map: the petitions tiles are requested with the state and category.
+    await page.selectOption('select[name=category]', 'public_safety');
+    const seen = async (test, what) => {
+      const deadline = Date.now() + 10000;
+      while (!tileUrls.some(test) && Date.now() < deadline) await page.waitForTimeout(200);
+      if (!tileUrls.some(test)) failures.push(`no petitions tiles ${what} (got ${tileUrls.slice(-3)})`);
+    };
+    await seen((u) => u.includes('category=public_safety,') && u.includes('gas_hazards') && u.includes('status=reported,registered,dispatched'), 'for the open cases of 治安隐患');
+    const safety = await rowIds();
+    if (!safety.includes(gasId)) failures.push('the category filter dropped the gas hazard from the list');
+    await page.selectOption('select[name=category]', '');
+
     // The case a worker submitted for review: verify it, close it, and see the status change
-    // in the list and on the map's data. (A dispatcher does not review what they submitted.)
-    await page.selectOption('select[name=status]', 'pending_review');
+    // in the list, the counts and the map's tiles. (A dispatcher does not review what they submitted.)
+    await page.click('.tabs [data-tab=pending_review]');
+    await seen((u) => /status=pending_review(&|$)/.test(u), 'for the pending_review tab');
     await page.waitForSelector('#side tr.row');
     await page.click('#side tr.row');
     await page.waitForSelector('#detail [data-status=pending_review]');
@@ -57,23 +125,34 @@ try {
     await page.waitForSelector('#detail [data-status=verified]');
     await page.click('#detail button[data-action=closed]');
     await page.waitForSelector('#detail [data-status=closed]');
-    const onMap = await page.evaluate(() => document.querySelectorAll('#side tr.row').length);
-    if (onMap > 0) failures.push(`the closed petition is still listed as pending review (${onMap} rows)`);
-    // A newly reported case (reported here through the API, as a resident's call would be)
-    // goes to a department (派遣至部门), picked from the demo's.
-    const made = await page.evaluate(async () => {
-      // Where the map looks now: at the case just closed.
-      const id = /#(\d+)/.exec(document.querySelector('#detail h3').textContent)[1];
-      const p = await (await fetch(`/api/v1/petitions/${id}`)).json();
-      const [lon, lat] = p.geometry.coordinates;
-      const r = await fetch('/api/v1/petitions', { method: 'POST', headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify({ lon, lat, category: 'neighbour', description: '邻里噪音纠纷' }) });
-      return r.status;
-    });
-    if (made !== 201) failures.push(`reporting a case answered ${made}`);
-    await page.selectOption('select[name=status]', 'reported');
-    await page.waitForSelector('#side tr.row');
-    await page.click('#side tr.row');
+    const left = await page.evaluate(() => document.querySelectorAll('#side tr.row').length);
+    if (left > 0) failures.push(`the closed petition is still listed as pending review (${left} rows)`);
+    await page.keyboard.press('Escape');
+    await page.waitForSelector('#detail', { state: 'hidden' });
+
+    // Dispatch the gas hazard to the nearest on-duty worker, by name, from the case panel
+    // (opened from the keyboard).
+    await page.click('.tabs [data-tab=open]');
+    await page.focus(`#side tr.row[data-id="${gasId}"]`);
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('#detail [data-status=reported]');
+    const pick = page.locator('#detail button[data-action=dispatch-worker]').first();
+    const workerId = Number(await pick.getAttribute('data-worker-id'));
+    const workerText = await pick.textContent();
+    await pick.click();
+    await page.waitForSelector('#detail [data-status=dispatched]');
+    const handled = await page.evaluate(async (id) => (await (await fetch(`/api/v1/petitions/${id}`)).json()).properties, gasId);
+    if (handled.handler_worker_id !== workerId) failures.push(`dispatched to worker ${handled.handler_worker_id}, not ${workerId} (${workerText})`);
+    const workerName = workerText.split(' ').pop();
+    const facts = await page.evaluate(() => document.querySelector('#detail .facts').textContent);
+    if (!facts.includes(workerName)) failures.push(`the case panel does not name its worker ${workerName}`);
+    await page.screenshot({ path: join(outDir, 'e2e-dispatcher-dispatched.png') });
+
+    // Another new case goes to a department (派遣至部门), picked from the demo's.
+    const [made2, noiseId] = await report('neighbour', '邻里噪音纠纷');
+    if (made2 !== 201) failures.push(`reporting a case answered ${made2}`);
+    await page.waitForSelector(`#side tr.row[data-id="${noiseId}"]`, { timeout: 5000 });
+    await page.click(`#side tr.row[data-id="${noiseId}"]`);
     await page.waitForSelector('#detail [data-status=reported]');
     await page.selectOption('#detail select[name=department]', 'justice');
     await page.click('#detail button[data-action=dispatch-department]');

@@ -2,7 +2,7 @@
 import { api } from './api.js';
 import { applyTexts, t, toggleLang } from './i18n.js';
 import { createMap } from './map.js';
-import { dispatcherView } from './dispatcher.js';
+import { dispatcherData, dispatcherView } from './dispatcher.js';
 import { workerView } from './worker.js';
 import { plannerView } from './planner.js';
 
@@ -15,10 +15,12 @@ async function start(me) {
   app.hidden = false;
   document.getElementById('logout').hidden = false;
   document.getElementById('who').textContent = `${me.name} · ${me.role}`;
+  // The dispatcher's data is asked for while the map loads.
+  const early = ['admin', 'dispatcher'].includes(me.role) ? dispatcherData() : undefined;
   const map = await createMap(document.getElementById('map'));
   const side = document.getElementById('side');
   const views = { admin: dispatcherView, dispatcher: dispatcherView, worker: workerView, planner: plannerView };
-  view = await views[me.role](map, side, me);
+  view = await views[me.role](map, side, me, early);
   window.gridmapReady = true;
 }
 

@@ -13,11 +13,12 @@ export async function createMap(container) {
     transformRequest: (url) => ({ url: new URL(url, window.location.href).href }),
   });
   map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'top-left');
+  // The extent is asked for while the style loads.
+  const extent = fetch('/tiles/grids.json', { credentials: 'same-origin' }).then((res) => (res.ok ? res.json() : null)).catch(() => null);
   await new Promise((resolve) => map.on('load', resolve));
   try {
-    const res = await fetch('/tiles/grids.json', { credentials: 'same-origin' });
-    if (res.ok) {
-      const tj = await res.json();
+    const tj = await extent;
+    if (tj) {
       if (tj.bounds) map.fitBounds([[tj.bounds[0], tj.bounds[1]], [tj.bounds[2], tj.bounds[3]]], { padding: 20, duration: 0 });
     }
   } catch (e) { /* keep the style's own centre */ }
@@ -48,7 +49,7 @@ export function featureBounds(feature) {
 export function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) {
-    if (k === 'onclick') node.addEventListener('click', v);
+    if (k.startsWith('on') && typeof v === 'function') node.addEventListener(k.slice(2), v);
     else if (k === 'text') node.textContent = v;
     else node.setAttribute(k, v);
   }
@@ -59,3 +60,33 @@ export function el(tag, attrs = {}, ...children) {
 export const STATUS_COLOURS = ['match', ['get', 'status'],
   'reported', '#d9480f', 'dispatched', '#e67700', 'in_progress', '#1971c2', 'pending_review', '#7048e8', 'closed', '#2b8a3e',
   'registered', '#c92a2a', 'verified', '#9775fa', 'suspended', '#495057', '#868e96'];
+
+// Where a tile source's URLs point, with `query` in place of any query they had. MapLibre
+// reloads the source's tiles when they change (the filters of the petitions tiles).
+export function setTileQuery(map, source, query) {
+  const base = map.getStyle().sources[source].tiles[0].split('?')[0];
+  const url = query ? `${base}?${query}` : base;
+  const current = map.getSource(source).tiles;
+  if (current && current.length === 1 && current[0] === url) return false;
+  map.getSource(source).setTiles([url]);
+  return true;
+}
+
+// Refetch a tile source's tiles in place, without clearing the map first: the live update
+// after a change. Tiles revalidate by their ETags (304 when unchanged). MapLibre's own
+// reload() re-parses the tiles it holds without fetching them; marking them 'expired' (as it
+// does itself when a tile's Cache-Control runs out) fetches them again. That is MapLibre
+// 4.7's internals (pinned in package-lock.json); without them the source is set anew.
+export function reloadTiles(map, source) {
+  const cache = map.style && map.style.sourceCaches && map.style.sourceCaches[source];
+  if (!cache || !cache._tiles || typeof cache._reloadTile !== 'function') {
+    const src = map.getSource(source);
+    if (src && src.tiles) src.setTiles(src.tiles);
+    return;
+  }
+  if (cache._cache && cache._cache.reset) cache._cache.reset();  // off-screen tiles are stale too
+  for (const id of Object.keys(cache._tiles)) {
+    const state = cache._tiles[id].state;
+    if (state !== 'errored' && state !== 'loading') cache._reloadTile(id, 'expired');
+  }
+}
