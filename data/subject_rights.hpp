@@ -5,7 +5,8 @@
 // Where a person appears: their resident record and tags; their household (address, room,
 // grid); the visits of that household whose notes or answers name them (name, phone or ID
 // number); the cases whose reporter's contact or text names them by phone or ID number, and
-// those cases' history and follow-up notes; the audit entries about their record (who revealed it when).
+// those cases' history and follow-up notes; the audit entries about their record (who revealed it
+// when).
 #pragma once
 
 #include <cstdint>

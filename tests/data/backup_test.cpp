@@ -195,7 +195,8 @@ TEST_CASE("a damaged or doctored backup fails verify, and restore refuses an exi
 }
 
 TEST_CASE(
-    "an upgrade from every earlier schema leaves a backup and a current database, and a newer one is "
+    "an upgrade from every earlier schema leaves a backup and a current database, and a newer one "
+    "is "
     "refused") {
   test::TempDir dir;
   for (int v = 1; v < data::kSchemaVersion; ++v) {

@@ -36,8 +36,10 @@ int64_t scalar(data::Db& db, const std::string& sql) {
 std::string where_is(data::Db& db, const std::string& secret) {
   std::vector<std::string> tables;
   {
-    data::Statement st(db, "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND "
-                           "sql NOT LIKE 'CREATE VIRTUAL%'");
+    data::Statement st(
+        db,
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND "
+        "sql NOT LIKE 'CREATE VIRTUAL%'");
     while (st.step()) tables.push_back(st.text(0));
   }
   std::string found;
@@ -49,7 +51,8 @@ std::string where_is(data::Db& db, const std::string& secret) {
       while (c.step()) columns.push_back(c.text(0));
     }
     for (const std::string& col : columns) {
-      data::Statement hit(db, "SELECT count(*) FROM \"" + t + "\" WHERE instr(CAST(\"" + col + "\" AS TEXT), ?1) > 0");
+      data::Statement hit(db, "SELECT count(*) FROM \"" + t + "\" WHERE instr(CAST(\"" + col +
+                                  "\" AS TEXT), ?1) > 0");
       hit.bind(1, secret);
       if (hit.step() && hit.int64(0) > 0) found += t + "." + col + " ";
     }
