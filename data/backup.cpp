@@ -5,6 +5,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 #include <sodium.h>
+#include <sqlite3.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -116,7 +117,7 @@ void octal(char* field, size_t width, uint64_t v) {
 class TarWriter {
  public:
   explicit TarWriter(const std::string& path) : path_(path) {
-    gz_ = gzopen(path.c_str(), "wb6");
+    gz_ = gzopen(path.c_str(), "wb1");  // fast: a database compresses well even so
     if (!gz_) unavailable("cannot write " + path);
   }
   ~TarWriter() {
@@ -535,12 +536,23 @@ BackupManifest backup_database(const BackupOptions& o) {
   if (fs::is_directory(o.out)) throw_invalid(o.out + " is a directory: name the archive to write");
   Scratch scratch(parent_or_here(o.out));
   fs::path snapshot = scratch / kDatabase;
-  // One read transaction over the live database: every change committed before it began is
-  // in the copy, none after (writers go on meanwhile).
+  // SQLite's online backup, every page in one step: one read transaction over the live
+  // database, so every change committed before it began is in the copy and none after
+  // (writers go on meanwhile). Pages are copied as they are (as fast as `sqlite3 .backup`).
   {
     Db live = Db::open_readonly(o.db_path);
-    Statement vacuum(live, "VACUUM INTO ?1");
-    vacuum.bind(1, snapshot.string()).run();
+    sqlite3* copy = nullptr;
+    if (sqlite3_open_v2(snapshot.c_str(), &copy, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+                        nullptr) != SQLITE_OK) {
+      sqlite3_close(copy);
+      unavailable("cannot write a snapshot in " + snapshot.parent_path().string());
+    }
+    sqlite3_backup* b = sqlite3_backup_init(copy, "main", live.handle(), "main");
+    int rc = b ? sqlite3_backup_step(b, -1) : SQLITE_ERROR;
+    sqlite3_backup_finish(b);
+    std::string err = sqlite3_errmsg(copy);
+    sqlite3_close(copy);
+    if (rc != SQLITE_DONE) unavailable("cannot copy " + o.db_path + ": " + err);
   }
   BackupManifest m;
   m.created_at = now_seconds();

@@ -6,7 +6,7 @@
 // The archive is a gzip-compressed tar (POSIX ustar) holding, in this order:
 //   manifest.json        format, time, versions, the database's size and SHA-256, the row
 //                        count of every table, the audit chain's length and head, the files
-//   gridmap.sqlite       the snapshot (VACUUM INTO: compact, every page its own)
+//   gridmap.sqlite       the snapshot (SQLite's online backup: its pages as they are)
 //   audit-key            the audit MAC key and its checkpoint up to the snapshot (without
 //   audit-head           them the restored chain could not be verified, nor continued)
 //   files/<sha256>       every stored attachment (photos), named by its hash
