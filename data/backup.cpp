@@ -22,6 +22,7 @@
 #include "data/audit.hpp"
 #include "data/blob_store.hpp"
 #include "data/db.hpp"
+#include "data/scratch_dir.hpp"
 #include "data/time.hpp"
 #include "geo/error.hpp"
 
@@ -82,25 +83,6 @@ std::string read_all(const fs::path& path) {
   s << in.rdbuf();
   return s.str();
 }
-
-// A directory of our own, removed with what is in it when this goes.
-class Scratch {
- public:
-  explicit Scratch(const fs::path& near) {
-    std::string pattern = (near / ".gridmap-backup-XXXXXX").string();
-    if (!mkdtemp(pattern.data()))
-      unavailable("cannot make a working directory in " + near.string());
-    dir_ = pattern;
-  }
-  ~Scratch() {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
-  fs::path operator/(const std::string& name) const { return dir_ / name; }
-
- private:
-  fs::path dir_;
-};
 
 fs::path parent_or_here(const std::string& path) {
   fs::path p = fs::path(path).parent_path();
@@ -534,7 +516,7 @@ BackupManifest parse_manifest(const std::string& json) {
 BackupManifest backup_database(const BackupOptions& o) {
   if (!fs::exists(o.db_path)) throw_invalid("database " + o.db_path + " does not exist");
   if (fs::is_directory(o.out)) throw_invalid(o.out + " is a directory: name the archive to write");
-  Scratch scratch(parent_or_here(o.out));
+  ScratchDir scratch(parent_or_here(o.out), ".gridmap-backup");
   fs::path snapshot = scratch / kDatabase;
   // SQLite's online backup, every page in one step: one read transaction over the live
   // database, so every change committed before it began is in the copy and none after
@@ -611,7 +593,7 @@ BackupManifest backup_database(const BackupOptions& o) {
 BackupCheck verify_backup(const std::string& archive) {
   BackupCheck out;
   try {
-    Scratch scratch(parent_or_here(archive));
+    ScratchDir scratch(parent_or_here(archive), ".gridmap-backup");
     // A name of its own: the audit anchor goes beside it (or in GRIDMAP_AUDIT_DIR).
     std::string name = "verify-" + std::to_string(::getpid()) + "-" +
                        std::to_string(std::random_device{}()) + ".sqlite";

@@ -16,6 +16,7 @@
 #include "data/audit.hpp"
 #include "data/csv.hpp"
 #include "data/export.hpp"
+#include "data/scratch_dir.hpp"
 #include "data/stats.hpp"
 #include "server/access.hpp"
 #include "server/app.hpp"
@@ -41,26 +42,6 @@ class FileStream : public StreamSource {
 
  private:
   std::FILE* f_;
-};
-
-// A private temporary directory, removed with everything in it when this goes.
-class Scratch {
- public:
-  Scratch() {
-    std::string pattern =
-        (std::filesystem::temp_directory_path() / "gridmap-export-XXXXXX").string();
-    if (!mkdtemp(pattern.data()))
-      throw Error(ErrorKind::unavailable, "cannot make a temporary directory");
-    dir_ = pattern;
-  }
-  ~Scratch() {
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
-  }
-  std::string file(const std::string& name) const { return (dir_ / name).string(); }
-
- private:
-  std::filesystem::path dir_;
 };
 
 struct Format {
@@ -128,7 +109,7 @@ Response export_layer(App& app, const Request& req, const Context& ctx) {
   std::string user = p.name;
   Response later;
   later.deferred = [&app, layer = *layer, name, &format, out_crs, user]() {
-    Scratch scratch;
+    data::ScratchDir scratch(std::filesystem::temp_directory_path(), "gridmap-export");
     data::ExportOptions o;
     o.layer = layer;
     o.crs = out_crs;

@@ -378,6 +378,24 @@ Response items(App& app, const Request& req, const Context& ctx) {
   return r;
 }
 
+// One feature with its self and collection links and its version as ETag (read or edited).
+Response feature_answer(App& app, data::Layer layer, const data::Feature& f, const std::string& id) {
+  std::string here = base(app) + "/collections/" + std::string(data::to_string(layer));
+  rapidjson::StringBuffer buf;
+  JsonWriter w(buf);
+  w.StartObject();
+  write_feature_members(w, f);
+  w.Key("links");
+  w.StartArray();
+  link(w, here + "/items/" + percent_encode(id), "self", kGeoJson);
+  link(w, here, "collection", "application/json");
+  w.EndArray();
+  w.EndObject();
+  Response r = ogc_json(buf.GetString(), kGeoJson);
+  r.headers.emplace_back("ETag", "\"v" + std::to_string(f.version) + "\"");
+  return r;
+}
+
 Response item(App& app, const Request& req, const Context& ctx) {
   auto [layer, c] = collection(req, ctx);
   const OgcCrs& out = answer_crs(req);
@@ -390,19 +408,7 @@ Response item(App& app, const Request& req, const Context& ctx) {
                 "no item '" + id + "' in " + std::string(data::to_string(layer)));
   crs::Transformer t(crs::Crs{}, crs::parse(out.name));
   to_crs(*f, out, t);
-  std::string here = base(app) + "/collections/" + std::string(data::to_string(layer));
-  rapidjson::StringBuffer buf;
-  JsonWriter w(buf);
-  w.StartObject();
-  write_feature_members(w, *f);
-  w.Key("links");
-  w.StartArray();
-  link(w, here + "/items/" + percent_encode(id), "self", kGeoJson);
-  link(w, here, "collection", "application/json");
-  w.EndArray();
-  w.EndObject();
-  Response r = ogc_json(buf.GetString(), kGeoJson);
-  r.headers.emplace_back("ETag", "\"v" + std::to_string(f->version) + "\"");
+  Response r = feature_answer(app, layer, *f, id);
   r.headers.emplace_back("Content-Crs", "<" + std::string(out.uri) + ">");
   return r;
 }
@@ -461,20 +467,11 @@ LonLat point_of(const std::string& geometry) {
 Response edited_item(App& app, data::Layer layer, const std::string& id, int status) {
   auto f = data::get_feature(app.read_db(), layer, id, App::now());
   if (!f) throw_internal("an edited item is gone");
-  std::string here = base(app) + "/collections/" + std::string(data::to_string(layer));
-  rapidjson::StringBuffer buf;
-  JsonWriter w(buf);
-  w.StartObject();
-  write_feature_members(w, *f);
-  w.Key("links");
-  w.StartArray();
-  link(w, here + "/items/" + percent_encode(id), "self", kGeoJson);
-  w.EndArray();
-  w.EndObject();
-  Response r = ogc_json(buf.GetString(), kGeoJson);
+  Response r = feature_answer(app, layer, *f, id);
   r.status = status;
-  r.headers.emplace_back("ETag", "\"v" + std::to_string(f->version) + "\"");
-  if (status == 201) r.headers.emplace_back("Location", here + "/items/" + percent_encode(id));
+  if (status == 201)
+    r.headers.emplace_back("Location", base(app) + "/collections/" + std::string(data::to_string(layer)) +
+                                           "/items/" + percent_encode(id));
   return r;
 }
 
