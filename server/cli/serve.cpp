@@ -16,6 +16,7 @@
 #include <stop_token>
 #include <thread>
 
+#include "core/text.hpp"
 #include "data/backup.hpp"
 #include "data/position_writer.hpp"
 #include "data/serve_lock.hpp"
@@ -184,9 +185,8 @@ int cmd_serve(const Args& args) {
   if (auto url = args.get("--public-url")) ao.public_url = checked_public_url(*url);
   // --cors-origin, repeated or comma-separated: origins only (scheme, host, port).
   for (const std::string& list : args.all("--cors-origin"))
-    for (size_t at = 0; at <= list.size();) {
-      size_t comma = std::min(list.find(',', at), list.size());
-      std::string one = list.substr(at, comma - at);
+    for (std::string_view part : split(list, ',')) {
+      std::string one(part);
       while (!one.empty() && one.front() == ' ') one.erase(0, 1);
       while (!one.empty() && one.back() == ' ') one.pop_back();
       if (one == "*")
@@ -194,7 +194,6 @@ int cmd_serve(const Args& args) {
             "--cors-origin names origins (https://portal.example.gov.cn), not '*': "
             "signed-in answers are never for any site");
       ao.cors_origins.push_back(server::normal_origin(checked_public_url(one, "--cors-origin")));
-      at = comma + 1;
     }
   ao.web_dir = args.get("--web").value_or("");
   ao.files_dir = args.get("--files").value_or("");

@@ -13,6 +13,7 @@
 #include <cmath>
 #include <set>
 
+#include "core/text.hpp"
 #include "data/area_service.hpp"
 #include "data/features.hpp"
 #include "data/roster.hpp"
@@ -99,15 +100,13 @@ std::optional<Box> bbox_param(const Request& req) {
   if (!v) return std::nullopt;
   const OgcCrs& c = req.param("bbox-crs") ? ogc_crs(*req.param("bbox-crs"), "bbox-crs") : kCrsList[0];
   std::vector<double> n;
-  for (size_t at = 0; at <= v->size();) {
-    size_t comma = std::min(v->find(',', at), v->size());
-    std::string part = v->substr(at, comma - at);
+  for (std::string_view piece : split(*v, ',')) {
+    std::string part(piece);
     char* end = nullptr;
     double d = std::strtod(part.c_str(), &end);
     if (part.empty() || *end != '\0' || !std::isfinite(d))
       throw_invalid("'bbox' must be four numbers (six with heights), not '" + *v + "'");
     n.push_back(d);
-    at = comma + 1;
   }
   if (n.size() == 6) n = {n[0], n[1], n[3], n[4]};  // heights are not used
   if (n.size() != 4) throw_invalid("'bbox' must be four numbers (six with heights)");

@@ -21,6 +21,7 @@
 #include <variant>
 
 #include "core/error.hpp"
+#include "core/text.hpp"
 #include "data/catalogue.hpp"
 #include "data/departments.hpp"
 #include "data/features.hpp"
@@ -315,12 +316,9 @@ std::map<std::string, data::CatalogueEntry> catalogue_map(App& app) {
 
 std::vector<std::string> comma_list(const std::optional<std::string>& v) {
   std::vector<std::string> out;
-  if (!v) return out;
-  for (size_t at = 0; at <= v->size();) {
-    size_t comma = std::min(v->find(',', at), v->size());
-    if (comma > at) out.push_back(v->substr(at, comma - at));
-    at = comma + 1;
-  }
+  if (v)
+    for (std::string_view part : split(*v, ','))
+      if (!part.empty()) out.emplace_back(part);
   return out;
 }
 

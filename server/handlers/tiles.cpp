@@ -6,6 +6,7 @@
 #include <charconv>
 #include <set>
 
+#include "core/text.hpp"
 #include "geo/error.hpp"
 #include "server/access.hpp"
 #include "server/app.hpp"
@@ -32,16 +33,9 @@ uint32_t tile_number(const std::string& s, const char* name) {
 std::vector<std::string> list_param(const Request& req, const char* name) {
   std::vector<std::string> out;
   auto range = req.query.equal_range(name);
-  for (auto it = range.first; it != range.second; ++it) {
-    std::string_view v = it->second;
-    while (!v.empty()) {
-      size_t comma = v.find(',');
-      std::string_view part = v.substr(0, comma);
+  for (auto it = range.first; it != range.second; ++it)
+    for (std::string_view part : split(it->second, ','))
       if (!part.empty()) out.emplace_back(part);
-      if (comma == std::string_view::npos) break;
-      v.remove_prefix(comma + 1);
-    }
-  }
   return out;
 }
 
