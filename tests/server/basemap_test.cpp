@@ -10,6 +10,7 @@
 #include <tuple>
 
 #include "data/db.hpp"
+#include "server/basemap_support.hpp"
 #include "support/test_support.hpp"
 #include "tiles/decode.hpp"
 #include "tiles/gzip.hpp"
@@ -21,45 +22,6 @@ using test::HttpResult;
 using test::json;
 
 namespace {
-
-struct Fixture {
-  test::TempDir dir;
-  std::string db = dir.file("tatabu.sqlite");
-  std::string token;
-  Fixture() {
-    REQUIRE(test::run_gridmap({"demo", "--db", db, "--preset", "tatabu"}).exit_code == 0);
-    token = test::make_user(db, "dispatcher", "dispatcher");
-    test::set_default_headers({});
-  }
-  HttpResult get(const test::ServerProcess& s, const std::string& target,
-                 std::map<std::string, std::string> headers = {}) const {
-    headers["Authorization"] = "Bearer " + token;
-    return http(s.port(), "GET", target, "", headers);
-  }
-};
-
-// A one-colour 256 x 256 PNG, written by GDAL into memory.
-std::string png_tile(uint8_t red, uint8_t green, uint8_t blue) {
-  GDALAllRegister();
-  GDALDatasetH mem = GDALCreate(GDALGetDriverByName("MEM"), "", 256, 256, 3, GDT_Byte, nullptr);
-  REQUIRE(mem);
-  uint8_t rgb[] = {red, green, blue};
-  for (int b = 0; b < 3; ++b)
-    REQUIRE(GDALFillRaster(GDALGetRasterBand(mem, b + 1), rgb[b], 0) == CE_None);
-  std::string path = "/vsimem/basemap_test_" + std::to_string(red) + ".png";
-  GDALDatasetH png = GDALCreateCopy(GDALGetDriverByName("PNG"), path.c_str(), mem, FALSE, nullptr,
-                                    nullptr, nullptr);
-  REQUIRE(png);
-  GDALClose(png);
-  GDALClose(mem);
-  vsi_l_offset size = 0;
-  GByte* bytes = VSIGetMemFileBuffer(path.c_str(), &size, TRUE);
-  REQUIRE(bytes);
-  std::string out(reinterpret_cast<const char*>(bytes), static_cast<size_t>(size));
-  VSIFree(bytes);
-  VSIUnlink((path + ".aux.xml").c_str());
-  return out;
-}
 
 // An MBTiles file with the metadata given and tiles (z, x, tms_row, bytes), written through
 // a scratch gridmap database that attaches it.
@@ -85,9 +47,9 @@ void write_mbtiles(const test::TempDir& dir, const std::string& path,
 }  // namespace
 
 TEST_CASE("a raster base map serves its PNG tiles with rows flipped from TMS, under the style") {
-  Fixture f;
+  test::BasemapFixture f;
   std::string file = f.dir.file("raster.mbtiles");
-  std::string north = png_tile(200, 10, 10), south = png_tile(10, 10, 200);
+  std::string north = test::png_tile(200, 10, 10), south = test::png_tile(10, 10, 200);
   REQUIRE(north.rfind("\x89PNG", 0) == 0);
   REQUIRE(north != south);
   // At zoom 1, XYZ row 0 (north) is TMS row 1.
@@ -129,7 +91,7 @@ TEST_CASE("a raster base map serves its PNG tiles with rows flipped from TMS, un
 }
 
 TEST_CASE("a vector base map exported by gridmap passes its gzip tiles through, or unpacks them") {
-  Fixture f;
+  test::BasemapFixture f;
   std::string file = f.dir.file("grids.mbtiles");
   auto r = test::run_gridmap({"tiles", "export", "--layer", "grids", "--minzoom", "10", "--maxzoom",
                               "13", "--out", file, "--db", f.db});
@@ -184,7 +146,7 @@ TEST_CASE("a vector base map exported by gridmap passes its gzip tiles through, 
 }
 
 TEST_CASE("without a base map the style has none and /basemap answers 404") {
-  Fixture f;
+  test::BasemapFixture f;
   test::ServerProcess server(f.db);
   CHECK(f.get(server, "/basemap.json").status == 404);
   CHECK(f.get(server, "/basemap/0/0/0.png").status == 404);
@@ -194,7 +156,7 @@ TEST_CASE("without a base map the style has none and /basemap answers 404") {
 }
 
 TEST_CASE("a missing or invalid base map stops serve at startup with a one-line reason") {
-  Fixture f;
+  test::BasemapFixture f;
   std::string missing = f.dir.file("missing.mbtiles"), text = f.dir.file("text.mbtiles"),
               tiff = f.dir.file("tiff.mbtiles"), empty = f.dir.file("empty.mbtiles");
   test::write_file(text,

@@ -11,6 +11,7 @@
 #include <filesystem>
 
 #include "data/db.hpp"
+#include "server/basemap_support.hpp"
 #include "support/test_support.hpp"
 #include "tiles/decode.hpp"
 #include "tiles/gzip.hpp"
@@ -24,51 +25,6 @@ using test::json;
 
 namespace {
 
-struct Fixture {
-  test::TempDir dir;
-  std::string db = dir.file("tatabu.sqlite");
-  std::string token;
-  Fixture() {
-    REQUIRE(test::run_gridmap({"demo", "--db", db, "--preset", "tatabu"}).exit_code == 0);
-    token = test::make_user(db, "dispatcher", "dispatcher");
-    test::set_default_headers({});
-  }
-  HttpResult get(const test::ServerProcess& s, const std::string& target,
-                 std::map<std::string, std::string> headers = {}) const {
-    headers["Authorization"] = "Bearer " + token;
-    return http(s.port(), "GET", target, "", headers);
-  }
-  void export_tiles(const std::string& out) const {
-    auto r = test::run_gridmap({"tiles", "export", "--layer", "grids", "--minzoom", "10",
-                                "--maxzoom", "13", "--out", out, "--db", db});
-    INFO(r.err);
-    REQUIRE(r.exit_code == 0);
-  }
-};
-
-// A one-colour 256 x 256 PNG, written by GDAL into memory.
-std::string png_tile(uint8_t red, uint8_t green, uint8_t blue) {
-  GDALAllRegister();
-  GDALDatasetH mem = GDALCreate(GDALGetDriverByName("MEM"), "", 256, 256, 3, GDT_Byte, nullptr);
-  REQUIRE(mem);
-  uint8_t rgb[] = {red, green, blue};
-  for (int b = 0; b < 3; ++b)
-    REQUIRE(GDALFillRaster(GDALGetRasterBand(mem, b + 1), rgb[b], 0) == CE_None);
-  std::string path = "/vsimem/pmtiles_basemap_test_" + std::to_string(red) + ".png";
-  GDALDatasetH png = GDALCreateCopy(GDALGetDriverByName("PNG"), path.c_str(), mem, FALSE, nullptr,
-                                    nullptr, nullptr);
-  REQUIRE(png);
-  GDALClose(png);
-  GDALClose(mem);
-  vsi_l_offset size = 0;
-  GByte* bytes = VSIGetMemFileBuffer(path.c_str(), &size, TRUE);
-  REQUIRE(bytes);
-  std::string out(reinterpret_cast<const char*>(bytes), static_cast<size_t>(size));
-  VSIFree(bytes);
-  VSIUnlink((path + ".aux.xml").c_str());
-  return out;
-}
-
 tiles::TileId tile_over_household(const std::string& db, int z) {
   data::Db d = data::Db::open(db, false);
   data::Statement p(d, "SELECT X(geom), Y(geom) FROM households WHERE id = 42");
@@ -79,7 +35,7 @@ tiles::TileId tile_over_household(const std::string& db, int z) {
 }  // namespace
 
 TEST_CASE("a vector PMTiles base map answers like the MBTiles file of the same tiles") {
-  Fixture f;
+  test::BasemapFixture f;
   std::string pm = f.dir.file("grids.pmtiles"), mb = f.dir.file("grids.mbtiles");
   f.export_tiles(pm);
   f.export_tiles(mb);
@@ -144,9 +100,9 @@ TEST_CASE("a vector PMTiles base map answers like the MBTiles file of the same t
 }
 
 TEST_CASE("a raster PMTiles base map serves its PNG tiles as stored") {
-  Fixture f;
+  test::BasemapFixture f;
   std::string file = f.dir.file("raster.pmtiles");
-  std::string north = png_tile(200, 10, 10), south = png_tile(10, 10, 200);
+  std::string north = test::png_tile(200, 10, 10), south = test::png_tile(10, 10, 200);
   {
     tiles::pmtiles::Writer w(file);
     w.put({1, 0, 0}, north);
@@ -181,7 +137,7 @@ TEST_CASE("a raster PMTiles base map serves its PNG tiles as stored") {
 }
 
 TEST_CASE("a truncated or damaged PMTiles base map stops serve at startup with a one-line reason") {
-  Fixture f;
+  test::BasemapFixture f;
   std::string good_file = f.dir.file("grids.pmtiles");
   f.export_tiles(good_file);
   std::string good = test::read_file(good_file);
