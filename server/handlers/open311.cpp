@@ -278,27 +278,36 @@ const char* level_name(data::Level l) {
   return "";
 }
 
-Record request_record(App& app, const data::Petition& p,
-                      const std::map<std::string, data::CatalogueEntry>& catalogue) {
-  data::Db& db = app.read_db();
-  auto cat = catalogue.find(p.category);
+// What every request of an answer is written with, read once per answer: the catalogue's
+// entries, the departments' names, the petitions' repository (for the last event's time).
+struct Lookups {
+  std::map<std::string, data::CatalogueEntry> catalogue;
+  std::map<int64_t, std::string> departments;
+  data::PetitionRepo petitions;
+  explicit Lookups(data::Db& db) : petitions(db) {
+    for (auto& e : data::Catalogue(db).list()) catalogue.emplace(e.code, std::move(e));
+    for (const auto& d : data::DepartmentRepo(db).list()) departments.emplace(d.id, d.name);
+  }
+};
+
+Record request_record(const data::Petition& p, Lookups& l) {
+  auto cat = l.catalogue.find(p.category);
   std::string agency = level_name(p.handler_level);
   if (p.department_id)
-    for (const auto& d : data::DepartmentRepo(db).list())
-      if (d.id == *p.department_id) agency = d.name;
+    if (auto d = l.departments.find(*p.department_id); d != l.departments.end()) agency = d->second;
   std::optional<int64_t> expected = p.deadline_at;
   if (p.extension_until && expected && *p.extension_until > *expected) expected = p.extension_until;
   return {
       {"service_request_id", std::to_string(p.id->value)},
       {"status", std::string(data::is_final(p.status) ? "closed" : "open")},
       {"status_notes", std::string("gridmap: ") + std::string(data::to_string(p.status))},
-      {"service_name", cat == catalogue.end() ? Value{} : Value{cat->second.name}},
+      {"service_name", cat == l.catalogue.end() ? Value{} : Value{cat->second.name}},
       {"service_code", p.category},
       {"description", text_or_null(p.description)},
       {"agency_responsible", agency},
-      {"service_notice", cat == catalogue.end() ? Value{} : Value{deadline_notice(cat->second)}},
+      {"service_notice", cat == l.catalogue.end() ? Value{} : Value{deadline_notice(cat->second)}},
       {"requested_datetime", data::format_time(p.created_at)},
-      {"updated_datetime", time_or_null(data::PetitionRepo(db).last_event_at(*p.id))},
+      {"updated_datetime", time_or_null(l.petitions.last_event_at(*p.id))},
       {"expected_datetime", time_or_null(expected)},
       {"address", std::monostate{}},
       {"address_id", text_or_null(p.grid_code)},  // the grid (网格) it lies in
@@ -306,12 +315,6 @@ Record request_record(App& app, const data::Petition& p,
       {"lat", p.position.lat},
       {"long", p.position.lon},
       {"media_url", std::monostate{}}};
-}
-
-std::map<std::string, data::CatalogueEntry> catalogue_map(App& app) {
-  std::map<std::string, data::CatalogueEntry> out;
-  for (auto& e : data::Catalogue(app.read_db()).list()) out.emplace(e.code, std::move(e));
-  return out;
 }
 
 std::vector<std::string> comma_list(const std::optional<std::string>& v) {
@@ -334,14 +337,13 @@ std::optional<data::Petition> visible_petition(App& app, const Context& ctx,
 
 Response requests(App& app, const Request& req, const Context& ctx) {
   Format f = format_of(req);
-  auto catalogue = catalogue_map(app);
+  Lookups lookups(app.read_db());
   std::vector<Record> out;
   if (auto ids = req.param("service_request_id")) {  // the other filters are then ignored
     auto list = comma_list(ids);
     check_batch_size(app, list.size(), "service_request_id values");
     for (const std::string& id : list)
-      if (auto p = visible_petition(app, ctx, id))
-        out.push_back(request_record(app, *p, catalogue));
+      if (auto p = visible_petition(app, ctx, id)) out.push_back(request_record(*p, lookups));
     return render(f, "service_requests", "request", out);
   }
   auto codes = comma_list(req.param("service_code"));
@@ -369,16 +371,15 @@ Response requests(App& app, const Request& req, const Context& ctx) {
   q.newest_first = true;
   q.limit = kMostRequests;
   apply_reach(ctx, q);
-  data::PetitionRepo repo(app.read_db());
   while (out.size() < kMostRequests) {
     data::FeaturePage page = data::list_features(app.read_db(), q);
     for (const data::Feature& feature : page.features) {
-      auto p = repo.get(PetitionId{std::get<int64_t>(feature.id)});
+      auto p = lookups.petitions.get(PetitionId{std::get<int64_t>(feature.id)});
       if (!p) continue;
       bool closed = data::is_final(p->status);
       if ((closed && !want_closed) || (!closed && !want_open)) continue;
       if (!wanted_codes.empty() && !wanted_codes.count(p->category)) continue;
-      out.push_back(request_record(app, *p, catalogue));
+      out.push_back(request_record(*p, lookups));
       if (out.size() == kMostRequests) break;
     }
     if (!page.next) break;
@@ -392,7 +393,8 @@ Response request_item(App& app, const Request& req, const Context& ctx) {
   const std::string& id = req.path_params.at("id");
   auto p = visible_petition(app, ctx, id);
   if (!p) throw Error(ErrorKind::not_found, "no service request " + id);
-  return render(f, "service_requests", "request", {request_record(app, *p, catalogue_map(app))});
+  Lookups lookups(app.read_db());
+  return render(f, "service_requests", "request", {request_record(*p, lookups)});
 }
 
 // The POST's fields: form-encoded (the spec's) or a JSON object of strings and numbers.
