@@ -13,6 +13,12 @@ export async function createMap(container) {
     transformRequest: (url) => ({ url: new URL(url, window.location.href).href }),
   });
   map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'top-left');
+  // A tile request cancelled because its source changed (a filter moved on) is not an error;
+  // any other is logged as MapLibre would without a listener.
+  map.on('error', (e) => {
+    if (e.error && e.error.name === 'AbortError') return;
+    console.error(e.error || e);
+  });
   // The extent is asked for while the style loads.
   const extent = fetch('/tiles/grids.json', { credentials: 'same-origin' }).then((res) => (res.ok ? res.json() : null)).catch(() => null);
   await new Promise((resolve) => map.on('load', resolve));
