@@ -121,7 +121,10 @@ export async function plannerView(map, side) {
   const hidpi = window.devicePixelRatio > 1 ? '@2x' : '';
   const heatUrl = (q) => `${window.location.origin}/heatmap/{z}/{x}/{y}${hidpi}.png${q ? `?${q}` : ''}`;
   map.addSource('gm-heat', { type: 'raster', tiles: [heatUrl('')], tileSize: 256, minzoom: 0, maxzoom: 18 });
-  const firstLine = map.getStyle().layers.find((l) => l.type === 'line' || l.type === 'symbol');
+  // Over the areas' fills, under their outlines and names.
+  const styleLayers = map.getStyle().layers;
+  const lastFill = styleLayers.map((l) => l.type).lastIndexOf('fill');
+  const firstLine = styleLayers.find((l, i) => i > lastFill && (l.type === 'line' || l.type === 'symbol'));
   const below = firstLine ? firstLine.id : undefined;
   map.addLayer({ id: 'heat', type: 'raster', source: 'gm-heat', paint: { 'raster-opacity': 0.75, 'raster-fade-duration': 0 } }, below);
   map.addSource('gm-visits', { type: 'geojson', data: { type: 'FeatureCollection', features: [] } });
@@ -154,7 +157,10 @@ export async function plannerView(map, side) {
       windowLabel.dataset.from = q.get('from');
       windowLabel.dataset.to = q.get('to');
     }
-    map.getSource('gm-heat').setTiles([heatUrl(q.toString())]);
+    const tiles = heatUrl(q.toString());
+    const source = map.getSource('gm-heat');
+    if (source.tiles && source.tiles[0] === tiles) return;  // unchanged: keep the tiles
+    source.setTiles([tiles]);
     clearTimeout(hotTimer);
     hotTimer = setTimeout(loadHot, 250);  // the analysis once the slider rests
   }
