@@ -139,7 +139,7 @@ export async function plannerView(map, side) {
     { id: 'highlight', type: 'line', paint: { 'line-color': '#f59f00', 'line-width': 4 } }]);
 
   // --- the heat's window: `span` months ending with the month the slider points at
-  const heat = { end: MONTHS - 1, span: 3, playing: null, on: { heat: true, hotspots: true, findings: false, visits: false } };
+  const heat = { end: MONTHS - 1, span: 12, playing: null, on: { heat: true, hotspots: true, findings: false, visits: false } };
   const heatQuery = () => {
     const { y: ty, m: tm } = today();
     const back = MONTHS - 1 - heat.end;  // months before the current one
