@@ -103,6 +103,7 @@ function loadECharts() {
 
 export async function plannerView(map, side) {
   const charts = loadECharts();
+  const coverage = api('/api/v1/coverage').then((r) => r.data).catch(() => null);
   const catalogueList = await api('/api/v1/catalogue').then((r) => r.data.categories).catch(() => []);
   const catalogue = new Map(catalogueList.map((c) => [c.code, c]));
   const categoryName = (code) => { const c = catalogue.get(code); return c ? (currentLang() === 'en' ? c.name_en || c.name : c.name) : t(code); };
@@ -171,9 +172,13 @@ export async function plannerView(map, side) {
     } catch (e) { /* hotspots not available */ }
   }
   let findings = null;
+  let findingItem = null;  // the findings' line in the legend
+  const findingText = () => (!findings ? '…' : findings.clean ? t('coverage_clean') : `${findings.findings.length} ${t('findings_count')}`);
   async function loadFindings() {
-    const { data } = await api('/api/v1/coverage');
+    const data = await coverage;
+    if (!data) return;
     findings = data;
+    if (findingItem) findingItem.lastChild.textContent = findingText();
     setFindings({ type: 'FeatureCollection', features: data.findings.filter((f) => f.geometry)
       .map((f) => ({ type: 'Feature', geometry: f.geometry, properties: { kind: f.kind } })) });
   }
@@ -222,21 +227,21 @@ export async function plannerView(map, side) {
       box.addEventListener('change', () => showLayer(key, box.checked));
       return el('label', { class: 'check' }, box, t(label));
     };
-    const swatch = (colour, text, kind = '') => el('li', {}, el('span', { class: `swatch ${kind}`, style: `--c:${colour}` }), text);
-    const findingText = !findings ? '…' : findings.clean ? t('coverage_clean') : `${findings.findings.length} ${t('findings_count')}`;
+    const swatch = (colour, text, kind = '') => el('li', {}, el('span', { class: `swatch ${kind}`, style: `--c:${colour}` }), el('span', { text }));
+    findingItem = swatch('#e03131', findingText(), 'fill');
     const box = el('details', { class: 'legend planner-legend', open: '' }, el('summary', { text: `${t('legend')} · ${t('layers')}` }),
       el('fieldset', { class: 'heat-time' }, el('legend', { text: t('heat_window') }),
         el('div', { class: 'row' }, playButton, slider),
         el('div', { class: 'row' }, el('label', { class: 'check' }, t('window_span'), span), windowLabel)),
-      el('div', { class: 'layer' }, toggle('heat', 'heatmap'),
+      el('div', { class: 'layer folds' }, toggle('heat', 'heatmap'),
         el('div', { class: 'ramp', role: 'img', 'aria-label': `${t('heatmap')}: ${t('heat_low')} → ${t('heat_high')}` },
           el('span', { text: t('heat_low') }), el('span', { class: 'bar', style: `background:linear-gradient(90deg,${HEAT_RAMP.join(',')})` }),
           el('span', { text: t('heat_high') }))),
-      el('div', { class: 'layer' }, toggle('hotspots', 'hotspots'),
+      el('div', { class: 'layer folds' }, toggle('hotspots', 'hotspots'),
         el('ul', {}, ...HOT_CLASSES.map((c, i) => swatch(HOT_COLOURS[i], t(c), 'fill')))),
       el('div', { class: 'layer' }, toggle('findings', 'findings_layer'),
-        el('ul', {}, swatch('#e03131', findingText, 'fill'))),
-      el('div', { class: 'layer' }, toggle('visits', 'visits_layer'),
+        el('ul', {}, findingItem)),
+      el('div', { class: 'layer folds' }, toggle('visits', 'visits_layer'),
         el('ul', {}, ...VISIT_STEPS.map(([v, c], i) => swatch(c, i + 1 < VISIT_STEPS.length
           ? `${Math.round(v * 100)}–${Math.round(VISIT_STEPS[i + 1][0] * 100)}%` : `≥ ${Math.round(v * 100)}%`, 'fill')))),
       el('ul', {}, swatch('#f59f00', t('highlight_layer'), 'line')));
@@ -324,7 +329,7 @@ export async function plannerView(map, side) {
     tbody.replaceChildren(...(rows.length ? rows.map((r) => {
       const name = rowName(r);
       const tr = el('tr', { class: `row${state.selected === r.code ? ' selected' : ''}`, tabindex: '0', 'data-code': r.code,
-        'aria-label': name, onclick: () => select(r),
+        onclick: () => select(r),
         onkeydown: (e) => {
           if (e.target !== tr) return;
           if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); select(r); }
@@ -375,7 +380,8 @@ export async function plannerView(map, side) {
     if (!data.some((r) => r.code === state.selected)) state.selected = null;
     drawRows();
     const sum = data.reduce((n, r) => n + r.total, 0);
-    status.textContent = `${data.length} ${t('rows_count')} · ${t('kpi_total')} ${sum}`;
+    // The stats API lists the areas with cases in the period; one without is not a row.
+    status.textContent = `${data.length} ${t('rows_count')} · ${t('kpi_total')} ${sum}${LAYER_OF[state.level] ? ` · ${t('only_with_cases')}` : ''}`;
   }
 
   async function reload() {
@@ -385,8 +391,10 @@ export async function plannerView(map, side) {
     caption.textContent = `${t('kpi')} · ${t(state.level)}`;
     drawHead();
     drawExports();
-    await loadTable();
-    await drawChart();
+    // The trend of the whole area or the area drilled into needs no row: asked for with the table.
+    const table = loadTable();
+    if (state.tab === 'trend' && !state.selected) await Promise.all([table, drawChart()]);
+    else { await table; await drawChart(); }
   }
 
   async function highlight(level, code) {
@@ -612,7 +620,8 @@ export async function plannerView(map, side) {
   side.classList.add('planner');
   controls();
   drawLegend();
-  await Promise.all([reload(), loadHot(), loadFindings().then(drawLegend).catch(() => {})]);
+  loadFindings();  // the hotspots come with the heat's window (drawLegend)
+  await reload();
   return {
     refresh: () => { controls(); drawLegend(); reload(); },
   };
