@@ -39,7 +39,6 @@ const TEXT = {
     rows_count: '行', no_rows: '该时段无数据', heat_window: '热力时段', play: '播放', pause: '暂停', window_end: '截止月份', window_span: '时长',
     heat_low: '少', heat_high: '多', hot_99: '热点 99%', hot_95: '热点 95%', hot_90: '热点 90%', cold_90: '冷点 90%', cold_95: '冷点 95%', cold_99: '冷点 99%',
     findings_layer: '覆盖检查问题', findings_count: '处缺口或重叠', coverage_clean: '网格无缺口、无重叠', visits_layer: '住户走访覆盖（近30天）', highlight_layer: '选中区域',
-    only_with_cases: '仅列出有案件的区域',
   },
   en: {
     title: 'Grid management map', signin: 'Sign in', name: 'Name', password: 'Password', logout: 'Sign out',
@@ -80,7 +79,6 @@ const TEXT = {
     rows_count: 'rows', no_rows: 'No data for this period', heat_window: 'Heat window', play: 'Play', pause: 'Pause', window_end: 'Window end month', window_span: 'Length',
     heat_low: 'Few', heat_high: 'Many', hot_99: 'Hotspot 99%', hot_95: 'Hotspot 95%', hot_90: 'Hotspot 90%', cold_90: 'Cold spot 90%', cold_95: 'Cold spot 95%', cold_99: 'Cold spot 99%',
     findings_layer: 'Coverage findings', findings_count: 'gaps or overlaps', coverage_clean: 'No gap, no overlap between grids', visits_layer: 'Household visits (30 days)', highlight_layer: 'Selected area',
-    only_with_cases: 'areas with cases only',
   },
 };
 

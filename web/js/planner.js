@@ -380,8 +380,8 @@ export async function plannerView(map, side) {
     if (!data.some((r) => r.code === state.selected)) state.selected = null;
     drawRows();
     const sum = data.reduce((n, r) => n + r.total, 0);
-    // The stats API lists the areas with cases in the period; one without is not a row.
-    status.textContent = `${data.length} ${t('rows_count')} · ${t('kpi_total')} ${sum}${LAYER_OF[state.level] ? ` · ${t('only_with_cases')}` : ''}`;
+    // Every area of the level is a row (the stats API gives zeros where nothing happened).
+    status.textContent = `${data.length} ${t('rows_count')} · ${t('kpi_total')} ${sum}`;
   }
 
   async function reload() {
