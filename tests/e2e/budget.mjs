@@ -37,29 +37,36 @@ const browser = await chromium.launch({
     '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
 });
 
-// Bytes on the wire as Chromium's network stack counts them (headers and compressed bodies),
-// streams included as their chunks arrive.
+// Bytes on the wire: each finished answer's headers and (compressed) body as Chromium counts
+// them, the map's web workers' tile requests included; the event stream, which never
+// finishes, by the chunks received so far.
 async function meter(page) {
+  const t0 = Date.now();
+  const answers = [];  // [url, time asked, time done, bytes]
+  page.on('requestfinished', (r) => {
+    const at = Date.now() - t0;
+    const asked = r.timing().startTime > 0 ? Math.round(r.timing().startTime - t0) : at;
+    answers.push(r.sizes().then((z) => [r.url().replace(origin, ''), asked, at, z.responseBodySize + z.responseHeadersSize])
+      .catch(() => [r.url(), asked, at, 0]));
+  });
   const cdp = await page.context().newCDPSession(page);
   await cdp.send('Network.enable');
-  const finished = new Map();   // request id -> total encoded bytes
-  const streamed = new Map();   // request id -> encoded bytes received so far
-  const urls = new Map();       // request id -> [url, time asked]
-  const t0 = Date.now();
-  cdp.on('Network.requestWillBeSent', (e) => urls.set(e.requestId, [e.request.url.replace(origin, ''), Date.now() - t0]));
+  const streamed = new Map();  // request id -> bytes received, for answers still open
+  const closed = new Set();
   cdp.on('Network.dataReceived', (e) => streamed.set(e.requestId, (streamed.get(e.requestId) || 0) + e.encodedDataLength));
-  cdp.on('Network.loadingFinished', (e) => finished.set(e.requestId, e.encodedDataLength));
+  cdp.on('Network.loadingFinished', (e) => closed.add(e.requestId));
+  cdp.on('Network.loadingFailed', (e) => closed.add(e.requestId));
   return {
-    bytes() {
+    async bytes() {
       let total = 0;
-      for (const v of finished.values()) total += v;
-      for (const [id, v] of streamed) if (!finished.has(id)) total += v;
+      for (const [, , , b] of await Promise.all(answers)) total += b;
+      for (const [id, b] of streamed) if (!closed.has(id)) total += b;
       return total;
     },
-    // The largest answers, for GRIDMAP_BUDGET_VERBOSE=1.
-    top(n) {
-      return [...finished].sort((a, b) => b[1] - a[1]).slice(0, n)
-        .map(([id, v]) => `${kb(v).padStart(7)} at ${String((urls.get(id) || ['', 0])[1]).padStart(5)} ms ${(urls.get(id) || [''])[0].slice(0, 100)}`);
+    // Every answer in the order asked, for GRIDMAP_BUDGET_VERBOSE=1.
+    async waterfall() {
+      return (await Promise.all(answers)).sort((a, b) => a[1] - b[1])
+        .map(([u, at, done, b]) => `${String(at).padStart(5)}-${String(done).padStart(5)} ms ${kb(b).padStart(7)} ${u.slice(0, 90)}`);
     },
   };
 }
@@ -92,8 +99,8 @@ try {
     const readyMs = await signIn(page, 'demo-dispatcher');
     const totalMs = Date.now() - started;
     await page.waitForTimeout(1500);  // tiles and glyphs the first frame asked for
-    const first = m.bytes();
-    if (process.env.GRIDMAP_BUDGET_VERBOSE) console.log(m.top(25).join('\n'));
+    const first = await m.bytes();
+    if (process.env.GRIDMAP_BUDGET_VERBOSE) console.log((await m.waterfall()).join('\n'));
     const rows = await page.evaluate(() => document.querySelectorAll('#side tr.row').length);
     if (rows < 1) failures.push('the dispatcher queue shows no case');
     figures.push(`dispatcher: ready ${readyMs} ms after signing in (${totalMs} ms from opening the page); first load ${kb(first)} on the wire (budget ${kb(BUDGET.firstLoadBytes)})`);
@@ -101,9 +108,9 @@ try {
     if (checkTimes && readyMs > BUDGET.readyMs) failures.push(`dispatcher ready in ${readyMs} ms > ${BUDGET.readyMs} ms`);
     await page.screenshot({ path: join(outDir, 'budget-dispatcher.png') });
     // Idle: the event stream's keep-alives, nothing re-read.
-    const before = m.bytes();
+    const before = await m.bytes();
     await page.waitForTimeout(IDLE_SECONDS * 1000);
-    const perMinute = ((m.bytes() - before) * 60) / IDLE_SECONDS;
+    const perMinute = (((await m.bytes()) - before) * 60) / IDLE_SECONDS;
     figures.push(`dispatcher idle: ${kb(perMinute)} a minute (measured over ${IDLE_SECONDS} s; budget ${kb(BUDGET.idleBytesPerMinute)})`);
     if (perMinute > BUDGET.idleBytesPerMinute) failures.push(`dispatcher idle ${kb(perMinute)} a minute > ${kb(BUDGET.idleBytesPerMinute)}`);
     await context.close();
@@ -117,7 +124,7 @@ try {
     watch(page, 'worker');
     const m = await meter(page);
     const readyMs = await signIn(page, 'demo-worker');
-    figures.push(`worker: ready ${readyMs} ms after signing in, first load ${kb(m.bytes())}`);
+    figures.push(`worker: ready ${readyMs} ms after signing in, first load ${kb(await m.bytes())}`);
     const controlled = await page.evaluate(async () => {
       if (!('serviceWorker' in navigator)) return false;
       await navigator.serviceWorker.ready;
