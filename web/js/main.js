@@ -20,8 +20,16 @@ async function start(me) {
   const map = await createMap(document.getElementById('map'));
   const side = document.getElementById('side');
   const views = { admin: dispatcherView, dispatcher: dispatcherView, worker: workerView, planner: plannerView };
+  offlineApp(me.role === 'worker');
   view = await views[me.role](map, side, me, early);
   window.gridmapReady = true;
+}
+
+// The worker's app works offline (web/sw.js); the other views are served as before.
+function offlineApp(on) {
+  if (!('serviceWorker' in navigator)) return;
+  if (on) navigator.serviceWorker.register('/web/sw.js', { scope: '/', type: 'module' }).catch((e) => console.warn('service worker:', e.message));
+  else navigator.serviceWorker.getRegistrations().then((all) => all.forEach((r) => r.unregister())).catch(() => {});
 }
 
 login.addEventListener('submit', async (event) => {
@@ -40,6 +48,8 @@ login.addEventListener('submit', async (event) => {
 
 document.getElementById('logout').addEventListener('click', async () => {
   await api('/api/v1/session', { method: 'DELETE' }).catch(() => {});
+  // What the worker's app kept for offline use is theirs: gone with the session.
+  if (window.caches) await Promise.all(['gridmap-data', 'gridmap-offline'].map((c) => caches.delete(c))).catch(() => {});
   location.reload();
 });
 
