@@ -17,7 +17,9 @@ async function start(me) {
   document.getElementById('who').textContent = `${me.name} · ${me.role}`;
   // The dispatcher's data is asked for while the map loads.
   const early = ['admin', 'dispatcher'].includes(me.role) ? dispatcherData() : undefined;
-  const map = await createMap(document.getElementById('map'));
+  // The worker's lists do not wait for the map (a phone, maybe offline); the other views draw on it.
+  const mapLoading = createMap(document.getElementById('map'));
+  const map = me.role === 'worker' ? mapLoading : await mapLoading;
   const side = document.getElementById('side');
   const views = { admin: dispatcherView, dispatcher: dispatcherView, worker: workerView, planner: plannerView };
   offlineApp(me.role === 'worker');

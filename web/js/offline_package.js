@@ -83,7 +83,12 @@ export async function refreshPackage(me) {
     }
   }
   // The style, its glyph ranges and TileJSON: fetched now, kept for offline.
-  const wanted = [...new Set(['/style.json', '/tiles/grids.json', ...(pkg.precache || [])])];
+  // The session (who is signed in, read before the service worker took over), the style, its
+  // glyph ranges and TileJSON: the package's list and whatever this page already used.
+  const used = performance.getEntriesByType('resource').map((r) => new URL(r.name))
+    .filter((u) => u.origin === location.origin && (/^\/fonts\/.+\.pbf$/.test(u.pathname) || /^\/tiles\/[a-z_]+\.json$/.test(u.pathname)))
+    .map((u) => u.pathname + u.search);
+  const wanted = [...new Set(['/api/v1/session', '/style.json', '/tiles/grids.json', ...(pkg.precache || []), ...used])];
   for (let i = 0; i < wanted.length; i += 6) {
     await Promise.all(wanted.slice(i, i + 6).map(async (u) => {
       try {

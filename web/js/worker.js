@@ -14,7 +14,17 @@ import { keptPackage, refreshPackage } from './offline_package.js';
 const OPEN = ['reported', 'registered', 'dispatched', 'in_progress', 'pending_review', 'verified', 'suspended'];
 const LIVE_KINDS = ['new_case', 'dispatched', 'escalated', 'reopened', 'deadline_soon', 'overdue'];
 
-const isOffline = (e) => e instanceof TypeError || (e instanceof ApiError && e.status === 503 && e.problem && /offline/.test(e.problem.type || ''));
+class OfflineMiss extends Error {}
+const isOffline = (e) => e instanceof OfflineMiss || e instanceof TypeError || (e instanceof ApiError && e.status === 503 && e.problem && /offline/.test(e.problem.type || ''));
+
+// A read: from the network (the service worker keeps the answer), or, offline, straight from
+// what was kept, without a request that could only fail.
+async function read(path) {
+  if (navigator.onLine) return api(path);
+  const kept = window.caches ? await caches.match(path) : null;
+  if (!kept) throw new OfflineMiss(path);
+  return { data: await kept.json(), etag: kept.headers.get('ETag') };
+}
 const chinaDay = (d = new Date()) => new Date(d.getTime() + 8 * 3600 * 1000).toISOString().slice(0, 10);
 const etagOf = (p) => `"v${p.properties.version}"`;
 let seq = 0;
@@ -84,8 +94,12 @@ function addressParts(p) {
   };
 }
 
-export async function workerView(map, side, me) {
+// `mapLoading`: the map as createMap gives it, or its promise. The lists do not wait for it (a
+// phone's first paint, or one offline, is the lists; the map follows).
+export async function workerView(mapLoading, side, me) {
+  const started = performance.now();
   side.className = 'panel worker-app';
+  let map = null;
   const user = me.name;
   let pkg = await keptPackage(me).catch(() => null);
   let catalogue = pkg ? pkg.catalogue : null;
@@ -98,15 +112,27 @@ export async function workerView(map, side, me) {
   let openHousehold = null;
   let tab = 'tasks';
 
-  // ---- map layers
-  const setPatch = geojsonLayer(map, 'gm-patch', [
+  // ---- map layers: drawn once the map is there, with the data last given
+  const drawn = {};
+  const later = (name) => (data) => { drawn[name] = data; if (map) layerSetters[name](data); };
+  const setPatch = later('patch');
+  const setHomes = later('homes');
+  const setMine = later('mine');
+  const layerSetters = {};
+  function addLayers() {
+  layerSetters.patch = geojsonLayer(map, 'gm-patch', [
     { id: 'patch-fill', type: 'fill', paint: { 'fill-color': '#e8590c', 'fill-opacity': 0.06 } },
     { id: 'patch-line', type: 'line', paint: { 'line-color': '#e8590c', 'line-width': 3 } }]);
-  const setHomes = geojsonLayer(map, 'gm-homes', [
+  layerSetters.homes = geojsonLayer(map, 'gm-homes', [
     { id: 'homes', type: 'circle', paint: { 'circle-color': '#495057', 'circle-radius': ['interpolate', ['linear'], ['zoom'], 13, 2, 17, 5], 'circle-stroke-color': '#fff', 'circle-stroke-width': 0.5 } },
     { id: 'home-selected', type: 'circle', filter: ['==', ['id'], -1], paint: { 'circle-color': '#1c7ed6', 'circle-radius': 8, 'circle-stroke-color': '#fff', 'circle-stroke-width': 2 } }]);
-  const setMine = geojsonLayer(map, 'gm-mine', [
+  layerSetters.mine = geojsonLayer(map, 'gm-mine', [
     { id: 'mine', type: 'circle', paint: { 'circle-color': STATUS_COLOURS, 'circle-radius': 7, 'circle-stroke-color': '#fff', 'circle-stroke-width': 2 } }]);
+  // The households are this layer (clickable, from the package); the style's own tiles of
+  // them would draw each twice.
+  if (map.getLayer('households')) map.setLayoutProperty('households', 'visibility', 'none');
+  for (const [name, data] of Object.entries(drawn)) layerSetters[name](data);
+  }
   const markerEl = el('div', { class: 'here-marker', title: t('w_here') });
   const marker = new maplibregl.Marker({ element: markerEl });
 
@@ -175,9 +201,10 @@ export async function workerView(map, side, me) {
   // ---- where am I
   async function locate(lon, lat) {
     here = [lon, lat];
-    marker.setLngLat(here).addTo(map);
+    if (map) marker.setLngLat(here).addTo(map);
     const local = grids.find((g) => inside(here, g.geometry));
     try {
+      if (!navigator.onLine) throw new OfflineMiss('locate');
       const { data } = await api(`/api/v1/locate?lon=${lon.toFixed(7)}&lat=${lat.toFixed(7)}`);
       where.textContent = data.grid ? `${t('grid')}: ${data.grid.name} (${data.grid.code})` : `${t('grid')}: ${t('none')}`;
       where.dataset.grid = data.grid ? data.grid.code : '';
@@ -193,16 +220,16 @@ export async function workerView(map, side, me) {
     if (!navigator.geolocation) { where.textContent = t('tap_hint'); return; }
     navigator.geolocation.getCurrentPosition((pos) => {
       locate(pos.coords.longitude, pos.coords.latitude);
-      map.easeTo({ center: [pos.coords.longitude, pos.coords.latitude], zoom: Math.max(map.getZoom(), 16) });
+      if (map) map.easeTo({ center: [pos.coords.longitude, pos.coords.latitude], zoom: Math.max(map.getZoom(), 16) });
     }, () => { where.textContent = t('tap_hint'); }, { enableHighAccuracy: true, timeout: 10000 });
   });
-  map.on('click', (e) => {
+  const onMapClick = (e) => {
     const hit = map.queryRenderedFeatures(e.point, { layers: ['homes'] })[0];
     if (hit) { openHome(Number(hit.id)); return; }
     const c = map.queryRenderedFeatures(e.point, { layers: ['mine'] })[0];
     if (c) { show('tasks'); panels.tasks.querySelector(`[data-id="${c.id}"]`)?.scrollIntoView({ block: 'nearest' }); }
     locate(e.lngLat.lng, e.lngLat.lat);
-  });
+  };
 
   // ---- the outbox
   async function queue(kind, label, steps, extra) {
@@ -380,7 +407,7 @@ export async function workerView(map, side, me) {
   async function loadTasks() {
     let features;
     try {
-      const { data } = await api(`/api/v1/petitions?mine=1&status=${OPEN.join(',')}&limit=500`);
+      const { data } = await read(`/api/v1/petitions?mine=1&status=${OPEN.join(',')}&limit=500`);
       features = data.features;
     } catch (e) {
       if (e instanceof ApiError && e.status === 400) {
@@ -402,8 +429,10 @@ export async function workerView(map, side, me) {
   }
 
   // ---- live: a case dispatched to me appears without a reload
+  let stream = null;
   function connect() {
-    const stream = new EventSource('/api/v1/events/stream');
+    if (stream || !navigator.onLine) return;
+    stream = new EventSource('/api/v1/events/stream');
     stream.onopen = () => { liveDot.classList.add('on'); liveDot.setAttribute('aria-label', t('live')); };
     stream.onerror = () => { liveDot.classList.remove('on'); liveDot.setAttribute('aria-label', t('offline')); };
     for (const kind of LIVE_KINDS) {
@@ -450,7 +479,7 @@ export async function workerView(map, side, me) {
     const box = card.querySelector('.visits');
     if (!box) return;
     try {
-      const { data } = await api(`/api/v1/households/${id}/visits`);
+      const { data } = await read(`/api/v1/households/${id}/visits`);
       box.replaceChildren(...(data.length ? data.slice(0, 20).map((v) => el('li', {},
         el('time', { datetime: v.at, text: new Date(v.at).toLocaleString() }), ` ${v.worker_name || ''} ${v.note || ''}`)) : [el('li', { class: 'empty', ...L('w_no_visits') })]));
     } catch (e) {
@@ -497,7 +526,7 @@ export async function workerView(map, side, me) {
     if (!h) return;
     openHousehold = id;
     show('homes');
-    map.setFilter('home-selected', ['==', ['id'], id]);
+    if (map) map.setFilter('home-selected', ['==', ['id'], id]);
     const residents = el('ul', { class: 'residents' });
     const note = el('textarea', { name: 'visit-note', rows: '2' });
     const offSite = el('input', { name: 'visit-off-site' });
@@ -523,15 +552,15 @@ export async function workerView(map, side, me) {
     });
     card.replaceChildren(
       el('div', { class: 'case-head' }, el('h3', { text: h.properties.address }),
-        el('button', { type: 'button', class: 'close', 'aria-label': t('close_panel'), text: '×', onclick: () => { card.hidden = true; openHousehold = null; map.setFilter('home-selected', ['==', ['id'], -1]); search.focus(); } })),
+        el('button', { type: 'button', class: 'close', 'aria-label': t('close_panel'), text: '×', onclick: () => { card.hidden = true; openHousehold = null; if (map) map.setFilter('home-selected', ['==', ['id'], -1]); search.focus(); } })),
       el('h4', { ...L('w_residents') }), residents,
       el('h4', { ...L('w_visits') }), el('ul', { class: 'visits' }), form);
     card.hidden = false;
     card.scrollIntoView({ block: 'start' });
-    map.easeTo({ center: h.geometry.coordinates, zoom: Math.max(map.getZoom(), 17) });
+    if (map) map.easeTo({ center: h.geometry.coordinates, zoom: Math.max(map.getZoom(), 17) });
     loadVisits(id).catch(() => {});
     try {
-      const { data } = await api(`/api/v1/households/${id}/residents`);
+      const { data } = await read(`/api/v1/households/${id}/residents`);
       residents.replaceChildren(...(data.length ? data.map((r) => el('li', {}, `${r.name} · ${r.phone || ''}`, r.notes ? ` · ${r.notes}` : '')) : [el('li', { class: 'empty', ...L('none') })]));
     } catch (e) {
       if (!isOffline(e)) throw e;
@@ -594,7 +623,7 @@ export async function workerView(map, side, me) {
   });
   async function loadLog() {
     try {
-      const { data } = await api(`/api/v1/workers/${me.worker_id}/worklog/${chinaDay()}`);
+      const { data } = await read(`/api/v1/workers/${me.worker_id}/worklog/${chinaDay()}`);
       const entries = data.entries || [];
       logEntries.replaceChildren(...(entries.length ? entries.map((x) => el('li', {}, el('time', { datetime: x.at, text: new Date(x.at).toLocaleTimeString() }), ` ${x.text}`))
         : [el('li', { class: 'empty', ...L('w_log_empty') })]));
@@ -604,6 +633,7 @@ export async function workerView(map, side, me) {
   }
   async function loadPatrol() {
     try {
+      if (!navigator.onLine) return;
       const { data } = await api(`/api/v1/workers/${me.worker_id}/track?day=${chinaDay()}`);
       patrol.checked = Boolean(data.patrol);
     } catch (e) { if (!isOffline(e)) throw e; }
@@ -633,6 +663,7 @@ export async function workerView(map, side, me) {
   }
   let packageJob = null;
   function updatePackage() {
+    if (!navigator.onLine) { describePackage(); return Promise.resolve(); }
     if (!packageJob) {
       pkgBtn.disabled = true;
       pkgInfo.textContent = t('w_package_loading');
@@ -663,20 +694,41 @@ export async function workerView(map, side, me) {
   }
 
   function fit() {
-    if (!grids.length) return;
+    if (!grids.length || !map) return;
     const b = featureBounds(grids[0]);
     grids.slice(1).forEach((g) => b.extend(featureBounds(g)));
     map.fitBounds(b, { padding: 20, duration: 0 });
   }
 
-  window.addEventListener('online', async () => { network(); await outbox.drain(user); await afterDrain(); });
-  window.addEventListener('offline', network);
+  window.addEventListener('online', async () => {
+    network();
+    connect();
+    await outbox.drain(user);
+    await afterDrain();
+    updatePackage();
+  });
+  window.addEventListener('offline', () => {
+    network();
+    if (stream) { stream.close(); stream = null; liveDot.classList.remove('on'); }
+  });
 
   // The package as kept draws at once; a fresh one (and the tasks) follow from the network.
-  if (pkg) { useData(); fit(); describePackage(); }
+  if (pkg) { useData(); describePackage(); }
   const first = updatePackage();
-  if (!pkg) { await first; fit(); }
+  if (!pkg) await first;
   await loadTasks().catch((e) => { if (!isOffline(e)) throw e; });
+  window.gridmapWorkerTimes = { lists_ms: Math.round(performance.now()), view_ms: Math.round(performance.now() - started) };
+  Promise.resolve(mapLoading).then((m) => {
+    map = m;
+    addLayers();
+    map.on('click', onMapClick);
+    fit();
+    map.once('idle', () => {
+      window.gridmapWorkerTimes.map_ms = Math.round(performance.now());
+      window.gridmapMapReady = true;
+    });
+    map.triggerRepaint();
+  });
   await outbox.prune(user).catch(() => {});
   await drawOutbox();
   for (const i of await outbox.items(user)) if (['pending', 'sending'].includes(i.state) && i.move) pendingMoves.set(i.move.id, i.move.to);
