@@ -26,6 +26,8 @@ async function read(path) {
   return { data: await kept.json(), etag: kept.headers.get('ETag') };
 }
 const chinaDay = (d = new Date()) => new Date(d.getTime() + 8 * 3600 * 1000).toISOString().slice(0, 10);
+const locale = () => (currentLang() === 'zh' ? 'zh-CN' : 'en-GB');
+const when = (iso) => new Date(iso).toLocaleString(locale(), { dateStyle: 'short', timeStyle: 'short' });
 const etagOf = (p) => `"v${p.properties.version}"`;
 let seq = 0;
 const uid = (what) => `w-${what}-${++seq}`;
@@ -82,6 +84,14 @@ function inside(point, geometry) {
     return c;
   }, false));
 }
+
+// Metres between two lon/lat points (haversine; enough for "am I at the door").
+function metres([lon1, lat1], [lon2, lat2]) {
+  const r = Math.PI / 180;
+  const a = Math.sin(((lat2 - lat1) * r) / 2) ** 2 + Math.cos(lat1 * r) * Math.cos(lat2 * r) * Math.sin(((lon2 - lon1) * r) / 2) ** 2;
+  return 2 * 6371008.8 * Math.asin(Math.sqrt(a));
+}
+const ON_SITE_M = 200;  // the server's limit for a visit recorded without a reason
 
 // Building, unit and room out of a Chinese address ("…97号2栋3单元303室") when the package
 // does not give them apart.
@@ -215,7 +225,9 @@ export async function workerView(mapLoading, side, me) {
       where.dataset.grid = p ? (p.code || local.id) : '';
     }
     reportWhere.textContent = `${lon.toFixed(5)}, ${lat.toFixed(5)}`;
+    if (positionHint) positionHint();
   }
+  let positionHint = null;  // the open household card's line about where I am
   locateBtn.addEventListener('click', () => {
     if (!navigator.geolocation) { where.textContent = t('tap_hint'); return; }
     navigator.geolocation.getCurrentPosition((pos) => {
@@ -224,16 +236,19 @@ export async function workerView(mapLoading, side, me) {
     }, () => { where.textContent = t('tap_hint'); }, { enableHighAccuracy: true, timeout: 10000 });
   });
   const onMapClick = (e) => {
+    // A tap is where I am; on a household it also opens its card (the visit is there).
     const hit = map.queryRenderedFeatures(e.point, { layers: ['homes'] })[0];
-    if (hit) { openHome(Number(hit.id)); return; }
-    const c = map.queryRenderedFeatures(e.point, { layers: ['mine'] })[0];
+    if (hit) openHome(Number(hit.id));
+    const c = hit ? null : map.queryRenderedFeatures(e.point, { layers: ['mine'] })[0];
     if (c) { show('tasks'); panels.tasks.querySelector(`[data-id="${c.id}"]`)?.scrollIntoView({ block: 'nearest' }); }
     locate(e.lngLat.lng, e.lngLat.lat);
   };
 
   // ---- the outbox
-  async function queue(kind, label, steps, extra) {
+  // Kept first, then shown as done (`queued`), then sent when there is a network.
+  async function queue(kind, label, steps, extra, queued = () => {}) {
     await outbox.enqueue(user, kind, label, steps, extra);
+    queued();
     if (navigator.onLine) {
       await outbox.drain(user);
       await afterDrain();
@@ -264,7 +279,7 @@ export async function workerView(mapLoading, side, me) {
       return el('li', { class: `q-item q-${i.state}`, 'data-state': i.state, 'data-kind': i.kind },
         el('span', { class: `chip q-state`, text: t(`w_q_${i.state}`) }), ' ',
         el('span', { text: i.label }), ' ',
-        el('time', { datetime: i.created_at, text: new Date(i.created_at).toLocaleTimeString() }),
+        el('time', { datetime: i.created_at, text: new Date(i.created_at).toLocaleTimeString(locale()) }),
         i.error ? el('span', { class: 'q-error', text: i.state === 'conflict' && i.status === 412 ? `${t('w_changed_meanwhile')} (${i.error})` : i.error }) : '',
         actions);
     });
@@ -316,7 +331,8 @@ export async function workerView(mapLoading, side, me) {
     drawTasks();
   }
 
-  function actionForm(f, what) {
+  function actionForm(shown, what) {
+    let f = shown;
     const note = el('textarea', { name: 'note', rows: '2' });
     const photos = photoInput(`${what}-photos`);
     const cat = categoryOf(f.properties.category);
@@ -328,6 +344,7 @@ export async function workerView(mapLoading, side, me) {
       el('div', { class: 'actions' }, go, el('button', { type: 'button', ...L('w_cancel'), onclick: () => form.remove() })));
     form.addEventListener('submit', async (e) => {
       e.preventDefault();
+      f = cases.get(f.id) || f;  // as it is now (the list may have been read again since)
       if (what === 'resolve' && !note.value.trim()) { note.setCustomValidity(t('note_needed')); note.reportValidity(); return; }
       note.setCustomValidity('');
       const files = await photos.files();
@@ -337,21 +354,21 @@ export async function workerView(mapLoading, side, me) {
         const steps = photoSteps(files, `/api/v1/petitions/${f.id}/attachments?stage=progress`);
         if (note.value.trim()) steps.push({ method: 'POST', path: `/api/v1/workers/${me.worker_id}/worklog`, body: { text: `#${f.id} ${t('w_progress_prefix')}: ${note.value.trim()}`, at: new Date().toISOString() } });
         if (!steps.length) { go.disabled = false; note.reportValidity(); return; }
-        form.remove();
-        await queue('progress', label, steps);
+        await queue('progress', label, steps, {}, () => form.remove());
       } else {
         const to = what === 'submit' ? 'pending_review' : 'closed';
         const steps = moveSteps(f, to, note.value.trim() || t(`w_do_${what}`), files, 'after');
         const move = { id: f.id, to };
-        form.remove();
-        moveLocally(f, to);
-        await queue('transition', label, steps, { move });
+        await queue('transition', label, steps, { move }, () => { form.remove(); moveLocally(f, to); });
       }
     });
     return form;
   }
 
   function drawTasks() {
+    // A form being filled in stays as it is (the list is redrawn on every event and send).
+    const openForms = new Map([...taskList.querySelectorAll('li.task > .action-form')].map((form) => [form.parentElement.dataset.id, form]));
+    const focused = document.activeElement;
     const list = [...cases.values()].sort((a, b) => {
       const oa = a.properties.overdue ? 0 : 1;
       const ob = b.properties.overdue ? 0 : 1;
@@ -372,8 +389,7 @@ export async function workerView(mapLoading, side, me) {
         actions.append(el('button', { type: 'button', 'data-action': 'accept', ...L('accept'), onclick: async () => {
           const steps = [{ method: 'POST', path: `/api/v1/petitions/${f.id}/transitions`, body: { to: 'in_progress', note: t('accept') }, ifMatch: etagOf(f), petition: f.id }];
           const move = { id: f.id, to: 'in_progress' };
-          moveLocally(f, 'in_progress');
-          await queue('transition', `#${f.id} ${t('accept')}`, steps, { move });
+          await queue('transition', `#${f.id} ${t('accept')}`, steps, { move }, () => moveLocally(f, 'in_progress'));
         } }));
       }
       if (p.status === 'in_progress' && mineToHandle) {
@@ -381,7 +397,7 @@ export async function workerView(mapLoading, side, me) {
           el('button', { type: 'button', 'data-action': 'progress', ...L('w_do_progress'), onclick: () => open('progress') }),
           el('button', { type: 'button', 'data-action': 'submit', ...L('w_do_submit'), onclick: () => open('submit') }));
       }
-      if (p.status === 'reported' && !mineToHandle) {
+      if (p.status === 'reported') {  // 当场处理: the server checks it is mine to close
         const cat = categoryOf(p.category);
         if (!cat || cat.on_site_close) actions.append(el('button', { type: 'button', 'data-action': 'resolve', ...L('w_do_resolve'), onclick: () => open('resolve') }));
       }
@@ -395,11 +411,16 @@ export async function workerView(mapLoading, side, me) {
           p.overdue ? el('span', { class: 'chip overdue', ...L('overdue') }) : '',
           queued ? el('span', { class: 'chip queued', ...L('w_q_pending') }) : ''),
         p.description ? el('p', { class: 'task-desc', text: p.description }) : '',
-        el('p', { class: `task-due${p.overdue ? ' late' : ''}` }, `${t('deadline')}: ${p.deadline_at ? new Date(p.deadline_at).toLocaleString() : '—'} `, due ? el('span', { text: `(${due})` }) : ''),
+        el('p', { class: `task-due${p.overdue ? ' late' : ''}` }, `${t('deadline')}: ${p.deadline_at ? when(p.deadline_at) : '—'} `, due ? el('span', { text: `(${due})` }) : ''),
         actions);
       return card;
     });
+    for (const card of items) {
+      const form = openForms.get(card.dataset.id);
+      if (form) card.append(form);
+    }
     taskList.replaceChildren(...(items.length ? items : [el('li', { class: 'empty', ...L('w_no_tasks') })]));
+    if (focused && focused !== document.activeElement && document.contains(focused)) focused.focus();
     setMine({ type: 'FeatureCollection', features: list });
     outbox.items(user).then((all) => tabTexts(all.filter((i) => i.state !== 'done').length)).catch(() => tabTexts());
   }
@@ -481,7 +502,7 @@ export async function workerView(mapLoading, side, me) {
     try {
       const { data } = await read(`/api/v1/households/${id}/visits`);
       box.replaceChildren(...(data.length ? data.slice(0, 20).map((v) => el('li', {},
-        el('time', { datetime: v.at, text: new Date(v.at).toLocaleString() }), ` ${v.worker_name || ''} ${v.note || ''}`)) : [el('li', { class: 'empty', ...L('w_no_visits') })]));
+        el('time', { datetime: v.at, text: when(v.at) }), ` ${v.worker_name || ''} ${v.note || ''}`)) : [el('li', { class: 'empty', ...L('w_no_visits') })]));
     } catch (e) {
       if (!isOffline(e)) throw e;
       box.replaceChildren(el('li', { class: 'empty', ...L('w_not_offline') }));
@@ -524,6 +545,7 @@ export async function workerView(mapLoading, side, me) {
   async function openHome(id) {
     const h = households.find((x) => x.id === id);
     if (!h) return;
+    if (openHousehold === id && !card.hidden) { show('homes'); return; }  // the form keeps what is typed
     openHousehold = id;
     show('homes');
     if (map) map.setFilter('home-selected', ['==', ['id'], id]);
@@ -532,11 +554,22 @@ export async function workerView(mapLoading, side, me) {
     const offSite = el('input', { name: 'visit-off-site' });
     const photos = photoInput('visit-photos');
     const save = el('button', { type: 'submit', id: 'record-visit', ...L('w_record_visit') });
+    const hint = el('p', { class: 'hint', id: 'visit-position', 'aria-live': 'polite' });
+    const away = () => (here ? Math.round(metres(here, h.geometry.coordinates)) : null);
+    positionHint = () => {
+      const d = away();
+      hint.textContent = d === null ? t('w_no_position') : `${t('w_position')}: ${here[0].toFixed(5)}, ${here[1].toFixed(5)} · ${t('w_from_home')} ${d} ${t('meters')}${d > ON_SITE_M ? ` · ${t('w_need_reason')}` : ''}`;
+      hint.classList.toggle('warn', d === null || d > ON_SITE_M);
+    };
+    positionHint();
     const form = el('form', { class: 'visit-form', id: 'visit-form' },
       el('h4', { ...L('w_record_visit') }), ...visitFormControls(), field(L('note'), note), field(L('off_site_reason'), offSite), photos,
-      el('p', { class: 'hint', text: here ? `${t('w_position')}: ${here[0].toFixed(5)}, ${here[1].toFixed(5)}` : t('w_no_position') }), save);
+      hint, save);
     form.addEventListener('submit', async (e) => {
       e.preventDefault();
+      const d = away();
+      offSite.setCustomValidity(d === null || d > ON_SITE_M ? (offSite.value.trim() ? '' : t('w_need_reason')) : '');
+      if (!offSite.reportValidity()) return;
       const body = { household_id: id, at: new Date().toISOString(), note: note.value, form: answersOf(form) };
       if (here) { body.lon = here[0]; body.lat = here[1]; }
       if (offSite.value) body.off_site_reason = offSite.value;
@@ -552,7 +585,7 @@ export async function workerView(mapLoading, side, me) {
     });
     card.replaceChildren(
       el('div', { class: 'case-head' }, el('h3', { text: h.properties.address }),
-        el('button', { type: 'button', class: 'close', 'aria-label': t('close_panel'), text: '×', onclick: () => { card.hidden = true; openHousehold = null; if (map) map.setFilter('home-selected', ['==', ['id'], -1]); search.focus(); } })),
+        el('button', { type: 'button', class: 'close', 'aria-label': t('close_panel'), text: '×', onclick: () => { card.hidden = true; openHousehold = null; positionHint = null; if (map) map.setFilter('home-selected', ['==', ['id'], -1]); search.focus(); } })),
       el('h4', { ...L('w_residents') }), residents,
       el('h4', { ...L('w_visits') }), el('ul', { class: 'visits' }), form);
     card.hidden = false;
@@ -586,7 +619,9 @@ export async function workerView(mapLoading, side, me) {
     const name = (c) => (currentLang() === 'en' && c.name_en ? c.name_en : c.name);
     category.replaceChildren(...tops.map((top) => {
       const kids = cats.filter((c) => c.parent === top.code);
-      return el('optgroup', { label: name(top) }, el('option', { value: top.code, text: name(top) }), ...kids.map((c) => el('option', { value: c.code, text: name(c) })));
+      // A 大类 with 小类 is a group heading: a case is filed under a 小类.
+      if (!kids.length) return el('option', { value: top.code, text: name(top) });
+      return el('optgroup', { label: name(top) }, ...kids.map((c) => el('option', { value: c.code, text: name(c) })));
     }));
   }
   reportForm.addEventListener('submit', async (e) => {
@@ -625,7 +660,7 @@ export async function workerView(mapLoading, side, me) {
     try {
       const { data } = await read(`/api/v1/workers/${me.worker_id}/worklog/${chinaDay()}`);
       const entries = data.entries || [];
-      logEntries.replaceChildren(...(entries.length ? entries.map((x) => el('li', {}, el('time', { datetime: x.at, text: new Date(x.at).toLocaleTimeString() }), ` ${x.text}`))
+      logEntries.replaceChildren(...(entries.length ? entries.map((x) => el('li', {}, el('time', { datetime: x.at, text: new Date(x.at).toLocaleTimeString(locale()) }), ` ${x.text}`))
         : [el('li', { class: 'empty', ...L('w_log_empty') })]));
     } catch (e) {
       if (!isOffline(e)) throw e;
@@ -658,7 +693,7 @@ export async function workerView(mapLoading, side, me) {
     if (!pkg) { pkgInfo.textContent = t('w_no_package'); return; }
     const mb = (n) => `${(n / 1048576).toFixed(2)} MB`;
     const size = info ? ` · ${mb(info.jsonBytes + info.archiveBytes)}` : '';
-    pkgInfo.textContent = `${t('w_package_of')} ${new Date(pkg.generated_at).toLocaleString()}: ${(pkg.households && pkg.households.features.length) || 0} ${t('w_households_n')}, ${(pkg.cases && pkg.cases.features.length) || 0} ${t('w_cases_n')}${pkg.tiles ? `, ${t('w_tiles')} z${pkg.tiles.minzoom}–${pkg.tiles.maxzoom}` : ''}${size}`;
+    pkgInfo.textContent = `${t('w_package_of')} ${when(pkg.generated_at)}: ${(pkg.households && pkg.households.features.length) || 0} ${t('w_households_n')}, ${(pkg.cases && pkg.cases.features.length) || 0} ${t('w_cases_n')}${pkg.tiles ? `, ${t('w_tiles')} z${pkg.tiles.minzoom}–${pkg.tiles.maxzoom}` : ''}${size}`;
     pkgInfo.dataset.bytes = info ? String(info.jsonBytes + info.archiveBytes) : '';
   }
   let packageJob = null;
@@ -670,6 +705,7 @@ export async function workerView(mapLoading, side, me) {
       packageJob = refreshPackage(me).then((info) => {
         pkg = info.pkg;
         useData();
+        loadForms();
         describePackage(info);
         window.gridmapPackage = { bytes: info.jsonBytes + info.archiveBytes, json: info.jsonBytes, archive: info.archiveBytes };
       }).catch((e) => { if (!isOffline(e)) pkgInfo.textContent = e.message; else describePackage(); })
@@ -678,10 +714,19 @@ export async function workerView(mapLoading, side, me) {
     return packageJob;
   }
 
+  // The catalogue and the visit form: in the package, or on its precache list (kept then).
+  async function loadForms() {
+    const [c, f] = await Promise.all([
+      pkg && pkg.catalogue ? pkg.catalogue : read('/api/v1/catalogue').then((r) => r.data).catch(() => null),
+      pkg && pkg.visit_form ? pkg.visit_form : read('/api/v1/visit-form').then((r) => r.data).catch(() => null)]);
+    catalogue = c || catalogue;
+    visitForm = f || visitForm;
+    fillCategories();
+    drawTasks();
+  }
+
   function useData() {
     if (!pkg) return;
-    catalogue = pkg.catalogue || catalogue;
-    visitForm = pkg.visit_form || visitForm;
     grids = (pkg.grids && pkg.grids.features) || [];
     households = ((pkg.households && pkg.households.features) || []).map((f) => ({
       ...f, id: Number(f.id ?? f.properties.id), parts: addressParts(f.properties),
@@ -716,6 +761,7 @@ export async function workerView(mapLoading, side, me) {
   if (pkg) { useData(); describePackage(); }
   const first = updatePackage();
   if (!pkg) await first;
+  await loadForms();
   await loadTasks().catch((e) => { if (!isOffline(e)) throw e; });
   window.gridmapWorkerTimes = { lists_ms: Math.round(performance.now()), view_ms: Math.round(performance.now() - started) };
   Promise.resolve(mapLoading).then((m) => {
