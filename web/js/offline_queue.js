@@ -59,7 +59,7 @@ async function put(item) {
 export function onChange(fn) { listeners.add(fn); return () => listeners.delete(fn); }
 
 export async function enqueue(user, kind, label, steps, extra = {}) {
-  const item = { user, key: newKey(), kind, label, created_at: new Date().toISOString(), state: 'pending', error: null, steps, results: [], attempt: 0, ...extra };
+  const item = { user, key: newKey(), kind, label, created_at: new Date().toISOString(), state: 'pending', error: null, steps, results: [], ...extra };
   const id = await tx('readwrite', (s) => request(s.add(item)));
   item.id = id;
   for (const f of listeners) f();
@@ -76,7 +76,9 @@ export async function drop(id) {
 export async function retry(id, freshEtag) {
   const item = (await items()).find((i) => i.id === id);
   if (!item) return;
-  item.attempt = (item.attempt || 0) + 1;
+  // Only the refused step gets a new key; those done keep theirs (and are not sent again).
+  const refused = item.steps[item.results.length];
+  if (refused) refused.attempt = (refused.attempt || 0) + 1;
   item.state = 'pending';
   item.error = null;
   for (const step of item.steps) if (step.ifMatch && freshEtag) step.ifMatch = freshEtag;
@@ -111,11 +113,18 @@ const inFlight = (e) => e.status === 409 && /idempoten/i.test(`${e.problem && e.
 
 async function send(item, i) {
   const step = item.steps[i];
-  const headers = { 'Idempotency-Key': `${item.key}:${item.attempt || 0}:${i}` };
+  const headers = { 'Idempotency-Key': `${item.key}:${i}${step.attempt ? `:retry${step.attempt}` : ''}` };
   let body;
   if (step.file) {
-    body = new FormData();
-    body.append('file', step.file, step.fileName || 'photo.jpg');
+    // The multipart body by hand, with a boundary made from the key: a repeat is the same
+    // bytes (FormData picks a new random boundary each time, and the server refuses a key
+    // reused with another body).
+    const boundary = `----gridmap-${headers['Idempotency-Key'].replace(/[^A-Za-z0-9]/g, '')}`;
+    const name = (step.fileName || 'photo.jpg').replace(/["\r\n]/g, '_');
+    body = new Blob([
+      `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${name}"\r\nContent-Type: ${step.file.type || 'application/octet-stream'}\r\n\r\n`,
+      step.file, `\r\n--${boundary}--\r\n`]);
+    headers['Content-Type'] = `multipart/form-data; boundary=${boundary}`;
   } else if (step.body !== undefined) {
     headers['Content-Type'] = 'application/json';
     body = JSON.stringify(step.body);

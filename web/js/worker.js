@@ -329,6 +329,7 @@ export async function workerView(mapLoading, side, me) {
     pendingMoves.set(f.id, to);
     if (!OPEN.includes(to)) cases.delete(f.id);
     drawTasks();
+    keepTasks();
   }
 
   function actionForm(shown, what) {
@@ -425,8 +426,28 @@ export async function workerView(mapLoading, side, me) {
     outbox.items(user).then((all) => tabTexts(all.filter((i) => i.state !== 'done').length)).catch(() => tabTexts());
   }
 
+  // My tasks as last shown (with the moves made here), kept for a start without a network;
+  // in the service worker's data cache, which signing out empties.
+  const TASKS_KEY = `/__gridmap/tasks/${encodeURIComponent(user)}`;
+  function keepTasks() {
+    if (!window.caches) return;
+    const body = JSON.stringify({ type: 'FeatureCollection', features: [...cases.values()] });
+    caches.open('gridmap-data').then((c) => c.put(TASKS_KEY, new Response(body, { headers: { 'Content-Type': 'application/json' } }))).catch(() => {});
+  }
+  async function keptTasks() {
+    const kept = window.caches ? await caches.match(TASKS_KEY) : null;
+    return kept ? (await kept.json()).features : null;
+  }
+
   async function loadTasks() {
     let features;
+    if (!navigator.onLine) {
+      if (cases.size) return;  // keep what is shown (with the moves made offline)
+      features = (await keptTasks()) || (pkg && pkg.cases ? pkg.cases.features : []);
+      for (const f of features) cases.set(f.id, f);
+      drawTasks();
+      return;
+    }
     try {
       const { data } = await read(`/api/v1/petitions?mine=1&status=${OPEN.join(',')}&limit=500`);
       features = data.features;
@@ -437,7 +458,7 @@ export async function workerView(mapLoading, side, me) {
         features = data.features.filter((f) => OPEN.includes(f.properties.status));
       } else if (isOffline(e)) {
         if (cases.size) return;  // keep what is shown (with the moves made offline)
-        features = pkg && pkg.cases ? pkg.cases.features : [];
+        features = (await keptTasks()) || (pkg && pkg.cases ? pkg.cases.features : []);
       } else throw e;
     }
     cases.clear();
@@ -447,6 +468,7 @@ export async function workerView(mapLoading, side, me) {
       cases.set(f.id, to ? { ...f, properties: { ...f.properties, status: to, version: f.properties.version + 1 } } : f);
     }
     drawTasks();
+    keepTasks();
   }
 
   // ---- live: a case dispatched to me appears without a reload
@@ -469,6 +491,7 @@ export async function workerView(mapLoading, side, me) {
           if (!had) toast.textContent = `${t('w_new_task')} #${f.id} ${categoryName(p.category)}`;
         } else if (had) cases.delete(f.id);
         drawTasks();
+        keepTasks();
       });
     }
   }
@@ -761,9 +784,8 @@ export async function workerView(mapLoading, side, me) {
   if (pkg) { useData(); describePackage(); }
   const first = updatePackage();
   if (!pkg) await first;
-  await loadForms();
-  await loadTasks().catch((e) => { if (!isOffline(e)) throw e; });
-  window.gridmapWorkerTimes = { lists_ms: Math.round(performance.now()), view_ms: Math.round(performance.now() - started) };
+  await Promise.all([loadForms(), loadTasks().catch((e) => { if (!isOffline(e)) throw e; })]);
+  window.gridmapWorkerTimes = { lists_ms: Math.round(performance.now()), view_ms: Math.round(performance.now() - started), view_start_ms: Math.round(started) };
   Promise.resolve(mapLoading).then((m) => {
     map = m;
     addLayers();
