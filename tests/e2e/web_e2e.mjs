@@ -194,10 +194,18 @@ try {
     // Which request a console error is about.
     page.on('response', (r) => { if (r.status() >= 400) failures.push(`${r.status()} ${r.request().method()} ${r.url()}`); });
     // Every write goes through the outbox: wait until it has nothing left to send.
-    const settled = () => page.waitForFunction(async () => {
-      const { items } = await import('/web/js/offline_queue.js');
-      return (await items()).every((i) => i.state !== 'pending' && i.state !== 'sending');
-    }, null, { timeout: 10000, polling: 200 });
+    // (`count`: how many writes the flow has made so far, so that one not yet kept is waited for.)
+    const settled = async (count) => {
+      const quiet = (n) => page.evaluate(async (k) => {
+        const all = await (await import('/web/js/offline_queue.js')).items();
+        return all.length >= k && all.every((i) => i.state !== 'pending' && i.state !== 'sending');
+      }, n);
+      const until = Date.now() + 10000;
+      while (!(await quiet(count)) && Date.now() < until) await page.waitForTimeout(200);
+      const refused = await page.evaluate(async () => (await (await import('/web/js/offline_queue.js')).items())
+        .filter((i) => i.state !== 'done').map((i) => `${i.label}: ${i.state} ${i.error}`));
+      if (refused.length) failures.push(`the outbox was refused: ${refused.join('; ')}`);
+    };
     await page.waitForFunction(() => window.gridmapMapReady === true, null, { timeout: 30000 });
 
     // Locate a point of the patch by tapping the map: a marker there, the grid named.
@@ -220,7 +228,7 @@ try {
     await card(reportedId).locator('textarea[name=note]').fill('已清理楼道');
     await card(reportedId).locator('form button[type=submit]').click();
     await card(reportedId).waitFor({ state: 'detached', timeout: 10000 });
-    await settled();
+    await settled(2);
     const resolved = await call('GET', `/api/v1/petitions/${reportedId}`);
     if (resolved.data.properties.status !== 'closed') failures.push(`resolved on site, #${reportedId} is ${resolved.data.properties.status}`);
     const reportPhotos = await call('GET', `/api/v1/petitions/${reportedId}/attachments`);
@@ -247,7 +255,7 @@ try {
     await card(caseId).locator('form button[type=submit]').click();
     await card(caseId).waitFor({ state: 'attached' });
     await page.waitForSelector(`#tasks li.task[data-id="${caseId}"][data-status=pending_review]`, { timeout: 10000 });
-    await settled();
+    await settled(5);
     const stages = ((await call('GET', `/api/v1/petitions/${caseId}/attachments`)).data || []).map((a) => a.stage).sort();
     if (stages.join() !== 'after,progress') failures.push(`the case's photos are ${stages}, not after and progress`);
     const history = ((await call('GET', `/api/v1/petitions/${caseId}/events`)).data || []).map((e) => e.to).filter(Boolean);
@@ -273,7 +281,7 @@ try {
     await page.check('#visit-form input[name=form-household_present]');
     await page.fill('#visit-form textarea[name=visit-note]', '入户核对信息');
     await page.click('#record-visit');
-    await settled();
+    await settled(6);
     await page.waitForFunction(() => document.querySelectorAll('#home-card .visits li:not(.empty)').length === 1, null, { timeout: 10000 });
     // The centre sees field work as coverage (a dispatcher does not read visits one by one).
     const visitsNow = await gridVisits(home.properties.grid_code);

@@ -88,10 +88,18 @@ try {
   const tiles = [];  // [url, answered by the service worker, from the archive]
   page.on('response', (r) => { if (/\/tiles\/[a-z_]+\/\d+\/\d+\/\d+\.mvt/.test(r.url())) tiles.push([r.url(), r.fromServiceWorker(), r.headers()['x-gridmap-offline'] === 'archive']); });
   // The service worker's own requests (the tiles it could not fetch) are no failures.
-  const settled = () => page.waitForFunction(async () => {
-    const { items } = await import('/web/js/offline_queue.js');
-    return (await items()).every((i) => i.state !== 'pending' && i.state !== 'sending');
-  }, null, { timeout: 15000, polling: 200 });
+  // (`count`: how many writes the flow has made so far, so that one not yet kept is waited for.)
+  const quiet = (n) => page.evaluate(async (k) => {
+    const all = await (await import('/web/js/offline_queue.js')).items();
+    return all.length >= k && all.every((i) => i.state !== 'pending' && i.state !== 'sending');
+  }, n);
+  const settled = async (count) => {
+    const until = Date.now() + 15000;
+    while (!(await quiet(count))) {
+      if (Date.now() > until) throw new Error(`the outbox did not settle (${count} items expected)`);
+      await page.waitForTimeout(200);
+    }
+  };
   const outboxStates = () => page.$$eval('#outbox li.q-item', (lis) => lis.map((li) => `${li.dataset.kind}:${li.dataset.state}`));
 
   await page.goto(url);
@@ -129,7 +137,7 @@ try {
   check(liveMs <= 2000, `the dispatched case took ${liveMs} ms to appear (bar: 2 s)`);
   await card.locator('button[data-action=accept]').click();
   await page.waitForSelector(`#tasks li.task[data-id="${caseId}"][data-status=in_progress]`);
-  await settled();
+  await settled(1);
   check((await call('GET', `/api/v1/petitions/${caseId}`)).data.properties.status === 'in_progress', 'accepting did not start the case');
 
   // Offline. The page loaded again from the cache: the view's time, the map from the archive.
@@ -191,13 +199,13 @@ try {
   // Online again: the outbox drains by itself; the submission meets the dispatcher's change.
   await phone.setOffline(false);
   await page.waitForSelector('#outbox li.q-item[data-kind=transition][data-state=conflict]', { timeout: 15000 });
-  await settled();
+  await settled(4);
   const conflictText = await page.textContent('#outbox li.q-item[data-state=conflict]');
   console.log(`worker offline: the conflict as shown: ${conflictText.replace(/\s+/g, ' ')}`);
   check(/412|修改|changed/.test(conflictText), 'the conflict does not say the case changed');
   await page.screenshot({ path: join(outDir, 'e2e-worker-conflict.png') });
   await page.click('#outbox li.q-item[data-state=conflict] button[data-action=retry]');
-  await settled();
+  await settled(4);
   await page.waitForFunction(() => [...document.querySelectorAll('#outbox li.q-item')].every((li) => li.dataset.state === 'done'), null, { timeout: 5000 }).catch(() => {});
   const after = await outboxStates();
   check(after.every((s) => s.endsWith(':done')), `after the retry the outbox is ${after}`);

@@ -141,20 +141,24 @@ async function send(item, i) {
 }
 
 // Send what is pending, oldest first; stop at the first network failure (still offline).
-// One tab at a time (a Web Lock), so two tabs never send the same step together.
-let draining = null;
+// One tab at a time (a Web Lock), so two tabs never send the same step together; a drain
+// asked for while one runs runs after it (an item kept meanwhile is not left behind).
+let chain = Promise.resolve();
 export function drain(user) {
-  if (!draining) {
-    const run = () => drainNow(user);
-    draining = (navigator.locks ? navigator.locks.request('gridmap-outbox', run) : run()).finally(() => { draining = null; });
-  }
-  return draining;
+  const run = chain.then(() => (navigator.locks ? navigator.locks.request('gridmap-outbox', () => drainNow(user)) : drainNow(user)));
+  chain = run.catch(() => {});
+  return run;
 }
 
 async function drainNow(user) {
   let sent = 0;
-  for (const item of (await items(user)).sort((a, b) => a.id - b.id)) {
-    if (item.state !== 'pending' && item.state !== 'sending') continue;
+  const tried = new Set();
+  for (;;) {
+    // Read again each time: what was kept while the last one was sent comes next.
+    const item = (await items(user)).sort((a, b) => a.id - b.id)
+      .find((i) => (i.state === 'pending' || i.state === 'sending') && !tried.has(i.id));
+    if (!item) break;
+    tried.add(item.id);
     item.state = 'sending';
     await put(item);
     try {
