@@ -100,9 +100,62 @@ async function staleWhileRevalidate(request, cacheName) {
   return fresh.catch(() => offlineProblem());
 }
 
+// The layers of one source out of the archive's tile, which holds every source's: the
+// `grids` source's request gets `grids` and `grids_label`, as the server's own tile has.
+// MVT is protobuf: a tile is a run of layers (field 3), each with its name (field 1).
+function varint(bytes, at) {
+  let value = 0;
+  let scale = 1;
+  for (;;) {
+    const b = bytes[at.i++];
+    value += (b & 0x7f) * scale;
+    if (b < 0x80) return value;
+    scale *= 128;
+  }
+}
+
+function skip(bytes, at, wire) {
+  if (wire === 0) varint(bytes, at);
+  else if (wire === 1) at.i += 8;
+  else if (wire === 2) at.i += varint(bytes, at);
+  else if (wire === 5) at.i += 4;
+  else throw new Error(`MVT wire type ${wire}`);
+}
+
+function layerName(bytes, start, end) {
+  const at = { i: start };
+  while (at.i < end) {
+    const key = varint(bytes, at);
+    if (key === 0x0a) {
+      const len = varint(bytes, at);
+      return new TextDecoder().decode(bytes.subarray(at.i, at.i + len));
+    }
+    skip(bytes, at, key & 7);
+  }
+  return '';
+}
+
+export function layersOf(bytes, source) {
+  const keep = [];
+  const at = { i: 0 };
+  while (at.i < bytes.length) {
+    const from = at.i;
+    const key = varint(bytes, at);
+    if (key !== 0x1a) { skip(bytes, at, key & 7); continue; }
+    const len = varint(bytes, at);
+    const name = layerName(bytes, at.i, at.i + len);
+    at.i += len;
+    if (name === source || name.startsWith(`${source}_`)) keep.push(bytes.subarray(from, at.i));
+  }
+  const out = new Uint8Array(keep.reduce((n, k) => n + k.length, 0));
+  let o = 0;
+  for (const k of keep) { out.set(k, o); o += k.length; }
+  return out;
+}
+
 const EMPTY_TILE = () => new Response(new Uint8Array(0), { status: 200, headers: { 'Content-Type': 'application/vnd.mapbox-vector-tile', 'X-Gridmap-Offline': 'empty' } });
 
-async function tile(request, z, x, y) {
+async function tile(request, source, z, x, y) {
   try {
     const res = await fromNetwork(request, 3000);
     if (res.ok || res.status === 304 || res.status === 204 || res.status === 404) return res;
@@ -112,7 +165,7 @@ async function tile(request, z, x, y) {
     if (!a) return EMPTY_TILE();
     const bytes = await a.tile(z, x, y);
     if (!bytes) return EMPTY_TILE();
-    const body = await decompress(bytes, a.header.tileCompression);
+    const body = layersOf(await decompress(bytes, a.header.tileCompression), source);
     return new Response(body, { status: 200, headers: { 'Content-Type': 'application/vnd.mapbox-vector-tile', 'X-Gridmap-Offline': 'archive' } });
   }
 }
@@ -123,8 +176,8 @@ self.addEventListener('fetch', (event) => {
   if (url.origin !== self.location.origin || request.method !== 'GET') return;
   const path = url.pathname;
   if (path === '/api/v1/events/stream' || path.startsWith('/api/v1/attachments/')) return;  // live, or large
-  const t = /^\/tiles\/[a-z_]+\/(\d+)\/(\d+)\/(\d+)\.mvt$/.exec(path);
-  if (t) { event.respondWith(tile(request, Number(t[1]), Number(t[2]), Number(t[3]))); return; }
+  const t = /^\/tiles\/([a-z_]+)\/(\d+)\/(\d+)\/(\d+)\.mvt$/.exec(path);
+  if (t) { event.respondWith(tile(request, t[1], Number(t[2]), Number(t[3]), Number(t[4]))); return; }
   if (path.startsWith('/api/v1/')) { event.respondWith(networkFirst(request, DATA)); return; }
   if (path === '/') { event.respondWith(staleWhileRevalidate(new Request('/', { credentials: 'same-origin' }), SHELL)); return; }  // start_url has a query
   if (path.startsWith('/web/')) { event.respondWith(staleWhileRevalidate(request, SHELL)); return; }

@@ -17,9 +17,10 @@ async function start(me) {
   document.getElementById('who').textContent = `${me.name} · ${me.role}`;
   // The dispatcher's data is asked for while the map loads.
   const early = ['admin', 'dispatcher'].includes(me.role) ? dispatcherData() : undefined;
-  // The worker's lists do not wait for the map (a phone, maybe offline); the other views draw on it.
-  const mapLoading = createMap(document.getElementById('map'));
-  const map = me.role === 'worker' ? mapLoading : await mapLoading;
+  // The worker's lists come first (a phone, maybe offline): that view makes the map once they
+  // are shown. The other views draw on the map from the start.
+  const makeMap = () => createMap(document.getElementById('map'));
+  const map = me.role === 'worker' ? makeMap : await makeMap();
   const side = document.getElementById('side');
   const views = { admin: dispatcherView, dispatcher: dispatcherView, worker: workerView, planner: plannerView };
   offlineApp(me.role === 'worker');

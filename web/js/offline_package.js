@@ -84,9 +84,10 @@ export async function refreshPackage(me) {
   }
   // The style, its glyph ranges and TileJSON: fetched now, kept for offline.
   // The session (who is signed in, read before the service worker took over), the style, its
-  // glyph ranges and TileJSON: the package's list and whatever this page already used.
+  // glyph ranges and TileJSON: the package's list and whatever this page already used (its
+  // modules too: those the service worker's own list misses are kept all the same).
   const used = performance.getEntriesByType('resource').map((r) => new URL(r.name))
-    .filter((u) => u.origin === location.origin && (/^\/fonts\/.+\.pbf$/.test(u.pathname) || /^\/tiles\/[a-z_]+\.json$/.test(u.pathname)))
+    .filter((u) => u.origin === location.origin && (/^\/fonts\/.+\.pbf$/.test(u.pathname) || /^\/tiles\/[a-z_]+\.json$/.test(u.pathname) || u.pathname.startsWith('/web/')))
     .map((u) => u.pathname + u.search);
   const wanted = [...new Set(['/api/v1/session', '/style.json', '/tiles/grids.json', ...(pkg.precache || []), ...used])];
   for (let i = 0; i < wanted.length; i += 6) {

@@ -104,9 +104,10 @@ function addressParts(p) {
   };
 }
 
-// `mapLoading`: the map as createMap gives it, or its promise. The lists do not wait for it (a
-// phone's first paint, or one offline, is the lists; the map follows).
-export async function workerView(mapLoading, side, me) {
+// `makeMap`: makes the map (createMap), called once the lists are shown: on a phone, maybe
+// offline, the lists come first and the map follows (its start would hold them up). A map
+// already made, or its promise, is taken as well.
+export async function workerView(makeMap, side, me) {
   const started = performance.now();
   side.className = 'panel worker-app';
   let map = null;
@@ -185,7 +186,7 @@ export async function workerView(mapLoading, side, me) {
     const open = [...cases.values()].length;
     tabButtons.tasks.textContent = `${t('w_tasks')} ${open}`;
     tabButtons.homes.textContent = t('w_homes');
-    tabButtons.report.textContent = t('report_here');
+    tabButtons.report.textContent = t('w_report');
     tabButtons.log.textContent = t('w_log');
     tabButtons.outbox.textContent = `${t('w_outbox')} ${queued === undefined ? '' : queued}`.trim();
     tabButtons.outbox.classList.toggle('has-items', Boolean(queued));
@@ -770,6 +771,7 @@ export async function workerView(mapLoading, side, me) {
 
   window.addEventListener('online', async () => {
     network();
+    if (here) locate(here[0], here[1]).catch(() => {});
     connect();
     await outbox.drain(user);
     await afterDrain();
@@ -786,8 +788,9 @@ export async function workerView(mapLoading, side, me) {
   if (!pkg) await first;
   await Promise.all([loadForms(), loadTasks().catch((e) => { if (!isOffline(e)) throw e; })]);
   window.gridmapWorkerTimes = { lists_ms: Math.round(performance.now()), view_ms: Math.round(performance.now() - started), view_start_ms: Math.round(started) };
-  Promise.resolve(mapLoading).then((m) => {
+  Promise.resolve(typeof makeMap === 'function' ? makeMap() : makeMap).then((m) => {
     map = m;
+    window.gridmapWorkerTimes.map_loaded_ms = Math.round(performance.now());
     addLayers();
     map.on('click', onMapClick);
     fit();
