@@ -20,7 +20,8 @@ self.addEventListener('install', (event) => {
   event.waitUntil((async () => {
     const cache = await caches.open(SHELL);
     // One file missing (a view another build leaves out) does not stop the others.
-    await Promise.all(SHELL_FILES.map((url) => cache.add(new Request(url, { cache: 'reload' })).catch(() => {})));
+    // Revalidated (an unchanged file is a 304, not MapLibre's 800 KB again).
+    await Promise.all(SHELL_FILES.map((url) => cache.add(new Request(url, { cache: 'no-cache' })).catch(() => {})));
     await self.skipWaiting();
   })());
 });

@@ -234,6 +234,23 @@ try {
     const reportPhotos = await call('GET', `/api/v1/petitions/${reportedId}/attachments`);
     if (!Array.isArray(reportPhotos.data) || reportPhotos.data.length !== 1) failures.push(`the report's photo: ${JSON.stringify(reportPhotos.data)}`);
 
+    // Another, beyond the grid's means: escalated (上报上级) to the community's office.
+    await page.click('#tab-report');
+    await page.selectOption('#report-form select[name=category]', 'noise');
+    await page.fill('textarea[name=description]', '工地夜间施工');
+    await page.click('#report');
+    await page.waitForFunction((before) => /#\d+/.test(document.getElementById('reported').textContent) && document.getElementById('reported').textContent !== before,
+      await page.textContent('#reported'));
+    const upId = Number(/#(\d+)/.exec(await page.textContent('#reported'))[1]);
+    await page.click('#tab-tasks');
+    await card(upId).locator('button[data-action=escalate]').click();
+    await card(upId).locator('textarea[name=note]').fill('需社区协调城管');
+    await card(upId).locator('form button[type=submit]').click();
+    await settled(4);
+    const up = (await call('GET', `/api/v1/petitions/${upId}`)).data.properties;
+    if (up.handler_level !== 'community') failures.push(`escalated, #${upId} is at ${up.handler_level}`);
+    if (await card(upId).locator('button[data-action]').count()) failures.push('an escalated case still offers the worker actions');
+
     // A case dispatched to me: accept it, add progress with a photo, submit it for review.
     const home = (await call('GET', '/api/v1/households?limit=1')).data.features[0];
     const gridVisits = async (code) => (await call('GET', '/api/v1/stats/visits?level=grid')).data.rows.find((r) => r.grid_code === code).visits_30d;
@@ -255,7 +272,7 @@ try {
     await card(caseId).locator('form button[type=submit]').click();
     await card(caseId).waitFor({ state: 'attached' });
     await page.waitForSelector(`#tasks li.task[data-id="${caseId}"][data-status=pending_review]`, { timeout: 10000 });
-    await settled(5);
+    await settled(7);
     const stages = ((await call('GET', `/api/v1/petitions/${caseId}/attachments`)).data || []).map((a) => a.stage).sort();
     if (stages.join() !== 'after,progress') failures.push(`the case's photos are ${stages}, not after and progress`);
     const history = ((await call('GET', `/api/v1/petitions/${caseId}/events`)).data || []).map((e) => e.to).filter(Boolean);
@@ -281,7 +298,7 @@ try {
     await page.check('#visit-form input[name=form-household_present]');
     await page.fill('#visit-form textarea[name=visit-note]', '入户核对信息');
     await page.click('#record-visit');
-    await settled(6);
+    await settled(8);
     await page.waitForFunction(() => document.querySelectorAll('#home-card .visits li:not(.empty)').length === 1, null, { timeout: 10000 });
     // The centre sees field work as coverage (a dispatcher does not read visits one by one).
     const visitsNow = await gridVisits(home.properties.grid_code);

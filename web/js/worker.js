@@ -352,7 +352,19 @@ export async function workerView(makeMap, side, me) {
       const files = await photos.files();
       go.disabled = true;
       const label = `#${f.id} ${t(`w_do_${what}`)}${files.length ? ` · ${files.length} ${t('w_photos_chosen')}` : ''}`;
-      if (what === 'progress') {
+      if (what === 'escalate') {
+        // 上报上级: the case goes to the community's office (a move of level, not of status).
+        const steps = [...photoSteps(files, `/api/v1/petitions/${f.id}/attachments?stage=progress`),
+          { method: 'POST', path: `/api/v1/petitions/${f.id}/transitions`, body: { action: 'escalate', note: note.value.trim() || t('w_do_escalate') }, ifMatch: etagOf(f), petition: f.id }];
+        const up = { grid: 'community', community: 'subdistrict', subdistrict: 'department' }[f.properties.handler_level] || 'community';
+        await queue('escalate', label, steps, { move: { id: f.id, to: f.properties.status } }, () => {
+          form.remove();
+          f.properties = { ...f.properties, handler_level: up, version: f.properties.version + 1 };
+          cases.set(f.id, f);
+          drawTasks();
+          keepTasks();
+        });
+      } else if (what === 'progress') {
         const steps = photoSteps(files, `/api/v1/petitions/${f.id}/attachments?stage=progress`);
         if (note.value.trim()) steps.push({ method: 'POST', path: `/api/v1/workers/${me.worker_id}/worklog`, body: { text: `#${f.id} ${t('w_progress_prefix')}: ${note.value.trim()}`, at: new Date().toISOString() } });
         if (!steps.length) { go.disabled = false; note.reportValidity(); return; }
@@ -378,7 +390,9 @@ export async function workerView(makeMap, side, me) {
     });
     const items = list.map((f) => {
       const p = f.properties;
-      const mineToHandle = p.handler_worker_id === me.worker_id;
+      // Mine to act on while it is at grid level; once escalated the level's office has it.
+      const atGrid = !p.handler_level || p.handler_level === 'grid';
+      const mineToHandle = p.handler_worker_id === me.worker_id && atGrid;
       const actions = el('div', { class: 'actions' });
       const card = el('li', { class: 'task', 'data-id': String(f.id), 'data-status': p.status });
       const open = (what) => {
@@ -399,9 +413,12 @@ export async function workerView(makeMap, side, me) {
           el('button', { type: 'button', 'data-action': 'progress', ...L('w_do_progress'), onclick: () => open('progress') }),
           el('button', { type: 'button', 'data-action': 'submit', ...L('w_do_submit'), onclick: () => open('submit') }));
       }
-      if (p.status === 'reported') {  // 当场处理: the server checks it is mine to close
+      if (p.status === 'reported' && atGrid) {  // 当场处理: the server checks it is mine to close
         const cat = categoryOf(p.category);
         if (!cat || cat.on_site_close) actions.append(el('button', { type: 'button', 'data-action': 'resolve', ...L('w_do_resolve'), onclick: () => open('resolve') }));
+      }
+      if (atGrid && ['reported', 'dispatched', 'in_progress'].includes(p.status) && (mineToHandle || p.status === 'reported')) {
+        actions.append(el('button', { type: 'button', 'data-action': 'escalate', ...L('w_do_escalate'), onclick: () => open('escalate') }));
       }
       const due = dueText(p);
       const queued = pendingMoves.get(f.id);
@@ -411,6 +428,7 @@ export async function workerView(makeMap, side, me) {
           el('span', { class: `chip status status-${p.status}`, 'data-status': p.status, text: t(p.status) }), ' ',
           el('span', { text: categoryName(p.category) }),
           p.overdue ? el('span', { class: 'chip overdue', ...L('overdue') }) : '',
+          atGrid ? '' : el('span', { class: 'chip', text: `${t('w_with')} ${t(`level_${p.handler_level}`)}` }),
           queued ? el('span', { class: 'chip queued', ...L('w_q_pending') }) : ''),
         p.description ? el('p', { class: 'task-desc', text: p.description }) : '',
         el('p', { class: `task-due${p.overdue ? ' late' : ''}` }, `${t('deadline')}: ${p.deadline_at ? when(p.deadline_at) : '—'} `, due ? el('span', { text: `(${due})` }) : ''),
