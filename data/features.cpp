@@ -4,6 +4,7 @@
 #include <cmath>
 #include <variant>
 
+#include "core/text.hpp"
 #include "data/petition_types.hpp"
 #include "data/time.hpp"
 #include "geo/error.hpp"
@@ -300,6 +301,7 @@ std::string json_strings(const std::vector<std::string>& v) {
 namespace {
 using Bound = std::variant<std::string, int64_t, double>;
 constexpr size_t kMostConditions = 64;
+constexpr size_t kMostAlternatives = 64;  // values of one name=a,b,c filter
 
 // The SQL of a condition over the layer's columns, its literals appended to `values` (bound
 // from kFirstFilter on). Throws invalid_input naming an unknown property or a bad literal.
@@ -375,8 +377,25 @@ FeaturePage list_features(Db& db, const FeatureQuery& q) {
       throw_invalid("cannot filter " + std::string(to_string(q.layer)) + " by '" + name +
                     "' (use " + known + ")");
     }
-    where += " AND " + it->second + " = " + arg(kFirstFilter + static_cast<int>(values.size()));
-    values.push_back(value);
+    // name=a,b,c: any of them.
+    std::vector<std::string_view> alternatives = split(value, ',');
+    if (alternatives.size() > kMostAlternatives)
+      throw_invalid("'" + name + "' lists more than " + std::to_string(kMostAlternatives) +
+                    " values");
+    where += " AND " + it->second + " IN (";
+    for (size_t i = 0; i < alternatives.size(); ++i) {
+      if (i) where += ", ";
+      where += arg(kFirstFilter + static_cast<int>(values.size()));
+      values.emplace_back(std::in_place_type<std::string>, alternatives[i]);
+    }
+    where += ")";
+  }
+  if (q.mine) {
+    if (q.layer != Layer::petitions) throw_invalid("only petitions are someone's own");
+    where += " AND (t.reported_by = " + arg(kFirstFilter + static_cast<int>(values.size()));
+    values.emplace_back(std::in_place_type<std::string>, q.mine->reporter);
+    where += " OR t.handler_worker_id = " + arg(kFirstFilter + static_cast<int>(values.size())) + ")";
+    values.emplace_back(std::in_place_type<int64_t>, q.mine->worker_id.value_or(-1));
   }
   if (q.condition) {
     size_t count = 0;

@@ -40,7 +40,8 @@ std::vector<Queryable> queryables(Layer layer);
 struct FeatureQuery {
   Layer layer = Layer::grids;
   std::optional<Box> bbox;
-  std::vector<std::pair<std::string, std::string>> filters;  // attribute = value
+  // attribute = value; a comma-separated value is a list of alternatives (status=a,b)
+  std::vector<std::pair<std::string, std::string>> filters;
   std::optional<Condition> condition;                         // and this condition
   std::optional<int64_t> created_from, created_to;           // petitions only
   size_t limit = 100;
@@ -53,6 +54,12 @@ struct FeatureQuery {
   std::optional<std::string> reporter;
   std::optional<int64_t> handler_worker;
   std::optional<int64_t> department;  // petitions handled by this department are in reach too
+  // Petitions reported by this user or dispatched to this worker (a worker's "my tasks").
+  struct Mine {
+    std::string reporter;
+    std::optional<int64_t> worker_id;
+  };
+  std::optional<Mine> mine;
 };
 
 // A property's value as stored: text, a number, a flag, a moment (rendered as ISO 8601 UTC),

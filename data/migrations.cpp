@@ -620,6 +620,30 @@ CREATE INDEX units_grid ON units(grid_code);
 SELECT AddGeometryColumn('units', 'geom', 4326, 'POINT', 'XY');
 )SQL";
 
+// Version 12 also: notifications of any change of a case ('moved'), not only the few kinds
+// the first version announced.
+void widen_notice_kinds(Db& db) {
+  const CheckEdit edits[] = {{"notifications", "'escalated', 'reopened')",
+                              "'escalated', 'reopened', 'moved')", "'moved'"}};
+  widen_checks(db, 12, edits);
+}
+
+// Idempotency keys: the first answer to a write named by a client's key, kept a day.
+const char* const kV12 = R"SQL(
+CREATE TABLE idempotency_keys (
+  user_id INTEGER NOT NULL,
+  key TEXT NOT NULL,
+  fingerprint TEXT NOT NULL,
+  status INTEGER,
+  content_type TEXT,
+  headers TEXT,
+  body BLOB,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (user_id, key)
+) WITHOUT ROWID;
+CREATE INDEX idempotency_keys_created ON idempotency_keys(created_at);
+)SQL";
+
 struct Migration {
   int version;
   const char* sql;
@@ -632,7 +656,7 @@ const std::vector<Migration>& migrations() {
                                              {5, kV5},  {6, kV6, widen_lifecycle_checks},
                                              {7, kV7},  {8, kV8, widen_extension_actions},
                                              {9, kV9},  {10, kV10, widen_merge_and_roles},
-                                             {11, kV11}};
+                                             {11, kV11}, {12, kV12, widen_notice_kinds}};
   return all;
 }
 

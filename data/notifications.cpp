@@ -10,7 +10,8 @@ namespace {
 
 constexpr NoticeKind kKinds[] = {NoticeKind::new_case,      NoticeKind::dispatched,
                                  NoticeKind::deadline_soon, NoticeKind::overdue,
-                                 NoticeKind::escalated,     NoticeKind::reopened};
+                                 NoticeKind::escalated,     NoticeKind::reopened,
+                                 NoticeKind::moved};
 
 // Events read per transaction: a backlog (a restart after a bulk import) is taken in steps.
 constexpr int kEventBatch = 5000;
@@ -45,12 +46,15 @@ std::optional<NoticeKind> kind_of(Action action, std::optional<Status> from, Sta
   if (action == Action::report) return NoticeKind::new_case;
   if (action == Action::reassign) return NoticeKind::dispatched;
   if (action == Action::escalate) return NoticeKind::escalated;
-  if (action != Action::transition) return std::nullopt;
-  if (to == Status::dispatched) return NoticeKind::dispatched;
-  if (to == Status::in_progress &&
-      (from == Status::pending_review || from == Status::verified || from == Status::closed))
-    return NoticeKind::reopened;
-  return std::nullopt;
+  if (action == Action::transition) {
+    if (to == Status::dispatched) return NoticeKind::dispatched;
+    if (to == Status::in_progress &&
+        (from == Status::pending_review || from == Status::verified || from == Status::closed))
+      return NoticeKind::reopened;
+  }
+  // Any other change (a move, a merge, a deadline extended, supervision): the case's state as
+  // it is now, so that queues and maps follow without reading the list again.
+  return NoticeKind::moved;
 }
 
 template <class T>
@@ -80,6 +84,8 @@ std::string_view to_string(NoticeKind k) noexcept {
       return "escalated";
     case NoticeKind::reopened:
       return "reopened";
+    case NoticeKind::moved:
+      return "moved";
   }
   return "";
 }

@@ -1,6 +1,7 @@
 // Notifications: what the event stream (GET /api/v1/events/stream) and the webhooks tell.
 // A change of a petition is an event row (petition_events); collect() turns the new ones
-// into notifications (a new case, a dispatch or reassignment, an escalation, a reopening)
+// into notifications (a new case, a dispatch or reassignment, an escalation, a reopening,
+// any other change of the case)
 // and adds the time-driven ones (deadline within the warning, overdue) once per case, kind
 // and deadline. Each carries the petition's state, never the reporter's personal data, and
 // an id that only grows: the stream's event id and the webhooks' idempotency key.
@@ -23,6 +24,7 @@ enum class NoticeKind : unsigned char {
   overdue,        // the deadline has passed, the case still open
   escalated,      // moved up a level (上报上级)
   reopened,       // back to in_progress after review or after close (返工, 回访)
+  moved,          // any other change: another state, a merge, a new deadline, supervision
 };
 std::string_view to_string(NoticeKind k) noexcept;
 std::optional<NoticeKind> parse_notice_kind(std::string_view s) noexcept;

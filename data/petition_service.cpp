@@ -124,6 +124,29 @@ void check_reviewer(Db& db, const Petition& cur, const Change& c) {
                     " was handled by the caller: another dispatcher reviews it");
 }
 
+// Whether the caller may hand a case to c.worker_id: the centre gives it to any worker; a
+// community's or subdistrict's office to a worker of its area (a worker elsewhere answers as
+// a missing one: ids stay private). Throws invalid_input otherwise.
+void check_assignable(Db& db, const Change& c) {
+  Statement w(db,
+              "SELECT 1 FROM workers w WHERE w.id = ?1 AND (?2 IS NULL OR EXISTS (SELECT 1 FROM "
+              "worker_grids wg "
+              "JOIN grids g ON g.code = wg.grid_code JOIN communities cm ON cm.code = "
+              "g.community_code WHERE "
+              "wg.worker_id = w.id AND ((?3 = 'community' AND g.community_code = ?2) OR (?3 = "
+              "'subdistrict' AND "
+              "cm.subdistrict_code = ?2))))");
+  bool area_office = c.role == "community" || c.role == "subdistrict";
+  w.bind(1, *c.worker_id).bind(3, c.role);
+  if (area_office)
+    w.bind(2, c.actor_area.value_or(""));
+  else
+    w.bind_null(2);
+  if (!w.step())
+    throw_invalid("no worker " + std::to_string(c.worker_id->value) +
+                  (area_office ? " in your " + c.role : ""));
+}
+
 }  // namespace
 
 void PetitionService::published(PetitionId id) {
@@ -241,6 +264,20 @@ Petition PetitionService::change(PetitionId id, const Change& c, int64_t now) {
       ev.handler_level = Level::department;
       ev.note = "department " + d->code + (c.note.empty() ? "" : ": " + c.note);
     }
+    if (c.worker_id) {
+      // 派遣 to a named worker (the dispatcher's pick among the nearest on duty).
+      if (to != Status::dispatched)
+        throw_invalid("'worker_id' goes with a move to dispatched (or the reassign action)");
+      if (c.department) throw_invalid("dispatch to a worker or to a department, not both");
+      if (c.role == "worker" || c.role == "department")
+        throw Error(ErrorKind::forbidden, "the centre or the area's office dispatches cases");
+      check_assignable(db_, c);
+      next.handler_level = Level::grid;
+      next.handler_worker_id = c.worker_id;
+      next.department_id.reset();
+      ev.handler_level = Level::grid;
+      ev.note = "worker " + std::to_string(c.worker_id->value) + (c.note.empty() ? "" : ": " + c.note);
+    }
     next.status = to;
     ev.to_status = to;
     if (is_final(to)) {
@@ -286,25 +323,7 @@ Petition PetitionService::change(PetitionId id, const Change& c, int64_t now) {
     }
   } else if (c.action == Action::reassign) {
     if (!c.worker_id) throw_invalid("reassign needs worker_id");
-    // The centre gives it to any worker; a community's or subdistrict's office to a worker of
-    // its area (a worker elsewhere answers as a missing one: ids stay private).
-    Statement w(db_,
-                "SELECT 1 FROM workers w WHERE w.id = ?1 AND (?2 IS NULL OR EXISTS (SELECT 1 FROM "
-                "worker_grids wg "
-                "JOIN grids g ON g.code = wg.grid_code JOIN communities cm ON cm.code = "
-                "g.community_code WHERE "
-                "wg.worker_id = w.id AND ((?3 = 'community' AND g.community_code = ?2) OR (?3 = "
-                "'subdistrict' AND "
-                "cm.subdistrict_code = ?2))))");
-    bool area_office = c.role == "community" || c.role == "subdistrict";
-    w.bind(1, *c.worker_id).bind(3, c.role);
-    if (area_office)
-      w.bind(2, c.actor_area.value_or(""));
-    else
-      w.bind_null(2);
-    if (!w.step())
-      throw_invalid("no worker " + std::to_string(c.worker_id->value) +
-                    (area_office ? " in your " + c.role : ""));
+    check_assignable(db_, c);
     if (is_final(cur->status))
       throw Error(ErrorKind::conflict,
                   "a " + std::string(to_string(cur->status)) + " petition cannot be reassigned");

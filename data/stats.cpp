@@ -253,6 +253,24 @@ void rank(std::vector<StatsRow>& rows, StatsKey key, bool descending) {
   }
 }
 
+// The codes of every area of an area level within a subdistrict (?1) and community (?2)
+// filter; null for the other levels.
+const char* area_codes_sql(StatsLevel level) {
+  switch (level) {
+    case StatsLevel::grid:
+      return "SELECT g.code FROM grids g LEFT JOIN communities c ON c.code = g.community_code "
+             "WHERE (?1 IS NULL OR c.subdistrict_code = ?1) AND (?2 IS NULL OR g.community_code "
+             "= ?2)";
+    case StatsLevel::community:
+      return "SELECT code FROM communities WHERE (?1 IS NULL OR subdistrict_code = ?1) AND (?2 "
+             "IS NULL OR code = ?2)";
+    case StatsLevel::subdistrict:
+      return "SELECT code FROM subdistricts WHERE (?1 IS NULL OR code = ?1) AND (?2 IS NULL OR "
+             "code = (SELECT subdistrict_code FROM communities WHERE code = ?2))";
+    default:
+      return nullptr;
+  }
+}
 }  // namespace
 
 std::vector<StatsRow> petition_stats(Db& db, const StatsQuery& q, const WorkCalendar& calendar) {
@@ -336,6 +354,16 @@ std::vector<StatsRow> petition_stats(Db& db, const StatsQuery& q, const WorkCale
     if (auto f = followed.find(st.int64(7)); f != followed.end()) {
       ++r.followed_up;
       r.satisfied += f->second;
+    }
+  }
+  // Every area of the level within the filter, those without a case too: a KPI table of a
+  // community's grids lists all of them, with zeros.
+  if (const char* areas = area_codes_sql(q.level)) {
+    Statement as(db, areas);
+    as.bind(1, q.filter.subdistrict_code).bind(2, q.filter.community_code);
+    while (as.step()) {
+      size_t code = code_of(as.text(0));
+      for (size_t b = 0; b < nb; ++b) row(b, code);
     }
   }
   if (q.series == StatsSeries::month)  // every month of each row, zeros included: no gaps

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "data/audit.hpp"
+#include "data/idempotency.hpp"
 #include "data/time.hpp"
 #include "geo/error.hpp"
 
@@ -294,6 +295,8 @@ Erasure erase_resident(Db& db, int64_t resident_id, const std::string& actor,
     }
     Statement del(db, "DELETE FROM residents WHERE id = ?1");  // tags go with it (cascade)
     del.bind(1, resident_id).run();
+    // Writes' kept answers (idempotency keys) may quote the person: forgotten, every one.
+    forget_idempotency_keys(db);
     audit(db, now, actor, "erase_resident", "resident:" + std::to_string(resident_id),
           reason + " (cases " + std::to_string(e.cases) + ", visits " + std::to_string(e.visits) +
               ", follow-ups " + std::to_string(e.followups) + ")");

@@ -109,6 +109,9 @@ const std::vector<AccessRule>& access_rules() {
       // (notes, form, photos): its worker and an admin read it, supervisors the coverage
       // figures only. Work logs: the centre reads everyone's, a community's or subdistrict's
       // office those of its area's workers (server/handlers/field_work.cpp).
+      // A worker's offline package: what the phone takes into the street.
+      {"workers.offline", false, A, D, O, D, D, D, D},
+      {"workers.offline_tiles", false, A, D, O, D, D, D, D},
       {"visits.create", false, A, D, O, D, D, D, D},
       {"visits.list", false, A, D, O, D, D, D, D},
       {"visits.item", false, A, D, O, D, D, D, D},

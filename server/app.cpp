@@ -13,6 +13,7 @@
 #include "data/attachments.hpp"
 #include "data/blob_store.hpp"
 #include "data/coverage_store.hpp"
+#include "data/idempotency.hpp"
 #include "data/position_writer.hpp"
 #include "data/time.hpp"
 #include "data/users.hpp"
@@ -93,6 +94,7 @@ App::App(AppOptions options) : options_(std::move(options)) {
   register_register(router_);
   register_open311(router_);
   register_exports(router_);
+  register_offline(router_);
   web_ = std::make_unique<StaticFiles>(options_.web_dir.empty() ? default_web_dir()
                                                                 : options_.web_dir);
   for (const Route& r : router_.routes()) {
@@ -396,6 +398,80 @@ Principal App::check_token(const std::string& token, const std::string& hash, in
                    u->worker_id, std::move(u->area_code), u->department_id};
 }
 
+namespace {
+// Everything that makes a request this request, for its idempotency key: the method, the
+// path, the query (in order) and the body.
+std::string request_identity(const Request& req) {
+  std::string out = req.method;
+  out.append("\n").append(req.path).append("\n");
+  for (const auto& [k, v] : req.query) out.append(k).append("=").append(v).append("&");
+  out.append("\n").append(req.body);
+  return out;
+}
+
+// A write named by an Idempotency-Key: the kept answer of its first run, or a first run
+// whose answer is kept (anything but a server failure, which frees the key for a retry).
+Response idempotent(App& app, const std::string& key, int64_t user_id,
+                    const std::function<Response()>& run, const Request& req) {
+  data::IdempotencyClaim claim = app.write([&](data::Db& db) {
+    return data::claim_idempotency_key(db, user_id, key, request_identity(req), App::now());
+  });
+  using Outcome = data::IdempotencyClaim::Outcome;
+  if (claim.outcome == Outcome::mismatch)
+    return problem(422, "idempotency_key_reused", "Idempotency key reused",
+                   "this Idempotency-Key named another request: give each request its own key");
+  if (claim.outcome == Outcome::in_progress) {
+    Response r = problem(409, "idempotency_key_in_use", "Idempotency key in use",
+                         "a request with this Idempotency-Key is still being processed");
+    r.headers.emplace_back("Retry-After", "1");
+    return r;
+  }
+  if (claim.outcome == Outcome::replay) {
+    Response r;
+    r.status = claim.answer.status;
+    r.content_type = claim.answer.content_type;
+    r.headers = std::move(claim.answer.headers);
+    r.body = std::move(claim.answer.body);
+    r.headers.emplace_back("Idempotent-Replayed", "true");
+    return r;
+  }
+  auto settle = [&app, key, user_id](const Response& r) {
+    app.write([&](data::Db& db) {
+      if (r.status >= 500)
+        data::abandon_idempotency_key(db, user_id, key);
+      else
+        data::finish_idempotency_key(db, user_id, key,
+                                     {r.status, r.content_type, r.headers, r.body});
+    });
+  };
+  Response res;
+  try {
+    res = run();
+  } catch (const std::exception& e) {
+    res = problem_for(e);  // a refusal (4xx) is an answer like any other; a failure frees the key
+  }
+  if (res.deferred) {
+    res.deferred = [job = std::move(res.deferred), settle]() {
+      Response r;
+      try {
+        r = job();
+      } catch (const std::exception& e) {
+        r = problem_for(e);
+      }
+      settle(r);
+      return r;
+    };
+    return res;
+  }
+  if (res.stream) {  // not kept: a stream is not an answer to replay
+    app.write([&](data::Db& db) { data::abandon_idempotency_key(db, user_id, key); });
+    return res;
+  }
+  settle(res);
+  return res;
+}
+}  // namespace
+
 Response App::handle(Request& req) {
   auto start = std::chrono::steady_clock::now();
   std::string route = "-";
@@ -442,7 +518,15 @@ Response App::handle(Request& req) {
         ctx.principal = std::move(p);
       }
       check_query(*doc_for(r->name), req);  // every route has one (checked at start-up)
-      res = r->fn(*this, req, ctx);
+      std::optional<std::string> key;
+      if (ctx.principal && req.method != "GET" && req.method != "HEAD")
+        key = req.header("idempotency-key");
+      if (!key) {
+        res = r->fn(*this, req, ctx);
+      } else {
+        res = idempotent(*this, *key, ctx.principal->user_id,
+                         [&]() { return r->fn(*this, req, ctx); }, req);
+      }
       if (res.deferred)  // its errors map to problems like any other answer's
         res.deferred = [job = std::move(res.deferred)]() {
           try {

@@ -180,6 +180,7 @@ void register_patrols(Router& r);
 void register_register(Router& r);
 void register_open311(Router& r);
 void register_exports(Router& r);
+void register_offline(Router& r);
 
 // Helpers shared by handlers.
 Response json_response(std::string body, int status = 200);

@@ -23,6 +23,7 @@ const char* content_type(const std::string& path) {
   if (ends(".png")) return "image/png";
   if (ends(".svg")) return "image/svg+xml";
   if (ends(".json")) return "application/json";
+  if (ends(".webmanifest")) return "application/manifest+json";
   return nullptr;
 }
 }  // namespace
@@ -70,11 +71,15 @@ std::optional<Response> StaticFiles::serve(const Request& req) const {
   Response r;
   r.content_type = file->type;
   r.headers.emplace_back("ETag", file->etag);
-  r.headers.emplace_back("Cache-Control", rel == "index.html" ? "no-cache" : "public, max-age=300");
+  // The page and the service worker are checked for a new version on every load; the
+  // worker, served from /web/, controls the whole origin (the app, its API and tiles).
+  bool always_check = rel == "index.html" || rel == "sw.js";
+  r.headers.emplace_back("Cache-Control", always_check ? "no-cache" : "public, max-age=300");
+  if (rel == "sw.js") r.headers.emplace_back("Service-Worker-Allowed", "/");
   r.headers.emplace_back("Vary", "Accept-Encoding");
   r.headers.emplace_back(
       "Content-Security-Policy",
-      "default-src 'self'; img-src 'self' data: blob:; worker-src blob:; child-src blob:; "
+      "default-src 'self'; img-src 'self' data: blob:; worker-src 'self' blob:; child-src blob:; "
       "style-src 'self' 'unsafe-inline'; connect-src 'self'");
   r.headers.emplace_back("X-Content-Type-Options", "nosniff");
   if (etag_matches(req, file->etag)) {

@@ -75,10 +75,20 @@ data::FeatureQuery layer_query(App& app, data::Layer layer, const Request& req, 
 namespace {
 
 Response list(App& app, data::Layer layer, const Request& req, const Context& ctx) {
-  data::FeatureQuery q = layer_query(app, layer, req, ctx, {"bbox", "limit", "cursor", "crs", "from", "to"});
+  data::FeatureQuery q =
+      layer_query(app, layer, req, ctx, {"bbox", "limit", "cursor", "crs", "from", "to", "mine"});
   if (layer == data::Layer::petitions) {
     q.created_from = time_param(req, "from");
     q.created_to = time_param(req, "to");
+    if (auto mine = req.param("mine")) {
+      if (*mine != "0" && *mine != "1") throw_invalid("'mine' is 1 (my own cases) or 0");
+      if (*mine == "1") {
+        const Principal& p = principal(ctx);
+        q.mine = data::FeatureQuery::Mine{p.name, p.worker_id};
+      }
+    }
+  } else if (req.param("mine")) {
+    throw_invalid("'mine' applies to petitions only");
   }
   if (req.param("crs") && *req.param("crs") != "wgs84")
     throw_invalid("features are served in WGS84; 'crs' applies to the bbox only when it is wgs84");

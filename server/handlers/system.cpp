@@ -19,7 +19,7 @@ struct ProblemType {
 };
 
 // Every problem `type` the server answers with (problem_type_uri(name)).
-constexpr std::array<ProblemType, 17> kProblemTypes{{
+constexpr std::array<ProblemType, 19> kProblemTypes{{
     {"bad_request", 400, "Bad request", "The request is not valid HTTP/1.1 or its target cannot be parsed."},
     {"invalid_input", 400, "Invalid input",
      "A parameter, a path segment or the body is malformed, out of range, unknown or given twice; "
@@ -37,12 +37,17 @@ constexpr std::array<ProblemType, 17> kProblemTypes{{
     {"conflict", 409, "Conflict",
      "The request contradicts the stored state: a duplicate code, a transition the case's state "
      "does not allow, a record still referenced."},
+    {"idempotency_key_in_use", 409, "Idempotency key in use",
+     "A request with this Idempotency-Key is still being processed: retry it a little later."},
     {"precondition_failed", 412, "Precondition failed",
      "If-Match names a version that is no longer current: read the record again and reapply the "
      "change."},
     {"too_large", 413, "Too large", "A file, a batch or a list exceeds the server's limit; the detail names it."},
     {"body_too_large", 413, "Body too large", "The request body exceeds serve --max-body-mb."},
     {"unsupported_media_type", 415, "Unsupported media type", "The body's Content-Type is not one this route reads."},
+    {"idempotency_key_reused", 422, "Idempotency key reused",
+     "This Idempotency-Key named another request (method, path, query or body) in the last 24 "
+     "hours: give each request its own key."},
     {"precondition_required", 428, "Precondition required",
      "A change to a versioned record needs If-Match with the version (ETag) that was read."},
     {"too_many_attempts", 429, "Too many attempts", "Too many failed sign-ins: wait for the time in Retry-After."},

@@ -37,9 +37,11 @@ TEST_CASE(
       "(1, 130, 'a', 'escalate', 'dispatched', 'dispatched'), "
       "(1, 140, 'a', 'transition', 'pending_review', 'in_progress')");
   auto first = store.collect(500, 600, 500000);
-  CHECK(kinds(first) == std::vector<std::string>{"new_case", "dispatched", "escalated", "reopened",
-                                                 "deadline_soon"});
-  CHECK(first[1].status == "dispatched");  // the state the event left
+  // 立案 (registered) is any other change: "moved".
+  CHECK(kinds(first) == std::vector<std::string>{"new_case", "moved", "dispatched", "escalated",
+                                                 "reopened", "deadline_soon"});
+  CHECK(first[1].status == "registered");  // the state the event left
+  CHECK(first[2].status == "dispatched");
   CHECK(store.collect(510, 600, 510000).empty());
   auto late = store.collect(2000, 600, 2000000);
   CHECK(kinds(late) == std::vector<std::string>{"overdue"});
@@ -48,13 +50,13 @@ TEST_CASE(
   db.exec("UPDATE petitions SET status = 'suspended', deadline_at = 2500 WHERE id = 1");
   CHECK(store.collect(2200, 600, 2200000).empty());
   auto all = store.after(0, 100);
-  REQUIRE(all.size() == 6);
+  REQUIRE(all.size() == 7);
   for (size_t i = 1; i < all.size(); ++i) CHECK(all[i].id > all[i - 1].id);
-  CHECK(store.after(all[3].id, 100).size() == 2);
+  CHECK(store.after(all[4].id, 100).size() == 2);
   std::string json = data::notification_json(all[0]);
   CHECK(json.find("13800000000") == std::string::npos);
   CHECK(json.find("\"kind\":\"new_case\"") != std::string::npos);
-  CHECK(store.prune(150) == 4);  // the events' notifications; the due ones are newer
+  CHECK(store.prune(150) == 5);  // the events' notifications; the due ones are newer
   CHECK(store.after(0, 100).size() == 2);
   CHECK(store.newest() == all.back().id);
 }

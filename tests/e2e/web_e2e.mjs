@@ -319,24 +319,143 @@ try {
     if (!states.length || states.some((s) => s !== 'done')) failures.push(`outbox states: ${states}`);
     await office.close();
   } else if (role === 'planner') {
-    // The heat map is drawn for the default window; a category and a year's window give
-    // tiles with exactly that filter.
-    await page.waitForFunction(() => document.getElementById('heat-window').textContent.length > 0);
+    const { readFileSync } = await import('node:fs');
+    // What a planner's first load costs, in a fresh browser context (nothing cached): the time
+    // from signing in to ready, and the bytes on the wire, ECharts included.
+    {
+      const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+      const fresh = await context.newPage();
+      const sizes = [];
+      const vendor = [];
+      fresh.on('requestfinished', (r) => sizes.push(r.sizes().then((z) => z.responseBodySize + z.responseHeadersSize).catch(() => 0)));
+      fresh.on('request', (r) => { if (r.url().includes('/web/vendor/')) vendor.push(r.url()); });
+      fresh.on('pageerror', (e) => failures.push(`page error (second context): ${e.message}`));
+      await fresh.goto(url);
+      await fresh.fill('input[name=name]', 'demo-planner');
+      await fresh.fill('input[name=password]', 'gridmap-demo');
+      const signedIn = Date.now();
+      await fresh.click('#login button[type=submit]');
+      await fresh.waitForFunction(() => window.gridmapReady === true, null, { timeout: 30000 });
+      const readyMs = Date.now() - signedIn;
+      const bytes = (await Promise.all(sizes)).reduce((a, b) => a + b, 0);
+      console.log(`e2e planner: view ready ${readyMs} ms after signing in; page and view ${(bytes / 1024).toFixed(0)} KB on the wire (ECharts ${vendor.some((u) => u.includes('echarts')) ? 'included' : 'NOT fetched'})`);
+      if (!vendor.some((u) => u.includes('/web/vendor/echarts'))) failures.push('ECharts was not fetched from /web/vendor/');
+      await context.close();
+    }
+    const rowsOf = () => page.evaluate(() => [...document.querySelectorAll('#side .kpi-table tbody tr.row')].map((tr) => ({
+      code: tr.dataset.code, name: tr.querySelector('th').textContent, total: Number(tr.querySelector('td[data-col=total]').textContent) })));
+    const apiRows = (query) => page.evaluate(async (q) => (await (await fetch(`/api/v1/stats?${q}`)).json()), query);
+    const sameRows = async (what, query) => {
+      const want = await apiRows(query);
+      const deadline = Date.now() + 10000;
+      let got = await rowsOf();
+      const key = (rows) => rows.map((r) => `${r.code}:${r.total}`).sort().join(' ');
+      while (key(got) !== key(want) && Date.now() < deadline) { await page.waitForTimeout(200); got = await rowsOf(); }
+      if (key(got) !== key(want)) failures.push(`${what}: the table (${key(got)}) is not the API's ${query} (${key(want)})`);
+      return want;
+    };
+    await page.waitForSelector('#side .kpi-table tbody tr.row');
+    const year = await page.evaluate(() => document.querySelector('select[name=period_value]').value);
+    const yearQ = `from=${year}-01-01&to=${Number(year) + 1}-01-01`;
+
+    // The heat map is drawn for the default window; a category and a year's window give tiles
+    // with exactly that filter.
     await page.waitForTimeout(1500);
     if (!heatTiles.length) failures.push('no heat map tiles were drawn');
     await page.selectOption('select[name=category]', 'noise');
-    await page.selectOption('select[name=window_span]', '12');
-    const window = await page.evaluate(() => document.getElementById('heat-window').textContent);
-    const [from] = window.split(' ');
-    const deadline = Date.now() + 10000;
-    const filtered = () => heatTiles.filter(([u]) => u.includes('category=noise') && u.includes(`from=${from}`));
-    while (!filtered().length && Date.now() < deadline) await page.waitForTimeout(200);
-    if (!filtered().length) failures.push(`no heat tiles for category=noise from ${from} (got ${heatTiles.map(([u]) => u).slice(-3)})`);
+    await page.selectOption('select[name=window_span]', '6');
+    const heatFrom = await page.evaluate(() => document.getElementById('heat-window').dataset.from);
+    const heatBy = Date.now() + 10000;
+    const filtered = () => heatTiles.filter(([u]) => u.includes('category=noise') && u.includes(`from=${heatFrom}`));
+    while (!filtered().length && Date.now() < heatBy) await page.waitForTimeout(200);
+    if (!filtered().length) failures.push(`no heat tiles for category=noise from ${heatFrom} (got ${heatTiles.map(([u]) => u).slice(-3)})`);
     else if (!filtered().every(([, type]) => type === 'image/png')) failures.push('heat tiles are not PNG');
-    await page.selectOption('select[name=level]', 'community');
-    await page.waitForSelector('#side tr.row');
-    await page.click('#side tr.row');
-    await page.waitForSelector('#side tr.selected');
+    // The category drives the table too.
+    await sameRows('subdistricts of 噪声扰民', `level=subdistrict&${yearQ}&category=noise`);
+    await page.selectOption('select[name=category]', '');
+
+    // Drill down: the subdistrict, then its community with the most cases, down to its grids.
+    const subdistricts = await sameRows('subdistricts', `level=subdistrict&${yearQ}`);
+    const sd = subdistricts[0];
+    await page.click(`#side .kpi-table tr.row[data-code="${sd.code}"] button.drill`);
+    await page.waitForSelector(`#side .breadcrumb [aria-current][data-code="${sd.code}"]`);
+    const communities = await sameRows(`communities of ${sd.code}`, `level=community&subdistrict_code=${sd.code}&${yearQ}`);
+    if (communities.length < 2) failures.push(`only ${communities.length} communities under ${sd.code}`);
+    const cm = [...communities].sort((a, b) => b.total - a.total)[0];
+    // From the keyboard: the row focused, → drills down.
+    await page.focus(`#side .kpi-table tr.row[data-code="${cm.code}"]`);
+    await page.keyboard.press('ArrowRight');
+    await page.waitForSelector(`#side .breadcrumb [aria-current][data-code="${cm.code}"]`);
+    const grids = await sameRows(`grids of ${cm.code}`, `level=grid&community_code=${cm.code}&${yearQ}`);
+    const parents = await page.evaluate(async (codes) => Promise.all(codes.map(async (c) => (await (await fetch(`/api/v1/grids/${c}`)).json()).properties.community_code)),
+      grids.map((g) => g.code));
+    if (!grids.length || parents.some((c) => c !== cm.code)) failures.push(`the drilled rows are not the grids of ${cm.code}: their communities ${parents}`);
+    const crumbs = await page.evaluate(() => document.querySelector('#side .breadcrumb').textContent);
+    if (!crumbs.includes(sd.name) || !crumbs.includes(cm.name)) failures.push(`the breadcrumb "${crumbs}" does not name ${sd.name} and ${cm.name}`);
+
+    // Sorting: by volume, highest first; again (from the keyboard), lowest first.
+    await page.click('#side .kpi-table button[data-sort=total]');
+    let totals = (await rowsOf()).map((r) => r.total);
+    if (totals.join() !== [...totals].sort((a, b) => b - a).join()) failures.push(`sorted by volume, highest first: ${totals}`);
+    await page.focus('#side .kpi-table button[data-sort=total]');
+    await page.keyboard.press('Enter');
+    totals = (await rowsOf()).map((r) => r.total);
+    if (totals.join() !== [...totals].sort((a, b) => a - b).join()) failures.push(`sorted by volume, lowest first: ${totals}`);
+    const sortState = await page.evaluate(() => document.querySelector('#side .kpi-table th[data-col=total]').getAttribute('aria-sort'));
+    if (sortState !== 'ascending') failures.push(`the volume header says aria-sort=${sortState}`);
+
+    // The period: the month before this one; the table follows the API for that month.
+    const months = await page.evaluate(() => { const s = document.querySelector('select[name=period_kind]'); s.value = 'month'; s.dispatchEvent(new Event('change')); return [...document.querySelectorAll('select[name=period_value] option')].map((o) => o.value); });
+    const month = months[1];
+    await page.selectOption('select[name=period_value]', month);
+    const [my, mm] = month.split('-').map(Number);
+    const next = mm === 12 ? `${my + 1}-01` : `${my}-${String(mm + 1).padStart(2, '0')}`;
+    const monthQ = `from=${month}-01&to=${next}-01`;
+    const monthGrids = await sameRows(`grids of ${cm.code} in ${month}`, `level=grid&community_code=${cm.code}&${monthQ}`);
+    const sum = (rows) => rows.reduce((n, r) => n + r.total, 0);
+    if (sum(monthGrids) === sum(grids)) failures.push(`the month ${month} has the year's volume (${sum(grids)}): the period did not change the table`);
+    totals = (await rowsOf()).map((r) => r.total);
+    if (totals.join() !== [...totals].sort((a, b) => a - b).join()) failures.push(`the period change lost the sort: ${totals}`);
+
+    // A row: highlighted on the map, and the trend chart shows its months as the API has them.
+    const grid = [...monthGrids].sort((a, b) => b.total - a.total)[0];
+    await page.click(`#side .kpi-table tr.row[data-code="${grid.code}"]`);
+    await page.waitForSelector(`#side .kpi-table tr.selected[data-code="${grid.code}"]`);
+    await page.waitForFunction((code) => document.querySelector('.trend-chart').dataset.code === code, grid.code);
+    const series = await apiRows(`level=grid&community_code=${cm.code}&series=month&from=${next.slice(0, 4) - 1}-${next.slice(5)}-01&to=${next}-01`);
+    const mine = series.filter((r) => r.code === grid.code);
+    const label = await page.evaluate(() => document.querySelector('.trend-chart').getAttribute('aria-label'));
+    const monthRow = mine.find((r) => r.month === month);
+    if (!monthRow || !label.includes(`${month} 上报量 ${monthRow.total},`)) failures.push(`the trend chart does not give ${month}'s volume ${monthRow && monthRow.total} of ${grid.code}: ${label}`);
+    const bars = await page.evaluate(() => document.querySelectorAll('.trend-chart svg path').length);
+    if (bars < 12) failures.push(`the trend chart has ${bars} SVG paths`);
+
+    // Export the table shown: an XLSX (a zip) and a CSV with the grids of that month.
+    const download = async (format) => {
+      const [file] = await Promise.all([page.waitForEvent('download'), page.click(`#side a.export[data-format=${format}]`)]);
+      return readFileSync(await file.path());
+    };
+    const xlsx = await download('xlsx');
+    if (xlsx.subarray(0, 2).toString() !== 'PK' || xlsx.length < 1000) failures.push(`the XLSX export is not a zip (${xlsx.length} bytes: ${xlsx.subarray(0, 8).toString('hex')})`);
+    const csv = (await download('csv')).toString('utf8').replace(/^\uFEFF/, '').trim().split('\n');
+    // (sorted as the table is, the file ranks its rows in a first column, 排名)
+    const codeColumn = csv[0].split(',').indexOf('网格编码');
+    const csvCodes = csv.slice(1).map((line) => line.split(',')[codeColumn]);
+    if (codeColumn < 0 || !csv[0].includes('网格编码,网格名称')) failures.push(`the CSV header is ${csv[0].slice(0, 60)}`);
+    if (csvCodes.sort().join() !== monthGrids.map((g) => g.code).sort().join()) failures.push(`the CSV rows ${csvCodes} are not the table's grids`);
+
+    // The ranking: grids by on-time closure, lowest first, as a chart.
+    await page.click('#tab-ranking');
+    await page.selectOption('select[name=rank_order]', 'asc');
+    await page.waitForFunction(() => /排名/.test(document.querySelector('.chart-title').textContent));
+    // Back up the breadcrumb to the subdistrict's communities.
+    await page.click(`#side .breadcrumb button.crumb[data-code="${sd.code}"]`);
+    await page.waitForSelector(`#side .breadcrumb [aria-current][data-code="${sd.code}"]`);
+    await sameRows(`communities of ${sd.code} in ${month}`, `level=community&subdistrict_code=${sd.code}&${monthQ}`);
+    await page.click(`#side .kpi-table tr.row[data-code="${cm.code}"]`);
+    await page.waitForTimeout(1500);
+    const ranked = await page.evaluate(() => document.querySelectorAll('.trend-chart svg path').length);
+    if (ranked < 2) failures.push('the ranking chart was not drawn');
   }
   await page.waitForTimeout(500);
   if (!glyphRanges.some((start) => start >= 0x4e00)) failures.push(`no Chinese glyphs were fetched (ranges: ${glyphRanges})`);

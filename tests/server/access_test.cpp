@@ -81,6 +81,8 @@ const std::map<std::string, Sample>& samples() {
       {"grids.update", {"PATCH", "/api/v1/grids/150102001001001", "{}"}},
       {"workers.list", {"GET", "/api/v1/workers", ""}},
       {"workers.item", {"GET", "/api/v1/workers/1", ""}},
+      {"workers.offline", {"GET", "/api/v1/workers/1/offline", ""}},
+      {"workers.offline_tiles", {"GET", "/api/v1/workers/1/offline.pmtiles", ""}},
       {"workers.update", {"PATCH", "/api/v1/workers/1", "{}"}},
       {"households.list", {"GET", "/api/v1/households", ""}},
       {"households.item", {"GET", "/api/v1/households/1", ""}},

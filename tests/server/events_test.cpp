@@ -189,7 +189,8 @@ TEST_CASE(
   for (const SseEvent& e : events_of(*everything))
     if (petition_of(e) != elsewhere)
       expected.push_back(e.id + " " + e.event + " " + std::to_string(petition_of(e)));
-  REQUIRE(expected.size() == 3);  // second: new_case, dispatched; then first: dispatched
+  // second: new_case, moved (立案), dispatched; then first: moved, dispatched
+  REQUIRE(expected.size() == 5);
   auto check_resumed = [&](StreamClient& c) {
     REQUIRE(wait_event(c, "dispatched", first));
     std::this_thread::sleep_for(400ms);
@@ -376,7 +377,7 @@ TEST_CASE(
   REQUIRE(wait_event(*admin, "dispatched", b));
   std::vector<std::string> expected;
   for (const SseEvent& e : events_of(*admin)) expected.push_back(e.id);
-  REQUIRE(expected.size() == 4);  // two new cases, two dispatches
+  REQUIRE(expected.size() == 6);  // two new cases, two registrations (moved), two dispatches
 
   std::vector<Receiver::Delivery> got;
   for (int i = 0; i < 100 && got.size() < expected.size(); ++i) {

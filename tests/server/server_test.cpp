@@ -648,3 +648,23 @@ TEST_CASE("the web map's files come from memory, gzip-compressed and revalidated
   check_problem(http(f.port(), "GET", "/web/secret.txt"), 404, "not_found");  // not a web file type
   check_problem(http(f.port(), "GET", "/web/js/none.js"), 404, "not_found");
 }
+
+TEST_CASE("the service worker may control the whole app and is checked for updates on each load") {
+  test::TempDir web;
+  test::write_file(web.file("index.html"), "<!doctype html><title>gridmap</title>");
+  test::write_file(web.file("sw.js"), "self.addEventListener('fetch', () => {});\n");
+  test::write_file(web.file("app.js"), "export {};\n");
+  test::write_file(web.file("manifest.webmanifest"), "{\"name\":\"gridmap\"}");
+  Fixture f({"--web", web.path().string()});
+  auto sw = http(f.port(), "GET", "/web/sw.js");
+  REQUIRE(sw.status == 200);
+  CHECK(sw.headers["service-worker-allowed"] == "/");
+  CHECK(sw.headers["cache-control"] == "no-cache");
+  CHECK(sw.headers["content-security-policy"].find("worker-src 'self'") != std::string::npos);
+  auto other = http(f.port(), "GET", "/web/app.js");
+  CHECK(other.headers.count("service-worker-allowed") == 0);
+  CHECK(other.headers["cache-control"] != "no-cache");
+  auto manifest = http(f.port(), "GET", "/web/manifest.webmanifest");
+  REQUIRE(manifest.status == 200);
+  CHECK(manifest.headers["content-type"] == "application/manifest+json");
+}

@@ -45,6 +45,26 @@ TEST_CASE("stats filter by subdistrict, community and category, and unknown para
   CHECK(total(one) < total(all));
   for (const auto& r : one.GetArray())
     CHECK(std::string(r["code"].GetString()).rfind(community, 0) == 0);
+  // Every grid of the community is a row, one without a case too (with zeros).
+  CHECK(static_cast<int64_t>(one.Size()) ==
+        count_sql(s.db, "SELECT count(*) FROM grids WHERE community_code = '" + community + "'"));
+  CHECK(static_cast<int64_t>(all.Size()) == count_sql(s.db, "SELECT count(*) FROM grids"));
+  // A new grid, nothing reported in it yet: listed with zeros.
+  s.send("POST", "/api/v1/grids",
+         "{\"type\":\"Feature\",\"properties\":{\"code\":\"150102001001099\",\"name\":\"新网格\","
+         "\"community_code\":\"" + community + "\"},\"geometry\":{\"type\":\"Polygon\","
+         "\"coordinates\":[[[111.60,40.70],[111.601,40.70],[111.601,40.701],[111.60,40.701],"
+         "[111.60,40.70]]]}}");
+  rapidjson::Document with_new =
+      json(s.get("/api/v1/stats?level=grid&community_code=" + community, "planner"));
+  bool found = false;
+  for (const auto& r : with_new.GetArray())
+    if (std::string(r["code"].GetString()) == "150102001001099") {
+      found = true;
+      CHECK(r["total"].GetInt64() == 0);
+      CHECK(r["due"].GetInt64() == 0);
+    }
+  CHECK(found);
   // A 小类, and its 大类 counting all of its 小类.
   rapidjson::Document noise =
       json(s.get("/api/v1/stats?level=subdistrict&category=noise", "planner"));

@@ -9,7 +9,7 @@ import { casePanel, dueText, fmtTime } from './case_panel.js';
 
 export const OPEN = ['reported', 'registered', 'dispatched', 'in_progress', 'pending_review', 'verified', 'suspended'];
 const FINAL = ['closed', 'rejected', 'withdrawn'];
-const NOTICES = ['new_case', 'dispatched', 'escalated', 'reopened', 'deadline_soon', 'overdue'];
+const NOTICES = ['new_case', 'dispatched', 'escalated', 'reopened', 'deadline_soon', 'overdue', 'moved'];
 const PAGE = 1000;
 const MAX_PAGES = 20;      // per state: up to 20,000 open cases of one state
 const ROWS = 300;          // rows drawn at once; filters narrow the rest
@@ -428,9 +428,9 @@ export async function dispatcherView(map, side, me, early = dispatcherData()) {
     return stream;
   }
 
-  // The stream tells of new, dispatched, escalated, reopened and late cases, not of the other
-  // moves (立案, 接单, 提交审核, 结案 by someone else). The area's counts per state (one small
-  // row) show whether the queue missed one; only then are the open cases read again.
+  // The stream tells of every change of a case in reach; a notice missed while the connection
+  // was down shows in the area's counts per state (one small row), and only then are the open
+  // cases read again.
   async function checkStats() {
     try {
       const { data } = await api('/api/v1/stats?level=all');

@@ -14,9 +14,10 @@ export async function createMap(container) {
   });
   map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'top-left');
   // A tile request cancelled because its source changed (a filter moved on) is not an error;
-  // any other is logged as MapLibre would without a listener.
+  // any other is logged as MapLibre would without a listener. MapLibre's own cancellation is
+  // an Error whose message (not name) is 'AbortError'; fetch's is a DOMException so named.
   map.on('error', (e) => {
-    if (e.error && e.error.name === 'AbortError') return;
+    if (e.error && (e.error.name === 'AbortError' || e.error.message === 'AbortError')) return;
     console.error(e.error || e);
   });
   // The extent is asked for while the style loads.
