@@ -61,8 +61,9 @@ function timeout(ms) {
   return new Promise((_, reject) => setTimeout(() => reject(new Error('network timeout')), ms));
 }
 
+// (No look at navigator.onLine first: the page may already be back online while this worker
+// still says offline; without a network the fetch fails at once anyway.)
 async function fromNetwork(request, wait = NETWORK_WAIT_MS) {
-  if (self.navigator && self.navigator.onLine === false) throw new Error('offline');
   return Promise.race([fetch(request), timeout(wait)]);
 }
 
@@ -82,6 +83,14 @@ async function networkFirst(request, cacheName) {
   } catch (e) {
     const kept = await caches.match(request);
     if (kept) return kept;
+    // Nothing kept: the network may be just coming back (the page hears 'online' before this
+    // worker's fetches get through): two more tries before saying there is none.
+    for (const pause of [300, 700]) {
+      await new Promise((resolve) => setTimeout(resolve, pause));
+      try {
+        return await fromNetwork(request);
+      } catch (again) { /* still none */ }
+    }
     return offlineProblem();
   }
 }
@@ -158,6 +167,8 @@ const EMPTY_TILE = () => new Response(new Uint8Array(0), { status: 200, headers:
 
 async function tile(request, source, z, x, y) {
   try {
+    // Many at once: while this worker knows it is offline they go to the archive directly.
+    if (self.navigator && self.navigator.onLine === false) throw new Error('offline');
     const res = await fromNetwork(request, 3000);
     if (res.ok || res.status === 304 || res.status === 204 || res.status === 404) return res;
     throw new Error(`HTTP ${res.status}`);

@@ -12,7 +12,7 @@ import * as outbox from './offline_queue.js';
 import { keptPackage, refreshPackage } from './offline_package.js';
 
 const OPEN = ['reported', 'registered', 'dispatched', 'in_progress', 'pending_review', 'verified', 'suspended'];
-const LIVE_KINDS = ['new_case', 'dispatched', 'escalated', 'reopened', 'deadline_soon', 'overdue'];
+const LIVE_KINDS = ['new_case', 'dispatched', 'escalated', 'reopened', 'deadline_soon', 'overdue', 'moved'];
 
 class OfflineMiss extends Error {}
 const isOffline = (e) => e instanceof OfflineMiss || e instanceof TypeError || (e instanceof ApiError && e.status === 503 && e.problem && /offline/.test(e.problem.type || ''));
