@@ -87,6 +87,8 @@ try {
   });
   const tiles = [];  // [url, answered by the service worker, from the archive]
   page.on('response', (r) => { if (/\/tiles\/[a-z_]+\/\d+\/\d+\/\d+\.mvt/.test(r.url())) tiles.push([r.url(), r.fromServiceWorker(), r.headers()['x-gridmap-offline'] === 'archive']); });
+  const glyphs = [];  // [first code point of the range, status, answered by the service worker]
+  page.on('response', (r) => { const m = /\/fonts\/[^/]+\/(\d+)-\d+\.pbf(\?|$)/.exec(r.url()); if (m) glyphs.push([Number(m[1]), r.status(), r.fromServiceWorker()]); });
   // The service worker's own requests (the tiles it could not fetch) are no failures.
   // (`count`: how many writes the flow has made so far, so that one not yet kept is waited for.)
   const quiet = (n) => page.evaluate(async (k) => {
@@ -145,6 +147,7 @@ try {
   const loads = [];
   for (let i = 0; i < 3; i++) {
     tiles.length = 0;
+    glyphs.length = 0;
     await page.reload();
     await page.waitForFunction(() => window.gridmapReady === true && window.gridmapMapReady === true, null, { timeout: 30000 });
     loads.push(await page.evaluate(() => ({ ...window.gridmapWorkerTimes, nav: performance.getEntriesByType('navigation')[0].deliveryType })));
@@ -159,6 +162,8 @@ try {
   const fromArchive = tiles.filter(([, sw, archive]) => sw && archive);
   console.log(`worker offline: ${tiles.length} tiles asked offline, ${fromArchive.length} answered from the archive by the service worker`);
   check(fromArchive.length > 0, 'no tile was answered from the offline archive');
+  // The area names' glyphs (Chinese: ranges from U+4E00) come from the cache too.
+  check(glyphs.some(([start, status, sw]) => start >= 0x4e00 && status === 200 && sw), `no Chinese glyph range answered offline (${JSON.stringify(glyphs.slice(0, 5))})`);
   check(await page.locator('.net.off').isVisible(), 'the page does not say it is offline');
   await card.waitFor({ timeout: 5000 });
 

@@ -529,9 +529,10 @@ export async function workerView(makeMap, side, me) {
     homeCount, homeList, card);
   const SHOWN = 50;
   function filterHomes() {
-    const q = search.value.trim().toLowerCase();
+    // Every word typed must be in the address ("幸福街 2栋 303").
+    const words = search.value.trim().toLowerCase().split(/\s+/).filter(Boolean);
     const [b, u, r] = [building.value.trim(), unit.value.trim(), room.value.trim()];
-    const hits = households.filter((h) => (!q || h.search.includes(q)) && (!b || h.parts.building === b) && (!u || h.parts.unit === u) && (!r || h.parts.room === r));
+    const hits = households.filter((h) => words.every((w) => h.search.includes(w)) && (!b || h.parts.building === b) && (!u || h.parts.unit === u) && (!r || h.parts.room === r));
     homeCount.textContent = `${t('showing')} ${Math.min(SHOWN, hits.length)} ${t('of')} ${hits.length}`;
     homeList.replaceChildren(...hits.slice(0, SHOWN).map((h) => el('li', {},
       el('button', { type: 'button', class: 'link', 'data-household': String(h.id), text: h.properties.address, onclick: () => openHome(h.id) }))));
@@ -544,11 +545,20 @@ export async function workerView(makeMap, side, me) {
     try {
       const { data } = await read(`/api/v1/households/${id}/visits`);
       box.replaceChildren(...(data.length ? data.slice(0, 20).map((v) => el('li', {},
-        el('time', { datetime: v.at, text: when(v.at) }), ` ${v.worker_name || ''} ${v.note || ''}`)) : [el('li', { class: 'empty', ...L('w_no_visits') })]));
+        el('time', { datetime: v.at, text: when(v.at) }), ` ${v.note || ''}`,
+        el('small', { class: 'answers', text: answerText(v.form) }))) : [el('li', { class: 'empty', ...L('w_no_visits') })]));
     } catch (e) {
       if (!isOffline(e)) throw e;
       box.replaceChildren(el('li', { class: 'empty', ...L('w_not_offline') }));
     }
+  }
+
+  // A visit's answers in a line, under the form's labels: "见到的居民人数 2 · 风险隐患 群租".
+  function answerText(form) {
+    if (!form) return '';
+    const label = (key) => ((visitForm && visitForm.fields) || []).find((f) => f.key === key)?.label || key;
+    return Object.entries(form).filter(([, v]) => v !== false && v !== '' && v !== null)
+      .map(([k, v]) => (v === true ? label(k) : `${label(k)} ${Array.isArray(v) ? v.join('、') : v}`)).join(' · ');
   }
 
   function visitFormControls() {
