@@ -303,13 +303,13 @@ export async function workerView(makeMap, side, me) {
   const pkgInfo = el('p', { class: 'pkg-info', id: 'pkg-info' });
   const syncBtn = el('button', { type: 'button', id: 'send-now', ...L('w_send_now'), onclick: async () => { await outbox.drain(user); await afterDrain(); } });
   const pkgBtn = el('button', { type: 'button', id: 'refresh-package', ...L('w_refresh_package'), onclick: () => updatePackage() });
-  panels.outbox.append(el('h3', { ...L('w_outbox') }), outboxCount, syncBtn, outboxList,
-    el('h3', { ...L('w_offline_package') }), pkgInfo, pkgBtn);
+  panels.outbox.append(el('h2', { ...L('w_outbox') }), outboxCount, syncBtn, outboxList,
+    el('h2', { ...L('w_offline_package') }), pkgInfo, pkgBtn);
   outbox.onChange(() => { drawOutbox().catch(() => {}); });
 
   // ---- my tasks
   const taskList = el('ul', { class: 'tasks', id: 'tasks' });
-  panels.tasks.append(el('h3', { ...L('w_my_tasks') }), taskList);
+  panels.tasks.append(el('h2', { ...L('w_my_tasks') }), taskList);
 
   function dueText(p) {
     if (!p.deadline_at) return '';
@@ -524,6 +524,7 @@ export async function workerView(makeMap, side, me) {
   const homeList = el('ul', { class: 'homes', id: 'home-list' });
   const card = el('div', { class: 'home-card', id: 'home-card', hidden: '' });
   panels.homes.append(
+    el('h2', { ...L('w_homes') }),
     field(L('w_search_homes'), search, 'field wide'),
     el('div', { class: 'bur' }, field(L('w_building'), building), field(L('w_unit'), unit), field(L('w_room'), room)),
     homeCount, homeList, card);
@@ -664,7 +665,7 @@ export async function workerView(makeMap, side, me) {
   const reportForm = el('form', { id: 'report-form' },
     el('p', {}, `${t('w_position')}: `, reportWhere), field(L('kind'), kind), field(L('category'), category), field(L('description'), description),
     reportPhotos, reportBtn, reported);
-  panels.report.append(el('h3', { ...L('report_here') }), reportForm);
+  panels.report.append(el('h2', { ...L('report_here') }), reportForm);
   function fillCategories() {
     const cats = (catalogue && catalogue.categories) || [];
     const tops = cats.filter((c) => !c.parent);
@@ -700,7 +701,7 @@ export async function workerView(makeMap, side, me) {
   const logEntries = el('ul', { class: 'log-entries', id: 'log-entries' });
   const logText = el('textarea', { name: 'worklog', rows: '3' });
   const logForm = el('form', { id: 'log-form' }, field(L('w_new_entry'), logText), el('button', { type: 'submit', ...L('save') }));
-  panels.log.append(el('h3', { ...L('worklog') }), logEntries, logForm);
+  panels.log.append(el('h2', { ...L('worklog') }), logEntries, logForm);
   logForm.addEventListener('submit', async (e) => {
     e.preventDefault();
     const text = logText.value.trim();
