@@ -15,6 +15,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
 import { chromium } from 'playwright-core';
+import { PMTiles } from 'pmtiles';
+import { MemoryPMTiles, decompress } from '../../web/js/pmtiles_reader.js';
 
 const [binary, outDir] = process.argv.slice(2);
 const dir = mkdtempSync(join(tmpdir(), 'gridmap-offline-e2e-'));
@@ -122,6 +124,31 @@ try {
   console.log(`worker offline: package ${pkg.bytes} bytes (JSON ${pkg.json}, PMTiles ${pkg.archive})`);
   check(pkg.archive > 0, 'the offline package has no tile archive');
   const me = await page.evaluate(async () => (await (await fetch('/api/v1/session')).json()));
+
+  // The service worker's PMTiles reader finds every tile of the worker's archive that the
+  // reference reader (the pmtiles package) finds, the same bytes once unpacked.
+  const archive = await page.evaluate(async (u) => [...new Uint8Array(await (await fetch(u)).arrayBuffer())], `/api/v1/workers/${me.worker_id}/offline.pmtiles`);
+  const bytes = new Uint8Array(archive).buffer;
+  const reference = new PMTiles({ getKey: () => 'archive', getBytes: async (offset, length) => ({ data: bytes.slice(offset, offset + length) }) });
+  const head = await reference.getHeader();
+  const ours = new MemoryPMTiles(bytes);
+  let compared = 0;
+  for (let z = head.minZoom; z <= head.maxZoom; z++) {
+    const tx = (lon) => Math.floor(((lon + 180) / 360) * 2 ** z);
+    const ty = (lat) => Math.floor(((1 - Math.log(Math.tan((lat * Math.PI) / 180) + 1 / Math.cos((lat * Math.PI) / 180)) / Math.PI) / 2) * 2 ** z);
+    for (let x = tx(head.minLon) - 1; x <= tx(head.maxLon) + 1; x++) {
+      for (let y = ty(head.maxLat) - 1; y <= ty(head.minLat) + 1; y++) {
+        const want = await reference.getZxy(z, x, y);
+        const got = await ours.tile(z, x, y);
+        if (!want !== !got) { check(false, `tile ${z}/${x}/${y}: the reference ${want ? 'has' : 'lacks'} it, ours ${got ? 'has' : 'lacks'} it`); continue; }
+        if (!want) continue;
+        compared++;
+        check(Buffer.from(want.data).equals(Buffer.from(await decompress(got, ours.header.tileCompression))), `tile ${z}/${x}/${y} differs`);
+      }
+    }
+  }
+  console.log(`worker offline: the archive (z${head.minZoom}-${head.maxZoom}) read alike by the service worker's reader and the pmtiles package: ${compared} tiles`);
+  check(compared > 0 && head.maxZoom >= 18, `the archive holds ${compared} tiles up to z${head.maxZoom}`);
 
   // Live: a case dispatched to me shows in My tasks within 2 s, without a reload.
   const home = (await call('GET', `/api/v1/households?limit=1&grid_code=${me.grids[0]}`)).data.features[0];
