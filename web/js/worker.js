@@ -261,6 +261,7 @@ export async function workerView(makeMap, side, me) {
     const list = await outbox.items(user);
     const bad = list.filter((i) => i.state === 'conflict' || i.state === 'failed');
     if (bad.length) toast.textContent = `${t('w_conflicts')}: ${bad.length}`;
+    else if (toast.textContent.startsWith(t('w_conflicts'))) toast.textContent = '';  // resolved
     pendingMoves.clear();
     for (const i of list) if (['pending', 'sending'].includes(i.state) && i.move) pendingMoves.set(i.move.id, i.move.to);
     await Promise.all([loadTasks(), loadLog()]).catch(() => {});
