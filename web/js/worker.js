@@ -762,6 +762,7 @@ export async function workerView(makeMap, side, me) {
         loadForms();
         describePackage(info);
         window.gridmapPackage = { bytes: info.jsonBytes + info.archiveBytes, json: info.jsonBytes, archive: info.archiveBytes };
+        window.gridmapOfflineReady = true;  // the package, its archive and precache list are kept
       }).catch((e) => { if (!isOffline(e)) pkgInfo.textContent = e.message; else describePackage(); })
         .finally(() => { packageJob = null; pkgBtn.disabled = false; });
     }
