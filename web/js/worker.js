@@ -121,7 +121,6 @@ export async function workerView(makeMap, side, me) {
   const pendingMoves = new Map();  // id -> the status a queued transition moves it to
   let here = null;
   let openHousehold = null;
-  let tab = 'tasks';
 
   // ---- map layers: drawn once the map is there, with the data last given
   const drawn = {};
@@ -131,18 +130,18 @@ export async function workerView(makeMap, side, me) {
   const setMine = later('mine');
   const layerSetters = {};
   function addLayers() {
-  layerSetters.patch = geojsonLayer(map, 'gm-patch', [
-    { id: 'patch-fill', type: 'fill', paint: { 'fill-color': '#e8590c', 'fill-opacity': 0.06 } },
-    { id: 'patch-line', type: 'line', paint: { 'line-color': '#e8590c', 'line-width': 3 } }]);
-  layerSetters.homes = geojsonLayer(map, 'gm-homes', [
-    { id: 'homes', type: 'circle', paint: { 'circle-color': '#495057', 'circle-radius': ['interpolate', ['linear'], ['zoom'], 13, 2, 17, 5], 'circle-stroke-color': '#fff', 'circle-stroke-width': 0.5 } },
-    { id: 'home-selected', type: 'circle', filter: ['==', ['id'], -1], paint: { 'circle-color': '#1c7ed6', 'circle-radius': 8, 'circle-stroke-color': '#fff', 'circle-stroke-width': 2 } }]);
-  layerSetters.mine = geojsonLayer(map, 'gm-mine', [
-    { id: 'mine', type: 'circle', paint: { 'circle-color': STATUS_COLOURS, 'circle-radius': 7, 'circle-stroke-color': '#fff', 'circle-stroke-width': 2 } }]);
-  // The households are this layer (clickable, from the package); the style's own tiles of
-  // them would draw each twice.
-  if (map.getLayer('households')) map.setLayoutProperty('households', 'visibility', 'none');
-  for (const [name, data] of Object.entries(drawn)) layerSetters[name](data);
+    layerSetters.patch = geojsonLayer(map, 'gm-patch', [
+      { id: 'patch-fill', type: 'fill', paint: { 'fill-color': '#e8590c', 'fill-opacity': 0.06 } },
+      { id: 'patch-line', type: 'line', paint: { 'line-color': '#e8590c', 'line-width': 3 } }]);
+    layerSetters.homes = geojsonLayer(map, 'gm-homes', [
+      { id: 'homes', type: 'circle', paint: { 'circle-color': '#495057', 'circle-radius': ['interpolate', ['linear'], ['zoom'], 13, 2, 17, 5], 'circle-stroke-color': '#fff', 'circle-stroke-width': 0.5 } },
+      { id: 'home-selected', type: 'circle', filter: ['==', ['id'], -1], paint: { 'circle-color': '#1c7ed6', 'circle-radius': 8, 'circle-stroke-color': '#fff', 'circle-stroke-width': 2 } }]);
+    layerSetters.mine = geojsonLayer(map, 'gm-mine', [
+      { id: 'mine', type: 'circle', paint: { 'circle-color': STATUS_COLOURS, 'circle-radius': 7, 'circle-stroke-color': '#fff', 'circle-stroke-width': 2 } }]);
+    // The households are this layer (clickable, from the package); the style's own tiles of
+    // them would draw each twice.
+    if (map.getLayer('households')) map.setLayoutProperty('households', 'visibility', 'none');
+    for (const [name, data] of Object.entries(drawn)) layerSetters[name](data);
   }
   const markerEl = el('div', { class: 'here-marker', title: t('w_here') });
   const marker = new maplibregl.Marker({ element: markerEl });
@@ -175,7 +174,6 @@ export async function workerView(makeMap, side, me) {
     panels[name] = el('section', { role: 'tabpanel', id: `panel-${name}`, 'aria-labelledby': `tab-${name}`, class: 'w-panel' });
   }
   function show(name) {
-    tab = name;
     for (const n of tabNames) {
       tabButtons[n].setAttribute('aria-selected', String(n === name));
       tabButtons[n].tabIndex = n === name ? 0 : -1;
