@@ -843,6 +843,8 @@ export async function workerView(makeMap, side, me) {
       search.placeholder = t('w_search_homes_hint');
       tabList.setAttribute('aria-label', t('w_sections'));
       if (!here) reportWhere.textContent = t('tap_hint');
+      if (positionHint) positionHint();
+      liveDot.setAttribute('aria-label', t(liveDot.classList.contains('on') ? 'live' : 'offline'));
       describePackage();
       outbox.items(user).then((all) => tabTexts(all.filter((i) => i.state !== 'done').length)).catch(() => {});
       drawTasks();
