@@ -297,6 +297,10 @@ try {
     await page.fill('#visit-form input[name=form-residents_met]', '2');
     await page.check('#visit-form input[name=form-household_present]');
     await page.fill('#visit-form textarea[name=visit-note]', '入户核对信息');
+    // The resident's need found at the door is filed in the same step.
+    await page.check('#visit-form input[name=visit-raise]');
+    await page.selectOption('#visit-form select[name=visit-category]', 'leaks');
+    await page.fill('#visit-form textarea[name=visit-petition]', '楼上漏水');
     await page.click('#record-visit');
     await settled(8);
     await page.waitForFunction(() => document.querySelectorAll('#home-card .visits li:not(.empty)').length === 1, null, { timeout: 10000 });
@@ -304,6 +308,8 @@ try {
     const visitsNow = await gridVisits(home.properties.grid_code);
     if (visitsNow !== visitsBefore + 1) failures.push(`the grid's visits went from ${visitsBefore} to ${visitsNow}, not up by one`);
     await page.screenshot({ path: join(outDir, 'e2e-worker-household.png') });
+    const filed = await page.$$eval('#tasks li.task .task-desc', (ps) => ps.map((p) => p.textContent));
+    if (!filed.includes('楼上漏水')) failures.push(`the appeal filed with the visit is not in My tasks (${filed})`);
 
     // Today's work log: an entry saved shows in the list (with the progress note made above).
     await page.click('#tab-log');

@@ -614,8 +614,18 @@ export async function workerView(makeMap, side, me) {
       hint.classList.toggle('warn', d === null || d > ON_SITE_M);
     };
     positionHint();
+    // A need the visit found becomes a case in the same step (the server files it at the household).
+    const raise = el('input', { type: 'checkbox', name: 'visit-raise' });
+    const raiseCategory = el('select', { name: 'visit-category' });
+    const raiseText = el('textarea', { name: 'visit-petition', rows: '2' });
+    const raiseBox = el('div', { class: 'raise', hidden: '' }, field(L('category'), raiseCategory), field(L('description'), raiseText));
+    raise.addEventListener('change', () => {
+      raiseBox.hidden = !raise.checked;
+      if (raise.checked) { raiseCategory.replaceChildren(...category.cloneNode(true).children); raiseCategory.focus(); }
+    });
     const form = el('form', { class: 'visit-form', id: 'visit-form' },
       el('h4', { ...L('w_record_visit') }), ...visitFormControls(), field(L('note'), note), field(L('off_site_reason'), offSite), photos,
+      el('label', { class: 'check' }, raise, el('span', { ...L('w_raise_case') })), raiseBox,
       hint, save);
     form.addEventListener('submit', async (e) => {
       e.preventDefault();
@@ -625,6 +635,7 @@ export async function workerView(makeMap, side, me) {
       const body = { household_id: id, at: new Date().toISOString(), note: note.value, form: answersOf(form) };
       if (here) { body.lon = here[0]; body.lat = here[1]; }
       if (offSite.value) body.off_site_reason = offSite.value;
+      if (raise.checked) body.petition = { kind: 'appeal', category: raiseCategory.value, description: raiseText.value };
       const files = await photos.files();
       const steps = [{ method: 'POST', path: `/api/v1/workers/${me.worker_id}/visits`, body },
         ...photoSteps(files, '/api/v1/visits/{0.id}/attachments')];
@@ -632,6 +643,7 @@ export async function workerView(makeMap, side, me) {
       await queue('visit', `${t('visit')} ${h.properties.address}${files.length ? ` · ${files.length} ${t('w_photos_chosen')}` : ''}`, steps);
       form.reset();
       photos.clear();
+      raiseBox.hidden = true;
       save.disabled = false;
       toast.textContent = navigator.onLine ? `${t('visit')} · ${t('saved')}` : `${t('w_queued')}: ${t('visit')}`;
     });
