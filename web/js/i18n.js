@@ -53,7 +53,7 @@ const TEXT = {
     w_q_pending: '待发送', w_q_sending: '发送中', w_q_done: '已发送', w_q_conflict: '冲突', w_q_failed: '失败',
     w_offline_package: '离线数据包', w_refresh_package: '更新离线数据包', w_no_package: '尚未下载离线数据包',
     w_package_loading: '正在下载离线数据包…', w_package_of: '数据包生成于', w_households_n: '户', w_cases_n: '件任务', w_tiles: '地图',
-    w_raise_case: '同时登记居民诉求', w_report: '上报', w_do_escalate: '上报上级', w_with: '已转', w_from_home: '距住户', w_need_reason: '不在现场（200 米外或未定位）须填写原因',
+    w_signin_again: '登录已过期：请退出后重新登录，待发送的内容会保留并在登录后上传', w_raise_case: '同时登记居民诉求', w_report: '上报', w_do_escalate: '上报上级', w_with: '已转', w_from_home: '距住户', w_need_reason: '不在现场（200 米外或未定位）须填写原因',
   },
   en: {
     title: 'Grid management map', signin: 'Sign in', name: 'Name', password: 'Password', logout: 'Sign out',
@@ -108,7 +108,7 @@ const TEXT = {
     w_q_pending: 'Waiting', w_q_sending: 'Sending', w_q_done: 'Sent', w_q_conflict: 'Conflict', w_q_failed: 'Failed',
     w_offline_package: 'Offline package', w_refresh_package: 'Update the offline package', w_no_package: 'No offline package yet',
     w_package_loading: 'Downloading the offline package…', w_package_of: 'Package of', w_households_n: 'households', w_cases_n: 'tasks', w_tiles: 'map',
-    w_raise_case: 'Also file the resident\'s appeal', w_report: 'Report', w_do_escalate: 'Escalate', w_with: 'With the', w_from_home: 'from the household', w_need_reason: 'Not on site (over 200 m or no position): give the reason',
+    w_signin_again: 'Signed out: sign out and in again; the outbox is kept and sent after signing in', w_raise_case: 'Also file the resident\'s appeal', w_report: 'Report', w_do_escalate: 'Escalate', w_with: 'With the', w_from_home: 'from the household', w_need_reason: 'Not on site (over 200 m or no position): give the reason',
   },
 };
 

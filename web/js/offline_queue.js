@@ -174,6 +174,7 @@ async function drainNow(user) {
         if (e.status === 401 || e.status === 429 || e.status >= 500 || inFlight(e)) {
           item.state = 'pending';  // signed out, busy or broken: later, as it is
           item.error = e.message;
+          item.status = e.status;
           await put(item);
           break;
         }

@@ -258,7 +258,8 @@ export async function workerView(makeMap, side, me) {
   async function afterDrain() {
     const list = await outbox.items(user);
     const bad = list.filter((i) => i.state === 'conflict' || i.state === 'failed');
-    if (bad.length) toast.textContent = `${t('w_conflicts')}: ${bad.length}`;
+    if (list.some((i) => i.state === 'pending' && i.status === 401)) toast.textContent = t('w_signin_again');
+    else if (bad.length) toast.textContent = `${t('w_conflicts')}: ${bad.length}`;
     else if (toast.textContent.startsWith(t('w_conflicts'))) toast.textContent = '';  // resolved
     pendingMoves.clear();
     for (const i of list) if (['pending', 'sending'].includes(i.state) && i.move) pendingMoves.set(i.move.id, i.move.to);
