@@ -80,6 +80,18 @@ bool AreaRepo::exists(const std::string& code) {
   return st.step();
 }
 
+std::vector<std::string> area_label_texts(Db& db) {
+  std::vector<std::string> out;
+  Statement st(db,
+               "SELECT name, code FROM subdistricts UNION ALL SELECT name, code FROM communities "
+               "UNION ALL SELECT name, code FROM grids");
+  while (st.step()) {
+    if (!st.is_null(0)) out.push_back(st.text(0));
+    out.push_back(st.text(1));
+  }
+  return out;
+}
+
 std::vector<GridLineage> grid_lineage(Db& db) {
   Statement st(db,
                "SELECT g.code, g.community_code, c.subdistrict_code FROM grids g "

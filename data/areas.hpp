@@ -46,4 +46,7 @@ class AreaRepo {
 // All grids ordered by code with their lineage; the order is the point-in-grid priority.
 std::vector<GridLineage> grid_lineage(Db& db);
 
+// What the map's labels can say: every area's name and code.
+std::vector<std::string> area_label_texts(Db& db);
+
 }  // namespace gridmap::data

@@ -693,8 +693,11 @@ const std::vector<RouteDoc>& route_docs() {
        "",
        "Style"},
       {"fonts",
-       "Label glyphs of a font stack, 256 code points (MapLibre glyphs)",
-       {},
+       "Label glyphs of a font stack: of 256 code points, those the areas' names use (MapLibre "
+       "glyphs)",
+       {{"v", "string",
+         "the label alphabet's version, as the style's glyphs URL gives it (the answer is the "
+         "current alphabet's glyphs whatever it says)"}},
        "",
        "",
        200,

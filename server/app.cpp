@@ -178,6 +178,10 @@ void App::on_change(const data::ChangeNotice& c) {
     case data::Layer::grids:
       reload_locator();  // readers switch to the new index when it is complete
       tiles_->area_changed(c.layer, c.before, c.after);
+      {
+        std::lock_guard l(alphabet_lock_);  // a new name may bring new characters
+        alphabet_.reset();
+      }
       return;
     case data::Layer::workers:
       if (auto w = data::WorkerRepo(read_db()).get(std::stoll(c.key))) workers_->refresh(*w);
@@ -396,6 +400,17 @@ Principal App::check_token(const std::string& token, const std::string& hash, in
     throw Error(ErrorKind::unauthorized, "the token is unknown, expired or revoked; sign in again");
   return Principal{u->id,        std::move(u->name),      std::move(u->role), std::move(u->grids),
                    u->worker_id, std::move(u->area_code), u->department_id};
+}
+
+std::shared_ptr<const tiles::LabelAlphabet> App::label_alphabet() {
+  auto now = std::chrono::steady_clock::now();
+  std::lock_guard l(alphabet_lock_);
+  if (!alphabet_ || now - alphabet_read_ > std::chrono::seconds(5)) {
+    alphabet_ = std::make_shared<const tiles::LabelAlphabet>(
+        tiles::label_alphabet(data::area_label_texts(read_db())));
+    alphabet_read_ = now;
+  }
+  return alphabet_;
 }
 
 namespace {

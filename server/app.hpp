@@ -3,6 +3,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <initializer_list>
 #include <memory>
@@ -39,6 +40,7 @@ class WorkerDirectory;
 namespace gridmap::tiles {
 class Basemap;
 class GlyphFont;
+struct LabelAlphabet;
 class TileService;
 }  // namespace gridmap::tiles
 
@@ -115,6 +117,9 @@ class App {
   data::BlobStore& files() { return *files_; }      // attachments' bytes
   tiles::TileService& tiles() { return *tiles_; }   // tiles and their cache; told of changes
   tiles::GlyphFont* font() { return font_.get(); }  // null: no labels
+  // The characters the areas' names use (the glyphs a map needs), read again when older
+  // than a few seconds.
+  std::shared_ptr<const tiles::LabelAlphabet> label_alphabet();
   const tiles::Basemap* basemap() const { return basemap_.get(); }  // null: none
   Metrics& metrics() { return metrics_; }
   Notifier& notifier() { return *notifier_; }
@@ -134,6 +139,9 @@ class App {
   std::unique_ptr<data::BlobStore> files_;
   std::unique_ptr<tiles::TileService> tiles_;
   std::unique_ptr<tiles::GlyphFont> font_;
+  std::mutex alphabet_lock_;
+  std::shared_ptr<const tiles::LabelAlphabet> alphabet_;
+  std::chrono::steady_clock::time_point alphabet_read_;
   std::unique_ptr<tiles::Basemap> basemap_;
   std::mutex coverage_lock_;
   std::string coverage_cache_;

@@ -3,6 +3,7 @@
 #include <ft2build.h>
 #include FT_FREETYPE_H
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <filesystem>
@@ -43,6 +44,8 @@ struct GlyphFont::Impl {
   mutable std::mutex render_lock;
   std::mutex cache_lock;
   std::array<std::shared_ptr<const GlyphRange>, 256> cache;
+  std::array<std::shared_ptr<const GlyphRange>, 256> subsets;  // of the alphabet below
+  std::string subsets_version;
 
   ~Impl() {
     if (face) FT_Done_Face(face);
@@ -100,7 +103,43 @@ bool GlyphFont::serves(std::string_view fontstack) const {
   }
 }
 
-std::string GlyphFont::render(uint32_t start) const {
+LabelAlphabet label_alphabet(const std::vector<std::string>& texts) {
+  std::vector<uint32_t> cps;
+  for (uint32_t c = 0x20; c < 0x7f; ++c) cps.push_back(c);
+  for (const std::string& s : texts)
+    for (size_t i = 0; i < s.size();) {
+      auto c = static_cast<unsigned char>(s[i]);
+      size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+      if (n == 0 || i + n > s.size()) {
+        ++i;
+        continue;
+      }
+      uint32_t cp = n == 1 ? c : n == 2 ? c & 0x1f : n == 3 ? c & 0x0f : c & 0x07;
+      bool ok = true;
+      for (size_t k = 1; k < n; ++k) {
+        auto b = static_cast<unsigned char>(s[i + k]);
+        ok = ok && (b >> 6) == 2;
+        cp = (cp << 6) | (b & 0x3f);
+      }
+      if (ok && cp <= 0xffff) cps.push_back(cp);
+      i += ok ? n : 1;
+    }
+  std::sort(cps.begin(), cps.end());
+  cps.erase(std::unique(cps.begin(), cps.end()), cps.end());
+  // FNV-1a over the code points.
+  uint64_t h = 1469598103934665603ull;
+  for (uint32_t cp : cps)
+    for (int k = 0; k < 4; ++k) {
+      h ^= (cp >> (8 * k)) & 0xff;
+      h *= 1099511628211ull;
+    }
+  static const char* const kHex = "0123456789abcdef";
+  std::string version(16, '0');
+  for (int k = 0; k < 16; ++k) version[15 - k] = kHex[(h >> (4 * k)) & 0xf];
+  return {std::move(cps), std::move(version)};
+}
+
+std::string GlyphFont::render(uint32_t start, const LabelAlphabet* only) const {
   if (start % 256 != 0 || start > 65280) throw_invalid("glyph ranges start at multiples of 256");
   std::string out;
   protozero::pbf_writer message(out);
@@ -110,7 +149,15 @@ std::string GlyphFont::render(uint32_t start) const {
   std::lock_guard l(impl_->render_lock);
   FT_Face face = impl_->face;
   std::vector<uint8_t> alpha;
-  for (uint32_t cp = start; cp <= start + 255; ++cp) {
+  std::vector<uint32_t> wanted;
+  if (only) {
+    auto lo = std::lower_bound(only->code_points.begin(), only->code_points.end(), start);
+    auto hi = std::upper_bound(lo, only->code_points.end(), start + 255);
+    wanted.assign(lo, hi);
+  } else {
+    for (uint32_t cp = start; cp <= start + 255; ++cp) wanted.push_back(cp);
+  }
+  for (uint32_t cp : wanted) {
     if (cp < 0x20 || (cp >= 0x7f && cp < 0xa0)) continue;  // control characters draw nothing
     FT_UInt index = FT_Get_Char_Index(face, cp);
     if (index == 0) continue;  // not in the font: MapLibre leaves it out of the label
@@ -146,21 +193,27 @@ std::string GlyphFont::render(uint32_t start) const {
   return bytes;
 }
 
-std::shared_ptr<const GlyphRange> GlyphFont::range(uint32_t start) {
+std::shared_ptr<const GlyphRange> GlyphFont::range(uint32_t start, const LabelAlphabet* only) {
   if (start % 256 != 0 || start > 65280) throw_invalid("glyph ranges start at multiples of 256");
   size_t slot = start / 256;
+  auto& cache = only ? impl_->subsets : impl_->cache;
   {
     std::lock_guard l(impl_->cache_lock);
-    if (impl_->cache[slot]) return impl_->cache[slot];
+    if (only && impl_->subsets_version != only->version) {
+      impl_->subsets = {};
+      impl_->subsets_version = only->version;
+    }
+    if (cache[slot]) return cache[slot];
   }
   auto r = std::make_shared<GlyphRange>();
-  std::string raw = render(start);
+  std::string raw = render(start, only);
   r->raw_size = raw.size();
   r->etag = tile_etag(raw);
   r->gzip = gzip(raw, 6);
   std::lock_guard l(impl_->cache_lock);
-  if (!impl_->cache[slot]) impl_->cache[slot] = std::move(r);
-  return impl_->cache[slot];
+  if (only && impl_->subsets_version != only->version) return r;  // another alphabet came
+  if (!cache[slot]) cache[slot] = std::move(r);
+  return cache[slot];
 }
 
 }  // namespace gridmap::tiles

@@ -356,7 +356,8 @@ std::string style_json(std::span<const data::Layer> layers, Box b, const std::st
   if (!extras.label_font.empty()) {
     // MapLibre refuses relative glyph URLs: the origin comes from the request.
     key(w, "glyphs");
-    str(w, base_url + "/fonts/{fontstack}/{range}.pbf");
+    str(w, base_url + "/fonts/{fontstack}/{range}.pbf" +
+               (extras.glyphs_version.empty() ? "" : "?v=" + extras.glyphs_version));
   }
   key(w, "sources");
   w.StartObject();

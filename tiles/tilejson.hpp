@@ -32,6 +32,7 @@ std::string mbtiles_json(data::Layer layer, std::span<const LayerZooms> present)
 struct StyleExtras {
   // The font family of area names, served at /fonts/{fontstack}/{range}.pbf; empty: no names.
   std::string label_font;
+  std::string glyphs_version;  // the label alphabet's, in the glyphs URL (?v=); empty: none
   // A base map served at /basemap/..., drawn under everything; null: a plain background.
   const BasemapInfo* basemap = nullptr;
 };

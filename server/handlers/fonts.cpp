@@ -1,6 +1,8 @@
 // GET /fonts/{fontstack}/{start}-{end}.pbf: label glyphs for the web map's style (MapLibre
 // glyphs protocol), rendered by tiles::GlyphFont and kept in memory; gzip when the client
-// takes it, ETag / If-None-Match, long Cache-Control (glyphs change only with the font).
+// takes it, ETag / If-None-Match, long Cache-Control. A range holds the glyphs of the
+// characters the areas' names use (tiles::LabelAlphabet); the style's URL carries that
+// alphabet's version, so a renamed area's new characters come under a new URL.
 #include "geo/error.hpp"
 #include "server/app.hpp"
 #include "server/conditional.hpp"
@@ -18,7 +20,10 @@ Response glyphs(App& app, const Request& req, const Context&) {
   if (!font->serves(stack))
     throw Error(ErrorKind::not_found,
                 "no font stack '" + stack + "' here; this server has '" + font->family() + "'");
-  auto range = font->range(start);
+  // The characters of the areas' names only: a few kB where the whole range is some 100 kB.
+  // (`v`, the alphabet's version in the style's URL, makes a new one a new URL for caches.)
+  auto alphabet = app.label_alphabet();
+  auto range = font->range(start, alphabet.get());
   Response r;
   r.content_type = "application/x-protobuf";
   r.headers.emplace_back("ETag", range->etag);

@@ -233,10 +233,12 @@ Response package(App& app, const Request& req, const Context& ctx) {
   for (const char* u : {"/style.json", "/api/v1/catalogue", "/api/v1/visit-form"})
     write_string(w, u);
   if (tiles::GlyphFont* font = app.font()) {
+    // As the style's glyphs URL asks for them.
     std::string stack = percent_encode(font->family());
+    std::string version = app.label_alphabet()->version;
     for (uint32_t r : glyph_ranges(names_of(db, p)))
       write_string(w, "/fonts/" + stack + "/" + std::to_string(r * 256) + "-" +
-                          std::to_string(r * 256 + 255) + ".pbf");
+                          std::to_string(r * 256 + 255) + ".pbf?v=" + version);
   }
   w.EndArray();
   w.EndObject();

@@ -111,7 +111,10 @@ Response style(App& app, const Request&, const Context& ctx) {
     if (const AccessRule* rule = rule_for("tiles." + std::string(data::to_string(l))))
       if (scope_of(*rule, principal(ctx).role) != Scope::denied) visible.push_back(l);
   tiles::StyleExtras extras;
-  if (app.font()) extras.label_font = app.font()->family();
+  if (app.font()) {
+    extras.label_font = app.font()->family();
+    extras.glyphs_version = app.label_alphabet()->version;
+  }
   if (app.basemap()) extras.basemap = &app.basemap()->info();
   Response r = json_response(
       tiles::style_json(visible, tiles::data_bounds(app.read_db()), base_url(app), extras));

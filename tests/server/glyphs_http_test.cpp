@@ -5,7 +5,9 @@
 #include <rapidjson/document.h>
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
+#include <thread>
 
 #include "support/test_support.hpp"
 #include "tiles/glyphs.hpp"
@@ -94,7 +96,10 @@ TEST_CASE("the style asks this server for glyphs and names areas in the served f
   REQUIRE(d.HasMember("glyphs"));
   // Relative to the page (the web map makes it absolute for MapLibre): never taken from
   // the request's Host header.
-  CHECK(std::string(d["glyphs"].GetString()) == "/fonts/{fontstack}/{range}.pbf");
+  // With the label alphabet's version: a renamed area's new characters come under a new URL.
+  std::string glyphs = d["glyphs"].GetString();
+  CHECK(glyphs.rfind("/fonts/{fontstack}/{range}.pbf?v=", 0) == 0);
+  CHECK(glyphs.size() == std::string("/fonts/{fontstack}/{range}.pbf?v=").size() + 16);
   std::vector<std::string> labels;
   for (const auto& l : d["layers"].GetArray()) {
     if (std::string(l["type"].GetString()) != "symbol") continue;
@@ -109,6 +114,61 @@ TEST_CASE("the style asks this server for glyphs and names areas in the served f
         std::vector<std::string>{"subdistricts-label", "communities-label", "grids-label"});
   // The font stack the style names is served.
   CHECK(http(server.port(), "GET", kStack + "0-255.pbf").status == 200);
+}
+
+TEST_CASE(
+    "a glyph range holds only the characters the areas' names use, and a new name's characters "
+    "come under a new version") {
+  Fixture f;
+  std::string admin = test::make_user(f.db, "admin", "admin");
+  test::ServerProcess server(f.db);
+  auto version = [&]() {
+    HttpResult r =
+        http(server.port(), "GET", "/style.json", "", {{"Authorization", "Bearer " + f.token}});
+    REQUIRE(r.status == 200);
+    rapidjson::Document d;
+    d.Parse(r.body.c_str());
+    std::string glyphs = d["glyphs"].GetString();
+    return glyphs.substr(glyphs.find("?v=") + 3);
+  };
+  auto glyphs_of = [&](const std::string& range) {
+    HttpResult r = http(server.port(), "GET", kStack + range + ".pbf?v=" + version());
+    REQUIRE(r.status == 200);
+    auto stacks = test::decode_glyphs(r.body);
+    REQUIRE(stacks.size() == 1);
+    return stacks[0];
+  };
+  // U+5100-51FF: 光 (光明社区) is in a name, 儿 is not; the font has both.
+  tiles::GlyphFont font{std::string(tiles::kDefaultFontPath)};
+  auto whole = test::decode_glyphs(font.render(0x5100)).at(0);
+  REQUIRE(whole.find(0x5149));
+  REQUIRE(whole.find(0x513F));
+  std::string before = version();
+  auto subset = glyphs_of("20736-20991");
+  CHECK(subset.find(0x5149));
+  CHECK_FALSE(subset.find(0x513F));
+  CHECK(subset.glyphs.size() * 10 < whole.glyphs.size());
+  // Latin and digits are always there (codes label areas without a name).
+  auto latin = glyphs_of("0-255");
+  CHECK(latin.find('7'));
+  CHECK(latin.find('A'));
+  // A grid renamed 儿童乐园网格: its characters join, under another version.
+  HttpResult grid = http(server.port(), "GET", "/api/v1/grids/150102001001001", "",
+                         {{"Authorization", "Bearer " + admin}});
+  REQUIRE(grid.status == 200);
+  HttpResult renamed =
+      http(server.port(), "PATCH", "/api/v1/grids/150102001001001",
+           "{\"type\":\"Feature\",\"properties\":{\"name\":\"儿童乐园网格\"}}",
+           {{"Authorization", "Bearer " + admin},
+            {"Content-Type", "application/json"},
+            {"If-Match", grid.headers["etag"]}});
+  INFO(renamed.body);
+  REQUIRE(renamed.status == 200);
+  std::string after;
+  for (int i = 0; i < 50 && (after = version()) == before; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  CHECK(after != before);
+  CHECK(glyphs_of("20736-20991").find(0x513F));
 }
 
 TEST_CASE("serve --font takes another font, and refuses a missing or unreadable one at startup") {
