@@ -63,5 +63,5 @@ document.getElementById('lang').addEventListener('click', () => {
 });
 
 applyTexts();
-api('/api/v1/session').then(({ data }) => (data.signed_in ? start(data) : (login.hidden = false)))
-  .catch(() => { login.hidden = false; });  // offline with nothing kept: the sign-in form
+api('/api/v1/session').then(({ data }) => (data.signed_in ? start(data) : (login.hidden = false)),
+  () => { login.hidden = false; });  // offline with nothing kept: the sign-in form (a failing start still shows)
