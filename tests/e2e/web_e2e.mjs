@@ -160,13 +160,170 @@ try {
     const detailText = await page.evaluate(() => document.getElementById('detail').textContent);
     if (!detailText.includes('区司法局')) failures.push('the dispatched case does not name its department');
   } else if (role === 'worker') {
-    // Locate a point of the patch by tapping the map, then report a petition there.
+    const { deflateSync } = await import('node:zlib');
+    // A small PNG (a photo from the worker's camera, as far as the server can tell).
+    function pngOf(width, height) {
+      const table = Array.from({ length: 256 }, (_, n) => { let c = n; for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1; return c >>> 0; });
+      const crc = (buf) => { let c = 0xffffffff; for (const b of buf) c = table[(c ^ b) & 0xff] ^ (c >>> 8); return (c ^ 0xffffffff) >>> 0; };
+      const chunk = (type, data) => {
+        const out = Buffer.alloc(12 + data.length);
+        out.writeUInt32BE(data.length, 0);
+        out.write(type, 4, 'ascii');
+        data.copy(out, 8);
+        out.writeUInt32BE(crc(out.subarray(4, 8 + data.length)), 8 + data.length);
+        return out;
+      };
+      const raw = Buffer.alloc(height * (width * 3 + 1));
+      for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) raw.set([x * 5, y * 7, 120], y * (width * 3 + 1) + 1 + x * 3);
+      const head = Buffer.alloc(13);
+      head.writeUInt32BE(width, 0);
+      head.writeUInt32BE(height, 4);
+      head[8] = 8;
+      head[9] = 2;
+      return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', head), chunk('IDAT', deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
+    }
+    // The dispatcher, by the API in a context of their own: dispatches a case to this worker.
+    const office = await browser.newContext();
+    const call = async (method, path, body, headers = {}) => {
+      const r = await office.request.fetch(`${origin}${path}`, { method, data: body, headers: { Origin: origin, ...headers } });
+      return { status: r.status(), etag: r.headers().etag, data: await r.json().catch(() => null) };
+    };
+    await call('POST', '/api/v1/session', { name: 'demo-dispatcher', password: 'gridmap-demo' });
+    const me = await page.evaluate(async () => (await (await fetch('/api/v1/session')).json()));
+    const png = pngOf(48, 36);
+    // Which request a console error is about.
+    page.on('response', (r) => { if (r.status() >= 400) failures.push(`${r.status()} ${r.request().method()} ${r.url()}`); });
+    // Every write goes through the outbox: wait until it has nothing left to send.
+    // (`count`: how many writes the flow has made so far, so that one not yet kept is waited for.)
+    const settled = async (count) => {
+      const quiet = (n) => page.evaluate(async (k) => {
+        const all = await (await import('/web/js/offline_queue.js')).items();
+        return all.length >= k && all.every((i) => i.state !== 'pending' && i.state !== 'sending');
+      }, n);
+      const until = Date.now() + 10000;
+      while (!(await quiet(count)) && Date.now() < until) await page.waitForTimeout(200);
+      const refused = await page.evaluate(async () => (await (await import('/web/js/offline_queue.js')).items())
+        .filter((i) => i.state !== 'done').map((i) => `${i.label}: ${i.state} ${i.error}`));
+      if (refused.length) failures.push(`the outbox was refused: ${refused.join('; ')}`);
+    };
+    await page.waitForFunction(() => window.gridmapMapReady === true, null, { timeout: 30000 });
+
+    // Locate a point of the patch by tapping the map: a marker there, the grid named.
     const box = await page.locator('#map').boundingBox();
-    await page.touchscreen.tap(box.x + box.width / 2, box.y + box.height / 2);
+    await page.touchscreen.tap(box.x + box.width / 2, box.y + box.height * 0.6);
     await page.waitForFunction(() => /\d{15}/.test(document.getElementById('where').textContent));
+    if (!(await page.locator('.here-marker').isVisible())) failures.push('no marker where the worker tapped');
+
+    // Report there (with a photo), then resolve it on site from My tasks (当场处理).
+    await page.click('#tab-report');
+    await page.selectOption('#report-form select[name=category]', 'noise');
     await page.fill('textarea[name=description]', '楼道堆放杂物');
+    await page.setInputFiles('input[name=report-photos]', { name: 'report.png', mimeType: 'image/png', buffer: png });
     await page.click('#report');
     await page.waitForFunction(() => /#\d+/.test(document.getElementById('reported').textContent));
+    const reportedId = Number(/#(\d+)/.exec(await page.textContent('#reported'))[1]);
+    await page.click('#tab-tasks');
+    const card = (id) => page.locator(`#tasks li.task[data-id="${id}"]`);
+    await card(reportedId).locator('button[data-action=resolve]').click();
+    await card(reportedId).locator('textarea[name=note]').fill('已清理楼道');
+    await card(reportedId).locator('form button[type=submit]').click();
+    await card(reportedId).waitFor({ state: 'detached', timeout: 10000 });
+    await settled(2);
+    const resolved = await call('GET', `/api/v1/petitions/${reportedId}`);
+    if (resolved.data.properties.status !== 'closed') failures.push(`resolved on site, #${reportedId} is ${resolved.data.properties.status}`);
+    const reportPhotos = await call('GET', `/api/v1/petitions/${reportedId}/attachments`);
+    if (!Array.isArray(reportPhotos.data) || reportPhotos.data.length !== 1) failures.push(`the report's photo: ${JSON.stringify(reportPhotos.data)}`);
+
+    // Another, beyond the grid's means: escalated (上报上级) to the community's office.
+    await page.click('#tab-report');
+    await page.selectOption('#report-form select[name=category]', 'noise');
+    await page.fill('textarea[name=description]', '工地夜间施工');
+    await page.click('#report');
+    await page.waitForFunction((before) => /#\d+/.test(document.getElementById('reported').textContent) && document.getElementById('reported').textContent !== before,
+      await page.textContent('#reported'));
+    const upId = Number(/#(\d+)/.exec(await page.textContent('#reported'))[1]);
+    await page.click('#tab-tasks');
+    await card(upId).locator('button[data-action=escalate]').click();
+    await card(upId).locator('textarea[name=note]').fill('需社区协调城管');
+    await card(upId).locator('form button[type=submit]').click();
+    await settled(4);
+    const up = (await call('GET', `/api/v1/petitions/${upId}`)).data.properties;
+    if (up.handler_level !== 'community') failures.push(`escalated, #${upId} is at ${up.handler_level}`);
+    if (await card(upId).locator('button[data-action]').count()) failures.push('an escalated case still offers the worker actions');
+
+    // A case dispatched to me: accept it, add progress with a photo, submit it for review.
+    const home = (await call('GET', '/api/v1/households?limit=1')).data.features[0];
+    const gridVisits = async (code) => (await call('GET', '/api/v1/stats/visits?level=grid')).data.rows.find((r) => r.grid_code === code).visits_30d;
+    const visitsBefore = await gridVisits(home.properties.grid_code);
+    const [lon, lat] = home.geometry.coordinates;
+    const made = await call('POST', '/api/v1/petitions', { lon, lat, category: 'environment', description: '垃圾桶满溢' });
+    const caseId = made.data.id;
+    const sent = await call('POST', `/api/v1/petitions/${caseId}/transitions`, { to: 'dispatched', worker_id: me.worker_id }, { 'If-Match': made.etag });
+    if (sent.status !== 200) failures.push(`dispatching #${caseId} to worker ${me.worker_id}: ${sent.status} ${JSON.stringify(sent.data)}`);
+    await card(caseId).waitFor({ timeout: 5000 });
+    await card(caseId).locator('button[data-action=accept]').click();
+    await page.waitForSelector(`#tasks li.task[data-id="${caseId}"][data-status=in_progress] button[data-action=progress]`);
+    await card(caseId).locator('button[data-action=progress]').click();
+    await card(caseId).locator('textarea[name=note]').fill('已联系环卫，清运中');
+    await card(caseId).locator('input[type=file]').setInputFiles({ name: 'progress.png', mimeType: 'image/png', buffer: png });
+    await card(caseId).locator('form button[type=submit]').click();
+    await card(caseId).locator('button[data-action=submit]').click();
+    await card(caseId).locator('input[type=file]').setInputFiles({ name: 'after.png', mimeType: 'image/png', buffer: png });
+    await card(caseId).locator('form button[type=submit]').click();
+    await card(caseId).waitFor({ state: 'attached' });
+    await page.waitForSelector(`#tasks li.task[data-id="${caseId}"][data-status=pending_review]`, { timeout: 10000 });
+    await settled(7);
+    const stages = ((await call('GET', `/api/v1/petitions/${caseId}/attachments`)).data || []).map((a) => a.stage).sort();
+    if (stages.join() !== 'after,progress') failures.push(`the case's photos are ${stages}, not after and progress`);
+    const history = ((await call('GET', `/api/v1/petitions/${caseId}/events`)).data || []).map((e) => e.to).filter(Boolean);
+    if (!history.includes('in_progress') || !history.includes('pending_review')) failures.push(`the case's history: ${history}`);
+
+    // Households: found by building, unit and room (not a 1,000-entry select); the card shows
+    // the residents masked; a visit recorded with the form shows in the history.
+    await page.click('#tab-homes');
+    const parts = /(\d+)栋(\d+)单元(\d+)室/.exec(home.properties.address);
+    await page.fill('#panel-homes input[name=building]', parts[1]);
+    await page.fill('#panel-homes input[name=unit]', parts[2]);
+    await page.fill('#panel-homes input[name=room]', parts[3]);
+    const listed = await page.locator('#home-list button').count();
+    if (listed < 1 || listed > 50) failures.push(`the household search lists ${listed}`);
+    await page.click(`#home-list button[data-household="${home.id}"]`);
+    await page.waitForFunction(() => document.querySelector('#home-card .residents li') && /\*/.test(document.querySelector('#home-card .residents').textContent));
+    // At the door: the map is on the household now; a tap there is my position.
+    await page.waitForTimeout(1200);  // the map's move to the household
+    const mapBox = await page.locator('#map').boundingBox();
+    await page.touchscreen.tap(mapBox.x + mapBox.width / 2, mapBox.y + mapBox.height / 2);
+    await page.waitForFunction(() => /· \S+ \d+ (米|m)$/.test(document.getElementById('visit-position').textContent), null, { timeout: 5000 });
+    await page.fill('#visit-form input[name=form-residents_met]', '2');
+    await page.check('#visit-form input[name=form-household_present]');
+    await page.fill('#visit-form textarea[name=visit-note]', '入户核对信息');
+    // The resident's need found at the door is filed in the same step.
+    await page.check('#visit-form input[name=visit-raise]');
+    await page.selectOption('#visit-form select[name=visit-category]', 'leaks');
+    await page.fill('#visit-form textarea[name=visit-petition]', '楼上漏水');
+    await page.click('#record-visit');
+    await settled(8);
+    await page.waitForFunction(() => document.querySelectorAll('#home-card .visits li:not(.empty)').length === 1, null, { timeout: 10000 });
+    // The centre sees field work as coverage (a dispatcher does not read visits one by one).
+    const visitsNow = await gridVisits(home.properties.grid_code);
+    if (visitsNow !== visitsBefore + 1) failures.push(`the grid's visits went from ${visitsBefore} to ${visitsNow}, not up by one`);
+    await page.screenshot({ path: join(outDir, 'e2e-worker-household.png') });
+    const filed = await page.$$eval('#tasks li.task .task-desc', (ps) => ps.map((p) => p.textContent));
+    if (!filed.includes('楼上漏水')) failures.push(`the appeal filed with the visit is not in My tasks (${filed})`);
+
+    // Today's work log: an entry saved shows in the list (with the progress note made above).
+    await page.click('#tab-log');
+    await page.fill('#log-form textarea[name=worklog]', '上午巡查光明社区');
+    await page.click('#log-form button[type=submit]');
+    await page.waitForFunction(() => /上午巡查/.test(document.getElementById('log-entries').textContent), null, { timeout: 10000 });
+    const logText = await page.textContent('#log-entries');
+    if (!logText.includes(`#${caseId}`)) failures.push('the progress note is not in today\'s work log');
+
+    // Everything went through the outbox, each once.
+    await page.click('#tab-outbox');
+    const states = await page.$$eval('#outbox li.q-item', (lis) => lis.map((li) => li.dataset.state));
+    if (!states.length || states.some((s) => s !== 'done')) failures.push(`outbox states: ${states}`);
+    await office.close();
   } else if (role === 'planner') {
     const { readFileSync } = await import('node:fs');
     // What a planner's first load costs, in a fresh browser context (nothing cached): the time
