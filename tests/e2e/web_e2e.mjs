@@ -38,7 +38,7 @@ try {
   page.on('pageerror', (e) => failures.push(`page error: ${e.message}`));
   // Area names come as glyph ranges from this server; Chinese ones start at U+4E00 or above.
   page.on('response', (r) => {
-    const m = /\/fonts\/[^/]+\/(\d+)-\d+\.pbf$/.exec(r.url());
+    const m = /\/fonts\/[^/]+\/(\d+)-\d+\.pbf(\?|$)/.exec(r.url());
     if (m && r.status() === 200) glyphRanges.push(Number(m[1]));
     if (r.url().includes('/heatmap/') && r.status() === 200) heatTiles.push([r.url(), r.headers()['content-type']]);
   });
