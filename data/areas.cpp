@@ -5,7 +5,9 @@
 namespace gridmap::data {
 namespace {
 
-std::string table(Layer l) { return std::string(to_string(l)); }
+std::string table(Layer l) {
+  return std::string(to_string(l));
+}
 
 std::string parent_column(Layer l) {
   if (l == Layer::communities) return "subdistrict_code";
@@ -20,7 +22,8 @@ std::string upsert_sql(Layer l) {
            "ON CONFLICT(code) DO UPDATE SET name = excluded.name, geom = excluded.geom, "
            "updated_at = unixepoch()";
   std::string p = parent_column(l);
-  return "INSERT INTO " + t + "(code, name, " + p + ", geom) VALUES (?1, ?2, ?3, GeomFromWKB(?4, 4326)) " +
+  return "INSERT INTO " + t + "(code, name, " + p +
+         ", geom) VALUES (?1, ?2, ?3, GeomFromWKB(?4, 4326)) " +
          "ON CONFLICT(code) DO UPDATE SET name = excluded.name, " + p + " = excluded." + p +
          ", geom = excluded.geom, updated_at = unixepoch()";
 }

@@ -75,39 +75,40 @@ const LayerSql& sql_of(Layer l) {
                                    {{"grid_code", "t.grid_code"},
                                     {"community_code", "t.community_code"},
                                     {"subdistrict_code", "t.subdistrict_code"}}};
-  static const LayerSql petitions{"petitions",
-                                  "id",
-                                  true,
-                                  {{"id", "t.id", integer},
-                                   {"kind", "t.kind", text},
-                                   {"category", "t.category", text},
-                                   {"description", "t.description", text},
-                                   {"status", "t.status", text},
-                                   {"handler_level", "t.handler_level", text},
-                                   {"handler_worker_id", "t.handler_worker_id", integer},
-                                   {"created_at", "t.created_at", time},
-                                   {"deadline_at", "t.deadline_at", time},
-                                   {"closed_at", "t.closed_at", time},
-                                   {"reopened", "t.reopened", integer},
-                                   {"supervised", "t.supervised", boolean},
-                                   {"suspended_at", "t.suspended_at", time},
-                                   {"extension_until", "t.extension_until", time},
-                                   {"extensions", "t.extensions", integer},
-                                   {"department", "(SELECT code FROM departments WHERE id = t.department_id)", text},
-                                   {"merged_into", "t.merged_into", integer},
-                                   {"grid_code", "t.grid_code", text},
-                                   {"community_code", "t.community_code", text},
-                                   {"subdistrict_code", "t.subdistrict_code", text}},
-                                  {{"status", "t.status"},
-                                   {"category", "t.category"},
-                                   {"kind", "t.kind"},
-                                   {"grid_code", "t.grid_code"},
-                                   {"community_code", "t.community_code"},
-                                   {"subdistrict_code", "t.subdistrict_code"},
-                                   {"handler_level", "t.handler_level"},
-                                   {"handler_worker_id", "t.handler_worker_id"},
-                                   {"department", "(SELECT code FROM departments WHERE id = t.department_id)"}},
-                                  Extra::petition_clock};
+  static const LayerSql petitions{
+      "petitions",
+      "id",
+      true,
+      {{"id", "t.id", integer},
+       {"kind", "t.kind", text},
+       {"category", "t.category", text},
+       {"description", "t.description", text},
+       {"status", "t.status", text},
+       {"handler_level", "t.handler_level", text},
+       {"handler_worker_id", "t.handler_worker_id", integer},
+       {"created_at", "t.created_at", time},
+       {"deadline_at", "t.deadline_at", time},
+       {"closed_at", "t.closed_at", time},
+       {"reopened", "t.reopened", integer},
+       {"supervised", "t.supervised", boolean},
+       {"suspended_at", "t.suspended_at", time},
+       {"extension_until", "t.extension_until", time},
+       {"extensions", "t.extensions", integer},
+       {"department", "(SELECT code FROM departments WHERE id = t.department_id)", text},
+       {"merged_into", "t.merged_into", integer},
+       {"grid_code", "t.grid_code", text},
+       {"community_code", "t.community_code", text},
+       {"subdistrict_code", "t.subdistrict_code", text}},
+      {{"status", "t.status"},
+       {"category", "t.category"},
+       {"kind", "t.kind"},
+       {"grid_code", "t.grid_code"},
+       {"community_code", "t.community_code"},
+       {"subdistrict_code", "t.subdistrict_code"},
+       {"handler_level", "t.handler_level"},
+       {"handler_worker_id", "t.handler_worker_id"},
+       {"department", "(SELECT code FROM departments WHERE id = t.department_id)"}},
+      Extra::petition_clock};
   switch (l) {
     case Layer::subdistricts:
       return subdistricts;
@@ -394,7 +395,8 @@ FeaturePage list_features(Db& db, const FeatureQuery& q) {
     if (q.layer != Layer::petitions) throw_invalid("only petitions are someone's own");
     where += " AND (t.reported_by = " + arg(kFirstFilter + static_cast<int>(values.size()));
     values.emplace_back(std::in_place_type<std::string>, q.mine->reporter);
-    where += " OR t.handler_worker_id = " + arg(kFirstFilter + static_cast<int>(values.size())) + ")";
+    where +=
+        " OR t.handler_worker_id = " + arg(kFirstFilter + static_cast<int>(values.size())) + ")";
     values.emplace_back(std::in_place_type<int64_t>, q.mine->worker_id.value_or(-1));
   }
   if (q.condition) {
@@ -422,7 +424,9 @@ FeaturePage list_features(Db& db, const FeatureQuery& q) {
   else if (q.layer == Layer::workers)
     where += " AND t.id = ?12 AND ?10 IS ?10 AND ?11 IS ?11 AND ?13 IS ?13";
   else if (q.layer == Layer::households)
-    where += " AND t.grid_code IN (SELECT value FROM json_each(?10)) AND ?11 IS ?11 AND ?12 IS ?12 AND ?13 IS ?13";
+    where +=
+        " AND t.grid_code IN (SELECT value FROM json_each(?10)) AND ?11 IS ?11 AND ?12 IS ?12 AND "
+        "?13 IS ?13";
   else  // boundaries are public to every role
     where += " AND ?10 IS ?10 AND ?11 IS ?11 AND ?12 IS ?12 AND ?13 IS ?13";
   std::string sql = "SELECT " + select_list(s) + " FROM " + s.table + " t" + where +
@@ -516,7 +520,9 @@ bool within_reach(Db& db, Layer layer, const std::string& key, const Reach& reac
     st.bind(1, *id);
     return st.step() && in_grids(st.opt_text(0));
   }
-  Statement st(db, "SELECT grid_code, reported_by, handler_worker_id, department_id FROM petitions WHERE id = ?1");
+  Statement st(db,
+               "SELECT grid_code, reported_by, handler_worker_id, department_id FROM petitions "
+               "WHERE id = ?1");
   st.bind(1, *id);
   return st.step() && (in_grids(st.opt_text(0)) || st.opt_text(1) == reach.reporter ||
                        (reach.worker && st.opt_int64(2) == reach.worker) ||

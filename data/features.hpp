@@ -42,8 +42,8 @@ struct FeatureQuery {
   std::optional<Box> bbox;
   // attribute = value; a comma-separated value is a list of alternatives (status=a,b)
   std::vector<std::pair<std::string, std::string>> filters;
-  std::optional<Condition> condition;                         // and this condition
-  std::optional<int64_t> created_from, created_to;           // petitions only
+  std::optional<Condition> condition;               // and this condition
+  std::optional<int64_t> created_from, created_to;  // petitions only
   size_t limit = 100;
   std::optional<std::string> cursor;  // the last key of the previous page
   bool newest_first = false;          // keys in descending order (the latest petitions first)

@@ -8,7 +8,8 @@ namespace {
 
 std::string encode_headers(const std::vector<std::pair<std::string, std::string>>& headers) {
   std::string out;
-  for (const auto& [name, value] : headers) out.append(name).append(": ").append(value).append("\n");
+  for (const auto& [name, value] : headers)
+    out.append(name).append(": ").append(value).append("\n");
   return out;
 }
 
@@ -34,8 +35,7 @@ IdempotencyClaim claim_idempotency_key(Db& db, int64_t user_id, std::string_view
     throw_invalid("an Idempotency-Key has 1 to " + std::to_string(kIdempotencyKeyMax) +
                   " characters");
   for (char c : key)
-    if (c < 0x21 || c > 0x7e)
-      throw_invalid("an Idempotency-Key is printable ASCII without spaces");
+    if (c < 0x21 || c > 0x7e) throw_invalid("an Idempotency-Key is printable ASCII without spaces");
   std::string fingerprint = sha256_hex(request);
   Transaction tx(db);
   Statement purge(db, "DELETE FROM idempotency_keys WHERE created_at < ?1");
@@ -71,9 +71,10 @@ IdempotencyClaim claim_idempotency_key(Db& db, int64_t user_id, std::string_view
 
 void finish_idempotency_key(Db& db, int64_t user_id, std::string_view key,
                             const StoredAnswer& answer) {
-  Statement st(db,
-               "UPDATE idempotency_keys SET status = ?3, content_type = ?4, headers = ?5, body = ?6 "
-               "WHERE user_id = ?1 AND key = ?2");
+  Statement st(
+      db,
+      "UPDATE idempotency_keys SET status = ?3, content_type = ?4, headers = ?5, body = ?6 "
+      "WHERE user_id = ?1 AND key = ?2");
   st.bind(1, user_id).bind(2, key).bind(3, int64_t{answer.status}).bind(4, answer.content_type);
   st.bind(5, encode_headers(answer.headers)).bind_blob(6, answer.body);
   st.step();

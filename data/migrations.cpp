@@ -651,11 +651,11 @@ struct Migration {
 };
 
 const std::vector<Migration>& migrations() {
-  static const std::vector<Migration> all = {{1, kV1},  {2, kV2},
-                                             {3, kV3},  {4, kV4},
-                                             {5, kV5},  {6, kV6, widen_lifecycle_checks},
-                                             {7, kV7},  {8, kV8, widen_extension_actions},
-                                             {9, kV9},  {10, kV10, widen_merge_and_roles},
+  static const std::vector<Migration> all = {{1, kV1},   {2, kV2},
+                                             {3, kV3},   {4, kV4},
+                                             {5, kV5},   {6, kV6, widen_lifecycle_checks},
+                                             {7, kV7},   {8, kV8, widen_extension_actions},
+                                             {9, kV9},   {10, kV10, widen_merge_and_roles},
                                              {11, kV11}, {12, kV12, widen_notice_kinds}};
   return all;
 }

@@ -8,10 +8,9 @@ namespace gridmap::data {
 
 namespace {
 
-constexpr NoticeKind kKinds[] = {NoticeKind::new_case,      NoticeKind::dispatched,
-                                 NoticeKind::deadline_soon, NoticeKind::overdue,
-                                 NoticeKind::escalated,     NoticeKind::reopened,
-                                 NoticeKind::moved};
+constexpr NoticeKind kKinds[] = {
+    NoticeKind::new_case,  NoticeKind::dispatched, NoticeKind::deadline_soon, NoticeKind::overdue,
+    NoticeKind::escalated, NoticeKind::reopened,   NoticeKind::moved};
 
 // Events read per transaction: a backlog (a restart after a bulk import) is taken in steps.
 constexpr int kEventBatch = 5000;

@@ -276,7 +276,8 @@ Petition PetitionService::change(PetitionId id, const Change& c, int64_t now) {
       next.handler_worker_id = c.worker_id;
       next.department_id.reset();
       ev.handler_level = Level::grid;
-      ev.note = "worker " + std::to_string(c.worker_id->value) + (c.note.empty() ? "" : ": " + c.note);
+      ev.note =
+          "worker " + std::to_string(c.worker_id->value) + (c.note.empty() ? "" : ": " + c.note);
     }
     next.status = to;
     ev.to_status = to;

@@ -81,8 +81,8 @@ struct StatsQuery {
 
 // Rows are sorted by (month, code), or ranked; a series has a row for every month of each
 // code that has a case in any of them. The area levels (grid, community, subdistrict) list
-// every area within the filter, with zeros where nothing happened. Throws invalid_input for from >= to, or a monthly series
-// without both ends or of more than 120 months.
+// every area within the filter, with zeros where nothing happened. Throws invalid_input for from >=
+// to, or a monthly series without both ends or of more than 120 months.
 std::vector<StatsRow> petition_stats(Db& db, const StatsQuery& query, const WorkCalendar& calendar);
 // The same with the database's calendar (load_calendar).
 std::vector<StatsRow> petition_stats(Db& db, const StatsQuery& query);

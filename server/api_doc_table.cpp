@@ -397,7 +397,8 @@ const std::vector<RouteDoc>& route_docs() {
        "Reason",
        "Resident"},
       {"residents.export",
-       "Everything held about one person (PIPL 查阅): record, household, visits and cases naming them, "
+       "Everything held about one person (PIPL 查阅): record, household, visits and cases naming "
+       "them, "
        "who read it; audited",
        {},
        "",

@@ -118,14 +118,18 @@ App::App(AppOptions options) : options_(std::move(options)) {
                  [this] { return static_cast<double>(tiles_->cache().counters().bytes); });
   metrics_.gauge("gridmap_tile_cache_entries", "Tiles in the cache.",
                  [this] { return static_cast<double>(tiles_->cache().counters().entries); });
-  metrics_.gauge("gridmap_heat_cache_bytes", "Bytes of the cached heat map tiles.",
-                 [this] { return static_cast<double>(tiles_->heat().heat_cache().counters().bytes); });
-  metrics_.gauge("gridmap_heat_cache_entries", "Heat map tiles in the cache.",
-                 [this] { return static_cast<double>(tiles_->heat().heat_cache().counters().entries); });
-  metrics_.counter("gridmap_heat_cache_hits_total", "Heat map tiles answered from the cache.",
-                   [this] { return static_cast<double>(tiles_->heat().heat_cache().counters().hits); });
-  metrics_.counter("gridmap_heat_cache_misses_total", "Heat map tiles drawn because the cache had none.",
-                   [this] { return static_cast<double>(tiles_->heat().heat_cache().counters().misses); });
+  metrics_.gauge("gridmap_heat_cache_bytes", "Bytes of the cached heat map tiles.", [this] {
+    return static_cast<double>(tiles_->heat().heat_cache().counters().bytes);
+  });
+  metrics_.gauge("gridmap_heat_cache_entries", "Heat map tiles in the cache.", [this] {
+    return static_cast<double>(tiles_->heat().heat_cache().counters().entries);
+  });
+  metrics_.counter(
+      "gridmap_heat_cache_hits_total", "Heat map tiles answered from the cache.",
+      [this] { return static_cast<double>(tiles_->heat().heat_cache().counters().hits); });
+  metrics_.counter(
+      "gridmap_heat_cache_misses_total", "Heat map tiles drawn because the cache had none.",
+      [this] { return static_cast<double>(tiles_->heat().heat_cache().counters().misses); });
   // The database on disk: the file and its write-ahead log (checkpointed back into it).
   auto file_bytes = [](std::string path) {
     std::error_code ec;
@@ -273,11 +277,11 @@ std::optional<std::string> cookie_value(std::string_view header, std::string_vie
 // The client's X-Request-Id when it is a sane token (a proxy's id ties the two logs
 // together), else a fresh one.
 std::string request_id(const Request& req) {
-  if (auto given = req.header("x-request-id"); given && !given->empty() && given->size() <= 64 &&
-                                               std::all_of(given->begin(), given->end(), [](char c) {
-                                                 return std::isalnum(static_cast<unsigned char>(c)) ||
-                                                        c == '-' || c == '_' || c == '.';
-                                               }))
+  if (auto given = req.header("x-request-id");
+      given && !given->empty() && given->size() <= 64 &&
+      std::all_of(given->begin(), given->end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
+      }))
     return *given;
   return new_request_id();
 }
@@ -288,7 +292,8 @@ bool is_loopback(const std::string& address) {
 
 // RFC 9457's `instance`: the resource the problem occurred at (the path, never the query).
 void add_instance(Response& res, const std::string& path) {
-  if (res.body.size() < 2 || res.body.back() != '}' || res.body.find("\"instance\"") != std::string::npos)
+  if (res.body.size() < 2 || res.body.back() != '}' ||
+      res.body.find("\"instance\"") != std::string::npos)
     return;
   res.body.pop_back();
   res.body += ",\"instance\":";
@@ -539,8 +544,8 @@ Response App::handle(Request& req) {
       if (!key) {
         res = r->fn(*this, req, ctx);
       } else {
-        res = idempotent(*this, *key, ctx.principal->user_id,
-                         [&]() { return r->fn(*this, req, ctx); }, req);
+        res = idempotent(
+            *this, *key, ctx.principal->user_id, [&]() { return r->fn(*this, req, ctx); }, req);
       }
       if (res.deferred)  // its errors map to problems like any other answer's
         res.deferred = [job = std::move(res.deferred)]() {

@@ -71,7 +71,7 @@ struct AppOptions {
   int patrol_retention_days = 30;  // patrol track points older than this are purged
   // Reporters' contacts of cases closed longer ago than this are removed (0: kept).
   int contact_retention_days = 3 * 365;
-  NotifyOptions notify;            // the event stream and the webhooks
+  NotifyOptions notify;  // the event stream and the webhooks
 };
 
 class StaticFiles;

@@ -108,16 +108,24 @@ void tilejson_head(Writer& w, std::string_view name, std::string_view descriptio
 // Open cases by how urgent their state is; closed (and anything unlisted) grey.
 std::optional<std::string_view> status_colour(data::Status s) {
   switch (s) {
-    case data::Status::reported: return "#d7301f";
-    case data::Status::dispatched: return "#fc8d59";
-    case data::Status::in_progress: return "#fdcc8a";
-    case data::Status::pending_review: return "#6a51a3";
-    case data::Status::registered: return "#e34a33";
-    case data::Status::verified: return "#9e9ac8";
-    case data::Status::suspended: return "#636363";
+    case data::Status::reported:
+      return "#d7301f";
+    case data::Status::dispatched:
+      return "#fc8d59";
+    case data::Status::in_progress:
+      return "#fdcc8a";
+    case data::Status::pending_review:
+      return "#6a51a3";
+    case data::Status::registered:
+      return "#e34a33";
+    case data::Status::verified:
+      return "#9e9ac8";
+    case data::Status::suspended:
+      return "#636363";
     case data::Status::closed:
     case data::Status::rejected:
-    case data::Status::withdrawn: return std::nullopt;
+    case data::Status::withdrawn:
+      return std::nullopt;
   }
   return std::nullopt;
 }
@@ -130,7 +138,8 @@ const std::string& petitions_point_style() {
         R"("paint":{"circle-radius":5,"circle-stroke-width":1,"circle-stroke-color":"#ffffff",)"
         R"("circle-color":["match",["get","status"],)";
     for (data::Status st : data::kAllStatuses)
-      if (auto c = status_colour(st))  // appended: GCC 12 -O3 warns falsely of "\"" + ... (-Wrestrict)
+      if (auto c =
+              status_colour(st))  // appended: GCC 12 -O3 warns falsely of "\"" + ... (-Wrestrict)
         s.append("\"").append(data::to_string(st)).append("\",\"").append(*c).append("\",");
     return s + R"("#999999"]}})";
   }();

@@ -1,7 +1,7 @@
 // GET /api/v1/{layer}[/{id}] for every layer; POST/PATCH for areas, workers, households.
+#include <algorithm>
 #include <charconv>
 #include <cmath>
-#include <algorithm>
 #include <set>
 #include <string_view>
 
@@ -17,10 +17,13 @@
 namespace gridmap::server {
 namespace {
 
-const data::Layer kLayers[] = {data::Layer::subdistricts, data::Layer::communities, data::Layer::grids,
-                               data::Layer::workers,      data::Layer::households,  data::Layer::petitions};
+const data::Layer kLayers[] = {data::Layer::subdistricts, data::Layer::communities,
+                               data::Layer::grids,        data::Layer::workers,
+                               data::Layer::households,   data::Layer::petitions};
 
-std::string etag(int64_t version) { return "\"v" + std::to_string(version) + "\""; }
+std::string etag(int64_t version) {
+  return "\"v" + std::to_string(version) + "\"";
+}
 
 Box bbox_param(const Request& req) {
   std::string s = *req.param("bbox");
@@ -28,7 +31,8 @@ Box bbox_param(const Request& req) {
   size_t pos = 0;
   for (int i = 0; i < 4; ++i) {
     size_t end = s.find(',', pos);
-    if ((i < 3) != (end != std::string::npos)) throw_invalid("'bbox' must be min_lon,min_lat,max_lon,max_lat");
+    if ((i < 3) != (end != std::string::npos))
+      throw_invalid("'bbox' must be min_lon,min_lat,max_lon,max_lat");
     std::string part = s.substr(pos, end == std::string::npos ? std::string::npos : end - pos);
     auto [p, ec] = std::from_chars(part.data(), part.data() + part.size(), v[i]);
     if (ec != std::errc() || p != part.data() + part.size() || part.empty() || !std::isfinite(v[i]))
@@ -36,7 +40,8 @@ Box bbox_param(const Request& req) {
     pos = end + 1;
   }
   LonLat lo = to_wgs84(req, {v[0], v[1]}), hi = to_wgs84(req, {v[2], v[3]});
-  if (lo.lon > hi.lon || lo.lat > hi.lat) throw_invalid("'bbox' minimum is greater than its maximum");
+  if (lo.lon > hi.lon || lo.lat > hi.lat)
+    throw_invalid("'bbox' minimum is greater than its maximum");
   return {lo.lon, lo.lat, hi.lon, hi.lat};
 }
 
@@ -61,14 +66,17 @@ data::FeatureQuery layer_query(App& app, data::Layer layer, const Request& req, 
   if (auto l = req.param("limit")) {
     long n = 0;
     auto [p, ec] = std::from_chars(l->data(), l->data() + l->size(), n);
-    if (ec != std::errc() || p != l->data() + l->size() || n < 1 || static_cast<size_t>(n) > app.options().max_page)
-      throw_invalid("'limit' must be an integer from 1 to " + std::to_string(app.options().max_page));
+    if (ec != std::errc() || p != l->data() + l->size() || n < 1 ||
+        static_cast<size_t>(n) > app.options().max_page)
+      throw_invalid("'limit' must be an integer from 1 to " +
+                    std::to_string(app.options().max_page));
     q.limit = static_cast<size_t>(n);
   }
   q.cursor = req.param("cursor");
   apply_reach(ctx, q);
   for (auto& [k, v] : req.query)
-    if (std::find(reserved.begin(), reserved.end(), k) == reserved.end()) q.filters.emplace_back(k, v);
+    if (std::find(reserved.begin(), reserved.end(), k) == reserved.end())
+      q.filters.emplace_back(k, v);
   return q;
 }
 
@@ -99,14 +107,17 @@ Response list(App& app, data::Layer layer, const Request& req, const Context& ct
 bool visible(App& app, data::Layer layer, const Context& ctx, const std::string& key) {
   const Principal& p = principal(ctx);
   if (!ctx.own_only()) return true;
-  return data::within_reach(app.read_db(), layer, key, {p.grids, p.name, p.worker_id, p.department_id});
+  return data::within_reach(app.read_db(), layer, key,
+                            {p.grids, p.name, p.worker_id, p.department_id});
 }
 
 Response item(App& app, data::Layer layer, const Request& req, const Context& ctx) {
   auto f = visible(app, layer, ctx, req.path_params.at("id"))
                ? data::get_feature(app.read_db(), layer, req.path_params.at("id"), App::now())
                : std::nullopt;
-  if (!f) throw Error(ErrorKind::not_found, "no " + std::string(data::to_string(layer)) + " '" + req.path_params.at("id") + "'");
+  if (!f)
+    throw Error(ErrorKind::not_found, "no " + std::string(data::to_string(layer)) + " '" +
+                                          req.path_params.at("id") + "'");
   std::string tag = etag(f->version);
   if (auto inm = req.header("if-none-match"); inm && *inm == tag) {
     Response r;
@@ -119,7 +130,9 @@ Response item(App& app, data::Layer layer, const Request& req, const Context& ct
   return r;
 }
 
-const char* parent_key(data::Layer l) { return l == data::Layer::communities ? "subdistrict_code" : "community_code"; }
+const char* parent_key(data::Layer l) {
+  return l == data::Layer::communities ? "subdistrict_code" : "community_code";
+}
 
 }  // namespace
 
@@ -180,7 +193,8 @@ Response patch_worker(App& app, const Request& req, const Context&) {
   const std::string& key = req.path_params.at("id");
   data::WorkerEdit e;
   auto [p, ec] = std::from_chars(key.data(), key.data() + key.size(), e.id);
-  if (ec != std::errc() || p != key.data() + key.size()) throw Error(ErrorKind::not_found, "no worker '" + key + "'");
+  if (ec != std::errc() || p != key.data() + key.size())
+    throw Error(ErrorKind::not_found, "no worker '" + key + "'");
   e.name = opt_string(props, "name");
   e.on_duty = opt_bool(props, "on_duty");
   if (props.IsObject() && props.HasMember("grids")) {
@@ -201,18 +215,21 @@ Response patch_worker(App& app, const Request& req, const Context&) {
 
 Response post_household(App& app, const Request& req, const Context& ctx) {
   rapidjson::Document d = parse_json(req.body);
-  if (!d.IsObject() || !d.HasMember("geometry") || !d["geometry"].IsObject()) throw_invalid("expected a GeoJSON Feature with a Point geometry");
+  if (!d.IsObject() || !d.HasMember("geometry") || !d["geometry"].IsObject())
+    throw_invalid("expected a GeoJSON Feature with a Point geometry");
   const auto& g = d["geometry"];
   if (!g.HasMember("coordinates") || !g["coordinates"].IsArray() || g["coordinates"].Size() != 2 ||
       !g["coordinates"][0].IsNumber() || !g["coordinates"][1].IsNumber())
     throw_invalid("the household's geometry must be a Point [lon, lat]");
   LonLat p = to_wgs84(req, {g["coordinates"][0].GetDouble(), g["coordinates"][1].GetDouble()});
   data::Household h = stamped_household(app, p);
-  if (d.HasMember("properties") && d["properties"].IsObject()) h.address = opt_string(d["properties"], "address").value_or("");
+  if (d.HasMember("properties") && d["properties"].IsObject())
+    h.address = opt_string(d["properties"], "address").value_or("");
   if (!in_patch(ctx, h.grid_code))
     throw Error(ErrorKind::forbidden, "the household is outside your grids");
   int64_t id = app.write([&](data::Db& db) { return data::add_household(db, app.changes(), h); });
-  auto f = data::get_feature(app.read_db(), data::Layer::households, std::to_string(id), App::now());
+  auto f =
+      data::get_feature(app.read_db(), data::Layer::households, std::to_string(id), App::now());
   Response r = geojson_response(feature_json(*f), 201);
   r.headers.emplace_back("ETag", etag(f->version));
   r.headers.emplace_back("Location", "/api/v1/households/" + std::to_string(id));

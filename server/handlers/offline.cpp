@@ -13,8 +13,8 @@
 
 #include "core/error.hpp"
 #include "data/features.hpp"
-#include "data/time.hpp"
 #include "data/scratch_dir.hpp"
+#include "data/time.hpp"
 #include "data/workers.hpp"
 #include "server/access.hpp"
 #include "server/app.hpp"
@@ -31,7 +31,7 @@ namespace gridmap::server {
 namespace {
 
 constexpr int kMinZoom = 12, kMaxZoom = 18;
-constexpr size_t kMostTiles = 4096;   // a patch of a few grids needs a few hundred
+constexpr size_t kMostTiles = 4096;      // a patch of a few grids needs a few hundred
 constexpr size_t kMostFeatures = 20000;  // households or cases in one package
 const char* const kOpenStatuses =
     "reported,registered,dispatched,in_progress,pending_review,verified,suspended";
@@ -91,50 +91,6 @@ data::FeatureQuery scoped(const Patch& p, data::Layer layer) {
   q.reporter = p.reporter;
   q.handler_worker = p.worker_id;
   return q;
-}
-
-// The glyph ranges (256 code points each) the patch's names need, with the first (digits,
-// Latin).
-std::set<uint32_t> glyph_ranges(const std::vector<std::string>& texts) {
-  std::set<uint32_t> out{0};
-  for (const auto& s : texts)
-    for (size_t i = 0; i < s.size();) {
-      auto c = static_cast<unsigned char>(s[i]);
-      int n = c < 0x80 ? 1 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
-      uint32_t cp = n == 1 ? c : n == 2 ? c & 0x1f : n == 3 ? c & 0x0f : c & 0x07;
-      for (int k = 1; k < n && i + k < s.size(); ++k)
-        cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3f);
-      out.insert(cp / 256);
-      i += n;
-    }
-  return out;
-}
-
-// The names a map of the patch labels: its grids', their communities' and subdistricts'.
-std::vector<std::string> names_of(data::Db& db, const Patch& p) {
-  std::vector<std::string> names;
-  std::set<std::string> communities, subdistricts;
-  auto text = [](const data::Feature& f, std::string_view name) -> std::string {
-    for (const auto& prop : f.properties)
-      if (name == prop.name)
-        if (auto* s = std::get_if<std::string>(&prop.value)) return *s;
-    return {};
-  };
-  int64_t now = App::now();
-  for (const auto& g : p.grids)
-    if (auto f = data::get_feature(db, data::Layer::grids, g, now)) {
-      names.push_back(text(*f, "name"));
-      communities.insert(text(*f, "community_code"));
-    }
-  for (const auto& c : communities)
-    if (auto f = data::get_feature(db, data::Layer::communities, c, now)) {
-      names.push_back(text(*f, "name"));
-      subdistricts.insert(text(*f, "subdistrict_code"));
-    }
-  for (const auto& s : subdistricts)
-    if (auto f = data::get_feature(db, data::Layer::subdistricts, s, now))
-      names.push_back(text(*f, "name"));
-  return names;
 }
 
 // The layers the style draws for this role, as in GET /style.json.
@@ -233,12 +189,16 @@ Response package(App& app, const Request& req, const Context& ctx) {
   for (const char* u : {"/style.json", "/api/v1/catalogue", "/api/v1/visit-form"})
     write_string(w, u);
   if (tiles::GlyphFont* font = app.font()) {
-    // As the style's glyphs URL asks for them.
+    // Every range of the label alphabet, as the style's glyphs URL asks for them: the map
+    // around the patch names neighbouring areas too (a range holds a few kB of the names'
+    // characters, tiles::LabelAlphabet).
     std::string stack = percent_encode(font->family());
-    std::string version = app.label_alphabet()->version;
-    for (uint32_t r : glyph_ranges(names_of(db, p)))
+    auto alphabet = app.label_alphabet();
+    std::set<uint32_t> ranges;
+    for (uint32_t cp : alphabet->code_points) ranges.insert(cp / 256);
+    for (uint32_t r : ranges)
       write_string(w, "/fonts/" + stack + "/" + std::to_string(r * 256) + "-" +
-                          std::to_string(r * 256 + 255) + ".pbf?v=" + version);
+                          std::to_string(r * 256 + 255) + ".pbf?v=" + alphabet->version);
   }
   w.EndArray();
   w.EndObject();
@@ -287,7 +247,8 @@ Response package_tiles(App& app, const Request& req, const Context& ctx) {
     info.name = "gridmap offline: worker " + std::to_string(p.worker_id);
     info.description = "the patch of " + p.name;
     info.bounds = p.bounds;
-    info.center = {(p.bounds.min_lon + p.bounds.max_lon) / 2, (p.bounds.min_lat + p.bounds.max_lat) / 2};
+    info.center = {(p.bounds.min_lon + p.bounds.max_lon) / 2,
+                   (p.bounds.min_lat + p.bounds.max_lat) / 2};
     info.center_zoom = 16;
     info.minzoom = kMinZoom;
     info.maxzoom = kMaxZoom;
@@ -304,9 +265,9 @@ Response package_tiles(App& app, const Request& req, const Context& ctx) {
     r.content_type = "application/vnd.pmtiles";
     r.body = bytes.str();
     r.headers.emplace_back("Cache-Control", "private, no-cache");
-    r.headers.emplace_back("Content-Disposition", "attachment; filename=\"worker-" +
-                                                      std::to_string(p.worker_id) +
-                                                      "-offline.pmtiles\"");
+    r.headers.emplace_back(
+        "Content-Disposition",
+        "attachment; filename=\"worker-" + std::to_string(p.worker_id) + "-offline.pmtiles\"");
     return r;
   };
   return later;

@@ -20,7 +20,8 @@ struct ProblemType {
 
 // Every problem `type` the server answers with (problem_type_uri(name)).
 constexpr std::array<ProblemType, 19> kProblemTypes{{
-    {"bad_request", 400, "Bad request", "The request is not valid HTTP/1.1 or its target cannot be parsed."},
+    {"bad_request", 400, "Bad request",
+     "The request is not valid HTTP/1.1 or its target cannot be parsed."},
     {"invalid_input", 400, "Invalid input",
      "A parameter, a path segment or the body is malformed, out of range, unknown or given twice; "
      "the detail names it. A register import with rejected rows answers 422 with this type and "
@@ -28,12 +29,14 @@ constexpr std::array<ProblemType, 19> kProblemTypes{{
     {"unauthorized", 401, "Unauthorized",
      "No credentials, or a token that is unknown, expired or revoked: send 'Authorization: Bearer "
      "<token>' or sign in."},
-    {"forbidden", 403, "Forbidden", "The caller's role may not use this route, or the record is outside their patch."},
+    {"forbidden", 403, "Forbidden",
+     "The caller's role may not use this route, or the record is outside their patch."},
     {"cross_origin", 403, "Cross-origin request refused",
      "A signed-in write came from another site's page (its Origin is not this server nor a "
      "--cors-origin)."},
     {"not_found", 404, "Not found", "No resource at this path, or none the caller may see."},
-    {"method_not_allowed", 405, "Method not allowed", "The path exists; the Allow header lists its methods."},
+    {"method_not_allowed", 405, "Method not allowed",
+     "The path exists; the Allow header lists its methods."},
     {"conflict", 409, "Conflict",
      "The request contradicts the stored state: a duplicate code, a transition the case's state "
      "does not allow, a record still referenced."},
@@ -42,17 +45,22 @@ constexpr std::array<ProblemType, 19> kProblemTypes{{
     {"precondition_failed", 412, "Precondition failed",
      "If-Match names a version that is no longer current: read the record again and reapply the "
      "change."},
-    {"too_large", 413, "Too large", "A file, a batch or a list exceeds the server's limit; the detail names it."},
+    {"too_large", 413, "Too large",
+     "A file, a batch or a list exceeds the server's limit; the detail names it."},
     {"body_too_large", 413, "Body too large", "The request body exceeds serve --max-body-mb."},
-    {"unsupported_media_type", 415, "Unsupported media type", "The body's Content-Type is not one this route reads."},
+    {"unsupported_media_type", 415, "Unsupported media type",
+     "The body's Content-Type is not one this route reads."},
     {"idempotency_key_reused", 422, "Idempotency key reused",
      "This Idempotency-Key named another request (method, path, query or body) in the last 24 "
      "hours: give each request its own key."},
     {"precondition_required", 428, "Precondition required",
      "A change to a versioned record needs If-Match with the version (ETag) that was read."},
-    {"too_many_attempts", 429, "Too many attempts", "Too many failed sign-ins: wait for the time in Retry-After."},
-    {"header_too_large", 431, "Header too large", "The request's header block exceeds the server's limit."},
-    {"internal", 500, "Internal error", "The server failed; the request id in the logs finds the cause."},
+    {"too_many_attempts", 429, "Too many attempts",
+     "Too many failed sign-ins: wait for the time in Retry-After."},
+    {"header_too_large", 431, "Header too large",
+     "The request's header block exceeds the server's limit."},
+    {"internal", 500, "Internal error",
+     "The server failed; the request id in the logs finds the cause."},
     {"unavailable", 503, "Service unavailable",
      "The server is starting, stopping or overloaded, or the database is busy: retry later."},
 }};

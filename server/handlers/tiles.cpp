@@ -68,7 +68,6 @@ Response tile(App& app, data::Layer layer, const Request& req, const Context& ct
                        "application/vnd.mapbox-vector-tile");
 }
 
-
 // The grids with their Gi* class, for the same parameters as GET /api/v1/hotspots.
 Response hotspot_tile(App& app, const Request& req, const Context&) {
   tiles::TileRequest t;

@@ -15,9 +15,9 @@
 #include "tiles/gzip.hpp"
 
 using namespace gridmap;
+using test::check_problem;
 using test::http;
 using test::HttpResult;
-using test::check_problem;
 
 namespace {
 
@@ -156,12 +156,11 @@ TEST_CASE(
   HttpResult grid = http(server.port(), "GET", "/api/v1/grids/150102001001001", "",
                          {{"Authorization", "Bearer " + admin}});
   REQUIRE(grid.status == 200);
-  HttpResult renamed =
-      http(server.port(), "PATCH", "/api/v1/grids/150102001001001",
-           "{\"type\":\"Feature\",\"properties\":{\"name\":\"儿童乐园网格\"}}",
-           {{"Authorization", "Bearer " + admin},
-            {"Content-Type", "application/json"},
-            {"If-Match", grid.headers["etag"]}});
+  HttpResult renamed = http(server.port(), "PATCH", "/api/v1/grids/150102001001001",
+                            "{\"type\":\"Feature\",\"properties\":{\"name\":\"儿童乐园网格\"}}",
+                            {{"Authorization", "Bearer " + admin},
+                             {"Content-Type", "application/json"},
+                             {"If-Match", grid.headers["etag"]}});
   INFO(renamed.body);
   REQUIRE(renamed.status == 200);
   std::string after;

@@ -52,9 +52,11 @@ TEST_CASE("stats filter by subdistrict, community and category, and unknown para
   // A new grid, nothing reported in it yet: listed with zeros.
   s.send("POST", "/api/v1/grids",
          "{\"type\":\"Feature\",\"properties\":{\"code\":\"150102001001099\",\"name\":\"新网格\","
-         "\"community_code\":\"" + community + "\"},\"geometry\":{\"type\":\"Polygon\","
-         "\"coordinates\":[[[111.60,40.70],[111.601,40.70],[111.601,40.701],[111.60,40.701],"
-         "[111.60,40.70]]]}}");
+         "\"community_code\":\"" +
+             community +
+             "\"},\"geometry\":{\"type\":\"Polygon\","
+             "\"coordinates\":[[[111.60,40.70],[111.601,40.70],[111.601,40.701],[111.60,40.701],"
+             "[111.60,40.70]]]}}");
   rapidjson::Document with_new =
       json(s.get("/api/v1/stats?level=grid&community_code=" + community, "planner"));
   bool found = false;

@@ -219,7 +219,8 @@ TEST_CASE("TileJSON and the style describe the layers, with no URL outside the s
     CHECK(style["version"].GetInt() == 8);
     // Glyphs for area names from this server; no icons, so no sprite.
     REQUIRE(style.HasMember("glyphs"));
-    CHECK(std::string(style["glyphs"].GetString()).rfind("/fonts/{fontstack}/{range}.pbf?v=", 0) == 0);
+    CHECK(std::string(style["glyphs"].GetString()).rfind("/fonts/{fontstack}/{range}.pbf?v=", 0) ==
+          0);
     CHECK_FALSE(style.HasMember("sprite"));
     std::set<std::string> sources;
     for (auto& m : style["sources"].GetObject()) {

@@ -97,7 +97,8 @@ TEST_CASE(
 
   // status=a,b is either; the same for every filter.
   std::set<int64_t> either = ids(s, "admin", "status=dispatched,registered");
-  std::set<int64_t> one = ids(s, "admin", "status=dispatched"), other = ids(s, "admin", "status=registered");
+  std::set<int64_t> one = ids(s, "admin", "status=dispatched"),
+                    other = ids(s, "admin", "status=registered");
   CHECK_FALSE(one.empty());
   std::set<int64_t> both = one;
   both.insert(other.begin(), other.end());
@@ -116,7 +117,8 @@ TEST_CASE(
                 "invalid_input");
 }
 
-TEST_CASE("a dispatcher dispatches a case to a worker they name, and only as the lifecycle allows") {
+TEST_CASE(
+    "a dispatcher dispatches a case to a worker they name, and only as the lifecycle allows") {
   RoleServer s;
   auto [w2, grid2] = other_worker(s);
   int64_t id = s.report(RoleServer::kFirstGrid);
@@ -125,19 +127,20 @@ TEST_CASE("a dispatcher dispatches a case to a worker they name, and only as the
   // a department at once, a worker dispatching.
   check_problem(s.move(id, "{\"to\":\"dispatched\",\"worker_id\":999999}", "dispatcher"), 400,
                 "invalid_input");
-  check_problem(s.move(id, "{\"to\":\"suspended\",\"note\":\"待核实\",\"worker_id\":2}", "dispatcher"),
-                400, "invalid_input");
   check_problem(
-      s.move(id, "{\"to\":\"dispatched\",\"worker_id\":2,\"department\":\"env-bureau\"}", "dispatcher"),
-      400, "invalid_input");
+      s.move(id, "{\"to\":\"suspended\",\"note\":\"待核实\",\"worker_id\":2}", "dispatcher"), 400,
+      "invalid_input");
+  check_problem(s.move(id, "{\"to\":\"dispatched\",\"worker_id\":2,\"department\":\"env-bureau\"}",
+                       "dispatcher"),
+                400, "invalid_input");
   CHECK(s.move(id, "{\"to\":\"dispatched\",\"worker_id\":2}", "worker").status >= 400);
   auto before = json(s.get("/api/v1/petitions/" + std::to_string(id)));
   CHECK(std::string(before["properties"]["status"].GetString()) == "registered");
   CHECK(before["properties"]["handler_worker_id"].GetInt64() == 1);
 
-  HttpResult r = s.move(id, "{\"to\":\"dispatched\",\"worker_id\":" + std::to_string(w2) +
-                                ",\"note\":\"就近派遣\"}",
-                        "dispatcher");
+  HttpResult r = s.move(
+      id, "{\"to\":\"dispatched\",\"worker_id\":" + std::to_string(w2) + ",\"note\":\"就近派遣\"}",
+      "dispatcher");
   INFO(r.body);
   REQUIRE(r.status == 200);
   auto after = json(r);
@@ -224,7 +227,8 @@ TEST_CASE("a write sent again with its Idempotency-Key lands once and answers as
   CHECK(ids(s, "admin", "").size() == before + 2);
 }
 
-TEST_CASE("a worker's offline package holds their patch, their open cases and every tile to draw it") {
+TEST_CASE(
+    "a worker's offline package holds their patch, their open cases and every tile to draw it") {
   RoleServer s;
   // Worker 1 has an open case dispatched to them and a closed one.
   int64_t open = s.report(RoleServer::kFirstGrid);
@@ -241,7 +245,8 @@ TEST_CASE("a worker's offline package holds their patch, their open cases and ev
   REQUIRE(pkg["grids"]["features"].Size() == 1);
   CHECK(std::string(pkg["grids"]["features"][0]["id"].GetString()) == RoleServer::kFirstGrid);
   // Every household of the grid, and nothing about the people in them.
-  auto hh = json(s.get(std::string("/api/v1/households?limit=1000&grid_code=") + RoleServer::kFirstGrid));
+  auto hh =
+      json(s.get(std::string("/api/v1/households?limit=1000&grid_code=") + RoleServer::kFirstGrid));
   CHECK(pkg["households"]["features"].Size() == hh["features"].Size());
   CHECK(pkg["households"]["features"].Size() > 10);
   CHECK(r.body.find("\"phone\"") == std::string::npos);
@@ -283,8 +288,9 @@ TEST_CASE("a worker's offline package holds their patch, their open cases and ev
     for (const auto& t : gridmap::tiles::tiles_covering(box, z)) {
       std::string expected;
       for (const auto& l : layers) {
-        HttpResult tile = s.as("worker", "GET", "/tiles/" + l + "/" + std::to_string(t.z) + "/" +
-                                                    std::to_string(t.x) + "/" + std::to_string(t.y) + ".mvt");
+        HttpResult tile = s.as("worker", "GET",
+                               "/tiles/" + l + "/" + std::to_string(t.z) + "/" +
+                                   std::to_string(t.x) + "/" + std::to_string(t.y) + ".mvt");
         REQUIRE((tile.status == 200 || tile.status == 204));
         expected += tile.body;
       }
