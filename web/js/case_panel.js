@@ -81,22 +81,17 @@ export function casePanel(host, ctx) {
     }
   }
 
-  // 派遣/改派 to a named worker: the worker first (reassign), then the move to dispatched when
-  // the case is not yet dispatched. Two requests, each with the ETag the last one gave.
+  // 派遣/改派 to a named worker: one move to dispatched naming the worker for a case not yet
+  // dispatched; a reassignment for one already out.
   async function dispatchTo(w, error) {
     const { id, p } = current;
-    let tag = current.etag;
     try {
-      let data = null;
-      if (p.handler_worker_id !== w.id) {
-        ({ data, etag: tag } = await api(`/api/v1/petitions/${id}/transitions`, { method: 'POST',
-          body: { action: 'reassign', worker_id: w.id, note: `${t('dispatch_to')} ${w.name}` }, headers: { 'If-Match': tag } }));
-      }
-      if (['reported', 'registered'].includes(p.status)) {
-        ({ data } = await api(`/api/v1/petitions/${id}/transitions`, { method: 'POST',
-          body: { to: 'dispatched', note: `${t('dispatch_to')} ${w.name}` }, headers: { 'If-Match': tag } }));
-      }
-      if (data) ctx.changed(data);
+      const note = `${t('dispatch_to')} ${w.name}`;
+      const body = ['reported', 'registered', 'suspended'].includes(p.status)
+        ? { to: 'dispatched', worker_id: w.id, note }
+        : { action: 'reassign', worker_id: w.id, note };
+      const { data } = await api(`/api/v1/petitions/${id}/transitions`, { method: 'POST', body, headers: { 'If-Match': current.etag } });
+      ctx.changed(data);
       await show(id, { focus: false });
     } catch (e) {
       if (e.status === 412) { await show(id, { focus: false }); error.textContent = t('reload_case'); return; }
