@@ -68,6 +68,8 @@ bool role_may(std::string_view role, Action action, Status from,
       return role == "admin";
     case Action::request_extension:
       return office || handler;
+    case Action::progress:
+      return office || area_office || handler;
     case Action::report:
       return office || area_office || role == "worker";
   }

@@ -621,10 +621,12 @@ SELECT AddGeometryColumn('units', 'geom', 4326, 'POINT', 'XY');
 )SQL";
 
 // Version 12 also: notifications of any change of a case ('moved'), not only the few kinds
-// the first version announced.
+// the first version announced; progress notes in a case's history.
 void widen_notice_kinds(Db& db) {
-  const CheckEdit edits[] = {{"notifications", "'escalated', 'reopened')",
-                              "'escalated', 'reopened', 'moved')", "'moved'"}};
+  const CheckEdit edits[] = {
+      {"notifications", "'escalated', 'reopened')", "'escalated', 'reopened', 'moved')", "'moved'"},
+      // and a case's history takes progress notes (处置进展)
+      {"petition_events", "'merge', 'unmerge')", "'merge', 'unmerge', 'progress')", "'progress'"}};
   widen_checks(db, 12, edits);
 }
 

@@ -92,7 +92,7 @@ void check_actor(const Petition& cur, const Change& c) {
       throw Error(ErrorKind::forbidden, "petition " + id_text + " is not yours to escalate");
     return;
   }
-  if (c.action == Action::request_extension && !handles)
+  if ((c.action == Action::request_extension || c.action == Action::progress) && !handles)
     throw Error(ErrorKind::forbidden,
                 "petition " + id_text + " is handled by another worker or level");
   if (!transition) return;
@@ -204,10 +204,12 @@ Petition PetitionService::change(PetitionId id, const Change& c, int64_t now) {
                                                     " changed since version " +
                                                     std::to_string(*c.expected_version) + " (now " +
                                                     std::to_string(cur->version) + "); reload it");
-  if (!c.expected_version)
+  // A progress note adds to the history whatever the state (If-Match: * will do); every other
+  // change needs the version it was decided on.
+  if (!c.expected_version && !(c.any_version && c.action == Action::progress))
     throw Error(ErrorKind::precondition_required,
                 "send the petition's version in If-Match (its ETag), so that two people cannot "
-                "move it at once");
+                "move it at once (a progress note may send If-Match: *)");
   check_actor(*cur, c);
   Petition next = *cur;
   PetitionEvent ev{id, now, c.actor, c.action, cur->status, cur->status, std::nullopt, c.note};
@@ -366,6 +368,13 @@ Petition PetitionService::change(PetitionId id, const Change& c, int64_t now) {
     next.extension_by.reset();
   } else if (c.action == Action::merge || c.action == Action::unmerge) {
     merge(*cur, next, ev, c, now);
+  } else if (c.action == Action::progress) {
+    // 处置进展: a note in the history (with photos at stage=progress); the state stays.
+    if (is_final(cur->status))
+      throw Error(ErrorKind::conflict, "a " + std::string(to_string(cur->status)) +
+                                           " petition takes no more progress notes");
+    if (c.note.empty()) throw_invalid("a progress note says what was done");
+    ev.note = c.note;
   } else if (c.action == Action::supervise) {
     if (is_final(cur->status))
       throw Error(ErrorKind::conflict,
@@ -374,9 +383,9 @@ Petition PetitionService::change(PetitionId id, const Change& c, int64_t now) {
     next.supervised = true;
     next.supervise_note = c.note;
   } else {
-    throw_invalid(
-        "a petition cannot be changed by '" + std::string(to_string(c.action)) +
-        "' (use transition, escalate, reassign, supervise or request_/approve_/refuse_extension)");
+    throw_invalid("a petition cannot be changed by '" + std::string(to_string(c.action)) +
+                  "' (use transition, escalate, reassign, supervise, progress or "
+                  "request_/approve_/refuse_extension)");
   }
   Statement up(
       db_,

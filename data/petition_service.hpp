@@ -32,15 +32,16 @@ struct CreatedPetition {
 struct Change {
   Action action = Action::transition;  // transition | escalate | reassign
   std::optional<Status> to;            // target status (transition)
-  std::optional<WorkerId> worker_id;  // new handler (reassign)
-  std::optional<int64_t> until;       // the deadline asked for (request_extension)
+  std::optional<WorkerId> worker_id;   // new handler (reassign)
+  std::optional<int64_t> until;        // the deadline asked for (request_extension)
   std::string note;
   std::string actor;
-  std::string role;                      // the actor's role: what they may do (role_may)
-  std::optional<WorkerId> actor_worker;  // the worker the actor is, for a worker
+  std::string role;                         // the actor's role: what they may do (role_may)
+  std::optional<WorkerId> actor_worker;     // the worker the actor is, for a worker
   std::optional<int64_t> expected_version;  // If-Match
-  std::optional<PetitionId> master;         // merge: the case this one duplicates
-  std::optional<std::string> department;    // dispatch to a department (its code)
+  bool any_version = false;          // If-Match: * (a progress note does not depend on the state)
+  std::optional<PetitionId> master;  // merge: the case this one duplicates
+  std::optional<std::string> department;  // dispatch to a department (its code)
   // A community or subdistrict user's area code; a department user's department.
   std::optional<std::string> actor_area;
   std::optional<int64_t> actor_department;
@@ -60,12 +61,12 @@ std::string_view to_string(Satisfaction s) noexcept;
 std::optional<Satisfaction> parse_satisfaction(std::string_view s) noexcept;
 
 struct FollowUp {
-  bool reached = true;                        // the reporter was reached
-  std::optional<Satisfaction> satisfaction;   // when reached
+  bool reached = true;                       // the reporter was reached
+  std::optional<Satisfaction> satisfaction;  // when reached
   std::string note;
-  bool reopen = false;                        // an unsatisfied reporter: handle it again
+  bool reopen = false;  // an unsatisfied reporter: handle it again
   std::string actor, role;
-  std::optional<int64_t> expected_version;    // If-Match
+  std::optional<int64_t> expected_version;  // If-Match
 };
 
 struct FollowUpRecord {

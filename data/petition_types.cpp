@@ -103,6 +103,8 @@ std::string_view to_string(Action a) noexcept {
       return "merge";
     case Action::unmerge:
       return "unmerge";
+    case Action::progress:
+      return "progress";
   }
   return "";
 }

@@ -37,21 +37,30 @@ enum class Action : unsigned char {
   request_extension,  // 延期申请: a new deadline asked for, with a reason
   approve_extension,  // the deadline moves to what was asked
   refuse_extension,
-  merge,    // a duplicate closes into its master case (合并)
-  unmerge,  // an admin undoes a merge
+  merge,     // a duplicate closes into its master case (合并)
+  unmerge,   // an admin undoes a merge
+  progress,  // 处置进展: what the handler did so far, in the case's history; no state change
 };
 
 // Every value, in order (a status's index is its place in the lifecycle).
 inline constexpr std::array<Status, 10> kAllStatuses = {
-    Status::reported,   Status::dispatched, Status::in_progress, Status::pending_review, Status::closed,
-    Status::registered, Status::rejected,   Status::verified,    Status::suspended,      Status::withdrawn};
+    Status::reported,  Status::dispatched, Status::in_progress, Status::pending_review,
+    Status::closed,    Status::registered, Status::rejected,    Status::verified,
+    Status::suspended, Status::withdrawn};
 inline constexpr std::array<Kind, 2> kAllKinds = {Kind::appeal, Kind::incident};
 inline constexpr std::array<Level, 4> kAllLevels = {Level::grid, Level::community,
                                                     Level::subdistrict, Level::department};
-inline constexpr std::array<Action, 10> kAllActions = {
-    Action::report,    Action::transition,        Action::escalate,          Action::reassign,
-    Action::supervise, Action::request_extension, Action::approve_extension, Action::refuse_extension,
-    Action::merge,     Action::unmerge};
+inline constexpr std::array<Action, 11> kAllActions = {Action::report,
+                                                       Action::transition,
+                                                       Action::escalate,
+                                                       Action::reassign,
+                                                       Action::supervise,
+                                                       Action::request_extension,
+                                                       Action::approve_extension,
+                                                       Action::refuse_extension,
+                                                       Action::merge,
+                                                       Action::unmerge,
+                                                       Action::progress};
 
 // Done with: closed, rejected or withdrawn (no more moves).
 bool is_final(Status s) noexcept;

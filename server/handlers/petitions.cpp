@@ -13,7 +13,9 @@
 namespace gridmap::server {
 namespace {
 
-PetitionId petition_path(const Request& req) { return PetitionId{path_id(req, "id", "petition")}; }
+PetitionId petition_path(const Request& req) {
+  return PetitionId{path_id(req, "id", "petition")};
+}
 
 std::optional<WorkerId> worker_of(const Context& ctx) {
   if (auto w = principal(ctx).worker_id) return WorkerId{*w};
@@ -30,7 +32,8 @@ void require_visible(App& app, const Context& ctx, PetitionId id) {
 }
 
 Response with_feature(App& app, PetitionId id, int status) {
-  auto f = data::get_feature(app.read_db(), data::Layer::petitions, std::to_string(id.value), App::now());
+  auto f = data::get_feature(app.read_db(), data::Layer::petitions, std::to_string(id.value),
+                             App::now());
   Response r = geojson_response(feature_json(*f), status);
   r.headers.emplace_back("ETag", "\"v" + std::to_string(f->version) + "\"");
   return r;
@@ -39,16 +42,19 @@ Response with_feature(App& app, PetitionId id, int status) {
 Response create(App& app, const Request& req, const Context& ctx) {
   rapidjson::Document d = parse_json(req.body);
   if (!d.IsObject()) throw_invalid("expected a JSON object or GeoJSON Feature");
-  const rapidjson::Value& props = d.HasMember("properties") && d["properties"].IsObject() ? d["properties"] : d;
+  const rapidjson::Value& props =
+      d.HasMember("properties") && d["properties"].IsObject() ? d["properties"] : d;
   data::NewPetition n;
   LonLat raw;
   if (d.HasMember("geometry") && d["geometry"].IsObject()) {
     const auto& c = d["geometry"]["coordinates"];
-    if (!c.IsArray() || c.Size() != 2 || !c[0].IsNumber() || !c[1].IsNumber()) throw_invalid("geometry must be a Point [lon, lat]");
+    if (!c.IsArray() || c.Size() != 2 || !c[0].IsNumber() || !c[1].IsNumber())
+      throw_invalid("geometry must be a Point [lon, lat]");
     raw = {c[0].GetDouble(), c[1].GetDouble()};
   } else {
     auto lon = opt_number(d, "lon"), lat = opt_number(d, "lat");
-    if (!lon || !lat) throw_invalid("give the place as 'lon' and 'lat' or a GeoJSON Point geometry");
+    if (!lon || !lat)
+      throw_invalid("give the place as 'lon' and 'lat' or a GeoJSON Point geometry");
     raw = {*lon, *lat};
   }
   n.position = to_wgs84(req, raw);
@@ -62,8 +68,11 @@ Response create(App& app, const Request& req, const Context& ctx) {
   n.reporter_contact = opt_string(props, "reporter_contact");
   n.actor = actor(ctx);
   auto st = app.locator();
-  data::CreatedPetition c = app.write([&](data::Db& db) { return data::PetitionService(db, &app.changes()).create(n, st->locator, App::now()); });
-  auto f = data::get_feature(app.read_db(), data::Layer::petitions, std::to_string(c.petition.id->value), App::now());
+  data::CreatedPetition c = app.write([&](data::Db& db) {
+    return data::PetitionService(db, &app.changes()).create(n, st->locator, App::now());
+  });
+  auto f = data::get_feature(app.read_db(), data::Layer::petitions,
+                             std::to_string(c.petition.id->value), App::now());
   // The feature plus the possible duplicates the dispatcher should look at.
   // Only those the caller may read: a worker's list must not reveal other grids' cases.
   // Anyone may report anywhere, so judge by the scope of reading a petition, not of this route.
@@ -76,7 +85,8 @@ Response create(App& app, const Request& req, const Context& ctx) {
   w.Key("possible_duplicates");
   w.StartArray();
   for (PetitionId other : c.possible_duplicates)
-    if (record_visible(app, data::Layer::petitions, reading, std::to_string(other.value))) w.Int64(other.value);
+    if (record_visible(app, data::Layer::petitions, reading, std::to_string(other.value)))
+      w.Int64(other.value);
   w.EndArray();
   w.EndObject();
   Response r = json_response(buf.GetString(), 201);
@@ -93,16 +103,18 @@ Response transition(App& app, const Request& req, const Context& ctx) {
   if (auto action = opt_string(d, "action")) {
     auto a = data::parse_action(*action);
     if (!a || a == data::Action::report)
-      throw_invalid("unknown action '" + *action +
-                    "' (use transition, escalate, reassign, supervise, request_extension, approve_extension, "
-                    "refuse_extension, merge or unmerge)");
+      throw_invalid(
+          "unknown action '" + *action +
+          "' (use transition, escalate, reassign, supervise, request_extension, approve_extension, "
+          "refuse_extension, merge or unmerge)");
     c.action = *a;
   }
   if (auto to = opt_string(d, "to")) {
     c.to = data::parse_status(*to);
     if (!c.to) throw_invalid("unknown status '" + *to + "' (use " + data::status_names() + ")");
   }
-  if (c.action == data::Action::transition && !c.to) throw_invalid("'to' is required (the target status)");
+  if (c.action == data::Action::transition && !c.to)
+    throw_invalid("'to' is required (the target status)");
   if (auto w = opt_int(d, "worker_id")) c.worker_id = WorkerId{*w};
   if (auto until = opt_string(d, "until")) {
     c.until = data::parse_time(*until);
@@ -123,7 +135,10 @@ Response transition(App& app, const Request& req, const Context& ctx) {
       throw_invalid("no petition " + std::to_string(*m) + " to merge into");
   }
   c.expected_version = if_match_version(req);
-  app.write([&](data::Db& db) { return data::PetitionService(db, &app.changes()).change(id, c, App::now()); });
+  c.any_version = req.header("if-match") == "*";
+  app.write([&](data::Db& db) {
+    return data::PetitionService(db, &app.changes()).change(id, c, App::now());
+  });
   return with_feature(app, id, 200);
 }
 
@@ -132,19 +147,24 @@ Response add_follow_up(App& app, const Request& req, const Context& ctx) {
   PetitionId id = petition_path(req);
   require_visible(app, ctx, id);
   rapidjson::Document d = parse_json(req.body);
-  if (!d.IsObject()) throw_invalid("expected a JSON object: {\"reached\", \"satisfaction\", \"note\", \"reopen\"}");
+  if (!d.IsObject())
+    throw_invalid("expected a JSON object: {\"reached\", \"satisfaction\", \"note\", \"reopen\"}");
   data::FollowUp f;
   f.reached = opt_bool(d, "reached").value_or(true);
   if (auto s = opt_string(d, "satisfaction")) {
     f.satisfaction = data::parse_satisfaction(*s);
-    if (!f.satisfaction) throw_invalid("satisfaction '" + *s + "' is not satisfied, basically_satisfied or unsatisfied");
+    if (!f.satisfaction)
+      throw_invalid("satisfaction '" + *s +
+                    "' is not satisfied, basically_satisfied or unsatisfied");
   }
   f.note = opt_string(d, "note").value_or("");
   f.reopen = opt_bool(d, "reopen").value_or(false);
   f.actor = actor(ctx);
   f.role = principal(ctx).role;
   f.expected_version = if_match_version(req);
-  app.write([&](data::Db& db) { return data::PetitionService(db, &app.changes()).follow_up(id, f, App::now()); });
+  app.write([&](data::Db& db) {
+    return data::PetitionService(db, &app.changes()).follow_up(id, f, App::now());
+  });
   return with_feature(app, id, 201);
 }
 
@@ -166,8 +186,10 @@ Response duplicates(App& app, const Request& req, const Context& ctx) {
     w.Key("status");
     write_string(w, data::to_string(d.other_status));
     w.Key("merged_into");
-    if (d.merged_into) w.Int64(d.merged_into->value);
-    else w.Null();
+    if (d.merged_into)
+      w.Int64(d.merged_into->value);
+    else
+      w.Null();
     w.EndObject();
   }
   w.EndArray();
@@ -220,13 +242,17 @@ Response events(App& app, const Request& req, const Context& ctx) {
     w.Key("action");
     write_string(w, data::to_string(e.action));
     w.Key("from");
-    if (e.from_status) write_string(w, data::to_string(*e.from_status));
-    else w.Null();
+    if (e.from_status)
+      write_string(w, data::to_string(*e.from_status));
+    else
+      w.Null();
     w.Key("to");
     write_string(w, data::to_string(e.to_status));
     w.Key("handler_level");
-    if (e.handler_level) write_string(w, data::to_string(*e.handler_level));
-    else w.Null();
+    if (e.handler_level)
+      write_string(w, data::to_string(*e.handler_level));
+    else
+      w.Null();
     w.Key("note");
     write_string(w, e.note);
     w.EndObject();

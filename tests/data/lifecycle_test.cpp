@@ -137,7 +137,8 @@ TEST_CASE("every move for every role answers as the written-out table says") {
                                                     {Action::refuse_extension, "OL"},
                                                     {Action::merge, "O"},
                                                     {Action::unmerge, "A"},
-                                                    {Action::report, "OLW"}};
+                                                    {Action::report, "OLW"},
+                                                    {Action::progress, "OLWD"}};
   for (auto [action, who] : actions) {
     std::string w = who;
     auto has = [&](char c) { return w.find(c) != std::string::npos; };

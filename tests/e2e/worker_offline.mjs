@@ -250,11 +250,10 @@ try {
   const counts = async () => {
     const photos = (await call('GET', `/api/v1/petitions/${caseId}/attachments`)).data;
     const history = (await call('GET', `/api/v1/petitions/${caseId}/events`)).data;
-    const log = (await call('GET', `/api/v1/workers/${me.worker_id}/worklog/${new Date(Date.now() + 8 * 3600e3).toISOString().slice(0, 10)}`)).data;
     return {
       progress_photos: photos.filter((a) => a.stage === 'progress').length,
       submitted: history.filter((e) => e.to === 'pending_review').length,
-      progress_notes: (log.entries || []).filter((e) => e.text.includes(`#${caseId}`)).length,
+      progress_notes: history.filter((e) => e.action === 'progress').length,
       grid_visits: (await gridVisits()) - visitsBefore,
       status: (await call('GET', `/api/v1/petitions/${caseId}`)).data.properties.status,
     };

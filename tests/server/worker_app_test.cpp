@@ -313,3 +313,45 @@ TEST_CASE(
   check_problem(s.as("admin", "GET", "/api/v1/workers/999999/offline"), 404, "not_found");
   check_problem(s.as("admin", "GET", "/api/v1/workers/x/offline"), 404, "not_found");
 }
+
+TEST_CASE("a handler's progress notes go into the case's history without moving it") {
+  RoleServer s;
+  auto [w2, grid2] = other_worker(s);
+  int64_t id = s.report(RoleServer::kFirstGrid);
+  REQUIRE(s.move(id, "{\"to\":\"dispatched\"}", "dispatcher").status == 200);
+  REQUIRE(s.move(id, "{\"to\":\"in_progress\"}", "worker").status == 200);
+  HttpResult r = s.move(id, "{\"action\":\"progress\",\"note\":\"已联系物业清理楼道\"}", "worker");
+  INFO(r.body);
+  REQUIRE(r.status == 200);
+  CHECK(std::string(json(r)["properties"]["status"].GetString()) == "in_progress");
+  auto events = json(s.get("/api/v1/petitions/" + std::to_string(id) + "/events"));
+  const auto& last = events[events.Size() - 1];
+  CHECK(std::string(last["action"].GetString()) == "progress");
+  CHECK(std::string(last["note"].GetString()) == "已联系物业清理楼道");
+  CHECK(std::string(last["to"].GetString()) == "in_progress");
+  // Refused: no note, another worker's case, a planner, a closed case; nothing recorded.
+  check_problem(s.move(id, "{\"action\":\"progress\",\"note\":\"\"}", "worker"), 400,
+                "invalid_input");
+  check_problem(s.move(id, "{\"action\":\"progress\",\"note\":\"x\"}", "planner"), 403);
+  s.add_user("worker2", "worker", {"--worker", std::to_string(w2), "--grid", grid2});
+  int64_t mine_closed = s.report(RoleServer::kFirstGrid);
+  REQUIRE(s.move(mine_closed, "{\"to\":\"rejected\",\"note\":\"重复\"}", "dispatcher").status ==
+          200);
+  check_problem(s.move(mine_closed, "{\"action\":\"progress\",\"note\":\"x\"}", "dispatcher"), 409,
+                "conflict");
+  // Another grid's worker: not theirs (out of reach, or refused).
+  HttpResult other = s.move(id, "{\"action\":\"progress\",\"note\":\"x\"}", "worker2");
+  CHECK((other.status == 403 || other.status == 404));
+  auto after = json(s.get("/api/v1/petitions/" + std::to_string(id) + "/events"));
+  CHECK(after.Size() == events.Size());
+  // A note holds whatever happened meanwhile: If-Match: * will do (not for other moves).
+  auto star = [&](const std::string& body) {
+    return http(s.server->port(), "POST",
+                "/api/v1/petitions/" + std::to_string(id) + "/transitions", body,
+                {{"Authorization", "Bearer " + s.tokens.at("worker")}, {"If-Match", "*"}});
+  };
+  CHECK(star("{\"action\":\"progress\",\"note\":\"第二次进展\"}").status == 200);
+  check_problem(star("{\"to\":\"pending_review\"}"), 428, "precondition_required");
+  CHECK(json(s.get("/api/v1/petitions/" + std::to_string(id) + "/events")).Size() ==
+        events.Size() + 1);
+}

@@ -81,7 +81,7 @@ export async function retry(id, freshEtag) {
   if (refused) refused.attempt = (refused.attempt || 0) + 1;
   item.state = 'pending';
   item.error = null;
-  for (const step of item.steps) if (step.ifMatch && freshEtag) step.ifMatch = freshEtag;
+  for (const step of item.steps) if (step.ifMatch && step.ifMatch !== '*' && freshEtag) step.ifMatch = freshEtag;
   await put(item);
 }
 

@@ -365,10 +365,20 @@ export async function workerView(makeMap, side, me) {
           keepTasks();
         });
       } else if (what === 'progress') {
+        // The photos, then the note in the case's history (处置进展), which the dispatcher reads
+        // in the case panel. A note holds whatever the case's state meanwhile (If-Match: *),
+        // and it moves the case's version on.
         const steps = photoSteps(files, `/api/v1/petitions/${f.id}/attachments?stage=progress`);
-        if (note.value.trim()) steps.push({ method: 'POST', path: `/api/v1/workers/${me.worker_id}/worklog`, body: { text: `#${f.id} ${t('w_progress_prefix')}: ${note.value.trim()}`, at: new Date().toISOString() } });
+        const text = note.value.trim();
+        if (text) steps.push({ method: 'POST', path: `/api/v1/petitions/${f.id}/transitions`, body: { action: 'progress', note: text }, ifMatch: '*' });
         if (!steps.length) { go.disabled = false; note.reportValidity(); return; }
-        await queue('progress', label, steps, {}, () => form.remove());
+        await queue('progress', label, steps, {}, () => {
+          form.remove();
+          if (!text) return;
+          f.properties = { ...f.properties, version: f.properties.version + 1 };
+          cases.set(f.id, f);
+          keepTasks();
+        });
       } else {
         const to = what === 'submit' ? 'pending_review' : 'closed';
         const steps = moveSteps(f, to, note.value.trim() || t(`w_do_${what}`), files, 'after');
