@@ -20,9 +20,11 @@ export async function createMap(container) {
     if (e.error && (e.error.name === 'AbortError' || e.error.message === 'AbortError')) return;
     console.error(e.error || e);
   });
-  // The extent is asked for while the style loads.
+  // The extent is asked for while the style loads. The view is built once the style is there
+  // (sources and layers can be added): the map fits the data before its first tiles are asked
+  // for, and draws them while the view is already usable.
   const extent = fetch('/tiles/grids.json', { credentials: 'same-origin' }).then((res) => (res.ok ? res.json() : null)).catch(() => null);
-  await new Promise((resolve) => map.on('load', resolve));
+  if (!map.isStyleLoaded()) await new Promise((resolve) => map.once('style.load', resolve));
   try {
     const tj = await extent;
     if (tj) {
