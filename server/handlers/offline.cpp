@@ -19,11 +19,11 @@
 #include "server/access.hpp"
 #include "server/app.hpp"
 #include "server/feature_json.hpp"
+#include "server/handlers/tile_params.hpp"
 #include "server/json.hpp"
 #include "tiles/cache.hpp"
 #include "tiles/glyphs.hpp"
 #include "tiles/gzip.hpp"
-#include "tiles/layer_info.hpp"
 #include "tiles/pmtiles.hpp"
 #include "tiles/service.hpp"
 
@@ -91,15 +91,6 @@ data::FeatureQuery scoped(const Patch& p, data::Layer layer) {
   q.reporter = p.reporter;
   q.handler_worker = p.worker_id;
   return q;
-}
-
-// The layers the style draws for this role, as in GET /style.json.
-std::vector<data::Layer> drawn_layers(const Context& ctx) {
-  std::vector<data::Layer> out;
-  for (data::Layer l : tiles::tile_layers())
-    if (const AccessRule* rule = rule_for("tiles." + std::string(data::to_string(l))))
-      if (scope_of(*rule, principal(ctx).role) != Scope::denied) out.push_back(l);
-  return out;
 }
 
 std::vector<tiles::TileId> patch_tiles(const Patch& p) {

@@ -105,10 +105,7 @@ Response hotspots_tilejson(App& app, const Request& req, const Context&) {
 
 // The style shows the layers the caller's role may read.
 Response style(App& app, const Request&, const Context& ctx) {
-  std::vector<data::Layer> visible;
-  for (data::Layer l : tiles::tile_layers())
-    if (const AccessRule* rule = rule_for("tiles." + std::string(data::to_string(l))))
-      if (scope_of(*rule, principal(ctx).role) != Scope::denied) visible.push_back(l);
+  std::vector<data::Layer> visible = drawn_layers(ctx);
   tiles::StyleExtras extras;
   if (app.font()) {
     extras.label_font = app.font()->family();
@@ -124,6 +121,14 @@ Response style(App& app, const Request&, const Context& ctx) {
 }  // namespace
 
 // ---- shared with the heat map and hotspot routes (see handlers/tile_params.hpp) ----
+
+std::vector<data::Layer> drawn_layers(const Context& ctx) {
+  std::vector<data::Layer> out;
+  for (data::Layer l : tiles::tile_layers())
+    if (const AccessRule* rule = rule_for("tiles." + std::string(data::to_string(l))))
+      if (scope_of(*rule, principal(ctx).role) != Scope::denied) out.push_back(l);
+  return out;
+}
 
 tiles::PetitionFilter petition_filter(App& app, const Request& req) {
   static const std::set<std::string> params{"status", "category", "kind", "from", "to"};
