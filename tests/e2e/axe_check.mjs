@@ -2,25 +2,15 @@
 // the tatabu demo, in Debian's Chromium driven by playwright-core. Any violation of impact
 // serious or critical fails the test, listed with the elements it was found on.
 // Usage: [GRIDMAP_WEB_DIR=DIR] node axe_check.mjs GRIDMAP_BINARY OUT_DIR
-import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
+import { launchChromium, serveDemo } from './harness.mjs';
 
 const require = createRequire(import.meta.url);
 const axePath = require.resolve('axe-core');
 const [binary, outDir] = process.argv.slice(2);
-const dir = mkdtempSync(join(tmpdir(), 'gridmap-axe-'));
-const db = join(dir, 'tatabu.sqlite');
-execFileSync(binary, ['demo', '--db', db, '--preset', 'tatabu'], { stdio: 'ignore' });
-const webDir = process.env.GRIDMAP_WEB_DIR ? ['--web', process.env.GRIDMAP_WEB_DIR] : [];
-const server = spawn(binary, ['serve', '--db', db, '--listen', '127.0.0.1:0', '--quiet', ...webDir], { stdio: ['ignore', 'pipe', 'inherit'] });
-const url = await new Promise((resolve, reject) => {
-  server.stdout.on('data', (d) => { const m = /(http:\/\/[^\s]+)/.exec(String(d)); if (m) resolve(m[1]); });
-  server.on('exit', () => reject(new Error('server exited')));
-});
+const demo = await serveDemo(binary, { prefix: 'gridmap-axe-' });
+const { url } = demo;
 
 const DESKTOP = { viewport: { width: 1280, height: 800 } };
 const PHONE = { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true };
@@ -51,11 +41,7 @@ const VIEWS = [
 const BAD = new Set(['serious', 'critical']);
 
 const failures = [];
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--disable-gpu',
-    '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
-});
+const browser = await launchChromium();
 try {
   for (const view of VIEWS) {
     // The server's Content-Security-Policy forbids inline scripts, which is how axe-core is
@@ -95,8 +81,7 @@ try {
   }
 } finally {
   await browser.close();
-  server.kill('SIGTERM');
-  rmSync(dir, { recursive: true, force: true });
+  demo.stop();
 }
 if (failures.length) {
   console.error(failures.join('\n'));

@@ -10,33 +10,19 @@
 // budget (1.5 s, and 1 s for the worker from cache) only with GRIDMAP_BUDGET_TIMES=1, which
 // bench/run web sets for the release build.
 // Usage: node budget.mjs GRIDMAP_BINARY OUT_DIR
-import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
+import { launchChromium, serveDemo } from './harness.mjs';
 
 const [binary, outDir] = process.argv.slice(2);
 const checkTimes = process.env.GRIDMAP_BUDGET_TIMES === '1';
 const IDLE_SECONDS = Number(process.env.GRIDMAP_BUDGET_IDLE_SECONDS || 30);
 const BUDGET = { firstLoadBytes: 1.5 * 1024 * 1024, idleBytesPerMinute: 100 * 1024, readyMs: 1500, workerCachedMs: 1000 };
 
-const dir = mkdtempSync(join(tmpdir(), 'gridmap-budget-'));
-const db = join(dir, 'city.sqlite');
-execFileSync(binary, ['demo', '--db', db, '--preset', 'city'], { stdio: 'ignore' });
-const server = spawn(binary, ['serve', '--db', db, '--listen', '127.0.0.1:0', '--quiet'], { stdio: ['ignore', 'pipe', 'inherit'] });
-const url = await new Promise((resolve, reject) => {
-  server.stdout.on('data', (d) => { const m = /(http:\/\/[^\s]+)/.exec(String(d)); if (m) resolve(m[1]); });
-  server.on('exit', () => reject(new Error('server exited')));
-});
-const origin = new URL(url).origin;
+const demo = await serveDemo(binary, { preset: 'city', prefix: 'gridmap-budget-' });
+const { url, origin } = demo;
 const failures = [];
 const figures = [];
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--disable-gpu',
-    '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
-});
+const browser = await launchChromium();
 
 // Bytes on the wire: each finished answer's headers and (compressed) body as Chromium counts
 // them, the map's web workers' tile requests included; the event stream, which never
@@ -160,8 +146,7 @@ try {
   failures.push(`budget run failed: ${e.message}`);
 } finally {
   await browser.close();
-  server.kill('SIGTERM');
-  rmSync(dir, { recursive: true, force: true });
+  demo.stop();
 }
 for (const f of figures) console.log(`budget ${f}`);
 if (failures.length) {
