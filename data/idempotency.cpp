@@ -86,6 +86,12 @@ void abandon_idempotency_key(Db& db, int64_t user_id, std::string_view key) {
   st.step();
 }
 
+void abandon_unfinished_idempotency_keys(Db& db) {
+  if (db.read_only()) return;  // a server that cannot write claims nothing
+  Statement st(db, "DELETE FROM idempotency_keys WHERE status IS NULL");
+  st.step();
+}
+
 void forget_idempotency_keys(Db& db) {
   Statement st(db, "DELETE FROM idempotency_keys");
   st.step();

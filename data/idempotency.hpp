@@ -47,6 +47,9 @@ void finish_idempotency_key(Db& db, int64_t user_id, std::string_view key,
                             const StoredAnswer& answer);
 // The request failed on the server's side (5xx, or no answer): the key is free again.
 void abandon_idempotency_key(Db& db, int64_t user_id, std::string_view key);
+// Keys claimed but never answered: at start-up, one server per database file, those are a
+// stopped process's (killed in the middle of the write), and a retry must not wait a day.
+void abandon_unfinished_idempotency_keys(Db& db);
 // Every kept answer (a resident's erasure: answers may quote them).
 void forget_idempotency_keys(Db& db);
 

@@ -67,6 +67,8 @@ App::App(AppOptions options) : options_(std::move(options)) {
                                                     : std::filesystem::path(options_.files_dir));
   // Files a stopped process stored but never referenced (it died between the two) go now.
   data::Attachments(*writer_, *files_).sweep_orphans();
+  // Writes a stopped process claimed but never answered (killed midway): their keys are free.
+  data::abandon_unfinished_idempotency_keys(*writer_);
   tiles_ = std::make_unique<tiles::TileService>();
   if (!options_.font_path.empty()) font_ = std::make_unique<tiles::GlyphFont>(options_.font_path);
   if (!options_.basemap_path.empty())

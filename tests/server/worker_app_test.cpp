@@ -8,6 +8,7 @@
 #include <set>
 #include <string>
 
+#include "data/db.hpp"
 #include "support/test_support.hpp"
 #include "tiles/gzip.hpp"
 #include "tiles/pmtiles.hpp"
@@ -217,14 +218,26 @@ TEST_CASE("a write sent again with its Idempotency-Key lands once and answers as
     if (e["to"].IsString() && std::string(e["to"].GetString()) == "registered") ++registered;
   CHECK(registered == 1);
 
-  // Kept in the database: a restarted server still knows the key.
+  // Kept in the database: a restarted server still knows the key. A key whose write was
+  // claimed but never answered (the process killed in the middle) is free again after it.
   s.server.reset();
+  {
+    gridmap::data::Db db = gridmap::data::Db::open(s.db, false);
+    db.exec(
+        "INSERT INTO idempotency_keys (user_id, key, fingerprint, created_at) SELECT user_id, "
+        "'crashed-1', 'an unfinished claim', created_at FROM idempotency_keys WHERE key = "
+        "'queue-0002'");
+  }
   s.server = std::make_unique<gridmap::test::ServerProcess>(s.db);
   port = s.server->port();
   HttpResult after_restart = post("worker", "queue-0001", body);
   CHECK(after_restart.status == 201);
   CHECK(after_restart.body == first.body);
   CHECK(ids(s, "admin", "").size() == before + 2);
+  HttpResult after_crash = post("worker", "crashed-1", body);
+  INFO(after_crash.body);
+  CHECK(after_crash.status == 201);
+  CHECK(ids(s, "admin", "").size() == before + 3);
 }
 
 TEST_CASE(
@@ -308,6 +321,11 @@ TEST_CASE(
   // Only the worker themself, or an admin; a clear refusal otherwise.
   check_problem(s.as("worker", "GET", "/api/v1/workers/2/offline"), 403, "forbidden");
   check_problem(s.as("worker", "GET", "/api/v1/workers/2/offline.pmtiles"), 403, "forbidden");
+  // Another worker's and no worker's look alike.
+  HttpResult other = s.as("worker", "GET", "/api/v1/workers/2/offline");
+  HttpResult none = s.as("worker", "GET", "/api/v1/workers/999999/offline");
+  CHECK(none.status == other.status);
+  CHECK(json(none)["detail"] == json(other)["detail"]);
   check_problem(s.as("dispatcher", "GET", "/api/v1/workers/1/offline"), 403, "forbidden");
   CHECK(s.as("admin", "GET", "/api/v1/workers/1/offline").status == 200);
   check_problem(s.as("admin", "GET", "/api/v1/workers/999999/offline"), 404, "not_found");
