@@ -17,7 +17,23 @@ const PHONE = { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isM
 // Each view: the role signed in (none: the sign-in page), the screen, and what is done first.
 const VIEWS = [
   { name: 'login', role: null, screen: DESKTOP },
-  { name: 'dispatcher', role: 'dispatcher', screen: DESKTOP },
+  // Which urgency colours the queue shows depends on the hour (a case is "due today" only on
+  // its last day): every urgency is shown on a plain, a hovered and a selected row, so that
+  // axe judges each colour against each background whatever the time of the run.
+  { name: 'dispatcher', role: 'dispatcher', screen: DESKTOP, then: async (page) => {
+    await page.waitForSelector('#side tr.row td.due');
+    await page.evaluate(() => {
+      const first = document.querySelector('#side tr.row');
+      for (const state of ['', 'hover', 'selected']) {
+        for (const u of [0, 1, 2, 3, 4, 5]) {
+          const row = first.cloneNode(true);
+          row.className = `row ${state}`;
+          row.querySelector('td.due').className = `due u${u}`;
+          first.parentNode.append(row);
+        }
+      }
+    });
+  } },
   { name: 'dispatcher case panel', role: 'dispatcher', screen: DESKTOP, then: async (page) => {
     await page.waitForSelector('#side tr.row');
     await page.click('#side tr.row');
