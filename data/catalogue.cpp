@@ -38,7 +38,8 @@ bool valid_code(std::string_view code) {
   if (code.empty() || code.size() > 64) return false;
   return std::none_of(code.begin(), code.end(), [](char c) {
     auto u = static_cast<unsigned char>(c);
-    return u <= 0x20 || u == 0x7f || c == ',' || c == '"' || c == '\'' || c == '/' || c == '\\' || c == ';';
+    return u <= 0x20 || u == 0x7f || c == ',' || c == '"' || c == '\'' || c == '/' || c == '\\' ||
+           c == ';';
   });
 }
 
@@ -181,7 +182,7 @@ std::string Catalogue::petition_codes() {
   Statement st(
       db_,
       "SELECT group_concat(code, ', ') FROM (SELECT code FROM categories c WHERE NOT EXISTS "
-      "(SELECT 1 FROM categories k WHERE k.parent = c.code) ORDER BY code)");
+      "(SELECT 1 FROM categories k WHERE k.parent = c.code) ORDER BY code) AS leaves");
   st.step();
   return st.is_null(0) ? std::string() : st.text(0);
 }

@@ -12,6 +12,8 @@
 
 #include "data/backup.hpp"
 #include "data/migrations.hpp"
+#include "data/pg_engine.hpp"
+#include "data/pg_schema.hpp"
 #include "data/time.hpp"
 #include "geo/error.hpp"
 
@@ -39,6 +41,14 @@ void wait_when_busy(sqlite3* raw) {
 }
 }  // namespace
 
+bool is_postgresql(std::string_view db) {
+  return pg::is_url(db);
+}
+
+std::string display_name(const std::string& db) {
+  return pg::is_url(db) ? pg::redacted(db) : db;
+}
+
 uint64_t busy_wait_count() noexcept {
   return busy_waits.load(std::memory_order_relaxed);
 }
@@ -56,7 +66,45 @@ void Db::fail(std::string_view what) const {
   throw Error(ErrorKind::internal, msg);
 }
 
+// Writers on PostgreSQL take this advisory lock for the length of their transaction.
+constexpr const char* kWriterLock = "SELECT pg_advisory_xact_lock(7255010012)";
+
+Db::Db(sqlite3* db, std::string path, Spatialite spatialite)
+    : db_(db), path_(std::move(path)), spatialite_(spatialite) {}
+
+Db::Db(std::unique_ptr<pg::Connection> pg)
+    : path_(pg->url()), spatialite_(Spatialite::never), pg_(std::move(pg)) {}
+
+Db Db::open_postgresql(const std::string& url, bool create, int schema) {
+  if (schema > 0 && schema < kPgSchemaBase)
+    throw_invalid("a PostgreSQL database starts at schema " + std::to_string(kPgSchemaBase));
+  Db db(std::make_unique<pg::Connection>(url));
+  auto version = [&]() -> int {
+    Statement st(db, "SELECT to_regclass('gridmap_schema') IS NOT NULL");
+    st.step();
+    if (st.int64(0) == 0) return 0;
+    return db.schema_version();
+  };
+  int found = version();
+  if (found == 0 && !create)
+    throw_invalid(pg::redacted(url) +
+                  " holds no gridmap schema; `gridmap serve --create` or `gridmap demo` makes it");
+  if (found == 0) {
+    // Two servers started at once on an empty database: the second waits, then finds it made.
+    Transaction t(db);
+    if (version() == 0) db.pg_->exec(kPgSchema, false);
+    t.commit();
+    return open_postgresql(url, false, schema);  // a fresh connection knows the new types
+  }
+  if (found > kSchemaVersion)
+    throw Error(ErrorKind::unavailable, pg::redacted(url) + " is schema " + std::to_string(found) +
+                                            ", newer than this gridmap (" +
+                                            std::to_string(kSchemaVersion) + "): upgrade gridmap");
+  return db;
+}
+
 Db Db::open(const std::string& path, bool create, int schema) {
+  if (pg::is_url(path)) return open_postgresql(path, create, schema);
   if (path.empty()) throw_invalid("--db needs a file name");
   if (!create && !std::filesystem::exists(path))
     throw_invalid("database " + path + " does not exist");
@@ -166,6 +214,7 @@ Db Db::open_readonly(const std::string& path) {
 
 Db::~Db() {
   for (auto& [sql, stmt] : reusable_) sqlite3_finalize(stmt);
+  pg_.reset();
   if (db_) sqlite3_close_v2(db_);
 }
 
@@ -174,17 +223,23 @@ Db::Db(Db&& o) noexcept
       path_(std::move(o.path_)),
       spatialite_(o.spatialite_),
       reusable_(std::move(o.reusable_)),
-      on_commit_(std::move(o.on_commit_)) {
+      on_commit_(std::move(o.on_commit_)),
+      pg_(std::move(o.pg_)) {
   o.db_ = nullptr;
   o.reusable_.clear();
 }
 
+bool Db::in_transaction() const {
+  return pg_ ? pg_->in_transaction() : sqlite3_get_autocommit(db_) == 0;
+}
+
 void Db::after_commit(std::function<void()> f) {
-  if (sqlite3_get_autocommit(db_)) return f();
+  if (!in_transaction()) return f();
   on_commit_.push_back(std::move(f));
 }
 
 void Db::exec(std::string_view sql) {
+  if (pg_) return pg_->exec(sql);
   // What sqlite3_exec does, one statement after the other, each through prepare().
   while (!sql.empty()) {
     const char* end = nullptr;
@@ -202,14 +257,19 @@ void Db::exec(std::string_view sql) {
 }
 
 int64_t Db::last_insert_rowid() const {
-  return sqlite3_last_insert_rowid(db_);
+  return pg_ ? pg_->last_insert_id() : sqlite3_last_insert_rowid(db_);
 }
 bool Db::read_only() const {
+  if (pg_) {
+    // A hot standby (or a database set read-only) takes no writes.
+    Statement st(const_cast<Db&>(*this), "SELECT current_setting('transaction_read_only') = 'on'");
+    return st.step() && st.int64(0) == 1;
+  }
   return sqlite3_db_readonly(db_, "main") == 1;
 }
 
 int Db::changes() const {
-  return sqlite3_changes(db_);
+  return pg_ ? static_cast<int>(pg_->changes()) : sqlite3_changes(db_);
 }
 
 int Db::schema_version() {
@@ -219,6 +279,11 @@ int Db::schema_version() {
 }
 
 Statement::Statement(Db& db, std::string_view sql, std::string_view* tail) : db_(&db) {
+  if (db.pg_) {
+    pg_ = std::make_unique<pg::Cursor>(*db.pg_, sql);
+    if (tail) *tail = {};
+    return;
+  }
   const char* end = nullptr;
   stmt_ = db.prepare(sql, 0, &end);
   if (tail) *tail = sql.substr(static_cast<size_t>(end - sql.data()));
@@ -226,6 +291,11 @@ Statement::Statement(Db& db, std::string_view sql, std::string_view* tail) : db_
 }
 
 Statement::Statement(Db& db, std::string_view sql, Reuse) : db_(&db), reuse_sql_(sql) {
+  if (db.pg_) {
+    // The connection keeps every statement it prepared.
+    pg_ = std::make_unique<pg::Cursor>(*db.pg_, sql);
+    return;
+  }
   auto it = db.reusable_.find(reuse_sql_);
   if (it != db.reusable_.end()) {
     stmt_ = it->second;
@@ -237,6 +307,7 @@ Statement::Statement(Db& db, std::string_view sql, Reuse) : db_(&db), reuse_sql_
 }
 
 Statement::~Statement() {
+  pg_.reset();
   if (!stmt_) return;
   if (!reuse_sql_.empty()) {
     sqlite3_reset(stmt_);
@@ -248,42 +319,49 @@ Statement::~Statement() {
 }
 
 Statement::Statement(Statement&& o) noexcept
-    : db_(o.db_), stmt_(o.stmt_), reuse_sql_(std::move(o.reuse_sql_)) {
+    : db_(o.db_), stmt_(o.stmt_), reuse_sql_(std::move(o.reuse_sql_)), pg_(std::move(o.pg_)) {
   o.stmt_ = nullptr;
 }
 
 Statement& Statement::bind(int i, int64_t v) {
+  if (pg_) return pg_->bind_int(i, v), *this;
   if (sqlite3_bind_int64(stmt_, i, v) != SQLITE_OK) db_->fail("bind");
   return *this;
 }
 Statement& Statement::bind(int i, double v) {
+  if (pg_) return pg_->bind_real(i, v), *this;
   if (sqlite3_bind_double(stmt_, i, v) != SQLITE_OK) db_->fail("bind");
   return *this;
 }
 Statement& Statement::bind(int i, std::string_view t) {
+  if (pg_) return pg_->bind_text(i, t), *this;
   if (sqlite3_bind_text(stmt_, i, t.data(), static_cast<int>(t.size()), SQLITE_TRANSIENT) !=
       SQLITE_OK)
     db_->fail("bind");
   return *this;
 }
 Statement& Statement::bind_blob(int i, std::string_view b) {
+  if (pg_) return pg_->bind_blob(i, b), *this;
   if (sqlite3_bind_blob(stmt_, i, b.data(), static_cast<int>(b.size()), SQLITE_TRANSIENT) !=
       SQLITE_OK)
     db_->fail("bind");
   return *this;
 }
 Statement& Statement::bind_unowned(int i, std::string_view t, bool blob) {
+  if (pg_) return blob ? pg_->bind_blob(i, t) : pg_->bind_text(i, t), *this;
   int rc = blob ? sqlite3_bind_blob(stmt_, i, t.data(), static_cast<int>(t.size()), SQLITE_STATIC)
                 : sqlite3_bind_text(stmt_, i, t.data(), static_cast<int>(t.size()), SQLITE_STATIC);
   if (rc != SQLITE_OK) db_->fail("bind");
   return *this;
 }
 Statement& Statement::bind_null(int i) {
+  if (pg_) return pg_->bind_null(i), *this;
   if (sqlite3_bind_null(stmt_, i) != SQLITE_OK) db_->fail("bind");
   return *this;
 }
 
 bool Statement::step() {
+  if (pg_) return pg_->step();
   int rc = sqlite3_step(stmt_);
   if (rc == SQLITE_ROW) return true;
   if (rc == SQLITE_DONE) return false;
@@ -298,30 +376,66 @@ void Statement::run() {
 }
 
 void Statement::reset() {
+  if (pg_) return pg_->reset();
   sqlite3_reset(stmt_);
   sqlite3_clear_bindings(stmt_);
 }
 
+Statement::Type Statement::type(int c) const {
+  if (pg_) {
+    switch (pg_->type(c)) {
+      case pg::Cursor::Kind::null:
+        return Type::null;
+      case pg::Cursor::Kind::integer:
+        return Type::integer;
+      case pg::Cursor::Kind::real:
+        return Type::real;
+      case pg::Cursor::Kind::text:
+        return Type::text;
+      case pg::Cursor::Kind::blob:
+        return Type::blob;
+    }
+  }
+  switch (sqlite3_column_type(stmt_, c)) {
+    case SQLITE_NULL:
+      return Type::null;
+    case SQLITE_INTEGER:
+      return Type::integer;
+    case SQLITE_FLOAT:
+      return Type::real;
+    case SQLITE_BLOB:
+      return Type::blob;
+    default:
+      return Type::text;
+  }
+}
+
 bool Statement::is_null(int c) const {
+  if (pg_) return pg_->is_null(c);
   return sqlite3_column_type(stmt_, c) == SQLITE_NULL;
 }
 int64_t Statement::int64(int c) const {
+  if (pg_) return pg_->int64(c);
   return sqlite3_column_int64(stmt_, c);
 }
 double Statement::real(int c) const {
+  if (pg_) return pg_->real(c);
   return sqlite3_column_double(stmt_, c);
 }
 std::string Statement::text(int c) const {
+  if (pg_) return std::string(pg_->text(c));
   const unsigned char* t = sqlite3_column_text(stmt_, c);
   return t ? std::string(reinterpret_cast<const char*>(t), sqlite3_column_bytes(stmt_, c))
            : std::string();
 }
 std::string Statement::blob(int c) const {
+  if (pg_) return std::string(pg_->blob(c));
   const void* b = sqlite3_column_blob(stmt_, c);
   return b ? std::string(static_cast<const char*>(b), sqlite3_column_bytes(stmt_, c))
            : std::string();
 }
 std::string_view Statement::blob_view(int c) const {
+  if (pg_) return pg_->blob(c);
   const void* b = sqlite3_column_blob(stmt_, c);
   return b ? std::string_view(static_cast<const char*>(b),
                               static_cast<size_t>(sqlite3_column_bytes(stmt_, c)))
@@ -336,22 +450,46 @@ std::optional<std::string> Statement::opt_text(int c) const {
   return text(c);
 }
 int Statement::columns() const {
+  if (pg_) return pg_->columns();
   return sqlite3_column_count(stmt_);
 }
 std::string Statement::column_name(int c) const {
+  if (pg_) return pg_->column_name(c);
   return sqlite3_column_name(stmt_, c);
 }
 
 Transaction::Transaction(Db& db) : db_(db) {
   // Inside another transaction of this connection (a service composed of services), a
   // savepoint: its rollback undoes its own part only, its commit waits for the outer one.
-  nested_ = sqlite3_get_autocommit(db_.handle()) == 0;
+  nested_ = db_.in_transaction();
   callbacks_before_ = db_.on_commit_.size();
+  if (db_.pg_ && !nested_) {
+    db_.pg_->exec("BEGIN", false);
+    try {
+      db_.pg_->exec(kWriterLock, false);
+    } catch (...) {
+      db_.pg_->exec("ROLLBACK", false);
+      throw;
+    }
+    return;
+  }
   db_.exec(nested_ ? "SAVEPOINT nested" : "BEGIN IMMEDIATE");
 }
 
 Transaction::~Transaction() {
   if (!open_) return;
+  if (db_.pg_) {
+    // A failure here leaves the connection to the caller's next statement, which reports it.
+    try {
+      db_.pg_->exec(nested_ ? "ROLLBACK TO nested; RELEASE nested" : "ROLLBACK", false);
+    } catch (const Error&) {
+    }
+    if (nested_)
+      db_.on_commit_.resize(std::min(db_.on_commit_.size(), callbacks_before_));
+    else
+      db_.on_commit_.clear();
+    return;
+  }
   if (nested_) {
     sqlite3_exec(db_.handle(), "ROLLBACK TO nested; RELEASE nested", nullptr, nullptr, nullptr);
     db_.on_commit_.resize(std::min(db_.on_commit_.size(), callbacks_before_));

@@ -1,10 +1,13 @@
-// RAII over SQLite with SpatiaLite (loaded when first needed): one Db per connection, Statement per
-// prepared query, Transaction that rolls back unless committed. The only place in gridmap that sees
-// sqlite3*.
+// RAII over the storage engine: SQLite with SpatiaLite (loaded when first needed), or PostgreSQL
+// with PostGIS for a `postgresql://` URL (pg_engine.hpp). One Db per connection, Statement per
+// prepared query, Transaction that rolls back unless committed. SQL is written in SQLite's
+// dialect (sql_dialect.hpp says what the PostgreSQL engine rewrites). The only place in gridmap
+// that sees sqlite3* (and, with pg_engine, libpq).
 #pragma once
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -19,6 +22,10 @@ struct sqlite3_stmt;
 namespace gridmap::data {
 
 class Db;
+namespace pg {
+class Connection;
+class Cursor;
+}  // namespace pg
 
 class Statement {
  public:
@@ -57,6 +64,8 @@ class Statement {
   void run();   // step to completion, then reset
   void reset();
 
+  enum class Type { null, integer, real, text, blob };
+  Type type(int col) const;  // the value's (SQLite) or the column's (PostgreSQL)
   bool is_null(int col) const;
   int64_t int64(int col) const;
   double real(int col) const;
@@ -71,12 +80,15 @@ class Statement {
  private:
   Db* db_;
   sqlite3_stmt* stmt_ = nullptr;
-  std::string reuse_sql_;  // the cache key, for a reused statement
+  std::string reuse_sql_;           // the cache key, for a reused statement
+  std::unique_ptr<pg::Cursor> pg_;  // on the PostgreSQL engine
 };
 
 class Db {
  public:
-  // Opens (creating when `create`) the file, sets the pragmas and runs the migrations.
+  // Opens (creating when `create`) the file, sets the pragmas and runs the migrations. A
+  // `postgresql://` URL connects to PostgreSQL instead: `create` makes the schema in an empty
+  // database; a database of a newer schema is refused.
   // SpatiaLite is loaded by the first statement that needs it (one SQLite cannot compile
   // without it), so that what does not use it (a tile export) does not pay for loading it. Throws
   // invalid_input for a missing file when !create, unavailable when the file is not a gridmap
@@ -101,7 +113,9 @@ class Db {
   // record an uncommitted write (the audit checkpoint).
   void after_commit(std::function<void()> f);
   int schema_version();
-  sqlite3* handle() const noexcept { return db_; }
+  // On PostgreSQL (a `postgresql://` URL) rather than an SQLite file.
+  bool postgresql() const noexcept { return pg_ != nullptr; }
+  sqlite3* handle() const noexcept { return db_; }  // null on PostgreSQL
   const std::string& path() const noexcept { return path_; }
   [[noreturn]] void fail(std::string_view what) const;
 
@@ -109,8 +123,10 @@ class Db {
   friend class Statement;
   friend class Transaction;
   enum class Spatialite { on_demand, loaded, never };
-  Db(sqlite3* db, std::string path, Spatialite spatialite = Spatialite::on_demand)
-      : db_(db), path_(std::move(path)), spatialite_(spatialite) {}
+  Db(sqlite3* db, std::string path, Spatialite spatialite = Spatialite::on_demand);
+  explicit Db(std::unique_ptr<pg::Connection> pg);
+  static Db open_postgresql(const std::string& url, bool create, int schema);
+  bool in_transaction() const;
   // sqlite3_prepare_v3 of the first statement of `sql`, with SpatiaLite loaded first when it
   // does not compile without it; throws on failure; null for white space or a comment.
   sqlite3_stmt* prepare(std::string_view sql, unsigned flags, const char** end);
@@ -120,10 +136,13 @@ class Db {
   Spatialite spatialite_;
   std::unordered_map<std::string, sqlite3_stmt*> reusable_;  // idle reused statements
   std::vector<std::function<void()>> on_commit_;             // of the open transaction
+  std::unique_ptr<pg::Connection> pg_;                       // on the PostgreSQL engine
 };
 
 // BEGIN IMMEDIATE on construction (a savepoint inside an open transaction of the same
-// connection); rolls back on destruction unless commit() succeeded.
+// connection); rolls back on destruction unless commit() succeeded. On PostgreSQL, BEGIN and
+// one advisory lock that every writing transaction takes: writers one at a time across every
+// server, as SQLite has them, so that a read-then-write decision stays true until the commit.
 class Transaction {
  public:
   explicit Transaction(Db& db);
@@ -138,6 +157,11 @@ class Transaction {
   bool nested_ = false;
   size_t callbacks_before_ = 0;  // after_commit callbacks registered before it began
 };
+
+// A database as messages and logs name it: a file's path, a URL without its password.
+std::string display_name(const std::string& db);
+// `db` names a PostgreSQL database (postgresql://...) rather than an SQLite file.
+bool is_postgresql(std::string_view db);
 
 // How many times a connection of this process waited for another's lock (each wait a
 // retry after a short sleep; a metric for the server).

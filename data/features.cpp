@@ -6,6 +6,7 @@
 
 #include "core/text.hpp"
 #include "data/petition_types.hpp"
+#include "data/sql_dialect.hpp"
 #include "data/time.hpp"
 #include "geo/error.hpp"
 
@@ -404,8 +405,7 @@ FeaturePage list_features(Db& db, const FeatureQuery& q) {
     where += " AND " + condition_sql(s, q.layer, *q.condition, values, count);
   }
   if (q.bbox)
-    where += std::string(" AND t.ROWID IN (SELECT ROWID FROM SpatialIndex WHERE f_table_name = '") +
-             s.table + "' AND search_frame = BuildMbr(?1, ?2, ?3, ?4, 4326))";
+    where += " AND " + box_condition(db.postgresql(), s.table, "t", 1);
   else
     where += " AND ?1 IS ?1 AND ?2 IS ?2 AND ?3 IS ?3 AND ?4 IS ?4";
   if (q.layer == Layer::petitions)

@@ -5,6 +5,7 @@
 #include <charconv>
 #include <set>
 
+#include "core/json_text.hpp"
 #include "data/time.hpp"
 #include "geo/error.hpp"
 #include "geo/geodesic.hpp"
@@ -401,16 +402,14 @@ std::optional<LogEntry> FieldWork::log_entry(int64_t entry, int64_t now) {
 std::vector<LogEntry> FieldWork::logs(const LogQuery& q, int64_t now) {
   if (q.from_day && !is_day(*q.from_day)) throw_invalid("'from' is a day, YYYY-MM-DD");
   if (q.to_day && !is_day(*q.to_day)) throw_invalid("'to' is a day, YYYY-MM-DD");
-  std::string grids;
-  if (q.grids)
-    for (const auto& g : *q.grids) grids += (grids.empty() ? "" : "\n") + g;
-  Statement st(db_,
-               std::string("SELECT ") + kLogColumns +
-                   "WHERE (?1 IS NULL OR worker_id = ?1) AND (?2 IS NULL OR day >= ?2) AND (?3 IS "
-                   "NULL OR day <= ?3) "
-                   "AND (?4 IS NULL OR worker_id IN (SELECT worker_id FROM worker_grids WHERE "
-                   "instr(char(10) || ?4 || char(10), char(10) || grid_code || char(10)) > 0)) "
-                   "ORDER BY worker_id, at, id LIMIT ?5");
+  std::string grids = q.grids ? json_string_array(*q.grids) : std::string();
+  Statement st(
+      db_, std::string("SELECT ") + kLogColumns +
+               "WHERE (?1 IS NULL OR worker_id = CAST(?1 AS BIGINT)) AND (?2 IS NULL OR day >= ?2) "
+               "AND (?3 IS NULL OR day <= ?3) "
+               "AND (?4 IS NULL OR worker_id IN (SELECT worker_id FROM worker_grids WHERE "
+               "grid_code IN (SELECT value FROM json_each(?4)))) "
+               "ORDER BY worker_id, at, id LIMIT ?5");
   st.bind(1, q.worker).bind(2, q.from_day).bind(3, q.to_day);
   if (q.grids)
     st.bind(4, grids);

@@ -6,6 +6,7 @@
 #include "data/catalogue.hpp"
 #include "data/departments.hpp"
 #include "data/lifecycle.hpp"
+#include "data/sql_dialect.hpp"
 #include "data/time.hpp"
 #include "geo/error.hpp"
 #include "geo/geodesic.hpp"
@@ -27,11 +28,10 @@ std::optional<WorkerId> grid_worker(Db& db, const std::string& grid) {
 std::vector<std::pair<PetitionId, double>> duplicates(Db& db, const NewPetition& n, int64_t now) {
   MetresPerDegree m = metres_per_degree(n.position.lat);
   double dx = kDuplicateRadiusM / m.lon, dy = kDuplicateRadiusM / m.lat;
-  Statement st(
-      db,
-      "SELECT id, X(geom), Y(geom) FROM petitions WHERE category = ?1 AND created_at >= ?2 "
-      "AND ROWID IN (SELECT ROWID FROM SpatialIndex WHERE f_table_name = 'petitions' "
-      "AND search_frame = BuildMbr(?3, ?4, ?5, ?6, 4326)) ORDER BY id");
+  Statement st(db,
+               "SELECT id, X(geom), Y(geom) FROM petitions p WHERE category = ?1 AND created_at "
+               ">= ?2 AND " +
+                   box_condition(db.postgresql(), "petitions", "p", 3) + " ORDER BY id");
   st.bind(1, n.category).bind(2, now - kDuplicateWindowS);
   st.bind(3, n.position.lon - dx)
       .bind(4, n.position.lat - dy)

@@ -4,9 +4,12 @@ namespace gridmap::data {
 namespace {
 const char* const kSelect =
     "SELECT id, kind, category, description, reporter_contact, status, handler_level, "
-    "handler_worker_id, reported_by, created_at, deadline_at, closed_at, reopened, X(geom), Y(geom), "
-    "grid_code, community_code, subdistrict_code, version, suspended_from, suspended_at, supervised, "
-    "supervise_note, extension_until, extension_reason, extension_by, extensions, department_id, merged_into, "
+    "handler_worker_id, reported_by, created_at, deadline_at, closed_at, reopened, X(geom), "
+    "Y(geom), "
+    "grid_code, community_code, subdistrict_code, version, suspended_from, suspended_at, "
+    "supervised, "
+    "supervise_note, extension_until, extension_reason, extension_by, extensions, department_id, "
+    "merged_into, "
     "merged_from FROM petitions";
 
 Petition read_petition(Statement& st) {
@@ -49,7 +52,8 @@ PetitionRepo::PetitionRepo(Db& db)
       upsert_(db,
               "INSERT INTO petitions(id, kind, category, description, reporter_contact, status, "
               "handler_level, handler_worker_id, reported_by, created_at, deadline_at, closed_at, "
-              "reopened, geom, grid_code, community_code, subdistrict_code) VALUES (?1, ?2, ?3, ?4, ?5, "
+              "reopened, geom, grid_code, community_code, subdistrict_code) VALUES (?1, ?2, ?3, "
+              "?4, ?5, "
               "?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, MakePoint(?14, ?15, 4326), ?16, ?17, ?18) "
               "ON CONFLICT(id) DO UPDATE SET kind = excluded.kind, category = excluded.category, "
               "description = excluded.description, reporter_contact = excluded.reporter_contact, "
@@ -58,17 +62,26 @@ PetitionRepo::PetitionRepo(Db& db)
               "created_at = excluded.created_at, deadline_at = excluded.deadline_at, "
               "closed_at = excluded.closed_at, reopened = excluded.reopened, geom = excluded.geom, "
               "grid_code = excluded.grid_code, community_code = excluded.community_code, "
-              "subdistrict_code = excluded.subdistrict_code, updated_at = unixepoch(), version = version + 1",
+              "subdistrict_code = excluded.subdistrict_code, updated_at = unixepoch(), version = "
+              "petitions.version + 1",
               Statement::reuse),
-      add_event_(db,
-                 "INSERT INTO petition_events(petition_id, at, actor, action, from_status, to_status, "
-                 "handler_level, note) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                 Statement::reuse) {}
+      add_event_(
+          db,
+          "INSERT INTO petition_events(petition_id, at, actor, action, from_status, to_status, "
+          "handler_level, note) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+          Statement::reuse) {}
 
 PetitionId PetitionRepo::upsert(const Petition& p) {
   Statement& s = upsert_;
-  s.bind(1, p.id).bind(2, to_string(p.kind)).bind(3, p.category).bind(4, p.description).bind(5, p.reporter_contact);
-  s.bind(6, to_string(p.status)).bind(7, to_string(p.handler_level)).bind(8, p.handler_worker_id).bind(9, p.reported_by);
+  s.bind(1, p.id)
+      .bind(2, to_string(p.kind))
+      .bind(3, p.category)
+      .bind(4, p.description)
+      .bind(5, p.reporter_contact);
+  s.bind(6, to_string(p.status))
+      .bind(7, to_string(p.handler_level))
+      .bind(8, p.handler_worker_id)
+      .bind(9, p.reported_by);
   s.bind(10, p.created_at).bind(11, p.deadline_at).bind(12, p.closed_at).bind(13, p.reopened);
   s.bind(14, p.position.lon).bind(15, p.position.lat);
   s.bind(16, p.grid_code).bind(17, p.community_code).bind(18, p.subdistrict_code).run();
@@ -111,8 +124,14 @@ std::vector<PetitionEvent> PetitionRepo::events(PetitionId petition_id) {
   st.bind(1, petition_id);
   std::vector<PetitionEvent> out;
   while (st.step()) {
-    PetitionEvent e{PetitionId{st.int64(0)}, st.int64(1), st.text(2), stored_action(st.text(3)), std::nullopt,
-                    stored_status(st.text(5)), std::nullopt, st.text(7)};
+    PetitionEvent e{PetitionId{st.int64(0)},
+                    st.int64(1),
+                    st.text(2),
+                    stored_action(st.text(3)),
+                    std::nullopt,
+                    stored_status(st.text(5)),
+                    std::nullopt,
+                    st.text(7)};
     if (!st.is_null(4)) e.from_status = stored_status(st.text(4));
     if (!st.is_null(6)) e.handler_level = stored_level(st.text(6));
     out.push_back(std::move(e));

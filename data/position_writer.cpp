@@ -24,13 +24,15 @@ void PositionWriter::open_db() {
   if (db_) return;
   auto db = std::make_unique<Db>(Db::open(path_, false));
   db->exec("PRAGMA cache_size = -131072");  // the workers table and its index stay in memory
-  if (db->read_only()) throw Error(ErrorKind::unavailable, "the database " + path_ + " is read-only");
+  if (db->read_only())
+    throw Error(ErrorKind::unavailable, "the database " + path_ + " is read-only");
   db_ = std::move(db);
 }
 
 void PositionWriter::check_writable() const {
   std::lock_guard l(lock_);
-  if (!failure_.empty()) throw Error(ErrorKind::unavailable, "worker positions cannot be saved now: " + failure_);
+  if (!failure_.empty())
+    throw Error(ErrorKind::unavailable, "worker positions cannot be saved now: " + failure_);
 }
 
 PositionWriter::~PositionWriter() {
@@ -68,7 +70,9 @@ uint64_t PositionWriter::batches() const {
   return batches_;
 }
 
-void PositionWriter::flush() { write_pending(); }
+void PositionWriter::flush() {
+  write_pending();
+}
 
 void PositionWriter::write_pending() {
   std::lock_guard w(write_lock_);  // one writer at a time, in order
@@ -92,10 +96,12 @@ void PositionWriter::write_pending() {
                  "UPDATE workers SET geom = MakePoint(?1, ?2, 4326), position_at = ?3 "
                  "WHERE id = ?4 AND (position_at IS NULL OR position_at <= ?3)");
     // The patrol track (data/patrols.hpp): only for a worker who opted in and is on duty.
-    Statement track(*db_,
-                    "INSERT OR REPLACE INTO patrol_points(worker_id, at, lon, lat) "
-                    "SELECT ?1, ?2, ?3, ?4 WHERE EXISTS (SELECT 1 FROM workers "
-                    "WHERE id = ?1 AND patrol = 1 AND on_duty = 1)");
+    Statement track(
+        *db_,
+        "INSERT INTO patrol_points(worker_id, at, lon, lat) "
+        "SELECT ?1, ?2, ?3, ?4 WHERE EXISTS (SELECT 1 FROM workers "
+        "WHERE id = ?1 AND patrol = 1 AND on_duty = 1) "
+        "ON CONFLICT(worker_id, at) DO UPDATE SET lon = excluded.lon, lat = excluded.lat");
     for (const auto& [id, ping] : rows) {
       st.bind(1, ping.position.lon).bind(2, ping.position.lat).bind(3, ping.at).bind(4, id).run();
       track.bind(1, id).bind(2, ping.at).bind(3, ping.position.lon).bind(4, ping.position.lat);

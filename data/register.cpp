@@ -13,6 +13,7 @@
 #include <streambuf>
 #include <unordered_map>
 
+#include "core/json_text.hpp"
 #include "data/bulk.hpp"
 #include "data/chunk_queue.hpp"
 #include "data/csv.hpp"
@@ -141,10 +142,7 @@ UnitRecord read_unit(const Statement& st, bool reveal) {
 }
 
 std::string grid_list(const std::vector<std::string>* grids) {
-  std::string out;
-  if (grids)
-    for (const auto& g : *grids) out += (out.empty() ? "" : "\n") + g;
-  return out;
+  return json_string_array(grids ? *grids : std::vector<std::string>());
 }
 
 }  // namespace
@@ -249,7 +247,7 @@ void Register::edit_person(int64_t id, const PersonEdit& e, int64_t now) {
                "coalesce(?8, relation), "
                "status = coalesce(?9, status), "
                "status_at = CASE WHEN ?9 IS NULL THEN status_at WHEN ?9 = 'present' THEN NULL ELSE "
-               "coalesce(?10, ?11) END, "
+               "coalesce(CAST(?10 AS BIGINT), ?11) END, "
                "updated_at = ?11 WHERE id = ?1");
   up.bind(1, id)
       .bind(2, e.name)
@@ -308,7 +306,7 @@ std::vector<Person> Register::tagged(std::optional<Tag> tag, const std::vector<s
       db_, std::string(kPersonColumns) +
                "WHERE id IN (SELECT resident_id FROM resident_tags WHERE ?1 IS NULL OR tag = ?1) "
                "AND (?2 IS NULL OR household_id IN (SELECT id FROM households WHERE "
-               "instr(char(10) || ?2 || char(10), char(10) || grid_code || char(10)) > 0)) "
+               "grid_code IN (SELECT value FROM json_each(?2)))) "
                "ORDER BY id LIMIT ?3");
   if (tag)
     st.bind(1, to_string(*tag));
@@ -350,7 +348,7 @@ int64_t Register::put_unit(const UnitRecord& u, const Locator* locator) {
       "INSERT INTO units(id, name, kind, credit_code, contact_name, contact_phone, address, geom, "
       "grid_code, "
       "community_code, subdistrict_code, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
-      "CASE WHEN ?8 IS NULL THEN NULL ELSE MakePoint(?8, ?9, 4326) END, ?10, ?11, ?12, "
+      "MakePoint(?8, ?9, 4326), ?10, ?11, ?12, "
       "unixepoch()) "
       "ON CONFLICT(id) DO UPDATE SET name = excluded.name, kind = excluded.kind, credit_code = "
       "excluded.credit_code, contact_name = excluded.contact_name, contact_phone = "
@@ -381,8 +379,7 @@ std::optional<UnitRecord> Register::unit(int64_t id, bool reveal) {
 std::vector<UnitRecord> Register::units(const std::vector<std::string>* grids, size_t limit,
                                         bool reveal) {
   Statement st(db_, std::string(kUnitColumns) +
-                        "WHERE ?1 IS NULL OR instr(char(10) || ?1 || char(10), char(10) || "
-                        "grid_code || char(10)) > 0 "
+                        "WHERE ?1 IS NULL OR grid_code IN (SELECT value FROM json_each(?1)) "
                         "ORDER BY id LIMIT ?2");
   if (grids)
     st.bind(1, grid_list(grids));
@@ -427,8 +424,7 @@ int64_t Register::building_for(const StandardAddress& a,
   Statement ins(db_,
                 "INSERT INTO buildings(subdistrict_code, community_code, grid_code, road, number, "
                 "compound, name, geom) "
-                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, CASE WHEN ?8 IS NULL THEN NULL ELSE "
-                "MakePoint(?8, ?9, 4326) END)",
+                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, MakePoint(?8, ?9, 4326))",
                 Statement::reuse);
   ins.bind(1, subdistrict)
       .bind(2, community)

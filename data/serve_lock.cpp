@@ -7,14 +7,25 @@
 #include <cerrno>
 #include <cstring>
 
+#include "data/db.hpp"
+#include "data/pg_engine.hpp"
 #include "geo/error.hpp"
 
 namespace gridmap::data {
 
 ServeLock::ServeLock(const std::string& db_path) {
+  if (pg::is_url(db_path)) {
+    pg_ = std::make_unique<Db>(Db::open(db_path, false));
+    Statement st(*pg_, "SELECT pg_try_advisory_lock(7255010013)");
+    if (!st.step() || st.int64(0) != 1)
+      throw Error(ErrorKind::unavailable, "another gridmap server is serving " +
+                                              pg::redacted(db_path) + "; one server per database");
+    return;
+  }
   std::string path = db_path + ".serve.lock";
   fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (fd_ < 0) throw Error(ErrorKind::unavailable, "cannot open " + path + ": " + std::strerror(errno));
+  if (fd_ < 0)
+    throw Error(ErrorKind::unavailable, "cannot open " + path + ": " + std::strerror(errno));
   if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
     int err = errno;
     char pid[32] = {};
@@ -22,9 +33,10 @@ ServeLock::ServeLock(const std::string& db_path) {
     ::close(fd_);
     fd_ = -1;
     if (err == EWOULDBLOCK)
-      throw Error(ErrorKind::unavailable, "another gridmap server is serving " + db_path +
-                                              (n > 0 ? " (pid " + std::string(pid, static_cast<size_t>(n)) + ")" : "") +
-                                              "; one server per database file");
+      throw Error(ErrorKind::unavailable,
+                  "another gridmap server is serving " + db_path +
+                      (n > 0 ? " (pid " + std::string(pid, static_cast<size_t>(n)) + ")" : "") +
+                      "; one server per database file");
     throw Error(ErrorKind::unavailable, "cannot lock " + path + ": " + std::strerror(err));
   }
   // Who holds it, for the message a second server prints.
@@ -36,6 +48,7 @@ ServeLock::ServeLock(const std::string& db_path) {
 
 ServeLock::~ServeLock() {
   if (fd_ >= 0) ::close(fd_);
+  pg_.reset();
 }
 
 }  // namespace gridmap::data

@@ -40,13 +40,14 @@ std::vector<std::string> identifiers(const Person& p, bool with_name) {
   return out;
 }
 
-// " OR col LIKE ?n ..." over the identifiers, numbered from `first`.
+// " OR col LIKE ?n ..." over the identifiers, numbered from `first`; ASCII case ignored on
+// either engine (an ID number's X), a condition that is false when there are none.
 std::string mentions(const std::string& column, size_t count, int first) {
   std::string out;
   for (size_t i = 0; i < count; ++i)
-    out += (i ? " OR " : "") + column + " LIKE '%' || ?" +
-           std::to_string(first + static_cast<int>(i)) + " || '%'";
-  return out.empty() ? "0" : "(" + out + ")";
+    out += (i ? " OR " : "") + std::string("lower(") + column + ") LIKE '%' || lower(?" +
+           std::to_string(first + static_cast<int>(i)) + ") || '%'";
+  return out.empty() ? "(1 = 0)" : "(" + out + ")";
 }
 
 // replace(replace(col, ?a, '[已删除]'), ?b, ...)

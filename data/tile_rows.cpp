@@ -3,29 +3,19 @@
 #include <algorithm>
 
 #include "core/json_text.hpp"
+#include "data/sql_dialect.hpp"
 #include "geo/error.hpp"
 
 namespace gridmap::data {
 namespace {
 
-// Rows whose stored box meets ?1..?4 (min lon, min lat, max lon, max lat), through
-// SpatiaLite's R*Tree.
-std::string in_box(std::string_view table) {
-  return "t.ROWID IN (SELECT pkid FROM idx_" + std::string(table) +
-         "_geom WHERE xmin <= ?3 AND xmax >= ?1 AND ymin <= ?4 AND ymax >= ?2)";
+// Rows whose stored box meets ?1..?4 (min lon, min lat, max lon, max lat).
+std::string in_box(const Db& db, std::string_view table) {
+  return box_condition(db.postgresql(), table, "t", 1);
 }
 
 void bind_box(Statement& st, Box b) {
   st.bind(1, b.min_lon).bind(2, b.min_lat).bind(3, b.max_lon).bind(4, b.max_lat);
-}
-
-std::string json_list(const std::vector<std::string>& values) {
-  std::string out = "[";
-  for (size_t i = 0; i < values.size(); ++i) {
-    if (i) out += ',';
-    append_json_string(out, values[i]);
-  }
-  return out + "]";
 }
 
 std::vector<std::string> sorted(std::vector<std::string> v) {
@@ -93,9 +83,10 @@ void read_area_rows(Db& db, Layer layer, Box box, bool grid_attributes,
   if (attributes)
     sql +=
         ", (SELECT group_concat(name, '、') FROM (SELECT w.name FROM worker_grids wg JOIN workers "
-        "w ON w.id = wg.worker_id WHERE wg.grid_code = t.code ORDER BY w.id)), "
+        "w ON w.id = wg.worker_id WHERE wg.grid_code = t.code ORDER BY w.id) AS n), "
         "(SELECT count(*) FROM households h WHERE h.grid_code = t.code)";
-  sql += " FROM " + table + " t WHERE " + in_box(table) + " AND t.geom IS NOT NULL ORDER BY t.code";
+  sql += " FROM " + table + " t WHERE " + in_box(db, table) +
+         " AND t.geom IS NOT NULL ORDER BY t.code";
   Statement st(db, sql, Statement::reuse);
   bind_box(st, box);
   AreaRow r;
@@ -125,7 +116,7 @@ void read_point_rows(Db& db, Layer layer, Box box, const PetitionFilter& filter,
                      const TileScope& scope, const std::function<void(PointRow&)>& f) {
   std::string sql;
   std::string table(to_string(layer));
-  std::string where = " WHERE " + in_box(table);
+  std::string where = " WHERE " + in_box(db, table);
   if (layer == Layer::petitions) {
     sql =
         "SELECT t.id, t.geom, t.grid_code, t.kind, t.category, t.status, t.created_at, "
@@ -152,14 +143,14 @@ void read_point_rows(Db& db, Layer layer, Box box, const PetitionFilter& filter,
   Statement st(db, sql + " FROM " + table + " t" + where, Statement::reuse);
   bind_box(st, box);
   if (layer == Layer::petitions) {
-    if (!filter.status.empty()) st.bind(10, json_list(filter.status));
-    if (!filter.category.empty()) st.bind(11, json_list(filter.category));
-    if (!filter.kind.empty()) st.bind(12, json_list(filter.kind));
+    if (!filter.status.empty()) st.bind(10, json_string_array(filter.status));
+    if (!filter.category.empty()) st.bind(11, json_string_array(filter.category));
+    if (!filter.kind.empty()) st.bind(12, json_string_array(filter.kind));
     if (filter.from) st.bind(13, *filter.from);
     if (filter.to) st.bind(14, *filter.to);
   }
   if (scope.own_only) {
-    if (layer != Layer::workers) st.bind(20, json_list(scope.grids));
+    if (layer != Layer::workers) st.bind(20, json_string_array(scope.grids));
     if (layer == Layer::petitions) st.bind(21, scope.reporter);
     if (layer != Layer::households) st.bind(22, scope.worker_id.value_or(-1));
   }
@@ -239,8 +230,7 @@ std::vector<std::string> category_codes(Db& db) {
 std::optional<Box> areas_extent(Db& db) {
   std::optional<Box> out;
   for (const char* table : {"subdistricts", "communities", "grids"}) {
-    Statement st(db, std::string("SELECT min(xmin), min(ymin), max(xmax), max(ymax) FROM idx_") +
-                         table + "_geom");
+    Statement st(db, extent_query(db.postgresql(), table));
     if (!st.step() || st.is_null(0)) continue;
     Box b{st.real(0), st.real(1), st.real(2), st.real(3)};
     if (!out) {

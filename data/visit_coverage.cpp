@@ -35,7 +35,7 @@ constexpr const char* kGridSql =
     "   FROM visits v WHERE v.household_id = h.id AND v.at <= ?3)), "
     " (SELECT count(*) FROM households h JOIN visits v ON v.household_id = h.id "
     "   WHERE h.grid_code = g.code AND v.at > ?1 AND v.at <= ?3), "
-    " CASE WHEN ?4 THEN AsGeoJSON(SimplifyPreserveTopology(g.geom, 0.00001), 6) END "
+    " CASE WHEN ?4 = 1 THEN AsGeoJSON(SimplifyPreserveTopology(g.geom, 0.00001), 6) END "
     "FROM grids g LEFT JOIN communities c ON c.code = g.community_code ORDER BY g.code";
 
 constexpr const char* kWorkerSql =

@@ -6,7 +6,7 @@ namespace {
 const char* const kSelect =
     "SELECT w.id, w.name, w.phone, w.on_duty, X(w.geom), Y(w.geom), w.position_at, "
     "(SELECT group_concat(grid_code, ';') FROM (SELECT grid_code FROM worker_grids "
-    " WHERE worker_id = w.id ORDER BY grid_code)) FROM workers w";
+    " WHERE worker_id = w.id ORDER BY grid_code) AS g) FROM workers w";
 
 std::vector<std::string> split(const std::string& s, char sep) {
   std::vector<std::string> out;
@@ -41,12 +41,13 @@ void bind_common(Statement& st, const Worker& w) {
 
 WorkerRepo::WorkerRepo(Db& db)
     : db_(db),
-      insert_(db,
-              "INSERT INTO workers(id, name, phone, on_duty, geom, position_at) VALUES "
-              "(?1, ?2, ?3, ?4, CASE WHEN ?5 IS NULL THEN NULL ELSE MakePoint(?5, ?6, 4326) END, ?7) "
-              "ON CONFLICT(id) DO UPDATE SET name = excluded.name, phone = excluded.phone, "
-              "on_duty = excluded.on_duty, geom = excluded.geom, position_at = excluded.position_at, "
-              "updated_at = unixepoch()"),
+      insert_(
+          db,
+          "INSERT INTO workers(id, name, phone, on_duty, geom, position_at) VALUES "
+          "(?1, ?2, ?3, ?4, MakePoint(?5, ?6, 4326), ?7) "
+          "ON CONFLICT(id) DO UPDATE SET name = excluded.name, phone = excluded.phone, "
+          "on_duty = excluded.on_duty, geom = excluded.geom, position_at = excluded.position_at, "
+          "updated_at = unixepoch()"),
       clear_grids_(db, "DELETE FROM worker_grids WHERE worker_id = ?1"),
       add_grid_(db, "INSERT OR IGNORE INTO worker_grids(worker_id, grid_code) VALUES (?1, ?2)") {}
 

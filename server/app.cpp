@@ -58,6 +58,10 @@ thread_local struct {
 }  // namespace
 
 App::App(AppOptions options) : options_(std::move(options)) {
+  // Attachments never live on one server's disk beside a shared database.
+  if (data::is_postgresql(options_.db_path) && options_.files_dir.empty())
+    throw_invalid(
+        "on PostgreSQL, --files DIR names the directory of attachments (one every server shares)");
   writer_ = std::make_unique<data::Db>(data::Db::open(options_.db_path, options_.create));
   locator_ = load_locator(*writer_);
   workers_ = std::make_unique<data::WorkerDirectory>(data::WorkerDirectory::load(*writer_));

@@ -77,7 +77,8 @@ Header header(Reader& r) {
 
 void read_polygon(Reader& r, const Header& h, std::vector<LonLatPolygon>& out) {
   uint32_t rings = r.u32(h.little);
-  if (rings > r.remaining() / 4) throw_internal("truncated WKB polygon");  // 4 bytes a ring at least
+  if (rings > r.remaining() / 4)
+    throw_internal("truncated WKB polygon");  // 4 bytes a ring at least
   LonLatPolygon p;
   p.rings.resize(rings);
   for (auto& ring : p.rings) {
@@ -94,6 +95,11 @@ void read_polygon(Reader& r, const Header& h, std::vector<LonLatPolygon>& out) {
 }
 
 }  // namespace
+
+bool is_little_endian_wkb(std::string_view blob) {
+  // A SpatiaLite BLOB starts with 0x00; PostGIS writes (E)WKB little-endian, starting 0x01.
+  return !blob.empty() && blob[0] == 1;
+}
 
 std::vector<LonLatPolygon> polygons_from_wkb(std::string_view wkb) {
   Reader r(wkb);
@@ -117,6 +123,7 @@ std::vector<LonLatPolygon> polygons_from_wkb(std::string_view wkb) {
 // SpatiaLite BLOB (geo/spatialite_blob.hpp): the header, the geometry, 0xFE; collection
 // members start with 0x69 and their class.
 std::optional<std::vector<LonLatPolygon>> polygons_from_blob(std::string_view blob) {
+  if (is_little_endian_wkb(blob)) return polygons_from_wkb(blob);
   auto header = read_blob_header(blob);
   if (!header) return std::nullopt;
   bool little = header->little;
@@ -139,6 +146,13 @@ std::optional<std::vector<LonLatPolygon>> polygons_from_blob(std::string_view bl
 }
 
 std::optional<LonLat> point_from_blob(std::string_view blob) {
+  if (is_little_endian_wkb(blob)) {
+    Reader r(blob);
+    Header h = header(r);
+    if (h.type != 1) return std::nullopt;
+    double lon = r.f64(h.little);
+    return LonLat{lon, r.f64(h.little)};
+  }
   auto header = read_blob_header(blob);
   if (!header || header->geometry_class % 1000 != 1) return std::nullopt;
   return LonLat{header->box.min_lon, header->box.min_lat};

@@ -20,11 +20,14 @@ struct LonLatPolygon {
 // internal for anything else or for truncated input.
 std::vector<LonLatPolygon> polygons_from_wkb(std::string_view wkb);
 
-// The polygons of an uncompressed SpatiaLite Polygon or MultiPolygon BLOB; nullopt for a
-// kind this reader does not know (compressed geometries: ask SQL for AsBinary() instead).
+// Little-endian (E)WKB, as the PostgreSQL engine stores geometries, rather than a SpatiaLite BLOB.
+bool is_little_endian_wkb(std::string_view blob);
+// The polygons of an uncompressed SpatiaLite Polygon or MultiPolygon BLOB, or of (E)WKB from
+// PostGIS; nullopt for a kind this reader does not know (compressed geometries: ask SQL for
+// AsBinary() instead).
 std::optional<std::vector<LonLatPolygon>> polygons_from_blob(std::string_view blob);
-// The position of a SpatiaLite Point BLOB (read from its box, which any point has);
-// nullopt when the BLOB is not a point.
+// The position of a SpatiaLite Point BLOB (read from its box, which any point has) or of an
+// (E)WKB point; nullopt when the geometry is not a point.
 std::optional<LonLat> point_from_blob(std::string_view blob);
 
 }  // namespace gridmap::tiles

@@ -18,6 +18,7 @@
 
 #include "core/text.hpp"
 #include "data/backup.hpp"
+#include "data/db.hpp"
 #include "data/position_writer.hpp"
 #include "data/serve_lock.hpp"
 #include "data/time.hpp"
@@ -144,7 +145,8 @@ const CommandSpec& serve_spec() {
        {"--webhook-retry-ms", "N", "first wait before a failed webhook is retried", "1000"},
        {"--webhook-retry-max-ms", "N", "longest wait between webhook retries", "600000"},
        {"--patrol-retention-days", "N", "days patrol tracks are kept", "30"},
-       {"--contact-retention-days", "N", "days a closed case keeps its reporter's contact (0: always)", "1095"},
+       {"--contact-retention-days", "N",
+        "days a closed case keeps its reporter's contact (0: always)", "1095"},
        {"--log-format", "FORMAT", "access log lines as text or json", "text"},
        {"--metrics-from-loopback", "", "/metrics from the loopback needs no token", "off"},
        {"--backup-dir", "DIR", "take a backup (gridmap backup) into DIR on a schedule", "none"},
@@ -228,7 +230,7 @@ int cmd_serve(const Args& args) {
   ao.basemap_path = args.get("--basemap").value_or("");
   if (args.get("--basemap") && ao.basemap_path.empty())
     throw_invalid("--basemap needs a file name");
-  if (!ao.create && !std::filesystem::exists(ao.db_path))
+  if (!ao.create && !data::is_postgresql(ao.db_path) && !std::filesystem::exists(ao.db_path))
     throw_invalid(
         "database " + ao.db_path +
         " does not exist (gridmap demo or gridmap import creates one, --create an empty one)");
@@ -245,6 +247,13 @@ int cmd_serve(const Args& args) {
       throw_invalid("--backup-dir " + *backup_dir + " is not a directory this server can make");
   }
   if (args.flag("--no-upgrade-backup")) setenv("GRIDMAP_NO_UPGRADE_BACKUP", "1", 1);
+  // On PostgreSQL the audit log's anchor lives with the attachments, which every server shares,
+  // unless GRIDMAP_AUDIT_DIR puts it elsewhere.
+  if (data::is_postgresql(ao.db_path) && !ao.files_dir.empty() &&
+      !std::getenv("GRIDMAP_AUDIT_DIR")) {
+    std::filesystem::create_directories(ao.files_dir);
+    setenv("GRIDMAP_AUDIT_DIR", ao.files_dir.c_str(), 1);
+  }
   data::ServeLock lock(ao.db_path);  // one server per file
   server::App app(ao);
   std::optional<BackupSchedule> backups;
@@ -272,7 +281,8 @@ int cmd_serve(const Args& args) {
   // Problem types are absolute URIs under the server's public address (documented at
   // /problems/NAME); without --public-url, the address it listens on.
   server::set_problem_base(ao.public_url.empty() ? here : ao.public_url);
-  std::cout << "gridmap serving " << ao.db_path << " at " << here << "/" << std::endl;
+  std::cout << "gridmap serving " << data::display_name(ao.db_path) << " at " << here << "/"
+            << std::endl;
   http.run();
   app.positions().flush();
   std::cerr << "gridmap: stopped cleanly\n";

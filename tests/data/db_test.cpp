@@ -13,6 +13,7 @@
 #include "data/workers.hpp"
 #include "geo/error.hpp"
 #include "geo/geos.hpp"
+#include "support/pg_support.hpp"
 #include "support/test_support.hpp"
 
 using namespace gridmap;
@@ -153,9 +154,9 @@ TEST_CASE("an SQLite file of another application is refused as unavailable") {
   CHECK(open_failure(gpkg) == ErrorKind::unavailable);
 }
 
-TEST_CASE("areas are upserted by code and listed in code order with their lineage") {
+TEST_CASE("areas are upserted by code and listed in code order with their lineage", "[engines]") {
   test::TempDir dir;
-  data::Db db = data::Db::open(dir.file("areas.db"));
+  data::Db db = data::Db::open(test::test_database(dir.path(), "areas.db"));
   data::AreaRepo subs(db, data::Layer::subdistricts), comms(db, data::Layer::communities),
       grids(db, data::Layer::grids);
   subs.upsert({"150102001", "街道", {}, square_wkb(111.7, 40.8, 0.02)});
@@ -176,9 +177,9 @@ TEST_CASE("areas are upserted by code and listed in code order with their lineag
   CHECK(hit->grid_code.value == "150102001001002");
 }
 
-TEST_CASE("a worker's grid assignment is replaced on upsert") {
+TEST_CASE("a worker's grid assignment is replaced on upsert", "[engines]") {
   test::TempDir dir;
-  data::Db db = data::Db::open(dir.file("workers.db"));
+  data::Db db = data::Db::open(test::test_database(dir.path(), "workers.db"));
   data::AreaRepo grids(db, data::Layer::grids);
   grids.upsert({"g1", "一", {}, square_wkb(111.7, 40.8, 0.01)});
   grids.upsert({"g2", "二", {}, square_wkb(111.71, 40.8, 0.01)});
@@ -197,9 +198,9 @@ TEST_CASE("a worker's grid assignment is replaced on upsert") {
   CHECK(workers.count() == 1);
 }
 
-TEST_CASE("households keep their residents in a table of their own") {
+TEST_CASE("households keep their residents in a table of their own", "[engines]") {
   test::TempDir dir;
-  data::Db db = data::Db::open(dir.file("households.db"));
+  data::Db db = data::Db::open(test::test_database(dir.path(), "households.db"));
   data::HouseholdRepo repo(db);
   int64_t id = repo.upsert({std::nullopt, "光明路1号", {111.7, 40.8}, {}, {}, {}});
   repo.add_resident({std::nullopt, id, "张三", "13800000000", {}, {}});
@@ -208,9 +209,9 @@ TEST_CASE("households keep their residents in a table of their own") {
   CHECK(repo.get(id)->address == "光明路1号");
 }
 
-TEST_CASE("petitions keep their events and categories their deadlines") {
+TEST_CASE("petitions keep their events and categories their deadlines", "[engines]") {
   test::TempDir dir;
-  data::Db db = data::Db::open(dir.file("petitions.db"));
+  data::Db db = data::Db::open(test::test_database(dir.path(), "petitions.db"));
   data::PetitionRepo repo(db);
   data::Catalogue(db).put(data::simple_category("env", "环境卫生", 48));
   data::Petition p;
@@ -270,9 +271,10 @@ TEST_CASE("a version 1 database is migrated to the current schema and keeps its 
   CHECK(count(db, "SELECT count(*) FROM sqlite_master WHERE name = 'work_logs'") == 0);
 }
 
-TEST_CASE("a transaction inside another is a savepoint: its rollback undoes its part only") {
+TEST_CASE("a transaction inside another is a savepoint: its rollback undoes its part only",
+          "[engines]") {
   test::TempDir dir;
-  data::Db db = data::Db::open(dir.file("nested.sqlite"));
+  data::Db db = data::Db::open(test::test_database(dir.path(), "nested.sqlite"));
   db.exec("CREATE TABLE t (v INTEGER)");
   std::vector<int> committed;
   {
@@ -293,7 +295,8 @@ TEST_CASE("a transaction inside another is a savepoint: its rollback undoes its 
     CHECK(committed.empty());  // the inner commit waits for the outer one
     outer.commit();
   }
-  data::Statement st(db, "SELECT group_concat(v, ',') FROM (SELECT v FROM t ORDER BY v)");
+  data::Statement st(
+      db, "SELECT group_concat(CAST(v AS TEXT), ',') FROM (SELECT v FROM t ORDER BY v) AS s");
   REQUIRE(st.step());
   CHECK(st.text(0) == "1,3");
   CHECK(committed == std::vector<int>{3});

@@ -5,15 +5,17 @@
 #include "data/db.hpp"
 #include "data/departments.hpp"
 #include "geo/error.hpp"
+#include "support/pg_support.hpp"
 #include "support/test_support.hpp"
 
 using namespace gridmap;
 
 TEST_CASE(
     "a category is routed to its own department before its parent's, its subdistrict's before "
-    "everywhere's") {
+    "everywhere's",
+    "[engines]") {
   test::TempDir dir;
-  data::Db db = data::Db::open(dir.file("d.sqlite"));
+  data::Db db = data::Db::open(test::test_database(dir.path(), "d.sqlite"));
   data::Catalogue cat(db);
   data::CatalogueEntry parent = data::simple_category("city", "市容环境", 72);
   cat.put(parent);

@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include "data/webhooks.hpp"
+#include "support/pg_support.hpp"
 #include "support/test_support.hpp"
 
 using namespace gridmap;
@@ -19,9 +20,10 @@ std::vector<std::string> kinds(const std::vector<data::Notification>& v) {
 }  // namespace
 
 TEST_CASE(
-    "petition events become notifications once, a due deadline once per kind, old ones pruned") {
+    "petition events become notifications once, a due deadline once per kind, old ones pruned",
+    "[engines]") {
   test::TempDir dir;
-  data::Db db = data::Db::open(dir.file("n.sqlite"));
+  data::Db db = data::Db::open(test::test_database(dir.path(), "n.sqlite"));
   data::Notifications store(db);
   store.start();
   db.exec(

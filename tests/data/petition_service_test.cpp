@@ -12,6 +12,7 @@
 #include "data/petitions.hpp"
 #include "data/time.hpp"
 #include "geo/error.hpp"
+#include "support/pg_support.hpp"
 #include "support/test_support.hpp"
 
 using namespace gridmap;
@@ -20,7 +21,7 @@ namespace {
 
 struct Scratch {
   test::TempDir dir;
-  data::Db db = data::Db::open(dir.file("p.sqlite"));
+  data::Db db = data::Db::open(test::test_database(dir.path(), "p.sqlite"));
   data::Locator locator = data::Locator::load(db);  // no grids: petitions anywhere
   data::ChangeFeed feed;
   std::vector<std::string> heard;
@@ -62,7 +63,8 @@ ErrorKind kind_of(const std::function<void()>& f) {
 
 TEST_CASE(
     "moves are checked for the role, the lifecycle and the version, and only committed ones are "
-    "heard") {
+    "heard",
+    "[engines]") {
   Scratch s;
   PetitionId id = s.report();
   s.feed.deliver();
@@ -93,7 +95,7 @@ TEST_CASE(
   CHECK(data::PetitionService(s.db, &s.feed).change(mine, c, 3000).status == data::Status::closed);
 }
 
-TEST_CASE("a notice published in a transaction that rolls back is never delivered") {
+TEST_CASE("a notice published in a transaction that rolls back is never delivered", "[engines]") {
   Scratch s;
   {
     data::Transaction tx(s.db);
@@ -110,7 +112,8 @@ TEST_CASE("a notice published in a transaction that rolls back is never delivere
   CHECK(s.heard == std::vector<std::string>{"43"});
 }
 
-TEST_CASE("a move without the version is 428, and nobody reviews a case they handled") {
+TEST_CASE("a move without the version is 428, and nobody reviews a case they handled",
+          "[engines]") {
   Scratch s;
   PetitionId id = s.report();
   data::Change bare;
@@ -139,7 +142,8 @@ TEST_CASE("a move without the version is 428, and nobody reviews a case they han
 
 TEST_CASE(
     "rejecting needs a reason, a reporter withdraws their own case, and final states take no more "
-    "moves") {
+    "moves",
+    "[engines]") {
   Scratch s;
   PetitionId a = s.report("li"), b = s.report("wang");
   data::Change c;
@@ -168,7 +172,8 @@ TEST_CASE(
 
 TEST_CASE(
     "a suspended case's deadline moves on by the working time it was suspended, and it resumes "
-    "where it was") {
+    "where it was",
+    "[engines]") {
   Scratch s;
   PetitionId id = s.report();
   auto at = [](const char* t) { return *data::parse_time(t); };
@@ -204,7 +209,8 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "an extension is asked for with a later deadline and a reason, and decided by someone else") {
+    "an extension is asked for with a later deadline and a reason, and decided by someone else",
+    "[engines]") {
   Scratch s;
   PetitionId id = s.report();
   s.db.exec("INSERT INTO workers(id, name) VALUES (7, '张伟')");

@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "support/pg_support.hpp"
 #include "support/test_support.hpp"
 
 using gridmap::test::check_problem;
@@ -58,7 +59,8 @@ int list_count(RoleServer& s, const std::string& user, const std::string& query)
 
 TEST_CASE(
     "departments are defined by an admin, receive dispatched cases, and their users act only on "
-    "those") {
+    "those",
+    "[engines]") {
   RoleServer s;
   // Bad input first: nothing is stored.
   check_problem(s.as("dispatcher", "PUT", "/api/v1/departments/city-mgmt", "{\"name\":\"城管局\"}"),
@@ -126,7 +128,8 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "escalation reaches the community's and then the subdistrict's queue, whose users act on it") {
+    "escalation reaches the community's and then the subdistrict's queue, whose users act on it",
+    "[engines]") {
   RoleServer s;
   auto [community, subdistrict] = parents_of(s, RoleServer::kFirstGrid);
   s.add_user("shequ", "community", {"--area", community});
@@ -182,7 +185,8 @@ TEST_CASE(
 
 TEST_CASE(
     "duplicates are kept on the case, a dispatcher merges one into its master and an admin "
-    "unmerges it") {
+    "unmerges it",
+    "[engines]") {
   RoleServer s;
   int64_t master = s.report(RoleServer::kFirstGrid);
   int64_t dup = s.report(RoleServer::kFirstGrid);

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "data/db.hpp"
+#include "support/pg_support.hpp"
 #include "support/test_support.hpp"
 #include "tiles/gzip.hpp"
 #include "tiles/pmtiles.hpp"
@@ -57,7 +58,8 @@ std::string etag_of(RoleServer& s, int64_t id) {
 
 TEST_CASE(
     "a worker's own cases (mine=1) are those dispatched to them or reported by them, and a "
-    "list filter takes alternatives") {
+    "list filter takes alternatives",
+    "[engines]") {
   RoleServer s;
   auto [w2, grid2] = other_worker(s);
   // In worker 1's grid: the grid's worker handles it.
@@ -118,8 +120,8 @@ TEST_CASE(
                 "invalid_input");
 }
 
-TEST_CASE(
-    "a dispatcher dispatches a case to a worker they name, and only as the lifecycle allows") {
+TEST_CASE("a dispatcher dispatches a case to a worker they name, and only as the lifecycle allows",
+          "[engines]") {
   RoleServer s;
   auto [w2, grid2] = other_worker(s);
   int64_t id = s.report(RoleServer::kFirstGrid);
@@ -156,7 +158,8 @@ TEST_CASE(
   CHECK(ids(s, "worker", "mine=1").count(id) == 0);  // worker 1 no longer has it
 }
 
-TEST_CASE("a write sent again with its Idempotency-Key lands once and answers as the first time") {
+TEST_CASE("a write sent again with its Idempotency-Key lands once and answers as the first time",
+          "[engines]") {
   RoleServer s;
   uint16_t port = s.server->port();
   auto [lon, lat] = s.point_in(RoleServer::kFirstGrid);
@@ -228,7 +231,7 @@ TEST_CASE("a write sent again with its Idempotency-Key lands once and answers as
         "'crashed-1', 'an unfinished claim', created_at FROM idempotency_keys WHERE key = "
         "'queue-0002'");
   }
-  s.server = std::make_unique<gridmap::test::ServerProcess>(s.db);
+  s.server = std::make_unique<gridmap::test::ServerProcess>(s.db, s.serve_args);
   port = s.server->port();
   HttpResult after_restart = post("worker", "queue-0001", body);
   CHECK(after_restart.status == 201);
@@ -332,7 +335,7 @@ TEST_CASE(
   check_problem(s.as("admin", "GET", "/api/v1/workers/x/offline"), 404, "not_found");
 }
 
-TEST_CASE("a handler's progress notes go into the case's history without moving it") {
+TEST_CASE("a handler's progress notes go into the case's history without moving it", "[engines]") {
   RoleServer s;
   auto [w2, grid2] = other_worker(s);
   int64_t id = s.report(RoleServer::kFirstGrid);

@@ -1,5 +1,7 @@
 #include "support/test_support.hpp"
 
+#include "support/pg_support.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <fcntl.h>
@@ -326,12 +328,26 @@ uint16_t free_port() {
 }
 
 RoleServer::RoleServer() {
+  // On PostgreSQL the audit log's anchor goes with the attachments (and the demo's with it).
+  if (testing_postgresql())
+    env = std::make_unique<ScopedEnv>(std::map<std::string, std::optional<std::string>>{
+        {"GRIDMAP_AUDIT_DIR", dir.file("files")}});
+  std::filesystem::create_directories(dir.file("files"));
   REQUIRE(run_gridmap({"demo", "--db", db, "--preset", "tatabu"}).exit_code == 0);
+  if (testing_postgresql()) {
+    // The same city on PostgreSQL, copied as an operator moving to it would.
+    std::string file = db;
+    db = test_database(dir.path(), "");
+    RunResult copy = run_gridmap({"migrate", "--from", "spatialite:" + file, "--to", db});
+    INFO(copy.err);
+    REQUIRE(copy.exit_code == 0);
+    serve_args = {"--files", dir.file("files")};
+  }
   for (const char* role : {"admin", "dispatcher", "planner"})
     tokens[role] = make_user(db, role, role);
   tokens["worker"] = make_user(db, "worker1", "worker", {"--grid", kFirstGrid, "--worker", "1"});
   set_default_headers({});
-  server = std::make_unique<ServerProcess>(db);
+  server = std::make_unique<ServerProcess>(db, serve_args);
 }
 
 HttpResult RoleServer::get(const std::string& target, const std::string& role,

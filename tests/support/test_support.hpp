@@ -122,6 +122,8 @@ struct RoleServer {
   TempDir dir;
   std::string db = dir.file("tatabu.sqlite");
   std::map<std::string, std::string> tokens;
+  std::unique_ptr<ScopedEnv> env;       // on PostgreSQL: GRIDMAP_AUDIT_DIR
+  std::vector<std::string> serve_args;  // what `gridmap serve` needs besides --db
   std::unique_ptr<ServerProcess> server;
   RoleServer();
   HttpResult get(const std::string& target, const std::string& role = "admin",
@@ -134,7 +136,8 @@ struct RoleServer {
   HttpResult as(const std::string& user, const std::string& method, const std::string& target,
                 const std::string& body = "");
   // Adds a user (gridmap user add, while the server runs); its token goes to tokens[name].
-  void add_user(const std::string& name, const std::string& role, const std::vector<std::string>& extra = {});
+  void add_user(const std::string& name, const std::string& role,
+                const std::vector<std::string>& extra = {});
   // A point inside `grid` (one of its households), and a petition reported there by the
   // dispatcher; returns its id.
   std::pair<double, double> point_in(const std::string& grid);

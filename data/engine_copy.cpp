@@ -1,0 +1,234 @@
+#include "data/engine_copy.hpp"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "geo/error.hpp"
+
+namespace gridmap::data {
+namespace {
+
+// Rows of these tables mean the destination is in use: a copy never merges into it.
+const char* const kDataTables[] = {"subdistricts", "communities", "grids",     "workers",
+                                   "households",   "residents",   "petitions", "users"};
+
+struct Column {
+  std::string name;
+  bool geometry = false;
+};
+
+struct Table {
+  std::string name;
+  std::vector<Column> columns;
+};
+
+// gridmap's tables, parents before the tables that refer to them, from PostgreSQL's catalogue
+// (the same schema as SQLite's, which keeps its own tables among SpatiaLite's).
+std::vector<Table> tables_in_order(Db& pg) {
+  std::set<std::string> names;
+  {
+    Statement st(pg,
+                 "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                 "WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') "
+                 "AND NOT c.relispartition AND c.relname NOT IN ('spatial_ref_sys', "
+                 "'gridmap_schema', 'gridmap_autoincrement')");
+    while (st.step()) names.insert(st.text(0));
+  }
+  std::map<std::string, std::set<std::string>> parents;
+  {
+    Statement st(pg,
+                 "SELECT conrelid::regclass::text, confrelid::regclass::text FROM pg_constraint "
+                 "WHERE contype = 'f' AND conrelid <> confrelid");
+    while (st.step()) parents[st.text(0)].insert(st.text(1));
+  }
+  std::vector<Table> out;
+  std::set<std::string> placed;
+  while (placed.size() < names.size()) {
+    size_t before = placed.size();
+    for (const std::string& n : names) {
+      if (placed.count(n)) continue;
+      const auto& p = parents[n];
+      if (std::all_of(p.begin(), p.end(),
+                      [&](const std::string& x) { return placed.count(x) || !names.count(x); })) {
+        out.push_back({n, {}});
+        placed.insert(n);
+      }
+    }
+    if (placed.size() == before)
+      throw_internal("copy: the tables' references go round in a circle");
+  }
+  for (Table& t : out) {
+    Statement st(pg,
+                 "SELECT column_name, udt_name = 'geometry' FROM information_schema.columns "
+                 "WHERE table_schema = current_schema() AND table_name = ?1 "
+                 "ORDER BY ordinal_position");
+    st.bind(1, t.name);
+    while (st.step()) t.columns.push_back({st.text(0), st.int64(1) == 1});
+  }
+  return out;
+}
+
+int64_t count_rows(Db& db, const std::string& table) {
+  Statement st(db, "SELECT count(*) FROM " + table);
+  st.step();
+  return st.int64(0);
+}
+
+// One value read from the source, kept until its batch is written.
+struct Value {
+  Statement::Type type = Statement::Type::null;
+  int64_t integer = 0;
+  double real = 0;
+  std::string bytes;
+};
+
+Value read_value(const Statement& src, int c) {
+  Value v;
+  v.type = src.type(c);
+  switch (v.type) {
+    case Statement::Type::null:
+      break;
+    case Statement::Type::integer:
+      v.integer = src.int64(c);
+      break;
+    case Statement::Type::real:
+      v.real = src.real(c);
+      break;
+    case Statement::Type::text:
+      v.bytes = src.text(c);
+      break;
+    case Statement::Type::blob:
+      v.bytes = src.blob(c);
+      break;
+  }
+  return v;
+}
+
+void write_batch(Statement& dst, std::vector<Value>& values) {
+  int i = 0;
+  for (const Value& v : values) {
+    ++i;
+    switch (v.type) {
+      case Statement::Type::null:
+        dst.bind_null(i);
+        break;
+      case Statement::Type::integer:
+        dst.bind(i, v.integer);
+        break;
+      case Statement::Type::real:
+        dst.bind(i, v.real);
+        break;
+      case Statement::Type::text:
+        dst.bind(i, v.bytes);
+        break;
+      case Statement::Type::blob:
+        dst.bind_blob(i, v.bytes);
+        break;
+    }
+  }
+  dst.run();
+  values.clear();
+}
+
+// INSERT of `rows` rows at once: one round trip for many rows on PostgreSQL.
+std::string insert_sql(const Table& t, size_t rows) {
+  std::string sql = "INSERT INTO " + t.name + " (";
+  for (size_t c = 0; c < t.columns.size(); ++c) sql += (c ? ", " : "") + t.columns[c].name;
+  sql += ") VALUES ";
+  int n = 0;
+  for (size_t r = 0; r < rows; ++r) {
+    sql += r ? ", (" : "(";
+    for (size_t c = 0; c < t.columns.size(); ++c) {
+      std::string p = "?" + std::to_string(++n);
+      sql += (c ? ", " : "") + (t.columns[c].geometry ? "GeomFromWKB(" + p + ", 4326)" : p);
+    }
+    sql += ")";
+  }
+  return sql;
+}
+
+int64_t copy_table(Db& from, Db& to, const Table& t) {
+  std::string select = "SELECT ";
+  for (size_t c = 0; c < t.columns.size(); ++c)
+    select += (c ? ", " : "") +
+              (t.columns[c].geometry ? "AsBinary(" + t.columns[c].name + ")" : t.columns[c].name);
+  // In key order: a row referring to another of its table (a duplicate to its master, a
+  // category to its parent) comes after it.
+  select += " FROM " + t.name + " ORDER BY 1";
+  Statement src(from, select);
+  const size_t width = t.columns.size();
+  const size_t batch = std::max<size_t>(1, 500 / width);
+  Statement many(to, insert_sql(t, batch));
+  std::vector<Value> values;
+  values.reserve(batch * width);
+  int64_t rows = 0;
+  while (src.step()) {
+    for (size_t c = 0; c < width; ++c) values.push_back(read_value(src, static_cast<int>(c)));
+    ++rows;
+    if (values.size() == batch * width) write_batch(many, values);
+  }
+  if (!values.empty()) {
+    Statement rest(to, insert_sql(t, values.size() / width));
+    write_batch(rest, values);
+  }
+  return rows;
+}
+
+void copy_sequences(Db& from, Db& to) {
+  // AUTOINCREMENT's high-water marks: SQLite's sqlite_sequence, the PostgreSQL schema's
+  // gridmap_autoincrement (data/pg_schema.cpp).
+  Statement src(from, from.postgresql() ? "SELECT name, seq FROM gridmap_autoincrement"
+                                        : "SELECT name, seq FROM sqlite_sequence");
+  while (src.step()) {
+    if (to.postgresql()) {
+      Statement st(to,
+                   "INSERT INTO gridmap_autoincrement (name, seq) VALUES (?1, ?2) "
+                   "ON CONFLICT (name) DO UPDATE SET seq = excluded.seq");
+      st.bind(1, src.text(0)).bind(2, src.int64(1)).run();
+    } else {
+      Statement del(to, "DELETE FROM sqlite_sequence WHERE name = ?1");
+      del.bind(1, src.text(0)).run();
+      Statement ins(to, "INSERT INTO sqlite_sequence (name, seq) VALUES (?1, ?2)");
+      ins.bind(1, src.text(0)).bind(2, src.int64(1)).run();
+    }
+  }
+}
+
+}  // namespace
+
+std::vector<CopiedTable> copy_database(Db& from, Db& to,
+                                       const std::function<void(const CopiedTable&)>& progress) {
+  if (from.postgresql() == to.postgresql())
+    throw_invalid(from.postgresql()
+                      ? "copy: both databases are PostgreSQL (pg_dump copies between those)"
+                      : "copy: both databases are SQLite (gridmap backup copies those)");
+  if (from.schema_version() != to.schema_version())
+    throw_invalid("copy: the databases are schema " + std::to_string(from.schema_version()) +
+                  " and " + std::to_string(to.schema_version()));
+  std::vector<Table> tables = tables_in_order(from.postgresql() ? from : to);
+  Transaction tx(to);
+  for (const char* t : kDataTables)
+    if (count_rows(to, t) > 0)
+      throw_invalid("copy: the destination already holds data (" + std::string(t) +
+                    "); copy into a new, empty database");
+  // What the destination's schema seeded (the visit form's fields) is replaced by the source's.
+  for (auto it = tables.rbegin(); it != tables.rend(); ++it)
+    if (count_rows(to, it->name) > 0) to.exec("DELETE FROM " + it->name);
+  std::vector<CopiedTable> out;
+  for (const Table& t : tables) {
+    CopiedTable c{t.name, copy_table(from, to, t)};
+    int64_t there = count_rows(to, t.name), here = count_rows(from, t.name);
+    if (there != c.rows || here != c.rows)
+      throw_internal("copy: " + t.name + " has " + std::to_string(here) + " rows, " +
+                     std::to_string(c.rows) + " were read and " + std::to_string(there) +
+                     " written; nothing was kept");
+    out.push_back(c);
+    if (progress) progress(c);
+  }
+  copy_sequences(from, to);
+  tx.commit();
+  return out;
+}
+
+}  // namespace gridmap::data

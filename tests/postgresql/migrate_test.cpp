@@ -1,0 +1,98 @@
+// gridmap migrate --from --to: a city moved between SQLite and PostgreSQL, and back.
+#include <catch2/catch.hpp>
+
+#include "data/db.hpp"
+#include "support/pg_support.hpp"
+#include "support/test_support.hpp"
+
+using namespace gridmap;
+
+namespace {
+
+// Every table's rows in a stable text form: what must survive a round trip unchanged.
+std::string fingerprint(const std::string& path, const std::string& table) {
+  data::Db db = data::Db::open(path, false);
+  std::vector<std::string> columns;
+  {
+    data::Statement st(db, "SELECT name FROM pragma_table_info(?1) ORDER BY cid");
+    st.bind(1, table);
+    while (st.step()) columns.push_back(st.text(0));
+  }
+  std::string select = "SELECT ";
+  for (size_t i = 0; i < columns.size(); ++i)
+    select += (i ? ", " : "") + (columns[i] == "geom" || columns[i] == "footprint"
+                                     ? "hex(AsBinary(" + columns[i] + "))"
+                                     : "quote(" + columns[i] + ")");
+  data::Statement st(db, select + " FROM " + table + " ORDER BY 1");
+  std::string out;
+  int rows = 0;
+  while (st.step()) {
+    ++rows;
+    for (int c = 0; c < st.columns(); ++c) out += (st.is_null(c) ? "NULL" : st.text(c)) + "|";
+    out += "\n";
+  }
+  return std::to_string(rows) + " rows\n" + out;
+}
+
+}  // namespace
+
+TEST_CASE("a demo city moved to PostgreSQL and back to SQLite keeps every row as it was") {
+  test::TempDir dir;
+  test::PgDatabase pg;
+  test::ScopedEnv audit_dir({{"GRIDMAP_AUDIT_DIR", dir.path().string()}});
+  std::string first = dir.file("first.sqlite"), back = dir.file("back.sqlite");
+  REQUIRE(test::run_gridmap({"demo", "--db", first, "--preset", "tatabu"}).exit_code == 0);
+  test::RunResult to =
+      test::run_gridmap({"migrate", "--from", "spatialite:" + first, "--to", pg.url()});
+  INFO(to.err);
+  REQUIRE(to.exit_code == 0);
+  CHECK_THAT(to.out, Catch::Contains("petitions: "));
+  CHECK_THAT(to.out, Catch::Contains("every count checked"));
+  // The password never shows.
+  CHECK(to.out.find(pg.url()) == std::string::npos);
+  test::RunResult from = test::run_gridmap({"migrate", "--from", pg.url(), "--to", back});
+  INFO(from.err);
+  REQUIRE(from.exit_code == 0);
+  // gridmap's tables, as the PostgreSQL schema lists them (SQLite's sit among SpatiaLite's).
+  std::vector<std::string> tables;
+  {
+    data::Db db = data::Db::open(pg.url(), false);
+    data::Statement st(db,
+                       "SELECT table_name FROM information_schema.tables WHERE table_schema = "
+                       "'public' AND table_type = 'BASE TABLE' AND table_name NOT IN "
+                       "('spatial_ref_sys', 'gridmap_schema', 'gridmap_autoincrement')");
+    while (st.step()) tables.push_back(st.text(0));
+  }
+  REQUIRE(tables.size() > 30);
+  for (const std::string& t : tables) {
+    INFO(t);
+    CHECK(fingerprint(back, t) == fingerprint(first, t));
+  }
+  // The audit chain verifies on the copy.
+  test::RunResult audit = test::run_gridmap({"audit", "verify", "--db", back});
+  INFO(audit.out + audit.err);
+  CHECK(audit.exit_code == 0);
+}
+
+TEST_CASE("migrate refuses a destination holding data and a copy within one engine") {
+  test::TempDir dir;
+  test::PgDatabase pg;
+  test::ScopedEnv audit_dir({{"GRIDMAP_AUDIT_DIR", dir.path().string()}});
+  std::string city = dir.file("city.sqlite");
+  REQUIRE(test::run_gridmap({"demo", "--db", city, "--preset", "tatabu"}).exit_code == 0);
+  // Without a place for the audit log's anchor nothing is copied.
+  test::RunResult anchorless = test::run_gridmap_env({"migrate", "--from", city, "--to", pg.url()},
+                                                     {{"GRIDMAP_AUDIT_DIR", std::nullopt}});
+  CHECK(anchorless.exit_code != 0);
+  CHECK_THAT(anchorless.err, Catch::Contains("GRIDMAP_AUDIT_DIR"));
+  REQUIRE(test::run_gridmap({"migrate", "--from", city, "--to", pg.url()}).exit_code == 0);
+  test::RunResult again = test::run_gridmap({"migrate", "--from", city, "--to", pg.url()});
+  CHECK(again.exit_code != 0);
+  CHECK_THAT(again.err, Catch::Contains("already holds data"));
+  test::RunResult same =
+      test::run_gridmap({"migrate", "--from", city, "--to", dir.file("other.sqlite")});
+  CHECK(same.exit_code != 0);
+  CHECK_THAT(same.err, Catch::Contains("both databases are SQLite"));
+  test::RunResult mixed = test::run_gridmap({"migrate", "--from", city, "--db", city});
+  CHECK(mixed.exit_code != 0);
+}
