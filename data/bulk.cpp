@@ -10,8 +10,8 @@
 #include <utility>
 
 #include "core/text.hpp"
-#include "geo/spatialite_blob.hpp"
 #include "geo/error.hpp"
+#include "geo/spatialite_blob.hpp"
 
 namespace gridmap::data {
 namespace {
@@ -92,6 +92,20 @@ std::string point_blob(double lon, double lat) {
   return b;
 }
 
+std::string point_geometry(const Db& db, double lon, double lat) {
+  if (!db.postgresql()) return point_blob(lon, lat);
+  // Little-endian, type POINT with the SRID flag, SRID, x, y.
+  std::string b(25, '\0');
+  uint32_t type = 1 | 0x20000000u;
+  int32_t srid = 4326;
+  double xy[2] = {lon, lat};
+  b[0] = 0x01;
+  std::memcpy(b.data() + 1, &type, 4);
+  std::memcpy(b.data() + 5, &srid, 4);
+  std::memcpy(b.data() + 9, xy, sizeof xy);
+  return b;
+}
+
 int64_t pack_rtree(Db& db, const std::string& name, const std::string& table,
                    const std::string& column) {
   std::vector<Box> level;
@@ -100,7 +114,8 @@ int64_t pack_rtree(Db& db, const std::string& name, const std::string& table,
     while (st.step())
       if (auto h = read_blob_header(st.blob_view(1))) {
         const gridmap::Box& m = h->box;
-        level.push_back({st.int64(0), {down(m.min_lon), up(m.max_lon), down(m.min_lat), up(m.max_lat)}});
+        level.push_back(
+            {st.int64(0), {down(m.min_lon), up(m.max_lon), down(m.min_lat), up(m.max_lat)}});
       }
   }
   const auto count = static_cast<int64_t>(level.size());
@@ -346,8 +361,8 @@ void BulkLoad::suspend() {
           if (std::find(keep_.begin(), keep_.end(), st.text(1)) != keep_.end()) continue;
           indexes.push_back(st.text(1));
           index_sql_.push_back(st.text(2));
-        } else if (std::find(spatial_triggers.begin(), spatial_triggers.end(), ascii_lower(st.text(1))) !=
-                   spatial_triggers.end()) {
+        } else if (std::find(spatial_triggers.begin(), spatial_triggers.end(),
+                             ascii_lower(st.text(1))) != spatial_triggers.end()) {
           triggers.push_back(st.text(1));
           trigger_sql_.push_back(st.text(2));
         }

@@ -131,6 +131,9 @@ class BatchInsert {
 // A SpatiaLite point blob (SRID 4326), built here instead of by MakePoint() for each of
 // millions of rows.
 std::string point_blob(double lon, double lat);
+// A point (SRID 4326) as the engine stores it: point_blob on SQLite, EWKB on PostgreSQL (which
+// takes bytea into a geometry column as EWKB).
+std::string point_geometry(const Db& db, double lon, double lat);
 
 // Writes the R-tree `name` (an `rtree(pkid, xmin, xmax, ymin, ymax)` table, empty, made in
 // this transaction) from the bounding boxes of `table`.`column` (SpatiaLite blobs; rows

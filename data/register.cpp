@@ -984,7 +984,7 @@ RegisterImportReport import_register(Db& db, const Locator& locator, std::istrea
           chunk->buildings.null();
         chunk->buildings.value(a.road).value(a.number).value(a.compound).value(a.building);
         if (position) {
-          chunk->buildings.blob(point_blob(position->lon, position->lat));
+          chunk->buildings.blob(point_geometry(db, position->lon, position->lat));
           building_place.emplace(building, *position);
         } else {
           chunk->buildings.null();
@@ -1011,7 +1011,9 @@ RegisterImportReport import_register(Db& db, const Locator& locator, std::istrea
         if (!name.empty()) by_name.prefetch(name_key(*household, name));
         households.insert(room_key(building, a.unit, a.room), *household);
         RowBuffer& h = chunk->households;
-        h.value(*household).value(format_address(a)).blob(point_blob(position->lon, position->lat));
+        h.value(*household)
+            .value(format_address(a))
+            .blob(point_geometry(db, position->lon, position->lat));
         if (g)
           h.value(g->grid_code.value).value(g->community_code).value(g->subdistrict_code);
         else

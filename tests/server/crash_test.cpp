@@ -109,7 +109,8 @@ TEST_CASE("kill -9 during mixed writes keeps every acknowledged write exactly on
         }
         std::string note = "visit-" + tag;
         if (http(port, "POST", "/api/v1/workers/1/visits",
-                 "{\"household_id\":1,\"note\":\"" + note + "\",\"off_site_reason\":\"电话走访\"}", auth)
+                 "{\"household_id\":1,\"note\":\"" + note + "\",\"off_site_reason\":\"电话走访\"}",
+                 auth)
                 .status == 201) {
           std::lock_guard l(lock);
           visits.push_back(note);

@@ -16,6 +16,7 @@
 #include "data/media.hpp"
 #include "support/city_support.hpp"
 #include "support/media_samples.hpp"
+#include "support/pg_support.hpp"
 #include "support/test_support.hpp"
 
 using namespace gridmap;
@@ -41,10 +42,10 @@ HttpResult get_as(RoleServer& s, const std::string& role, const std::string& tar
   return http(s.server->port(), "GET", target, "", headers);
 }
 
-// The content files stored beside the database (not the temp directory).
-size_t stored_files(const std::string& db) {
+// The content files stored in the server's attachments directory (not its temp directory).
+size_t stored_files(const std::string& files_dir) {
   size_t n = 0;
-  std::filesystem::path dir = db + ".files";
+  std::filesystem::path dir = files_dir;
   if (!std::filesystem::exists(dir)) return 0;
   for (const auto& e : std::filesystem::recursive_directory_iterator(dir))
     if (e.is_regular_file() && e.path().parent_path().filename() != "tmp") ++n;
@@ -66,7 +67,8 @@ std::string visit_body(int64_t household, std::optional<LonLat> at, const std::s
 
 TEST_CASE(
     "attachments: every type is stored clean, served with its thumbnail and deleted with its "
-    "file") {
+    "file",
+    "[engines]") {
   RoleServer s;
   int64_t id = s.report(RoleServer::kFirstGrid);
   std::string base = "/api/v1/petitions/" + std::to_string(id) + "/attachments";
@@ -131,26 +133,27 @@ TEST_CASE(
   }
   auto list = json(get_as(s, "dispatcher", base));
   REQUIRE(list.Size() == cases.size());
-  size_t files = stored_files(s.db);
+  size_t files = stored_files(s.files_dir);
   CHECK(files >= cases.size());
   // The same photo twice is stored once; deleting one reference keeps the file.
   std::string jpeg = cases[0].bytes;
   int64_t again = json(upload(s, "worker", base, jpeg, "image/jpeg"))["id"].GetInt64();
-  CHECK(stored_files(s.db) == files);
+  CHECK(stored_files(s.files_dir) == files);
   CHECK(s.as("worker", "DELETE", "/api/v1/attachments/" + std::to_string(again)).status == 204);
-  CHECK(stored_files(s.db) == files);
+  CHECK(stored_files(s.files_dir) == files);
   CHECK(get_as(s, "worker", list[0]["url"].GetString()).status == 200);
   // Deleting every attachment deletes every file.
   for (auto& a : list.GetArray())
     CHECK(s.as("dispatcher", "DELETE", "/api/v1/attachments/" + std::to_string(a["id"].GetInt64()))
               .status == 204);
-  CHECK(stored_files(s.db) == 0);
+  CHECK(stored_files(s.files_dir) == 0);
   CHECK(count_rows(s.db, "SELECT count(*) FROM attachments") == 0);
   check_problem(get_as(s, "worker", list[0]["url"].GetString()), 404, "not_found");
 }
 
 TEST_CASE(
-    "attachments: lies about the type, an over-size body and an upload cut short store nothing") {
+    "attachments: lies about the type, an over-size body and an upload cut short store nothing",
+    "[engines]") {
   RoleServer s;
   int64_t id = s.report(RoleServer::kFirstGrid);
   std::string base = "/api/v1/petitions/" + std::to_string(id) + "/attachments";
@@ -189,11 +192,12 @@ TEST_CASE(
   }
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   CHECK(count_rows(s.db, "SELECT count(*) FROM attachments") == 0);
-  CHECK(stored_files(s.db) == 0);
+  CHECK(stored_files(s.files_dir) == 0);
   CHECK(s.get("/healthz").status == 200);
 }
 
-TEST_CASE("attachments: a multipart form works, and a record out of reach hides its files") {
+TEST_CASE("attachments: a multipart form works, and a record out of reach hides its files",
+          "[engines]") {
   RoleServer s;
   int64_t mine = s.report(RoleServer::kFirstGrid);
   std::string boundary = "----gridmapBoundary7MA4YWxk";
@@ -245,7 +249,7 @@ TEST_CASE("attachments: a multipart form works, and a record out of reach hides 
   CHECK(get_as(s, "dispatcher", url).status == 200);
 }
 
-TEST_CASE("a category that closes on evidence needs a photo of the result first") {
+TEST_CASE("a category that closes on evidence needs a photo of the result first", "[engines]") {
   RoleServer s;
   auto [lon, lat] = s.point_in(RoleServer::kFirstGrid);
   HttpResult r = s.as("worker", "POST", "/api/v1/petitions",
@@ -276,7 +280,8 @@ TEST_CASE("a category that closes on evidence needs a photo of the result first"
 
 TEST_CASE(
     "visits: in the worker's grids only, near the household or with a reason, with the form's "
-    "answers") {
+    "answers",
+    "[engines]") {
   RoleServer s;
   data::Household mine = household_in(s.db, RoleServer::kFirstGrid, true);
   data::Household theirs = household_in(s.db, RoleServer::kFirstGrid, false);
@@ -380,7 +385,8 @@ TEST_CASE(
 
 TEST_CASE(
     "the work log: entries through the day, versions kept, locked after three days, read by "
-    "supervisors") {
+    "supervisors",
+    "[engines]") {
   RoleServer s;
   std::string route = "/api/v1/workers/1/worklog";
   auto first = s.as("worker", "POST", route, "{\"text\":\"上午巡查3个小区\"}");

@@ -117,7 +117,8 @@ TEST_CASE("/healthz and /metrics name the build") {
                           "\",commit=\"" + commit + "\"} 1") != std::string::npos);
 }
 
-TEST_CASE("CORS is off unless an origin is named, then that origin gets its answers and others none") {
+TEST_CASE(
+    "CORS is off unless an origin is named, then that origin gets its answers and others none") {
   test::RoleServer s;
   const std::string portal = "https://portal.example.gov.cn";
   auto auth = [&](std::map<std::string, std::string> h) {
@@ -193,7 +194,8 @@ TEST_CASE("problems have absolute, documented types and an instance") {
   for (auto& t : all["problem_types"].GetArray())
     found_conflict |= std::string(t["name"].GetString()) == "conflict";
   CHECK(found_conflict);
-  test::check_problem(test::http(s.server->port(), "GET", "/problems/no_such_thing"), 404, "not_found");
+  test::check_problem(test::http(s.server->port(), "GET", "/problems/no_such_thing"), 404,
+                      "not_found");
 }
 
 TEST_CASE("every answer has a request id, in X-Request-Id and in the access log line") {
@@ -205,7 +207,8 @@ TEST_CASE("every answer has a request id, in X-Request-Id and in the access log 
   // A proxy's id is kept; a malformed one is replaced.
   CHECK(header(s.get("/healthz", "admin", {{"X-Request-Id", "edge-42.a_b"}}), "x-request-id") ==
         "edge-42.a_b");
-  std::string forged = header(s.get("/healthz", "admin", {{"X-Request-Id", "a b\"c"}}), "x-request-id");
+  std::string forged =
+      header(s.get("/healthz", "admin", {{"X-Request-Id", "a b\"c"}}), "x-request-id");
   CHECK(forged.size() == 16);
   CHECK(forged.find('"') == std::string::npos);
   // Even a refusal by the transport (a malformed request line) has one.
@@ -219,7 +222,8 @@ TEST_CASE("every answer has a request id, in X-Request-Id and in the access log 
   std::string log = s.server->log();
   size_t at = log.find(" trace-text-1 ");
   REQUIRE(at != std::string::npos);
-  std::string line = log.substr(log.rfind('\n', at) + 1, log.find('\n', at) - log.rfind('\n', at) - 1);
+  std::string line =
+      log.substr(log.rfind('\n', at) + 1, log.find('\n', at) - log.rfind('\n', at) - 1);
   CHECK(line.find(" warn trace-text-1 GET \"/api/v1/grids\" 400 ") != std::string::npos);
   CHECK(line.find(" grids.list user=") != std::string::npos);
   CHECK(line.find("user=-") == std::string::npos);
@@ -228,8 +232,9 @@ TEST_CASE("every answer has a request id, in X-Request-Id and in the access log 
   // As JSON, one object per line.
   s.server.reset();
   test::ServerProcess json_server(s.db, {"--log-format", "json"});
-  auto j = test::http(json_server.port(), "GET", "/api/v1/grids?limit=1", "",
-                      {{"Authorization", "Bearer " + s.tokens["planner"]}, {"X-Request-Id", "trace-json-1"}});
+  auto j = test::http(
+      json_server.port(), "GET", "/api/v1/grids?limit=1", "",
+      {{"Authorization", "Bearer " + s.tokens["planner"]}, {"X-Request-Id", "trace-json-1"}});
   CHECK(j.status == 200);
   std::string jlog = json_server.log();
   size_t jat = jlog.find("trace-json-1");
@@ -272,8 +277,8 @@ TEST_CASE("an access log line cannot be split or forged by the path") {
 TEST_CASE("GeoJSON answers are application/geo+json") {
   test::RoleServer s;
   CHECK(header(s.get("/api/v1/grids?limit=2"), "content-type") == "application/geo+json");
-  CHECK(header(s.get("/api/v1/grids/" + std::string(test::RoleServer::kFirstGrid)), "content-type") ==
-        "application/geo+json");
+  CHECK(header(s.get("/api/v1/grids/" + std::string(test::RoleServer::kFirstGrid)),
+               "content-type") == "application/geo+json");
   CHECK(header(s.get("/api/v1/petitions?limit=2", "dispatcher"), "content-type") ==
         "application/geo+json");
   CHECK(header(s.get("/api/v1/stats?level=grid", "planner"), "content-type") == "application/json");
@@ -325,18 +330,21 @@ std::map<std::string, double> check_exposition(const std::string& text) {
 
 }  // namespace
 
-TEST_CASE("/metrics: counters end in _total, values at full precision, the process and the database measured") {
+TEST_CASE(
+    "/metrics: counters end in _total, values at full precision, the process and the database "
+    "measured") {
   test::RoleServer s;
   s.get("/tiles/grids/12/3319/1538.mvt");
   s.get("/tiles/grids/12/3319/1538.mvt");
   auto m = s.get("/metrics");
   REQUIRE(m.status == 200);
   auto samples = check_exposition(m.body);
-  for (const char* name :
-       {"process_cpu_seconds_total", "process_resident_memory_bytes", "process_virtual_memory_bytes",
-        "process_open_fds", "process_max_fds", "process_start_time_seconds", "gridmap_db_bytes",
-        "gridmap_db_wal_bytes", "gridmap_db_busy_waits_total", "gridmap_tile_cache_hits_total",
-        "gridmap_tile_cache_misses_total", "gridmap_tile_cache_bytes", "gridmap_heat_cache_bytes"}) {
+  for (const char* name : {"process_cpu_seconds_total", "process_resident_memory_bytes",
+                           "process_virtual_memory_bytes", "process_open_fds", "process_max_fds",
+                           "process_start_time_seconds", "gridmap_db_bytes", "gridmap_db_wal_bytes",
+                           "gridmap_db_busy_waits_total", "gridmap_tile_cache_hits_total",
+                           "gridmap_tile_cache_misses_total", "gridmap_tile_cache_bytes",
+                           "gridmap_heat_cache_bytes"}) {
     INFO(name);
     CHECK(samples.count(name) == 1);
   }
@@ -348,7 +356,8 @@ TEST_CASE("/metrics: counters end in _total, values at full precision, the proce
   // Full precision: a latency sum is not rounded to microseconds.
   bool precise = false;
   for (auto& [k, v] : samples)
-    if (k.rfind("gridmap_request_seconds_sum", 0) == 0 && v > 0 && std::abs(v * 1e6 - std::round(v * 1e6)) > 1e-9)
+    if (k.rfind("gridmap_request_seconds_sum", 0) == 0 && v > 0 &&
+        std::abs(v * 1e6 - std::round(v * 1e6)) > 1e-9)
       precise = true;
   CHECK(precise);
 }
@@ -363,7 +372,8 @@ TEST_CASE("a local Prometheus may scrape without a token only when the server al
   CHECK(m.body.find("gridmap_requests_total") != std::string::npos);
   CHECK(test::http(open.port(), "GET", "/api/v1/petitions").status == 401);  // only /metrics
   // A token, when sent, is still checked (a bad one is refused, not ignored).
-  CHECK(test::http(open.port(), "GET", "/metrics", "", {{"Authorization", "Bearer nope"}}).status == 401);
+  CHECK(test::http(open.port(), "GET", "/metrics", "", {{"Authorization", "Bearer nope"}}).status ==
+        401);
 }
 
 TEST_CASE("Brotli when the client takes it (preferred to gzip), with its own entity tag") {
@@ -388,7 +398,11 @@ TEST_CASE("Brotli when the client takes it (preferred to gzip), with its own ent
   CHECK(br_tag == tag.substr(0, tag.size() - 1) + "-br\"");
   CHECK(s.get(item, "admin", {{"Accept-Encoding", "br"}, {"If-None-Match", br_tag}}).status == 304);
   // Refused (q=0, or 0.0), br gives way to gzip; nothing to gzip's refusal either.
-  CHECK(header(s.get(item, "admin", {{"Accept-Encoding", "br;q=0, gzip"}}), "content-encoding") == "gzip");
-  CHECK(header(s.get(item, "admin", {{"Accept-Encoding", "br;q=0.0, gzip;q=0"}}), "content-encoding").empty());
-  CHECK(header(s.get(item, "admin", {{"Accept-Encoding", "gzip;q=0.5"}}), "content-encoding") == "gzip");
+  CHECK(header(s.get(item, "admin", {{"Accept-Encoding", "br;q=0, gzip"}}), "content-encoding") ==
+        "gzip");
+  CHECK(
+      header(s.get(item, "admin", {{"Accept-Encoding", "br;q=0.0, gzip;q=0"}}), "content-encoding")
+          .empty());
+  CHECK(header(s.get(item, "admin", {{"Accept-Encoding", "gzip;q=0.5"}}), "content-encoding") ==
+        "gzip");
 }

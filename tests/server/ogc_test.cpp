@@ -191,7 +191,9 @@ TEST_CASE("the OGC API landing page, conformance, collections and items on the w
 
 namespace {
 
-std::string q(const std::string& s) { return server::percent_encode(s); }
+std::string q(const std::string& s) {
+  return server::percent_encode(s);
+}
 
 std::pair<double, double> first_point(const rapidjson::Value& geometry) {
   const rapidjson::Value* c = &geometry["coordinates"];
@@ -201,7 +203,9 @@ std::pair<double, double> first_point(const rapidjson::Value& geometry) {
 
 }  // namespace
 
-TEST_CASE("OGC API Part 2: items in CRS84, EPSG:4326/4490 (latitude first), EPSG:3857 and GCJ-02, and a bbox in any of them") {
+TEST_CASE(
+    "OGC API Part 2: items in CRS84, EPSG:4326/4490 (latitude first), EPSG:3857 and GCJ-02, and a "
+    "bbox in any of them") {
   OgcServer o;
   const std::string item = "/ogc/collections/grids/items/150102001001001";
   auto plain = o.s.get(item);
@@ -235,7 +239,8 @@ TEST_CASE("OGC API Part 2: items in CRS84, EPSG:4326/4490 (latitude first), EPSG
   for (const auto& c : coll["crs"].GetArray()) listed += std::string(c.GetString()) + " ";
   CHECK(listed.find("EPSG/0/4490") != std::string::npos);
   CHECK(listed.find("urn:gridmap:def:crs:BD-09") != std::string::npos);
-  CHECK(std::string(coll["storageCrs"].GetString()) == "http://www.opengis.net/def/crs/OGC/1.3/CRS84");
+  CHECK(std::string(coll["storageCrs"].GetString()) ==
+        "http://www.opengis.net/def/crs/OGC/1.3/CRS84");
   test::check_problem(o.s.get(item + "?crs=" + q("http://www.opengis.net/def/crs/EPSG/0/999999")),
                       400, "invalid_input");
   // One box, written in three CRSs, selects the same grids.
@@ -269,8 +274,8 @@ TEST_CASE("OGC API Part 2: items in CRS84, EPSG:4326/4490 (latitude first), EPSG
   CHECK(ids("bbox=" + num(lo.lon) + "," + num(lo.lat) + "," + num(hi.lon) + "," + num(hi.lat) +
             "&bbox-crs=" + q("http://www.opengis.net/def/crs/EPSG/0/3857")) == crs84);
   // CRS84 named explicitly works with a bbox too.
-  CHECK(ids("bbox=" + num(x0) + "," + num(y0) + "," + num(x1) + "," + num(y1) + "&crs=" +
-            q("http://www.opengis.net/def/crs/OGC/1.3/CRS84")) == crs84);
+  CHECK(ids("bbox=" + num(x0) + "," + num(y0) + "," + num(x1) + "," + num(y1) +
+            "&crs=" + q("http://www.opengis.net/def/crs/OGC/1.3/CRS84")) == crs84);
   test::check_problem(o.s.get("/ogc/collections/grids/items?bbox=1,2,3"), 400, "invalid_input");
 }
 
@@ -283,7 +288,8 @@ TEST_CASE("OGC API Part 3: queryables, and a CQL2 text filter that selects as th
   CHECK(std::string(schema["properties"]["status"]["type"].GetString()) == "string");
   CHECK(std::string(schema["properties"]["created_at"]["format"].GetString()) == "date-time");
   CHECK(std::string(schema["properties"]["reopened"]["type"].GetString()) == "integer");
-  CHECK_FALSE(schema["properties"].HasMember("reporter_contact"));  // personal data is not a property
+  CHECK_FALSE(
+      schema["properties"].HasMember("reporter_contact"));  // personal data is not a property
   auto conf = test::json(test::http(o.port, "GET", "/ogc/conformance"));
   std::string classes;
   for (const auto& c : conf["conformsTo"].GetArray()) classes += std::string(c.GetString()) + " ";
@@ -320,8 +326,10 @@ TEST_CASE("OGC API Part 3: queryables, and a CQL2 text filter that selects as th
   CHECK(count("created_at >= TIMESTAMP('2026-06-01T00:00:00Z') AND reopened > 0") ==
         o.count("SELECT count(*) FROM petitions WHERE created_at >= unixepoch('2026-06-01') AND "
                 "reopened > 0"));
-  CHECK(count("closed_at IS NULL") == o.count("SELECT count(*) FROM petitions WHERE closed_at IS NULL"));
-  CHECK(count("supervised = TRUE") == o.count("SELECT count(*) FROM petitions WHERE supervised = 1"));
+  CHECK(count("closed_at IS NULL") ==
+        o.count("SELECT count(*) FROM petitions WHERE closed_at IS NULL"));
+  CHECK(count("supervised = TRUE") ==
+        o.count("SELECT count(*) FROM petitions WHERE supervised = 1"));
   // A filter cannot widen a worker's patch.
   CHECK(count("status = 'closed' OR status <> 'closed'", "worker") ==
         count("grid_code = '150102001001001' OR grid_code <> '150102001001001'", "worker"));
@@ -395,40 +403,48 @@ std::string point(double lon, double lat) {
 
 }  // namespace
 
-TEST_CASE("OGC API Part 4: boundaries and households created, replaced, changed and removed, each against the version it was made on") {
+TEST_CASE(
+    "OGC API Part 4: boundaries and households created, replaced, changed and removed, each "
+    "against the version it was made on") {
   OgcServer o;
   const std::string grids = "/ogc/collections/grids/items";
   // A new grid, its corners sent in GCJ-02 (as a Chinese phone map gives them).
   LonLat corner = crs::wgs84_to_gcj02({111.60, 40.60});
-  std::string feature = "{\"type\":\"Feature\",\"geometry\":" + square(corner.lon, corner.lat, 0.002) +
-                        ",\"properties\":{\"code\":\"150102001001099\",\"name\":\"试验网格\","
-                        "\"community_code\":\"150102001001\"}}";
-  auto created = send(o, "admin", "POST", grids, feature, {{"Content-Crs", "<urn:gridmap:def:crs:GCJ-02>"}});
+  std::string feature =
+      "{\"type\":\"Feature\",\"geometry\":" + square(corner.lon, corner.lat, 0.002) +
+      ",\"properties\":{\"code\":\"150102001001099\",\"name\":\"试验网格\","
+      "\"community_code\":\"150102001001\"}}";
+  auto created =
+      send(o, "admin", "POST", grids, feature, {{"Content-Crs", "<urn:gridmap:def:crs:GCJ-02>"}});
   INFO(created.body);
   REQUIRE(created.status == 201);
   CHECK(header(created, "location") == o.root + grids + "/150102001001099");
   CHECK(header(created, "etag") == "\"v1\"");
   auto stored = test::json(o.s.get(grids + "/150102001001099"));
   auto [lon, lat] = first_point(stored["geometry"]);
-  CHECK(std::abs(lon - 111.60) + std::abs(lat - 40.60) < 1e-6);  // back in WGS84
+  CHECK(std::abs(lon - 111.60) + std::abs(lat - 40.60) < 1e-6);   // back in WGS84
   CHECK(send(o, "admin", "POST", grids, feature).status == 409);  // the code exists
   // Changes need the version they were made on.
   std::string rename = "{\"type\":\"Feature\",\"properties\":{\"name\":\"改名网格\"}}";
   CHECK(send(o, "admin", "PATCH", grids + "/150102001001099", rename).status == 428);
-  auto patched = send(o, "admin", "PATCH", grids + "/150102001001099", rename, {{"If-Match", "\"v1\""}});
+  auto patched =
+      send(o, "admin", "PATCH", grids + "/150102001001099", rename, {{"If-Match", "\"v1\""}});
   REQUIRE(patched.status == 200);
   CHECK(std::string(test::json(patched)["properties"]["name"].GetString()) == "改名网格");
   CHECK(header(patched, "etag") == "\"v2\"");
-  CHECK(send(o, "admin", "PATCH", grids + "/150102001001099", rename, {{"If-Match", "\"v1\""}}).status == 412);
+  CHECK(send(o, "admin", "PATCH", grids + "/150102001001099", rename, {{"If-Match", "\"v1\""}})
+            .status == 412);
   // A replacement gives everything.
   CHECK(send(o, "admin", "PUT", grids + "/150102001001099",
-             "{\"type\":\"Feature\",\"geometry\":" + square(111.6, 40.6, 0.003) + ",\"properties\":{}}",
+             "{\"type\":\"Feature\",\"geometry\":" + square(111.6, 40.6, 0.003) +
+                 ",\"properties\":{}}",
              {{"If-Match", "\"v2\""}})
             .status == 400);
-  auto replaced = send(o, "admin", "PUT", grids + "/150102001001099",
-                       "{\"type\":\"Feature\",\"geometry\":" + square(111.6, 40.6, 0.003) +
-                           ",\"properties\":{\"name\":\"试验网格\",\"community_code\":\"150102001001\"}}",
-                       {{"If-Match", "\"v2\""}});
+  auto replaced =
+      send(o, "admin", "PUT", grids + "/150102001001099",
+           "{\"type\":\"Feature\",\"geometry\":" + square(111.6, 40.6, 0.003) +
+               ",\"properties\":{\"name\":\"试验网格\",\"community_code\":\"150102001001\"}}",
+           {{"If-Match", "\"v2\""}});
   INFO(replaced.body);
   CHECK(replaced.status == 200);
   // Boundaries are an admin's; a grid that holds households is not removed.
@@ -438,8 +454,12 @@ TEST_CASE("OGC API Part 4: boundaries and households created, replaced, changed 
   test::check_problem(busy, 409, "conflict");
   CHECK(busy.body.find("households") != std::string::npos);
   CHECK(send(o, "admin", "DELETE", grids + "/150102001001099", "").status == 428);
-  CHECK(send(o, "admin", "DELETE", grids + "/150102001001099", "", {{"If-Match", "\"v2\""}}).status == 412);
-  CHECK(send(o, "admin", "DELETE", grids + "/150102001001099", "", {{"If-Match", "\"v3\""}}).status == 204);
+  CHECK(
+      send(o, "admin", "DELETE", grids + "/150102001001099", "", {{"If-Match", "\"v2\""}}).status ==
+      412);
+  CHECK(
+      send(o, "admin", "DELETE", grids + "/150102001001099", "", {{"If-Match", "\"v3\""}}).status ==
+      204);
   CHECK(o.s.get(grids + "/150102001001099").status == 404);
   // Read-only collections say so.
   auto ro = send(o, "admin", "POST", "/ogc/collections/workers/items", "{}");
@@ -455,18 +475,22 @@ TEST_CASE("OGC API Part 4: boundaries and households created, replaced, changed 
                        ",\"properties\":{\"address\":\"3号楼2单元501\"}}");
   INFO(mine.body);
   REQUIRE(mine.status == 201);
-  std::string id = test::json(mine)["id"].IsString() ? test::json(mine)["id"].GetString()
-                                                      : std::to_string(test::json(mine)["id"].GetInt64());
-  CHECK(std::string(test::json(mine)["properties"]["grid_code"].GetString()) == test::RoleServer::kFirstGrid);
+  std::string id = test::json(mine)["id"].IsString()
+                       ? test::json(mine)["id"].GetString()
+                       : std::to_string(test::json(mine)["id"].GetInt64());
+  CHECK(std::string(test::json(mine)["properties"]["grid_code"].GetString()) ==
+        test::RoleServer::kFirstGrid);
   CHECK(send(o, "worker", "POST", households,
              "{\"type\":\"Feature\",\"geometry\":" + point(olon, olat) + ",\"properties\":{}}")
             .status == 403);
   CHECK(send(o, "worker", "PATCH", households + "/" + id,
-             "{\"type\":\"Feature\",\"geometry\":" + point(olon, olat) + "}", {{"If-Match", "\"v1\""}})
+             "{\"type\":\"Feature\",\"geometry\":" + point(olon, olat) + "}",
+             {{"If-Match", "\"v1\""}})
             .status == 403);
   // The admin moves it to the other grid: its grid follows the point.
   auto moved = send(o, "admin", "PATCH", households + "/" + id,
-                    "{\"type\":\"Feature\",\"geometry\":" + point(olon, olat) + "}", {{"If-Match", "\"v1\""}});
+                    "{\"type\":\"Feature\",\"geometry\":" + point(olon, olat) + "}",
+                    {{"If-Match", "\"v1\""}});
   INFO(moved.body);
   REQUIRE(moved.status == 200);
   CHECK(std::string(test::json(moved)["properties"]["grid_code"].GetString()) == "150102001009001");
@@ -477,9 +501,12 @@ TEST_CASE("OGC API Part 4: boundaries and households created, replaced, changed 
   REQUIRE(lived.step());
   std::string occupied = std::to_string(lived.int64(0));
   auto v = header(o.s.get(households + "/" + occupied), "etag");
-  test::check_problem(send(o, "admin", "DELETE", households + "/" + occupied, "", {{"If-Match", v}}), 409,
-                      "conflict");
-  CHECK(send(o, "admin", "DELETE", households + "/" + id, "", {{"If-Match", "\"v2\""}}).status == 204);
+  test::check_problem(
+      send(o, "admin", "DELETE", households + "/" + occupied, "", {{"If-Match", v}}), 409,
+      "conflict");
+  CHECK(send(o, "admin", "DELETE", households + "/" + id, "", {{"If-Match", "\"v2\""}}).status ==
+        204);
   CHECK(o.s.get(households + "/" + id).status == 404);
-  CHECK(send(o, "worker", "DELETE", households + "/" + occupied, "", {{"If-Match", v}}).status == 403);
+  CHECK(send(o, "worker", "DELETE", households + "/" + occupied, "", {{"If-Match", v}}).status ==
+        403);
 }

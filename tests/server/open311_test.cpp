@@ -7,6 +7,7 @@
 
 #include <string>
 
+#include "support/pg_support.hpp"
 #include "support/test_support.hpp"
 
 using namespace gridmap;
@@ -56,7 +57,8 @@ void check_error(const test::HttpResult& r, int status) {
 
 }  // namespace
 
-TEST_CASE("Open311 services are the catalogue's reportable categories, in JSON and XML") {
+TEST_CASE("Open311 services are the catalogue's reportable categories, in JSON and XML",
+          "[engines]") {
   test::RoleServer s;
   uint16_t port = s.server->port();
   auto list = test::http(port, "GET", "/open311/v2/services.json");  // public
@@ -98,7 +100,8 @@ TEST_CASE("Open311 services are the catalogue's reportable categories, in JSON a
 
 TEST_CASE(
     "the specification's example POST reports a petition, read back by GET requests without the "
-    "reporter's details") {
+    "reporter's details",
+    "[engines]") {
   test::RoleServer s;
   uint16_t port = s.server->port();
   auto [lon, lat] = s.point_in(test::RoleServer::kFirstGrid);
@@ -185,7 +188,8 @@ TEST_CASE(
 
 TEST_CASE(
     "Open311 refuses bad reports and keys with its own error list, and holds workers to their "
-    "patch") {
+    "patch",
+    "[engines]") {
   test::RoleServer s;
   uint16_t port = s.server->port();
   auto [lon, lat] = s.point_in(test::RoleServer::kFirstGrid);

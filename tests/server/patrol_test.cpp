@@ -12,6 +12,7 @@
 #include "data/time.hpp"
 #include "server/app.hpp"
 #include "support/city_support.hpp"
+#include "support/pg_support.hpp"
 #include "support/test_support.hpp"
 
 using namespace gridmap;
@@ -61,8 +62,8 @@ bool has_key(const rapidjson::Value& v, const std::string& needle) {
 
 }  // namespace
 
-TEST_CASE(
-    "a worker who opts in gets a patrol track that only they, the centre and their area read") {
+TEST_CASE("a worker who opts in gets a patrol track that only they, the centre and their area read",
+          "[engines]") {
   RoleServer s;
   exec(s.db, "UPDATE workers SET on_duty = 1 WHERE id = 1");
   auto [lon, lat] = s.point_in(RoleServer::kFirstGrid);
@@ -176,7 +177,7 @@ TEST_CASE("the server purges track points past the retention at start-up") {
   CHECK(test::run_gridmap({"serve", "--db", db, "--patrol-retention-days", "0"}).exit_code != 0);
 }
 
-TEST_CASE("a visit shows in its grid's coverage figures, as rows and as a map layer") {
+TEST_CASE("a visit shows in its grid's coverage figures, as rows and as a map layer", "[engines]") {
   RoleServer s;
   int64_t household = 0;
   {

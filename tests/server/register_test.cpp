@@ -4,6 +4,7 @@
 
 #include "data/db.hpp"
 #include "support/city_support.hpp"
+#include "support/pg_support.hpp"
 #include "support/test_support.hpp"
 
 using namespace gridmap;
@@ -17,7 +18,8 @@ using test::RoleServer;
 
 TEST_CASE(
     "residents: a worker registers, edits, moves out and tags the people of their patch, read "
-    "masked") {
+    "masked",
+    "[engines]") {
   RoleServer s;
   int64_t mine = *household_in(s.db, RoleServer::kFirstGrid, true).id;
   int64_t theirs = *household_in(s.db, RoleServer::kFirstGrid, false).id;
@@ -78,7 +80,8 @@ TEST_CASE(
   CHECK(s.as("planner", "GET", "/api/v1/residents").status == 403);
 }
 
-TEST_CASE("units: recorded in a worker's grids, the contact masked until revealed with a reason") {
+TEST_CASE("units: recorded in a worker's grids, the contact masked until revealed with a reason",
+          "[engines]") {
   RoleServer s;
   auto [lon, lat] = s.point_in(RoleServer::kFirstGrid);
   std::string body =
@@ -109,7 +112,8 @@ TEST_CASE("units: recorded in a worker's grids, the contact masked until reveale
 }
 
 TEST_CASE(
-    "the register import over HTTP: all or nothing with each bad row, the template to fill in") {
+    "the register import over HTTP: all or nothing with each bad row, the template to fill in",
+    "[engines]") {
   RoleServer s;
   auto [lon, lat] = s.point_in(RoleServer::kFirstGrid);
   std::string where = "," + std::to_string(lon) + "," + std::to_string(lat);

@@ -43,10 +43,30 @@ Reach reach_of_worker1(const std::string& db_path) {
 
 // Values an attacker would try: other grids, other workers, SQL and JSON fragments, empty.
 const std::vector<std::string>& hostile_values() {
-  static const std::vector<std::string> v = {
-      "", "5", "1", "-1", "0", "150102001009001", "150102001001001", "150102001", "150102001009", "appeal",
-      "incident", "closed", "reported", "noise", "grid", "department", "1%20OR%201=1", "%27)%20OR%20(1=1",
-      "%5B%22150102001009001%22%5D", "%22", "null", "9223372036854775807", "2026-01-01", "abc"};
+  static const std::vector<std::string> v = {"",
+                                             "5",
+                                             "1",
+                                             "-1",
+                                             "0",
+                                             "150102001009001",
+                                             "150102001001001",
+                                             "150102001",
+                                             "150102001009",
+                                             "appeal",
+                                             "incident",
+                                             "closed",
+                                             "reported",
+                                             "noise",
+                                             "grid",
+                                             "department",
+                                             "1%20OR%201=1",
+                                             "%27)%20OR%20(1=1",
+                                             "%5B%22150102001009001%22%5D",
+                                             "%22",
+                                             "null",
+                                             "9223372036854775807",
+                                             "2026-01-01",
+                                             "abc"};
   return v;
 }
 
@@ -74,17 +94,20 @@ TEST_CASE("no combination of list parameters shows a worker a record outside the
   unsigned seed = std::random_device{}();
   INFO("seed " << seed);
   std::mt19937 rng(seed);
-  const std::vector<std::string> common = {"bbox", "limit", "cursor", "crs", "from", "to", "unknown"};
+  const std::vector<std::string> common = {"bbox", "limit", "cursor", "crs",
+                                           "from", "to",    "unknown"};
   struct Route {
     std::string path;
     std::vector<std::string> params;
     const std::set<int64_t>* reach;
   };
   std::vector<Route> routes = {
-      {"/api/v1/households", {"grid_code", "community_code", "subdistrict_code"}, &reach.households},
+      {"/api/v1/households",
+       {"grid_code", "community_code", "subdistrict_code"},
+       &reach.households},
       {"/api/v1/petitions",
-       {"status", "category", "kind", "grid_code", "community_code", "subdistrict_code", "handler_level",
-        "handler_worker_id"},
+       {"status", "category", "kind", "grid_code", "community_code", "subdistrict_code",
+        "handler_level", "handler_worker_id"},
        &reach.petitions},
   };
   int answered = 0;
@@ -105,7 +128,8 @@ TEST_CASE("no combination of list parameters shows a worker a record outside the
   CHECK(answered > 20);  // enough combinations got through to the query
   // Workers: only themself.
   for (int i = 0; i < 50; ++i) {
-    std::string target = "/api/v1/workers" + random_query(rng, {"on_duty", "grid_code", "bbox", "limit", "cursor"});
+    std::string target =
+        "/api/v1/workers" + random_query(rng, {"on_duty", "grid_code", "bbox", "limit", "cursor"});
     INFO(target);
     auto r = s.get(target, "worker");
     REQUIRE((r.status == 200 || r.status == 400));
@@ -123,7 +147,8 @@ TEST_CASE("no combination of tile filters puts a record outside a worker's patch
   std::mt19937 rng(seed);
   // Tiles at zoom 14 over the whole subdistrict: every feature is one record, its id the key.
   data::Db db = data::Db::open(s.db, false);
-  data::Statement b(db, "SELECT min(X(geom)), min(Y(geom)), max(X(geom)), max(Y(geom)) FROM households");
+  data::Statement b(
+      db, "SELECT min(X(geom)), min(Y(geom)), max(X(geom)), max(Y(geom)) FROM households");
   REQUIRE(b.step());
   auto tile_of = [](double lon, double lat, int z) {
     double n = std::pow(2.0, z);
@@ -136,14 +161,16 @@ TEST_CASE("no combination of tile filters puts a record outside a worker's patch
   auto [x1, y1] = tile_of(b.real(2), b.real(1), 14);
   size_t seen_households = 0, seen_petitions = 0;
   for (const char* layer : {"households", "petitions"}) {
-    const std::set<int64_t>& allowed = std::string(layer) == "households" ? reach.households : reach.petitions;
+    const std::set<int64_t>& allowed =
+        std::string(layer) == "households" ? reach.households : reach.petitions;
     for (int x = x0; x <= x1; ++x)
       for (int y = y0; y <= y1; ++y) {
         // Each tile without filters, then with random ones (petitions take filters).
         for (int round = 0; round < (std::string(layer) == "petitions" ? 4 : 1); ++round) {
-          std::string query = round ? random_query(rng, {"status", "category", "kind", "from", "to"}) : "";
-          std::string target =
-              "/tiles/" + std::string(layer) + "/14/" + std::to_string(x) + "/" + std::to_string(y) + ".mvt" + query;
+          std::string query =
+              round ? random_query(rng, {"status", "category", "kind", "from", "to"}) : "";
+          std::string target = "/tiles/" + std::string(layer) + "/14/" + std::to_string(x) + "/" +
+                               std::to_string(y) + ".mvt" + query;
           INFO(target);
           auto r = s.get(target, "worker");
           REQUIRE((r.status == 200 || r.status == 400));

@@ -23,6 +23,7 @@
 #include "data/households.hpp"
 #include "data/petitions.hpp"
 #include "support/city_support.hpp"
+#include "support/pg_support.hpp"
 #include "support/test_support.hpp"
 
 using namespace gridmap;
@@ -137,7 +138,8 @@ std::string plain_chain_hash(const std::string& prev, int64_t at,
 
 TEST_CASE(
     "a body nested 200,000 deep gets 400 and the server lives on, data after the JSON value is "
-    "refused") {
+    "refused",
+    "[engines]") {
   RoleServer s;
   uint16_t port = s.server->port();
   check_problem(http(port, "POST", "/api/v1/session", std::string(200000, '[')), 400,
@@ -155,7 +157,8 @@ TEST_CASE(
   CHECK(as(s, "admin", "POST", "/api/v1/locate", "[[111.7,40.8]]  \n").status == 200);
 }
 
-TEST_CASE("repeated query parameters are refused and filters never widen a worker's petitions") {
+TEST_CASE("repeated query parameters are refused and filters never widen a worker's petitions",
+          "[engines]") {
   RoleServer s;
   std::string many = "/api/v1/petitions?limit=1000";
   for (int i = 0; i < 13; ++i) many += "&handler_worker_id=5";
@@ -186,7 +189,8 @@ TEST_CASE("repeated query parameters are refused and filters never widen a worke
 
 TEST_CASE(
     "a worker starts, submits, resolves on site and escalates, but never dispatches, reviews or "
-    "reassigns") {
+    "reassigns",
+    "[engines]") {
   RoleServer s;
   data::Household home = household_in(s.db, RoleServer::kFirstGrid, true);
   auto move = [&](const std::string& role, int64_t id, const std::string& body) {
@@ -225,7 +229,7 @@ TEST_CASE(
   CHECK(move("worker", onsite, "{\"to\":\"closed\",\"note\":\"当场劝离\"}").status == 200);
 }
 
-TEST_CASE("a worker's access follows the worker's current grids") {
+TEST_CASE("a worker's access follows the worker's current grids", "[engines]") {
   RoleServer s;
   data::Household old_home = household_in(s.db, RoleServer::kFirstGrid, true);
   data::Household new_home = household_in(s.db, RoleServer::kFirstGrid, false);
@@ -244,7 +248,8 @@ TEST_CASE("a worker's access follows the worker's current grids") {
   CHECK(std::string(me["grids"][0].GetString()) == *new_home.grid_code);
 }
 
-TEST_CASE("a new password ends every session and token, signing out with an API token revokes it") {
+TEST_CASE("a new password ends every session and token, signing out with an API token revokes it",
+          "[engines]") {
   RoleServer s;
   uint16_t port = s.server->port();
   REQUIRE(test::run_gridmap(
@@ -373,7 +378,8 @@ TEST_CASE("the audit chain is anchored: removed last rows and a recomputed chain
   CHECK(test::run_gridmap({"audit", "verify", "--db", other}).exit_code == 1);
 }
 
-TEST_CASE("failed sign-ins slow down guesses from one address but never lock the real user out") {
+TEST_CASE("failed sign-ins slow down guesses from one address but never lock the real user out",
+          "[engines]") {
   RoleServer s;
   uint16_t port = s.server->port();
   REQUIRE(test::run_gridmap(
@@ -420,7 +426,8 @@ TEST_CASE("failed sign-ins slow down guesses from one address but never lock the
   CHECK(healthy == 20);
 }
 
-TEST_CASE("out of a worker's patch looks exactly like missing: visits, residents, duplicates") {
+TEST_CASE("out of a worker's patch looks exactly like missing: visits, residents, duplicates",
+          "[engines]") {
   RoleServer s;
   data::Household mine = household_in(s.db, RoleServer::kFirstGrid, true);
   data::Household theirs = household_in(s.db, RoleServer::kFirstGrid, false);
@@ -462,7 +469,7 @@ TEST_CASE("out of a worker's patch looks exactly like missing: visits, residents
   for (auto& v : dup_for_worker["possible_duplicates"].GetArray()) CHECK(v.GetInt64() != elsewhere);
 }
 
-TEST_CASE("the Host header never reaches the style, --public-url names the server") {
+TEST_CASE("the Host header never reaches the style, --public-url names the server", "[engines]") {
   RoleServer s;
   auto r = s.get("/style.json", "admin", {{"Host", "evil.example"}});
   REQUIRE(r.status == 200);
@@ -470,7 +477,9 @@ TEST_CASE("the Host header never reaches the style, --public-url names the serve
   CHECK(s.get("/tiles/grids.json", "admin", {{"Host", "evil.example"}}).body.find("evil") ==
         std::string::npos);
   s.server.reset();
-  test::ServerProcess named(s.db, {"--public-url", "https://grid.example.gov.cn/"});
+  std::vector<std::string> named_args = s.serve_args;
+  named_args.insert(named_args.end(), {"--public-url", "https://grid.example.gov.cn/"});
+  test::ServerProcess named(s.db, named_args);
   auto style = json(http(named.port(), "GET", "/style.json", "",
                          {{"Authorization", bearer(s, "admin")}, {"Host", "evil.example"}}));
   CHECK(std::string(style["glyphs"].GetString())
@@ -480,7 +489,8 @@ TEST_CASE("the Host header never reaches the style, --public-url names the serve
 }
 
 TEST_CASE(
-    "cookie-signed writes from another site's page are refused, and cookie names match exactly") {
+    "cookie-signed writes from another site's page are refused, and cookie names match exactly",
+    "[engines]") {
   RoleServer s;
   uint16_t port = s.server->port();
   std::string cookie = signed_cookie(port, "demo-dispatcher", "gridmap-demo");
@@ -511,9 +521,12 @@ TEST_CASE(
             .status == 200);
 }
 
-TEST_CASE("a second server on the same file is refused, an empty file is not made a database") {
+TEST_CASE("a second server on the same file is refused, an empty file is not made a database",
+          "[engines]") {
   RoleServer s;
-  auto second = test::run_gridmap({"serve", "--db", s.db, "--listen", "127.0.0.1:0"});
+  std::vector<std::string> again{"serve", "--db", s.db, "--listen", "127.0.0.1:0"};
+  again.insert(again.end(), s.serve_args.begin(), s.serve_args.end());
+  auto second = test::run_gridmap(again);
   CHECK(second.exit_code == 2);
   CHECK(second.err.find("another gridmap server") != std::string::npos);
   test::TempDir dir;
@@ -529,7 +542,7 @@ TEST_CASE("a second server on the same file is refused, an empty file is not mad
   CHECK(http(created.port(), "GET", "/healthz").status == 200);
 }
 
-TEST_CASE("malformed framing gets 400 before the connection closes") {
+TEST_CASE("malformed framing gets 400 before the connection closes", "[engines]") {
   RoleServer s;
   uint16_t port = s.server->port();
   const std::string auth = "Authorization: " + bearer(s, "admin") + "\r\n";
@@ -552,7 +565,8 @@ TEST_CASE("malformed framing gets 400 before the connection closes") {
 }
 
 TEST_CASE(
-    "a planner's heat and density count whole weeks: windows a day apart cannot be subtracted") {
+    "a planner's heat and density count whole weeks: windows a day apart cannot be subtracted",
+    "[engines]") {
   RoleServer s;
   // z 6: the whole subdistrict in one bin, so the counts are far above k = 5.
   std::string tile = "/tiles/density/6/51/24.mvt";

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "data/db.hpp"
+#include "support/pg_support.hpp"
 #include "support/test_support.hpp"
 
 using namespace gridmap;
@@ -29,7 +30,8 @@ int64_t total(const rapidjson::Document& rows) {
 
 }  // namespace
 
-TEST_CASE("stats filter by subdistrict, community and category, and unknown parameters are 400") {
+TEST_CASE("stats filter by subdistrict, community and category, and unknown parameters are 400",
+          "[engines]") {
   test::RoleServer s;
   rapidjson::Document all = json(s.get("/api/v1/stats?level=grid", "planner"));
   CHECK(total(all) ==
@@ -93,7 +95,8 @@ TEST_CASE("stats filter by subdistrict, community and category, and unknown para
 
 TEST_CASE(
     "a follow-up of a closed case counts in the satisfaction rate, and an unsatisfied one may "
-    "reopen it") {
+    "reopen it",
+    "[engines]") {
   test::RoleServer s;
   // Two closed cases of the same grid, with no follow-ups yet.
   std::string grid = "150102001001001";
@@ -152,7 +155,8 @@ TEST_CASE(
     }
 }
 
-TEST_CASE("stats per category, ranked, as a monthly series and as CSV and xlsx downloads") {
+TEST_CASE("stats per category, ranked, as a monthly series and as CSV and xlsx downloads",
+          "[engines]") {
   test::RoleServer s;
   rapidjson::Document cats = json(s.get("/api/v1/stats?level=category", "planner"));
   REQUIRE(cats.Size() > 1);
@@ -212,7 +216,8 @@ TEST_CASE("stats per category, ranked, as a monthly series and as CSV and xlsx d
   CHECK(s.get("/api/v1/stats?format=csv", "worker").status >= 400);
 }
 
-TEST_CASE("stats refuse an unknown level, sort, order, series or format, and from after to") {
+TEST_CASE("stats refuse an unknown level, sort, order, series or format, and from after to",
+          "[engines]") {
   test::RoleServer s;
   for (const char* q :
        {"level=galaxy", "sort=happiness", "sort=due&order=up", "order=asc", "series=week",

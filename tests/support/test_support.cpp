@@ -328,11 +328,14 @@ uint16_t free_port() {
 }
 
 RoleServer::RoleServer() {
-  // On PostgreSQL the audit log's anchor goes with the attachments (and the demo's with it).
-  if (testing_postgresql())
+  // On PostgreSQL the audit log's anchor has a directory of its own (the demo's goes there too).
+  files_dir = db + ".files";
+  if (testing_postgresql()) {
+    files_dir = dir.file("files");
+    std::filesystem::create_directories(dir.file("audit"));
     env = std::make_unique<ScopedEnv>(std::map<std::string, std::optional<std::string>>{
-        {"GRIDMAP_AUDIT_DIR", dir.file("files")}});
-  std::filesystem::create_directories(dir.file("files"));
+        {"GRIDMAP_AUDIT_DIR", dir.file("audit")}});
+  }
   REQUIRE(run_gridmap({"demo", "--db", db, "--preset", "tatabu"}).exit_code == 0);
   if (testing_postgresql()) {
     // The same city on PostgreSQL, copied as an operator moving to it would.
@@ -341,7 +344,7 @@ RoleServer::RoleServer() {
     RunResult copy = run_gridmap({"migrate", "--from", "spatialite:" + file, "--to", db});
     INFO(copy.err);
     REQUIRE(copy.exit_code == 0);
-    serve_args = {"--files", dir.file("files")};
+    serve_args = {"--files", files_dir};
   }
   for (const char* role : {"admin", "dispatcher", "planner"})
     tokens[role] = make_user(db, role, role);

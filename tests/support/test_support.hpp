@@ -124,6 +124,7 @@ struct RoleServer {
   std::map<std::string, std::string> tokens;
   std::unique_ptr<ScopedEnv> env;       // on PostgreSQL: GRIDMAP_AUDIT_DIR
   std::vector<std::string> serve_args;  // what `gridmap serve` needs besides --db
+  std::string files_dir;                // where the server keeps attachments
   std::unique_ptr<ServerProcess> server;
   RoleServer();
   HttpResult get(const std::string& target, const std::string& role = "admin",
