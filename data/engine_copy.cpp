@@ -1,9 +1,11 @@
 #include "data/engine_copy.hpp"
 
 #include <algorithm>
+#include <filesystem>
 #include <map>
 #include <set>
 
+#include "data/audit.hpp"
 #include "geo/error.hpp"
 
 namespace gridmap::data {
@@ -229,6 +231,17 @@ std::vector<CopiedTable> copy_database(Db& from, Db& to,
   copy_sequences(from, to);
   tx.commit();
   return out;
+}
+
+void copy_audit_anchor(const std::string& from, const std::string& to) {
+  namespace fs = std::filesystem;
+  AuditAnchor a = AuditAnchor::of(from), b = AuditAnchor::of(to);
+  for (auto [src, dst] :
+       {std::pair{a.key_path, b.key_path}, {a.checkpoint_path, b.checkpoint_path}}) {
+    if (!fs::exists(src) || src == dst) continue;
+    fs::copy_file(src, dst, fs::copy_options::overwrite_existing);
+    fs::permissions(dst, fs::perms::owner_read | fs::perms::owner_write);
+  }
 }
 
 }  // namespace gridmap::data

@@ -23,4 +23,8 @@ struct CopiedTable {
 std::vector<CopiedTable> copy_database(
     Db& from, Db& to, const std::function<void(const CopiedTable&)>& progress = {});
 
+// The audit log's key and checkpoints of database `from` copied to where database `to` keeps
+// them (AuditAnchor), so that its chain goes on verifying; nothing when `from` has none.
+void copy_audit_anchor(const std::string& from, const std::string& to);
+
 }  // namespace gridmap::data

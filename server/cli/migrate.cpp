@@ -41,7 +41,8 @@ int copy_between_engines(const Args& args) {
   if (args.get("--db") || args.flag("--check"))
     throw_invalid("migrate: --from and --to copy a database; --db and --check upgrade one");
   // Where the audit log's anchors are (checked before anything is copied).
-  data::AuditAnchor a = data::AuditAnchor::of(from), b = data::AuditAnchor::of(to);
+  (void)data::AuditAnchor::of(from);
+  (void)data::AuditAnchor::of(to);
   data::Db source = data::Db::open(from, false);
   data::Db target = data::Db::open(to, true);
   std::cout << "copying " << (source.postgresql() ? "PostgreSQL" : "SQLite") << " "
@@ -55,13 +56,7 @@ int copy_between_engines(const Args& args) {
   std::cout << "copied " << copied.size() << " tables, " << rows
             << " rows; every count checked against the source\n";
   // The audit chain goes on verifying: its key and checkpoints go with it.
-  namespace fs = std::filesystem;
-  for (auto [src, dst] :
-       {std::pair{a.key_path, b.key_path}, {a.checkpoint_path, b.checkpoint_path}}) {
-    if (!fs::exists(src) || src == dst) continue;
-    fs::copy_file(src, dst, fs::copy_options::overwrite_existing);
-    fs::permissions(dst, fs::perms::owner_read | fs::perms::owner_write);
-  }
+  data::copy_audit_anchor(from, to);
   return 0;
 }
 
