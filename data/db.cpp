@@ -465,10 +465,15 @@ Transaction::Transaction(Db& db) : db_(db) {
   callbacks_before_ = db_.on_commit_.size();
   if (db_.pg_ && !nested_) {
     db_.pg_->exec("BEGIN", false);
+    db_.pg_->transaction_open(true);
     try {
       db_.pg_->exec(kWriterLock, false);
     } catch (...) {
-      db_.pg_->exec("ROLLBACK", false);
+      db_.pg_->transaction_open(false);
+      try {
+        db_.pg_->exec("ROLLBACK", false);
+      } catch (const Error&) {
+      }
       throw;
     }
     return;
@@ -480,6 +485,7 @@ Transaction::~Transaction() {
   if (!open_) return;
   if (db_.pg_) {
     // A failure here leaves the connection to the caller's next statement, which reports it.
+    if (!nested_) db_.pg_->transaction_open(false);
     try {
       db_.pg_->exec(nested_ ? "ROLLBACK TO nested; RELEASE nested" : "ROLLBACK", false);
     } catch (const Error&) {
@@ -506,6 +512,7 @@ void Transaction::commit() {
     return;
   }
   db_.exec("COMMIT");
+  if (db_.pg_) db_.pg_->transaction_open(false);
   open_ = false;
   auto done = std::move(db_.on_commit_);
   db_.on_commit_.clear();

@@ -1,6 +1,7 @@
 #include "data/features.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <variant>
 
@@ -384,11 +385,26 @@ FeaturePage list_features(Db& db, const FeatureQuery& q) {
     if (alternatives.size() > kMostAlternatives)
       throw_invalid("'" + name + "' lists more than " + std::to_string(kMostAlternatives) +
                     " values");
+    // A number is compared as a number: text that is none is refused (SQLite would compare it
+    // and find nothing, PostgreSQL would fail).
+    auto column = std::find_if(s.columns.begin(), s.columns.end(),
+                               [&n = name](const Column& c) { return c.name == n; });
+    bool numeric = column != s.columns.end() &&
+                   (column->type == Type::integer || column->type == Type::boolean);
     where += " AND " + it->second + " IN (";
     for (size_t i = 0; i < alternatives.size(); ++i) {
       if (i) where += ", ";
       where += arg(kFirstFilter + static_cast<int>(values.size()));
-      values.emplace_back(std::in_place_type<std::string>, alternatives[i]);
+      if (numeric) {
+        int64_t n = 0;
+        std::string_view a = alternatives[i];
+        auto [end, ec] = std::from_chars(a.data(), a.data() + a.size(), n);
+        if (ec != std::errc() || end != a.data() + a.size())
+          throw_invalid("'" + name + "' is a whole number: '" + std::string(a) + "' is not one");
+        values.emplace_back(std::in_place_type<int64_t>, n);
+      } else {
+        values.emplace_back(std::in_place_type<std::string>, alternatives[i]);
+      }
     }
     where += ")";
   }

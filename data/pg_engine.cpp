@@ -114,11 +114,30 @@ Connection::Connection(const std::string& url) : url_(url) {
     conn_ = nullptr;
     throw Error(ErrorKind::unavailable, "cannot connect to PostgreSQL: " + why);
   }
+  set_up_session();
+}
+
+void Connection::set_up_session() {
   // Times are bigint seconds; text comparisons byte by byte as SQLite's.
   exec("SET TIME ZONE 'UTC'; SET client_min_messages = warning", false);
   Result r(PQexec(conn_, "SELECT oid FROM pg_type WHERE typname = 'geometry'"));
   if (PQresultStatus(r.get()) == PGRES_TUPLES_OK && PQntuples(r.get()) > 0)
     geometry_oid_ = static_cast<unsigned>(std::strtoul(PQgetvalue(r.get(), 0, 0), nullptr, 10));
+}
+
+void Connection::ensure_connected() {
+  if (PQstatus(conn_) == CONNECTION_OK) return;
+  if (transaction_open_)
+    throw Error(ErrorKind::unavailable,
+                "the connection to PostgreSQL was lost in the middle of a transaction");
+  PQreset(conn_);
+  if (PQstatus(conn_) != CONNECTION_OK) {
+    std::string why = PQerrorMessage(conn_);
+    while (!why.empty() && why.back() == '\n') why.pop_back();
+    throw Error(ErrorKind::unavailable, "cannot connect to PostgreSQL again: " + why);
+  }
+  statements_.clear();  // a new session has none of the old one's
+  set_up_session();
 }
 
 Connection::~Connection() {
@@ -137,6 +156,7 @@ void Connection::fail(std::string_view what, pg_result* result) const {
 void Connection::exec(std::string_view sql, bool translate) {
   // SQLite's pragmas tune SQLite; PostgreSQL's settings belong to its operator.
   if (starts_with_word(sql, "PRAGMA")) return;
+  ensure_connected();
   std::string text = translate ? to_postgresql(sql).sql : std::string(sql);
   Result r(PQexec(conn_, text.c_str()));
   ExecStatusType st = PQresultStatus(r.get());
@@ -150,6 +170,7 @@ bool Connection::in_transaction() const {
 
 int64_t Connection::last_insert_id() {
   // Set by the tables' insert triggers (the schema), for the outermost insert only.
+  ensure_connected();
   Result r(PQexec(conn_, "SELECT current_setting('gridmap.last_id', true)"));
   if (PQresultStatus(r.get()) != PGRES_TUPLES_OK) fail("last insert id", r.get());
   if (PQntuples(r.get()) == 0 || PQgetisnull(r.get(), 0, 0)) return 0;
@@ -163,6 +184,7 @@ const std::string& Connection::prepared(const std::string& sql, const std::vecto
   for (unsigned t : types) key += std::to_string(t) + ',';
   auto it = statements_.find(key);
   if (it != statements_.end()) return it->second;
+  ensure_connected();
   if (statements_.size() >= kMaxPrepared) {
     Result r(PQexec(conn_, "DEALLOCATE ALL"));
     if (PQresultStatus(r.get()) != PGRES_COMMAND_OK) fail("cannot forget statements", r.get());
@@ -277,15 +299,23 @@ void Cursor::execute() {
     lengths[k] = static_cast<int>(p.value.size());
     formats[k] = p.kind == Kind::blob ? 1 : 0;
   }
-  PGresult* r;
-  if (params_.empty()) {
-    r = PQexec(conn_.conn_, sql_.c_str());
-  } else {
+  auto run = [&]() -> PGresult* {
+    conn_.ensure_connected();
+    if (params_.empty()) return PQexec(conn_.conn_, sql_.c_str());
     const std::string& name = conn_.prepared(sql_, types, nulls);
-    r = PQexecPrepared(conn_.conn_, name.c_str(), static_cast<int>(params_.size()), values.data(),
-                       lengths.data(), formats.data(), 0);
-  }
+    return PQexecPrepared(conn_.conn_, name.c_str(), static_cast<int>(params_.size()),
+                          values.data(), lengths.data(), formats.data(), 0);
+  };
+  PGresult* r = run();
   ExecStatusType st = PQresultStatus(r);
+  // A query that found the connection dead (the server restarted since the last statement)
+  // is asked again on a new one: it changed nothing. A write is not: it may have committed.
+  if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK && PQstatus(conn_.conn_) != CONNECTION_OK &&
+      !conn_.transaction_open_ && starts_with_word(sql_, "SELECT")) {
+    PQclear(r);
+    r = run();
+    st = PQresultStatus(r);
+  }
   if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
     Result owned(r);
     conn_.fail("statement failed", r);

@@ -34,6 +34,12 @@ class Connection {
   // statement only when `translate`); PRAGMAs are SQLite's and do nothing here.
   void exec(std::string_view sql, bool translate = true);
   bool in_transaction() const;
+  // Db's transactions say when one is open: a connection lost then is an error (the work is
+  // gone), not a reconnection under it.
+  void transaction_open(bool open) noexcept { transaction_open_ = open; }
+  // A lost connection (the server restarted, a failover) is made again before the next
+  // statement outside a transaction; throws unavailable when it cannot be.
+  void ensure_connected();
   int64_t changes() const noexcept { return changes_; }
   int64_t last_insert_id();
   [[noreturn]] void fail(std::string_view what, pg_result* result) const;
@@ -47,8 +53,10 @@ class Connection {
   // decides; which of them are bound NULL).
   const std::string& prepared(const std::string& sql, const std::vector<unsigned>& types,
                               const std::vector<bool>& nulls);
+  void set_up_session();
   pg_conn* conn_ = nullptr;
   std::string url_;
+  bool transaction_open_ = false;
   unsigned geometry_oid_ = 0;
   int64_t changes_ = 0;
   std::unordered_map<std::string, std::string> statements_;  // sql + types → name

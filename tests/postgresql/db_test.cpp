@@ -231,3 +231,43 @@ TEST_CASE("a parameter bound NULL that only a later comparison types is prepared
   REQUIRE(other.step());
   CHECK(other.int64(0) == 1);
 }
+
+TEST_CASE(
+    "a lost PostgreSQL connection is made again: a query goes on, a write or a transaction fails "
+    "once") {
+  test::PgDatabase pg;
+  data::Db db = data::Db::open(pg.url());
+  db.exec("CREATE TABLE kept (v bigint)");
+  auto cut = [&] {
+    // What a server restart or a failover does to the connection.
+    int64_t pid = count(db, "SELECT pg_backend_pid()");
+    pg.admin("SELECT pg_terminate_backend(" + std::to_string(pid) + ")");
+  };
+  auto kept = [&](int64_t v) {
+    data::Statement st(db, "SELECT count(*) FROM kept WHERE v = ?1");
+    st.bind(1, v);
+    REQUIRE(st.step());
+    return st.int64(0);
+  };
+  CHECK(kept(1) == 0);  // prepared on this connection
+  cut();
+  // A query is asked again on a new connection (prepared again there), unnoticed.
+  CHECK(kept(1) == 0);
+  CHECK(count(db, "SELECT count(*) FROM kept") == 0);
+  cut();
+  // A write is not (it may have committed before the connection went): it fails, the next works.
+  CHECK(kind_of_failure([&] { db.exec("INSERT INTO kept VALUES (1)"); }) == ErrorKind::unavailable);
+  db.exec("INSERT INTO kept VALUES (2)");
+  {
+    data::Transaction t(db);
+    db.exec("INSERT INTO kept VALUES (3)");
+    cut();
+    // Inside a transaction the work is gone: every statement fails until it ends.
+    CHECK(kind_of_failure([&] { db.exec("INSERT INTO kept VALUES (4)"); }) ==
+          ErrorKind::unavailable);
+    CHECK(kind_of_failure([&] { t.commit(); }) == ErrorKind::unavailable);
+  }
+  CHECK(count(db, "SELECT count(*) FROM kept") == 1);
+  CHECK(count(db, "SELECT sum(v) FROM kept") == 2);
+  CHECK(kept(2) == 1);
+}

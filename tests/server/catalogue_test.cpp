@@ -7,6 +7,7 @@
 
 #include <fstream>
 
+#include "support/pg_support.hpp"
 #include "support/test_support.hpp"
 
 using namespace gridmap;
@@ -33,7 +34,8 @@ test::HttpResult as(test::RoleServer& s, const std::string& role, const std::str
 
 TEST_CASE(
     "the demo ships 8 大类 with 40 小类, and a petition under a 大类 is refused naming the "
-    "catalogue") {
+    "catalogue",
+    "[engines]") {
   test::RoleServer s;
   rapidjson::Document d = json(s.get("/api/v1/catalogue", "worker"));
   REQUIRE(d["categories"].IsArray());
@@ -56,7 +58,8 @@ TEST_CASE(
   check_problem(s.get("/api/v1/catalogue/no_such_thing"), 404, "not_found");
 }
 
-TEST_CASE("an admin adds, changes and removes a category, nobody else may, and a used one stays") {
+TEST_CASE("an admin adds, changes and removes a category, nobody else may, and a used one stays",
+          "[engines]") {
   test::RoleServer s;
   const std::string body =
       R"({"name":"井盖异响","name_en":"Rattling manhole covers","parent":"public_facilities",)"

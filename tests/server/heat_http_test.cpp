@@ -9,6 +9,7 @@
 
 #include "data/db.hpp"
 #include "data/households.hpp"
+#include "support/pg_support.hpp"
 #include "support/test_support.hpp"
 #include "tiles/decode.hpp"
 #include "tiles/heat_render.hpp"
@@ -67,7 +68,8 @@ int64_t density_at(Fixture& f, LonLat p, int z, const std::string& role) {
 
 TEST_CASE(
     "heat map tiles are 256 and 512 pixel PNGs, hot where the petitions are and clear "
-    "elsewhere, with ETags") {
+    "elsewhere, with ETags",
+    "[engines]") {
   Fixture f;
   tiles::TileId t = tiles::tile_at(f.household(200), 12);
   HttpResult r = f.get(heat(t));
@@ -93,7 +95,8 @@ TEST_CASE(
   CHECK(again.body.empty());
 }
 
-TEST_CASE("heat map filters change the image, and bad tiles and filters get problem+json") {
+TEST_CASE("heat map filters change the image, and bad tiles and filters get problem+json",
+          "[engines]") {
   Fixture f;
   tiles::TileId t = tiles::tile_at(f.household(200), 13);
   std::string all = f.get(heat(t)).body;
@@ -121,7 +124,8 @@ TEST_CASE("heat map filters change the image, and bad tiles and filters get prob
   check_problem(f.get("/heatmap/2/1/1.jpg"), 404);
 }
 
-TEST_CASE("a new petition and a status change show in heat and density tiles within a second") {
+TEST_CASE("a new petition and a status change show in heat and density tiles within a second",
+          "[engines]") {
   Fixture f;
   LonLat p = f.household(200);
   tiles::TileId t = tiles::tile_at(p, 15);
@@ -151,7 +155,8 @@ TEST_CASE("a new petition and a status change show in heat and density tiles wit
 
 TEST_CASE(
     "planners see no bin of fewer than five petitions, admins and dispatchers every "
-    "count, workers neither heat nor density") {
+    "count, workers neither heat nor density",
+    "[engines]") {
   Fixture f;
   LonLat h = f.household(200);
   LonLat q{h.lon + 0.00031, h.lat + 0.00023};  // a spot of its own, near houses

@@ -8,6 +8,7 @@
 #include <map>
 #include <set>
 
+#include "support/pg_support.hpp"
 #include "support/test_support.hpp"
 #include "tiles/decode.hpp"
 #include "tiles/tile_math.hpp"
@@ -98,7 +99,7 @@ std::map<std::string, std::map<std::string, std::string>> tile_hotspots(Fixture&
 
 }  // namespace
 
-TEST_CASE("hotspot tiles decode and carry the API's classes for the same parameters") {
+TEST_CASE("hotspot tiles decode and carry the API's classes for the same parameters", "[engines]") {
   Fixture f;
   for (std::string query :
        {"from=2025-11-01&to=2026-11-01&value=per_household", "from=2025-11-01&to=2026-11-01",
@@ -126,7 +127,7 @@ TEST_CASE("hotspot tiles decode and carry the API's classes for the same paramet
   }
 }
 
-TEST_CASE("hotspot tiles go stale when a petition is reported") {
+TEST_CASE("hotspot tiles go stale when a petition is reported", "[engines]") {
   Fixture f;
   std::string query = "value=count";  // the window ends with the current hour: new petitions count
   Box box;
@@ -180,8 +181,8 @@ TEST_CASE("hotspot tiles go stale when a petition is reported") {
       CHECK(std::stoll(feature.attrs.at("count")) == api[at].count + 1);
 }
 
-TEST_CASE(
-    "hotspot tiles and their TileJSON: workers are refused, bad parameters get problem+json") {
+TEST_CASE("hotspot tiles and their TileJSON: workers are refused, bad parameters get problem+json",
+          "[engines]") {
   Fixture f;
   std::string tile = "/tiles/hotspots/14/13275/6153.mvt";
   CHECK(f.get(tile, "admin").status == 200);

@@ -10,6 +10,7 @@
 #include <set>
 
 #include "data/db.hpp"
+#include "support/pg_support.hpp"
 #include "support/test_support.hpp"
 #include "tiles/decode.hpp"
 
@@ -86,7 +87,8 @@ std::string random_query(std::mt19937& rng, const std::vector<std::string>& name
 
 }  // namespace
 
-TEST_CASE("no combination of list parameters shows a worker a record outside their patch") {
+TEST_CASE("no combination of list parameters shows a worker a record outside their patch",
+          "[engines]") {
   RoleServer s;
   Reach reach = reach_of_worker1(s.db);
   REQUIRE(!reach.households.empty());
@@ -139,7 +141,8 @@ TEST_CASE("no combination of list parameters shows a worker a record outside the
   }
 }
 
-TEST_CASE("no combination of tile filters puts a record outside a worker's patch in their tiles") {
+TEST_CASE("no combination of tile filters puts a record outside a worker's patch in their tiles",
+          "[engines]") {
   RoleServer s;
   Reach reach = reach_of_worker1(s.db);
   unsigned seed = std::random_device{}();

@@ -11,6 +11,7 @@
 
 #include "data/db.hpp"
 #include "data/households.hpp"
+#include "support/pg_support.hpp"
 #include "support/test_support.hpp"
 #include "tiles/decode.hpp"
 #include "tiles/gzip.hpp"
@@ -42,7 +43,8 @@ std::string path(const std::string& layer, tiles::TileId t) {
 
 TEST_CASE(
     "tiles come gzip-compressed to clients that take it, with an ETag, 304 on a match and "
-    "Cache-Control") {
+    "Cache-Control",
+    "[engines]") {
   Fixture f;
   auto h = f.household(100);
   std::string target = path("grids", tiles::tile_at(h.position, 14));
@@ -79,7 +81,8 @@ TEST_CASE(
   CHECK(head.substr(head.find("\r\n\r\n") + 4).empty());
 }
 
-TEST_CASE("a new petition changes the ETags of its tiles at once and leaves far tiles alone") {
+TEST_CASE("a new petition changes the ETags of its tiles at once and leaves far tiles alone",
+          "[engines]") {
   Fixture f;
   auto here = f.household(200), far = f.household(11000);
   REQUIRE(std::abs(here.position.lon - far.position.lon) +
@@ -129,7 +132,7 @@ TEST_CASE("a new petition changes the ETags of its tiles at once and leaves far 
   CHECK(f.get(near_tiles.back()).headers["etag"] != etag);
 }
 
-TEST_CASE("edited grids and new households change the tiles over them and no others") {
+TEST_CASE("edited grids and new households change the tiles over them and no others", "[engines]") {
   Fixture f;
   auto h = f.household(300), far = f.household(11500);
   std::string grid_tile = path("grids", tiles::tile_at(h.position, 15));
@@ -162,7 +165,7 @@ TEST_CASE("edited grids and new households change the tiles over them and no oth
   CHECK(f.get(far_grid_tile).headers["etag"] == before[far_grid_tile]);
 }
 
-TEST_CASE("bad tile coordinates, unknown layers and bad filters get problem+json") {
+TEST_CASE("bad tile coordinates, unknown layers and bad filters get problem+json", "[engines]") {
   Fixture f;
   check_problem(f.get("/tiles/grids/23/0/0.mvt"), 400);
   check_problem(f.get("/tiles/grids/3/8/0.mvt"), 400);
@@ -186,7 +189,8 @@ TEST_CASE("bad tile coordinates, unknown layers and bad filters get problem+json
   CHECK(f.get("/tiles/grids/22/4194303/4194303.mvt").status == 200);
 }
 
-TEST_CASE("TileJSON and the style describe the layers, with no URL outside the server") {
+TEST_CASE("TileJSON and the style describe the layers, with no URL outside the server",
+          "[engines]") {
   Fixture f;
   auto tj = json(f.get("/tiles/grids.json"));
   CHECK(std::string(tj["tilejson"].GetString()) == "3.0.0");
@@ -245,7 +249,8 @@ TEST_CASE("TileJSON and the style describe the layers, with no URL outside the s
 
 TEST_CASE(
     "a worker's household tiles hold only their grids, and workers tiles are for dispatchers and "
-    "admins") {
+    "admins",
+    "[engines]") {
   Fixture f;
   size_t seen = 0;
   data::Db db = data::Db::open(f.db, false);

@@ -118,6 +118,10 @@ TEST_CASE(
   check_problem(s.as("admin", "GET", "/api/v1/petitions?" + many), 400, "invalid_input");
   check_problem(s.as("admin", "GET", "/api/v1/petitions?status=closed&status=reported"), 400,
                 "invalid_input");
+  // A number filter takes numbers only, on either engine.
+  check_problem(s.as("admin", "GET", "/api/v1/petitions?handler_worker_id=1,%22"), 400,
+                "invalid_input");
+  check_problem(s.as("admin", "GET", "/api/v1/workers?on_duty=yes"), 400, "invalid_input");
 }
 
 TEST_CASE("a dispatcher dispatches a case to a worker they name, and only as the lifecycle allows",
