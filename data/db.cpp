@@ -268,6 +268,12 @@ bool Db::read_only() const {
   return sqlite3_db_readonly(db_, "main") == 1;
 }
 
+int64_t Db::stored_bytes() {
+  Statement st(*this, pg_ ? "SELECT pg_database_size(current_database())"
+                          : "SELECT page_count * page_size FROM pragma_page_count, pragma_page_size");
+  return st.step() ? st.int64(0) : 0;
+}
+
 int Db::changes() const {
   return pg_ ? static_cast<int>(pg_->changes()) : sqlite3_changes(db_);
 }

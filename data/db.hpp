@@ -108,6 +108,9 @@ class Db {
   int64_t last_insert_rowid() const;
   int changes() const;
   bool read_only() const;  // the file cannot be written (permissions, a read-only mount)
+  // What the database takes on disk: its pages (SQLite, without the WAL), or what PostgreSQL
+  // says of it (pg_database_size).
+  int64_t stored_bytes();
   // Runs `f` once what was just written is committed: when the open Transaction commits
   // (dropped if it rolls back), or at once outside a transaction. For what must never
   // record an uncommitted write (the audit checkpoint).

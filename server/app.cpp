@@ -142,8 +142,12 @@ App::App(AppOptions options) : options_(std::move(options)) {
     auto n = std::filesystem::file_size(path, ec);
     return ec ? 0.0 : static_cast<double>(n);
   };
-  metrics_.gauge("gridmap_db_bytes", "Size of the database file.",
-                 [this, file_bytes] { return file_bytes(options_.db_path); });
+  metrics_.gauge("gridmap_db_bytes", "Size of the database file (PostgreSQL: of the database).",
+                 [this, file_bytes] {
+                   return data::is_postgresql(options_.db_path)
+                              ? static_cast<double>(read_db().stored_bytes())
+                              : file_bytes(options_.db_path);
+                 });
   metrics_.gauge("gridmap_db_wal_bytes", "Size of the database's write-ahead log.",
                  [this, file_bytes] { return file_bytes(options_.db_path + "-wal"); });
   metrics_.counter("gridmap_db_busy_waits_total",

@@ -15,6 +15,7 @@
 #include <string>
 
 #include "server/access_log.hpp"
+#include "support/pg_support.hpp"
 #include "support/test_support.hpp"
 
 using namespace gridmap;
@@ -47,8 +48,8 @@ std::string header(const test::HttpResult& r, const std::string& name) {
 
 }  // namespace
 
-TEST_CASE(
-    "JSON answers are gzip-compressed when the client takes it, with Vary and their own ETag") {
+TEST_CASE("JSON answers are gzip-compressed when the client takes it, with Vary and their own ETag",
+          "[engines]") {
   test::RoleServer s;
   const std::string item = "/api/v1/communities/150102001001";  // a community's boundary
   auto plain = s.get(item);
@@ -88,7 +89,7 @@ TEST_CASE(
   CHECK(list.body.size() * 4 < list_plain.body.size());
 }
 
-TEST_CASE("a 401 says how to authenticate, a 405 lists HEAD beside GET") {
+TEST_CASE("a 401 says how to authenticate, a 405 lists HEAD beside GET", "[engines]") {
   test::RoleServer s;
   auto anonymous = test::http(s.server->port(), "GET", "/api/v1/petitions");
   CHECK(anonymous.status == 401);
@@ -102,7 +103,7 @@ TEST_CASE("a 401 says how to authenticate, a 405 lists HEAD beside GET") {
   CHECK(header(put, "allow") == "GET, HEAD");
 }
 
-TEST_CASE("/healthz and /metrics name the build") {
+TEST_CASE("/healthz and /metrics name the build", "[engines]") {
   test::RoleServer s;
   auto health = s.get("/healthz");
   REQUIRE(health.status == 200);
@@ -118,7 +119,8 @@ TEST_CASE("/healthz and /metrics name the build") {
 }
 
 TEST_CASE(
-    "CORS is off unless an origin is named, then that origin gets its answers and others none") {
+    "CORS is off unless an origin is named, then that origin gets its answers and others none",
+    "[engines]") {
   test::RoleServer s;
   const std::string portal = "https://portal.example.gov.cn";
   auto auth = [&](std::map<std::string, std::string> h) {
@@ -140,8 +142,8 @@ TEST_CASE(
 
   s.server.reset();
   s.server = std::make_unique<test::ServerProcess>(
-      s.db, std::vector<std::string>{"--cors-origin",
-                                     "https://Portal.example.gov.cn/,https://other.example"});
+      s.db,
+      s.serve_with({"--cors-origin", "https://Portal.example.gov.cn/,https://other.example"}));
   auto pre = test::http(s.server->port(), "OPTIONS", "/api/v1/petitions/1", "", preflight_headers);
   CHECK(pre.status == 204);
   CHECK(header(pre, "access-control-allow-origin") == portal);
@@ -168,7 +170,7 @@ TEST_CASE(
   CHECK(header(glyphs, "access-control-allow-origin") == "*");
 }
 
-TEST_CASE("problems have absolute, documented types and an instance") {
+TEST_CASE("problems have absolute, documented types and an instance", "[engines]") {
   test::RoleServer s;
   std::string base = "http://127.0.0.1:" + std::to_string(s.server->port());
   auto missing = s.get("/api/v1/petitions/999999999");
@@ -198,7 +200,8 @@ TEST_CASE("problems have absolute, documented types and an instance") {
                       "not_found");
 }
 
-TEST_CASE("every answer has a request id, in X-Request-Id and in the access log line") {
+TEST_CASE("every answer has a request id, in X-Request-Id and in the access log line",
+          "[engines]") {
   test::RoleServer s;
   auto first = s.get("/api/v1/grids?limit=1");
   std::string id = header(first, "x-request-id");
@@ -231,7 +234,7 @@ TEST_CASE("every answer has a request id, in X-Request-Id and in the access log 
   CHECK(line.substr(0, 2) == "20");  // an RFC 3339 time first
   // As JSON, one object per line.
   s.server.reset();
-  test::ServerProcess json_server(s.db, {"--log-format", "json"});
+  test::ServerProcess json_server(s.db, s.serve_with({"--log-format", "json"}));
   auto j = test::http(
       json_server.port(), "GET", "/api/v1/grids?limit=1", "",
       {{"Authorization", "Bearer " + s.tokens["planner"]}, {"X-Request-Id", "trace-json-1"}});
@@ -274,7 +277,7 @@ TEST_CASE("an access log line cannot be split or forged by the path") {
   CHECK_THROWS(server::parse_log_format("xml"));
 }
 
-TEST_CASE("GeoJSON answers are application/geo+json") {
+TEST_CASE("GeoJSON answers are application/geo+json", "[engines]") {
   test::RoleServer s;
   CHECK(header(s.get("/api/v1/grids?limit=2"), "content-type") == "application/geo+json");
   CHECK(header(s.get("/api/v1/grids/" + std::string(test::RoleServer::kFirstGrid)),
@@ -332,7 +335,8 @@ std::map<std::string, double> check_exposition(const std::string& text) {
 
 TEST_CASE(
     "/metrics: counters end in _total, values at full precision, the process and the database "
-    "measured") {
+    "measured",
+    "[engines]") {
   test::RoleServer s;
   s.get("/tiles/grids/12/3319/1538.mvt");
   s.get("/tiles/grids/12/3319/1538.mvt");
@@ -362,11 +366,12 @@ TEST_CASE(
   CHECK(precise);
 }
 
-TEST_CASE("a local Prometheus may scrape without a token only when the server allows it") {
+TEST_CASE("a local Prometheus may scrape without a token only when the server allows it",
+          "[engines]") {
   test::RoleServer s;
   CHECK(test::http(s.server->port(), "GET", "/metrics").status == 401);
   s.server.reset();
-  test::ServerProcess open(s.db, {"--metrics-from-loopback"});
+  test::ServerProcess open(s.db, s.serve_with({"--metrics-from-loopback"}));
   auto m = test::http(open.port(), "GET", "/metrics");
   CHECK(m.status == 200);
   CHECK(m.body.find("gridmap_requests_total") != std::string::npos);
@@ -376,7 +381,8 @@ TEST_CASE("a local Prometheus may scrape without a token only when the server al
         401);
 }
 
-TEST_CASE("Brotli when the client takes it (preferred to gzip), with its own entity tag") {
+TEST_CASE("Brotli when the client takes it (preferred to gzip), with its own entity tag",
+          "[engines]") {
   test::RoleServer s;
   const std::string item = "/api/v1/communities/150102001001";
   auto plain = s.get(item);

@@ -14,9 +14,11 @@
 
 #include "core/error.hpp"
 #include "data/db.hpp"
+#include "data/time.hpp"
 #include "geo/crs.hpp"
 #include "server/cql2.hpp"
 #include "server/http/message.hpp"
+#include "support/pg_support.hpp"
 #include "support/test_support.hpp"
 
 using namespace gridmap;
@@ -33,8 +35,8 @@ struct OgcServer {
     root = "http://127.0.0.1:" + std::to_string(port);
     s.server.reset();
     s.server = std::make_unique<test::ServerProcess>(
-        s.db, std::vector<std::string>{"--listen", "127.0.0.1:" + std::to_string(port),
-                                       "--public-url", root});
+        s.db,
+        s.serve_with({"--listen", "127.0.0.1:" + std::to_string(port), "--public-url", root}));
     REQUIRE(s.server->port() == port);
   }
   int64_t count(const std::string& sql) {
@@ -89,7 +91,8 @@ std::string header(const test::HttpResult& r, const std::string& name) {
 
 }  // namespace
 
-TEST_CASE("GDAL's OAPIF driver reads every collection, page by page, and with a bbox") {
+TEST_CASE("GDAL's OAPIF driver reads every collection, page by page, and with a bbox",
+          "[engines]") {
   OgcServer o;
   test::TempDir dir;
   auto all = read_with_gdal(o.root, o.s.tokens.at("admin"), dir);
@@ -117,7 +120,7 @@ TEST_CASE("GDAL's OAPIF driver reads every collection, page by page, and with a 
   CHECK(mine["households"] < 12000);
 }
 
-TEST_CASE("the OGC API landing page, conformance, collections and items on the wire") {
+TEST_CASE("the OGC API landing page, conformance, collections and items on the wire", "[engines]") {
   OgcServer o;
   auto landing = test::http(o.port, "GET", "/ogc");  // public
   REQUIRE(landing.status == 200);
@@ -154,18 +157,13 @@ TEST_CASE("the OGC API landing page, conformance, collections and items on the w
   CHECK(o.s.get("/ogc/collections/parcels").status == 404);
   // datetime: the petitions reported in an interval (ends included), open ends allowed.
   auto nth = [&](int k) {
-    data::Db db = data::Db::open(o.s.db);
-    data::Statement st(
-        db,
-        "SELECT strftime('%Y-%m-%dT%H:%M:%SZ', created_at, 'unixepoch') FROM petitions "
-        "ORDER BY created_at LIMIT 1 OFFSET " +
-            std::to_string(k));
-    REQUIRE(st.step());
-    return st.text(0);
+    return o.count("SELECT created_at FROM petitions ORDER BY created_at LIMIT 1 OFFSET " +
+                   std::to_string(k));
   };
-  std::string t1 = nth(200), t2 = nth(700);
-  int64_t between = o.count("SELECT count(*) FROM petitions WHERE created_at >= unixepoch('" + t1 +
-                            "') AND created_at <= unixepoch('" + t2 + "')");
+  int64_t at1 = nth(200), at2 = nth(700);
+  std::string t1 = data::format_time(at1), t2 = data::format_time(at2);
+  int64_t between = o.count("SELECT count(*) FROM petitions WHERE created_at >= " +
+                            std::to_string(at1) + " AND created_at <= " + std::to_string(at2));
   REQUIRE(between > 0);
   auto window =
       test::json(o.s.get("/ogc/collections/petitions/items?limit=1000&datetime=" + t1 + "/" + t2));
@@ -205,7 +203,8 @@ std::pair<double, double> first_point(const rapidjson::Value& geometry) {
 
 TEST_CASE(
     "OGC API Part 2: items in CRS84, EPSG:4326/4490 (latitude first), EPSG:3857 and GCJ-02, and a "
-    "bbox in any of them") {
+    "bbox in any of them",
+    "[engines]") {
   OgcServer o;
   const std::string item = "/ogc/collections/grids/items/150102001001001";
   auto plain = o.s.get(item);
@@ -279,7 +278,8 @@ TEST_CASE(
   test::check_problem(o.s.get("/ogc/collections/grids/items?bbox=1,2,3"), 400, "invalid_input");
 }
 
-TEST_CASE("OGC API Part 3: queryables, and a CQL2 text filter that selects as the database does") {
+TEST_CASE("OGC API Part 3: queryables, and a CQL2 text filter that selects as the database does",
+          "[engines]") {
   OgcServer o;
   auto qs = o.s.get("/ogc/collections/petitions/queryables");
   REQUIRE(qs.status == 200);
@@ -324,8 +324,8 @@ TEST_CASE("OGC API Part 3: queryables, and a CQL2 text filter that selects as th
   CHECK(count("\"category\" = 'noise' OR category = 'no such'") ==
         o.count("SELECT count(*) FROM petitions WHERE category = 'noise'"));
   CHECK(count("created_at >= TIMESTAMP('2026-06-01T00:00:00Z') AND reopened > 0") ==
-        o.count("SELECT count(*) FROM petitions WHERE created_at >= unixepoch('2026-06-01') AND "
-                "reopened > 0"));
+        o.count("SELECT count(*) FROM petitions WHERE created_at >= " +
+                std::to_string(*data::parse_time("2026-06-01T00:00:00Z")) + " AND reopened > 0"));
   CHECK(count("closed_at IS NULL") ==
         o.count("SELECT count(*) FROM petitions WHERE closed_at IS NULL"));
   CHECK(count("supervised = TRUE") ==
@@ -405,7 +405,8 @@ std::string point(double lon, double lat) {
 
 TEST_CASE(
     "OGC API Part 4: boundaries and households created, replaced, changed and removed, each "
-    "against the version it was made on") {
+    "against the version it was made on",
+    "[engines]") {
   OgcServer o;
   const std::string grids = "/ogc/collections/grids/items";
   // A new grid, its corners sent in GCJ-02 (as a Chinese phone map gives them).

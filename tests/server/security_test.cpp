@@ -477,9 +477,7 @@ TEST_CASE("the Host header never reaches the style, --public-url names the serve
   CHECK(s.get("/tiles/grids.json", "admin", {{"Host", "evil.example"}}).body.find("evil") ==
         std::string::npos);
   s.server.reset();
-  std::vector<std::string> named_args = s.serve_args;
-  named_args.insert(named_args.end(), {"--public-url", "https://grid.example.gov.cn/"});
-  test::ServerProcess named(s.db, named_args);
+  test::ServerProcess named(s.db, s.serve_with({"--public-url", "https://grid.example.gov.cn/"}));
   auto style = json(http(named.port(), "GET", "/style.json", "",
                          {{"Authorization", bearer(s, "admin")}, {"Host", "evil.example"}}));
   CHECK(std::string(style["glyphs"].GetString())

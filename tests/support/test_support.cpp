@@ -353,6 +353,12 @@ RoleServer::RoleServer() {
   server = std::make_unique<ServerProcess>(db, serve_args);
 }
 
+std::vector<std::string> RoleServer::serve_with(const std::vector<std::string>& extra) const {
+  std::vector<std::string> out = serve_args;
+  out.insert(out.end(), extra.begin(), extra.end());
+  return out;
+}
+
 HttpResult RoleServer::get(const std::string& target, const std::string& role,
                            std::map<std::string, std::string> headers) {
   headers["Authorization"] = "Bearer " + tokens.at(role);

@@ -125,6 +125,8 @@ struct RoleServer {
   std::unique_ptr<ScopedEnv> env;       // on PostgreSQL: GRIDMAP_AUDIT_DIR
   std::vector<std::string> serve_args;  // what `gridmap serve` needs besides --db
   std::string files_dir;                // where the server keeps attachments
+  // serve_args followed by `extra`: for another server started on the same database.
+  std::vector<std::string> serve_with(const std::vector<std::string>& extra) const;
   std::unique_ptr<ServerProcess> server;
   RoleServer();
   HttpResult get(const std::string& target, const std::string& role = "admin",
