@@ -269,8 +269,9 @@ bool Db::read_only() const {
 }
 
 int64_t Db::stored_bytes() {
-  Statement st(*this, pg_ ? "SELECT pg_database_size(current_database())"
-                          : "SELECT page_count * page_size FROM pragma_page_count, pragma_page_size");
+  Statement st(*this,
+               pg_ ? "SELECT pg_database_size(current_database())"
+                   : "SELECT page_count * page_size FROM pragma_page_count, pragma_page_size");
   return st.step() ? st.int64(0) : 0;
 }
 

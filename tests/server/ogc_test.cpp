@@ -162,8 +162,9 @@ TEST_CASE("the OGC API landing page, conformance, collections and items on the w
   };
   int64_t at1 = nth(200), at2 = nth(700);
   std::string t1 = data::format_time(at1), t2 = data::format_time(at2);
-  int64_t between = o.count("SELECT count(*) FROM petitions WHERE created_at >= " +
-                            std::to_string(at1) + " AND created_at <= " + std::to_string(at2));
+  int64_t between =
+      o.count("SELECT count(*) FROM petitions WHERE created_at >= " + std::to_string(at1) +
+              " AND created_at <= " + std::to_string(at2));
   REQUIRE(between > 0);
   auto window =
       test::json(o.s.get("/ogc/collections/petitions/items?limit=1000&datetime=" + t1 + "/" + t2));
