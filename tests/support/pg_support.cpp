@@ -1,6 +1,10 @@
 #include "support/pg_support.hpp"
 
+#include "support/test_support.hpp"
+
+#include <fcntl.h>
 #include <libpq-fe.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -36,22 +40,28 @@ std::string with_database(std::string url, const std::string& name) {
 
 }  // namespace
 
-std::string pg_cluster_url() {
-  // The build's cluster (tests/CMakeLists.txt), unless the environment names another.
+namespace {
+// The build's cluster (tests/CMakeLists.txt), unless the environment names another.
+std::string cluster_dir() {
   const char* dir = std::getenv("GRIDMAP_TEST_PG_DIR");
-  if (!dir) dir = GRIDMAP_TEST_PG_DIR;
-  std::ifstream in(std::string(dir) + "/url");
+  return dir ? dir : GRIDMAP_TEST_PG_DIR;
+}
+}  // namespace
+
+std::string pg_cluster_url() {
+  std::string dir = cluster_dir();
+  std::ifstream in(dir + "/url");
   std::string url;
   if (!std::getline(in, url) || url.empty())
-    throw std::runtime_error(std::string("no test cluster in ") + dir + " (scripts/pg-cluster)");
+    throw std::runtime_error("no test cluster in " + dir + " (scripts/pg-cluster)");
   return url;
 }
 
-PgDatabase::PgDatabase()
+PgDatabase::PgDatabase(const std::string& template_name)
     : name_("t" + std::to_string(getpid()) + "_" + std::to_string(made.fetch_add(1))) {
   std::string admin_url = pg_cluster_url();
   run(admin_url, "DROP DATABASE IF EXISTS " + name_ + " WITH (FORCE)");
-  run(admin_url, "CREATE DATABASE " + name_ + " TEMPLATE gridmap_template");
+  run(admin_url, "CREATE DATABASE " + name_ + " TEMPLATE " + template_name);
   url_ = with_database(admin_url, name_);
 }
 
@@ -65,6 +75,48 @@ PgDatabase::~PgDatabase() {
 
 void PgDatabase::admin(const std::string& sql) const {
   run(url_, sql);
+}
+
+namespace {
+
+bool database_exists(const std::string& url, const std::string& name) {
+  std::unique_ptr<PGconn, void (*)(PGconn*)> conn(PQconnectdb(url.c_str()), PQfinish);
+  if (PQstatus(conn.get()) != CONNECTION_OK) throw std::runtime_error("cannot connect");
+  std::string sql = "SELECT 1 FROM pg_database WHERE datname = '" + name + "'";
+  std::unique_ptr<PGresult, void (*)(PGresult*)> r(PQexec(conn.get(), sql.c_str()), PQclear);
+  return PQresultStatus(r.get()) == PGRES_TUPLES_OK && PQntuples(r.get()) == 1;
+}
+
+}  // namespace
+
+std::string tatabu_database() {
+  static std::mutex lock;
+  static auto* made = new std::vector<std::unique_ptr<PgDatabase>>;
+  std::lock_guard l(lock);
+  const std::string admin = pg_cluster_url(), dir = cluster_dir();
+  {
+    // One process makes the template; the others wait for it, then copy it.
+    int fd = ::open((dir + "/tatabu.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0 || ::flock(fd, LOCK_EX) != 0) throw std::runtime_error("cannot lock " + dir);
+    std::unique_ptr<int, void (*)(int*)> unlock(&fd, [](int* f) { ::close(*f); });
+    if (!database_exists(admin, "tatabu_template")) {
+      std::string file = dir + "/tatabu.sqlite";
+      std::filesystem::remove(file);
+      std::filesystem::create_directories(dir + "/audit");
+      if (run_gridmap({"demo", "--db", file, "--preset", "tatabu"}).exit_code != 0)
+        throw std::runtime_error("gridmap demo failed");
+      run(admin, "DROP DATABASE IF EXISTS tatabu_build WITH (FORCE)");
+      run(admin, "CREATE DATABASE tatabu_build TEMPLATE gridmap_template");
+      RunResult copy = run_gridmap_env(
+          {"migrate", "--from", "spatialite:" + file, "--to", with_database(admin, "tatabu_build")},
+          {{"GRIDMAP_AUDIT_DIR", dir + "/audit"}});
+      if (copy.exit_code != 0) throw std::runtime_error("gridmap migrate failed: " + copy.err);
+      // Published whole: a waiting process never copies a half-made template.
+      run(admin, "ALTER DATABASE tatabu_build RENAME TO tatabu_template");
+    }
+  }
+  made->push_back(std::make_unique<PgDatabase>("tatabu_template"));
+  return made->back()->url();
 }
 
 bool testing_postgresql() {

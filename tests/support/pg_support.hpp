@@ -10,7 +10,7 @@ namespace gridmap::test {
 
 class PgDatabase {
  public:
-  PgDatabase();
+  explicit PgDatabase(const std::string& template_name = "gridmap_template");
   ~PgDatabase();
   PgDatabase(const PgDatabase&) = delete;
   PgDatabase& operator=(const PgDatabase&) = delete;
@@ -33,5 +33,9 @@ bool testing_postgresql();
 // The database a test works on: the file `name` in `dir`, or on PostgreSQL a fresh database of
 // its own in the test cluster (dropped when the test program ends).
 std::string test_database(const std::filesystem::path& dir, const std::string& name);
+// On PostgreSQL, a fresh database holding the tatabu demo as `gridmap demo` and `gridmap
+// migrate` make it: copied from a template database the first caller of the test run makes
+// (under a lock, for the test processes running at once).
+std::string tatabu_database();
 
 }  // namespace gridmap::test

@@ -336,15 +336,12 @@ RoleServer::RoleServer() {
     env = std::make_unique<ScopedEnv>(std::map<std::string, std::optional<std::string>>{
         {"GRIDMAP_AUDIT_DIR", dir.file("audit")}});
   }
-  REQUIRE(run_gridmap({"demo", "--db", db, "--preset", "tatabu"}).exit_code == 0);
   if (testing_postgresql()) {
-    // The same city on PostgreSQL, copied as an operator moving to it would.
-    std::string file = db;
-    db = test_database(dir.path(), "");
-    RunResult copy = run_gridmap({"migrate", "--from", "spatialite:" + file, "--to", db});
-    INFO(copy.err);
-    REQUIRE(copy.exit_code == 0);
+    // The same city on PostgreSQL, as `gridmap demo` and `gridmap migrate` make it.
+    db = tatabu_database();
     serve_args = {"--files", files_dir};
+  } else {
+    REQUIRE(run_gridmap({"demo", "--db", db, "--preset", "tatabu"}).exit_code == 0);
   }
   for (const char* role : {"admin", "dispatcher", "planner"})
     tokens[role] = make_user(db, role, role);
