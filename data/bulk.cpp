@@ -275,19 +275,25 @@ void RowBuffer::bind_row(Statement& st, size_t row, int first) const {
 }
 
 BatchInsert::BatchInsert(Db& db, std::string into, int columns, std::string tail, int batch)
+    : BatchInsert(db, std::move(into), std::vector<std::string>(static_cast<size_t>(columns), "?"),
+                  std::move(tail), batch) {}
+
+BatchInsert::BatchInsert(Db& db, std::string into, std::vector<std::string> values,
+                         std::string tail, int batch)
     : db_(db),
       into_(std::move(into)),
       tail_(std::move(tail)),
-      columns_(static_cast<size_t>(columns)),
+      columns_(values.size()),
       batch_(static_cast<size_t>(batch)),
-      pending_(columns) {}
+      pending_(static_cast<int>(values.size())) {
+  row_ = "(";
+  for (size_t c = 0; c < values.size(); ++c) row_ += (c ? ", " : "") + values[c];
+  row_ += ")";
+}
 
 std::string BatchInsert::sql_for(size_t rows) const {
-  std::string row = "(";
-  for (size_t c = 0; c < columns_; ++c) row += c ? ", ?" : "?";
-  row += ")";
   std::string sql = into_ + " VALUES ";
-  for (size_t r = 0; r < rows; ++r) sql += (r ? ", " : "") + row;
+  for (size_t r = 0; r < rows; ++r) sql += (r ? ", " : "") + row_;
   return tail_.empty() ? sql : sql + " " + tail_;
 }
 

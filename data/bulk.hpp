@@ -106,6 +106,9 @@ class BatchInsert {
   // `into`: "INSERT INTO t(a, b, c)"; `columns`: values per row; `tail`: what follows the
   // values ("ON CONFLICT ... DO NOTHING").
   BatchInsert(Db& db, std::string into, int columns, std::string tail = {}, int batch = 64);
+  // Each value written by its own expression of one `?` ("GeomFromWKB(?, 4326)").
+  BatchInsert(Db& db, std::string into, std::vector<std::string> values, std::string tail,
+              int batch);
   BatchInsert(const BatchInsert&) = delete;
   BatchInsert& operator=(const BatchInsert&) = delete;
 
@@ -124,6 +127,7 @@ class BatchInsert {
   Db& db_;
   std::string into_, tail_;
   size_t columns_, batch_;
+  std::string row_;  // "(?, ?, ...)"
   RowBuffer pending_;
   std::optional<Statement> full_;
 };

@@ -490,26 +490,21 @@ Transaction::Transaction(Db& db) : db_(db) {
 
 Transaction::~Transaction() {
   if (!open_) return;
+  const char* undo = nested_ ? "ROLLBACK TO nested; RELEASE nested" : "ROLLBACK";
   if (db_.pg_) {
-    // A failure here leaves the connection to the caller's next statement, which reports it.
     if (!nested_) db_.pg_->transaction_open(false);
+    // A failure here leaves the connection to the caller's next statement, which reports it.
     try {
-      db_.pg_->exec(nested_ ? "ROLLBACK TO nested; RELEASE nested" : "ROLLBACK", false);
+      db_.pg_->exec(undo, false);
     } catch (const Error&) {
     }
-    if (nested_)
-      db_.on_commit_.resize(std::min(db_.on_commit_.size(), callbacks_before_));
-    else
-      db_.on_commit_.clear();
-    return;
+  } else {
+    sqlite3_exec(db_.handle(), undo, nullptr, nullptr, nullptr);
   }
-  if (nested_) {
-    sqlite3_exec(db_.handle(), "ROLLBACK TO nested; RELEASE nested", nullptr, nullptr, nullptr);
+  if (nested_)
     db_.on_commit_.resize(std::min(db_.on_commit_.size(), callbacks_before_));
-    return;
-  }
-  sqlite3_exec(db_.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
-  db_.on_commit_.clear();
+  else
+    db_.on_commit_.clear();
 }
 
 void Transaction::commit() {

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "data/audit.hpp"
+#include "data/bulk.hpp"
 #include "geo/error.hpp"
 
 namespace gridmap::data {
@@ -77,103 +78,48 @@ int64_t count_rows(Db& db, const std::string& table) {
   return st.int64(0);
 }
 
-// One value read from the source, kept until its batch is written.
-struct Value {
-  Statement::Type type = Statement::Type::null;
-  int64_t integer = 0;
-  double real = 0;
-  std::string bytes;
-};
-
-Value read_value(const Statement& src, int c) {
-  Value v;
-  v.type = src.type(c);
-  switch (v.type) {
-    case Statement::Type::null:
-      break;
-    case Statement::Type::integer:
-      v.integer = src.int64(c);
-      break;
-    case Statement::Type::real:
-      v.real = src.real(c);
-      break;
-    case Statement::Type::text:
-      v.bytes = src.text(c);
-      break;
-    case Statement::Type::blob:
-      v.bytes = src.blob(c);
-      break;
-  }
-  return v;
-}
-
-void write_batch(Statement& dst, std::vector<Value>& values) {
-  int i = 0;
-  for (const Value& v : values) {
-    ++i;
-    switch (v.type) {
-      case Statement::Type::null:
-        dst.bind_null(i);
-        break;
-      case Statement::Type::integer:
-        dst.bind(i, v.integer);
-        break;
-      case Statement::Type::real:
-        dst.bind(i, v.real);
-        break;
-      case Statement::Type::text:
-        dst.bind(i, v.bytes);
-        break;
-      case Statement::Type::blob:
-        dst.bind_blob(i, v.bytes);
-        break;
-    }
-  }
-  dst.run();
-  values.clear();
-}
-
-// INSERT of `rows` rows at once: one round trip for many rows on PostgreSQL.
-std::string insert_sql(const Table& t, size_t rows) {
-  std::string sql = "INSERT INTO " + t.name + " (";
-  for (size_t c = 0; c < t.columns.size(); ++c) sql += (c ? ", " : "") + t.columns[c].name;
-  sql += ") VALUES ";
-  int n = 0;
-  for (size_t r = 0; r < rows; ++r) {
-    sql += r ? ", (" : "(";
-    for (size_t c = 0; c < t.columns.size(); ++c) {
-      std::string p = "?" + std::to_string(++n);
-      sql += (c ? ", " : "") + (t.columns[c].geometry ? "GeomFromWKB(" + p + ", 4326)" : p);
-    }
-    sql += ")";
-  }
-  return sql;
-}
-
 int64_t copy_table(Db& from, Db& to, const Table& t) {
-  std::string select = "SELECT ";
-  for (size_t c = 0; c < t.columns.size(); ++c)
-    select += (c ? ", " : "") +
-              (t.columns[c].geometry ? "AsBinary(" + t.columns[c].name + ")" : t.columns[c].name);
+  std::string select = "SELECT ", into = "INSERT INTO " + t.name + " (";
+  std::vector<std::string> values;
+  for (size_t c = 0; c < t.columns.size(); ++c) {
+    const Column& col = t.columns[c];
+    select += (c ? ", " : "") + (col.geometry ? "AsBinary(" + col.name + ")" : col.name);
+    into += (c ? ", " : "") + col.name;
+    values.push_back(col.geometry ? "GeomFromWKB(?, 4326)" : "?");
+  }
   // In key order: a row referring to another of its table (a duplicate to its master, a
   // category to its parent) comes after it.
-  select += " FROM " + t.name + " ORDER BY 1";
-  Statement src(from, select);
-  const size_t width = t.columns.size();
-  const size_t batch = std::max<size_t>(1, 500 / width);
-  Statement many(to, insert_sql(t, batch));
-  std::vector<Value> values;
-  values.reserve(batch * width);
+  Statement src(from, select + " FROM " + t.name + " ORDER BY 1");
+  // Many rows an INSERT: one round trip for many rows on PostgreSQL.
+  const int width = static_cast<int>(values.size());
+  BatchInsert insert(to, into + ")", std::move(values), {}, std::max(1, 500 / width));
   int64_t rows = 0;
   while (src.step()) {
-    for (size_t c = 0; c < width; ++c) values.push_back(read_value(src, static_cast<int>(c)));
+    RowBuffer& row = insert.rows();
+    for (int c = 0; c < width; ++c) {
+      switch (src.type(c)) {
+        case Statement::Type::null:
+          row.null();
+          break;
+        case Statement::Type::integer:
+          row.value(src.int64(c));
+          break;
+        case Statement::Type::real:
+          row.value(src.real(c));
+          break;
+        case Statement::Type::text:
+          row.value(src.text(c));
+          break;
+        case Statement::Type::blob:
+          row.blob(src.blob_view(c));
+          break;
+      }
+    }
+    row.end_row();
     ++rows;
-    if (values.size() == batch * width) write_batch(many, values);
+    if (insert.full()) insert.flush();
   }
-  if (!values.empty()) {
-    Statement rest(to, insert_sql(t, values.size() / width));
-    write_batch(rest, values);
-  }
+  insert.flush();
   return rows;
 }
 

@@ -20,7 +20,14 @@ namespace {
 
 std::atomic<int> made{0};
 
-void run(const std::string& url, const std::string& sql) {
+// The build's cluster (tests/CMakeLists.txt), unless the environment names another.
+std::string cluster_dir() {
+  const char* dir = std::getenv("GRIDMAP_TEST_PG_DIR");
+  return dir ? dir : GRIDMAP_TEST_PG_DIR;
+}
+
+// Runs SQL on the database of `url`; how many rows it answered.
+int run(const std::string& url, const std::string& sql) {
   std::unique_ptr<PGconn, void (*)(PGconn*)> conn(PQconnectdb(url.c_str()), PQfinish);
   if (PQstatus(conn.get()) != CONNECTION_OK)
     throw std::runtime_error("cannot connect to the test cluster: " +
@@ -31,6 +38,7 @@ void run(const std::string& url, const std::string& sql) {
   ExecStatusType st = PQresultStatus(r.get());
   if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
     throw std::runtime_error(sql + ": " + PQresultErrorMessage(r.get()));
+  return PQntuples(r.get());
 }
 
 // The URL names the database last, with no parameters (scripts/pg-cluster).
@@ -38,14 +46,16 @@ std::string with_database(std::string url, const std::string& name) {
   return url.substr(0, url.rfind('/') + 1) + name;
 }
 
-}  // namespace
-
-namespace {
-// The build's cluster (tests/CMakeLists.txt), unless the environment names another.
-std::string cluster_dir() {
-  const char* dir = std::getenv("GRIDMAP_TEST_PG_DIR");
-  return dir ? dir : GRIDMAP_TEST_PG_DIR;
+// A new database copied from `template_name`, never dropped: at exit libpq's TLS library is
+// already gone, and the cluster goes anyway.
+std::string kept_database(const std::string& template_name) {
+  static std::mutex lock;
+  static auto* kept = new std::vector<std::unique_ptr<PgDatabase>>;
+  std::lock_guard l(lock);
+  kept->push_back(std::make_unique<PgDatabase>(template_name));
+  return kept->back()->url();
 }
+
 }  // namespace
 
 std::string pg_cluster_url() {
@@ -77,29 +87,14 @@ void PgDatabase::admin(const std::string& sql) const {
   run(url_, sql);
 }
 
-namespace {
-
-bool database_exists(const std::string& url, const std::string& name) {
-  std::unique_ptr<PGconn, void (*)(PGconn*)> conn(PQconnectdb(url.c_str()), PQfinish);
-  if (PQstatus(conn.get()) != CONNECTION_OK) throw std::runtime_error("cannot connect");
-  std::string sql = "SELECT 1 FROM pg_database WHERE datname = '" + name + "'";
-  std::unique_ptr<PGresult, void (*)(PGresult*)> r(PQexec(conn.get(), sql.c_str()), PQclear);
-  return PQresultStatus(r.get()) == PGRES_TUPLES_OK && PQntuples(r.get()) == 1;
-}
-
-}  // namespace
-
 std::string tatabu_database() {
-  static std::mutex lock;
-  static auto* made = new std::vector<std::unique_ptr<PgDatabase>>;
-  std::lock_guard l(lock);
   const std::string admin = pg_cluster_url(), dir = cluster_dir();
   {
     // One process makes the template; the others wait for it, then copy it.
     int fd = ::open((dir + "/tatabu.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0 || ::flock(fd, LOCK_EX) != 0) throw std::runtime_error("cannot lock " + dir);
     std::unique_ptr<int, void (*)(int*)> unlock(&fd, [](int* f) { ::close(*f); });
-    if (!database_exists(admin, "tatabu_template")) {
+    if (run(admin, "SELECT 1 FROM pg_database WHERE datname = 'tatabu_template'") == 0) {
       std::string file = dir + "/tatabu.sqlite";
       std::filesystem::remove(file);
       std::filesystem::create_directories(dir + "/audit");
@@ -115,8 +110,7 @@ std::string tatabu_database() {
       run(admin, "ALTER DATABASE tatabu_build RENAME TO tatabu_template");
     }
   }
-  made->push_back(std::make_unique<PgDatabase>("tatabu_template"));
-  return made->back()->url();
+  return kept_database("tatabu_template");
 }
 
 bool testing_postgresql() {
@@ -126,12 +120,7 @@ bool testing_postgresql() {
 
 std::string test_database(const std::filesystem::path& dir, const std::string& name) {
   if (!testing_postgresql()) return (dir / name).string();
-  // Never dropped: at exit libpq's TLS library is already gone, and the cluster goes anyway.
-  static std::mutex lock;
-  static auto* made = new std::vector<std::unique_ptr<PgDatabase>>;
-  std::lock_guard l(lock);
-  made->push_back(std::make_unique<PgDatabase>());
-  return made->back()->url();
+  return kept_database("gridmap_template");
 }
 
 }  // namespace gridmap::test
