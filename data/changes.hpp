@@ -26,19 +26,31 @@ struct ChangeNotice {
   std::optional<Box> before, after;  // areas: the extent before and after the change
 };
 
+struct LoggedChange;
+
+// A notice as the change log keeps it (data/change_log.hpp): kind = the layer's name, the
+// boxes in `detail`; and back (nullopt for a row that is not a layer's notice).
+std::optional<std::string> notice_detail(const ChangeNotice& n);
+std::optional<ChangeNotice> notice_of(const LoggedChange& c);
+
 class ChangeFeed {
  public:
   using Listener = std::function<void(const ChangeNotice&)>;
+  ChangeFeed();
   void subscribe(Listener listener);  // before the first publish
   // Queues a notice of a write made on `db`: kept when its transaction commits, dropped when
-  // it rolls back (see Db::after_commit).
+  // it rolls back (see Db::after_commit). On PostgreSQL the notice is also logged in that
+  // transaction, for the other servers (change_log.hpp).
   void publish(Db& db, ChangeNotice notice);
+  // This process's name in the change log: what it logged, it has applied already.
+  const std::string& origin() const { return origin_; }
   // Calls the listeners with every queued notice, in order. The writer calls it once it has
   // let go of the write lock (a listener may read or write again); a listener's failure is
   // logged, never thrown.
   void deliver() noexcept;
 
  private:
+  std::string origin_;
   std::mutex lock_;
   std::vector<ChangeNotice> queued_;
   std::vector<Listener> listeners_;

@@ -42,11 +42,18 @@ IdempotencyClaim claim_idempotency_key(Db& db, int64_t user_id, std::string_view
   purge.bind(1, now - kIdempotencyKeepSeconds);
   purge.step();
   Statement find(db,
-                 "SELECT fingerprint, status, content_type, headers, body FROM idempotency_keys "
-                 "WHERE user_id = ?1 AND key = ?2");
+                 "SELECT fingerprint, status, content_type, headers, body, created_at "
+                 "FROM idempotency_keys WHERE user_id = ?1 AND key = ?2");
   find.bind(1, user_id).bind(2, key);
   IdempotencyClaim claim;
-  if (find.step()) {
+  bool found = find.step();
+  if (found && find.is_null(1) && find.int64(5) < now - kIdempotencyClaimLostSeconds) {
+    // Claimed so long ago that no request can still be running it: its server died.
+    find.reset();
+    abandon_idempotency_key(db, user_id, key);
+    found = false;
+  }
+  if (found) {
     if (find.text(0) != fingerprint) {
       claim.outcome = IdempotencyClaim::Outcome::mismatch;
     } else if (find.is_null(1)) {
@@ -87,7 +94,8 @@ void abandon_idempotency_key(Db& db, int64_t user_id, std::string_view key) {
 }
 
 void abandon_unfinished_idempotency_keys(Db& db) {
-  if (db.read_only()) return;  // a server that cannot write claims nothing
+  if (db.read_only()) return;   // a server that cannot write claims nothing
+  if (db.postgresql()) return;  // other servers' requests may be running
   Statement st(db, "DELETE FROM idempotency_keys WHERE status IS NULL");
   st.step();
 }

@@ -18,6 +18,10 @@ namespace gridmap::data {
 
 constexpr int64_t kIdempotencyKeepSeconds = 24 * 3600;
 constexpr size_t kIdempotencyKeyMax = 200;
+// A key claimed this long ago and never answered is free again: no request runs that long, so
+// the process that claimed it died (with several servers on PostgreSQL, where one server's
+// start cannot free the others' claims).
+constexpr int64_t kIdempotencyClaimLostSeconds = 600;
 
 struct StoredAnswer {
   int status = 0;
@@ -49,6 +53,7 @@ void finish_idempotency_key(Db& db, int64_t user_id, std::string_view key,
 void abandon_idempotency_key(Db& db, int64_t user_id, std::string_view key);
 // Keys claimed but never answered: at start-up, one server per database file, those are a
 // stopped process's (killed in the middle of the write), and a retry must not wait a day.
+// Nothing on PostgreSQL (see kIdempotencyClaimLostSeconds).
 void abandon_unfinished_idempotency_keys(Db& db);
 // Every kept answer (a resident's erasure: answers may quote them).
 void forget_idempotency_keys(Db& db);

@@ -1,7 +1,9 @@
 #include "data/pg_engine.hpp"
 
 #include <libpq-fe.h>
+#include <poll.h>
 
+#include <cerrno>
 #include <charconv>
 #include <cstdlib>
 #include <cstring>
@@ -140,6 +142,31 @@ void Connection::ensure_connected() {
   set_up_session();
 }
 
+bool Connection::wait_for_notification(int timeout_ms) {
+  auto lost = [this] {
+    std::string why = PQerrorMessage(conn_);
+    while (!why.empty() && why.back() == '\n') why.pop_back();
+    throw Error(ErrorKind::unavailable, "the listening connection to PostgreSQL was lost: " + why);
+  };
+  auto drain = [this] {
+    bool any = false;
+    while (PGnotify* n = PQnotifies(conn_)) {
+      PQfreemem(n);
+      any = true;
+    }
+    return any;
+  };
+  if (PQstatus(conn_) != CONNECTION_OK) lost();
+  if (drain()) return true;
+  pollfd fd{PQsocket(conn_), POLLIN, 0};
+  if (fd.fd < 0) lost();
+  int ready = ::poll(&fd, 1, timeout_ms);
+  if (ready < 0 && errno != EINTR) lost();
+  if (ready <= 0) return false;
+  if (PQconsumeInput(conn_) == 0) lost();
+  return drain();
+}
+
 Connection::~Connection() {
   if (conn_) PQfinish(conn_);
 }
@@ -165,7 +192,10 @@ void Connection::exec(std::string_view sql, bool translate) {
 }
 
 bool Connection::in_transaction() const {
-  return PQtransactionStatus(conn_) != PQTRANS_IDLE;
+  // A lost connection (PQTRANS_UNKNOWN) holds no transaction: the next one begins afresh on a
+  // connection made again (or fails, when Db's transaction was open, see transaction_open()).
+  PGTransactionStatusType s = PQtransactionStatus(conn_);
+  return s == PQTRANS_ACTIVE || s == PQTRANS_INTRANS || s == PQTRANS_INERROR;
 }
 
 int64_t Connection::last_insert_id() {

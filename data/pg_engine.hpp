@@ -40,6 +40,10 @@ class Connection {
   // A lost connection (the server restarted, a failover) is made again before the next
   // statement outside a transaction; throws unavailable when it cannot be.
   void ensure_connected();
+  // Waits up to `timeout_ms` for a notification of a channel this session LISTENs to;
+  // whether one came (all that came are consumed). Throws unavailable when the connection
+  // is lost.
+  bool wait_for_notification(int timeout_ms);
   int64_t changes() const noexcept { return changes_; }
   int64_t last_insert_id();
   [[noreturn]] void fail(std::string_view what, pg_result* result) const;

@@ -236,6 +236,26 @@ END $$;
 CREATE TABLE gridmap_schema (version integer NOT NULL);
 INSERT INTO gridmap_schema VALUES (12);
 
+-- The change feed of several servers on one database (data/change_log.hpp): a row per change
+-- notice, written in the transaction of the change, in commit order (seq is taken under the
+-- writers' lock); kept an hour. Not copied by `gridmap migrate`.
+CREATE TABLE gridmap_change_log (
+  seq bigint PRIMARY KEY,
+  at bigint NOT NULL,
+  origin text COLLATE "C" NOT NULL,
+  kind text COLLATE "C" NOT NULL,
+  key text COLLATE "C" NOT NULL,
+  detail text
+);
+
+-- Sign-in throttle of every server (server/handlers/session.cpp): the times of attempts per
+-- key, kept for the throttle's window.
+CREATE TABLE gridmap_throttle (
+  key text COLLATE "C" NOT NULL,
+  at bigint NOT NULL
+);
+CREATE INDEX gridmap_throttle_key ON gridmap_throttle (key, at);
+
 CREATE TABLE subdistricts (
   code text COLLATE "C" PRIMARY KEY NOT NULL CHECK (length(code) > 0),
   name text COLLATE "C" NOT NULL,

@@ -4,13 +4,36 @@
 #include <cstdio>
 #include <vector>
 
+#include "data/change_log.hpp"
 #include "data/db.hpp"
 #include "geo/error.hpp"
 
 namespace gridmap::data {
 
-PositionWriter::PositionWriter(std::string db_path, std::chrono::milliseconds interval)
-    : path_(std::move(db_path)), interval_(interval) {
+void append_position(std::string& out, int64_t id, LonLat p) {
+  char buf[96];
+  std::snprintf(buf, sizeof buf, "%lld %.9f %.9f\n", static_cast<long long>(id), p.lon, p.lat);
+  out += buf;
+}
+
+std::vector<std::pair<int64_t, LonLat>> parse_positions(std::string_view text) {
+  std::vector<std::pair<int64_t, LonLat>> out;
+  while (!text.empty()) {
+    size_t end = text.find('\n');
+    std::string line(text.substr(0, end));
+    long long id = 0;
+    LonLat p;
+    if (std::sscanf(line.c_str(), "%lld %lf %lf", &id, &p.lon, &p.lat) == 3)
+      out.emplace_back(id, p);
+    if (end == std::string_view::npos) break;
+    text.remove_prefix(end + 1);
+  }
+  return out;
+}
+
+PositionWriter::PositionWriter(std::string db_path, std::chrono::milliseconds interval,
+                               std::string origin)
+    : path_(std::move(db_path)), origin_(std::move(origin)), interval_(interval) {
   try {
     std::lock_guard w(write_lock_);
     open_db();
@@ -102,11 +125,14 @@ void PositionWriter::write_pending() {
         "SELECT ?1, ?2, ?3, ?4 WHERE EXISTS (SELECT 1 FROM workers "
         "WHERE id = ?1 AND patrol = 1 AND on_duty = 1) "
         "ON CONFLICT(worker_id, at) DO UPDATE SET lon = excluded.lon, lat = excluded.lat");
+    std::string moved;  // the positions stored, for the other servers (change_log.hpp)
     for (const auto& [id, ping] : rows) {
       st.bind(1, ping.position.lon).bind(2, ping.position.lat).bind(3, ping.at).bind(4, id).run();
+      if (db_->postgresql() && db_->changes() > 0) append_position(moved, id, ping.position);
       track.bind(1, id).bind(2, ping.at).bind(3, ping.position.lon).bind(4, ping.position.lat);
       track.run();
     }
+    if (!moved.empty()) log_change(*db_, origin_, kPositionsChange, "", moved);
     tx.commit();
   } catch (const std::exception& e) {
     db_.reset();

@@ -11,8 +11,11 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include "geo/types.hpp"
 
@@ -20,9 +23,18 @@ namespace gridmap::data {
 
 class Db;
 
+// The change log's kind of a batch of stored positions (change_log.hpp), its detail lines of
+// "ID LON LAT"; and those lines read back.
+inline constexpr const char* kPositionsChange = "positions";
+void append_position(std::string& out, int64_t id, LonLat p);
+std::vector<std::pair<int64_t, LonLat>> parse_positions(std::string_view text);
+
 class PositionWriter {
  public:
-  explicit PositionWriter(std::string db_path, std::chrono::milliseconds interval = std::chrono::milliseconds(500));
+  // `origin`: the process's name in the change log (ChangeFeed::origin()).
+  explicit PositionWriter(std::string db_path,
+                          std::chrono::milliseconds interval = std::chrono::milliseconds(500),
+                          std::string origin = {});
   ~PositionWriter();  // writes what is pending, then stops
   PositionWriter(const PositionWriter&) = delete;
   PositionWriter& operator=(const PositionWriter&) = delete;
@@ -45,7 +57,7 @@ class PositionWriter {
     LonLat position;
     int64_t at;
   };
-  std::string path_;
+  std::string path_, origin_;
   std::chrono::milliseconds interval_;
   mutable std::mutex lock_;
   std::condition_variable wake_, done_;

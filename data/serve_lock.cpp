@@ -13,13 +13,18 @@
 
 namespace gridmap::data {
 
-ServeLock::ServeLock(const std::string& db_path) {
+ServeLock::ServeLock(const std::string& db_path, Mode mode) {
   if (pg::is_url(db_path)) {
     pg_ = std::make_unique<Db>(Db::open(db_path, false));
-    Statement st(*pg_, "SELECT pg_try_advisory_lock(7255010013)");
+    bool shared = mode == Mode::shared_on_postgresql;
+    Statement st(*pg_, shared ? "SELECT pg_try_advisory_lock_shared(7255010013)"
+                              : "SELECT pg_try_advisory_lock(7255010013)");
     if (!st.step() || st.int64(0) != 1)
-      throw Error(ErrorKind::unavailable, "another gridmap server is serving " +
-                                              pg::redacted(db_path) + "; one server per database");
+      throw Error(ErrorKind::unavailable,
+                  shared
+                      ? "a bulk import is running on " + pg::redacted(db_path) + "; serve it after"
+                      : "a gridmap server is serving " + pg::redacted(db_path) +
+                            "; stop the servers first (or use the HTTP API)");
     return;
   }
   std::string path = db_path + ".serve.lock";
@@ -49,6 +54,20 @@ ServeLock::ServeLock(const std::string& db_path) {
 ServeLock::~ServeLock() {
   if (fd_ >= 0) ::close(fd_);
   pg_.reset();
+}
+
+SoleWorker::SoleWorker(std::string db_path, int64_t key) : path_(std::move(db_path)), key_(key) {}
+
+SoleWorker::~SoleWorker() = default;
+
+bool SoleWorker::mine() {
+  if (!pg::is_url(path_)) return true;
+  if (!pg_) pg_ = std::make_unique<Db>(Db::open(path_, false));
+  // Taken again while held only counts up; a connection made again (the old one lost) has
+  // lost it and takes it afresh when free.
+  Statement st(*pg_, "SELECT pg_try_advisory_lock(?1)");
+  st.bind(1, key_);
+  return st.step() && st.int64(0) == 1;
 }
 
 }  // namespace gridmap::data

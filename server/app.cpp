@@ -12,6 +12,7 @@
 #include "data/areas.hpp"
 #include "data/attachments.hpp"
 #include "data/blob_store.hpp"
+#include "data/change_log.hpp"
 #include "data/coverage_store.hpp"
 #include "data/idempotency.hpp"
 #include "data/position_writer.hpp"
@@ -63,9 +64,13 @@ App::App(AppOptions options) : options_(std::move(options)) {
     throw_invalid(
         "on PostgreSQL, --files DIR names the directory of attachments (one every server shares)");
   writer_ = std::make_unique<data::Db>(data::Db::open(options_.db_path, options_.create));
+  // Other servers' changes from this one on are applied (PostgreSQL): read before the
+  // indexes, so that a change made meanwhile is applied again rather than missed.
+  int64_t changes_through = data::newest_change(*writer_);
   locator_ = load_locator(*writer_);
   workers_ = std::make_unique<data::WorkerDirectory>(data::WorkerDirectory::load(*writer_));
-  positions_ = std::make_unique<data::PositionWriter>(options_.db_path);
+  positions_ = std::make_unique<data::PositionWriter>(
+      options_.db_path, std::chrono::milliseconds(500), changes_.origin());
   files_ = std::make_unique<data::DirBlobStore>(options_.files_dir.empty()
                                                     ? data::files_dir_for(options_.db_path)
                                                     : std::filesystem::path(options_.files_dir));
@@ -164,9 +169,18 @@ App::App(AppOptions options) : options_(std::move(options)) {
     } catch (const std::exception&) {
     }
   });
+  if (writer_->postgresql())
+    follower_ = std::make_unique<data::ChangeFollower>(
+        options_.db_path, changes_.origin(), changes_through,
+        [this](const data::LoggedChange& c) { on_logged_change(c); });
+  metrics_.gauge("gridmap_change_log_applied_seq",
+                 "The last change of the database's change log this server has followed "
+                 "(PostgreSQL; several servers).",
+                 [this] { return follower_ ? static_cast<double>(follower_->applied_through()) : 0.0; });
 }
 
 App::~App() {
+  follower_.reset();  // it applies changes to everything below
   notifier_.reset();  // its threads write through the writer and read the indexes
   stopping_.store(true);
   if (heat_warm_.joinable()) heat_warm_.join();
@@ -214,6 +228,35 @@ void App::on_change(const data::ChangeNotice& c) {
       tiles_->petition_changed(read_db(), std::stoll(c.key));
       return;
   }
+}
+
+void App::on_logged_change(const data::LoggedChange& c) {
+  if (c.kind == data::kPositionsChange) {
+    std::vector<WorkerMove> moves;
+    for (const auto& [id, p] : data::parse_positions(c.detail.value_or("")))
+      moves.push_back({WorkerId{id}, p});
+    std::vector<WorkerId> unknown;
+    workers_->index().move_all(moves, &unknown);
+    for (WorkerId id : unknown)  // not in this server's index yet: placed from its row
+      if (auto w = data::WorkerRepo(read_db()).get(id.value)) workers_->refresh(*w);
+    return;
+  }
+  if (c.kind == kNotificationsChange) {
+    if (notifier_) notifier_->poke();  // read from the table into this server's streams
+    return;
+  }
+  if (c.kind == data::kChangesMissed) {
+    // Away longer than the log keeps: what changed meanwhile is unknown, so the process
+    // starts again and reads everything afresh (its supervisor restarts it; the pings it
+    // accepted are written first).
+    std::fprintf(stderr,
+                 "gridmap: this server missed changes older than the change log keeps; "
+                 "exiting to be restarted with fresh indexes\n");
+    positions_->flush();
+    std::fflush(nullptr);
+    std::_Exit(75);
+  }
+  if (auto notice = data::notice_of(c)) on_change(*notice);
 }
 
 void App::reload_locator() {
@@ -294,6 +337,34 @@ std::string request_id(const Request& req) {
       }))
     return *given;
   return new_request_id();
+}
+
+// The client behind trusted proxies (serve --trusted-proxy): X-Forwarded-For read from the
+// right, each hop a trusted proxy names; the first address not a trusted proxy is the client.
+// A request not from a trusted proxy keeps its peer address, whatever it claims.
+std::string client_address(const Request& req, const std::vector<std::string>& trusted) {
+  auto is_trusted = [&](std::string_view a) {
+    if (a.rfind("::ffff:", 0) == 0) a.remove_prefix(7);  // IPv4 on an IPv6 socket
+    return std::find(trusted.begin(), trusted.end(), a) != trusted.end();
+  };
+  std::string address = req.remote;
+  if (!is_trusted(address)) return address;
+  auto forwarded = req.header("x-forwarded-for");
+  if (!forwarded) return address;
+  std::string_view list = *forwarded;
+  while (!list.empty()) {
+    size_t comma = list.rfind(',');
+    std::string_view hop = comma == std::string_view::npos ? list : list.substr(comma + 1);
+    list = comma == std::string_view::npos ? std::string_view() : list.substr(0, comma);
+    while (!hop.empty() && hop.front() == ' ') hop.remove_prefix(1);
+    while (!hop.empty() && hop.back() == ' ') hop.remove_suffix(1);
+    if (hop.empty() || hop.size() > 64 ||
+        hop.find_first_not_of("0123456789abcdefABCDEF.:") != std::string_view::npos)
+      break;  // not an address: the hops before it are not to be believed
+    address = std::string(hop);
+    if (!is_trusted(hop)) break;
+  }
+  return address;
 }
 
 bool is_loopback(const std::string& address) {
@@ -508,6 +579,7 @@ Response App::handle(Request& req) {
   std::string user;
   Response res;
   try {
+    if (!options_.trusted_proxies.empty()) req.remote = client_address(req, options_.trusted_proxies);
     if (auto pre = preflight(options_.cors_origins, req)) return *pre;
     // The sign-in page and the web map's files answer without credentials.
     if (auto file = web_->serve(req)) {

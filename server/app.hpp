@@ -34,6 +34,8 @@ struct AreaEdit;
 struct FeatureQuery;
 struct Household;
 class BlobStore;
+class ChangeFollower;
+struct LoggedChange;
 class PositionWriter;
 class WorkerDirectory;
 }  // namespace gridmap::data
@@ -59,6 +61,9 @@ struct AppOptions {
   // --metrics-from-loopback): a local Prometheus needs no token. Not behind a proxy on the
   // same machine, whose requests all come from there.
   bool metrics_from_loopback = false;
+  // Addresses of the proxies in front (nginx): a request from one of them is taken to come
+  // from the address its X-Forwarded-For names (sign-in throttle, access log, /metrics).
+  std::vector<std::string> trusted_proxies;
   // Web origins whose pages may call the API from a browser (CORS, with credentials),
   // normalised (server/cors.hpp); empty: none but this server's own pages.
   std::vector<std::string> cors_origins;
@@ -130,6 +135,9 @@ class App {
  private:
   AppOptions options_;
   void on_change(const data::ChangeNotice& change);  // what each index and cache does with it
+  // Another server's change (PostgreSQL: data/change_log.hpp): the notice's work, its workers'
+  // positions moved, its notifications streamed.
+  void on_logged_change(const data::LoggedChange& change);
   data::ChangeFeed changes_;
   std::mutex write_lock_;
   std::unique_ptr<data::Db> writer_;
@@ -159,7 +167,8 @@ class App {
   std::unordered_map<std::string, CachedToken> tokens_;
   std::atomic<bool> stopping_{false};
   std::thread heat_warm_;               // reads the heat index at start-up
-  std::unique_ptr<Notifier> notifier_;  // last: its threads use everything above
+  std::unique_ptr<Notifier> notifier_;  // its threads use everything above
+  std::unique_ptr<data::ChangeFollower> follower_;  // last: other servers' changes, applied
 };
 
 // Maps a domain error to its HTTP problem (status, stable type).

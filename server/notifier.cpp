@@ -3,8 +3,11 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "data/change_log.hpp"
 #include "data/patrols.hpp"
+#include "data/serve_lock.hpp"
 #include "data/subject_rights.hpp"
+#include "data/throttle.hpp"
 #include "data/webhooks.hpp"
 #include "server/app.hpp"
 #include "server/http/client.hpp"
@@ -21,6 +24,8 @@ int64_t now_ms() {
       .count();
 }
 
+// How often a server that does not deliver the webhooks asks whether it may.
+constexpr auto kDelivererRetry = std::chrono::seconds(5);
 // Replayed to a reconnecting stream per page read.
 constexpr size_t kReplayPage = 2000;
 // How often old notifications are pruned.
@@ -36,9 +41,8 @@ int64_t purge_patrols(App& app) {
   int64_t points = app.write([&](data::Db& db) { return data::Patrols(db).purge(limit); });
   int64_t contacts = 0;
   if (int days = app.options().contact_retention_days; days > 0)
-    contacts = app.write([&](data::Db& db) {
-      return data::expire_case_contacts(db, now - int64_t{days} * 86400);
-    });
+    contacts = app.write(
+        [&](data::Db& db) { return data::expire_case_contacts(db, now - int64_t{days} * 86400); });
   if (points > 0 || contacts > 0)
     std::fprintf(stderr, "gridmap: retention: %lld patrol points and %lld case contacts removed\n",
                  static_cast<long long>(points), static_cast<long long>(contacts));
@@ -118,7 +122,10 @@ std::string sse_frame(const data::Notification& n) {
   return out;
 }
 
-Notifier::Notifier(App& app, NotifyOptions options) : app_(app), options_(options) {
+Notifier::Notifier(App& app, NotifyOptions options)
+    : app_(app),
+      options_(options),
+      deliverer_lock_(app.options().db_path, data::kWebhookDelivererLock) {
   // A database the server cannot write (read-only file, mount) is served without
   // notifications: nothing changes there to tell of.
   try {
@@ -132,6 +139,7 @@ Notifier::Notifier(App& app, NotifyOptions options) : app_(app), options_(option
     std::fprintf(stderr, "gridmap: notifications are off: %s\n", e.what());
   }
   if (!writable_) return;
+  offered_through_ = data::Notifications(app_.read_db()).newest();
   try {
     purge_patrols(app_);  // once at start-up, before the first request; then hourly
   } catch (const std::exception& e) {
@@ -210,15 +218,29 @@ void Notifier::collect_loop() {
     std::vector<data::Notification> fresh;
     try {
       int64_t now = App::now();
-      fresh = app_.write([&](data::Db& db) {
-        return data::Notifications(db).collect(now, options_.deadline_warning_s, now_ms());
+      app_.write([&](data::Db& db) {
+        auto made = data::Notifications(db).collect(now, options_.deadline_warning_s, now_ms());
+        // The other servers' streams read them too (on PostgreSQL).
+        if (!made.empty()) data::log_change(db, app_.changes().origin(), kNotificationsChange, "");
+        return 0;
       });
+      // The streams get what is new in the table, whoever made it: this server or another
+      // of the same database (which then logs a change that pokes this one).
+      for (;;) {
+        auto page = data::Notifications(app_.read_db()).after(offered_through_, kReplayPage);
+        if (page.empty()) break;
+        offered_through_ = page.back().id;
+        fresh.insert(fresh.end(), page.begin(), page.end());
+        if (page.size() < kReplayPage) break;
+      }
       if (Clock::now() >= next_patrol_purge) {
         next_patrol_purge = Clock::now() + kPatrolPurgeEvery;
         purge_patrols(app_);
       }
       if (Clock::now() >= next_prune) {
         app_.write([&](data::Db& db) {
+          data::prune_changes(db, now - data::kChangesKeptS);
+          data::prune_throttle(db, now - 86400);
           return data::Notifications(db).prune(now - data::kNotificationsKeptS);
         });
         next_prune = Clock::now() + kPruneEvery;
@@ -283,6 +305,13 @@ void Notifier::deliver_loop() {
     bool tried = false;
     std::optional<int64_t> next;
     try {
+      // One server of several on a database delivers; the others wait their turn (taken
+      // when it stops or loses its connection).
+      if (!deliverer_lock_.mine()) {
+        l.lock();
+        wake_webhooks_.wait_for(l, kDelivererRetry, [this] { return stop_; });
+        continue;
+      }
       tried = deliver_due();
       next = data::Webhooks(app_.read_db()).next_due_ms();
     } catch (const std::exception& e) {

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "data/notifications.hpp"
+#include "data/serve_lock.hpp"
 #include "server/http/message.hpp"
 
 namespace gridmap::server {
@@ -25,9 +26,9 @@ class App;
 struct Principal;
 
 struct NotifyOptions {
-  int64_t deadline_warning_s = 4 * 3600;                // "deadline within N hours"
-  std::chrono::milliseconds check_every{60000};         // deadlines and overdue cases
-  std::chrono::milliseconds heartbeat{15000};           // a comment on an idle stream
+  int64_t deadline_warning_s = 4 * 3600;         // "deadline within N hours"
+  std::chrono::milliseconds check_every{60000};  // deadlines and overdue cases
+  std::chrono::milliseconds heartbeat{15000};    // a comment on an idle stream
   // A stream ends after this long; the browser reconnects with Last-Event-ID and its
   // credentials are checked again (a revoked token or a moved patch ends there).
   std::chrono::milliseconds stream_lifetime{5 * 60 * 1000};
@@ -57,6 +58,9 @@ class Subscription {
 // text/event-stream frames: "id: N\nevent: KIND\ndata: {...}\n\n".
 std::string sse_frame(const data::Notification& n);
 
+// The change log's kind of "new notifications were made" (data/change_log.hpp).
+inline constexpr const char* kNotificationsChange = "notifications";
+
 class Notifier {
  public:
   Notifier(App& app, NotifyOptions options);
@@ -84,8 +88,10 @@ class Notifier {
   std::mutex lock_;
   std::condition_variable wake_, wake_webhooks_;
   bool stop_ = false, poked_ = false, webhooks_poked_ = false;
-  bool writable_ = false;  // set once, before the threads start
+  bool writable_ = false;        // set once, before the threads start
+  int64_t offered_through_ = 0;  // the last notification handed to the streams (collector's)
   std::vector<std::weak_ptr<Subscription>> subscribers_;
+  data::SoleWorker deliverer_lock_;  // the webhooks: one server of several delivers
   std::thread collector_, deliverer_;
 };
 

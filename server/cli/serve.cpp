@@ -4,6 +4,8 @@
 //               [--notify-check-ms N] [--sse-heartbeat-ms N] [--sse-lifetime-ms N]
 //               [--webhook-retry-ms N]
 //               [--webhook-retry-max-ms N] [--patrol-retention-days N] [--log-format text|json]
+#include <arpa/inet.h>
+
 #include <cctype>
 #include <chrono>
 #include <condition_variable>
@@ -119,7 +121,7 @@ const CommandSpec& serve_spec() {
       "        [--sse-heartbeat-ms N] [--sse-lifetime-ms N] [--notify-check-ms N]\n"
       "        [--deadline-warning-hours N] [--webhook-retry-ms N] [--webhook-retry-max-ms N]\n"
       "        [--patrol-retention-days N] [--contact-retention-days N] [--log-format text|json]\n"
-      "        [--metrics-from-loopback]\n"
+      "        [--metrics-from-loopback] [--trusted-proxy ADDRESS[,ADDRESS...]]\n"
       "        [--backup-dir DIR [--backup-every 6h] [--keep 28]] [--no-upgrade-backup] [--quiet]",
       {{"--db", "FILE", "the database", ""},
        {"--create", "", "create an empty database if FILE is missing", "refuse"},
@@ -149,6 +151,8 @@ const CommandSpec& serve_spec() {
         "days a closed case keeps its reporter's contact (0: always)", "1095"},
        {"--log-format", "FORMAT", "access log lines as text or json", "text"},
        {"--metrics-from-loopback", "", "/metrics from the loopback needs no token", "off"},
+       {"--trusted-proxy", "ADDRESS", "a proxy in front whose X-Forwarded-For is believed (repeat, or a,b)",
+        "none"},
        {"--backup-dir", "DIR", "take a backup (gridmap backup) into DIR on a schedule", "none"},
        {"--backup-every", "DURATION", "between scheduled backups: 90s, 30m, 6h or 1d", "6h"},
        {"--keep", "N", "scheduled backups kept in --backup-dir (the oldest go)", "28"},
@@ -184,6 +188,19 @@ int cmd_serve(const Args& args) {
   ao.db_path = args.db();
   ao.create = args.flag("--create");
   ao.metrics_from_loopback = args.flag("--metrics-from-loopback");
+  for (const std::string& list : args.all("--trusted-proxy"))
+    for (std::string_view part : split(list, ',')) {
+      std::string one(part);
+      while (!one.empty() && one.front() == ' ') one.erase(0, 1);
+      while (!one.empty() && one.back() == ' ') one.pop_back();
+      in6_addr parsed;
+      if (inet_pton(AF_INET, one.c_str(), &parsed) != 1 &&
+          inet_pton(AF_INET6, one.c_str(), &parsed) != 1)
+        throw_invalid(args.describe("--trusted-proxy") + " takes IP addresses (127.0.0.1), not '" +
+                      one + "'");
+      ao.trusted_proxies.push_back(one);
+      so.uncapped_addresses.push_back(one);
+    }
   if (auto url = args.get("--public-url")) ao.public_url = checked_public_url(*url);
   // --cors-origin, repeated or comma-separated: origins only (scheme, host, port).
   for (const std::string& list : args.all("--cors-origin"))
@@ -254,7 +271,8 @@ int cmd_serve(const Args& args) {
     std::filesystem::create_directories(ao.files_dir);
     setenv("GRIDMAP_AUDIT_DIR", ao.files_dir.c_str(), 1);
   }
-  data::ServeLock lock(ao.db_path);  // one server per file
+  // One server per file; several on PostgreSQL, which follow each other's changes.
+  data::ServeLock lock(ao.db_path, data::ServeLock::Mode::shared_on_postgresql);
   server::App app(ao);
   std::optional<BackupSchedule> backups;
   if (backup_dir) {

@@ -1,5 +1,6 @@
 #include "server/http/server.hpp"
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <boost/asio/dispatch.hpp>
@@ -67,6 +68,11 @@ struct Shared {
   // already holds its share.
   bool admit(const std::string& address) {
     int cap = options.max_connections_per_address;
+    std::string_view bare = address;
+    if (bare.rfind("::ffff:", 0) == 0) bare.remove_prefix(7);
+    if (std::find(options.uncapped_addresses.begin(), options.uncapped_addresses.end(), bare) !=
+        options.uncapped_addresses.end())
+      cap = 0;
     std::lock_guard l(address_lock);
     int& n = per_address[address];
     if (cap > 0 && n >= cap) {

@@ -7,6 +7,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "server/http/message.hpp"
 
@@ -24,6 +25,9 @@ struct ServerOptions {
   // Connections one client address may hold at once (0: no limit); more are closed at
   // accept. Behind a reverse proxy every client has the proxy's address: raise it there.
   int max_connections_per_address = 256;
+  // Proxies in front (serve --trusted-proxy): their connections carry many clients' requests
+  // and are not held to max_connections_per_address.
+  std::vector<std::string> uncapped_addresses;
   std::chrono::milliseconds shutdown_grace{10000};  // in-flight requests get this long
 };
 

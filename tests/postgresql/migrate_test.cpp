@@ -53,14 +53,16 @@ TEST_CASE("a demo city moved to PostgreSQL and back to SQLite keeps every row as
   test::RunResult from = test::run_gridmap({"migrate", "--from", pg.url(), "--to", back});
   INFO(from.err);
   REQUIRE(from.exit_code == 0);
-  // gridmap's tables, as the PostgreSQL schema lists them (SQLite's sit among SpatiaLite's).
+  // gridmap's tables, as the PostgreSQL schema lists them (SQLite's sit among SpatiaLite's),
+  // without the engine's own (gridmap_*: its schema version, id counters, the servers' change
+  // log and sign-in throttle), which are not data.
   std::vector<std::string> tables;
   {
     data::Db db = data::Db::open(pg.url(), false);
     data::Statement st(db,
                        "SELECT table_name FROM information_schema.tables WHERE table_schema = "
-                       "'public' AND table_type = 'BASE TABLE' AND table_name NOT IN "
-                       "('spatial_ref_sys', 'gridmap_schema', 'gridmap_autoincrement')");
+                       "'public' AND table_type = 'BASE TABLE' AND table_name <> "
+                       "'spatial_ref_sys' AND left(table_name, 8) <> 'gridmap_'");
     while (st.step()) tables.push_back(st.text(0));
   }
   REQUIRE(tables.size() > 30);
