@@ -378,6 +378,47 @@ TEST_CASE("the audit chain is anchored: removed last rows and a recomputed chain
   CHECK(test::run_gridmap({"audit", "verify", "--db", other}).exit_code == 1);
 }
 
+TEST_CASE(
+    "behind a trusted proxy the client is the address X-Forwarded-For names, and only there",
+    "[engines]") {
+  RoleServer s;
+  // Guesses for one name until the throttle answers 429; `from` is what X-Forwarded-For says.
+  auto guesses_until_throttled = [](uint16_t port, const std::string& from) {
+    for (int i = 0; i < 20; ++i) {
+      HttpResult r = http(port, "POST", "/api/v1/session",
+                          "{\"name\":\"li\",\"password\":\"wrong guess\"}",
+                          {{"Content-Type", "application/json"}, {"X-Forwarded-For", from}});
+      if (r.status == 429) return i;
+      REQUIRE(r.status == 401);
+    }
+    return -1;
+  };
+  auto once = [](uint16_t port, const std::string& from) {
+    return http(port, "POST", "/api/v1/session",
+                "{\"name\":\"li\",\"password\":\"wrong guess\"}",
+                {{"Content-Type", "application/json"}, {"X-Forwarded-For", from}})
+        .status;
+  };
+  // Not trusted: what a client claims is ignored; every guess is the peer's (127.0.0.1).
+  CHECK(guesses_until_throttled(s.server->port(), "203.0.113.5") >= 3);
+  CHECK(once(s.server->port(), "203.0.113.6") == 429);
+  // nginx on 127.0.0.1 trusted: the client it names is the one throttled, another is not,
+  // and a forged hop before the proxy's own is not believed (the proxy appends the peer).
+  s.server.reset();
+  s.server = std::make_unique<test::ServerProcess>(
+      s.db, s.serve_with({"--trusted-proxy", "127.0.0.1, ::1"}));
+  uint16_t port = s.server->port();
+  CHECK(guesses_until_throttled(port, "198.51.100.7") >= 3);
+  CHECK(once(port, "198.51.100.8") == 401);
+  CHECK(once(port, "198.51.100.8, 198.51.100.7") == 429);  // forged first hop, real last
+  CHECK(once(port, "198.51.100.7, 198.51.100.9") == 401);  // the last hop is the client
+  CHECK(once(port, "not an address, 198.51.100.7") == 429);
+  // A bad --trusted-proxy is refused at start.
+  auto bad = test::run_gridmap({"serve", "--db", s.db, "--trusted-proxy", "nginx.local"});
+  CHECK(bad.exit_code == 2);
+  CHECK(bad.err.find("--trusted-proxy") != std::string::npos);
+}
+
 TEST_CASE("failed sign-ins slow down guesses from one address but never lock the real user out",
           "[engines]") {
   RoleServer s;
