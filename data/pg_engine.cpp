@@ -221,7 +221,8 @@ const std::string& Connection::prepared(const std::string& sql, const std::vecto
     statements_.clear();
   }
   // Names are never reused: the map only grows until it is cleared with the server's copies.
-  std::string name = "g" + std::to_string(statements_.size() + 1);
+  std::string name = "g";  // appended: GCC 12's -O3 -Wrestrict misfires on "g" + ...
+  name += std::to_string(statements_.size() + 1);
   // A failed PREPARE aborts the open transaction: inside one it runs in a savepoint, so that
   // the types can be given explicitly and the statement prepared again.
   bool inside = in_transaction();

@@ -160,7 +160,11 @@ PgSql to_postgresql(std::string_view sql) {
 
 std::string box_condition(bool postgresql, std::string_view table, std::string_view alias,
                           int first) {
-  auto p = [first](int k) { return "?" + std::to_string(first + k); };
+  auto p = [first](int k) {
+    std::string out = "?";  // appended, not "?" + ...: GCC 12's -O3 -Wrestrict misfires there
+    out += std::to_string(first + k);
+    return out;
+  };
   std::string a(alias);
   if (postgresql)
     return a + ".geom && ST_MakeEnvelope(" + p(0) + ", " + p(1) + ", " + p(2) + ", " + p(3) +

@@ -199,7 +199,65 @@ data::Db& App::read_db() {
   return *t_read.db;
 }
 
+namespace {
+// Each server thread's connection to the read replica (serve --db-read), like t_read's.
+thread_local struct {
+  const App* owner = nullptr;
+  std::unique_ptr<data::Db> db;
+} t_replica;
+// How long a user's own write, and any change for the tile caches, is read from the primary.
+constexpr auto kReadYourWrites = std::chrono::seconds(5);
+}  // namespace
+
+void App::note_write(int64_t user_id) {
+  if (options_.read_replica.empty()) return;
+  auto now = std::chrono::steady_clock::now();
+  std::lock_guard l(writers_lock_);
+  if (recent_writers_.size() > 100000)  // forget the ones past the window
+    std::erase_if(recent_writers_, [&](const auto& w) { return now - w.second > kReadYourWrites; });
+  recent_writers_[user_id] = now;
+}
+
+data::Db* App::replica() {
+  if (options_.read_replica.empty()) return nullptr;
+  if (t_replica.owner != this || !t_replica.db) {
+    try {
+      t_replica.db = std::make_unique<data::Db>(data::Db::open(options_.read_replica, false));
+      t_replica.owner = this;
+    } catch (const Error&) {
+      // The replica down: the primary answers (and the next request tries the replica again).
+      return nullptr;
+    }
+  }
+  return t_replica.db.get();
+}
+
+data::Db& App::replica_db(const Context& ctx) {
+  if (options_.read_replica.empty()) return read_db();
+  if (ctx.principal) {
+    std::lock_guard l(writers_lock_);
+    auto it = recent_writers_.find(ctx.principal->user_id);
+    if (it != recent_writers_.end() &&
+        std::chrono::steady_clock::now() - it->second < kReadYourWrites)
+      return read_db();
+  }
+  data::Db* r = replica();
+  return r ? *r : read_db();
+}
+
+data::Db& App::tile_db() {
+  if (options_.read_replica.empty()) return read_db();
+  // A tile built from a replica that has not yet replayed the change just told of would be
+  // cached stale: for a while after any change, tiles are built from the primary.
+  auto since = std::chrono::steady_clock::now().time_since_epoch() -
+               std::chrono::steady_clock::duration(last_change_.load());
+  if (since < kReadYourWrites) return read_db();
+  data::Db* r = replica();
+  return r ? *r : read_db();
+}
+
 void App::on_change(const data::ChangeNotice& c) {
+  last_change_.store(std::chrono::steady_clock::now().time_since_epoch().count());
   switch (c.layer) {
     case data::Layer::subdistricts:
     case data::Layer::communities:
@@ -621,8 +679,10 @@ Response App::handle(Request& req) {
       }
       check_query(*doc_for(r->name), req);  // every route has one (checked at start-up)
       std::optional<std::string> key;
-      if (ctx.principal && req.method != "GET" && req.method != "HEAD")
+      if (ctx.principal && req.method != "GET" && req.method != "HEAD") {
         key = req.header("idempotency-key");
+        note_write(ctx.principal->user_id);  // their next reads come from the primary
+      }
       if (!key) {
         res = r->fn(*this, req, ctx);
       } else {

@@ -72,6 +72,8 @@ struct AppOptions {
   // Attachments: where their files live (empty: "<db>.files" beside the database) and the
   // largest file taken (larger: 413).
   std::string files_dir;
+  // A PostgreSQL hot standby of db_path (serve --db-read) for lists, statistics and tiles.
+  std::string read_replica;
   size_t max_upload_bytes = 10u << 20;
   int patrol_retention_days = 30;  // patrol track points older than this are purged
   // Reporters' contacts of cases closed longer ago than this are removed (0: kept).
@@ -100,6 +102,14 @@ class App {
   void forget_tokens();  // after a change to who may see what (a worker's grids)
 
   data::Db& read_db();  // this thread's connection
+  // Reads that tolerate replication lag (lists, statistics, OGC items): this thread's
+  // connection to the read replica (serve --db-read), except for a user who wrote in the last
+  // 5 s (their own write is read back from the primary) or while the replica cannot be
+  // reached; read_db() without a replica.
+  data::Db& replica_db(const Context& ctx);
+  // Tiles, heat maps and hotspots, which are cached until a change: the replica too, except in
+  // the 5 s after a change (a tile built from a replica behind it would stay stale in the cache).
+  data::Db& tile_db();
   // Runs f(Db&) on the single writer connection, one writer at a time; then, with the write
   // lock let go, delivers the change notices its commits published (the indexes and caches
   // catch up before the answer is sent).
@@ -135,6 +145,11 @@ class App {
  private:
   AppOptions options_;
   void on_change(const data::ChangeNotice& change);  // what each index and cache does with it
+  void note_write(int64_t user_id);                  // a user's write: read back from the primary
+  data::Db* replica();                               // this thread's; null: none or unreachable
+  std::mutex writers_lock_;
+  std::unordered_map<int64_t, std::chrono::steady_clock::time_point> recent_writers_;
+  std::atomic<std::chrono::steady_clock::rep> last_change_{0};
   // Another server's change (PostgreSQL: data/change_log.hpp): the notice's work, its workers'
   // positions moved, its notifications streamed.
   void on_logged_change(const data::LoggedChange& change);

@@ -116,7 +116,8 @@ const CommandSpec& serve_spec() {
       "serve",
       "serve   --db FILE [--create] [--listen 127.0.0.1:8080] [--threads N]\n"
       "        [--public-url URL] [--cors-origin URL[,URL...]] [--web DIR] [--font FILE]\n"
-      "        [--basemap FILE.mbtiles] [--files DIR] [--max-upload-mb N] [--max-body-mb N]\n"
+      "        [--basemap FILE.mbtiles] [--files DIR] [--db-read URL] [--max-upload-mb N]\n"
+      "        [--max-body-mb N]\n"
       "        [--request-timeout-ms N] [--max-connections N] [--max-connections-per-address N]\n"
       "        [--sse-heartbeat-ms N] [--sse-lifetime-ms N] [--notify-check-ms N]\n"
       "        [--deadline-warning-hours N] [--webhook-retry-ms N] [--webhook-retry-max-ms N]\n"
@@ -133,6 +134,7 @@ const CommandSpec& serve_spec() {
        {"--font", "FILE", "the font of the map's area names", std::string(tiles::kDefaultFontPath)},
        {"--basemap", "FILE", "a local MBTiles base map under the layers", "none"},
        {"--files", "DIR", "where attachments are stored", "next to the database"},
+       {"--db-read", "URL", "a PostgreSQL hot standby for lists, statistics and tiles", "none"},
        {"--max-upload-mb", "N", "the largest attachment, in MB", "10"},
        {"--max-body-mb", "N", "the largest request body, in MB", "32"},
        {"--request-timeout-ms", "N", "time to read a request and answer it", "15000"},
@@ -188,6 +190,12 @@ int cmd_serve(const Args& args) {
   ao.db_path = args.db();
   ao.create = args.flag("--create");
   ao.metrics_from_loopback = args.flag("--metrics-from-loopback");
+  if (auto replica = args.get("--db-read")) {
+    if (!data::is_postgresql(ao.db_path) || !data::is_postgresql(*replica))
+      throw_invalid(args.describe("--db-read") +
+                    " names a PostgreSQL standby (postgresql://...) of a PostgreSQL --db");
+    ao.read_replica = *replica;
+  }
   for (const std::string& list : args.all("--trusted-proxy"))
     for (std::string_view part : split(list, ',')) {
       std::string one(part);

@@ -25,12 +25,12 @@ tiles::HeatRequest heat_request(App& app, const Request& req, const Context& ctx
 
 Response heat(App& app, const Request& req, const Context& ctx) {
   tiles::HeatRequest h = heat_request(app, req, ctx, true);
-  return tile_response(req, *app.tiles().heat().heat(app.read_db(), h), "image/png");
+  return tile_response(req, *app.tiles().heat().heat(app.tile_db(), h), "image/png");
 }
 
 Response density(App& app, const Request& req, const Context& ctx) {
   tiles::HeatRequest h = heat_request(app, req, ctx, false);
-  return tile_response(req, *app.tiles().heat().density(app.read_db(), h),
+  return tile_response(req, *app.tiles().heat().density(app.tile_db(), h),
                        "application/vnd.mapbox-vector-tile");
 }
 

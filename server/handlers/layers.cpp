@@ -100,7 +100,7 @@ Response list(App& app, data::Layer layer, const Request& req, const Context& ct
   }
   if (req.param("crs") && *req.param("crs") != "wgs84")
     throw_invalid("features are served in WGS84; 'crs' applies to the bbox only when it is wgs84");
-  return geojson_response(page_json(data::list_features(app.read_db(), q)));
+  return geojson_response(page_json(data::list_features(app.replica_db(ctx), q)));
 }
 
 // Whether an own-patch caller may see this record (outside it, it does not exist for them).

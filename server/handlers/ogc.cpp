@@ -341,7 +341,7 @@ Response items(App& app, const Request& req, const Context& ctx) {
     q.created_from = from;
     if (to) q.created_to = *to + 1;  // the interval's end is in it; the query's bound is not
   }
-  data::FeaturePage page = data::list_features(app.read_db(), q);
+  data::FeaturePage page = data::list_features(app.replica_db(ctx), q);
   crs::Transformer t(crs::Crs{}, crs::parse(out.name));
   for (data::Feature& f : page.features) to_crs(f, out, t);
   // The query this page answered, for the self and next links.

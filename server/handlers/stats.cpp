@@ -177,10 +177,10 @@ Response download(const data::StatsQuery& q, const std::vector<data::StatsRow>& 
   return res;
 }
 
-Response stats(App& app, const Request& req, const Context&) {
+Response stats(App& app, const Request& req, const Context& ctx) {
   data::StatsQuery q = stats_query(app, req);
   Format f = format_of(req);
-  auto rows = data::petition_stats(app.read_db(), q);
+  auto rows = data::petition_stats(app.replica_db(ctx), q);
   if (f != Format::json) return download(q, rows, f);
   rapidjson::StringBuffer buf;
   JsonWriter w(buf);
@@ -192,7 +192,7 @@ Response stats(App& app, const Request& req, const Context&) {
 
 Response hotspots(App& app, const Request& req, const Context&) {
   data::HotspotQuery q = hotspot_query(app, req);
-  auto result = app.tiles().hotspots().get(app.read_db(), q);
+  auto result = app.tiles().hotspots().get(app.tile_db(), q);
   return geojson_response(data::hotspots_geojson(*result->layout, result->spots));
 }
 

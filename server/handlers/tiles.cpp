@@ -64,7 +64,7 @@ Response tile(App& app, data::Layer layer, const Request& req, const Context& ct
   t.filter = filter_of(app, layer, req);
   t.scope = tile_scope(ctx);
   t.now = App::now();
-  return tile_response(req, *app.tiles().tile(app.read_db(), t),
+  return tile_response(req, *app.tiles().tile(app.tile_db(), t),
                        "application/vnd.mapbox-vector-tile");
 }
 
@@ -75,7 +75,7 @@ Response hotspot_tile(App& app, const Request& req, const Context&) {
   t.tile = tile_param(req);
   t.now = App::now();
   data::HotspotQuery q = hotspot_query(app, req);
-  return tile_response(req, *app.tiles().hotspot_tile(app.read_db(), t, q),
+  return tile_response(req, *app.tiles().hotspot_tile(app.tile_db(), t, q),
                        "application/vnd.mapbox-vector-tile");
 }
 
