@@ -156,7 +156,8 @@ int64_t Notifications::add(Notification& n, std::optional<int64_t> event_id, int
   return n.id;
 }
 
-std::vector<Notification> Notifications::collect(int64_t now, int64_t warn_s, int64_t now_ms) {
+std::vector<Notification> Notifications::collect(int64_t now, int64_t warn_s, int64_t now_ms,
+                                                 bool deadlines) {
   Transaction tx(db_);
   start();
   std::vector<Notification> out;
@@ -184,6 +185,10 @@ std::vector<Notification> Notifications::collect(int64_t now, int64_t warn_s, in
   }
   Statement set(db_, "UPDATE notification_cursor SET event_id = ?1 WHERE id = 1");
   set.bind(1, last).run();
+  if (!deadlines) {
+    tx.commit();
+    return out;
+  }
   // Time-driven: open cases whose deadline is near or past, once per kind and deadline.
   Statement due(db_, std::string("SELECT p.status, ") + kPetitionColumns +
                          " FROM petitions p WHERE p.closed_at IS NULL AND p.deadline_at IS NOT "

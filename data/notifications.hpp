@@ -55,10 +55,13 @@ class Notifications {
   // Starts reading petition events from the newest one (the history before the first
   // start is not announced); a no-op once started.
   void start();
-  // Writes the notifications of the events since the last call and the due ones (deadline
-  // within `warn_s` seconds of `now`, or passed) and queues them for the webhooks whose
-  // scope they are in. Returns the new ones, oldest first. Run inside the writer.
-  std::vector<Notification> collect(int64_t now, int64_t warn_s, int64_t now_ms);
+  // Writes the notifications of the events since the last call and, with `deadlines`, the due
+  // ones (deadline within `warn_s` seconds of `now`, or passed: a scan of the open cases, so
+  // the server runs it on its periodic check rather than after every change) and queues them
+  // for the webhooks whose scope they are in. Returns the new ones, oldest first. Run inside
+  // the writer.
+  std::vector<Notification> collect(int64_t now, int64_t warn_s, int64_t now_ms,
+                                    bool deadlines = true);
   // Those with an id above `after`, oldest first, at most `limit`.
   std::vector<Notification> after(int64_t after, size_t limit);
   int64_t newest();  // the highest id kept (0: none)

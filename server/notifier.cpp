@@ -216,10 +216,13 @@ void Notifier::collect_loop() {
     poked_ = false;
     l.unlock();
     std::vector<data::Notification> fresh;
+    // Deadlines on the periodic check only (a scan of the open cases); a change's events at once.
+    bool deadlines = Clock::now() >= next_check;
     try {
       int64_t now = App::now();
       app_.write([&](data::Db& db) {
-        auto made = data::Notifications(db).collect(now, options_.deadline_warning_s, now_ms());
+        auto made =
+            data::Notifications(db).collect(now, options_.deadline_warning_s, now_ms(), deadlines);
         // The other servers' streams read them too (on PostgreSQL).
         if (!made.empty()) data::log_change(db, app_.changes().origin(), kNotificationsChange, "");
         return 0;

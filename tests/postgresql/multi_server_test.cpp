@@ -312,7 +312,8 @@ TEST_CASE(
                          {{"Content-Type", "application/json"}});
   INFO(hook.body);
   REQUIRE(hook.status == 201);
-  auto [lon, lat] = a.point_in(RoleServer::kFirstGrid);  // in the webhook's subdistrict
+  auto point = a.point_in(RoleServer::kFirstGrid);  // in the webhook's subdistrict
+  double lon = point.first, lat = point.second;      // (clang 14 captures no structured binding)
   auto report = [&](uint16_t port) {
     HttpResult r = call(port, a.tokens.at("dispatcher"), "POST", "/api/v1/petitions",
                         "{\"lon\":" + std::to_string(lon) + ",\"lat\":" + std::to_string(lat) +
