@@ -256,7 +256,7 @@ data::Db& App::tile_db() {
   return r ? *r : read_db();
 }
 
-void App::on_change(const data::ChangeNotice& c) {
+void App::on_change(const data::ChangeNotice& c, bool remote) {
   last_change_.store(std::chrono::steady_clock::now().time_since_epoch().count());
   switch (c.layer) {
     case data::Layer::subdistricts:
@@ -282,7 +282,7 @@ void App::on_change(const data::ChangeNotice& c) {
         tiles_->household_changed(read_db(), std::stoll(c.key));
       return;
     case data::Layer::petitions:
-      if (notifier_) notifier_->poke();  // its events become notifications
+      if (notifier_ && !remote) notifier_->poke();  // its events become notifications
       tiles_->petition_changed(read_db(), std::stoll(c.key));
       return;
   }
@@ -300,7 +300,7 @@ void App::on_logged_change(const data::LoggedChange& c) {
     return;
   }
   if (c.kind == kNotificationsChange) {
-    if (notifier_) notifier_->poke();  // read from the table into this server's streams
+    if (notifier_) notifier_->poke_streams();  // read from the table into its streams
     return;
   }
   if (c.kind == data::kChangesMissed) {
@@ -314,7 +314,7 @@ void App::on_logged_change(const data::LoggedChange& c) {
     std::fflush(nullptr);
     std::_Exit(75);
   }
-  if (auto notice = data::notice_of(c)) on_change(*notice);
+  if (auto notice = data::notice_of(c)) on_change(*notice, true);
 }
 
 void App::reload_locator() {

@@ -144,7 +144,9 @@ class App {
 
  private:
   AppOptions options_;
-  void on_change(const data::ChangeNotice& change);  // what each index and cache does with it
+  // What each index and cache does with a change; `remote`: another server's (PostgreSQL),
+  // whose notifications that server collects.
+  void on_change(const data::ChangeNotice& change, bool remote = false);
   void note_write(int64_t user_id);                  // a user's write: read back from the primary
   data::Db* replica();                               // this thread's; null: none or unreachable
   std::mutex writers_lock_;

@@ -168,6 +168,14 @@ void Notifier::poke() {
   wake_.notify_all();
 }
 
+void Notifier::poke_streams() {
+  {
+    std::lock_guard l(lock_);
+    streams_poked_ = true;
+  }
+  wake_.notify_all();
+}
+
 void Notifier::poke_webhooks() {
   {
     std::lock_guard l(lock_);
@@ -211,22 +219,27 @@ void Notifier::collect_loop() {
   auto next_patrol_purge = Clock::now() + kPatrolPurgeEvery;  // the first one ran at start-up
   std::unique_lock l(lock_);
   while (!stop_) {
-    wake_.wait_until(l, next_check, [this] { return stop_ || poked_; });
+    wake_.wait_until(l, next_check, [this] { return stop_ || poked_ || streams_poked_; });
     if (stop_) break;
+    // Deadlines on the periodic check only (a scan of the open cases); a change's events at
+    // once; another server's notifications read without collecting (it collected them).
+    bool deadlines = Clock::now() >= next_check;
+    bool collect = poked_ || deadlines;
     poked_ = false;
+    streams_poked_ = false;
     l.unlock();
     std::vector<data::Notification> fresh;
-    // Deadlines on the periodic check only (a scan of the open cases); a change's events at once.
-    bool deadlines = Clock::now() >= next_check;
     try {
       int64_t now = App::now();
-      app_.write([&](data::Db& db) {
-        auto made =
-            data::Notifications(db).collect(now, options_.deadline_warning_s, now_ms(), deadlines);
-        // The other servers' streams read them too (on PostgreSQL).
-        if (!made.empty()) data::log_change(db, app_.changes().origin(), kNotificationsChange, "");
-        return 0;
-      });
+      if (collect)
+        app_.write([&](data::Db& db) {
+          auto made = data::Notifications(db).collect(now, options_.deadline_warning_s, now_ms(),
+                                                      deadlines);
+          // The other servers' streams read them too (on PostgreSQL).
+          if (!made.empty())
+            data::log_change(db, app_.changes().origin(), kNotificationsChange, "");
+          return 0;
+        });
       // The streams get what is new in the table, whoever made it: this server or another
       // of the same database (which then logs a change that pokes this one).
       for (;;) {

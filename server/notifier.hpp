@@ -69,6 +69,8 @@ class Notifier {
   Notifier& operator=(const Notifier&) = delete;
 
   void poke();           // a petition changed: collect now
+  // Another server made notifications (PostgreSQL): hand them to this server's streams.
+  void poke_streams();
   void poke_webhooks();  // a subscription was added
   std::shared_ptr<Subscription> subscribe(std::function<bool(const data::Notification&)> filter);
   // The stream of a caller who has seen everything up to `last_id`: the missed ones in
@@ -87,7 +89,7 @@ class Notifier {
   NotifyOptions options_;
   std::mutex lock_;
   std::condition_variable wake_, wake_webhooks_;
-  bool stop_ = false, poked_ = false, webhooks_poked_ = false;
+  bool stop_ = false, poked_ = false, streams_poked_ = false, webhooks_poked_ = false;
   bool writable_ = false;        // set once, before the threads start
   int64_t offered_through_ = 0;  // the last notification handed to the streams (collector's)
   std::vector<std::weak_ptr<Subscription>> subscribers_;
