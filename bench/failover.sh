@@ -12,6 +12,7 @@ mode=${1:-}
 rounds=${1:-3}
 for round in $(seq "$rounds"); do
   work=$(mktemp -d /tmp/gridmap-failover.XXXXXX)
+  chmod 755 "$work"  # PostgreSQL runs as the postgres user
   dir=$work/layout
   trap 'deploy/loopback stop "$dir" >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
   deploy/loopback start "$dir" --servers 2 $mode >&2
