@@ -186,12 +186,12 @@ const std::map<std::string, Sample>& samples() {
 
 struct Fixture {
   test::TempDir dir;
-  std::string db = dir.file("tatabu.sqlite");
+  test::TatabuDb city{dir};  // on the engine under test
+  std::string db = city.db;
   std::map<std::string, std::string> tokens;  // role -> token
   std::string first_grid, other_grid;
   std::unique_ptr<test::ServerProcess> server;
   Fixture() {
-    REQUIRE(test::run_gridmap({"demo", "--db", db, "--preset", "tatabu"}).exit_code == 0);
     first_grid = "150102001001001";
     other_grid = "150102001009001";
     tokens["admin"] = test::make_user(db, "admin", "admin");
@@ -211,7 +211,7 @@ struct Fixture {
     tokens["department"] =
         test::make_user(db, "department", "department", {"--department", "city-mgmt"});
     test::set_default_headers({});
-    server = std::make_unique<test::ServerProcess>(db);
+    server = std::make_unique<test::ServerProcess>(db, city.serve_args);
   }
   std::string spare_token(const std::string& role) {
     data::Db d = data::Db::open(db, false);
@@ -228,13 +228,15 @@ struct Fixture {
 
 }  // namespace
 
-TEST_CASE("every route, for every role and for no credentials, answers as the access table says") {
+TEST_CASE("every route, for every role and for no credentials, answers as the access table says",
+          "[engines]") {
   Fixture f;
   std::vector<std::string> routes;
   std::string route_lines;  // "METHOD PATTERN NAME", for the OpenAPI check below
   {
     server::AppOptions o;
     o.db_path = f.db;
+    o.files_dir = f.city.files_dir;
     server::App app(o);
     for (auto& r : app.router().routes()) {
       routes.push_back(r.name);
@@ -321,7 +323,8 @@ TEST_CASE("every route, for every role and for no credentials, answers as the ac
   CHECK(status == 0);
 }
 
-TEST_CASE("every route refuses a query parameter it does not take, naming the ones it does") {
+TEST_CASE("every route refuses a query parameter it does not take, naming the ones it does",
+          "[engines]") {
   Fixture f;
   for (const auto& [name, s] : samples()) {
     INFO("route " << name);
@@ -350,7 +353,8 @@ TEST_CASE("every route refuses a query parameter it does not take, naming the on
 }
 
 TEST_CASE(
-    "a worker reads no household, resident, visit or petition of another grid through any route") {
+    "a worker reads no household, resident, visit or petition of another grid through any route",
+    "[engines]") {
   Fixture f;
   auto households = json(f.as("worker", "GET", "/api/v1/households?limit=1000"));
   REQUIRE(households["features"].Size() > 0);
@@ -408,7 +412,8 @@ TEST_CASE(
   CHECK(f.as("planner", "GET", "/api/v1/stats?level=grid").status == 200);
 }
 
-TEST_CASE("resident phone and ID numbers are masked, a reveal shows them and is audited") {
+TEST_CASE("resident phone and ID numbers are masked, a reveal shows them and is audited",
+          "[engines]") {
   Fixture f;
   auto households = json(f.as("worker", "GET", "/api/v1/households?limit=1"));
   std::string h = std::to_string(households["features"][0]["id"].GetInt64());
@@ -469,7 +474,8 @@ TEST_CASE("the audit chain verifies, and an edited row is detected") {
   CHECK(bad.out.find("entry 3") != std::string::npos);
 }
 
-TEST_CASE("tokens expire, sign-out revokes a session, disabling a user revokes its tokens") {
+TEST_CASE("tokens expire, sign-out revokes a session, disabling a user revokes its tokens",
+          "[engines]") {
   Fixture f;
   std::string short_token;
   {
@@ -518,7 +524,7 @@ TEST_CASE("tokens expire, sign-out revokes a session, disabling a user revokes i
   CHECK(call("gm_not-a-token") == 401);
 }
 
-TEST_CASE("failed sign-ins are slowed down per user and address") {
+TEST_CASE("failed sign-ins are slowed down per user and address", "[engines]") {
   Fixture f;
   REQUIRE(test::run_gridmap(
               {"user", "add", "li", "--role", "planner", "--db", f.db, "--password-stdin"},
@@ -563,7 +569,7 @@ TEST_CASE("deleting a resident removes the data from the database file") {
   CHECK(!contains(f.db + "-wal"));
 }
 
-TEST_CASE("personal data stays out of logs, errors and aggregates") {
+TEST_CASE("personal data stays out of logs, errors and aggregates", "[engines]") {
   Fixture f;
   std::string phone;
   {

@@ -22,14 +22,13 @@ namespace {
 
 struct Fixture {
   test::TempDir dir;
-  std::string db = dir.file("tatabu.sqlite");
+  test::TatabuDb city{dir};  // on the engine under test
+  std::string db = city.db;
   std::unique_ptr<test::ServerProcess> server;
   explicit Fixture(std::vector<std::string> extra = {}) {
-    auto r = test::run_gridmap({"demo", "--db", db, "--preset", "tatabu"});
-    REQUIRE(r.exit_code == 0);
     test::set_default_headers(
         {{"Authorization", "Bearer " + test::make_user(db, "admin", "admin")}});
-    server = std::make_unique<test::ServerProcess>(db, extra);
+    server = std::make_unique<test::ServerProcess>(db, city.serve_with(extra));
   }
   uint16_t port() const { return server->port(); }
   data::Household household(int64_t id) {
@@ -55,7 +54,7 @@ int64_t create_petition(uint16_t port, double lon, double lat, std::string* etag
 
 }  // namespace
 
-TEST_CASE("locate answers grid, community, subdistrict and workers of a point") {
+TEST_CASE("locate answers grid, community, subdistrict and workers of a point", "[engines]") {
   Fixture f;
   data::Household h = f.household(500);
   auto r = http(f.port(), "GET", "/api/v1/locate?" + at(h));
@@ -74,7 +73,7 @@ TEST_CASE("locate answers grid, community, subdistrict and workers of a point") 
   CHECK(out["grid"].IsNull());
 }
 
-TEST_CASE("locate takes GCJ-02 and BD-09 coordinates") {
+TEST_CASE("locate takes GCJ-02 and BD-09 coordinates", "[engines]") {
   Fixture f;
   data::Household h = f.household(42);
   std::string conv =
@@ -87,7 +86,8 @@ TEST_CASE("locate takes GCJ-02 and BD-09 coordinates") {
   CHECK(std::string(d["grid"]["code"].GetString()) == *h.grid_code);
 }
 
-TEST_CASE("locate refuses non-numeric, out-of-range and missing coordinates and bad CRSs") {
+TEST_CASE("locate refuses non-numeric, out-of-range and missing coordinates and bad CRSs",
+          "[engines]") {
   Fixture f;
   check_problem(http(f.port(), "GET", "/api/v1/locate?lon=abc&lat=40"), 400, "invalid_input");
   check_problem(http(f.port(), "GET", "/api/v1/locate?lon=200&lat=40"), 400, "invalid_input");
@@ -97,7 +97,8 @@ TEST_CASE("locate refuses non-numeric, out-of-range and missing coordinates and 
   check_problem(http(f.port(), "GET", "/api/v1/locate?lon=nan&lat=40"), 400, "invalid_input");
 }
 
-TEST_CASE("batch locate answers in input order and refuses malformed or oversized batches") {
+TEST_CASE("batch locate answers in input order and refuses malformed or oversized batches",
+          "[engines]") {
   Fixture f;
   data::Household a = f.household(10), b = f.household(9000);
   std::string body = "[[" + std::to_string(a.position.lon) + "," + std::to_string(a.position.lat) +
@@ -115,7 +116,8 @@ TEST_CASE("batch locate answers in input order and refuses malformed or oversize
   check_problem(http(f.port(), "POST", "/api/v1/locate", big), 413, "too_large");
 }
 
-TEST_CASE("a body over the limit is refused before it is read, a huge header with 431") {
+TEST_CASE("a body over the limit is refused before it is read, a huge header with 431",
+          "[engines]") {
   Fixture f({"--max-body-mb", "1"});
   // Announce 50 MB and send nothing: the answer must come at once.
   std::string raw = test::raw_exchange(
@@ -130,7 +132,7 @@ TEST_CASE("a body over the limit is refused before it is read, a huge header wit
   CHECK(http(f.port(), "GET", "/healthz").status == 200);  // still serving
 }
 
-TEST_CASE("a slow-drip connection is closed after the request timeout") {
+TEST_CASE("a slow-drip connection is closed after the request timeout", "[engines]") {
   Fixture f({"--request-timeout-ms", "500"});
   auto start = std::chrono::steady_clock::now();
   std::string raw = test::raw_exchange(f.port(), "GET /healthz HTTP/1.1\r\nHost:", 5000);
@@ -139,7 +141,7 @@ TEST_CASE("a slow-drip connection is closed after the request timeout") {
   CHECK(s < 3);
 }
 
-TEST_CASE("unknown routes get 404 and wrong methods 405 with Allow") {
+TEST_CASE("unknown routes get 404 and wrong methods 405 with Allow", "[engines]") {
   Fixture f;
   check_problem(http(f.port(), "GET", "/api/v1/nothing"), 404, "not_found");
   auto r = http(f.port(), "DELETE", "/api/v1/locate");
@@ -147,7 +149,7 @@ TEST_CASE("unknown routes get 404 and wrong methods 405 with Allow") {
   CHECK(r.headers["allow"].find("GET") != std::string::npos);
 }
 
-TEST_CASE("nearest workers follow position updates") {
+TEST_CASE("nearest workers follow position updates", "[engines]") {
   Fixture f;
   data::Household h = f.household(700);
   auto put = http(f.port(), "PUT", "/api/v1/workers/5/position",
@@ -173,7 +175,8 @@ TEST_CASE("nearest workers follow position updates") {
 
 TEST_CASE(
     "a batch of pings moves each worker to its last ping, checks all before any, survives a "
-    "restart") {
+    "restart",
+    "[engines]") {
   Fixture f;
   data::Household a = f.household(700), b = f.household(900), c = f.household(1200);
   auto ping = [](int64_t id, const data::Household& h) {
@@ -223,7 +226,8 @@ TEST_CASE(
   CHECK(st.real(1) == Approx(c.position.lat).margin(1e-6));
 }
 
-TEST_CASE("a batch of nearest-worker queries answers each point as the single query does") {
+TEST_CASE("a batch of nearest-worker queries answers each point as the single query does",
+          "[engines]") {
   Fixture f;
   std::vector<data::Household> hs = {f.household(10), f.household(700), f.household(9000),
                                      f.household(700)};
@@ -260,7 +264,8 @@ TEST_CASE("a batch of nearest-worker queries answers each point as the single qu
   CHECK(json(http(f.port(), "POST", "/api/v1/workers/nearest", "[]")).Size() == 0);
 }
 
-TEST_CASE("a worker edited by an admin is answered with the new name, grids and duty at once") {
+TEST_CASE("a worker edited by an admin is answered with the new name, grids and duty at once",
+          "[engines]") {
   Fixture f;
   data::Household h = f.household(700), elsewhere = f.household(9000);
   REQUIRE(http(f.port(), "PUT", "/api/v1/workers/5/position",
@@ -287,7 +292,8 @@ TEST_CASE("a worker edited by an admin is answered with the new name, grids and 
   CHECK(found);
 }
 
-TEST_CASE("a worker stored without a position joins the nearest answers with their first ping") {
+TEST_CASE("a worker stored without a position joins the nearest answers with their first ping",
+          "[engines]") {
   Fixture f;
   data::Household h = f.household(700);
   // Added to the store while the server runs (an import, another instance): no position yet.
@@ -339,7 +345,7 @@ TEST_CASE("a worker stored without a position joins the nearest answers with the
   CHECK(e[0]["distance_m"].GetDouble() < 1);
 }
 
-TEST_CASE("worker positions survive a restart") {
+TEST_CASE("worker positions survive a restart", "[engines]") {
   Fixture f;
   REQUIRE(
       http(f.port(), "PUT", "/api/v1/workers/3/position", "{\"lon\":111.6,\"lat\":40.7}").status ==
@@ -354,7 +360,8 @@ TEST_CASE("worker positions survive a restart") {
 
 TEST_CASE(
     "a petition reported at a point gets its grid, worker and deadline, and duplicates are "
-    "listed") {
+    "listed",
+    "[engines]") {
   Fixture f;
   data::Household h = f.household(1200);
   std::string etag;
@@ -381,7 +388,8 @@ TEST_CASE(
   check_problem(http(f.port(), "POST", "/api/v1/petitions", "not json"), 400, "invalid_input");
 }
 
-TEST_CASE("transitions follow the lifecycle, illegal moves get 409 and stale versions 412") {
+TEST_CASE("transitions follow the lifecycle, illegal moves get 409 and stale versions 412",
+          "[engines]") {
   Fixture f;
   int64_t id = create_petition(f.port(), 111.7, 40.8);
   std::string base = "/api/v1/petitions/" + std::to_string(id) + "/transitions";
@@ -420,7 +428,7 @@ TEST_CASE("transitions follow the lifecycle, illegal moves get 409 and stale ver
   CHECK(ev.Size() == 9);  // report, dispatch, escalate, 6 transitions
 }
 
-TEST_CASE("resolving on site goes straight from reported to closed with a note") {
+TEST_CASE("resolving on site goes straight from reported to closed with a note", "[engines]") {
   Fixture f;
   int64_t id = create_petition(f.port(), 111.7, 40.8);
   check_problem(test::move_petition(f.port(), id, "{\"to\":\"closed\"}"), 400, "invalid_input");
@@ -428,7 +436,7 @@ TEST_CASE("resolving on site goes straight from reported to closed with a note")
         200);
 }
 
-TEST_CASE("many dispatchers moving the same petition at once: exactly one wins") {
+TEST_CASE("many dispatchers moving the same petition at once: exactly one wins", "[engines]") {
   Fixture f;
   int64_t id = create_petition(f.port(), 111.7, 40.8);
   std::atomic<int> won{0}, lost{0}, other{0};
@@ -452,7 +460,8 @@ TEST_CASE("many dispatchers moving the same petition at once: exactly one wins")
   CHECK(ev.Size() == 2);
 }
 
-TEST_CASE("layers page with limit and cursor, filter by attributes and bbox, and serve ETags") {
+TEST_CASE("layers page with limit and cursor, filter by attributes and bbox, and serve ETags",
+          "[engines]") {
   Fixture f;
   auto p1 = json(http(f.port(), "GET", "/api/v1/grids?limit=30"));
   REQUIRE(p1["features"].Size() == 30);
@@ -482,7 +491,7 @@ TEST_CASE("layers page with limit and cursor, filter by attributes and bbox, and
   CHECK(item.body.find("reporter_contact") == std::string::npos);  // personal data stays out
 }
 
-TEST_CASE("editing a grid's boundary updates point-in-grid and the coverage report") {
+TEST_CASE("editing a grid's boundary updates point-in-grid and the coverage report", "[engines]") {
   Fixture f;
   auto clean = json(http(f.port(), "GET", "/api/v1/coverage"));
   CHECK(clean["clean"].GetBool());
@@ -507,7 +516,7 @@ TEST_CASE("editing a grid's boundary updates point-in-grid and the coverage repo
                 412, "precondition_failed");
 }
 
-TEST_CASE("stats on tatabu: 1,623 petitions, completion rate 0.9969") {
+TEST_CASE("stats on tatabu: 1,623 petitions, completion rate 0.9969", "[engines]") {
   Fixture f;
   auto d = json(http(f.port(), "GET", "/api/v1/stats?level=subdistrict"));
   REQUIRE(d.Size() == 1);
@@ -522,7 +531,7 @@ TEST_CASE("stats on tatabu: 1,623 petitions, completion rate 0.9969") {
   check_problem(http(f.port(), "GET", "/api/v1/stats?from=yesterday"), 400, "invalid_input");
 }
 
-TEST_CASE("health and metrics answer, and metrics count requests by route") {
+TEST_CASE("health and metrics answer, and metrics count requests by route", "[engines]") {
   Fixture f;
   CHECK(http(f.port(), "GET", "/healthz").status == 200);
   http(f.port(), "GET", "/api/v1/locate?lon=111.7&lat=40.8");
@@ -534,7 +543,7 @@ TEST_CASE("health and metrics answer, and metrics count requests by route") {
   CHECK(m.body.find("gridmap_request_seconds_bucket") != std::string::npos);
 }
 
-TEST_CASE("the server runs without GDAL, which only import and export load") {
+TEST_CASE("the server runs without GDAL, which only import and export load", "[engines]") {
   Fixture f;
   REQUIRE(http(f.port(), "GET", "/healthz").status == 200);
   std::string maps = test::read_file("/proc/" + std::to_string(f.server->pid()) + "/maps");
@@ -543,7 +552,7 @@ TEST_CASE("the server runs without GDAL, which only import and export load") {
   CHECK(maps.find("libgridmap_gdal") == std::string::npos);
 }
 
-TEST_CASE("SIGTERM under load: in-flight requests finish, the server exits 0") {
+TEST_CASE("SIGTERM under load: in-flight requests finish, the server exits 0", "[engines]") {
   Fixture f;
   std::atomic<bool> go{true};
   std::atomic<int> ok{0}, refused{0}, broken{0};
@@ -585,7 +594,8 @@ TEST_CASE("the access log holds method, path and status but never the query stri
 }
 
 TEST_CASE(
-    "hotspots answer per grid with Gi*, p-value, class and trend, and bad windows are refused") {
+    "hotspots answer per grid with Gi*, p-value, class and trend, and bad windows are refused",
+    "[engines]") {
   Fixture f;
   auto r =
       http(f.port(), "GET", "/api/v1/hotspots?from=2025-11-01&to=2026-11-01&value=per_household");
@@ -605,7 +615,8 @@ TEST_CASE(
   check_problem(http(f.port(), "GET", "/api/v1/hotspots?value=loud"), 400, "invalid_input");
 }
 
-TEST_CASE("the web map's files come from memory, gzip-compressed and revalidated with ETags") {
+TEST_CASE("the web map's files come from memory, gzip-compressed and revalidated with ETags",
+          "[engines]") {
   test::TempDir web;
   std::filesystem::create_directories(web.file("js"));
   std::string script;
@@ -649,7 +660,8 @@ TEST_CASE("the web map's files come from memory, gzip-compressed and revalidated
   check_problem(http(f.port(), "GET", "/web/js/none.js"), 404, "not_found");
 }
 
-TEST_CASE("the service worker may control the whole app and is checked for updates on each load") {
+TEST_CASE("the service worker may control the whole app and is checked for updates on each load",
+          "[engines]") {
   test::TempDir web;
   test::write_file(web.file("index.html"), "<!doctype html><title>gridmap</title>");
   test::write_file(web.file("sw.js"), "self.addEventListener('fetch', () => {});\n");

@@ -327,22 +327,35 @@ uint16_t free_port() {
   return ntohs(a.sin_port);
 }
 
-RoleServer::RoleServer() {
-  // On PostgreSQL the audit log's anchor has a directory of its own (the demo's goes there too).
+TatabuDb::TatabuDb(const TempDir& dir) {
+  db = dir.file("tatabu.sqlite");
   files_dir = db + ".files";
-  if (testing_postgresql()) {
-    files_dir = dir.file("files");
-    std::filesystem::create_directories(dir.file("audit"));
-    env = std::make_unique<ScopedEnv>(std::map<std::string, std::optional<std::string>>{
-        {"GRIDMAP_AUDIT_DIR", dir.file("audit")}});
-  }
-  if (testing_postgresql()) {
-    // The same city on PostgreSQL, as `gridmap demo` and `gridmap migrate` make it.
-    db = tatabu_database();
-    serve_args = {"--files", files_dir};
-  } else {
+  if (!testing_postgresql()) {
     REQUIRE(run_gridmap({"demo", "--db", db, "--preset", "tatabu"}).exit_code == 0);
+    return;
   }
+  // On PostgreSQL the audit log's anchor has a directory of its own (the demo's goes there too),
+  // and the same city is there as `gridmap demo` and `gridmap migrate` make it.
+  files_dir = dir.file("files");
+  std::filesystem::create_directories(dir.file("audit"));
+  env = std::make_unique<ScopedEnv>(
+      std::map<std::string, std::optional<std::string>>{{"GRIDMAP_AUDIT_DIR", dir.file("audit")}});
+  db = tatabu_database();
+  serve_args = {"--files", files_dir};
+}
+
+std::vector<std::string> TatabuDb::serve_with(const std::vector<std::string>& extra) const {
+  std::vector<std::string> out = serve_args;
+  out.insert(out.end(), extra.begin(), extra.end());
+  return out;
+}
+
+RoleServer::RoleServer() {
+  TatabuDb city(dir);
+  db = city.db;
+  files_dir = city.files_dir;
+  serve_args = city.serve_args;
+  env = std::move(city.env);
   for (const char* role : {"admin", "dispatcher", "planner"})
     tokens[role] = make_user(db, role, role);
   tokens["worker"] = make_user(db, "worker1", "worker", {"--grid", kFirstGrid, "--worker", "1"});

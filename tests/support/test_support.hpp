@@ -115,6 +115,20 @@ rapidjson::Document json(const HttpResult& r);
 // type (an absolute URI ending in /problems/<type>), a title and a detail.
 void check_problem(const HttpResult& r, int status, const std::string& type = "");
 
+// The tatabu demo on the engine under test (pg_support.hpp: testing_postgresql()): a file in
+// `dir`, or on PostgreSQL a database of its own copied from the run's migrated tatabu, with the
+// audit anchor's directory (GRIDMAP_AUDIT_DIR, set while the object lives) and the attachments'
+// directory `gridmap serve` needs there.
+struct TatabuDb {
+  explicit TatabuDb(const TempDir& dir);
+  std::string db;
+  std::vector<std::string> serve_args;  // what `gridmap serve` needs besides --db
+  std::string files_dir;                // where the server keeps attachments
+  std::unique_ptr<ScopedEnv> env;
+  // serve_args followed by `extra`.
+  std::vector<std::string> serve_with(const std::vector<std::string>& extra) const;
+};
+
 // The tatabu demo served on a loopback port with one API token per role: "admin",
 // "dispatcher", "planner", and "worker" (worker 1, patch kFirstGrid).
 struct RoleServer {
