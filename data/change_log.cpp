@@ -39,7 +39,7 @@ void log_change(Db& db, std::string_view origin, std::string_view kind, std::str
   else
     st.bind_null(5);
   st.run();
-  db.exec("NOTIFY gridmap_changes");  // sent at the commit; repeats in one transaction merge
+  db.exec(std::string("NOTIFY ") + kChannel);  // sent at commit; repeats in one transaction merge
   t.commit();
 }
 

@@ -173,10 +173,11 @@ App::App(AppOptions options) : options_(std::move(options)) {
     follower_ = std::make_unique<data::ChangeFollower>(
         options_.db_path, changes_.origin(), changes_through,
         [this](const data::LoggedChange& c) { on_logged_change(c); });
-  metrics_.gauge("gridmap_change_log_applied_seq",
-                 "The last change of the database's change log this server has followed "
-                 "(PostgreSQL; several servers).",
-                 [this] { return follower_ ? static_cast<double>(follower_->applied_through()) : 0.0; });
+  metrics_.gauge(
+      "gridmap_change_log_applied_seq",
+      "The last change of the database's change log this server has followed "
+      "(PostgreSQL; several servers).",
+      [this] { return follower_ ? static_cast<double>(follower_->applied_through()) : 0.0; });
 }
 
 App::~App() {
@@ -218,18 +219,17 @@ void App::note_write(int64_t user_id) {
   recent_writers_[user_id] = now;
 }
 
-data::Db* App::replica() {
-  if (options_.read_replica.empty()) return nullptr;
+data::Db& App::replica_or_primary() {
   if (t_replica.owner != this || !t_replica.db) {
     try {
       t_replica.db = std::make_unique<data::Db>(data::Db::open(options_.read_replica, false));
       t_replica.owner = this;
     } catch (const Error&) {
       // The replica down: the primary answers (and the next request tries the replica again).
-      return nullptr;
+      return read_db();
     }
   }
-  return t_replica.db.get();
+  return *t_replica.db;
 }
 
 data::Db& App::replica_db(const Context& ctx) {
@@ -241,8 +241,7 @@ data::Db& App::replica_db(const Context& ctx) {
         std::chrono::steady_clock::now() - it->second < kReadYourWrites)
       return read_db();
   }
-  data::Db* r = replica();
-  return r ? *r : read_db();
+  return replica_or_primary();
 }
 
 data::Db& App::tile_db() {
@@ -252,8 +251,7 @@ data::Db& App::tile_db() {
   auto since = std::chrono::steady_clock::now().time_since_epoch() -
                std::chrono::steady_clock::duration(last_change_.load());
   if (since < kReadYourWrites) return read_db();
-  data::Db* r = replica();
-  return r ? *r : read_db();
+  return replica_or_primary();
 }
 
 void App::on_change(const data::ChangeNotice& c, bool remote) {
@@ -637,7 +635,8 @@ Response App::handle(Request& req) {
   std::string user;
   Response res;
   try {
-    if (!options_.trusted_proxies.empty()) req.remote = client_address(req, options_.trusted_proxies);
+    if (!options_.trusted_proxies.empty())
+      req.remote = client_address(req, options_.trusted_proxies);
     if (auto pre = preflight(options_.cors_origins, req)) return *pre;
     // The sign-in page and the web map's files answer without credentials.
     if (auto file = web_->serve(req)) {

@@ -147,8 +147,9 @@ class App {
   // What each index and cache does with a change; `remote`: another server's (PostgreSQL),
   // whose notifications that server collects.
   void on_change(const data::ChangeNotice& change, bool remote = false);
-  void note_write(int64_t user_id);                  // a user's write: read back from the primary
-  data::Db* replica();                               // this thread's; null: none or unreachable
+  void note_write(int64_t user_id);  // a user's write: read back from the primary
+  // This thread's connection to the read replica; the primary's while it cannot be reached.
+  data::Db& replica_or_primary();
   std::mutex writers_lock_;
   std::unordered_map<int64_t, std::chrono::steady_clock::time_point> recent_writers_;
   std::atomic<std::chrono::steady_clock::rep> last_change_{0};
@@ -183,8 +184,8 @@ class App {
   std::shared_mutex token_lock_;
   std::unordered_map<std::string, CachedToken> tokens_;
   std::atomic<bool> stopping_{false};
-  std::thread heat_warm_;               // reads the heat index at start-up
-  std::unique_ptr<Notifier> notifier_;  // its threads use everything above
+  std::thread heat_warm_;                           // reads the heat index at start-up
+  std::unique_ptr<Notifier> notifier_;              // its threads use everything above
   std::unique_ptr<data::ChangeFollower> follower_;  // last: other servers' changes, applied
 };
 

@@ -16,7 +16,9 @@
 #include <mutex>
 #include <optional>
 #include <stop_token>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "core/text.hpp"
 #include "data/backup.hpp"
@@ -36,6 +38,19 @@
 namespace gridmap::cli {
 
 namespace {
+// The values of an option given repeatedly or as a comma-separated list ("a, b"), each
+// without the spaces around it.
+std::vector<std::string> list_option(const Args& args, const char* name) {
+  std::vector<std::string> out;
+  for (const std::string& list : args.all(name))
+    for (std::string_view part : split(list, ',')) {
+      while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
+      while (!part.empty() && part.back() == ' ') part.remove_suffix(1);
+      out.emplace_back(part);
+    }
+  return out;
+}
+
 // "90s", "30m", "6h", "1d": a positive whole number and its unit.
 std::chrono::seconds parse_duration(const std::string& text, const std::string& what) {
   size_t digits = 0;
@@ -153,8 +168,8 @@ const CommandSpec& serve_spec() {
         "days a closed case keeps its reporter's contact (0: always)", "1095"},
        {"--log-format", "FORMAT", "access log lines as text or json", "text"},
        {"--metrics-from-loopback", "", "/metrics from the loopback needs no token", "off"},
-       {"--trusted-proxy", "ADDRESS", "a proxy in front whose X-Forwarded-For is believed (repeat, or a,b)",
-        "none"},
+       {"--trusted-proxy", "ADDRESS",
+        "a proxy in front whose X-Forwarded-For is believed (repeat, or a,b)", "none"},
        {"--backup-dir", "DIR", "take a backup (gridmap backup) into DIR on a schedule", "none"},
        {"--backup-every", "DURATION", "between scheduled backups: 90s, 30m, 6h or 1d", "6h"},
        {"--keep", "N", "scheduled backups kept in --backup-dir (the oldest go)", "28"},
@@ -196,32 +211,24 @@ int cmd_serve(const Args& args) {
                     " names a PostgreSQL standby (postgresql://...) of a PostgreSQL --db");
     ao.read_replica = *replica;
   }
-  for (const std::string& list : args.all("--trusted-proxy"))
-    for (std::string_view part : split(list, ',')) {
-      std::string one(part);
-      while (!one.empty() && one.front() == ' ') one.erase(0, 1);
-      while (!one.empty() && one.back() == ' ') one.pop_back();
-      in6_addr parsed;
-      if (inet_pton(AF_INET, one.c_str(), &parsed) != 1 &&
-          inet_pton(AF_INET6, one.c_str(), &parsed) != 1)
-        throw_invalid(args.describe("--trusted-proxy") + " takes IP addresses (127.0.0.1), not '" +
-                      one + "'");
-      ao.trusted_proxies.push_back(one);
-      so.uncapped_addresses.push_back(one);
-    }
+  for (const std::string& one : list_option(args, "--trusted-proxy")) {
+    in6_addr parsed;
+    if (inet_pton(AF_INET, one.c_str(), &parsed) != 1 &&
+        inet_pton(AF_INET6, one.c_str(), &parsed) != 1)
+      throw_invalid(args.describe("--trusted-proxy") + " takes IP addresses (127.0.0.1), not '" +
+                    one + "'");
+    ao.trusted_proxies.push_back(one);
+    so.uncapped_addresses.push_back(one);
+  }
   if (auto url = args.get("--public-url")) ao.public_url = checked_public_url(*url);
   // --cors-origin, repeated or comma-separated: origins only (scheme, host, port).
-  for (const std::string& list : args.all("--cors-origin"))
-    for (std::string_view part : split(list, ',')) {
-      std::string one(part);
-      while (!one.empty() && one.front() == ' ') one.erase(0, 1);
-      while (!one.empty() && one.back() == ' ') one.pop_back();
-      if (one == "*")
-        throw_invalid(
-            "--cors-origin names origins (https://portal.example.gov.cn), not '*': "
-            "signed-in answers are never for any site");
-      ao.cors_origins.push_back(server::normal_origin(checked_public_url(one, "--cors-origin")));
-    }
+  for (const std::string& one : list_option(args, "--cors-origin")) {
+    if (one == "*")
+      throw_invalid(
+          "--cors-origin names origins (https://portal.example.gov.cn), not '*': "
+          "signed-in answers are never for any site");
+    ao.cors_origins.push_back(server::normal_origin(checked_public_url(one, "--cors-origin")));
+  }
   ao.web_dir = args.get("--web").value_or("");
   ao.files_dir = args.get("--files").value_or("");
   ao.max_upload_bytes = static_cast<size_t>(args.integer("--max-upload-mb", 10, 1, 1024)) << 20;

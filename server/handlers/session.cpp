@@ -33,33 +33,33 @@ class LoginLimiter {
   // Seconds to wait before trying again, or 0 (and the attempt is counted).
   int64_t attempt(App& app, const std::string& user, const std::string& address, int64_t now) {
     int64_t wait = 0;
-    with_times(app, {pair_key(user, address), "a\n" + address, "s\n" + address, "u\n" + user}, now,
-               [&](std::vector<Times*>& t) {
-                 wait = std::max(
-                     {delay(*t[0], kFreeFailures, now), delay(*t[1], kFreeAddressFailures, now),
-                      rate(*t[2], kSuccessesPerAddress, now), rate(*t[3], kSuccessesPerName, now)});
-                 if (wait > 0) return false;
-                 t[0]->push_back(now);
-                 t[1]->push_back(now);
-                 return true;
-               });
+    with_times(app, keys_of(user, address), now, [&](std::vector<Times*>& t) {
+      wait =
+          std::max({delay(*t[0], kFreeFailures, now), delay(*t[1], kFreeAddressFailures, now),
+                    rate(*t[2], kSuccessesPerAddress, now), rate(*t[3], kSuccessesPerName, now)});
+      if (wait > 0) return false;
+      t[0]->push_back(now);
+      t[1]->push_back(now);
+      return true;
+    });
     return wait;
   }
   void succeeded(App& app, const std::string& user, const std::string& address, int64_t now) {
-    with_times(app, {pair_key(user, address), "a\n" + address, "s\n" + address, "u\n" + user}, now,
-               [&](std::vector<Times*>& t) {
-                 t[0]->clear();
-                 if (!t[1]->empty()) t[1]->pop_back();
-                 t[2]->push_back(now);
-                 t[3]->push_back(now);
-                 return true;
-               });
+    with_times(app, keys_of(user, address), now, [&](std::vector<Times*>& t) {
+      t[0]->clear();
+      if (!t[1]->empty()) t[1]->pop_back();
+      t[2]->push_back(now);
+      t[3]->push_back(now);
+      return true;
+    });
   }
 
  private:
   using Times = std::deque<int64_t>;
-  static std::string pair_key(const std::string& user, const std::string& address) {
-    return "f\n" + user + '\n' + address;
+  // The name's failures from the address, the address's failures, its successes and the
+  // name's successes, in that order.
+  static std::vector<std::string> keys_of(const std::string& user, const std::string& address) {
+    return {"f\n" + user + '\n' + address, "a\n" + address, "s\n" + address, "u\n" + user};
   }
   // Runs f over the times of `keys`, keeping what it changes when it returns true: one
   // sign-in at a time, on every server of a PostgreSQL database (in a writing transaction).

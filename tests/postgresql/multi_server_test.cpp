@@ -56,14 +56,6 @@ HttpResult call(uint16_t port, const std::string& token, const std::string& meth
   return test::http(port, method, target, body, headers);
 }
 
-std::string square(double lon, double lat, double size) {
-  auto c = [](double x, double y) {
-    return "[" + std::to_string(x) + "," + std::to_string(y) + "]";
-  };
-  return "{\"type\":\"Polygon\",\"coordinates\":[[" + c(lon, lat) + "," + c(lon + size, lat) + "," +
-         c(lon + size, lat + size) + "," + c(lon, lat + size) + "," + c(lon, lat) + "]]}";
-}
-
 // nginx in front of servers on loopback ports, as deploy/ lays it out: round robin, a failed
 // server skipped, the client's address passed on in X-Forwarded-For.
 class Nginx {
@@ -144,7 +136,7 @@ TEST_CASE(
       pa, admin, "POST", "/api/v1/grids",
       "{\"type\":\"Feature\",\"properties\":{\"code\":\"999999999999001\",\"name\":\"新网格\"},"
       "\"geometry\":" +
-          square(111.5, 40.7, 0.001) + "}");
+          test::square_polygon(111.5, 40.7, 0.001) + "}");
   INFO(made.body);
   REQUIRE(made.status == 201);
   long long located = within(1000, [&] {
@@ -313,7 +305,7 @@ TEST_CASE(
   INFO(hook.body);
   REQUIRE(hook.status == 201);
   auto point = a.point_in(RoleServer::kFirstGrid);  // in the webhook's subdistrict
-  double lon = point.first, lat = point.second;      // (clang 14 captures no structured binding)
+  double lon = point.first, lat = point.second;     // (clang 14 captures no structured binding)
   auto report = [&](uint16_t port) {
     HttpResult r = call(port, a.tokens.at("dispatcher"), "POST", "/api/v1/petitions",
                         "{\"lon\":" + std::to_string(lon) + ",\"lat\":" + std::to_string(lat) +

@@ -50,15 +50,6 @@ struct Fixture {
   uint64_t misses() { return app->tiles().cache().counters().misses; }
 };
 
-// A square grid far from the demo city, as GeoJSON.
-std::string square(double lon, double lat, double size) {
-  auto c = [](double x, double y) {
-    return "[" + std::to_string(x) + "," + std::to_string(y) + "]";
-  };
-  return "{\"type\":\"Polygon\",\"coordinates\":[[" + c(lon, lat) + "," + c(lon + size, lat) + "," +
-         c(lon + size, lat + size) + "," + c(lon, lat + size) + "," + c(lon, lat) + "]]}";
-}
-
 }  // namespace
 
 TEST_CASE(
@@ -76,7 +67,7 @@ TEST_CASE(
       "POST", "/api/v1/grids",
       "{\"type\":\"Feature\",\"properties\":{\"code\":\"999999999999001\",\"name\":\"新网格\"},"
       "\"geometry\":" +
-          square(111.5, 40.7, 0.001) + "}");
+          test::square_polygon(111.5, 40.7, 0.001) + "}");
   INFO(made.body);
   REQUIRE(made.status == 201);
   CHECK(f.notices["grids"] == 1);

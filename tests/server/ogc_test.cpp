@@ -387,15 +387,6 @@ test::HttpResult send(OgcServer& o, const std::string& role, const std::string& 
   return test::http(o.port, method, target, body, headers);
 }
 
-std::string square(double lon, double lat, double d) {
-  char b[400];
-  std::snprintf(b, sizeof b,
-                "{\"type\":\"Polygon\",\"coordinates\":[[[%.7f,%.7f],[%.7f,%.7f],[%.7f,%.7f],"
-                "[%.7f,%.7f],[%.7f,%.7f]]]}",
-                lon, lat, lon + d, lat, lon + d, lat + d, lon, lat + d, lon, lat);
-  return b;
-}
-
 std::string point(double lon, double lat) {
   char b[120];
   std::snprintf(b, sizeof b, "{\"type\":\"Point\",\"coordinates\":[%.8f,%.8f]}", lon, lat);
@@ -413,7 +404,7 @@ TEST_CASE(
   // A new grid, its corners sent in GCJ-02 (as a Chinese phone map gives them).
   LonLat corner = crs::wgs84_to_gcj02({111.60, 40.60});
   std::string feature =
-      "{\"type\":\"Feature\",\"geometry\":" + square(corner.lon, corner.lat, 0.002) +
+      "{\"type\":\"Feature\",\"geometry\":" + test::square_polygon(corner.lon, corner.lat, 0.002) +
       ",\"properties\":{\"code\":\"150102001001099\",\"name\":\"试验网格\","
       "\"community_code\":\"150102001001\"}}";
   auto created =
@@ -438,13 +429,13 @@ TEST_CASE(
             .status == 412);
   // A replacement gives everything.
   CHECK(send(o, "admin", "PUT", grids + "/150102001001099",
-             "{\"type\":\"Feature\",\"geometry\":" + square(111.6, 40.6, 0.003) +
+             "{\"type\":\"Feature\",\"geometry\":" + test::square_polygon(111.6, 40.6, 0.003) +
                  ",\"properties\":{}}",
              {{"If-Match", "\"v2\""}})
             .status == 400);
   auto replaced =
       send(o, "admin", "PUT", grids + "/150102001001099",
-           "{\"type\":\"Feature\",\"geometry\":" + square(111.6, 40.6, 0.003) +
+           "{\"type\":\"Feature\",\"geometry\":" + test::square_polygon(111.6, 40.6, 0.003) +
                ",\"properties\":{\"name\":\"试验网格\",\"community_code\":\"150102001001\"}}",
            {{"If-Match", "\"v2\""}});
   INFO(replaced.body);

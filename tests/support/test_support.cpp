@@ -315,6 +315,15 @@ void check_problem(const HttpResult& r, int status, const std::string& type) {
   CHECK(d.HasMember("detail"));
 }
 
+std::string square_polygon(double lon, double lat, double size) {
+  char b[400];
+  std::snprintf(b, sizeof b,
+                "{\"type\":\"Polygon\",\"coordinates\":[[[%.7f,%.7f],[%.7f,%.7f],[%.7f,%.7f],"
+                "[%.7f,%.7f],[%.7f,%.7f]]]}",
+                lon, lat, lon + size, lat, lon + size, lat + size, lon, lat + size, lon, lat);
+  return b;
+}
+
 uint16_t free_port() {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in a{};

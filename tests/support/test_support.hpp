@@ -58,6 +58,9 @@ RunResult run_gridmap_env(const std::vector<std::string>& args,
                           const std::string& stdin_text = "");
 
 void write_file(const std::string& path, const std::string& content);
+// A square GeoJSON Polygon with its south-west corner at (lon, lat) and sides of `size`
+// degrees (a grid drawn in a test), coordinates to 7 decimals.
+std::string square_polygon(double lon, double lat, double size);
 // A free loopback port, closed again: nothing listens there until someone binds it.
 uint16_t free_port();
 std::string read_file(const std::string& path);
