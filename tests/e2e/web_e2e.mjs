@@ -19,6 +19,9 @@ try {
   const page = await browser.newPage(role === 'worker'
     ? { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true }
     : { viewport: { width: 1280, height: 800 } });
+  // CI runs this beside other heavy tests on two cores, under ASan: a step that takes a second
+  // alone can take tens of seconds there. Waits are generous; the failure names its line.
+  page.setDefaultTimeout(60000);
   page.on('console', (m) => { if (process.env.E2E_VERBOSE) console.error('console', m.type(), m.text()); if (m.type() === 'error') failures.push(`console: ${m.text()}`); });
   page.on('pageerror', (e) => failures.push(`page error: ${e.message}`));
   // Area names come as glyph ranges from this server; Chinese ones start at U+4E00 or above.
@@ -32,7 +35,7 @@ try {
   await page.fill('input[name=name]', `demo-${role}`);
   await page.fill('input[name=password]', 'gridmap-demo');
   await page.click('#login button[type=submit]');
-  await page.waitForFunction(() => window.gridmapReady === true, null, { timeout: 30000 });
+  await page.waitForFunction(() => window.gridmapReady === true, null, { timeout: 90000 });
 
   if (role === 'dispatcher') {
     const rowIds = () => page.evaluate(() => [...document.querySelectorAll('#side tr.row')].map((tr) => Number(tr.dataset.id)));
@@ -169,7 +172,7 @@ try {
         .filter((i) => i.state !== 'done').map((i) => `${i.label}: ${i.state} ${i.error}`));
       if (refused.length) failures.push(`the outbox was refused: ${refused.join('; ')}`);
     };
-    await page.waitForFunction(() => window.gridmapMapReady === true, null, { timeout: 30000 });
+    await page.waitForFunction(() => window.gridmapMapReady === true, null, { timeout: 90000 });
 
     // Locate a point of the patch by tapping the map: a marker there, the grid named.
     const box = await page.locator('#map').boundingBox();
@@ -306,7 +309,7 @@ try {
       await fresh.fill('input[name=password]', 'gridmap-demo');
       const signedIn = Date.now();
       await fresh.click('#login button[type=submit]');
-      await fresh.waitForFunction(() => window.gridmapReady === true, null, { timeout: 30000 });
+      await fresh.waitForFunction(() => window.gridmapReady === true, null, { timeout: 90000 });
       const readyMs = Date.now() - signedIn;
       const bytes = (await Promise.all(sizes)).reduce((a, b) => a + b, 0);
       console.log(`e2e planner: view ready ${readyMs} ms after signing in; page and view ${(bytes / 1024).toFixed(0)} KB on the wire (ECharts ${vendor.some((u) => u.includes('echarts')) ? 'included' : 'NOT fetched'})`);
@@ -432,7 +435,8 @@ try {
   if (!glyphRanges.some((start) => start >= 0x4e00)) failures.push(`no Chinese glyphs were fetched (ranges: ${glyphRanges})`);
   await page.screenshot({ path: join(outDir, `e2e-${role}.png`) });
 } catch (e) {
-  failures.push(`flow failed: ${e.message}`);
+  const where = (e.stack || '').split('\n').find((l) => l.includes('web_e2e.mjs')) || '';
+  failures.push(`flow failed: ${e.message}${where ? ` (${where.trim()})` : ''}`);
   await browser.contexts()[0]?.pages()[0]?.screenshot({ path: join(outDir, `e2e-${role}-failed.png`) }).catch(() => {});
 } finally {
   await browser.close();

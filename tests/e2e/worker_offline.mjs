@@ -72,7 +72,7 @@ try {
   await page.fill('input[name=name]', 'demo-worker');
   await page.fill('input[name=password]', 'gridmap-demo');
   await page.click('#login button[type=submit]');
-  await page.waitForFunction(() => window.gridmapReady === true && window.gridmapMapReady === true, null, { timeout: 30000 });
+  await page.waitForFunction(() => window.gridmapReady === true && window.gridmapMapReady === true, null, { timeout: 90000 });
   // Installable: a manifest with the icons, the service worker in charge, the package kept.
   const manifest = await page.evaluate(async () => {
     const link = document.querySelector('link[rel=manifest]');
@@ -81,7 +81,7 @@ try {
   });
   check(/manifest\+json|json/.test(manifest.type || ''), `the manifest is served as ${manifest.type}`);
   check(manifest.body.display === 'standalone' && ['192x192', '512x512'].every((s) => manifest.body.icons.some((i) => i.sizes === s)), 'the manifest lacks standalone display or the 192/512 icons');
-  await page.waitForFunction(() => navigator.serviceWorker.controller && window.gridmapPackage, null, { timeout: 30000 });
+  await page.waitForFunction(() => navigator.serviceWorker.controller && window.gridmapPackage, null, { timeout: 90000 });
   const pkg = await page.evaluate(() => window.gridmapPackage);
   console.log(`worker offline: package ${pkg.bytes} bytes (JSON ${pkg.json}, PMTiles ${pkg.archive})`);
   check(pkg.archive > 0, 'the offline package has no tile archive');
@@ -138,7 +138,7 @@ try {
     tiles.length = 0;
     glyphs.length = 0;
     await page.reload();
-    await page.waitForFunction(() => window.gridmapReady === true && window.gridmapMapReady === true, null, { timeout: 30000 });
+    await page.waitForFunction(() => window.gridmapReady === true && window.gridmapMapReady === true, null, { timeout: 90000 });
     loads.push(await page.evaluate(() => ({ ...window.gridmapWorkerTimes, nav: performance.getEntriesByType('navigation')[0].deliveryType })));
   }
   const median = (k) => loads.map((l) => l[k]).sort((a, b) => a - b)[1];
