@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -12,7 +13,9 @@
 #include <filesystem>
 #include <fstream>
 
+#include "data/partitions.hpp"
 #include "data/pg_engine.hpp"
+#include "data/time.hpp"
 #include "geo/error.hpp"
 
 namespace gridmap::data {
@@ -110,7 +113,91 @@ std::optional<Checkpoint> last_checkpoint(const std::string& path) {
   return last;
 }
 
+// The head of a retention entry's detail: which entry the log was cut after, and its MAC.
+std::string cut_detail_head(int64_t last_id, const std::string& last_hash) {
+  return "through " + std::to_string(last_id) + " " + last_hash + ";";
+}
+
 }  // namespace
+
+std::optional<AuditCut> audit_cut(Db& db) {
+  {
+    // A database before schema 13 (a backup of one being verified) has no cut.
+    Statement has(db, db.postgresql()
+                          ? "SELECT to_regclass('audit_cut') IS NOT NULL"
+                          : "SELECT count(*) FROM sqlite_master WHERE name = 'audit_cut'");
+    if (!has.step() || has.int64(0) == 0) return std::nullopt;
+  }
+  Statement st(db, "SELECT last_id, last_hash, removed, at FROM audit_cut WHERE id = 1");
+  if (!st.step()) return std::nullopt;
+  return AuditCut{st.int64(0), st.text(1), st.int64(2), st.int64(3)};
+}
+
+AuditPrune prune_audit(Db& db, int64_t older_than, int64_t now, const std::string& actor) {
+  AuditPrune out;
+  // Whole months go, those that ended before the limit; on PostgreSQL a month is a partition.
+  int64_t before = month_start(older_than);
+  ensure_month_partitions(db, now);  // rows of the default partition into their months
+  int64_t last_id = 0;
+  {
+    Statement st(db, "SELECT count(*), coalesce(max(id), 0) FROM audit_log WHERE at < ?1");
+    st.bind(1, before);
+    st.step();
+    out.removed = st.int64(0);
+    last_id = st.int64(1);
+  }
+  if (out.removed == 0) return out;
+  {
+    // Dates rise with ids (audit() sees to it): what goes is the chain's beginning. A log
+    // written before that rule may disagree; it is then not cut at all.
+    Statement st(db, "SELECT count(*) FROM audit_log WHERE at >= ?1 AND id < ?2");
+    st.bind(1, before).bind(2, last_id);
+    st.step();
+    if (st.int64(0) != 0)
+      throw Error(ErrorKind::conflict,
+                  "the audit log's dates do not rise with its entries before " +
+                      format_time(before) + ": not cut");
+  }
+  std::string last_hash;
+  {
+    Statement st(db, "SELECT hash FROM audit_log WHERE id = ?1");
+    st.bind(1, last_id);
+    st.step();
+    last_hash = st.text(0);
+  }
+  std::optional<AuditCut> previous = audit_cut(db);
+  if (db.postgresql()) {
+    DroppedMonths d = drop_months_before(db, "audit_log", before);
+    if (d.rows != out.removed)
+      throw_internal("audit retention: the months dropped held " + std::to_string(d.rows) +
+                     " entries, not " + std::to_string(out.removed));
+  } else {
+    // The append-only trigger stands aside for this one statement, in this transaction.
+    std::string guard;
+    {
+      Statement st(db,
+                   "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = "
+                   "'audit_log_no_delete'");
+      if (st.step()) guard = st.text(0);
+    }
+    if (!guard.empty()) db.exec("DROP TRIGGER audit_log_no_delete");
+    Statement del(db, "DELETE FROM audit_log WHERE at < ?1");
+    del.bind(1, before).run();
+    if (!guard.empty()) db.exec(guard);
+  }
+  int64_t removed_ever = out.removed + (previous ? previous->removed : 0);
+  Statement up(db,
+               "INSERT INTO audit_cut(id, last_id, last_hash, removed, at) VALUES (1, ?1, ?2, ?3, "
+               "?4) ON CONFLICT(id) DO UPDATE SET last_id = excluded.last_id, last_hash = "
+               "excluded.last_hash, removed = excluded.removed, at = excluded.at");
+  up.bind(1, last_id).bind(2, last_hash).bind(3, removed_ever).bind(4, now).run();
+  // The cut is itself an entry: its MAC, which needs the key, vouches for where the log starts.
+  audit(db, now, actor, kAuditPruneAction, "audit_log",
+        cut_detail_head(last_id, last_hash) + " " + std::to_string(out.removed) +
+            " entries dated before " + format_time(before) + " removed");
+  out.through_id = last_id;
+  return out;
+}
 
 AuditAnchor AuditAnchor::of(const std::string& db_path) {
   if (pg::is_url(db_path)) {
@@ -135,8 +222,15 @@ void audit(Db& db, int64_t at, const std::string& actor, const std::string& acti
            const std::string& subject, const std::string& detail) {
   AuditAnchor anchor = AuditAnchor::of(db.path());
   std::string key = key_for_writing(anchor.key_path);
-  Statement last(db, "SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1");
-  std::string prev = last.step() ? last.text(0) : std::string(64, '0');
+  Statement last(db, "SELECT hash, at FROM audit_log ORDER BY id DESC LIMIT 1");
+  std::string prev = std::string(64, '0');
+  if (last.step()) {
+    prev = last.text(0);
+    // Never dated before the entry it follows (another server's clock may be behind): the
+    // entries' dates then rise with their ids, and retention's cut by date is a cut of the
+    // chain's beginning.
+    at = std::max(at, last.int64(1));
+  }
   std::string hash = chain_hash(key, prev, at, actor, action, subject, detail);
   Statement st(db,
                "INSERT INTO audit_log(at, actor, action, subject, detail, prev_hash, hash, keyed) "
@@ -158,12 +252,16 @@ AuditCheck verify_audit(Db& db) {
   AuditAnchor anchor = AuditAnchor::of(db.path());
   std::optional<std::string> key = read_key(anchor.key_path);
   std::optional<Checkpoint> cp = last_checkpoint(anchor.checkpoint_path);
+  std::optional<AuditCut> cut = audit_cut(db);
   Statement st(db,
                "SELECT id, at, actor, action, subject, detail, prev_hash, hash, keyed FROM "
                "audit_log ORDER BY id");
-  std::string prev(64, '0');
+  // After a retention cut the chain starts at the last entry removed.
+  std::string prev = cut ? cut->last_hash : std::string(64, '0');
+  std::string attested;  // what the last retention entry says it cut
   bool seen_keyed = false, checkpoint_found = false;
   while (st.step()) {
+    if (st.text(3) == kAuditPruneAction) attested = st.text(5);
     ++out.entries;
     int64_t id = st.int64(0);
     bool keyed = st.int64(8) != 0;
@@ -185,6 +283,10 @@ AuditCheck verify_audit(Db& db) {
     }
     prev = st.text(7);
   }
+  if (out.anchor_problem.empty() && cut &&
+      attested.rfind(cut_detail_head(cut->last_id, cut->last_hash), 0) != 0)
+    out.anchor_problem = "the log starts after entry " + std::to_string(cut->last_id) +
+                         ", and no retention entry of the log says it was cut there";
   if (out.anchor_problem.empty()) {
     if (cp && !checkpoint_found)
       out.anchor_problem = "the checkpoint in " + anchor.checkpoint_path + " records entry " +

@@ -26,8 +26,29 @@ struct AuditAnchor {
   static AuditAnchor of(const std::string& db_path);
 };
 
-void audit(Db& db, int64_t at, const std::string& actor, const std::string& action, const std::string& subject,
-           const std::string& detail = "");
+void audit(Db& db, int64_t at, const std::string& actor, const std::string& action,
+           const std::string& subject, const std::string& detail = "");
+
+// Retention (serve --audit-retention-days): removes the entries of the months that ended
+// before `older_than`, whole months at a time (on PostgreSQL, by dropping their partitions),
+// records where the log now starts in audit_cut, and writes an entry saying so. That entry's
+// MAC vouches for the cut: verify_audit starts the chain there and finds a beginning removed
+// without one. Call inside a Transaction; conflict when the log's dates do not rise with its
+// ids (a log written before schema 13 by servers whose clocks disagreed).
+inline constexpr const char* kAuditPruneAction = "audit.retention";
+struct AuditPrune {
+  int64_t removed = 0;
+  int64_t through_id = 0;  // the last entry removed
+};
+AuditPrune prune_audit(Db& db, int64_t older_than, int64_t now, const std::string& actor);
+
+struct AuditCut {
+  int64_t last_id = 0;
+  std::string last_hash;
+  int64_t removed = 0;  // entries removed by every cut so far
+  int64_t at = 0;
+};
+std::optional<AuditCut> audit_cut(Db& db);
 
 struct AuditCheck {
   int64_t entries = 0;

@@ -75,7 +75,7 @@ Db::Db(sqlite3* db, std::string path, Spatialite spatialite)
 Db::Db(std::unique_ptr<pg::Connection> pg)
     : path_(pg->url()), spatialite_(Spatialite::never), pg_(std::move(pg)) {}
 
-Db Db::open_postgresql(const std::string& url, bool create, int schema) {
+Db Db::open_postgresql(const std::string& url, bool create, int schema, bool fresh) {
   if (schema > 0 && schema < kPgSchemaBase)
     throw_invalid("a PostgreSQL database starts at schema " + std::to_string(kPgSchemaBase));
   Db db(std::make_unique<pg::Connection>(url));
@@ -94,12 +94,25 @@ Db Db::open_postgresql(const std::string& url, bool create, int schema) {
     Transaction t(db);
     if (version() == 0) db.pg_->exec(kPgSchema, false);
     t.commit();
-    return open_postgresql(url, false, schema);  // a fresh connection knows the new types
+    return open_postgresql(url, false, schema, true);  // a fresh connection knows the new types
   }
   if (found > kSchemaVersion)
     throw Error(ErrorKind::unavailable, pg::redacted(url) + " is schema " + std::to_string(found) +
                                             ", newer than this gridmap (" +
                                             std::to_string(kSchemaVersion) + "): upgrade gridmap");
+  int target = schema > 0 ? schema : kSchemaVersion;
+  if (found < target) {
+    // Under the writers' lock: the servers starting together migrate it once.
+    Transaction t(db);
+    if (version() < target) {
+      if (!fresh)
+        std::fprintf(stderr, "gridmap: %s is schema %d; migrating it to %d\n",
+                     pg::redacted(url).c_str(), found, target);
+      migrate(db, target);
+    }
+    t.commit();
+    return open_postgresql(url, false, schema);  // a fresh connection plans for the new tables
+  }
   return db;
 }
 
@@ -236,6 +249,11 @@ bool Db::in_transaction() const {
 void Db::after_commit(std::function<void()> f) {
   if (!in_transaction()) return f();
   on_commit_.push_back(std::move(f));
+}
+
+void Db::exec_native(std::string_view sql) {
+  if (!pg_) throw_internal("exec_native: not a PostgreSQL database");
+  pg_->exec(sql, false);
 }
 
 void Db::exec(std::string_view sql) {

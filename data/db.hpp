@@ -105,6 +105,8 @@ class Db {
   Db(const Db&) = delete;
 
   void exec(std::string_view sql);
+  // PostgreSQL only: runs `sql` as written, in PostgreSQL's own dialect (its DDL).
+  void exec_native(std::string_view sql);
   int64_t last_insert_rowid() const;
   int changes() const;
   bool read_only() const;  // the file cannot be written (permissions, a read-only mount)
@@ -128,7 +130,8 @@ class Db {
   enum class Spatialite { on_demand, loaded, never };
   Db(sqlite3* db, std::string path, Spatialite spatialite = Spatialite::on_demand);
   explicit Db(std::unique_ptr<pg::Connection> pg);
-  static Db open_postgresql(const std::string& url, bool create, int schema);
+  // `fresh`: its schema was just made (its migration is not news).
+  static Db open_postgresql(const std::string& url, bool create, int schema, bool fresh = false);
   bool in_transaction() const;
   // sqlite3_prepare_v3 of the first statement of `sql`, with SpatiaLite loaded first when it
   // does not compile without it; throws on failure; null for white space or a comment.

@@ -10,12 +10,13 @@
 #include "data/areas.hpp"
 #include "data/bulk.hpp"
 #include "data/catalogue.hpp"
-#include "data/departments.hpp"
-#include "data/work_calendar.hpp"
 #include "data/demo_layout.hpp"
+#include "data/departments.hpp"
 #include "data/households.hpp"
+#include "data/partitions.hpp"
 #include "data/petitions.hpp"
 #include "data/time.hpp"
+#include "data/work_calendar.hpp"
 #include "data/workers.hpp"
 #include "geo/error.hpp"
 #include "geo/geos.hpp"
@@ -63,18 +64,23 @@ PresetSpec spec_for(Preset p) {
   PresetSpec s{};
   switch (p) {
     case Preset::tatabu:
-      s.layout.counties = 1, s.layout.subdistricts = 1, s.layout.communities = 9, s.layout.grids = 41;
+      s.layout.counties = 1, s.layout.subdistricts = 1, s.layout.communities = 9,
+      s.layout.grids = 41;
       s.counties = {"150102"};
-      s.households = 12000, s.petitions = 1623, s.window_days = 365, s.residents = true, s.tatabu_counts = true;
+      s.households = 12000, s.petitions = 1623, s.window_days = 365, s.residents = true,
+      s.tatabu_counts = true;
       break;
     case Preset::city:
-      s.layout.counties = 3, s.layout.subdistricts = 10, s.layout.communities = 90, s.layout.grids = 1500;
-      s.layout.special_subdistrict = 0, s.layout.special_communities = 9, s.layout.special_grids = 41;
+      s.layout.counties = 3, s.layout.subdistricts = 10, s.layout.communities = 90,
+      s.layout.grids = 1500;
+      s.layout.special_subdistrict = 0, s.layout.special_communities = 9,
+      s.layout.special_grids = 41;
       s.counties = {"150102", "150103", "150104"};
       s.households = 400000, s.petitions = 200000, s.window_days = 730, s.residents = true;
       break;
     case Preset::province:
-      s.layout.counties = 70, s.layout.subdistricts = 700, s.layout.communities = 6300, s.layout.grids = 100000;
+      s.layout.counties = 70, s.layout.subdistricts = 700, s.layout.communities = 6300,
+      s.layout.grids = 100000;
       s.layout.cells_per_grid = 3;
       s.counties = province_counties(70);
       s.households = 10000000, s.petitions = 10000000, s.window_days = 730, s.residents = false;
@@ -85,18 +91,21 @@ PresetSpec spec_for(Preset p) {
 
 // ---- names ----------------------------------------------------------------------------------
 
-const char* const kFirst[] = {"新", "东", "西", "南", "北", "中", "和", "兴", "安", "永", "长", "康",
-                              "福", "华", "建", "民", "丰", "春", "文", "明", "光", "德", "瑞", "泰",
-                              "宏", "昌", "广", "金", "青", "锦"};
-const char* const kSecond[] = {"华", "风", "平", "盛", "宁", "乐", "顺", "源", "苑", "城", "桥", "湖",
-                               "园", "林", "街", "山", "河", "阳", "泉", "台", "庄", "营", "苑", "坊",
-                               "湾", "港", "亭", "门", "塘", "溪"};
+const char* const kFirst[] = {"新", "东", "西", "南", "北", "中", "和", "兴", "安", "永",
+                              "长", "康", "福", "华", "建", "民", "丰", "春", "文", "明",
+                              "光", "德", "瑞", "泰", "宏", "昌", "广", "金", "青", "锦"};
+const char* const kSecond[] = {"华", "风", "平", "盛", "宁", "乐", "顺", "源", "苑", "城",
+                               "桥", "湖", "园", "林", "街", "山", "河", "阳", "泉", "台",
+                               "庄", "营", "苑", "坊", "湾", "港", "亭", "门", "塘", "溪"};
 const char* const kThird[] = {"", "里", "苑", "园", "村", "坊", "湾"};
-const char* const kTatabuCommunities[] = {"光明", "光兴里", "幸福", "一棉", "杨河", "团结", "和平里", "新风", "东兴"};
-const char* const kSurnames[] = {"王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴", "徐", "孙",
-                                 "胡", "朱", "高", "林", "何", "郭", "马", "罗", "梁", "宋", "郑", "谢"};
-const char* const kGiven[] = {"伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳",
-                              "杰", "娟", "涛", "明", "超", "秀英", "霞", "平", "刚", "桂英", "建华", "海燕"};
+const char* const kTatabuCommunities[] = {"光明", "光兴里", "幸福", "一棉", "杨河",
+                                          "团结", "和平里", "新风", "东兴"};
+const char* const kSurnames[] = {"王", "李", "张", "刘", "陈", "杨", "赵", "黄",
+                                 "周", "吴", "徐", "孙", "胡", "朱", "高", "林",
+                                 "何", "郭", "马", "罗", "梁", "宋", "郑", "谢"};
+const char* const kGiven[] = {"伟", "芳",   "娜", "敏", "静", "丽",   "强",   "磊",
+                              "军", "洋",   "勇", "艳", "杰", "娟",   "涛",   "明",
+                              "超", "秀英", "霞", "平", "刚", "桂英", "建华", "海燕"};
 const char* const kStreets[] = {"建设路", "新华街", "人民路", "解放街", "团结路", "胜利街",
                                 "民主路", "和平街", "光明路", "幸福街", "文化路", "友谊街"};
 
@@ -110,11 +119,13 @@ std::string place_name(size_t i) {
 }
 
 std::string person_name(Rng& rng) {
-  return std::string(kSurnames[rng.below(std::size(kSurnames))]) + kGiven[rng.below(std::size(kGiven))];
+  return std::string(kSurnames[rng.below(std::size(kSurnames))]) +
+         kGiven[rng.below(std::size(kGiven))];
 }
 
 std::string phone(Rng& rng) {
-  static const char* const prefixes[] = {"138", "139", "135", "136", "150", "151", "186", "187", "133", "177"};
+  static const char* const prefixes[] = {"138", "139", "135", "136", "150",
+                                         "151", "186", "187", "133", "177"};
   std::string p = prefixes[rng.below(std::size(prefixes))];
   for (int i = 0; i < 8; ++i) p += static_cast<char>('0' + rng.below(10));
   return p;
@@ -125,7 +136,8 @@ std::string id_number(Rng& rng, const std::string& county) {
   int y = 1940 + static_cast<int>(rng.below(65)), m = 1 + static_cast<int>(rng.below(12)),
       d = 1 + static_cast<int>(rng.below(28));
   char body[64];
-  std::snprintf(body, sizeof body, "%s%04d%02d%02d%03d", county.c_str(), y, m, d, static_cast<int>(rng.below(1000)));
+  std::snprintf(body, sizeof body, "%s%04d%02d%02d%03d", county.c_str(), y, m, d,
+                static_cast<int>(rng.below(1000)));
   static const int weights[17] = {7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2};
   int sum = 0;
   for (int i = 0; i < 17; ++i) sum += (body[i] - '0') * weights[i];
@@ -136,7 +148,8 @@ std::string id_number(Rng& rng, const std::string& county) {
 
 // The catalogue (事项目录) the demo ships: 8 大类, 40 小类; the petitions use the 小类 of
 // kCategories below. The same text as data/catalogues/demo.csv.
-constexpr std::string_view kDemoCatalogue = R"CSV(code,name,name_en,parent,level,deadline,on_site_close,photos_to_close
+constexpr std::string_view kDemoCatalogue =
+    R"CSV(code,name,name_en,parent,level,deadline,on_site_close,photos_to_close
 city_appearance,市容环境,City appearance,,grid,3d,yes,no
 environment,环境卫生,Sanitation,city_appearance,grid,3d,yes,yes
 noise,噪声扰民,Noise nuisance,city_appearance,grid,3d,yes,no
@@ -197,13 +210,31 @@ struct CategoryInfo {
 };
 
 const CategoryInfo kCategories[] = {
-    {"environment", "环境卫生", 72, 0.20, 1.4, 0.8, {"小区垃圾清运不及时", "楼道堆放杂物", "绿化带积存垃圾"}},
+    {"environment",
+     "环境卫生",
+     72,
+     0.20,
+     1.4,
+     0.8,
+     {"小区垃圾清运不及时", "楼道堆放杂物", "绿化带积存垃圾"}},
     {"facilities", "市政设施", 120, 0.16, 1.0, 1.5, {"路灯不亮", "井盖破损", "冬季暖气不热"}},
-    {"neighbour", "邻里纠纷", 168, 0.10, 1.1, 1.0, {"楼上漏水影响楼下", "公共区域占用纠纷", "宠物扰邻"}},
+    {"neighbour",
+     "邻里纠纷",
+     168,
+     0.10,
+     1.1,
+     1.0,
+     {"楼上漏水影响楼下", "公共区域占用纠纷", "宠物扰邻"}},
     {"safety", "安全隐患", 48, 0.09, 1.0, 1.3, {"楼道电动车充电", "消防通道被占", "外墙脱落风险"}},
     {"traffic", "交通出行", 120, 0.10, 1.0, 1.0, {"路口车辆乱停", "公交站牌损坏", "道路坑洼"}},
     {"property", "物业管理", 168, 0.12, 1.0, 1.1, {"物业服务不到位", "电梯故障", "停车管理混乱"}},
-    {"welfare", "民生救助", 120, 0.08, 0.9, 1.3, {"独居老人需要帮扶", "低保政策咨询", "就业援助申请"}},
+    {"welfare",
+     "民生救助",
+     120,
+     0.08,
+     0.9,
+     1.3,
+     {"独居老人需要帮扶", "低保政策咨询", "就业援助申请"}},
     {"noise", "噪声扰民", 72, 0.10, 1.6, 0.7, {"夜间施工噪声", "广场舞音响过大", "商铺外放音乐"}},
     {"other", "其他", 168, 0.05, 1.0, 1.0, {"政策咨询", "意见建议", "其他诉求"}},
 };
@@ -218,9 +249,12 @@ struct Hotspot {
 double hotspot_bias(HotKind k, size_t cat) {
   std::string c = kCategories[cat].code;
   switch (k) {
-    case HotKind::market: return c == "environment" || c == "noise" || c == "traffic" ? 3.0 : 0.5;
-    case HotKind::dormitory: return c == "facilities" || c == "safety" || c == "welfare" || c == "property" ? 3.0 : 0.5;
-    case HotKind::school: return c == "traffic" || c == "safety" ? 4.0 : 0.4;
+    case HotKind::market:
+      return c == "environment" || c == "noise" || c == "traffic" ? 3.0 : 0.5;
+    case HotKind::dormitory:
+      return c == "facilities" || c == "safety" || c == "welfare" || c == "property" ? 3.0 : 0.5;
+    case HotKind::school:
+      return c == "traffic" || c == "safety" ? 4.0 : 0.4;
   }
   return 1;
 }
@@ -255,14 +289,16 @@ struct Point {
 
 class Generator {
  public:
-  Generator(Db& db, const DemoOptions& o) : db_(db), opt_(o), spec_(spec_for(o.preset)), rng_(o.seed * 7919 + 17) {}
+  Generator(Db& db, const DemoOptions& o)
+      : db_(db), opt_(o), spec_(spec_for(o.preset)), rng_(o.seed * 7919 + 17) {}
 
   DemoSummary run() {
     report(0);
     layout_ = demo::make_layout(spec_.layout, rng_);
     codes();
     report(1);
-    BulkLoad bulk(db_, {"subdistricts", "communities", "grids", "workers", "households", "petitions", "petition_events", "residents"});
+    BulkLoad bulk(db_, {"subdistricts", "communities", "grids", "workers", "households",
+                        "petitions", "petition_events", "residents"});
     Transaction tx(db_);
     bulk.suspend();
     write_categories();
@@ -292,7 +328,8 @@ class Generator {
     for (auto& s : L.subdistricts) {
       std::snprintf(seq, sizeof seq, "%03d", ++per_county[s.parent]);
       sub_code_.push_back(spec_.counties[s.parent] + seq);
-      bool tatabu = sub_code_.size() == 1 && (opt_.preset == Preset::tatabu || opt_.preset == Preset::city);
+      bool tatabu =
+          sub_code_.size() == 1 && (opt_.preset == Preset::tatabu || opt_.preset == Preset::city);
       sub_name_.push_back(tatabu ? "塔塔埠街道" : place_name(sub_name_.size() + 11) + "街道");
     }
     for (auto& c : L.communities) {
@@ -310,27 +347,34 @@ class Generator {
     }
     for (auto& n : comm_name_) n += "社区";
     grid_sub_.resize(L.grids.size());
-    for (size_t g = 0; g < L.grids.size(); ++g) grid_sub_[g] = L.communities[L.grids[g].parent].parent;
+    for (size_t g = 0; g < L.grids.size(); ++g)
+      grid_sub_[g] = L.communities[L.grids[g].parent].parent;
   }
 
   static std::string wkb_of(const Region& r) {
     std::vector<GEOSGeometry*> parts;
     for (auto& poly : r.polygons) parts.push_back(geos::polygon(poly).release());
-    geos::GeomPtr mp = geos::own(GEOSGeom_createCollection_r(geos::ctx(), GEOS_MULTIPOLYGON, parts.data(),
-                                                             static_cast<unsigned>(parts.size())),
-                                 "multipolygon");
+    geos::GeomPtr mp =
+        geos::own(GEOSGeom_createCollection_r(geos::ctx(), GEOS_MULTIPOLYGON, parts.data(),
+                                              static_cast<unsigned>(parts.size())),
+                  "multipolygon");
     return geos::to_wkb(mp.get());
   }
 
   void write_categories() {
     std::istringstream in{std::string(kDemoCatalogue)};
     CatalogueImport r = Catalogue(db_).import_csv(in);
-    if (!r.committed()) throw_internal("the demo catalogue has a bad row: " + r.issues.front().message);
+    if (!r.committed())
+      throw_internal("the demo catalogue has a bad row: " + r.issues.front().message);
     // The departments (职能部门) cases go to above the subdistrict, each routed the 大类 it
     // handles in every subdistrict.
     DepartmentRepo departments(db_);
-    departments.put({0, "city-management", "区城市管理局", {{"city_appearance", ""}, {"transport", ""}}});
-    departments.put({0, "housing-construction", "区住房和城乡建设局", {{"housing", ""}, {"public_facilities", ""}}});
+    departments.put(
+        {0, "city-management", "区城市管理局", {{"city_appearance", ""}, {"transport", ""}}});
+    departments.put({0,
+                     "housing-construction",
+                     "区住房和城乡建设局",
+                     {{"housing", ""}, {"public_facilities", ""}}});
     departments.put({0, "public-security", "公安分局", {{"public_safety", ""}}});
     departments.put({0, "civil-affairs", "区民政局", {{"livelihood", ""}}});
     departments.put({0, "justice", "区司法局", {{"disputes", ""}}});
@@ -338,12 +382,16 @@ class Generator {
 
   void write_areas() {
     auto& L = layout_;
-    AreaRepo subs(db_, Layer::subdistricts), comms(db_, Layer::communities), grids(db_, Layer::grids);
-    for (size_t i = 0; i < L.subdistricts.size(); ++i) subs.upsert({sub_code_[i], sub_name_[i], std::nullopt, wkb_of(L.subdistricts[i])});
+    AreaRepo subs(db_, Layer::subdistricts), comms(db_, Layer::communities),
+        grids(db_, Layer::grids);
+    for (size_t i = 0; i < L.subdistricts.size(); ++i)
+      subs.upsert({sub_code_[i], sub_name_[i], std::nullopt, wkb_of(L.subdistricts[i])});
     for (size_t i = 0; i < L.communities.size(); ++i)
-      comms.upsert({comm_code_[i], comm_name_[i], sub_code_[L.communities[i].parent], wkb_of(L.communities[i])});
+      comms.upsert({comm_code_[i], comm_name_[i], sub_code_[L.communities[i].parent],
+                    wkb_of(L.communities[i])});
     for (size_t i = 0; i < L.grids.size(); ++i)
-      grids.upsert({grid_code_[i], grid_name_[i], comm_code_[L.grids[i].parent], wkb_of(L.grids[i])});
+      grids.upsert(
+          {grid_code_[i], grid_name_[i], comm_code_[L.grids[i].parent], wkb_of(L.grids[i])});
     sum_.subdistricts = static_cast<int64_t>(L.subdistricts.size());
     sum_.communities = static_cast<int64_t>(L.communities.size());
     sum_.grids = static_cast<int64_t>(L.grids.size());
@@ -385,22 +433,33 @@ class Generator {
       households_per_grid_[g] = static_cast<int64_t>(spec_.households * weight[g] / total_w);
       assigned += households_per_grid_[g];
     }
-    for (size_t g = 0; assigned < spec_.households; g = (g + 1) % L.grids.size()) ++households_per_grid_[g], ++assigned;
+    for (size_t g = 0; assigned < spec_.households; g = (g + 1) % L.grids.size())
+      ++households_per_grid_[g], ++assigned;
     // Millions of rows: written in batches (data/bulk.hpp), ids given here.
-    BatchInsert households(db_, "INSERT INTO households(id, address, geom, grid_code, community_code, subdistrict_code)", 6);
-    BatchInsert residents(db_, "INSERT INTO residents(household_id, name, phone, id_number, notes)", 5);
+    BatchInsert households(
+        db_,
+        "INSERT INTO households(id, address, geom, grid_code, community_code, subdistrict_code)",
+        6);
+    BatchInsert residents(db_, "INSERT INTO residents(household_id, name, phone, id_number, notes)",
+                          5);
     int64_t id = 0;
     for (size_t g = 0; g < L.grids.size(); ++g) {
       size_t comm = L.grids[g].parent;
       const std::string& county = spec_.counties[L.subdistricts[grid_sub_[g]].parent];
       for (int64_t k = 0; k < households_per_grid_[g]; ++k) {
         Point p = point_in_grid(g);
-        std::string address = comm_name_[comm] + kStreets[rng_.below(std::size(kStreets))] + std::to_string(1 + rng_.below(200)) +
-                              "号" + std::to_string(1 + rng_.below(30)) + "栋" + std::to_string(1 + rng_.below(6)) + "单元" +
+        std::string address = comm_name_[comm] + kStreets[rng_.below(std::size(kStreets))] +
+                              std::to_string(1 + rng_.below(200)) + "号" +
+                              std::to_string(1 + rng_.below(30)) + "栋" +
+                              std::to_string(1 + rng_.below(6)) + "单元" +
                               std::to_string(101 + rng_.below(18) * 100 + rng_.below(4)) + "室";
         LonLat at = L.at(p.u, p.v);
         households.rows().value(++id).value(address).blob(point_blob(at.lon, at.lat));
-        households.rows().value(grid_code_[g]).value(comm_code_[comm]).value(sub_code_[grid_sub_[g]]).end_row();
+        households.rows()
+            .value(grid_code_[g])
+            .value(comm_code_[comm])
+            .value(sub_code_[grid_sub_[g]])
+            .end_row();
         if (spec_.residents) add_residents(residents.rows(), id, county);
         if (households.full() || residents.full()) {
           households.flush();
@@ -448,8 +507,10 @@ class Generator {
         Point p = point_in_grid(g);
         // Keep sites a few blocks inside the city so their spread is not lost outside it.
         for (int tries = 0; tries < 200 && !inland(p, 2.5); ++tries) {
-          if (k == HotKind::dormitory && i == 0 && sub_name_[0] == "塔塔埠街道") p = point_in_grid(g);
-          else p = point_in_grid(static_cast<size_t>(rng_.below(static_cast<int64_t>(n))));
+          if (k == HotKind::dormitory && i == 0 && sub_name_[0] == "塔塔埠街道")
+            p = point_in_grid(g);
+          else
+            p = point_in_grid(static_cast<size_t>(rng_.below(static_cast<int64_t>(n))));
         }
         out.push_back({k, p.u, p.v, sigma});
       }
@@ -465,7 +526,8 @@ class Generator {
   }
 
   // A petition's place: near a hotspot or where people live (grids weighted by households).
-  int sample_place(const std::vector<Hotspot>& hot, const std::vector<double>& cum, Point& p, const Hotspot*& near) {
+  int sample_place(const std::vector<Hotspot>& hot, const std::vector<double>& cum, Point& p,
+                   const Hotspot*& near) {
     for (int attempt = 0; attempt < 50; ++attempt) {
       near = nullptr;
       if (!hot.empty() && rng_.chance(0.45)) {
@@ -498,7 +560,8 @@ class Generator {
       // Weekends are quieter; hours follow office and evening peaks.
       int64_t weekday = (day + 4) % 7;  // 1970-01-01 was a Thursday
       if ((weekday == 0 || weekday == 6) && rng.chance(0.35)) continue;
-      double hour = std::clamp(rng.chance(0.6) ? 10 + 2.5 * rng.normal() : 19 + 2 * rng.normal(), 6.0, 23.5);
+      double hour =
+          std::clamp(rng.chance(0.6) ? 10 + 2.5 * rng.normal() : 19 + 2 * rng.normal(), 6.0, 23.5);
       return day * kDay - 8 * kHour + static_cast<int64_t>(hour * kHour);
     }
   }
@@ -507,7 +570,9 @@ class Generator {
     auto& L = layout_;
     std::vector<Hotspot> hot = make_hotspots();
     for (const Hotspot& h : hot) {
-      const char* kind = h.kind == HotKind::market ? "market" : h.kind == HotKind::dormitory ? "dormitory" : "school";
+      const char* kind = h.kind == HotKind::market      ? "market"
+                         : h.kind == HotKind::dormitory ? "dormitory"
+                                                        : "school";
       sum_.hotspots.push_back({kind, L.at(h.u, h.v)});
     }
     std::vector<double> cum;
@@ -517,15 +582,17 @@ class Generator {
     size_t dummy = 0;
     for (auto& t : times) t = sample_time(dummy, rng_);
     std::sort(times.begin(), times.end());
-    BatchInsert petitions(db_,
-                          "INSERT INTO petitions(id, kind, category, description, reporter_contact, status, "
-                          "handler_level, handler_worker_id, created_at, deadline_at, closed_at, reopened, geom, "
-                          "grid_code, community_code, subdistrict_code)",
-                          16);
-    BatchInsert history(db_,
-                        "INSERT INTO petition_events(petition_id, at, actor, action, from_status, to_status, "
-                        "handler_level, note)",
-                        8);
+    BatchInsert petitions(
+        db_,
+        "INSERT INTO petitions(id, kind, category, description, reporter_contact, status, "
+        "handler_level, handler_worker_id, created_at, deadline_at, closed_at, reopened, geom, "
+        "grid_code, community_code, subdistrict_code)",
+        16);
+    BatchInsert history(
+        db_,
+        "INSERT INTO petition_events(petition_id, at, actor, action, from_status, to_status, "
+        "handler_level, note)",
+        8);
     std::vector<CatalogueEntry> entries;  // of kCategories, for the deadlines in working time
     for (const CategoryInfo& c : kCategories) entries.push_back(Catalogue(db_).get(c.code).value());
     const WorkCalendar& calendar = WorkCalendar::china_default();
@@ -551,7 +618,9 @@ class Generator {
       pet.handler_worker_id = WorkerId{g + 1};
       std::optional<Status> target;
       if (spec_.tatabu_counts)
-        target = i == n - 1 ? Status::pending_review : i >= n - 5 ? Status::in_progress : Status::closed;
+        target = i == n - 1   ? Status::pending_review
+                 : i >= n - 5 ? Status::in_progress
+                              : Status::closed;
       std::vector<PetitionEvent> events = lifecycle(pet, kCategories[cat].hours, g + 1, target);
       apply(pet, events);
       if (int64_t dt = shift()) {
@@ -561,9 +630,17 @@ class Generator {
         for (auto& e : events) e.at += dt;
       }
       RowBuffer& row = petitions.rows();
-      row.value(pet.id->value).value(to_string(pet.kind)).value(pet.category).value(pet.description);
-      row.value(pet.reporter_contact).value(to_string(pet.status)).value(to_string(pet.handler_level));
-      row.value(pet.handler_worker_id->value).value(pet.created_at).value(pet.deadline_at).value(pet.closed_at);
+      row.value(pet.id->value)
+          .value(to_string(pet.kind))
+          .value(pet.category)
+          .value(pet.description);
+      row.value(pet.reporter_contact)
+          .value(to_string(pet.status))
+          .value(to_string(pet.handler_level));
+      row.value(pet.handler_worker_id->value)
+          .value(pet.created_at)
+          .value(pet.deadline_at)
+          .value(pet.closed_at);
       row.value(int64_t{pet.reopened}).blob(point_blob(pet.position.lon, pet.position.lat));
       row.value(pet.grid_code).value(pet.community_code).value(pet.subdistrict_code).end_row();
       for (auto& e : events) {
@@ -593,38 +670,48 @@ class Generator {
   }
 
   // The full event history of a petition, cut at "now" (or shaped to reach `target`).
-  std::vector<PetitionEvent> lifecycle(const Petition& p, int hours, int64_t worker, std::optional<Status> target) {
+  std::vector<PetitionEvent> lifecycle(const Petition& p, int hours, int64_t worker,
+                                       std::optional<Status> target) {
     std::string w = "worker:" + std::to_string(worker);
     std::vector<PetitionEvent> ev;
     int64_t t = p.created_at;
     using enum Status;
-    auto add = [&](int64_t dt, std::string actor, Action action, std::optional<Status> from, Status to,
-                   std::string note, std::optional<Level> level = std::nullopt) {
+    auto add = [&](int64_t dt, std::string actor, Action action, std::optional<Status> from,
+                   Status to, std::string note, std::optional<Level> level = std::nullopt) {
       t += std::max<int64_t>(60, dt);
       ev.push_back({PetitionId{0}, t, std::move(actor), action, from, to, level, std::move(note)});
     };
-    ev.push_back({PetitionId{0}, t, p.kind == Kind::appeal ? "resident" : w, Action::report, std::nullopt, reported, Level::grid, p.description});
-    bool on_site = !target || target == closed ? rng_.chance(p.kind == Kind::incident ? 0.25 : 0.06) : false;
+    ev.push_back({PetitionId{0}, t, p.kind == Kind::appeal ? "resident" : w, Action::report,
+                  std::nullopt, reported, Level::grid, p.description});
+    bool on_site =
+        !target || target == closed ? rng_.chance(p.kind == Kind::incident ? 0.25 : 0.06) : false;
     if (on_site) {
-      add(static_cast<int64_t>(rng_.uniform(10, 60) * 60), w, Action::transition, reported, closed, "当场处理");
+      add(static_cast<int64_t>(rng_.uniform(10, 60) * 60), w, Action::transition, reported, closed,
+          "当场处理");
     } else {
-      add(static_cast<int64_t>(rng_.lognormal(1.0, 0.8) * kHour), "dispatcher", Action::transition, reported, dispatched, "派遣至网格员");
+      add(static_cast<int64_t>(rng_.lognormal(1.0, 0.8) * kHour), "dispatcher", Action::transition,
+          reported, dispatched, "派遣至网格员");
       if (rng_.chance(0.05)) {
-        add(static_cast<int64_t>(rng_.lognormal(2.0, 0.6) * kHour), "dispatcher", Action::escalate, dispatched, dispatched,
-            "上报社区协调", Level::community);
+        add(static_cast<int64_t>(rng_.lognormal(2.0, 0.6) * kHour), "dispatcher", Action::escalate,
+            dispatched, dispatched, "上报社区协调", Level::community);
         if (rng_.chance(0.25))
-          add(static_cast<int64_t>(rng_.lognormal(6.0, 0.6) * kHour), "dispatcher", Action::escalate, dispatched, dispatched,
-              "上报街道协调", Level::subdistrict);
+          add(static_cast<int64_t>(rng_.lognormal(6.0, 0.6) * kHour), "dispatcher",
+              Action::escalate, dispatched, dispatched, "上报街道协调", Level::subdistrict);
       }
-      add(static_cast<int64_t>(rng_.lognormal(2.0, 0.8) * kHour), w, Action::transition, dispatched, in_progress, "已接单");
+      add(static_cast<int64_t>(rng_.lognormal(2.0, 0.8) * kHour), w, Action::transition, dispatched,
+          in_progress, "已接单");
       if (target != in_progress) {
-        add(static_cast<int64_t>(rng_.lognormal(hours * 0.3, 0.7) * kHour), w, Action::transition, in_progress, pending_review, "处理完毕，提交审核");
+        add(static_cast<int64_t>(rng_.lognormal(hours * 0.3, 0.7) * kHour), w, Action::transition,
+            in_progress, pending_review, "处理完毕，提交审核");
         if (target != pending_review) {
           if (rng_.chance(0.03)) {
-            add(static_cast<int64_t>(rng_.lognormal(4.0, 0.8) * kHour), "dispatcher", Action::transition, pending_review, in_progress, "审核未通过，返工");
-            add(static_cast<int64_t>(rng_.lognormal(hours * 0.15, 0.7) * kHour), w, Action::transition, in_progress, pending_review, "返工完成");
+            add(static_cast<int64_t>(rng_.lognormal(4.0, 0.8) * kHour), "dispatcher",
+                Action::transition, pending_review, in_progress, "审核未通过，返工");
+            add(static_cast<int64_t>(rng_.lognormal(hours * 0.15, 0.7) * kHour), w,
+                Action::transition, in_progress, pending_review, "返工完成");
           }
-          add(static_cast<int64_t>(rng_.lognormal(4.0, 0.8) * kHour), "dispatcher", Action::transition, pending_review, closed, "审核通过，办结");
+          add(static_cast<int64_t>(rng_.lognormal(4.0, 0.8) * kHour), "dispatcher",
+              Action::transition, pending_review, closed, "审核通过，办结");
         }
       }
     }
@@ -632,8 +719,10 @@ class Generator {
       while (ev.size() > 1 && ev.back().at > kNow) ev.pop_back();
     } else if (ev.back().at > kNow - 600) {
       // Squeeze the history so the wanted state is reached before now.
-      int64_t span = ev.back().at - p.created_at, room = std::max<int64_t>(600, kNow - 600 - p.created_at);
-      for (auto& e : ev) e.at = p.created_at + (e.at - p.created_at) * room / std::max<int64_t>(1, span);
+      int64_t span = ev.back().at - p.created_at,
+              room = std::max<int64_t>(600, kNow - 600 - p.created_at);
+      for (auto& e : ev)
+        e.at = p.created_at + (e.at - p.created_at) * room / std::max<int64_t>(1, span);
     }
     return ev;
   }
@@ -646,7 +735,8 @@ class Generator {
     p.handler_level = Level::grid;
     for (auto& e : ev) {
       if (e.handler_level) p.handler_level = *e.handler_level;
-      if (e.from_status == Status::pending_review && e.to_status == Status::in_progress) p.reopened = 1;
+      if (e.from_status == Status::pending_review && e.to_status == Status::in_progress)
+        p.reopened = 1;
     }
     if (p.status == Status::closed) p.closed_at = ev.back().at;
   }
@@ -666,8 +756,14 @@ class Generator {
 
 DemoSummary generate_demo(Db& db, const DemoOptions& options) {
   if (AreaRepo(db, Layer::grids).count() > 0)
-    throw Error(ErrorKind::conflict, db.path() + " already holds grids; the demo needs an empty database");
-  return Generator(db, options).run();
+    throw Error(ErrorKind::conflict,
+                db.path() + " already holds grids; the demo needs an empty database");
+  DemoSummary summary = Generator(db, options).run();
+  // On PostgreSQL the months of the demo's history get their partitions.
+  Transaction t(db);
+  ensure_month_partitions(db, now_seconds());
+  t.commit();
+  return summary;
 }
 
 }  // namespace gridmap::data

@@ -1,5 +1,6 @@
 // Moving a gridmap database between the engines (gridmap migrate --from ... --to ...): every
-// table, row for row, in one transaction of the destination, the counts checked at the end.
+// table, row for row, read from one snapshot of the source a page at a time and committed to
+// the destination as it goes, resumable, the counts checked at the end.
 #pragma once
 
 #include <cstdint>
@@ -17,9 +18,11 @@ struct CopiedTable {
 };
 
 // Copies `from` into `to`: one of them SQLite, the other PostgreSQL, both at this gridmap's
-// schema. The destination must hold no data (what its schema seeds is replaced); throws
-// invalid_input when it does, internal when a count differs after the copy (nothing is kept
-// then). `progress` hears each table once it is copied.
+// schema. The destination must hold no data (what its schema seeds is replaced), unless it
+// holds a copy from `from` under way (gridmap_copy_progress): that copy goes on after the last
+// row committed. Throws invalid_input for a destination holding data or another source's copy,
+// internal when a count differs after the copy. `progress` hears each table once it is copied
+// (or found copied by the earlier run).
 std::vector<CopiedTable> copy_database(
     Db& from, Db& to, const std::function<void(const CopiedTable&)>& progress = {});
 

@@ -10,6 +10,8 @@
 #include <vector>
 
 #include "data/db.hpp"
+#include "data/partitions.hpp"
+#include "data/time.hpp"
 #include "geo/error.hpp"
 
 namespace gridmap::data {
@@ -646,19 +648,66 @@ CREATE TABLE idempotency_keys (
 CREATE INDEX idempotency_keys_created ON idempotency_keys(created_at);
 )SQL";
 
+// Retention may cut the oldest entries of the audit log (data/audit.hpp): where it last cut,
+// the last entry removed and its MAC, which the first entry kept links to.
+const char* const kV13 = R"SQL(
+CREATE TABLE audit_cut (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  last_id INTEGER NOT NULL,
+  last_hash TEXT NOT NULL,
+  removed INTEGER NOT NULL,
+  at INTEGER NOT NULL
+);
+)SQL";
+// PostgreSQL's migration 13: the same table; ids numbered over a partitioned table as a whole
+// (a row trigger fires on the partition); the large tables partitioned by month
+// (data/partitions.hpp).
+const char* const kPgV13 = R"SQL(
+CREATE TABLE audit_cut (
+  id bigint PRIMARY KEY CHECK (id = 1),
+  last_id bigint NOT NULL,
+  last_hash text COLLATE "C" NOT NULL,
+  removed bigint NOT NULL,
+  at bigint NOT NULL
+);
+CREATE OR REPLACE FUNCTION gridmap_rowid() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF NEW.id IS NULL THEN
+    EXECUTE format('SELECT coalesce(max(id), 0) + 1 FROM %s',
+                   coalesce(pg_partition_root(TG_RELID), TG_RELID)::regclass)
+      INTO NEW.id;
+  END IF;
+  RETURN NEW;
+END $$;
+)SQL";
+
+void partition_by_month(Db& db) {
+  partition_monthly_tables(db, now_seconds());
+}
+
 struct Migration {
   int version;
   const char* sql;
   void (*also)(Db&) = nullptr;  // a step SQL alone cannot say
+  // On PostgreSQL (whose schema starts at kPgSchemaBase): its SQL and its step, instead.
+  const char* pg_sql = nullptr;
+  void (*pg_also)(Db&) = nullptr;
 };
 
 const std::vector<Migration>& migrations() {
-  static const std::vector<Migration> all = {{1, kV1},   {2, kV2},
-                                             {3, kV3},   {4, kV4},
-                                             {5, kV5},   {6, kV6, widen_lifecycle_checks},
-                                             {7, kV7},   {8, kV8, widen_extension_actions},
-                                             {9, kV9},   {10, kV10, widen_merge_and_roles},
-                                             {11, kV11}, {12, kV12, widen_notice_kinds}};
+  static const std::vector<Migration> all = {{1, kV1},
+                                             {2, kV2},
+                                             {3, kV3},
+                                             {4, kV4},
+                                             {5, kV5},
+                                             {6, kV6, widen_lifecycle_checks},
+                                             {7, kV7},
+                                             {8, kV8, widen_extension_actions},
+                                             {9, kV9},
+                                             {10, kV10, widen_merge_and_roles},
+                                             {11, kV11},
+                                             {12, kV12, widen_notice_kinds},
+                                             {13, kV13, nullptr, kPgV13, partition_by_month}};
   return all;
 }
 
@@ -719,6 +768,14 @@ bool migrate(Db& db, int target) {
   for (const Migration& m : migrations()) {
     if (m.version <= version || m.version > target) continue;
     Transaction tx(db);
+    if (db.postgresql()) {
+      if (m.pg_sql) db.exec_native(m.pg_sql);
+      if (m.pg_also) m.pg_also(db);
+      db.exec_native("UPDATE gridmap_schema SET version = " + std::to_string(m.version));
+      tx.commit();
+      version = m.version;
+      continue;
+    }
     if (version == 0) run_checked(db, "SELECT InitSpatialMetadata(0)");
     run_checked(db, m.sql);
     if (m.also) {
@@ -762,6 +819,8 @@ std::vector<PendingMigration> pending_migrations(Db& db) {
       p.changes.push_back(head);
     }
     if (m.also) p.changes.push_back("widen CHECK constraints of existing tables");
+    if (m.pg_also && db.postgresql())
+      p.changes.push_back("partition petition_events, patrol_points and audit_log by month");
     out.push_back(std::move(p));
   }
   return out;

@@ -8,7 +8,7 @@ namespace gridmap::data {
 
 class Db;
 
-constexpr int kSchemaVersion = 12;
+constexpr int kSchemaVersion = 13;
 
 // Brings the database up to kSchemaVersion, each step in its own transaction. Refuses a
 // database written by a newer gridmap or a file that is not a gridmap database.

@@ -78,6 +78,9 @@ struct AppOptions {
   int patrol_retention_days = 30;  // patrol track points older than this are purged
   // Reporters' contacts of cases closed longer ago than this are removed (0: kept).
   int contact_retention_days = 3 * 365;
+  // Audit entries of the months older than this are removed (0: kept; else at least 180, the
+  // Cybersecurity Law's six months of logs).
+  int audit_retention_days = 0;
   NotifyOptions notify;  // the event stream and the webhooks
 };
 

@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "data/audit.hpp"
 #include "data/change_log.hpp"
+#include "data/partitions.hpp"
 #include "data/patrols.hpp"
 #include "data/serve_lock.hpp"
 #include "data/subject_rights.hpp"
@@ -33,19 +35,35 @@ constexpr auto kPruneEvery = std::chrono::minutes(10);
 // How often patrol track points past their retention are purged (data/patrols.hpp).
 constexpr auto kPatrolPurgeEvery = std::chrono::hours(1);
 
-// Retention: deletes the patrol track points older than their period and removes the
-// reporters' contacts of cases closed longer ago than theirs (0 days: kept); logs what went.
-int64_t purge_patrols(App& app) {
+// Retention: makes the coming months' partitions (PostgreSQL), deletes the patrol track points
+// older than their period, removes the reporters' contacts of cases closed longer ago than
+// theirs (0 days: kept) and the audit entries of months past theirs (0 days: kept); logs what
+// went.
+int64_t run_retention(App& app) {
   int64_t now = App::now();
-  int64_t limit = now - int64_t{app.options().patrol_retention_days} * 86400;
+  const AppOptions& o = app.options();
+  app.write([&](data::Db& db) { return data::ensure_month_partitions(db, now); });
+  int64_t limit = now - int64_t{o.patrol_retention_days} * 86400;
   int64_t points = app.write([&](data::Db& db) { return data::Patrols(db).purge(limit); });
-  int64_t contacts = 0;
-  if (int days = app.options().contact_retention_days; days > 0)
+  int64_t contacts = 0, audit = 0;
+  if (int days = o.contact_retention_days; days > 0)
     contacts = app.write(
         [&](data::Db& db) { return data::expire_case_contacts(db, now - int64_t{days} * 86400); });
-  if (points > 0 || contacts > 0)
-    std::fprintf(stderr, "gridmap: retention: %lld patrol points and %lld case contacts removed\n",
-                 static_cast<long long>(points), static_cast<long long>(contacts));
+  if (int days = o.audit_retention_days; days > 0) {
+    try {
+      audit = app.write([&](data::Db& db) {
+        return data::prune_audit(db, now - int64_t{days} * 86400, now, "retention").removed;
+      });
+    } catch (const std::exception& e) {  // the log stays whole; the next hour tries again
+      std::fprintf(stderr, "gridmap: retention: the audit log is kept: %s\n", e.what());
+    }
+  }
+  if (points > 0 || contacts > 0 || audit > 0)
+    std::fprintf(stderr,
+                 "gridmap: retention: %lld patrol points, %lld case contacts and %lld audit "
+                 "entries removed\n",
+                 static_cast<long long>(points), static_cast<long long>(contacts),
+                 static_cast<long long>(audit));
   return points;
 }
 
@@ -141,7 +159,7 @@ Notifier::Notifier(App& app, NotifyOptions options)
   if (!writable_) return;
   offered_through_ = data::Notifications(app_.read_db()).newest();
   try {
-    purge_patrols(app_);  // once at start-up, before the first request; then hourly
+    run_retention(app_);  // once at start-up, before the first request; then hourly
   } catch (const std::exception& e) {
     std::fprintf(stderr, "gridmap: purging old patrol tracks failed: %s\n", e.what());
   }
@@ -251,7 +269,7 @@ void Notifier::collect_loop() {
       }
       if (Clock::now() >= next_patrol_purge) {
         next_patrol_purge = Clock::now() + kPatrolPurgeEvery;
-        purge_patrols(app_);
+        run_retention(app_);
       }
       if (Clock::now() >= next_prune) {
         app_.write([&](data::Db& db) {

@@ -2,8 +2,9 @@
 // feed) and due deadlines (checked periodically) into notification rows, hands each to the
 // open event streams, and wakes a second thread that delivers them to the webhooks, signed,
 // in order per subscription, with back-off. Neither thread ever runs on a request thread.
-// The first thread also purges patrol track points past their retention (at start-up and
-// hourly, AppOptions::patrol_retention_days).
+// The first thread also runs retention (at start-up and hourly): patrol track points, closed
+// cases' contacts and audit entries past their periods (AppOptions::*_retention_days), and on
+// PostgreSQL the coming months' partitions (data/partitions.hpp).
 #pragma once
 
 #include <chrono>

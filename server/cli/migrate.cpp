@@ -1,6 +1,7 @@
 // gridmap migrate --db FILE [--check]: what an upgrade would change, or the upgrade itself
 // (after a backup beside the file, as any command opening an older database makes).
-// gridmap migrate --from DB --to DB: the database moved between SQLite and PostgreSQL.
+// gridmap migrate --from DB --to DB: the database moved between SQLite and PostgreSQL
+// (streamed; run again after a failure, it goes on where it stopped).
 #include <iostream>
 
 #include <filesystem>
@@ -23,7 +24,10 @@ const CommandSpec& migrate_spec() {
        {"--check", "", "only say what migrating would change (exit 1 when it would)", "migrate"},
        {"--from", "DB",
         "copy this database (spatialite:FILE or a FILE, or postgresql://...) to --to", "migrate"},
-       {"--to", "DB", "the new database of the copy (the other engine; empty or new)", "migrate"}}};
+       {"--to", "DB",
+        "the new database of the copy (the other engine; empty, new, or this copy stopped "
+        "midway, which goes on)",
+        "migrate"}}};
   return spec;
 }
 
@@ -49,10 +53,17 @@ int copy_between_engines(const Args& args) {
             << data::display_name(from) << " to " << (target.postgresql() ? "PostgreSQL" : "SQLite")
             << " " << data::display_name(to) << "\n";
   int64_t rows = 0;
-  auto copied = data::copy_database(source, target, [&](const data::CopiedTable& t) {
-    rows += t.rows;
-    if (t.rows > 0) std::cout << "  " << t.name << ": " << t.rows << " rows\n";
-  });
+  std::vector<data::CopiedTable> copied;
+  try {
+    copied = data::copy_database(source, target, [&](const data::CopiedTable& t) {
+      rows += t.rows;
+      if (t.rows > 0) std::cout << "  " << t.name << ": " << t.rows << " rows\n" << std::flush;
+    });
+  } catch (const Error& e) {
+    if (e.kind() == ErrorKind::invalid_input) throw;
+    throw Error(e.kind(), std::string(e.what()) +
+                              "; what was committed stays: the same command goes on from there");
+  }
   std::cout << "copied " << copied.size() << " tables, " << rows
             << " rows; every count checked against the source\n";
   // The audit chain goes on verifying: its key and checkpoints go with it.

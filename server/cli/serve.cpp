@@ -3,7 +3,8 @@
 //               [--max-connections-per-address N] [--deadline-warning-hours N]
 //               [--notify-check-ms N] [--sse-heartbeat-ms N] [--sse-lifetime-ms N]
 //               [--webhook-retry-ms N]
-//               [--webhook-retry-max-ms N] [--patrol-retention-days N] [--log-format text|json]
+//               [--webhook-retry-max-ms N] [--patrol-retention-days N]
+//               [--audit-retention-days N] [--log-format text|json]
 #include <arpa/inet.h>
 
 #include <cctype>
@@ -136,7 +137,8 @@ const CommandSpec& serve_spec() {
       "        [--request-timeout-ms N] [--max-connections N] [--max-connections-per-address N]\n"
       "        [--sse-heartbeat-ms N] [--sse-lifetime-ms N] [--notify-check-ms N]\n"
       "        [--deadline-warning-hours N] [--webhook-retry-ms N] [--webhook-retry-max-ms N]\n"
-      "        [--patrol-retention-days N] [--contact-retention-days N] [--log-format text|json]\n"
+      "        [--patrol-retention-days N] [--contact-retention-days N]\n"
+      "        [--audit-retention-days N] [--log-format text|json]\n"
       "        [--metrics-from-loopback] [--trusted-proxy ADDRESS[,ADDRESS...]]\n"
       "        [--backup-dir DIR [--backup-every 6h] [--keep 28]] [--no-upgrade-backup] [--quiet]",
       {{"--db", "FILE", "the database", ""},
@@ -166,6 +168,8 @@ const CommandSpec& serve_spec() {
        {"--patrol-retention-days", "N", "days patrol tracks are kept", "30"},
        {"--contact-retention-days", "N",
         "days a closed case keeps its reporter's contact (0: always)", "1095"},
+       {"--audit-retention-days", "N",
+        "audit entries of months older than N days are removed (0: never; else 180 or more)", "0"},
        {"--log-format", "FORMAT", "access log lines as text or json", "text"},
        {"--metrics-from-loopback", "", "/metrics from the loopback needs no token", "off"},
        {"--trusted-proxy", "ADDRESS",
@@ -237,6 +241,11 @@ int cmd_serve(const Args& args) {
   ao.patrol_retention_days = static_cast<int>(args.integer("--patrol-retention-days", 30, 1, 3650));
   ao.contact_retention_days =
       static_cast<int>(args.integer("--contact-retention-days", 3 * 365, 0, 36500));
+  ao.audit_retention_days = static_cast<int>(args.integer("--audit-retention-days", 0, 0, 36500));
+  if (ao.audit_retention_days > 0 && ao.audit_retention_days < 180)
+    throw_invalid(
+        "--audit-retention-days: 0 (kept) or at least 180 (six months of logs, as the "
+        "Cybersecurity Law asks)");
   ao.notify.deadline_warning_s = args.integer("--deadline-warning-hours", 4, 1, 24 * 30) * 3600;
   ao.notify.check_every =
       std::chrono::milliseconds(args.integer("--notify-check-ms", 60000, 50, 3600000));

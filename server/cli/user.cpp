@@ -17,7 +17,9 @@ namespace {
 constexpr int64_t kApiTokenDays = 90;
 
 int64_t now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
 std::string read_password() {
@@ -66,11 +68,13 @@ int cmd_user(const Args& args) {
     data::Unit unit{args.get("--area"), args.get("--department")};
     data::User u = users.add(name(), args.require("--role"), args.all("--grid"), worker, pw, unit);
     std::string token = users.issue_token(u.id, "api", now(), days * 86400);
-    std::cout << "user " << u.name << " (" << u.role << ") created; API token, shown once, valid " << days << " days:\n"
+    std::cout << "user " << u.name << " (" << u.role << ") created; API token, shown once, valid "
+              << days << " days:\n"
               << token << "\n";
   } else if (verb == "list") {
     for (auto& u : users.list()) {
-      std::cout << u.name << "\t" << u.role << "\t" << (u.disabled ? "disabled" : "enabled") << "\t";
+      std::cout << u.name << "\t" << u.role << "\t" << (u.disabled ? "disabled" : "enabled")
+                << "\t";
       for (size_t i = 0; i < u.grids.size(); ++i) std::cout << (i ? "," : "") << u.grids[i];
       std::cout << "\n";
     }
@@ -80,14 +84,16 @@ int cmd_user(const Args& args) {
   } else if (verb == "passwd") {
     std::string n = name();
     users.set_password(n, read_password());
-    std::cout << "password of " << n << " changed; its sessions and API tokens are revoked (gridmap user token " << n
+    std::cout << "password of " << n
+              << " changed; its sessions and API tokens are revoked (gridmap user token " << n
               << " issues a new token)\n";
   } else if (verb == "token") {
     auto u = users.find(name());
     if (!u) throw Error(ErrorKind::not_found, "no user '" + pos[1] + "'");
     std::cout << users.issue_token(u->id, "api", now(), days * 86400) << "\n";
   } else {
-    throw_invalid("user: unknown action '" + verb + "' (use add, list, disable, enable, passwd or token)");
+    throw_invalid("user: unknown action '" + verb +
+                  "' (use add, list, disable, enable, passwd or token)");
   }
   return 0;
 }
@@ -99,11 +105,13 @@ const CommandSpec& audit_spec() {
 }
 
 int cmd_audit(const Args& args) {
-  if (args.positional().size() != 1 || args.positional()[0] != "verify") throw_invalid("audit: give verify");
+  if (args.positional().size() != 1 || args.positional()[0] != "verify")
+    throw_invalid("audit: give verify");
   data::Db db = data::Db::open(args.db(), false);
   data::AuditCheck c = data::verify_audit(db);
   if (c.first_bad) {
-    std::cout << "audit log BROKEN at entry " << *c.first_bad << " of " << c.entries << ": it was edited or removed\n";
+    std::cout << "audit log BROKEN at entry " << *c.first_bad << " of " << c.entries
+              << ": it was edited or removed\n";
     return 1;
   }
   if (!c.anchor_problem.empty()) {
@@ -111,8 +119,12 @@ int cmd_audit(const Args& args) {
     return 1;
   }
   data::AuditAnchor anchor = data::AuditAnchor::of(args.db());
-  std::cout << "audit log intact: " << c.entries << " entries (key " << anchor.key_path << ", checkpoint "
-            << anchor.checkpoint_path << ")\n";
+  std::cout << "audit log intact: " << c.entries << " entries (key " << anchor.key_path
+            << ", checkpoint " << anchor.checkpoint_path << ")";
+  if (std::optional<data::AuditCut> cut = data::audit_cut(db))
+    std::cout << "; it starts after entry " << cut->last_id << ", " << cut->removed
+              << " older entries removed by retention";
+  std::cout << "\n";
   return 0;
 }
 

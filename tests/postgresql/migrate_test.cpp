@@ -2,6 +2,8 @@
 #include <catch2/catch.hpp>
 
 #include "data/db.hpp"
+#include "data/engine_copy.hpp"
+#include "geo/error.hpp"
 #include "support/pg_support.hpp"
 #include "support/test_support.hpp"
 
@@ -34,6 +36,21 @@ std::string fingerprint(const std::string& path, const std::string& table) {
   return std::to_string(rows) + " rows\n" + out;
 }
 
+// gridmap's tables, as the PostgreSQL schema lists them (SQLite's sit among SpatiaLite's),
+// without the engine's own (gridmap_*: its schema version, id counters, the servers' change
+// log and sign-in throttle), which are not data; partitioned tables once, not their months.
+std::vector<std::string> data_tables(const std::string& url) {
+  std::vector<std::string> tables;
+  data::Db db = data::Db::open(url, false);
+  data::Statement st(db,
+                     "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = "
+                     "c.relnamespace WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') "
+                     "AND NOT c.relispartition AND c.relname <> 'spatial_ref_sys' AND "
+                     "left(c.relname, 8) <> 'gridmap_' ORDER BY 1");
+  while (st.step()) tables.push_back(st.text(0));
+  return tables;
+}
+
 }  // namespace
 
 TEST_CASE("a demo city moved to PostgreSQL and back to SQLite keeps every row as it was") {
@@ -53,18 +70,7 @@ TEST_CASE("a demo city moved to PostgreSQL and back to SQLite keeps every row as
   test::RunResult from = test::run_gridmap({"migrate", "--from", pg.url(), "--to", back});
   INFO(from.err);
   REQUIRE(from.exit_code == 0);
-  // gridmap's tables, as the PostgreSQL schema lists them (SQLite's sit among SpatiaLite's),
-  // without the engine's own (gridmap_*: its schema version, id counters, the servers' change
-  // log and sign-in throttle), which are not data.
-  std::vector<std::string> tables;
-  {
-    data::Db db = data::Db::open(pg.url(), false);
-    data::Statement st(db,
-                       "SELECT table_name FROM information_schema.tables WHERE table_schema = "
-                       "'public' AND table_type = 'BASE TABLE' AND table_name <> "
-                       "'spatial_ref_sys' AND left(table_name, 8) <> 'gridmap_'");
-    while (st.step()) tables.push_back(st.text(0));
-  }
+  std::vector<std::string> tables = data_tables(pg.url());
   REQUIRE(tables.size() > 30);
   for (const std::string& t : tables) {
     INFO(t);
@@ -74,6 +80,57 @@ TEST_CASE("a demo city moved to PostgreSQL and back to SQLite keeps every row as
   test::RunResult audit = test::run_gridmap({"audit", "verify", "--db", back});
   INFO(audit.out + audit.err);
   CHECK(audit.exit_code == 0);
+}
+
+TEST_CASE("a copy stopped midway goes on where it stopped, from the same source only") {
+  test::TempDir dir;
+  test::PgDatabase pg;
+  test::ScopedEnv audit_dir({{"GRIDMAP_AUDIT_DIR", dir.path().string()}});
+  std::string first = dir.file("first.sqlite"), back = dir.file("back.sqlite");
+  REQUIRE(test::run_gridmap({"demo", "--db", first, "--preset", "tatabu"}).exit_code == 0);
+  std::string stopped_in;  // a table of more rows than a commit, copied whole when the copy stops
+  {
+    data::Db from = data::Db::open(first, false), to = data::Db::open(pg.url());
+    CHECK_THROWS_WITH(data::copy_database(from, to,
+                                          [&](const data::CopiedTable& t) {
+                                            if (t.rows > 6000 && t.name != "audit_log") {
+                                              stopped_in = t.name;
+                                              throw Error(ErrorKind::unavailable, "stopped");
+                                            }
+                                          }),
+                      "stopped");
+  }
+  REQUIRE(!stopped_in.empty());
+  INFO(stopped_in);
+  {
+    // As if the copy had died after that table's first commit: its later rows and its mark go.
+    data::Db to = data::Db::open(pg.url(), false);
+    data::Transaction t(to);
+    to.exec("DELETE FROM " + stopped_in + " WHERE id > (SELECT id FROM " + stopped_in +
+            " ORDER BY id LIMIT 1 OFFSET 4999)");
+    to.exec("DELETE FROM gridmap_copy_progress WHERE table_name = '" + stopped_in + "'");
+    t.commit();
+  }
+  // Another source may not finish it.
+  std::string other = dir.file("other.sqlite");
+  REQUIRE(test::run_gridmap({"demo", "--db", other, "--preset", "tatabu"}).exit_code == 0);
+  test::RunResult wrong = test::run_gridmap({"migrate", "--from", other, "--to", pg.url()});
+  CHECK(wrong.exit_code != 0);
+  CHECK_THAT(wrong.err, Catch::Contains("copy under way from"));
+  // The same source finishes it: every count checked, every row as it was.
+  test::RunResult resumed = test::run_gridmap({"migrate", "--from", first, "--to", pg.url()});
+  INFO(resumed.out + resumed.err);
+  REQUIRE(resumed.exit_code == 0);
+  CHECK_THAT(resumed.out, Catch::Contains("every count checked"));
+  REQUIRE(test::run_gridmap({"migrate", "--from", pg.url(), "--to", back}).exit_code == 0);
+  for (const std::string& t : data_tables(pg.url())) {
+    INFO(t);
+    CHECK(fingerprint(back, t) == fingerprint(first, t));
+  }
+  data::Db to = data::Db::open(pg.url(), false);
+  data::Statement left(to, "SELECT to_regclass('gridmap_copy_progress') IS NULL");
+  REQUIRE(left.step());
+  CHECK(left.int64(0) == 1);  // the record of the copy under way is gone
 }
 
 TEST_CASE("migrate refuses a destination holding data and a copy within one engine") {

@@ -6,9 +6,11 @@
 #include <chrono>
 #include <thread>
 
+#include "data/audit.hpp"
 #include "data/db.hpp"
 #include "data/field_work.hpp"
 #include "data/households.hpp"
+#include "data/partitions.hpp"
 #include "data/time.hpp"
 #include "server/app.hpp"
 #include "support/city_support.hpp"
@@ -175,6 +177,37 @@ TEST_CASE("the server purges track points past the retention at start-up") {
   CHECK(count_rows(db, "SELECT min(at) FROM patrol_points") == now - 3600);
   server.stop();
   CHECK(test::run_gridmap({"serve", "--db", db, "--patrol-retention-days", "0"}).exit_code != 0);
+}
+
+TEST_CASE("the server cuts the audit log past its retention at start-up, and the chain verifies") {
+  test::TempDir dir;
+  std::string db = dir.file("tatabu.sqlite");
+  REQUIRE(test::run_gridmap({"demo", "--db", db, "--preset", "tatabu"}).exit_code == 0);
+  int64_t now = server::App::now();
+  {
+    data::Db d = data::Db::open(db, false);
+    for (int days = 400; days > 0; days -= 10) {
+      data::Transaction t(d);
+      data::audit(d, now - days * 86400, "admin", "resident.reveal", "resident:1", "phone");
+      t.commit();
+    }
+  }
+  int64_t cut = data::month_start(now - 200 * 86400);
+  REQUIRE(count_rows(db, "SELECT count(*) FROM audit_log WHERE at < " + std::to_string(cut)) > 10);
+  test::ServerProcess server(db, {"--audit-retention-days", "200"});
+  CHECK(count_rows(db, "SELECT count(*) FROM audit_log WHERE at < " + std::to_string(cut)) == 0);
+  CHECK(count_rows(db, "SELECT count(*) FROM audit_log WHERE action = 'audit.retention'") == 1);
+  server.stop();
+  CHECK_THAT(server.log(), Catch::Contains("audit entries removed"));
+  test::RunResult verify = test::run_gridmap({"audit", "verify", "--db", db});
+  INFO(verify.out << verify.err);
+  CHECK(verify.exit_code == 0);
+  CHECK_THAT(verify.out, Catch::Contains("removed by retention"));
+  // Fewer than the six months of logs the law asks is refused.
+  test::RunResult refused =
+      test::run_gridmap({"serve", "--db", db, "--audit-retention-days", "30"});
+  CHECK(refused.exit_code != 0);
+  CHECK_THAT(refused.err, Catch::Contains("at least 180"));
 }
 
 TEST_CASE("a visit shows in its grid's coverage figures, as rows and as a map layer", "[engines]") {
