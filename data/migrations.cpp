@@ -659,9 +659,8 @@ CREATE TABLE audit_cut (
   at INTEGER NOT NULL
 );
 )SQL";
-// PostgreSQL's migration 13: the same table; ids numbered over a partitioned table as a whole
-// (a row trigger fires on the partition); the large tables partitioned by month
-// (data/partitions.hpp).
+// PostgreSQL's migration 13: the same table; ids numbered over a partitioned table as a whole;
+// the large tables partitioned by month (data/partitions.hpp).
 const char* const kPgV13 = R"SQL(
 CREATE TABLE audit_cut (
   id bigint PRIMARY KEY CHECK (id = 1),
@@ -670,12 +669,26 @@ CREATE TABLE audit_cut (
   removed bigint NOT NULL,
   at bigint NOT NULL
 );
-CREATE OR REPLACE FUNCTION gridmap_rowid() RETURNS trigger LANGUAGE plpgsql AS $$
+-- Ids of a partitioned table (a row trigger fires on the partition, whose max(id) is not the
+-- table's): counted in a row of their own, taken under the writers' lock, so an insert does not
+-- plan and run max(id) over every month. An id given (a copy, a row moved into its month)
+-- raises the count.
+CREATE TABLE gridmap_partition_ids (
+  name text COLLATE "C" PRIMARY KEY,
+  seq bigint NOT NULL
+);
+CREATE FUNCTION gridmap_partitioned_id() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   IF NEW.id IS NULL THEN
-    EXECUTE format('SELECT coalesce(max(id), 0) + 1 FROM %s',
-                   coalesce(pg_partition_root(TG_RELID), TG_RELID)::regclass)
-      INTO NEW.id;
+    UPDATE gridmap_partition_ids SET seq = seq + 1 WHERE name = TG_ARGV[0]
+      RETURNING seq INTO NEW.id;
+    IF NOT FOUND THEN
+      EXECUTE format('SELECT coalesce(max(id), 0) + 1 FROM %I', TG_ARGV[0]) INTO NEW.id;
+      INSERT INTO gridmap_partition_ids(name, seq) VALUES (TG_ARGV[0], NEW.id);
+    END IF;
+  ELSE
+    INSERT INTO gridmap_partition_ids(name, seq) VALUES (TG_ARGV[0], NEW.id)
+      ON CONFLICT (name) DO UPDATE SET seq = greatest(gridmap_partition_ids.seq, excluded.seq);
   END IF;
   RETURN NEW;
 END $$;

@@ -38,7 +38,7 @@ std::string default_partition(std::string_view table) {
 
 // What each table has once its rows are in place: keys, references, indexes and triggers.
 // The primary keys take `at` in, as PostgreSQL asks of a partitioned table; ids stay unique
-// because gridmap_rowid numbers them over the whole table.
+// because gridmap_partitioned_id numbers them over the whole table.
 const char* finishing_sql(std::string_view table) {
   if (table == "petition_events")
     return R"SQL(
@@ -49,7 +49,7 @@ CREATE INDEX petition_events_petition ON petition_events(petition_id, at);
 CREATE INDEX petition_events_pauses ON petition_events(petition_id, at)
   WHERE to_status = 'suspended' OR from_status = 'suspended';
 CREATE TRIGGER gridmap_rowid BEFORE INSERT ON petition_events
-  FOR EACH ROW EXECUTE FUNCTION gridmap_rowid();
+  FOR EACH ROW EXECUTE FUNCTION gridmap_partitioned_id('petition_events');
 CREATE TRIGGER gridmap_last_id AFTER INSERT ON petition_events
   FOR EACH ROW EXECUTE FUNCTION gridmap_last_id();
 )SQL";
@@ -63,7 +63,7 @@ CREATE INDEX patrol_points_at ON patrol_points(at);
     return R"SQL(
 ALTER TABLE audit_log ADD PRIMARY KEY (id, at);
 CREATE TRIGGER gridmap_rowid BEFORE INSERT ON audit_log
-  FOR EACH ROW EXECUTE FUNCTION gridmap_rowid();
+  FOR EACH ROW EXECUTE FUNCTION gridmap_partitioned_id('audit_log');
 CREATE TRIGGER gridmap_last_id AFTER INSERT ON audit_log
   FOR EACH ROW EXECUTE FUNCTION gridmap_last_id();
 CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
