@@ -137,6 +137,7 @@ AuditPrune prune_audit(Db& db, int64_t older_than, int64_t now, const std::strin
   AuditPrune out;
   // Whole months go, those that ended before the limit; on PostgreSQL a month is a partition.
   int64_t before = month_start(older_than);
+  Transaction tx(db);                // the trigger stands aside inside it only
   ensure_month_partitions(db, now);  // rows of the default partition into their months
   int64_t last_id = 0;
   {
@@ -146,7 +147,10 @@ AuditPrune prune_audit(Db& db, int64_t older_than, int64_t now, const std::strin
     out.removed = st.int64(0);
     last_id = st.int64(1);
   }
-  if (out.removed == 0) return out;
+  if (out.removed == 0) {
+    tx.commit();  // the partitions made
+    return out;
+  }
   {
     // Dates rise with ids (audit() sees to it): what goes is the chain's beginning. A log
     // written before that rule may disagree; it is then not cut at all.
@@ -196,6 +200,7 @@ AuditPrune prune_audit(Db& db, int64_t older_than, int64_t now, const std::strin
         cut_detail_head(last_id, last_hash) + " " + std::to_string(out.removed) +
             " entries dated before " + format_time(before) + " removed");
   out.through_id = last_id;
+  tx.commit();
   return out;
 }
 

@@ -33,8 +33,9 @@ void audit(Db& db, int64_t at, const std::string& actor, const std::string& acti
 // before `older_than`, whole months at a time (on PostgreSQL, by dropping their partitions),
 // records where the log now starts in audit_cut, and writes an entry saying so. That entry's
 // MAC vouches for the cut: verify_audit starts the chain there and finds a beginning removed
-// without one. Call inside a Transaction; conflict when the log's dates do not rise with its
-// ids (a log written before schema 13 by servers whose clocks disagreed).
+// without one. In a transaction of its own (a savepoint of the caller's); conflict when the
+// log's dates do not rise with its ids (a log written before schema 13 by servers whose clocks
+// disagreed).
 inline constexpr const char* kAuditPruneAction = "audit.retention";
 struct AuditPrune {
   int64_t removed = 0;

@@ -22,6 +22,7 @@
 #include "data/audit.hpp"
 #include "data/blob_store.hpp"
 #include "data/db.hpp"
+#include "data/engine_copy.hpp"
 #include "data/scratch_dir.hpp"
 #include "data/time.hpp"
 #include "geo/error.hpp"
@@ -514,14 +515,24 @@ BackupManifest parse_manifest(const std::string& json) {
 }
 
 BackupManifest backup_database(const BackupOptions& o) {
-  if (!fs::exists(o.db_path)) throw_invalid("database " + o.db_path + " does not exist");
+  bool postgresql = is_postgresql(o.db_path);
+  if (!postgresql && !fs::exists(o.db_path))
+    throw_invalid("database " + o.db_path + " does not exist");
+  if (postgresql && o.files_dir.empty())
+    throw_invalid("a PostgreSQL database's backup needs --files DIR, where its attachments are");
   if (fs::is_directory(o.out)) throw_invalid(o.out + " is a directory: name the archive to write");
   ScratchDir scratch(parent_or_here(o.out), ".gridmap-backup");
   fs::path snapshot = scratch / kDatabase;
-  // SQLite's online backup, every page in one step: one read transaction over the live
-  // database, so every change committed before it began is in the copy and none after
-  // (writers go on meanwhile). Pages are copied as they are (as fast as `sqlite3 .backup`).
-  {
+  if (postgresql) {
+    // The same portable archive: the database read from one snapshot (REPEATABLE READ, while
+    // the servers go on writing) into an SQLite file, every table's count checked.
+    Db live = Db::open(o.db_path, false);
+    Db copy = Db::open(snapshot.string(), true);
+    copy_database(live, copy);
+  } else {
+    // SQLite's online backup, every page in one step: one read transaction over the live
+    // database, so every change committed before it began is in the copy and none after
+    // (writers go on meanwhile). Pages are copied as they are (as fast as `sqlite3 .backup`).
     Db live = Db::open_readonly(o.db_path);
     sqlite3* copy = nullptr;
     if (sqlite3_open_v2(snapshot.c_str(), &copy, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,

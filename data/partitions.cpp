@@ -151,6 +151,7 @@ void partition_monthly_tables(Db& db, int64_t now) {
 
 int ensure_month_partitions(Db& db, int64_t now, const std::set<int64_t>& also) {
   if (!db.postgresql()) return 0;
+  Transaction tx(db);  // the moves out of the default partition need one
   std::set<int64_t> ahead = months_wanted(now);
   int64_t limit = month_after(*ahead.rbegin());
   for (int64_t m : also)
@@ -173,6 +174,7 @@ int ensure_month_partitions(Db& db, int64_t now, const std::set<int64_t>& also) 
         ++made;
       }
   }
+  tx.commit();
   return made;
 }
 
@@ -211,6 +213,8 @@ std::vector<MonthPartition> month_partitions(Db& db, std::string_view table) {
 
 DroppedMonths drop_months_before(Db& db, std::string_view table, int64_t before) {
   DroppedMonths out;
+  if (!db.postgresql()) return out;
+  Transaction tx(db);
   for (const MonthPartition& p : month_partitions(db, table)) {
     if (p.to > before) break;
     Statement n(db, "SELECT count(*) FROM \"" + p.name + "\"");
@@ -220,6 +224,7 @@ DroppedMonths drop_months_before(Db& db, std::string_view table, int64_t before)
     ++out.partitions;
     out.through = p.to;
   }
+  tx.commit();
   return out;
 }
 

@@ -40,8 +40,8 @@ void partition_monthly_tables(Db& db, int64_t now);
 
 // Makes the month partitions of `now` and the next two months, of every month before them
 // that has rows in a default partition (moved into it), and of the months in `also` (a copy's
-// months, made before its rows come). Returns how many partitions were made. Call inside a
-// Transaction. Nothing on SQLite.
+// months, made before its rows come). Returns how many partitions were made. In a transaction
+// of its own (a savepoint of the caller's). Nothing on SQLite.
 int ensure_month_partitions(Db& db, int64_t now, const std::set<int64_t>& also = {});
 
 // The months (their starts) that rows of `table` fall in, from 1970 until `limit`; on either
@@ -52,7 +52,8 @@ std::set<int64_t> months_with_rows(Db& db, std::string_view table, int64_t limit
 std::vector<MonthPartition> month_partitions(Db& db, std::string_view table);
 
 // Drops the month partitions of `table` that end at or before `before`, after counting their
-// rows. Returns the rows they held. Call inside a Transaction.
+// rows, in a transaction of its own (a savepoint of the caller's). Returns the rows they held.
+// Nothing on SQLite.
 struct DroppedMonths {
   int partitions = 0;
   int64_t rows = 0;

@@ -119,10 +119,13 @@ PatrolTrack Patrols::track(int64_t worker, const std::string& day) {
 
 int64_t Patrols::purge(int64_t older_than) {
   // On PostgreSQL the months wholly past go as partitions; the rest row by row.
+  Transaction tx(db_);
   int64_t dropped = drop_months_before(db_, "patrol_points", older_than).rows;
   Statement st(db_, "DELETE FROM patrol_points WHERE at < ?1");
   st.bind(1, older_than).run();
-  return dropped + db_.changes();
+  int64_t removed = dropped + db_.changes();
+  tx.commit();
+  return removed;
 }
 
 std::vector<PatrolAggregate> Patrols::aggregates(PatrolLevel level, int64_t from, int64_t to) {

@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "data/backup.hpp"
+#include "data/db.hpp"
 #include "data/time.hpp"
 #include "geo/error.hpp"
 #include "server/cli/args.hpp"
@@ -63,11 +64,11 @@ int cmd_backup(const Args& args) {
   o.db_path = args.db();
   o.out = args.require("--to");
   o.files_dir = args.get("--files").value_or("");
-  Progress progress("backing up " + o.db_path);
+  Progress progress("backing up " + data::display_name(o.db_path));
   o.progress = [&progress](int64_t done, int64_t total) { progress(done, total); };
   data::BackupManifest m = data::backup_database(o);
   progress.finish();
-  std::cout << "backed up " << o.db_path << " to " << o.out << "\n";
+  std::cout << "backed up " << data::display_name(o.db_path) << " to " << o.out << "\n";
   print_manifest(m);
   return 0;
 }

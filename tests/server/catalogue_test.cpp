@@ -121,10 +121,11 @@ void write_xlsx(const std::string& path, const std::vector<std::vector<std::stri
 
 }  // namespace
 
-TEST_CASE("a catalogue comes from an office's .xlsx workbook, bad rows named by their row") {
+TEST_CASE("a catalogue comes from an office's .xlsx workbook, bad rows named by their row",
+          "[engines]") {
   test::TempDir dir;
-  std::string db = dir.file("own.sqlite");
-  REQUIRE(run_gridmap({"demo", "--db", db, "--preset", "tatabu"}).exit_code == 0);
+  test::TatabuDb city{dir};  // on the engine under test
+  std::string db = city.db;
   std::string bad = dir.file("bad.xlsx");
   write_xlsx(bad, {{"code", "name", "parent", "deadline"},
                    {"roads", "道路", "", "5d"},
@@ -152,10 +153,11 @@ TEST_CASE("a catalogue comes from an office's .xlsx workbook, bad rows named by 
 }
 
 TEST_CASE(
-    "an office with its own boundaries imports a catalogue and a calendar from the command line") {
+    "an office with its own boundaries imports a catalogue and a calendar from the command line",
+    "[engines]") {
   test::TempDir dir;
-  std::string db = dir.file("own.sqlite");
-  REQUIRE(run_gridmap({"demo", "--db", db, "--preset", "tatabu"}).exit_code == 0);
+  test::TatabuDb city{dir};  // on the engine under test
+  std::string db = city.db;
   // A file with bad rows is reported row by row and changes nothing.
   std::string bad = dir.file("bad.csv");
   write_file(bad,

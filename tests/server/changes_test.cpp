@@ -20,15 +20,16 @@ namespace {
 
 struct Fixture {
   test::TempDir dir;
-  std::string db = dir.file("t.sqlite");
+  test::TatabuDb city{dir};  // on the engine under test
+  std::string db = city.db;
   std::string token;
   std::unique_ptr<server::App> app;
   std::map<std::string, int> notices;  // layer -> notices heard
   Fixture() {
-    REQUIRE(test::run_gridmap({"demo", "--db", db, "--preset", "tatabu"}).exit_code == 0);
     token = test::make_user(db, "admin", "admin");
     server::AppOptions o;
     o.db_path = db;
+    o.files_dir = city.files_dir;
     app = std::make_unique<server::App>(o);
     app->changes().subscribe(
         [this](const data::ChangeNotice& c) { ++notices[std::string(data::to_string(c.layer))]; });
@@ -54,7 +55,8 @@ struct Fixture {
 
 TEST_CASE(
     "each write publishes one notice after commit, the locator, tiles and worker directory follow "
-    "it") {
+    "it",
+    "[engines]") {
   Fixture f;
   LonLat inside{111.5005, 40.7005};
   REQUIRE(f.app->locator()->locator.locate(inside) == nullptr);

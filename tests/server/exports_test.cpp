@@ -50,8 +50,8 @@ int64_t features_in(const std::string& path) {
 
 }  // namespace
 
-TEST_CASE(
-    "a layer is exported over HTTP as CSV, XLSX, GeoPackage or GeoJSON, streamed and audited") {
+TEST_CASE("a layer is exported over HTTP as CSV, XLSX, GeoPackage or GeoJSON, streamed and audited",
+          "[engines]") {
   test::RoleServer s;
   test::TempDir dir;
   int64_t grids = 0, households = 0;

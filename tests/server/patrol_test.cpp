@@ -161,10 +161,10 @@ TEST_CASE("a worker who opts in gets a patrol track that only they, the centre a
   CHECK(count_rows(s.db, "SELECT count(*) FROM patrol_points") == 3);
 }
 
-TEST_CASE("the server purges track points past the retention at start-up") {
+TEST_CASE("the server purges track points past the retention at start-up", "[engines]") {
   test::TempDir dir;
-  std::string db = dir.file("tatabu.sqlite");
-  REQUIRE(test::run_gridmap({"demo", "--db", db, "--preset", "tatabu"}).exit_code == 0);
+  test::TatabuDb city{dir};  // on the engine under test
+  std::string db = city.db;
   int64_t now = server::App::now();
   {
     data::Db d = data::Db::open(db, false);
@@ -172,17 +172,22 @@ TEST_CASE("the server purges track points past the retention at start-up") {
         d, "INSERT INTO patrol_points(worker_id, at, lon, lat) VALUES (1, ?1, 111.7, 40.8)");
     for (int64_t at : {now - 3 * 86400, now - 2 * 86400, now - 3600}) st.bind(1, at).run();
   }
-  test::ServerProcess server(db, {"--patrol-retention-days", "1"});
+  test::ServerProcess server(db, city.serve_with({"--patrol-retention-days", "1"}));
   CHECK(count_rows(db, "SELECT count(*) FROM patrol_points") == 1);
   CHECK(count_rows(db, "SELECT min(at) FROM patrol_points") == now - 3600);
   server.stop();
-  CHECK(test::run_gridmap({"serve", "--db", db, "--patrol-retention-days", "0"}).exit_code != 0);
+  std::vector<std::string> zero{"serve", "--db", db};
+  for (const std::string& a : city.serve_with({"--patrol-retention-days", "0"})) zero.push_back(a);
+  test::RunResult refused = test::run_gridmap(zero);
+  CHECK(refused.exit_code != 0);
+  CHECK_THAT(refused.err, Catch::Contains("--patrol-retention-days"));
 }
 
-TEST_CASE("the server cuts the audit log past its retention at start-up, and the chain verifies") {
+TEST_CASE("the server cuts the audit log past its retention at start-up, and the chain verifies",
+          "[engines]") {
   test::TempDir dir;
-  std::string db = dir.file("tatabu.sqlite");
-  REQUIRE(test::run_gridmap({"demo", "--db", db, "--preset", "tatabu"}).exit_code == 0);
+  test::TatabuDb city{dir};  // on the engine under test
+  std::string db = city.db;
   int64_t now = server::App::now();
   {
     data::Db d = data::Db::open(db, false);
@@ -194,7 +199,7 @@ TEST_CASE("the server cuts the audit log past its retention at start-up, and the
   }
   int64_t cut = data::month_start(now - 200 * 86400);
   REQUIRE(count_rows(db, "SELECT count(*) FROM audit_log WHERE at < " + std::to_string(cut)) > 10);
-  test::ServerProcess server(db, {"--audit-retention-days", "200"});
+  test::ServerProcess server(db, city.serve_with({"--audit-retention-days", "200"}));
   CHECK(count_rows(db, "SELECT count(*) FROM audit_log WHERE at < " + std::to_string(cut)) == 0);
   CHECK(count_rows(db, "SELECT count(*) FROM audit_log WHERE action = 'audit.retention'") == 1);
   server.stop();
@@ -204,8 +209,10 @@ TEST_CASE("the server cuts the audit log past its retention at start-up, and the
   CHECK(verify.exit_code == 0);
   CHECK_THAT(verify.out, Catch::Contains("removed by retention"));
   // Fewer than the six months of logs the law asks is refused.
-  test::RunResult refused =
-      test::run_gridmap({"serve", "--db", db, "--audit-retention-days", "30"});
+  std::vector<std::string> short_period{"serve", "--db", db};
+  for (const std::string& a : city.serve_with({"--audit-retention-days", "30"}))
+    short_period.push_back(a);
+  test::RunResult refused = test::run_gridmap(short_period);
   CHECK(refused.exit_code != 0);
   CHECK_THAT(refused.err, Catch::Contains("at least 180"));
 }

@@ -8,7 +8,8 @@
 using namespace gridmap;
 
 TEST_CASE(
-    "an admin exports a resident's data and erases it, with a reason, and other roles may not") {
+    "an admin exports a resident's data and erases it, with a reason, and other roles may not",
+    "[engines]") {
   test::RoleServer s;
   int64_t resident = 0;
   std::string id_number;

@@ -263,12 +263,12 @@ TEST_CASE("a write sent again with its Idempotency-Key lands once and answers as
   // A claim just made stays another request's on PostgreSQL (another server runs it).
   HttpResult running = post("worker", "running-1", body);
   CHECK(running.status == (gridmap::test::testing_postgresql() ? 409 : 201));
-  CHECK(ids(s, "admin", "").size() ==
-        before + (gridmap::test::testing_postgresql() ? 3 : 5));
+  CHECK(ids(s, "admin", "").size() == before + (gridmap::test::testing_postgresql() ? 3 : 5));
 }
 
 TEST_CASE(
-    "a worker's offline package holds their patch, their open cases and every tile to draw it") {
+    "a worker's offline package holds their patch, their open cases and every tile to draw it",
+    "[engines]") {
   RoleServer s;
   // Worker 1 has an open case dispatched to them and a closed one.
   int64_t open = s.report(RoleServer::kFirstGrid);
