@@ -518,7 +518,7 @@ BackupManifest backup_database(const BackupOptions& o) {
   bool postgresql = is_postgresql(o.db_path);
   if (!postgresql && !fs::exists(o.db_path))
     throw_invalid("database " + o.db_path + " does not exist");
-  if (postgresql && o.files_dir.empty())
+  if (postgresql && o.files_dir.empty() && !o.without_files)
     throw_invalid("a PostgreSQL database's backup needs --files DIR, where its attachments are");
   if (fs::is_directory(o.out)) throw_invalid(o.out + " is a directory: name the archive to write");
   ScratchDir scratch(parent_or_here(o.out), ".gridmap-backup");
@@ -526,8 +526,8 @@ BackupManifest backup_database(const BackupOptions& o) {
   if (postgresql) {
     // The same portable archive: the database read from one snapshot (REPEATABLE READ, while
     // the servers go on writing) into an SQLite file, every table's count checked.
-    Db live = Db::open(o.db_path, false);
-    Db copy = Db::open(snapshot.string(), true);
+    Db live = Db::open(o.db_path, false, o.schema);
+    Db copy = Db::open(snapshot.string(), true, live.schema_version());
     copy_database(live, copy);
   } else {
     // SQLite's online backup, every page in one step: one read transaction over the live
@@ -562,7 +562,8 @@ BackupManifest backup_database(const BackupOptions& o) {
   m.database_bytes = static_cast<int64_t>(fs::file_size(snapshot));
   m.database_sha256 = file_sha256(snapshot);
   fs::path files_dir = o.files_dir.empty() ? files_dir_for(o.db_path) : fs::path(o.files_dir);
-  auto files = stored_files(files_dir);
+  auto files =
+      o.without_files ? std::vector<std::pair<std::string, fs::path>>() : stored_files(files_dir);
   for (const auto& [key, path] : files) {
     ++m.files;
     m.file_bytes += static_cast<int64_t>(fs::file_size(path));

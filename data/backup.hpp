@@ -42,6 +42,10 @@ struct BackupOptions {
   std::string db_path;
   std::string out;        // the archive, written beside itself then renamed into place
   std::string files_dir;  // the attachments ("" for the default beside the database)
+  // A PostgreSQL database's backup before it is migrated (Db::open): its schema as it is, and
+  // no attachments (a migration does not touch them).
+  int schema = 0;
+  bool without_files = false;
   // Called with done/total bytes as the archive grows; may be empty.
   std::function<void(int64_t done, int64_t total)> progress;
 };

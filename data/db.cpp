@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <memory>
 #include <thread>
@@ -104,6 +105,29 @@ Db Db::open_postgresql(const std::string& url, bool create, int schema, bool fre
   if (found < target) {
     // Under the writers' lock: the servers starting together migrate it once.
     Transaction t(db);
+    if (version() < target && !fresh && upgrade_backups_enabled()) {
+      // As for a file: the database as it is, before it is migrated, as a portable backup
+      // (gridmap restore), in the audit anchor's directory, which every server shares. The
+      // attachments stay where they are: a migration does not touch them.
+      if (const char* dir = std::getenv("GRIDMAP_AUDIT_DIR"); dir && *dir) {
+        BackupOptions b;
+        b.db_path = url;
+        b.schema = found;
+        b.without_files = true;
+        b.out = (std::filesystem::path(dir) /
+                 (pg::file_label(url) + ".before-schema-" + std::to_string(target) + "-" +
+                  scheduled_backup_name(now_seconds())))
+                    .string();
+        backup_database(b);
+        std::fprintf(stderr, "gridmap: %s is schema %d; backed up to %s before migrating it\n",
+                     pg::redacted(url).c_str(), found, b.out.c_str());
+      } else {
+        std::fprintf(stderr,
+                     "gridmap: %s is schema %d and is migrated without a backup "
+                     "(GRIDMAP_AUDIT_DIR names none): take a pg_basebackup first\n",
+                     pg::redacted(url).c_str(), found);
+      }
+    }
     if (version() < target) {
       if (!fresh)
         std::fprintf(stderr, "gridmap: %s is schema %d; migrating it to %d\n",

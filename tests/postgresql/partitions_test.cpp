@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <filesystem>
 
 #include "data/audit.hpp"
 #include "data/db.hpp"
@@ -89,6 +90,16 @@ TEST_CASE("migration 13 partitions a PostgreSQL database by month, every row kep
   }
   data::Db db = data::Db::open(pg.url(), false);
   CHECK(db.schema_version() == data::kSchemaVersion);
+  // Before migrating it, a portable backup of the database as it was, beside the audit anchor.
+  std::vector<std::string> upgrade_backups;
+  for (const auto& e : std::filesystem::directory_iterator(dir.path()))
+    if (e.path().filename().string().find(".before-schema-13-") != std::string::npos)
+      upgrade_backups.push_back(e.path().string());
+  REQUIRE(upgrade_backups.size() == 1);
+  test::RunResult verified = test::run_gridmap({"backup", "verify", upgrade_backups[0]});
+  INFO(verified.out + verified.err);
+  CHECK(verified.exit_code == 0);
+  CHECK_THAT(verified.out, Catch::Contains("schema 12"));
   CHECK(summary(db, "petition_events", "id") == before["petition_events"]);
   CHECK(summary(db, "patrol_points", "worker_id") == before["patrol_points"]);
   CHECK(summary(db, "audit_log", "id") == before["audit_log"]);

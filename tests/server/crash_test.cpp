@@ -58,9 +58,10 @@ void checkpoint(const std::string& db) {
 
 }  // namespace
 
-TEST_CASE("kill -9 during mixed writes keeps every acknowledged write exactly once") {
+TEST_CASE("kill -9 during mixed writes keeps every acknowledged write exactly once", "[engines]") {
   test::TempDir dir;
-  std::string db = tatabu(dir);
+  test::TatabuDb city{dir};  // on the engine under test
+  std::string db = city.db;
   std::string token = test::make_user(db, "admin", "admin");
   std::map<std::string, std::string> auth{{"Authorization", "Bearer " + token}};
   // A freshly reported petition is at version 1.
@@ -68,7 +69,7 @@ TEST_CASE("kill -9 during mixed writes keeps every acknowledged write exactly on
     h["If-Match"] = "\"v1\"";
     return h;
   };
-  auto server = std::make_unique<test::ServerProcess>(db);
+  auto server = std::make_unique<test::ServerProcess>(db, city.serve_args);
   uint16_t port = server->port();
   std::mutex lock;
   std::vector<std::string> petitions;        // acknowledged descriptions
@@ -139,7 +140,7 @@ TEST_CASE("kill -9 during mixed writes keeps every acknowledged write exactly on
   std::lock_guard l(lock);
   REQUIRE(petitions.size() > 10);
   // Restarted, the server answers for every acknowledged petition.
-  server = std::make_unique<test::ServerProcess>(db);
+  server = std::make_unique<test::ServerProcess>(db, city.serve_args);
   for (auto& [id, status] : statuses) {
     HttpResult r = http(server->port(), "GET", "/api/v1/petitions/" + std::to_string(id), "", auth);
     INFO("petition " << id);
