@@ -159,8 +159,14 @@ int64_t copy_table(Db& from, Db& to, const Table& t) {
   }
   // In key order: a row referring to another of its table (a duplicate to its master, a
   // category to its parent) comes after it. A page starts after the last key read.
-  std::string key = "(" + joined(t.key) + ")", after = "(";
-  for (size_t k = 0; k < t.key.size(); ++k) after += (k ? ", ?" : "?") + std::to_string(k + 1);
+  // (Appended piece by piece: GCC 12 at -O3 misreads `"(" + s` as an overlapping copy.)
+  std::string key = "(", after = "(";
+  key += joined(t.key);
+  key += ")";
+  for (size_t k = 0; k < t.key.size(); ++k) {
+    after += k ? ", ?" : "?";
+    after += std::to_string(k + 1);
+  }
   after += ")";
   std::string page_sql = select + " FROM " + t.name + " WHERE " + key + " > " + after +
                          " ORDER BY " + joined(t.key) + " LIMIT " + std::to_string(kPageRows);

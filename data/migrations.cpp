@@ -660,7 +660,7 @@ CREATE TABLE audit_cut (
 );
 )SQL";
 // PostgreSQL's migration 13: the same table; ids numbered over a partitioned table as a whole;
-// the large tables partitioned by month (data/partitions.hpp).
+// the patrol points and the audit log partitioned by month (data/partitions.hpp).
 const char* const kPgV13 = R"SQL(
 CREATE TABLE audit_cut (
   id bigint PRIMARY KEY CHECK (id = 1),
@@ -833,7 +833,7 @@ std::vector<PendingMigration> pending_migrations(Db& db) {
     }
     if (m.also) p.changes.push_back("widen CHECK constraints of existing tables");
     if (m.pg_also && db.postgresql())
-      p.changes.push_back("partition petition_events, patrol_points and audit_log by month");
+      p.changes.push_back("partition patrol_points and audit_log by month");
     out.push_back(std::move(p));
   }
   return out;

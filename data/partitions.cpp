@@ -40,19 +40,6 @@ std::string default_partition(std::string_view table) {
 // The primary keys take `at` in, as PostgreSQL asks of a partitioned table; ids stay unique
 // because gridmap_partitioned_id numbers them over the whole table.
 const char* finishing_sql(std::string_view table) {
-  if (table == "petition_events")
-    return R"SQL(
-ALTER TABLE petition_events ADD PRIMARY KEY (id, at);
-ALTER TABLE petition_events ADD FOREIGN KEY (petition_id) REFERENCES petitions(id)
-  ON DELETE CASCADE;
-CREATE INDEX petition_events_petition ON petition_events(petition_id, at);
-CREATE INDEX petition_events_pauses ON petition_events(petition_id, at)
-  WHERE to_status = 'suspended' OR from_status = 'suspended';
-CREATE TRIGGER gridmap_rowid BEFORE INSERT ON petition_events
-  FOR EACH ROW EXECUTE FUNCTION gridmap_partitioned_id('petition_events');
-CREATE TRIGGER gridmap_last_id AFTER INSERT ON petition_events
-  FOR EACH ROW EXECUTE FUNCTION gridmap_last_id();
-)SQL";
   if (table == "patrol_points")
     return R"SQL(
 ALTER TABLE patrol_points ADD PRIMARY KEY (worker_id, at);
