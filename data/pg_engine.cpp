@@ -244,6 +244,16 @@ const std::string& Connection::prepared(const std::string& sql, const std::vecto
     return r;
   };
   Result r = attempt(types);
+  // The connection found dead by this PREPARE (the server restarted or failed over since its
+  // last statement): nothing was run on it, so the statement is prepared on a new one. The
+  // next query or write then runs there once. (Inside a transaction, ensure_connected fails.)
+  if (PQresultStatus(r.get()) != PGRES_COMMAND_OK && PQstatus(conn_) != CONNECTION_OK) {
+    ensure_connected();
+    name = "g";
+    name += std::to_string(statements_.size() + 1);
+    inside = in_transaction();
+    r = attempt(types);
+  }
   // A parameter whose type nothing decides (`?1 IS NULL OR col = ?1` bound NULL, length(?1)):
   // the NULLs are given a type, text, then bigint, then double precision; last, text bound as
   // text is said to be text too. (Two NULLs of different types in one statement need a CAST

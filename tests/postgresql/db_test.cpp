@@ -255,6 +255,21 @@ TEST_CASE(
   CHECK(kept(1) == 0);
   CHECK(count(db, "SELECT count(*) FROM kept") == 0);
   cut();
+  // A statement the dead connection was to prepare first was never sent: it is prepared on a
+  // new connection and runs once there, a query or a write (a failover found it so).
+  {
+    data::Statement st(db, "SELECT count(*) FROM kept WHERE v > ?1");
+    st.bind(1, int64_t{0});
+    REQUIRE(st.step());
+    CHECK(st.int64(0) == 0);
+  }
+  cut();
+  {
+    data::Statement st(db, "INSERT INTO kept VALUES (?1)");
+    st.bind(1, int64_t{5}).run();
+  }
+  CHECK(kept(5) == 1);
+  cut();
   // A write is not (it may have committed before the connection went): it fails, the next works.
   CHECK(kind_of_failure([&] { db.exec("INSERT INTO kept VALUES (1)"); }) == ErrorKind::unavailable);
   db.exec("INSERT INTO kept VALUES (2)");
@@ -267,7 +282,7 @@ TEST_CASE(
           ErrorKind::unavailable);
     CHECK(kind_of_failure([&] { t.commit(); }) == ErrorKind::unavailable);
   }
-  CHECK(count(db, "SELECT count(*) FROM kept") == 1);
-  CHECK(count(db, "SELECT sum(v) FROM kept") == 2);
+  CHECK(count(db, "SELECT count(*) FROM kept") == 2);
+  CHECK(count(db, "SELECT sum(v) FROM kept") == 7);
   CHECK(kept(2) == 1);
 }
