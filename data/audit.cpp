@@ -121,13 +121,8 @@ std::string cut_detail_head(int64_t last_id, const std::string& last_hash) {
 }  // namespace
 
 std::optional<AuditCut> audit_cut(Db& db) {
-  {
-    // A database before schema 13 (a backup of one being verified) has no cut.
-    Statement has(db, db.postgresql()
-                          ? "SELECT to_regclass('audit_cut') IS NOT NULL"
-                          : "SELECT count(*) FROM sqlite_master WHERE name = 'audit_cut'");
-    if (!has.step() || has.int64(0) == 0) return std::nullopt;
-  }
+  // A database before schema 13 (a backup of one being verified) has no cut.
+  if (!has_table(db, "audit_cut")) return std::nullopt;
   Statement st(db, "SELECT last_id, last_hash, removed, at FROM audit_cut WHERE id = 1");
   if (!st.step()) return std::nullopt;
   return AuditCut{st.int64(0), st.text(1), st.int64(2), st.int64(3)};

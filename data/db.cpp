@@ -46,6 +46,14 @@ bool is_postgresql(std::string_view db) {
   return pg::is_url(db);
 }
 
+bool has_table(Db& db, std::string_view name) {
+  Statement st(db, db.postgresql()
+                       ? "SELECT to_regclass(?1) IS NOT NULL"
+                       : "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1");
+  st.bind(1, std::string(name));
+  return st.step() && st.int64(0) != 0;
+}
+
 std::string display_name(const std::string& db) {
   return pg::is_url(db) ? pg::redacted(db) : db;
 }
@@ -80,12 +88,7 @@ Db Db::open_postgresql(const std::string& url, bool create, int schema, bool fre
   if (schema > 0 && schema < kPgSchemaBase)
     throw_invalid("a PostgreSQL database starts at schema " + std::to_string(kPgSchemaBase));
   Db db(std::make_unique<pg::Connection>(url));
-  auto version = [&]() -> int {
-    Statement st(db, "SELECT to_regclass('gridmap_schema') IS NOT NULL");
-    st.step();
-    if (st.int64(0) == 0) return 0;
-    return db.schema_version();
-  };
+  auto version = [&]() -> int { return has_table(db, "gridmap_schema") ? db.schema_version() : 0; };
   int found = version();
   if (found == 0 && !create)
     throw_invalid(pg::redacted(url) +

@@ -164,6 +164,9 @@ class Transaction {
   size_t callbacks_before_ = 0;  // after_commit callbacks registered before it began
 };
 
+// Whether `db` holds a table (or, on PostgreSQL, any relation) of that name.
+bool has_table(Db& db, std::string_view name);
+
 // A database as messages and logs name it: a file's path, a URL without its password.
 std::string display_name(const std::string& db);
 // `db` names a PostgreSQL database (postgresql://...) rather than an SQLite file.

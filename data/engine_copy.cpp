@@ -117,6 +117,16 @@ std::string joined(const std::vector<std::string>& names) {
   return out;
 }
 
+KeyValue key_value(const Statement& st, int col) {
+  KeyValue v;
+  v.integer = st.type(col) == Statement::Type::integer;
+  if (v.integer)
+    v.number = st.int64(col);
+  else
+    v.text = st.text(col);
+  return v;
+}
+
 // The last key the destination holds of `t` (empty when none): a resumed copy reads after it.
 std::vector<KeyValue> last_key(Db& to, const Table& t) {
   std::string order;
@@ -125,15 +135,7 @@ std::vector<KeyValue> last_key(Db& to, const Table& t) {
                "SELECT " + joined(t.key) + " FROM " + t.name + " ORDER BY " + order + " LIMIT 1");
   std::vector<KeyValue> out;
   if (!st.step()) return out;
-  for (int c = 0; c < st.columns(); ++c) {
-    KeyValue v;
-    v.integer = st.type(c) == Statement::Type::integer;
-    if (v.integer)
-      v.number = st.int64(c);
-    else
-      v.text = st.text(c);
-    out.push_back(std::move(v));
-  }
+  for (int c = 0; c < st.columns(); ++c) out.push_back(key_value(st, c));
   return out;
 }
 
@@ -212,15 +214,7 @@ int64_t copy_table(Db& from, Db& to, const Table& t) {
       if (insert.full()) insert.flush();
       if (page == kPageRows) {  // where the next page starts
         last.clear();
-        for (int c : key_columns) {
-          KeyValue v;
-          v.integer = src.type(c) == Statement::Type::integer;
-          if (v.integer)
-            v.number = src.int64(c);
-          else
-            v.text = src.text(c);
-          last.push_back(std::move(v));
-        }
+        for (int c : key_columns) last.push_back(key_value(src, c));
       }
     }
     insert.flush();
@@ -257,15 +251,6 @@ void copy_sequences(Db& from, Db& to) {
   }
 }
 
-bool has_progress(Db& to) {
-  Statement st(to, to.postgresql()
-                       ? std::string("SELECT to_regclass('") + kProgressTable + "') IS NOT NULL"
-                       : std::string("SELECT count(*) FROM sqlite_master WHERE name = '") +
-                             kProgressTable + "'");
-  st.step();
-  return st.int64(0) != 0;
-}
-
 }  // namespace
 
 std::vector<CopiedTable> copy_database(Db& from, Db& to,
@@ -280,7 +265,7 @@ std::vector<CopiedTable> copy_database(Db& from, Db& to,
   std::vector<Table> tables = tables_in_order(from.postgresql() ? from : to);
   std::string source = display_name(from.path());
   std::set<std::string> done;
-  if (has_progress(to)) {
+  if (has_table(to, kProgressTable)) {
     // A copy stopped midway: it goes on, from the same source only.
     Statement st(to, std::string("SELECT table_name, source FROM ") + kProgressTable);
     while (st.step()) {

@@ -750,12 +750,6 @@ void run_checked(Db& db, std::string_view sql) {
   }
 }
 
-bool has_table(Db& db, const char* name) {
-  Statement st(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1");
-  st.bind(1, name);
-  return st.step();
-}
-
 bool is_empty_database(Db& db) {
   Statement st(db, "SELECT count(*) FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'");
   st.step();

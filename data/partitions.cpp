@@ -145,12 +145,7 @@ int ensure_month_partitions(Db& db, int64_t now, const std::set<int64_t>& also) 
     if (m < limit) ahead.insert(month_start(m));
   int made = 0;
   for (std::string_view table : kMonthlyTables) {
-    {
-      Statement st(db, "SELECT to_regclass(?1) IS NULL");
-      st.bind(1, default_partition(table));
-      st.step();
-      if (st.int64(0) != 0) continue;  // not partitioned (schema 12)
-    }
+    if (!has_table(db, default_partition(table))) continue;  // not partitioned (schema 12)
     std::set<int64_t> have;
     for (const MonthPartition& p : month_partitions(db, table)) have.insert(p.from);
     std::set<int64_t> months = months_with_rows(db, default_partition(table), limit);

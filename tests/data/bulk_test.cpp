@@ -14,17 +14,12 @@
 #include "data/db.hpp"
 #include "data/string_id_map.hpp"
 #include "geo/error.hpp"
+#include "support/db_support.hpp"
 #include "support/test_support.hpp"
 
 using namespace gridmap;
 
 namespace {
-
-int64_t count(data::Db& db, const std::string& sql) {
-  data::Statement st(db, sql);
-  REQUIRE(st.step());
-  return st.int64(0);
-}
 
 std::string text(data::Db& db, const std::string& sql) {
   data::Statement st(db, sql);
@@ -46,8 +41,9 @@ std::set<std::string> schema_of(data::Db& db, const std::string& table) {
 // A scratch table of boxes (polygons) and points with SpatiaLite's spatial index.
 void make_shapes(data::Db& db) {
   db.exec("CREATE TABLE shapes (id INTEGER PRIMARY KEY, label TEXT NOT NULL)");
-  REQUIRE(count(db, "SELECT AddGeometryColumn('shapes', 'geom', 4326, 'GEOMETRY', 'XY')") == 1);
-  REQUIRE(count(db, "SELECT CreateSpatialIndex('shapes', 'geom')") == 1);
+  REQUIRE(test::scalar(db, "SELECT AddGeometryColumn('shapes', 'geom', 4326, 'GEOMETRY', 'XY')") ==
+          1);
+  REQUIRE(test::scalar(db, "SELECT CreateSpatialIndex('shapes', 'geom')") == 1);
   db.exec("CREATE INDEX shapes_label ON shapes(label)");
 }
 
@@ -105,17 +101,18 @@ TEST_CASE("a bulk load restores every index and trigger, and its R-tree finds wh
     data::BulkLoad bulk(db, {"shapes"});
     data::Transaction tx(db);
     bulk.suspend();
-    CHECK(count(db, "SELECT count(*) FROM sqlite_master WHERE name = 'shapes_label'") == 0);
-    CHECK(count(db, "SELECT count(*) FROM sqlite_master WHERE name = 'idx_shapes_geom'") == 0);
+    CHECK(test::scalar(db, "SELECT count(*) FROM sqlite_master WHERE name = 'shapes_label'") == 0);
+    CHECK(test::scalar(db, "SELECT count(*) FROM sqlite_master WHERE name = 'idx_shapes_geom'") ==
+          0);
     add_shapes(db, 6000, rng, 1000);  // three levels of nodes of 51
     bulk.finish();
     tx.commit();
   }
   CHECK(schema_of(db, "shapes") == before);
   CHECK(text(db, "SELECT rtreecheck('idx_shapes_geom')") == "ok");
-  CHECK(count(db, "SELECT CheckSpatialIndex('shapes', 'geom')") == 1);
-  CHECK(count(db, "SELECT count(*) FROM idx_shapes_geom") == 6300);
-  CHECK(count(db, "PRAGMA foreign_keys") == 1);
+  CHECK(test::scalar(db, "SELECT CheckSpatialIndex('shapes', 'geom')") == 1);
+  CHECK(test::scalar(db, "SELECT count(*) FROM idx_shapes_geom") == 6300);
+  CHECK(test::scalar(db, "PRAGMA foreign_keys") == 1);
   for (auto [x0, y0, x1, y1] : std::vector<std::array<double, 4>>{
            {100.1, 30.1, 100.2, 30.2}, {100.0, 30.0, 101.0, 31.0}, {100.5, 30.5, 100.55, 30.55}}) {
     auto [by_index, by_scan] = window(db, x0, y0, x1, y1);
@@ -128,12 +125,12 @@ TEST_CASE("a bulk load restores every index and trigger, and its R-tree finds wh
   db.exec("UPDATE shapes SET geom = MakePoint(100.12, 30.12, 4326) WHERE id = 1000");
   db.exec("DELETE FROM shapes WHERE id = 1001");
   CHECK(text(db, "SELECT rtreecheck('idx_shapes_geom')") == "ok");
-  CHECK(count(db, "SELECT CheckSpatialIndex('shapes', 'geom')") == 1);
-  CHECK(count(db, "SELECT count(*) FROM idx_shapes_geom WHERE pkid = 99999") == 1);
+  CHECK(test::scalar(db, "SELECT CheckSpatialIndex('shapes', 'geom')") == 1);
+  CHECK(test::scalar(db, "SELECT count(*) FROM idx_shapes_geom WHERE pkid = 99999") == 1);
   // A wrong type of geometry fails the load, as the insert trigger would have.
   db.exec("CREATE TABLE pins (id INTEGER PRIMARY KEY)");
-  REQUIRE(count(db, "SELECT AddGeometryColumn('pins', 'geom', 4326, 'POINT', 'XY')") == 1);
-  REQUIRE(count(db, "SELECT CreateSpatialIndex('pins', 'geom')") == 1);
+  REQUIRE(test::scalar(db, "SELECT AddGeometryColumn('pins', 'geom', 4326, 'POINT', 'XY')") == 1);
+  REQUIRE(test::scalar(db, "SELECT CreateSpatialIndex('pins', 'geom')") == 1);
   {
     data::BulkLoad bulk(db, {"pins"});
     data::Transaction tx(db);
@@ -143,8 +140,8 @@ TEST_CASE("a bulk load restores every index and trigger, and its R-tree finds wh
         "INSERT INTO pins(id, geom) VALUES (2, GeomFromText('LINESTRING(100 30, 101 31)', 4326))");
     CHECK_THROWS_WITH(bulk.finish(), Catch::Contains("pins.geom of row 2"));
   }
-  CHECK(count(db, "SELECT count(*) FROM pins") == 0);
-  CHECK(count(db, "SELECT count(*) FROM sqlite_master WHERE name = 'ggi_pins_geom'") == 1);
+  CHECK(test::scalar(db, "SELECT count(*) FROM pins") == 0);
+  CHECK(test::scalar(db, "SELECT count(*) FROM sqlite_master WHERE name = 'ggi_pins_geom'") == 1);
 }
 
 TEST_CASE("a bulk load that fails leaves the tables, their indexes and triggers as they were") {
@@ -163,10 +160,10 @@ TEST_CASE("a bulk load that fails leaves the tables, their indexes and triggers 
   } catch (const std::runtime_error&) {
   }
   CHECK(schema_of(db, "shapes") == before);
-  CHECK(count(db, "SELECT count(*) FROM shapes") == 300);
+  CHECK(test::scalar(db, "SELECT count(*) FROM shapes") == 300);
   CHECK(text(db, "SELECT rtreecheck('idx_shapes_geom')") == "ok");
-  CHECK(count(db, "SELECT CheckSpatialIndex('shapes', 'geom')") == 1);
-  CHECK(count(db, "PRAGMA foreign_keys") == 1);
+  CHECK(test::scalar(db, "SELECT CheckSpatialIndex('shapes', 'geom')") == 1);
+  CHECK(test::scalar(db, "PRAGMA foreign_keys") == 1);
   // A reference to no row fails the load at the end (they are not checked row by row).
   db.exec("CREATE TABLE owners (id INTEGER PRIMARY KEY)");
   db.exec(
@@ -179,7 +176,7 @@ TEST_CASE("a bulk load that fails leaves the tables, their indexes and triggers 
     db.exec("INSERT INTO pets(id, owner) VALUES (1, 1), (2, 7)");
     CHECK_THROWS_WITH(bulk.finish(), Catch::Contains("row 2 of pets refers to no row of owners"));
   }
-  CHECK(count(db, "SELECT count(*) FROM pets") == 0);
+  CHECK(test::scalar(db, "SELECT count(*) FROM pets") == 0);
 }
 
 TEST_CASE("pack_rtree on an empty table leaves an empty index that takes inserts") {
@@ -194,7 +191,7 @@ TEST_CASE("pack_rtree on an empty table leaves an empty index that takes inserts
   std::mt19937 rng(3);
   add_shapes(db, 200, rng, 1);
   CHECK(text(db, "SELECT rtreecheck('idx_shapes_geom')") == "ok");
-  CHECK(count(db, "SELECT count(*) FROM idx_shapes_geom") == 200);
+  CHECK(test::scalar(db, "SELECT count(*) FROM idx_shapes_geom") == 200);
 }
 
 TEST_CASE("a batch insert writes every row it was given, in batches and the rest") {
@@ -213,11 +210,11 @@ TEST_CASE("a batch insert writes every row it was given, in batches and the rest
     rows.end_row();
   }
   insert.write(rows);
-  CHECK(count(db, "SELECT count(*) FROM t") == 30);
-  CHECK(count(db, "SELECT count(*) FROM t WHERE note IS NULL") == 7);
+  CHECK(test::scalar(db, "SELECT count(*) FROM t") == 30);
+  CHECK(test::scalar(db, "SELECT count(*) FROM t WHERE note IS NULL") == 7);
   CHECK(text(db, "SELECT name FROM t WHERE id = 23") == "n23");
-  CHECK(count(db, "SELECT length(data) FROM t WHERE id = 30") == 4);
-  CHECK(count(db, "SELECT sum(score * 2) FROM t") == 465);
+  CHECK(test::scalar(db, "SELECT length(data) FROM t WHERE id = 30") == 4);
+  CHECK(test::scalar(db, "SELECT sum(score * 2) FROM t") == 465);
   rows.clear();
   rows.value(int64_t{99}).value("short");
   CHECK_THROWS(rows.end_row());
@@ -229,7 +226,7 @@ TEST_CASE("a batch insert writes every row it was given, in batches and the rest
     if (upsert.full()) upsert.flush();
   }
   upsert.flush();
-  CHECK(count(db, "SELECT count(*) FROM t") == 32);
+  CHECK(test::scalar(db, "SELECT count(*) FROM t") == 32);
   CHECK(text(db, "SELECT name FROM t WHERE id = 29") == "n29");
 }
 

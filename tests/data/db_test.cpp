@@ -13,6 +13,7 @@
 #include "data/workers.hpp"
 #include "geo/error.hpp"
 #include "geo/geos.hpp"
+#include "support/db_support.hpp"
 #include "support/pg_support.hpp"
 #include "support/test_support.hpp"
 
@@ -24,12 +25,6 @@ std::string square_wkb(double x, double y, double size) {
   geos::GeomPtr p =
       geos::polygon({{{x, y}, {x + size, y}, {x + size, y + size}, {x, y + size}, {x, y}}});
   return geos::to_wkb(geos::to_multipolygon(p.get()).get());
-}
-
-int64_t count(data::Db& db, const std::string& sql) {
-  data::Statement st(db, sql);
-  REQUIRE(st.step());
-  return st.int64(0);
 }
 
 }  // namespace
@@ -48,8 +43,8 @@ TEST_CASE("opening a new file creates the current schema with spatial indexes") 
     REQUIRE(st.step());
     CHECK(st.int64(0) == 4326);
     CHECK(st.int64(1) == 1);
-    CHECK(count(db, std::string("SELECT count(*) FROM sqlite_master WHERE name = 'idx_") + table +
-                        "_geom'") == 1);
+    CHECK(test::scalar(db, std::string("SELECT count(*) FROM sqlite_master WHERE name = 'idx_") +
+                               table + "_geom'") == 1);
   }
 }
 
@@ -61,11 +56,11 @@ TEST_CASE("reopening a gridmap database keeps its schema and data") {
     data::Db db = data::Db::open(path);
     data::AreaRepo(db, data::Layer::subdistricts)
         .upsert({"150102001", "一街道", {}, square_wkb(111.7, 40.8, 0.01)});
-    objects = count(db, "SELECT count(*) FROM sqlite_master");
+    objects = test::scalar(db, "SELECT count(*) FROM sqlite_master");
   }
   data::Db db = data::Db::open(path, false);
   CHECK(db.schema_version() == data::kSchemaVersion);
-  CHECK(count(db, "SELECT count(*) FROM sqlite_master") == objects);
+  CHECK(test::scalar(db, "SELECT count(*) FROM sqlite_master") == objects);
   CHECK(data::AreaRepo(db, data::Layer::subdistricts).count() == 1);
 }
 
@@ -240,20 +235,21 @@ TEST_CASE("a version 1 database is migrated to the current schema and keeps its 
   {
     data::Db db = data::Db::open(path, true, 1);  // the schema of version 1, as it was
     REQUIRE(db.schema_version() == 1);
-    CHECK(count(db, "SELECT count(*) FROM sqlite_master WHERE name = 'work_logs'") == 1);
+    CHECK(test::scalar(db, "SELECT count(*) FROM sqlite_master WHERE name = 'work_logs'") == 1);
     db.exec("INSERT INTO categories(code, name, deadline_hours) VALUES ('noise', '噪声扰民', 72)");
     db.exec("INSERT INTO workers(id, name) VALUES (1, '张三')");
     db.exec("INSERT INTO work_logs(worker_id, day, text) VALUES (1, '2026-11-30', '走访5户')");
   }
   data::Db db = data::Db::open(path);
   CHECK(db.schema_version() == data::kSchemaVersion);
-  CHECK(count(db, "SELECT count(*) FROM pragma_table_info('petitions') WHERE name = 'version'") ==
+  CHECK(test::scalar(
+            db, "SELECT count(*) FROM pragma_table_info('petitions') WHERE name = 'version'") == 1);
+  CHECK(test::scalar(db, "SELECT count(*) FROM categories") == 1);
+  CHECK(test::scalar(
+            db, "SELECT count(*) FROM pragma_table_info('petitions') WHERE name = 'merged_into'") ==
         1);
-  CHECK(count(db, "SELECT count(*) FROM categories") == 1);
-  CHECK(
-      count(db, "SELECT count(*) FROM pragma_table_info('petitions') WHERE name = 'merged_into'") ==
-      1);
-  CHECK(count(db, "SELECT count(*) FROM pragma_table_info('audit_log') WHERE name = 'keyed'") == 1);
+  CHECK(test::scalar(
+            db, "SELECT count(*) FROM pragma_table_info('audit_log') WHERE name = 'keyed'") == 1);
   // The old category is a catalogue entry whose hours now count working time.
   std::optional<data::CatalogueEntry> noise = data::Catalogue(db).get("noise");
   REQUIRE(noise);
@@ -268,7 +264,7 @@ TEST_CASE("a version 1 database is migrated to the current schema and keeps its 
   CHECK(log.text(1) == "2026-11-30");
   CHECK(log.int64(2) == *data::parse_time("2026-11-30T18:00:00+08:00"));
   CHECK(log.text(3) == "走访5户");
-  CHECK(count(db, "SELECT count(*) FROM sqlite_master WHERE name = 'work_logs'") == 0);
+  CHECK(test::scalar(db, "SELECT count(*) FROM sqlite_master WHERE name = 'work_logs'") == 0);
 }
 
 TEST_CASE("a transaction inside another is a savepoint: its rollback undoes its part only",
@@ -309,5 +305,5 @@ TEST_CASE("a transaction inside another is a savepoint: its rollback undoes its 
       inner.commit();
     }
   }
-  CHECK(count(db, "SELECT count(*) FROM t") == 2);
+  CHECK(test::scalar(db, "SELECT count(*) FROM t") == 2);
 }

@@ -12,6 +12,7 @@
 #include "geo/error.hpp"
 #include "geo/geodesic.hpp"
 #include "geo/patrol_track.hpp"
+#include "support/db_support.hpp"
 #include "support/test_support.hpp"
 
 using namespace gridmap;
@@ -40,12 +41,6 @@ struct DemoDb {
     std::filesystem::copy_file(master, path);
   }
 };
-
-int64_t count(data::Db& db, const std::string& sql) {
-  data::Statement st(db, sql);
-  REQUIRE(st.step());
-  return st.int64(0);
-}
 
 void add_point(data::Db& db, int64_t worker, int64_t at, LonLat p) {
   data::Statement st(db,
@@ -89,14 +84,14 @@ TEST_CASE(
   writer.record(1, north_of(kStart, 50), kNoon + 60);
   writer.flush();
   data::Db db = data::Db::open(demo.path, false);
-  CHECK(count(db, "SELECT count(*) FROM patrol_points WHERE worker_id = 1") == 2);
-  CHECK(count(db, "SELECT count(*) FROM patrol_points WHERE worker_id IN (2, 3)") == 0);
+  CHECK(test::scalar(db, "SELECT count(*) FROM patrol_points WHERE worker_id = 1") == 2);
+  CHECK(test::scalar(db, "SELECT count(*) FROM patrol_points WHERE worker_id IN (2, 3)") == 0);
   // Opting out through the repository stops the recording.
   data::Patrols(db).set_patrol(1, false);
   CHECK_FALSE(data::Patrols(db).patrol(1));
   writer.record(1, north_of(kStart, 100), kNoon + 120);
   writer.flush();
-  CHECK(count(db, "SELECT count(*) FROM patrol_points WHERE worker_id = 1") == 2);
+  CHECK(test::scalar(db, "SELECT count(*) FROM patrol_points WHERE worker_id = 1") == 2);
   CHECK_THROWS_AS(data::Patrols(db).set_patrol(999999, true), Error);
 }
 
@@ -190,8 +185,8 @@ TEST_CASE("purge deletes exactly the points older than the limit") {
   for (int64_t at : {1000, 1999, 2000, 3000}) add_point(db, 1, at, kStart);
   add_point(db, 2, 1500, kStart);
   CHECK(data::Patrols(db).purge(2000) == 3);
-  CHECK(count(db, "SELECT count(*) FROM patrol_points") == 2);
-  CHECK(count(db, "SELECT min(at) FROM patrol_points") == 2000);
+  CHECK(test::scalar(db, "SELECT count(*) FROM patrol_points") == 2);
+  CHECK(test::scalar(db, "SELECT min(at) FROM patrol_points") == 2000);
   CHECK(data::Patrols(db).purge(2000) == 0);
 }
 

@@ -13,6 +13,7 @@
 #include "data/stats.hpp"
 #include "data/time.hpp"
 #include "geo/error.hpp"
+#include "support/db_support.hpp"
 #include "support/test_support.hpp"
 
 using namespace gridmap;
@@ -25,12 +26,6 @@ std::string id_with_check(const std::string& first17) {
   int sum = 0;
   for (int i = 0; i < 17; ++i) sum += (first17[i] - '0') * w[i];
   return first17 + "10X98765432"[sum % 11];
-}
-
-int64_t count(data::Db& db, const std::string& sql) {
-  data::Statement st(db, sql);
-  REQUIRE(st.step());
-  return st.int64(0);
 }
 
 std::string utf8_to_gbk(const std::string& s) {
@@ -115,8 +110,8 @@ TEST_CASE("the register import: standard addresses, upserts, every bad row named
                     "解放大道1118号3栋1单元103室" + where +
                     ",孙六,,,舅舅,,,,\n" +  // unknown relation
                     "解放大道1118号3栋1单元104室" + where + ",周七,,,,,,外星人,\n";  // unknown tag
-  int64_t households = count(*c.db, "SELECT count(*) FROM households");
-  int64_t residents = count(*c.db, "SELECT count(*) FROM residents");
+  int64_t households = test::scalar(*c.db, "SELECT count(*) FROM households");
+  int64_t residents = test::scalar(*c.db, "SELECT count(*) FROM residents");
 
   SECTION("a file with bad rows stores nothing and names every bad row") {
     auto r = c.import(header + good + bad);
@@ -127,8 +122,8 @@ TEST_CASE("the register import: standard addresses, upserts, every bad row named
     for (const auto& i : r.issues)
       if (i.rejected) rows.push_back(i.row);
     CHECK(rows == std::vector<int64_t>{5, 6, 7, 8, 9});
-    CHECK(count(*c.db, "SELECT count(*) FROM households") == households);
-    CHECK(count(*c.db, "SELECT count(*) FROM residents") == residents);
+    CHECK(test::scalar(*c.db, "SELECT count(*) FROM households") == households);
+    CHECK(test::scalar(*c.db, "SELECT count(*) FROM residents") == residents);
   }
   SECTION("with skip_invalid the good rows go in; importing again updates, never duplicates") {
     auto r = c.import(header + good + bad, true);
@@ -137,8 +132,8 @@ TEST_CASE("the register import: standard addresses, upserts, every bad row named
     CHECK(r.households_created == 2);  // rooms 502 and 601
     CHECK(r.households_matched == 1);
     CHECK(r.residents_created == 2);
-    CHECK(count(*c.db, "SELECT count(*) FROM households") == households + 2);
-    CHECK(count(*c.db, "SELECT count(*) FROM buildings") >= 1);
+    CHECK(test::scalar(*c.db, "SELECT count(*) FROM households") == households + 2);
+    CHECK(test::scalar(*c.db, "SELECT count(*) FROM buildings") >= 1);
     data::Statement st(
         *c.db,
         "SELECT r.relation, r.gender, r.birth_date, h.unit, h.room, b.road, b.number, b.name, "
@@ -163,7 +158,7 @@ TEST_CASE("the register import: standard addresses, upserts, every bad row named
     REQUIRE(geom.step());
     CHECK(geom.real(0) == Approx(std::stod(c.lon)));
     CHECK(geom.real(1) == Approx(std::stod(c.lat)));
-    CHECK(count(*c.db, "SELECT count(*) FROM resident_tags") == 2);
+    CHECK(test::scalar(*c.db, "SELECT count(*) FROM resident_tags") == 2);
     // Again, with a new phone for 王小明, found by his ID number.
     auto again = c.import(header + "大智街道解放大道1118号3栋2单元502室" + where + ",王小明," +
                           id1 + ",13900009999,,,,,\n");
@@ -171,7 +166,7 @@ TEST_CASE("the register import: standard addresses, upserts, every bad row named
     CHECK(again.residents_updated == 1);
     CHECK(again.residents_created == 0);
     CHECK(again.households_matched == 1);
-    CHECK(count(*c.db, "SELECT count(*) FROM residents") == residents + 2);
+    CHECK(test::scalar(*c.db, "SELECT count(*) FROM residents") == residents + 2);
     data::Statement ph(*c.db, "SELECT phone, relation FROM residents WHERE id_number = ?1");
     ph.bind(1, id1);
     REQUIRE(ph.step());
@@ -196,8 +191,8 @@ TEST_CASE("the register import: standard addresses, upserts, every bad row named
     CHECK((csv.find("低保、残疾人") != std::string::npos ||
            csv.find("残疾人、低保") != std::string::npos));
     int64_t before_h =
-        count(*c.db, "SELECT count(*) FROM households WHERE building_id IS NOT NULL");
-    int64_t before_r = count(*c.db, "SELECT count(*) FROM residents");
+        test::scalar(*c.db, "SELECT count(*) FROM households WHERE building_id IS NOT NULL");
+    int64_t before_r = test::scalar(*c.db, "SELECT count(*) FROM residents");
     // The demo's own households have free-text addresses of their own: only the register's
     // rows (those with a standard address) are read back here.
     std::string ours = csv.substr(0, csv.find('\n') + 1);
@@ -213,9 +208,9 @@ TEST_CASE("the register import: standard addresses, upserts, every bad row named
     CHECK(again.households_created == 0);
     CHECK(again.residents_created == 0);
     CHECK(again.residents_updated == 2);
-    CHECK(count(*c.db, "SELECT count(*) FROM households WHERE building_id IS NOT NULL") ==
+    CHECK(test::scalar(*c.db, "SELECT count(*) FROM households WHERE building_id IS NOT NULL") ==
           before_h);
-    CHECK(count(*c.db, "SELECT count(*) FROM residents") == before_r);
+    CHECK(test::scalar(*c.db, "SELECT count(*) FROM residents") == before_r);
   }
   SECTION("a file without an address column or in a foreign shape is refused") {
     CHECK_THROWS_AS(c.import("姓名,电话\n王,1\n"), Error);
@@ -280,10 +275,11 @@ TEST_CASE("a bulk import stores what a plain one does, over many chunks, indexes
   CHECK(b.residents_created == 9001);
   CHECK(register_rows(*bulk.db) == register_rows(*plain.db));
   // The person met twice moved to the later room with the later phone and one more tag.
-  CHECK(count(*bulk.db,
-              "SELECT count(*) FROM residents WHERE name = '居民6000' AND phone = '13912345678'") ==
+  CHECK(test::scalar(
+            *bulk.db,
+            "SELECT count(*) FROM residents WHERE name = '居民6000' AND phone = '13912345678'") ==
         1);
-  CHECK(count(*bulk.db, "SELECT count(*) FROM residents WHERE name = '居民6000'") == 1);
+  CHECK(test::scalar(*bulk.db, "SELECT count(*) FROM residents WHERE name = '居民6000'") == 1);
   // The indexes and triggers are back and right.
   data::Statement check(*bulk.db,
                         "SELECT rtreecheck('idx_households_geom'), CheckSpatialIndex('households', "
@@ -295,8 +291,8 @@ TEST_CASE("a bulk import stores what a plain one does, over many chunks, indexes
   for (const char* name :
        {"households_grid", "households_building", "residents_household", "residents_id_number",
         "ggi_households_geom", "gii_households_geom", "tmi_households_geom", "buildings_address"})
-    CHECK(count(*bulk.db, std::string("SELECT count(*) FROM sqlite_master WHERE name = '") + name +
-                              "'") == 1);
+    CHECK(test::scalar(*bulk.db, std::string("SELECT count(*) FROM sqlite_master WHERE name = '") +
+                                     name + "'") == 1);
   data::Statement integrity(*bulk.db, "PRAGMA integrity_check");
   REQUIRE(integrity.step());
   CHECK(integrity.text(0) == "ok");
@@ -312,12 +308,12 @@ TEST_CASE("a UTF-8 register with a GBK row past its first megabyte is refused, n
            std::to_string(101 + rows % 48) + "室" + where + ",居民\n";
     ++rows;
   }
-  int64_t households = count(*c.db, "SELECT count(*) FROM households");
+  int64_t households = test::scalar(*c.db, "SELECT count(*) FROM households");
   std::string gbk_row =
       utf8_to_gbk("解放路9999号1栋1单元101室") + where + "," + utf8_to_gbk("王五") + "\n";
   CHECK_THROWS_WITH(c.import(csv + gbk_row),
                     Catch::Contains("row " + std::to_string(rows + 2) + " is not UTF-8"));
-  CHECK(count(*c.db, "SELECT count(*) FROM households") == households);
+  CHECK(test::scalar(*c.db, "SELECT count(*) FROM households") == households);
   // Without that row the same file goes in.
   CHECK(c.import(csv).committed);
 }

@@ -17,6 +17,7 @@
 #include "data/locator.hpp"
 #include "data/petition_service.hpp"
 #include "data/time.hpp"
+#include "support/db_support.hpp"
 #include "support/test_support.hpp"
 
 using namespace gridmap;
@@ -25,12 +26,6 @@ namespace fs = std::filesystem;
 namespace {
 
 const std::string kPhone = "13912345678", kIdNumber = "11010119900307987X", kName = "测试甲乙";
-
-int64_t scalar(data::Db& db, const std::string& sql) {
-  data::Statement st(db, sql);
-  REQUIRE(st.step());
-  return st.int64(0);
-}
 
 // The table.column values that still hold `secret` ("" when none).
 std::string where_is(data::Db& db, const std::string& secret) {
@@ -80,9 +75,9 @@ TEST_CASE(
     o.preset = data::Preset::tatabu;
     o.now = data::now_seconds();
     data::generate_demo(db, o);
-    resident = scalar(db, "SELECT min(id) FROM residents");
-    household =
-        scalar(db, "SELECT household_id FROM residents WHERE id = " + std::to_string(resident));
+    resident = test::scalar(db, "SELECT min(id) FROM residents");
+    household = test::scalar(
+        db, "SELECT household_id FROM residents WHERE id = " + std::to_string(resident));
     db.exec("UPDATE residents SET name = '" + kName + "', phone = '" + kPhone + "', id_number = '" +
             kIdNumber + "' WHERE id = " + std::to_string(resident));
     db.exec("INSERT OR IGNORE INTO resident_tags(resident_id, tag, set_by, set_at) VALUES (" +
@@ -100,7 +95,7 @@ TEST_CASE(
     n.reporter_contact = kName + " " + kPhone;
     n.description = "楼上噪音，来电人身份证 " + kIdNumber;
     petition = data::PetitionService(db).create(n, locator, data::now_seconds()).petition.id->value;
-    int64_t worker = scalar(db, "SELECT min(id) FROM workers");
+    int64_t worker = test::scalar(db, "SELECT min(id) FROM workers");
     db.exec("INSERT INTO visits(worker_id, household_id, at, note) VALUES (" +
             std::to_string(worker) + ", " + std::to_string(household) + ", 1767225600, '见到" +
             kName + "，电话" + kPhone + "')");
@@ -110,7 +105,7 @@ TEST_CASE(
         kName + "')");
     data::audit(db, data::now_seconds(), "admin", "reveal", "resident:" + std::to_string(resident),
                 "a call back");
-    petitions_before = scalar(db, "SELECT count(*) FROM petitions");
+    petitions_before = test::scalar(db, "SELECT count(*) FROM petitions");
   }
   data::Db db = data::Db::open(path, false);
   REQUIRE(data::find_resident(db, kIdNumber) == resident);
@@ -138,14 +133,15 @@ TEST_CASE(
   CHECK(x.visits >= 2);  // the note and the answer
   CHECK(x.wal_truncated);
   CHECK_FALSE(data::find_resident(db, kIdNumber));
-  CHECK(scalar(db, "SELECT count(*) FROM petitions") == petitions_before);  // counts, not people
-  CHECK(scalar(db, "SELECT reporter_contact IS NULL FROM petitions WHERE id = " +
-                       std::to_string(petition)) == 1);
-  CHECK(scalar(db, "SELECT count(*) FROM audit_log WHERE action = 'erase_resident'") == 1);
+  CHECK(test::scalar(db, "SELECT count(*) FROM petitions") ==
+        petitions_before);  // counts, not people
+  CHECK(test::scalar(db, "SELECT reporter_contact IS NULL FROM petitions WHERE id = " +
+                             std::to_string(petition)) == 1);
+  CHECK(test::scalar(db, "SELECT count(*) FROM audit_log WHERE action = 'erase_resident'") == 1);
   CHECK(data::verify_audit(db).intact());
   CHECK_THROWS(data::erase_resident(db, resident, "admin", "again", data::now_seconds()));
   CHECK_THROWS(
-      data::erase_resident(db, scalar(db, "SELECT min(id) FROM residents"), "admin", "", 0));
+      data::erase_resident(db, test::scalar(db, "SELECT min(id) FROM residents"), "admin", "", 0));
 
   // No trace in any table, the file, its WAL, or a backup taken afterwards.
   for (const std::string& secret : {kIdNumber, kPhone, kName}) CHECK(where_is(db, secret) == "");
@@ -175,15 +171,17 @@ TEST_CASE("retention removes the reporter's contact of cases closed long ago, an
   o.now = data::now_seconds();
   data::generate_demo(db, o);
   db.exec("UPDATE petitions SET reporter_contact = 'someone 13800000000'");
-  int64_t total = scalar(db, "SELECT count(*) FROM petitions");
-  int64_t closed = scalar(
+  int64_t total = test::scalar(db, "SELECT count(*) FROM petitions");
+  int64_t closed = test::scalar(
       db, "SELECT count(*) FROM petitions WHERE status IN ('closed', 'rejected', 'withdrawn')");
   REQUIRE(closed > 0);
   REQUIRE(closed < total);
-  int64_t limit = scalar(db, "SELECT max(coalesce(closed_at, created_at)) FROM petitions") + 1;
+  int64_t limit =
+      test::scalar(db, "SELECT max(coalesce(closed_at, created_at)) FROM petitions") + 1;
   CHECK(data::expire_case_contacts(db, limit) == closed);
-  CHECK(scalar(db, "SELECT count(*) FROM petitions WHERE reporter_contact IS NULL") == closed);
-  CHECK(scalar(db, "SELECT count(*) FROM petitions") == total);
+  CHECK(test::scalar(db, "SELECT count(*) FROM petitions WHERE reporter_contact IS NULL") ==
+        closed);
+  CHECK(test::scalar(db, "SELECT count(*) FROM petitions") == total);
   CHECK(data::expire_case_contacts(db, limit) == 0);
   CHECK(data::expire_case_contacts(db, 0) == 0);
 }

@@ -9,17 +9,12 @@
 
 #include "data/migrations.hpp"
 #include "geo/error.hpp"
+#include "support/db_support.hpp"
 #include "support/pg_support.hpp"
 
 using namespace gridmap;
 
 namespace {
-
-int64_t count(data::Db& db, const std::string& sql) {
-  data::Statement st(db, sql);
-  REQUIRE(st.step());
-  return st.int64(0);
-}
 
 ErrorKind kind_of_failure(const std::function<void()>& f) {
   try {
@@ -53,7 +48,7 @@ TEST_CASE("an empty PostgreSQL database gets the current schema, with GiST index
   // Opened again, nothing is made twice.
   data::Db again = data::Db::open(pg.url(), false);
   CHECK(again.schema_version() == data::kSchemaVersion);
-  CHECK(count(again, "SELECT count(*) FROM gridmap_schema") == 1);
+  CHECK(test::scalar(again, "SELECT count(*) FROM gridmap_schema") == 1);
 }
 
 TEST_CASE("a PostgreSQL database without the schema, or of a newer one, is refused clearly") {
@@ -134,7 +129,7 @@ TEST_CASE("PostgreSQL transactions roll back unless committed, nested ones are s
     insert(1);
     db.after_commit([&] { committed.push_back(1); });
   }
-  CHECK(count(db, "SELECT count(*) FROM n") == 0);
+  CHECK(test::scalar(db, "SELECT count(*) FROM n") == 0);
   CHECK(committed.empty());
   {
     data::Transaction outer(db);
@@ -153,8 +148,8 @@ TEST_CASE("PostgreSQL transactions roll back unless committed, nested ones are s
     CHECK(committed.empty());
     outer.commit();
   }
-  CHECK(count(db, "SELECT count(*) FROM n") == 2);
-  CHECK(count(db, "SELECT sum(v) FROM n") == 6);
+  CHECK(test::scalar(db, "SELECT count(*) FROM n") == 2);
+  CHECK(test::scalar(db, "SELECT sum(v) FROM n") == 6);
   CHECK(committed == std::vector<int>{2});
   // A broken constraint is a conflict, and the connection goes on.
   CHECK(kind_of_failure([&] { insert(2); }) == ErrorKind::conflict);
@@ -163,7 +158,7 @@ TEST_CASE("PostgreSQL transactions roll back unless committed, nested ones are s
     CHECK(kind_of_failure([&] { insert(4); }) == ErrorKind::conflict);
   }
   insert(5);
-  CHECK(count(db, "SELECT count(*) FROM n") == 3);
+  CHECK(test::scalar(db, "SELECT count(*) FROM n") == 3);
 }
 
 TEST_CASE("PostgreSQL writers on two connections take turns, as SQLite's do") {
@@ -185,7 +180,8 @@ TEST_CASE("PostgreSQL writers on two connections take turns, as SQLite's do") {
   for (int i = 0; i < 200 && !waiting; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
     waiting =
-        count(a, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted") == 1;
+        test::scalar(
+            a, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted") == 1;
   }
   CHECK(waiting);
   CHECK_FALSE(b_done);
@@ -207,7 +203,7 @@ TEST_CASE("the new row's id comes back after an insert, as SQLite's rowid does")
   CHECK(db.last_insert_rowid() == 40);
   ins.bind(1, "李明").run();
   CHECK(db.last_insert_rowid() == 41);
-  CHECK(count(db, "SELECT id FROM workers WHERE name = '李明'") == 41);
+  CHECK(test::scalar(db, "SELECT id FROM workers WHERE name = '李明'") == 41);
 }
 
 TEST_CASE("a parameter bound NULL that only a later comparison types is prepared as that type") {
@@ -240,7 +236,7 @@ TEST_CASE(
   db.exec("CREATE TABLE kept (v bigint)");
   auto cut = [&] {
     // What a server restart or a failover does to the connection.
-    int64_t pid = count(db, "SELECT pg_backend_pid()");
+    int64_t pid = test::scalar(db, "SELECT pg_backend_pid()");
     pg.admin("SELECT pg_terminate_backend(" + std::to_string(pid) + ")");
   };
   auto kept = [&](int64_t v) {
@@ -253,7 +249,7 @@ TEST_CASE(
   cut();
   // A query is asked again on a new connection (prepared again there), unnoticed.
   CHECK(kept(1) == 0);
-  CHECK(count(db, "SELECT count(*) FROM kept") == 0);
+  CHECK(test::scalar(db, "SELECT count(*) FROM kept") == 0);
   cut();
   // A statement the dead connection was to prepare first was never sent: it is prepared on a
   // new connection and runs once there, a query or a write (a failover found it so).
@@ -282,7 +278,7 @@ TEST_CASE(
           ErrorKind::unavailable);
     CHECK(kind_of_failure([&] { t.commit(); }) == ErrorKind::unavailable);
   }
-  CHECK(count(db, "SELECT count(*) FROM kept") == 2);
-  CHECK(count(db, "SELECT sum(v) FROM kept") == 7);
+  CHECK(test::scalar(db, "SELECT count(*) FROM kept") == 2);
+  CHECK(test::scalar(db, "SELECT sum(v) FROM kept") == 7);
   CHECK(kept(2) == 1);
 }

@@ -15,18 +15,13 @@
 #include "data/migrations.hpp"
 #include "data/patrols.hpp"
 #include "data/time.hpp"
+#include "support/db_support.hpp"
 #include "support/pg_support.hpp"
 #include "support/test_support.hpp"
 
 using namespace gridmap;
 
 namespace {
-
-int64_t scalar(data::Db& db, const std::string& sql) {
-  data::Statement st(db, sql);
-  REQUIRE(st.step());
-  return st.int64(0);
-}
 
 // What must survive the move into partitions: how many rows, and sums over their keys.
 std::string summary(data::Db& db, const std::string& table, const std::string& key) {
@@ -84,7 +79,7 @@ TEST_CASE("migration 13 partitions a PostgreSQL database by month, every row kep
     before["petition_events"] = summary(db, "petition_events", "id");
     before["patrol_points"] = summary(db, "patrol_points", "worker_id");
     before["audit_log"] = summary(db, "audit_log", "id");
-    REQUIRE(scalar(db, "SELECT count(DISTINCT at / 2678400) FROM audit_log") >= 3);
+    REQUIRE(test::scalar(db, "SELECT count(DISTINCT at / 2678400) FROM audit_log") >= 3);
   }
   data::Db db = data::Db::open(pg.url(), false);
   CHECK(db.schema_version() == data::kSchemaVersion);
@@ -104,32 +99,34 @@ TEST_CASE("migration 13 partitions a PostgreSQL database by month, every row kep
   for (std::string_view table : data::kMonthlyTables) {
     std::string t(table);
     INFO(t);
-    CHECK(scalar(db, "SELECT relkind = 'p' FROM pg_class WHERE relname = '" + t + "'") == 1);
+    CHECK(test::scalar(db, "SELECT relkind = 'p' FROM pg_class WHERE relname = '" + t + "'") == 1);
     // Every row is in its month; none is left in the default partition.
-    CHECK(scalar(db, "SELECT count(*) FROM " + t + "_default") == 0);
+    CHECK(test::scalar(db, "SELECT count(*) FROM " + t + "_default") == 0);
     int64_t in_months = 0;
     std::vector<data::MonthPartition> months = data::month_partitions(db, t);
     for (const data::MonthPartition& p : months) {
-      CHECK(scalar(db, "SELECT count(*) FROM " + p.name + " WHERE at < " + std::to_string(p.from) +
-                           " OR at >= " + std::to_string(p.to)) == 0);
-      in_months += scalar(db, "SELECT count(*) FROM " + p.name);
+      CHECK(test::scalar(db, "SELECT count(*) FROM " + p.name + " WHERE at < " +
+                                 std::to_string(p.from) + " OR at >= " + std::to_string(p.to)) ==
+            0);
+      in_months += test::scalar(db, "SELECT count(*) FROM " + p.name);
     }
-    CHECK(in_months == scalar(db, "SELECT count(*) FROM " + t));
+    CHECK(in_months == test::scalar(db, "SELECT count(*) FROM " + t));
     // The coming months are made ahead.
     REQUIRE(!months.empty());
     CHECK(months.back().from == data::month_after(data::month_after(data::month_start(now))));
   }
   // Ids are numbered over the whole table, whichever month a row falls in.
-  int64_t last_entry = scalar(db, "SELECT max(id) FROM audit_log");
+  int64_t last_entry = test::scalar(db, "SELECT max(id) FROM audit_log");
   {
     data::Transaction t(db);
     data::audit(db, now, "admin", "resident.reveal", "resident:1");
     t.commit();
   }
-  CHECK(scalar(db, "SELECT max(id) FROM audit_log") == last_entry + 1);
-  CHECK(scalar(db, "SELECT count(*) - count(DISTINCT id) FROM audit_log") == 0);
+  CHECK(test::scalar(db, "SELECT max(id) FROM audit_log") == last_entry + 1);
+  CHECK(test::scalar(db, "SELECT count(*) - count(DISTINCT id) FROM audit_log") == 0);
   // The cases' events are not partitioned (read by case, kept with it): still one table.
-  CHECK(scalar(db, "SELECT relkind = 'r' FROM pg_class WHERE relname = 'petition_events'") == 1);
+  CHECK(test::scalar(db, "SELECT relkind = 'r' FROM pg_class WHERE relname = 'petition_events'") ==
+        1);
   // The audit chain verifies across the months, and the log stays append-only in each.
   CHECK(data::verify_audit(db).intact());
   std::string month = data::month_partitions(db, "audit_log").front().name;
@@ -158,7 +155,7 @@ TEST_CASE(
     t.commit();
   }
   add_points(db, 1, ahead, 3);
-  CHECK(scalar(db, "SELECT count(*) FROM patrol_points_default") == 3);
+  CHECK(test::scalar(db, "SELECT count(*) FROM patrol_points_default") == 3);
   int made = 0;
   {
     data::Transaction t(db);
@@ -166,13 +163,13 @@ TEST_CASE(
     t.commit();
   }
   CHECK(made >= 3);  // that month and those after it, in the three tables
-  CHECK(scalar(db, "SELECT count(*) FROM patrol_points_default") == 0);
+  CHECK(test::scalar(db, "SELECT count(*) FROM patrol_points_default") == 0);
   std::vector<data::MonthPartition> months = data::month_partitions(db, "patrol_points");
   auto it = std::find_if(months.begin(), months.end(), [&](const data::MonthPartition& p) {
     return p.from == data::month_start(ahead);
   });
   REQUIRE(it != months.end());
-  CHECK(scalar(db, "SELECT count(*) FROM " + it->name) == 3);
+  CHECK(test::scalar(db, "SELECT count(*) FROM " + it->name) == 3);
   // Run again: nothing more to make.
   data::Transaction t(db);
   CHECK(data::ensure_month_partitions(db, ahead) == 0);
@@ -211,7 +208,7 @@ TEST_CASE(
     t.commit();
   }
   CHECK(removed == expired);
-  CHECK(scalar(db, "SELECT count(*) FROM patrol_points") == 100 - expired);
+  CHECK(test::scalar(db, "SELECT count(*) FROM patrol_points") == 100 - expired);
   {
     data::Statement st(db, "SELECT min(at) >= ?1 FROM patrol_points");
     st.bind(1, limit);
